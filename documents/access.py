@@ -1,0 +1,57 @@
+"""Who may see which case document."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from documents.models import Document
+from mediation.models import MediationCase, Participant, User
+
+
+def side_of(user: User, case: MediationCase) -> str | None:
+    """ "mediator", "plaintiff", "defendant", "judge", or None for someone outside the
+    case."""
+    if not user.is_authenticated:
+        return None
+    if case.mediator_id == user.pk:
+        return "mediator"
+    participant = Participant.active.filter(case=case, user=user).select_related("party").first()
+    if participant is not None:
+        return participant.party.side
+    if case.judge_id == user.pk:
+        return "judge"
+    return None
+
+
+def visible_documents(user: User, case: MediationCase) -> QuerySet[Document]:
+    """The case's documents this user may see: everything for the mediator, the
+    case-wide ones and their own side's for a party, the case-wide ones for the judge."""
+    side = side_of(user, case)
+    documents = Document.objects.filter(case=case).select_related("blob", "uploaded_by")
+    if side == "mediator":
+        return documents
+    if side in ("plaintiff", "defendant"):
+        return documents.filter(Q(visibility=Document.Visibility.CASE) | Q(visibility=side))
+    if side == "judge":
+        return documents.filter(visibility=Document.Visibility.CASE)
+    return documents.none()
+
+
+def can_view_document(user: User, document: Document) -> bool:
+    return visible_documents(user, document.case).filter(pk=document.pk).exists()
+
+
+def visible_services(user: User, case: MediationCase):
+    """Services of the case this user may follow: all of them for the mediator and the
+    judge; for a party's people, those served on them and those whose every document
+    they may see (so that no title leaks from the other side's documents)."""
+    from documents.models import Service
+
+    side = side_of(user, case)
+    services = Service.objects.filter(case=case).select_related("recipient").prefetch_related("documents")
+    if side in ("mediator", "judge"):
+        return services
+    if side not in ("plaintiff", "defendant"):
+        return services.none()
+    hidden = Document.objects.filter(case=case).exclude(Q(visibility=Document.Visibility.CASE) | Q(visibility=side))
+    return services.filter(Q(recipient=user) | ~Q(documents__in=hidden)).distinct()

@@ -1,0 +1,108 @@
+"""JSON for apps and integrations: the signed-in user's cases with their services and
+agreements."""
+
+from django.http import Http404
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from documents.access import side_of, visible_services
+from documents.models import Agreement, Service
+from mediation.models import MediationCase
+from mediation.selectors.cases import visible_cases
+
+CaseSummary = inline_serializer(
+    "CaseSummary",
+    {
+        "id": serializers.IntegerField(),
+        "number": serializers.CharField(),
+        "status": serializers.CharField(),
+        "cause_of_action": serializers.CharField(),
+    },
+)
+
+
+def _case_summary(case: MediationCase) -> dict:
+    return {"id": case.pk, "number": case.number, "status": case.status, "cause_of_action": case.cause_of_action}
+
+
+def _service(request, service: Service) -> dict:
+    return {
+        "id": service.pk,
+        "recipient": str(service.recipient),
+        "method": service.method,
+        "status": service.status,
+        "served_at": service.served_at,
+        "documents": [{"title": d.title, "sha256": d.blob_id} for d in service.documents.all()],
+        "steps": [
+            {
+                "step": s.step,
+                "at": s.at,
+                "actor": str(s.actor) if s.actor else None,
+                "method": s.method,
+                "ip": s.ip_address,
+            }
+            for s in service.steps.select_related("actor")
+        ],
+        "proof_of_service_url": request.build_absolute_uri(reverse("service_proof", args=[service.pk])),
+    }
+
+
+def _agreement(request, agreement: Agreement) -> dict:
+    version = agreement.current_version
+    sealed = agreement.status == Agreement.Status.SEALED
+    return {
+        "id": agreement.pk,
+        "status": agreement.status,
+        "version": version.number if version else None,
+        "version_hash": version.content_hash if version else "",
+        "verification_code": agreement.verification_code,
+        "sealed_sha256": agreement.sealed_blob_id,
+        "sealed_pdf_url": request.build_absolute_uri(reverse("agreement_pdf", args=[agreement.pk, "sealed"]))
+        if sealed
+        else None,
+        "signing_certificate_url": request.build_absolute_uri(
+            reverse("agreement_pdf", args=[agreement.pk, "certificate"])
+        )
+        if sealed
+        else None,
+    }
+
+
+def _my_cases(user):
+    return [case for case in visible_cases(user).order_by("-created_at") if side_of(user, case) is not None]
+
+
+class MyCasesView(APIView):
+    @extend_schema(responses=CaseSummary)
+    def get(self, request):
+        return Response([_case_summary(case) for case in _my_cases(request.user)])
+
+
+class MyCaseView(APIView):
+    @extend_schema(
+        responses=inline_serializer(
+            "CaseDetail",
+            {
+                "case": CaseSummary,
+                "parties": serializers.ListField(child=serializers.DictField()),
+                "services": serializers.ListField(child=serializers.DictField()),
+                "agreements": serializers.ListField(child=serializers.DictField()),
+            },
+        )
+    )
+    def get(self, request, case_id):
+        case = visible_cases(request.user).filter(pk=case_id).first()
+        if case is None or side_of(request.user, case) is None:
+            raise Http404
+        services = visible_services(request.user, case)
+        return Response(
+            {
+                "case": _case_summary(case),
+                "parties": [{"side": p.side, "kind": p.kind, "name": p.name} for p in case.parties.all()],
+                "services": [_service(request, service) for service in services],
+                "agreements": [_agreement(request, a) for a in case.agreements.select_related("current_version")],
+            }
+        )

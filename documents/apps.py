@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class DocumentsConfig(AppConfig):
+    name = "documents"
+    verbose_name = _("Documents")
+
+    def ready(self):
+        from mediation.notifications import register_kind
+
+        register_kind("document.served", _("Documents were served on you in mediation case %(number)s: open them."))
+        register_kind("document.refused", _("%(name)s refused the documents served in case %(number)s."))
+        register_kind("agreement.ready", _("The settlement agreement of case %(number)s is ready for your signature."))
+        register_kind("agreement.declined", _("%(name)s declined the settlement agreement of case %(number)s."))
+        register_kind("agreement.sealed", _("The settlement agreement of case %(number)s is signed and sealed."))

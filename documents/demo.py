@@ -1,0 +1,154 @@
+"""Demo documents: the report's case served and settled by a sealed agreement, and a
+second case whose agreement is half signed. Idempotent: a case that already has an
+agreement is left as it is."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from documents.models import Agreement
+from documents.services import agreements, service
+from documents.services.uploads import upload_document
+from documents.stamps import typed_signature
+from mediation.demo import DEMO_PASSWORD, DEMO_SOURCE, DemoPerson, _party_user
+from mediation.models import MediationCase, ParticipantRole, User, WorkOrder
+from mediation.services import cases, sessions
+
+COMPLAINT_HTML = """<html><body style="font-family: 'Noto Serif CJK SC'"><h1 style="text-align:center">民事起诉状</h1>
+<p>原告：上海某文化传媒有限公司</p><p>被告：北京某科技有限公司</p>
+<p>诉讼请求：判令被告支付视频制作费人民币500,000元。</p>
+<p>事实与理由：原告按约为被告制作宣传视频并已交付验收，被告至今未付款。</p></body></html>"""
+
+NEIGHBOURS = [
+    DemoPerson("neighbour.a@demo.court", "蒋敏", None, None),
+    DemoPerson("neighbour.b@demo.court", "韩东", None, None),
+]
+
+
+def _complaint_pdf() -> bytes:
+    from weasyprint import HTML
+
+    return HTML(string=COMPLAINT_HTML).write_pdf()
+
+
+def _sign(agreement, user, party):
+    version = Agreement.objects.get(pk=agreement.pk).current_version
+    with transaction.atomic():
+        agreements.sign_agreement(
+            agreement=agreement,
+            actor=user,
+            version_hash=version.content_hash,
+            party=party,
+            method="typed",
+            image_png=typed_signature(str(user)),
+            reauthentication=agreements.Reauthentication(password=DEMO_PASSWORD),
+            ip="127.0.0.1",
+            user_agent="seed_demo",
+        )
+
+
+def _settle_report_case(case: MediationCase) -> None:
+    mediator = case.mediator
+    plaintiff = case.parties.get(side="plaintiff")
+    defendant = case.parties.get(side="defendant")
+    plaintiff_user = plaintiff.participants.get(removed_at__isnull=True).user
+    defendant_user = defendant.participants.get(removed_at__isnull=True).user
+    with transaction.atomic():
+        complaint = upload_document(
+            case=case, actor=plaintiff_user, data=_complaint_pdf(), filename="起诉状.pdf", kind="complaint", title="民事起诉状"
+        )
+        service.record_consent(case=case, user=defendant_user, email="", ip="127.0.0.1")
+        served = service.serve_electronically(
+            case=case, actor=mediator, recipient=defendant_user, documents=[complaint], ip="127.0.0.1"
+        )
+        service.acknowledge_service(service=served, user=defendant_user, ip="127.0.0.1")
+    agreement = agreements.start_agreement(case=case, actor=mediator)
+    agreements.update_draft(
+        agreement=agreement,
+        actor=mediator,
+        facts=case.facts,
+        terms=[
+            {"kind": "payment", "obligor": defendant.pk, "obligee": plaintiff.pk, "amount": "300000",
+             "method": "银行转账", "due_date": (timezone.localdate() + dt.timedelta(days=3)).isoformat()},
+            {"kind": "payment", "obligor": defendant.pk, "obligee": plaintiff.pk, "amount": "200000",
+             "method": "银行转账", "due_date": (timezone.localdate() + dt.timedelta(days=33)).isoformat()},
+            {"kind": "act", "obligor": plaintiff.pk, "obligee": defendant.pk,
+             "act": "原告收到全部款项后三日内撤回起诉，并不再就本合同向被告主张其他权利。"},
+        ],
+        costs="本案调解不收取费用，双方各自承担律师费等其他费用。",
+        effectiveness="本协议经双方当事人及调解员签名并经平台签章后生效。",
+        judicial_confirmation=True,
+    )
+    agreements.lock_agreement(agreement=agreement, actor=mediator)
+    _sign(agreement, mediator, None)
+    _sign(agreement, plaintiff_user, plaintiff)
+    _sign(agreement, defendant_user, defendant)
+    agreements.seal_agreement(agreement=Agreement.objects.get(pk=agreement.pk))
+
+
+@transaction.atomic
+def _neighbours_case(people) -> MediationCase:
+    order = WorkOrder.objects.get(external_source=DEMO_SOURCE, external_id="demo-10")
+    case = order.mediation_cases.first()
+    if case is not None:
+        return case
+    case = cases.refer_to_mediation(
+        order=order,
+        actor=people["liaison"],
+        mediator=people["mediator"],
+        cause_of_action="相邻关系纠纷（房屋漏水）",
+        claim_amount=Decimal("8000.00"),
+        facts="楼上住户卫生间漏水，导致楼下住户天花板及墙面受损，双方就维修及赔偿未能协商一致。",
+    )
+    a = cases.add_party(case=case, actor=people["mediator"], side="plaintiff", kind="person", name="蒋敏", phone="13800010010")
+    b = cases.add_party(case=case, actor=people["mediator"], side="defendant", kind="person", name="韩东", phone="13800010013")
+    case = cases.lock_case(case)
+    cases.attach_participant(case=case, party=a, user=_party_user(NEIGHBOURS[0]), role=ParticipantRole.PARTY, actor=people["mediator"])
+    cases.attach_participant(case=case, party=b, user=_party_user(NEIGHBOURS[1]), role=ParticipantRole.PARTY, actor=people["mediator"])
+    session = sessions.schedule_session(
+        case=case, actor=people["mediator"], starts_at=timezone.now() + dt.timedelta(hours=2), duration_minutes=60
+    )
+    sessions.start_session(session=session, actor=people["mediator"])
+    return case
+
+
+def _half_sign(case: MediationCase) -> None:
+    mediator = case.mediator
+    plaintiff = case.parties.get(side="plaintiff")
+    defendant = case.parties.get(side="defendant")
+    agreement = agreements.start_agreement(case=case, actor=mediator)
+    agreements.update_draft(
+        agreement=agreement,
+        actor=mediator,
+        facts=case.facts,
+        terms=[
+            {"kind": "act", "obligor": defendant.pk, "obligee": plaintiff.pk, "act": "被告于十日内请专业人员修复卫生间防水层。",
+             "due_date": (timezone.localdate() + dt.timedelta(days=10)).isoformat()},
+            {"kind": "payment", "obligor": defendant.pk, "obligee": plaintiff.pk, "amount": "5000", "method": "微信转账",
+             "due_date": (timezone.localdate() + dt.timedelta(days=15)).isoformat()},
+        ],
+        costs="本案调解不收取费用。",
+        effectiveness="本协议经双方当事人及调解员签名并经平台签章后生效。",
+        judicial_confirmation=False,
+    )
+    agreements.lock_agreement(agreement=agreement, actor=mediator)
+    _sign(agreement, mediator, None)
+    _sign(agreement, plaintiff.participants.get(removed_at__isnull=True).user, plaintiff)
+
+
+def seed(stdout) -> None:
+    report_case = MediationCase.objects.filter(
+        work_order__external_source=DEMO_SOURCE, work_order__external_id="demo-01"
+    ).first()
+    if report_case is not None and not report_case.agreements.exists():
+        _settle_report_case(report_case)
+        stdout.write("report's case: complaint served, agreement signed and sealed")
+    people = {name: User.objects.get(email=f"{name}@demo.court") for name in ("liaison", "mediator")}
+    neighbours = _neighbours_case(people)
+    if not neighbours.agreements.exists():
+        _half_sign(neighbours)
+        stdout.write(f"second case {neighbours.number}: agreement waiting for the defendant's signature")

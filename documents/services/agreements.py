@@ -1,0 +1,628 @@
+"""Settlement agreements (调解协议书): drafting, versions, locking, declining, signing
+and sealing.
+
+A locked version's content and its hash never change; any change makes a new version
+and voids the signatures collected on the old one. Each signature is a PAdES
+signature added at the moment of signing, with a certificate issued to that signer
+after they re-authenticate. When every required signature is on, the platform adds a
+document timestamp and the agreement is sealed: the case is settled, the originating
+work order awaits confirmation, and the rooms close after a grace period.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+import secrets
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+
+from documents.models import Agreement, AgreementVersion, Signature
+from documents.rendering import document_context, qr_data_uri, render_pdf, verification_url
+from documents.services.storage import read_blob, store_blob
+from documents.signing import add_signature_fields, document_timestamp, seal, sign_field
+from documents.stamps import signature_stamp, typed_signature
+from mediation import audit
+from mediation.errors import ActionForbidden, TransitionNotAllowed
+from mediation.models import MediationCase, Participant, Party, User
+from mediation.notifications import notify
+from mediation.services.cases import settle_case, start_mediation
+from rooms.models import Room
+from rooms.services import post_case_event
+
+VERIFICATION_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+MEDIATOR_SLOT = "mediator"
+TERM_KINDS = ("payment", "act")
+
+
+def agreement_url(agreement: Agreement) -> str:
+    return reverse("agreement_detail", args=[agreement.pk])
+
+
+def new_verification_code() -> str:
+    raw = "".join(secrets.choice(VERIFICATION_ALPHABET) for _ in range(12))
+    return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
+
+
+def content_hash(content: dict) -> str:
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def party_slot(party: Party) -> str:
+    return f"party-{party.pk}"
+
+
+def parties_snapshot(case: MediationCase) -> list[dict]:
+    parties = []
+    for party in case.parties.prefetch_related("participants__user"):
+        parties.append(
+            {
+                "id": party.pk,
+                "side": party.side,
+                "kind": party.kind,
+                "name": party.name,
+                "id_number": party.id_number,
+                "credit_code": party.credit_code,
+                "legal_representative": party.legal_representative,
+                "address": party.address,
+                "participants": [
+                    {"name": str(p.user), "role": p.role} for p in party.participants.all() if p.removed_at is None
+                ],
+            }
+        )
+    return parties
+
+
+def _default_content(case: MediationCase) -> dict:
+    with translation.override(settings.DOCUMENT_LANGUAGE):
+        return {
+            "facts": case.facts,
+            "terms": [],
+            "costs": _("The mediation is free of charge; each party bears its own other costs."),
+            "effectiveness": _(
+                "This agreement takes effect when signed by the parties and the mediator and sealed by the platform."
+            ),
+            "judicial_confirmation": True,
+        }
+
+
+def _lock_agreement(agreement: Agreement) -> Agreement:
+    # Lock the agreement row only: PostgreSQL refuses FOR UPDATE on the nullable side
+    # of the outer join to current_version.
+    return (
+        Agreement.objects.select_for_update(of=("self",))
+        .select_related("case", "current_version")
+        .get(pk=agreement.pk)
+    )
+
+
+def _record(agreement: Agreement, actor: User | None, action: str, **data) -> None:
+    audit.record(actor=actor, action=f"agreement.{action}", target=agreement, data={"case": agreement.case_id, **data})
+
+
+def _require_mediator(agreement_or_case, actor: User) -> None:
+    case = agreement_or_case if isinstance(agreement_or_case, MediationCase) else agreement_or_case.case
+    if case.mediator_id != actor.pk:
+        raise ActionForbidden(_("Only the case's mediator drafts the agreement."))
+
+
+@transaction.atomic
+def start_agreement(*, case: MediationCase, actor: User) -> Agreement:
+    _require_mediator(case, actor)
+    case = MediationCase.objects.select_for_update().get(pk=case.pk)
+    if not case.is_open:
+        raise TransitionNotAllowed(_("This case has ended."))
+    existing = case.agreements.exclude(status=Agreement.Status.SEALED).first()
+    if existing is not None:
+        return existing
+    agreement = Agreement.objects.create(case=case, verification_code=new_verification_code(), created_by=actor)
+    version = AgreementVersion.objects.create(agreement=agreement, number=1, content=_default_content(case))
+    agreement.current_version = version
+    agreement.save(update_fields=["current_version"])
+    _record(agreement, actor, "start")
+    return agreement
+
+
+def _parse_due_date(term: dict):
+    """The term's due date, or None when missing or not a real date (2026-02-30)."""
+    try:
+        return parse_date(str(term.get("due_date") or ""))
+    except ValueError:
+        return None
+
+
+def clean_terms(terms: list[dict], case: MediationCase) -> list[dict]:
+    """Validate the agreed terms: who owes what to whom, and by when."""
+    party_ids = set(case.parties.values_list("pk", flat=True))
+    cleaned, problems = [], []
+    for index, term in enumerate(terms, start=1):
+        kind = term.get("kind")
+        obligor, obligee = term.get("obligor"), term.get("obligee")
+        row = {"kind": kind, "obligor": obligor, "obligee": obligee}
+        if kind not in TERM_KINDS:
+            problems.append(_("Term %(n)s: choose a payment or an act.") % {"n": index})
+        if obligor not in party_ids or obligee not in party_ids or obligor == obligee:
+            problems.append(_("Term %(n)s: choose two different parties of this case.") % {"n": index})
+        if kind == "payment":
+            try:
+                amount = Decimal(str(term.get("amount", ""))).quantize(Decimal("0.01"))
+            except (InvalidOperation, ValueError):
+                amount = None
+            if amount is None or not amount.is_finite() or amount <= 0:
+                problems.append(_("Term %(n)s: give the amount in yuan.") % {"n": index})
+            due = _parse_due_date(term)
+            if due is None:
+                problems.append(_("Term %(n)s: give the due date.") % {"n": index})
+            row.update(
+                amount=str(amount) if amount is not None else "",
+                method=str(term.get("method", "")).strip()[:200],
+                due_date=due.isoformat() if due else "",
+            )
+        elif kind == "act":
+            act = str(term.get("act", "")).strip()
+            if not act:
+                problems.append(_("Term %(n)s: describe what is to be done.") % {"n": index})
+            due = _parse_due_date(term)
+            row.update(act=act[:1000], due_date=due.isoformat() if due else "")
+        cleaned.append(row)
+    if problems:
+        raise ValidationError({"terms": problems})
+    return cleaned
+
+
+@transaction.atomic
+def update_draft(
+    *,
+    agreement: Agreement,
+    actor: User,
+    facts: str,
+    terms: list[dict],
+    costs: str,
+    effectiveness: str,
+    judicial_confirmation: bool,
+) -> AgreementVersion:
+    """Save the mediator's changes. On a locked agreement this makes a new version:
+    the locked one is void and so is every signature on it."""
+    agreement = _lock_agreement(agreement)
+    _require_mediator(agreement, actor)
+    if agreement.status == Agreement.Status.SEALED:
+        raise TransitionNotAllowed(_("A sealed agreement cannot be changed."))
+    content = {
+        "facts": facts.strip(),
+        "terms": clean_terms(terms, agreement.case),
+        "costs": costs.strip(),
+        "effectiveness": effectiveness.strip(),
+        "judicial_confirmation": bool(judicial_confirmation),
+    }
+    version = agreement.current_version
+    if version.status == AgreementVersion.Status.DRAFT:
+        version.content = content
+        version.save(update_fields=["content"])
+        _record(agreement, actor, "edit", version=version.number)
+        return version
+    version = _new_version(agreement, actor, content, reason=_("Changed by the mediator"))
+    return version
+
+
+def _new_version(agreement: Agreement, actor: User, content: dict, *, reason: str) -> AgreementVersion:
+    old = agreement.current_version
+    now = timezone.now()
+    voided = Signature.objects.filter(version=old, voided_at__isnull=True).update(voided_at=now)
+    old.status = AgreementVersion.Status.VOID
+    old.void_reason = reason
+    old.save(update_fields=["status", "void_reason"])
+    version = AgreementVersion.objects.create(agreement=agreement, number=old.number + 1, content=content)
+    agreement.current_version = version
+    agreement.status = Agreement.Status.DRAFT
+    agreement.save(update_fields=["current_version", "status", "updated_at"])
+    _record(
+        agreement,
+        actor,
+        "new_version",
+        void=old.number,
+        version=version.number,
+        signatures_voided=voided,
+        reason=reason,
+    )
+    post_case_event(
+        case=agreement.case,
+        kind="agreement.changed",
+        actor=actor,
+        data={"version": version.number, "signatures_voided": voided},
+    )
+    return version
+
+
+def required_slots(case: MediationCase) -> list[dict]:
+    """Who must sign: the mediator first (certification), then every party."""
+    with translation.override(settings.DOCUMENT_LANGUAGE):
+        slots = [{"slot": MEDIATOR_SLOT, "party": None, "label": _("Mediator: %(name)s") % {"name": case.mediator}}]
+        for party in case.parties.all():
+            label = (
+                _("Applicant (plaintiff): %(name)s")
+                if party.side == "plaintiff"
+                else _("Respondent (defendant): %(name)s")
+            )
+            slots.append({"slot": party_slot(party), "party": party.pk, "label": label % {"name": party.name}})
+    return slots
+
+
+def _terms_rendered(content: dict, parties: dict[int, str]) -> list[str]:
+    lines = []
+    for term in content["terms"]:
+        values = {
+            "obligor": parties.get(term["obligor"], ""),
+            "obligee": parties.get(term["obligee"], ""),
+            "due": term.get("due_date", ""),
+        }
+        if term["kind"] == "payment":
+            values.update(amount=f"{Decimal(term['amount']):,.2f}", method=term.get("method") or _("bank transfer"))
+            lines.append(_("%(obligor)s pays %(obligee)s RMB %(amount)s yuan by %(due)s, by %(method)s.") % values)
+        else:
+            values["act"] = term["act"]
+            if term.get("due_date"):
+                lines.append(_("%(obligor)s, for %(obligee)s, by %(due)s: %(act)s") % values)
+            else:
+                lines.append(_("%(obligor)s, for %(obligee)s: %(act)s") % values)
+    return lines
+
+
+def agreement_document_context(agreement: Agreement, version: AgreementVersion, slots: list[dict]) -> dict:
+    content = version.content
+    parties = {party["id"]: party["name"] for party in content["parties"]}
+    with translation.override(settings.DOCUMENT_LANGUAGE):
+        terms_rendered = _terms_rendered(content, parties)
+    return document_context(
+        content={
+            **content,
+            "facts_lines": [line for line in content["facts"].splitlines() if line.strip()],
+            "terms_rendered": terms_rendered,
+        },
+        version_number=version.number,
+        content_hash_short=(version.content_hash or content_hash(content))[:16],
+        slots=slots,
+        verification_code=agreement.verification_code,
+        verification_url=verification_url(agreement.verification_code),
+        qr=qr_data_uri(verification_url(agreement.verification_code)),
+    )
+
+
+def preview_html(agreement: Agreement) -> str:
+    """The current version as it will print, at any time, as HTML."""
+    from django.template.loader import render_to_string
+
+    version = agreement.current_version
+    content = {
+        **version.content,
+        "parties": parties_snapshot(agreement.case),
+        "case_number": agreement.case.number,
+        "cause_of_action": agreement.case.cause_of_action,
+    }
+    preview = AgreementVersion(agreement=agreement, number=version.number, content=content)
+    with translation.override(settings.DOCUMENT_LANGUAGE):
+        return render_to_string(
+            "documents/pdf/agreement.html",
+            agreement_document_context(agreement, preview, required_slots(agreement.case)),
+        )
+
+
+@transaction.atomic
+def lock_agreement(*, agreement: Agreement, actor: User) -> AgreementVersion:
+    """Freeze the current draft: its content (with the parties as they are now) gets a
+    hash, the PDF is rendered with an empty signature field per signer, and the
+    parties are asked to sign."""
+    agreement = _lock_agreement(agreement)
+    _require_mediator(agreement, actor)
+    version = agreement.current_version
+    if agreement.status != Agreement.Status.DRAFT or version.status != AgreementVersion.Status.DRAFT:
+        raise TransitionNotAllowed(_("Only a draft can be locked."))
+    case = agreement.case
+    if not case.is_open:
+        raise TransitionNotAllowed(_("This case has ended."))
+    errors = []
+    sides = set(case.parties.values_list("side", flat=True))
+    if sides != {"plaintiff", "defendant"}:
+        errors.append(_("The case needs a plaintiff and a defendant before the agreement can be signed."))
+    if not version.content.get("terms"):
+        errors.append(_("Add at least one agreed term."))
+    if errors:
+        raise ValidationError({"__all__": errors})
+    content = {
+        **version.content,
+        "case_number": case.number,
+        "cause_of_action": case.cause_of_action,
+        "parties": parties_snapshot(case),
+        "mediator": str(case.mediator),
+    }
+    version.content = content
+    version.content_hash = content_hash(content)
+    slots = required_slots(case)
+    rendered = render_pdf("documents/pdf/agreement.html", agreement_document_context(agreement, version, slots))
+    boxes = {box.slot: box for box in rendered.slots}
+    pdf = add_signature_fields(rendered.pdf, [boxes[slot["slot"]] for slot in slots])
+    blob = store_blob(pdf, "application/pdf")
+    version.locked_blob = blob
+    version.latest_blob = blob
+    version.signature_slots = slots
+    version.status = AgreementVersion.Status.LOCKED
+    version.locked_at = timezone.now()
+    version.locked_by = actor
+    version.save()
+    agreement.status = Agreement.Status.LOCKED
+    agreement.save(update_fields=["status", "updated_at"])
+    _record(agreement, actor, "lock", version=version.number, content_hash=version.content_hash, pdf=blob.sha256)
+    post_case_event(
+        case=case, kind="agreement.locked", actor=actor, data={"version": version.number, "agreement": agreement.pk}
+    )
+    notify(
+        recipients=[p.user for p in Participant.active.filter(case=case).select_related("user")],
+        kind="agreement.ready",
+        params={"number": case.number},
+        url=agreement_url(agreement),
+    )
+    return version
+
+
+@transaction.atomic
+def decline_agreement(*, agreement: Agreement, actor: User, reason: str) -> AgreementVersion:
+    """A party declines the locked version: it goes back to draft as a new version,
+    and what was signed on it is void."""
+    agreement = _lock_agreement(agreement)
+    if Participant.active.filter(case=agreement.case, user=actor).first() is None:
+        raise ActionForbidden(_("Only a party's participant can decline the agreement."))
+    if agreement.status not in (Agreement.Status.LOCKED, Agreement.Status.SIGNING):
+        raise TransitionNotAllowed(_("Only an agreement waiting for signatures can be declined."))
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why you decline, so the mediator can revise the agreement.")})
+    old_content = dict(agreement.current_version.content)
+    version = _new_version(agreement, actor, old_content, reason=reason.strip())
+    notify(
+        recipients=[agreement.case.mediator],
+        kind="agreement.declined",
+        params={"number": agreement.case.number, "name": str(actor)},
+        url=agreement_url(agreement),
+    )
+    return version
+
+
+@dataclass(frozen=True)
+class Reauthentication:
+    password: str = ""
+    totp_code: str = ""
+
+
+def reauthenticate(user: User, proof: Reauthentication) -> str:
+    """Check the signer is who is signed in, just now: their TOTP code if they use
+    two-factor authentication, otherwise their password. Returns how."""
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    authenticator = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
+    if authenticator is not None:
+        if proof.totp_code and TOTP(authenticator).validate_code(proof.totp_code.strip()):
+            return "totp"
+        raise ActionForbidden(_("The code from your authenticator app is not right. Nothing was signed."))
+    if proof.password and user.check_password(proof.password):
+        return "password"
+    raise ActionForbidden(_("Your password is not right. Nothing was signed."))
+
+
+def signer_slot(agreement: Agreement, actor: User, party: Party | None) -> tuple[str, str]:
+    """The slot this person signs, and in which role; refused for a party they do not
+    represent."""
+    case = agreement.case
+    if party is None:
+        if case.mediator_id != actor.pk:
+            raise ActionForbidden(_("Choose the party you sign for."))
+        return MEDIATOR_SLOT, "mediator"
+    participant = Participant.active.filter(case=case, user=actor, party=party).first()
+    if participant is None:
+        raise ActionForbidden(_("You do not represent %(party)s in this case.") % {"party": party.name})
+    return party_slot(party), participant.role
+
+
+@transaction.atomic
+def sign_agreement(
+    *,
+    agreement: Agreement,
+    actor: User,
+    version_hash: str,
+    party: Party | None,
+    method: str,
+    image_png: bytes | None,
+    reauthentication: Reauthentication,
+    ip: str | None = None,
+    user_agent: str = "",
+) -> Signature:
+    """Sign the locked version for a party (or as the mediator). Refused on a stale
+    version, for a second signature in the same place, for a party the signer does not
+    represent, and without re-authentication. Signatures are serialised per
+    agreement by a row lock, since each adds a revision to the same file."""
+    agreement = _lock_agreement(agreement)
+    version = agreement.current_version
+    if agreement.status not in (Agreement.Status.LOCKED, Agreement.Status.SIGNING):
+        raise TransitionNotAllowed(_("This agreement is not waiting for signatures."))
+    if version_hash != version.content_hash:
+        raise TransitionNotAllowed(
+            _("The agreement changed since you opened it. Read the new version before signing."), code="stale_version"
+        )
+    slot, role = signer_slot(agreement, actor, party)
+    slots = {entry["slot"] for entry in version.signature_slots}
+    if slot not in slots:
+        raise TransitionNotAllowed(_("This party is not a signer of this version."))
+    signed = set(Signature.objects.filter(version=version, voided_at__isnull=True).values_list("slot", flat=True))
+    if slot in signed:
+        raise TransitionNotAllowed(_("This agreement has already been signed here."), code="already_signed")
+    if slot != MEDIATOR_SLOT and MEDIATOR_SLOT not in signed:
+        raise TransitionNotAllowed(
+            _("The mediator signs first; you will be told when you can sign."), code="mediator_first"
+        )
+    if method not in Signature.Method.values:
+        raise ValidationError({"method": _("Draw your signature or type your name.")})
+    how = reauthenticate(actor, reauthentication)
+    now = timezone.now()
+    if method == Signature.Method.TYPED or not image_png:
+        drawn = typed_signature(str(actor))
+        method = Signature.Method.TYPED
+    else:
+        drawn = image_png
+    stamp = signature_stamp(drawn, name=str(actor), signed_at=now)
+    pair = _issue(actor)
+    pdf = sign_field(
+        read_blob(version.latest_blob),
+        field=slot,
+        pair=pair,
+        stamp=stamp,
+        certify=slot == MEDIATOR_SLOT,
+        reason=_("Signed for %(party)s") % {"party": party.name} if party else _("Signed as mediator"),
+    )
+    revision = store_blob(pdf, "application/pdf")
+    image_buffer = io.BytesIO()
+    stamp.save(image_buffer, format="PNG")
+    signature = Signature.objects.create(
+        version=version,
+        slot=slot,
+        signer=actor,
+        role=role,
+        party=party,
+        signed_at=now,
+        ip_address=ip or None,
+        user_agent=user_agent[:400],
+        reauthenticated_by=how,
+        version_hash=version.content_hash,
+        method=method,
+        image=store_blob(image_buffer.getvalue(), "image/png"),
+        certificate_pem=pair.certificate_pem,
+        certificate_serial=format(pair.certificate.serial_number, "x"),
+        revision_hash=revision.sha256,
+    )
+    version.latest_blob = revision
+    version.save(update_fields=["latest_blob"])
+    agreement.status = Agreement.Status.SIGNING
+    agreement.save(update_fields=["status", "updated_at"])
+    _record(agreement, actor, "sign", slot=slot, version=version.number, revision=revision.sha256, method=method)
+    post_case_event(
+        case=agreement.case,
+        kind="agreement.signed",
+        actor=actor,
+        data={"version": version.number, "party": party.name if party else None},
+    )
+    if signed | {slot} == slots:
+        agreement_id = agreement.pk
+        # Sealing runs in its own transaction; if it fails, `seal_agreements` finishes it.
+        transaction.on_commit(lambda: seal_agreement_safely(agreement_id))
+    return signature
+
+
+def _issue(actor: User):
+    from documents.pki import issue_signer_certificate
+
+    return issue_signer_certificate(name=str(actor), user_id=actor.pk, email=actor.email)
+
+
+def seal_agreement_safely(agreement_id: int) -> None:
+    import logging
+
+    try:
+        seal_agreement(agreement=Agreement.objects.get(pk=agreement_id))
+    except Exception:
+        logging.getLogger(__name__).exception("Sealing agreement %s failed; seal_agreements will retry", agreement_id)
+
+
+@transaction.atomic
+def seal_agreement(*, agreement: Agreement) -> Agreement:
+    """Add the platform's document timestamp once every signature is on, store the
+    sealed PDF and the signing certificate, and close the loop: the case is settled
+    and its work order awaits confirmation. Idempotent: a sealed agreement is
+    returned as it is, so a retried request or a second worker seals nothing twice."""
+    agreement = _lock_agreement(agreement)
+    if agreement.status == Agreement.Status.SEALED:
+        return agreement
+    version = agreement.current_version
+    slots = {entry["slot"] for entry in version.signature_slots}
+    signatures = list(
+        Signature.objects.filter(version=version, voided_at__isnull=True).select_related("signer", "party")
+    )
+    if agreement.status != Agreement.Status.SIGNING or {s.slot for s in signatures} != slots:
+        raise TransitionNotAllowed(_("Not every signer has signed yet."))
+    now = timezone.now()
+    sealed_pdf = document_timestamp(read_blob(version.latest_blob))
+    sealed_blob = store_blob(sealed_pdf, "application/pdf")
+    agreement.sealed_blob = sealed_blob
+    agreement.sealed_at = now
+    certificate = render_pdf(
+        "documents/pdf/signing_certificate.html",
+        document_context(
+            case=agreement.case,
+            agreement=agreement,
+            version=version,
+            signatures=signatures,
+            verification_code=agreement.verification_code,
+            verification_url=verification_url(agreement.verification_code),
+            qr=qr_data_uri(verification_url(agreement.verification_code)),
+        ),
+    )
+    with translation.override(settings.DOCUMENT_LANGUAGE):
+        certificate_pdf = seal(certificate.pdf, reason=_("Signing certificate issued by the platform"))
+    agreement.certificate_blob = store_blob(certificate_pdf, "application/pdf")
+    agreement.status = Agreement.Status.SEALED
+    agreement.save(update_fields=["sealed_blob", "sealed_at", "certificate_blob", "status", "updated_at"])
+    version.status = AgreementVersion.Status.SEALED
+    version.save(update_fields=["status"])
+    _record(agreement, None, "seal", final_hash=sealed_blob.sha256, certificate=agreement.certificate_blob_id)
+    case = agreement.case
+    post_case_event(
+        case=case,
+        kind="agreement.sealed",
+        data={
+            "agreement": agreement.pk,
+            "verification_code": agreement.verification_code,
+            "sha256": sealed_blob.sha256,
+        },
+    )
+    if case.status == MediationCase.Status.PENDING:
+        start_mediation(case=case, actor=None)
+    with translation.override(settings.DOCUMENT_LANGUAGE):
+        note = _("Settled by the sealed agreement %(code)s.") % {"code": agreement.verification_code}
+    settle_case(
+        case=case,
+        actor=None,
+        note=note,
+        data={
+            "agreement": agreement.pk,
+            "verification_code": agreement.verification_code,
+            "sha256": sealed_blob.sha256,
+        },
+    )
+    Room.objects.filter(case=case).update(closes_at=now + dt.timedelta(minutes=settings.ROOM_CLOSE_GRACE_MINUTES))
+    notify(
+        recipients=[p.user for p in Participant.active.filter(case=case).select_related("user")] + [case.mediator],
+        kind="agreement.sealed",
+        params={"number": case.number},
+        url=agreement_url(agreement),
+    )
+    return agreement
+
+
+def agreements_waiting_for_seal():
+    """Agreements whose signatures are all on but which were not sealed (a crash
+    between the last signature and the seal)."""
+    waiting = []
+    for agreement in Agreement.objects.filter(status=Agreement.Status.SIGNING).select_related("current_version"):
+        version = agreement.current_version
+        slots = {entry["slot"] for entry in version.signature_slots}
+        signed = set(Signature.objects.filter(version=version, voided_at__isnull=True).values_list("slot", flat=True))
+        if slots and slots == signed:
+            waiting.append(agreement)
+    return waiting

@@ -1,0 +1,319 @@
+"""Service of documents (送达): consent, electronic service and its steps, service by
+other means, expiry, and the sealed proof of service.
+
+Every step is recorded with its actor, time, method and IP address; a step happens
+once (a unique constraint per service and step), so a repeated open or acknowledge
+changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from documents.access import can_view_document, side_of
+from documents.models import Document, Service, ServiceConsent, ServiceStep
+from documents.services.storage import read_blob, store_blob
+from mediation import audit
+from mediation.errors import ActionForbidden, TransitionNotAllowed
+from mediation.models import MediationCase, Participant, User
+from mediation.notifications import notify
+from rooms.services import post_case_event
+
+
+def service_url(service: Service) -> str:
+    return reverse("service_detail", args=[service.pk])
+
+
+def _participant(case: MediationCase, user: User) -> Participant | None:
+    return Participant.active.filter(case=case, user=user).select_related("party").first()
+
+
+def _step(service: Service, step: str, *, actor: User | None, ip: str | None, at=None, note: str = "") -> ServiceStep:
+    return ServiceStep.objects.create(
+        service=service,
+        step=step,
+        actor=actor,
+        at=at or timezone.now(),
+        ip_address=ip or None,
+        method=service.method,
+        note=note,
+    )
+
+
+def _audit(service: Service, actor: User | None, action: str, **data) -> None:
+    audit.record(actor=actor, action=f"service.{action}", target=service, data={"case": service.case_id, **data})
+
+
+@transaction.atomic
+def record_consent(*, case: MediationCase, user: User, email: str = "", ip: str | None = None) -> ServiceConsent:
+    """A participant consents to electronic service in this case, at their platform
+    account and optionally an email address. Once per case."""
+    if _participant(case, user) is None:
+        raise ActionForbidden(_("Only a participant of this case can consent to electronic service in it."))
+    consent, created = ServiceConsent.objects.get_or_create(
+        case=case,
+        user=user,
+        defaults={"platform_account": True, "email": email.strip().lower(), "ip_address": ip or None},
+    )
+    if not created:
+        raise TransitionNotAllowed(_("You already consented to electronic service in this case."))
+    audit.record(actor=user, action="service.consent", target=consent, data={"case": case.pk, "email": consent.email})
+    return consent
+
+
+def _check_serving(case: MediationCase, actor: User, recipient: User, documents: list[Document]) -> None:
+    if case.mediator_id != actor.pk:
+        raise ActionForbidden(_("Only the case's mediator serves documents."))
+    if not case.is_open:
+        raise TransitionNotAllowed(_("This case has ended."))
+    errors = {}
+    if _participant(case, recipient) is None:
+        errors["recipient"] = _("The recipient must take part in this case.")
+    if not documents:
+        errors["documents"] = _("Choose at least one document to serve.")
+    elif any(document.case_id != case.pk for document in documents):
+        errors["documents"] = _("Every document must belong to this case.")
+    elif _participant(case, recipient) is not None and not all(can_view_document(recipient, d) for d in documents):
+        errors["documents"] = _("The recipient may not see one of these documents; share it with their side first.")
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def serve_electronically(
+    *, case: MediationCase, actor: User, recipient: User, documents: list[Document], ip: str | None = None
+) -> Service:
+    """Serve documents through the platform. Refused without the recipient's consent.
+    The documents reach the recipient's account at once: that moment is the date of
+    service. The recipient is notified in the app and by email, and the joint room
+    records the service."""
+    _check_serving(case, actor, recipient, documents)
+    consent = ServiceConsent.objects.filter(case=case, user=recipient).first()
+    if consent is None:
+        raise TransitionNotAllowed(
+            _(
+                "%(name)s has not consented to electronic service in this case. Ask them to consent, or record a "
+                "service by post or in person."
+            )
+            % {"name": recipient},
+            code="no_consent",
+        )
+    now = timezone.now()
+    service = Service.objects.create(
+        case=case,
+        recipient=recipient,
+        method=Service.Method.ELECTRONIC,
+        created_by=actor,
+        acknowledge_by=now + dt.timedelta(days=settings.SERVICE_ACKNOWLEDGE_DAYS),
+    )
+    service.documents.set(documents)
+    _step(service, Service.Status.PREPARED, actor=actor, ip=ip, at=now)
+    _step(service, Service.Status.SENT, actor=actor, ip=ip, at=now)
+    notify(
+        recipients=[recipient],
+        kind="document.served",
+        params={"number": case.number, "count": len(documents)},
+        url=service_url(service),
+        email=bool(consent.email),
+    )
+    # The notification is in the recipient's account now: delivered.
+    _step(service, Service.Status.DELIVERED, actor=None, ip=None, at=now)
+    service.status = Service.Status.DELIVERED
+    service.served_at = now
+    service.save(update_fields=["status", "served_at"])
+    _audit(service, actor, "serve", recipient=recipient.pk, documents=[d.blob_id for d in documents])
+    participant = _participant(case, recipient)
+    post_case_event(
+        case=case,
+        kind="document.served",
+        actor=actor,
+        data={
+            "service": service.pk,
+            "recipient": {"id": recipient.pk, "name": str(recipient)},
+            "documents": [d.title for d in documents],
+        },
+        side=participant.party.side,
+    )
+    return service
+
+
+@transaction.atomic
+def record_service_by_other_means(
+    *,
+    case: MediationCase,
+    actor: User,
+    recipient: User,
+    documents: list[Document],
+    method: str,
+    served_at: dt.datetime,
+    evidence: Document,
+    note: str = "",
+    ip: str | None = None,
+) -> Service:
+    """Record a service made by post or in person, with its evidence (a receipt, a
+    signed form) uploaded as a document."""
+    _check_serving(case, actor, recipient, documents)
+    errors = {}
+    if method not in (Service.Method.POST, Service.Method.IN_PERSON):
+        errors["method"] = _("Choose post or in person.")
+    if served_at > timezone.now():
+        errors["served_at"] = _("The date of service cannot be in the future.")
+    if evidence is None or evidence.case_id != case.pk:
+        errors["evidence"] = _("Upload the evidence of service to this case first.")
+    if errors:
+        raise ValidationError(errors)
+    service = Service.objects.create(
+        case=case,
+        recipient=recipient,
+        method=method,
+        created_by=actor,
+        evidence=evidence,
+        status=Service.Status.DELIVERED,
+        served_at=served_at,
+    )
+    service.documents.set(documents)
+    now = timezone.now()
+    _step(service, Service.Status.PREPARED, actor=actor, ip=ip, at=now)
+    _step(service, Service.Status.SENT, actor=actor, ip=ip, at=served_at, note=note)
+    _step(
+        service,
+        Service.Status.DELIVERED,
+        actor=actor,
+        ip=ip,
+        at=served_at,
+        note=f"{evidence.title} · SHA-256 {evidence.blob_id}",
+    )
+    _audit(service, actor, "record_other_means", method=method, evidence=evidence.blob_id)
+    return service
+
+
+def _lock_for_recipient(service: Service, user: User) -> Service:
+    service = Service.objects.select_for_update().select_related("case").get(pk=service.pk)
+    if service.recipient_id != user.pk:
+        raise ActionForbidden(_("Only the recipient can do this."))
+    return service
+
+
+@transaction.atomic
+def mark_opened(*, service: Service, user: User, ip: str | None = None) -> Service:
+    """The recipient viewed the served documents. Only the first view counts."""
+    service = Service.objects.select_for_update().get(pk=service.pk)
+    if service.recipient_id != user.pk or service.status != Service.Status.DELIVERED:
+        return service
+    _step(service, Service.Status.OPENED, actor=user, ip=ip)
+    service.status = Service.Status.OPENED
+    service.save(update_fields=["status"])
+    _audit(service, user, "open")
+    return service
+
+
+@transaction.atomic
+def acknowledge_service(*, service: Service, user: User, ip: str | None = None) -> Service:
+    service = _lock_for_recipient(service, user)
+    if service.status not in Service.AWAITING_RECIPIENT or service.method != Service.Method.ELECTRONIC:
+        raise TransitionNotAllowed(
+            _("This service can no longer be acknowledged (it is %(status)s).")
+            % {"status": service.get_status_display()}
+        )
+    if service.status == Service.Status.DELIVERED:
+        _step(service, Service.Status.OPENED, actor=user, ip=ip)
+    _step(service, Service.Status.ACKNOWLEDGED, actor=user, ip=ip)
+    service.status = Service.Status.ACKNOWLEDGED
+    service.save(update_fields=["status"])
+    _audit(service, user, "acknowledge")
+    post_case_event(
+        case=service.case,
+        kind="document.acknowledged",
+        actor=user,
+        data={"service": service.pk},
+        side=side_of(user, service.case),
+    )
+    return service
+
+
+@transaction.atomic
+def refuse_service(*, service: Service, user: User, reason: str, ip: str | None = None) -> Service:
+    service = _lock_for_recipient(service, user)
+    if service.status not in Service.AWAITING_RECIPIENT or service.method != Service.Method.ELECTRONIC:
+        raise TransitionNotAllowed(
+            _("This service can no longer be refused (it is %(status)s).") % {"status": service.get_status_display()}
+        )
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why you refuse the documents.")})
+    _step(service, Service.Status.REFUSED, actor=user, ip=ip, note=reason.strip())
+    service.status = Service.Status.REFUSED
+    service.refusal_reason = reason.strip()
+    service.save(update_fields=["status", "refusal_reason"])
+    _audit(service, user, "refuse", reason=reason.strip())
+    notify(
+        recipients=[service.case.mediator],
+        kind="document.refused",
+        params={"number": service.case.number, "name": str(user)},
+        url=service_url(service),
+    )
+    return service
+
+
+def expire_services(*, now: dt.datetime | None = None) -> int:
+    """Mark electronic services not acknowledged by their deadline as expired.
+    Idempotent: the conditional update claims each service once."""
+    now = now or timezone.now()
+    expired = 0
+    due = Service.objects.filter(
+        method=Service.Method.ELECTRONIC, status__in=Service.AWAITING_RECIPIENT, acknowledge_by__lte=now
+    ).values_list("pk", flat=True)
+    for service_id in due:
+        try:
+            with transaction.atomic():
+                service = Service.objects.select_for_update().get(pk=service_id)
+                if service.status not in Service.AWAITING_RECIPIENT:
+                    continue
+                _step(service, Service.Status.EXPIRED, actor=None, ip=None, at=now)
+                service.status = Service.Status.EXPIRED
+                service.save(update_fields=["status"])
+                _audit(service, None, "expire")
+        except IntegrityError:
+            continue
+        expired += 1
+    return expired
+
+
+def _proof_state(service: Service) -> str:
+    steps = list(service.steps.values_list("step", "at", "actor_id", "ip_address", "note"))
+    return hashlib.sha256(json.dumps([service.status, steps], default=str).encode()).hexdigest()
+
+
+def proof_of_service(service: Service) -> bytes:
+    """The sealed proof of service (送达回证) for the service as it stands. A proof is
+    made once per state and kept, so repeated downloads return the same file."""
+    from documents.rendering import document_context, render_pdf
+    from documents.signing import seal
+
+    state = _proof_state(service)
+    if service.proof_state == state and service.proof_blob_id:
+        return read_blob(service.proof_blob)
+    participant = Participant.objects.filter(case=service.case, user=service.recipient).select_related("party").first()
+    rendered = render_pdf(
+        "documents/pdf/service_proof.html",
+        document_context(
+            case=service.case,
+            service=service,
+            recipient_name=str(service.recipient),
+            recipient_party=participant.party.name if participant else "",
+            documents=service.documents.select_related("blob"),
+            steps=service.steps.select_related("actor"),
+        ),
+    )
+    pdf = seal(rendered.pdf, reason=_("Proof of service issued by the platform"))
+    blob = store_blob(pdf, "application/pdf")
+    Service.objects.filter(pk=service.pk).update(proof_blob=blob, proof_state=state)
+    return pdf

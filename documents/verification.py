@@ -1,0 +1,172 @@
+"""Checking a PDF someone brings: is it byte for byte the sealed original, and,
+independently, does every signature in it validate against the platform's authority,
+whom does each cover, and was anything changed after it (pyHanko validation)?
+
+A signer's certificate lives for an hour; it is judged at the time its signature's
+timestamp proves, not today.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+from dataclasses import asdict, dataclass
+
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timestamp
+from pyhanko.sign.validation.status import ModificationLevel
+from pyhanko_certvalidator import ValidationContext
+
+from documents.models import Agreement, Service
+from documents.pki import load_platform_pki
+
+logger = logging.getLogger(__name__)
+
+# Later revisions that only add signatures, fill signature fields or timestamps are
+# what the certification allows; anything more is a change after the signature.
+ALLOWED_LATER_CHANGES = (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES, ModificationLevel.FORM_FILLING)
+
+
+@dataclass
+class SignatureCheck:
+    signer: str
+    field: str
+    kind: str
+    intact: bool
+    valid: bool
+    trusted: bool
+    modified_after: bool
+    signed_at: str | None
+
+
+@dataclass
+class VerificationReport:
+    sha256: str
+    matches_sealed_original: bool
+    verification_code: str | None
+    document: str | None
+    signatures: list[SignatureCheck]
+    readable: bool = True
+
+    @property
+    def all_valid(self) -> bool:
+        return bool(self.signatures) and all(
+            s.intact and s.valid and s.trusted and not s.modified_after for s in self.signatures
+        )
+
+    def as_json(self) -> dict:
+        return {
+            "matches_sealed_original": self.matches_sealed_original,
+            "verification_code": self.verification_code,
+            "signatures": [
+                {
+                    key: value
+                    for key, value in asdict(s).items()
+                    if key in ("signer", "intact", "valid", "trusted", "modified_after")
+                }
+                for s in self.signatures
+            ],
+            "all_valid": self.all_valid,
+        }
+
+
+def _context(moment=None, roots=None) -> ValidationContext:
+    pki = load_platform_pki()
+    roots = roots if roots is not None else [pki.authority.asn1_certificate]
+    return ValidationContext(trust_roots=roots, allow_fetching=False, moment=moment, best_signature_time=moment)
+
+
+def _signer_name(status) -> str:
+    certificate = status.signing_cert
+    if certificate is None:
+        return ""
+    return certificate.subject.native.get("common_name", "")
+
+
+def _check_signature(embedded, roots) -> SignatureCheck:
+    if embedded.sig_object_type == "/DocTimeStamp":
+        status = validate_pdf_timestamp(embedded, validation_context=_context(roots=roots))
+        return SignatureCheck(
+            signer=_signer_name(status) or "timestamp",
+            field=embedded.field_name,
+            kind="document_timestamp",
+            intact=status.intact,
+            valid=status.valid,
+            trusted=status.trusted,
+            modified_after=status.modification_level not in ALLOWED_LATER_CHANGES
+            if status.modification_level is not None
+            else False,
+            signed_at=status.timestamp.isoformat() if status.timestamp else None,
+        )
+    status = validate_pdf_signature(embedded, _context(roots=roots), ts_validation_context=_context(roots=roots))
+    timestamp = status.timestamp_validity
+    trusted = status.trusted
+    signed_at = None
+    if timestamp is not None and timestamp.intact and timestamp.valid and timestamp.trusted:
+        signed_at = timestamp.timestamp
+        if not trusted:
+            # Judge the short-lived certificate when the signature was made.
+            at_signing = validate_pdf_signature(embedded, _context(moment=signed_at, roots=roots))
+            trusted = at_signing.trusted
+    modified_after = (status.modification_level not in ALLOWED_LATER_CHANGES) or status.docmdp_ok is False
+    return SignatureCheck(
+        signer=_signer_name(status),
+        field=embedded.field_name,
+        kind="signature",
+        intact=status.intact,
+        valid=status.valid,
+        trusted=trusted,
+        modified_after=modified_after,
+        signed_at=signed_at.isoformat() if signed_at else None,
+    )
+
+
+def _sealed_record(sha256: str) -> tuple[str | None, str | None]:
+    agreement = Agreement.objects.filter(sealed_blob_id=sha256).first()
+    if agreement is not None:
+        return agreement.verification_code, "agreement"
+    agreement = Agreement.objects.filter(certificate_blob_id=sha256).first()
+    if agreement is not None:
+        return agreement.verification_code, "signing_certificate"
+    if Service.objects.filter(proof_blob_id=sha256).exists():
+        return None, "proof_of_service"
+    return None, None
+
+
+def verify_pdf(data: bytes, *, trust_roots=None) -> VerificationReport:
+    sha256 = hashlib.sha256(data).hexdigest()
+    code, document = _sealed_record(sha256)
+    report = VerificationReport(
+        sha256=sha256,
+        matches_sealed_original=document is not None,
+        verification_code=code,
+        document=document,
+        signatures=[],
+    )
+    try:
+        reader = PdfFileReader(io.BytesIO(data), strict=False)
+        embedded_signatures = list(reader.embedded_signatures)
+    except Exception as error:
+        logger.info("Unreadable PDF brought for verification: %s", error)
+        report.readable = False
+        return report
+    for embedded in embedded_signatures:
+        try:
+            report.signatures.append(_check_signature(embedded, trust_roots))
+        except Exception as error:
+            # A signature that cannot even be evaluated is reported as broken.
+            logger.info("Signature %s could not be validated: %s", embedded.field_name, error)
+            report.signatures.append(
+                SignatureCheck(
+                    signer="",
+                    field=embedded.field_name or "",
+                    kind="signature",
+                    intact=False,
+                    valid=False,
+                    trusted=False,
+                    modified_after=True,
+                    signed_at=None,
+                )
+            )
+    return report

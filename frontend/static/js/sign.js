@@ -1,0 +1,55 @@
+// The signing form: draw on the canvas (or choose to type the name instead); the
+// drawing travels as a PNG data URL in a hidden field.
+(function () {
+  "use strict";
+  var form = document.querySelector("[data-sign-form]");
+  if (!form || !window.SignaturePad) {
+    return;
+  }
+  var canvas = form.querySelector("[data-signature-pad] canvas");
+  var pad = new window.SignaturePad(canvas, { minWidth: 1.2, maxWidth: 3.2, penColor: "#14215a" });
+  var hidden = form.querySelector("input[name=signature]");
+  var area = form.querySelector("[data-signature-pad]");
+  var typedHint = form.querySelector("[data-typed-hint]");
+
+  function resize() {
+    var ratio = Math.max(window.devicePixelRatio || 1, 1);
+    var data = pad.toData();
+    canvas.width = canvas.offsetWidth * ratio;
+    canvas.height = canvas.offsetHeight * ratio;
+    canvas.getContext("2d").scale(ratio, ratio);
+    pad.clear();
+    pad.fromData(data);
+  }
+
+  function method() {
+    var checked = form.querySelector("input[name=method]:checked");
+    return checked ? checked.value : "drawn";
+  }
+
+  function showMethod() {
+    var drawn = method() === "drawn";
+    area.hidden = !drawn;
+    typedHint.hidden = drawn;
+  }
+
+  form.querySelector("[data-clear]").addEventListener("click", function () { pad.clear(); });
+  form.querySelectorAll("input[name=method]").forEach(function (input) {
+    input.addEventListener("change", showMethod);
+  });
+  form.addEventListener("submit", function (event) {
+    if (method() === "drawn") {
+      if (pad.isEmpty()) {
+        event.preventDefault();
+        window.alert(gettext("Draw your signature first, or choose to type your name."));
+        return;
+      }
+      hidden.value = pad.toDataURL("image/png");
+    } else {
+      hidden.value = "";
+    }
+  });
+  window.addEventListener("resize", resize);
+  resize();
+  showMethod();
+})();

@@ -1,0 +1,151 @@
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from mediation.models import (
+    ApiToken,
+    AuditEntry,
+    CalendarDay,
+    CalendarYear,
+    DeadlinePolicy,
+    Department,
+    User,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WorkOrder,
+    WorkOrderEvent,
+)
+from mediation.services.api_tokens import revoke_api_token
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records that change only through services (with their timeline and audit
+    entries) are shown, never edited, here."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "full_name", "department", "is_active", "is_staff"]
+    list_filter = ["groups", "department", "is_active", "is_staff"]
+    search_fields = ["email", "full_name", "phone"]
+    fieldsets = [
+        (None, {"fields": ["email", "password"]}),
+        (_("Person"), {"fields": ["full_name", "phone", "department", "language"]}),
+        (_("Roles and permissions"), {"fields": ["is_active", "is_staff", "is_superuser", "groups"]}),
+        (_("Dates"), {"fields": ["last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [
+        (
+            None,
+            {"classes": ["wide"], "fields": ["email", "full_name", "department", "groups", "password1", "password2"]},
+        ),
+    ]
+    filter_horizontal = ["groups"]
+
+
+@admin.register(Department)
+class DepartmentAdmin(admin.ModelAdmin):
+    list_display = ["name", "code", "is_active"]
+
+
+@admin.register(DeadlinePolicy)
+class DeadlinePolicyAdmin(admin.ModelAdmin):
+    list_display = ["category", "first_contact_hours", "completion_working_days"]
+
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(admin.ModelAdmin):
+    list_display = ["date", "is_working_day", "name", "source"]
+    list_filter = ["is_working_day", "source"]
+    date_hierarchy = "date"
+    search_fields = ["name"]
+
+    def changelist_view(self, request, extra_context=None):
+        years = list(CalendarYear.objects.values_list("year", flat=True))
+        if years:
+            self.message_user(
+                request,
+                _(
+                    "The official holiday schedule is loaded for %(first)s–%(last)s. Dates outside these years "
+                    "fall back to Monday to Friday until the schedule is loaded (manage.py load_holidays) or "
+                    "the days are entered here."
+                )
+                % {"first": years[0], "last": years[-1]},
+                messages.INFO,
+            )
+        else:
+            self.message_user(
+                request,
+                _("No official holiday schedule is loaded: every date falls back to Monday to Friday."),
+                messages.WARNING,
+            )
+        return super().changelist_view(request, extra_context)
+
+
+@admin.register(WorkOrder)
+class WorkOrderAdmin(ReadOnlyAdmin):
+    list_display = ["number", "status", "channel", "category", "department", "assignee", "received_at"]
+    list_filter = ["status", "channel", "category", "department"]
+    search_fields = ["number", "requester_name", "requester_phone", "case_number"]
+
+
+@admin.register(WorkOrderEvent)
+class WorkOrderEventAdmin(ReadOnlyAdmin):
+    list_display = ["order", "action", "from_status", "to_status", "actor", "created_at"]
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    list_display = ["id", "created_at", "actor_label", "action", "target_type", "target_id"]
+    list_filter = ["action", "target_type"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(ReadOnlyAdmin):
+    list_display = ["name", "key_prefix", "created_at", "last_used_at", "revoked_at"]
+    actions = ["revoke"]
+
+    def has_change_permission(self, request, obj=None):
+        # The revoke action needs change permission; fields stay read-only.
+        return request.user.is_superuser
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in ApiToken._meta.fields]
+
+    @admin.action(description=_("Revoke the selected tokens"))
+    def revoke(self, request, queryset):
+        for token in queryset:
+            revoke_api_token(token=token)
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(admin.ModelAdmin):
+    list_display = ["name", "url", "is_active"]
+
+
+class WebhookAttemptInline(admin.TabularInline):
+    model = WebhookAttempt
+    extra = 0
+    can_delete = False
+    readonly_fields = ["attempted_at", "response_status", "error", "duration_ms"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
+    list_display = ["id", "endpoint", "event", "status", "attempt_count", "next_attempt_at", "delivered_at"]
+    list_filter = ["status", "endpoint"]
+    inlines = [WebhookAttemptInline]

@@ -1,0 +1,276 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from mediation.models import (
+    Department,
+    Invitation,
+    MediationSession,
+    Participant,
+    ParticipantRole,
+    Party,
+    RoomKind,
+    Side,
+    User,
+    WorkOrder,
+)
+from mediation.models.work_orders import Category, Channel, ReplyChannel, RequesterRole, Satisfaction
+from mediation.roles import Role
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+LOCAL_DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
+
+
+class IntakeForm(forms.Form):
+    channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices)
+    category = forms.ChoiceField(label=_("Category"), choices=Category.choices)
+    received_at = forms.DateTimeField(
+        label=_("Received at"),
+        required=False,
+        widget=DateTimeInput(),
+        input_formats=LOCAL_DATETIME_FORMATS,
+        help_text=_("Leave empty for now."),
+    )
+    requester_name = forms.CharField(label=_("Requester's name"), max_length=100)
+    requester_phone = forms.CharField(label=_("Requester's phone"), max_length=32)
+    requester_id_number = forms.CharField(label=_("ID number"), max_length=32, required=False)
+    requester_role = forms.ChoiceField(
+        label=_("Role in the case"), choices=RequesterRole.choices, initial=RequesterRole.OTHER
+    )
+    case_number = forms.CharField(
+        label=_("Related case number"), max_length=64, required=False, help_text=_("For example (2026)京0107民初123号")
+    )
+    content = forms.CharField(label=_("Request"), widget=forms.Textarea(attrs={"rows": 5}))
+
+
+class DispatchForm(forms.Form):
+    department = forms.ModelChoiceField(label=_("Department"), queryset=Department.objects.filter(is_active=True))
+    assignee = forms.ModelChoiceField(
+        label=_("Judge (optional)"),
+        queryset=User.objects.filter(groups__name=Role.JUDGE, is_active=True).order_by("full_name"),
+        required=False,
+    )
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class AssignForm(forms.Form):
+    assignee = forms.ModelChoiceField(label=_("Judge"), queryset=User.objects.none())
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, order: WorkOrder, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = User.objects.filter(
+            groups__name=Role.JUDGE, is_active=True, department_id=order.department_id
+        ).order_by("full_name")
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ContactForm(forms.Form):
+    note = forms.CharField(label=_("What was discussed"), widget=forms.Textarea(attrs={"rows": 2}))
+    contacted_at = forms.DateTimeField(
+        label=_("Contacted at"),
+        required=False,
+        widget=DateTimeInput(),
+        input_formats=LOCAL_DATETIME_FORMATS,
+        help_text=_("Leave empty for now."),
+    )
+
+
+class ReplyForm(forms.Form):
+    content = forms.CharField(label=_("Answer given to the requester"), widget=forms.Textarea(attrs={"rows": 4}))
+    channel = forms.ChoiceField(label=_("Answered by"), choices=ReplyChannel.choices)
+    replied_at = forms.DateTimeField(
+        label=_("Answered at"),
+        required=False,
+        widget=DateTimeInput(),
+        input_formats=LOCAL_DATETIME_FORMATS,
+        help_text=_("Leave empty for now."),
+    )
+
+
+class CloseForm(forms.Form):
+    outcome = forms.CharField(label=_("Confirmed outcome"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class SupervisionForm(forms.Form):
+    content = forms.CharField(label=_("What the notice asks for"), widget=forms.Textarea(attrs={"rows": 3}))
+    due_at = forms.DateTimeField(label=_("Answer by"), widget=DateTimeInput(), input_formats=LOCAL_DATETIME_FORMATS)
+
+
+class SupervisionAnswerForm(forms.Form):
+    response = forms.CharField(label=_("Answer"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ReturnVisitForm(forms.Form):
+    reached = forms.TypedChoiceField(
+        label=_("Was the requester reached?"),
+        choices=[("yes", _("Yes")), ("no", _("No"))],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+    )
+    resolved = forms.TypedChoiceField(
+        label=_("Is the matter resolved?"),
+        choices=[("", _("Not asked")), ("yes", _("Yes")), ("no", _("No"))],
+        coerce=lambda value: value == "yes",
+        empty_value=None,
+        required=False,
+    )
+    satisfaction = forms.ChoiceField(
+        label=_("Satisfaction"), choices=[("", "—"), *Satisfaction.choices], required=False
+    )
+    comment = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    reopen = forms.BooleanField(label=_("Reopen the order (only when the requester is unsatisfied)"), required=False)
+
+
+class DeskFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, help_text=_("Number, name, phone or case number"))
+    status = forms.ChoiceField(
+        label=_("Status"), choices=[("", _("Any status")), *WorkOrder.Status.choices], required=False
+    )
+    overdue = forms.BooleanField(label=_("Overdue only"), required=False)
+    visit_due = forms.BooleanField(label=_("Return visit due"), required=False)
+    category = forms.ChoiceField(
+        label=_("Category"), choices=[("", _("Any category")), *Category.choices], required=False
+    )
+    channel = forms.ChoiceField(label=_("Channel"), choices=[("", _("Any channel")), *Channel.choices], required=False)
+    department = forms.ModelChoiceField(
+        label=_("Department"), queryset=Department.objects.all(), required=False, empty_label=_("Any department")
+    )
+    assignee = forms.ModelChoiceField(
+        label=_("Assignee"),
+        queryset=User.objects.filter(groups__name=Role.JUDGE).order_by("full_name"),
+        required=False,
+        empty_label=_("Anyone"),
+    )
+    received_from = forms.DateField(label=_("Received from"), required=False, widget=DateInput())
+    received_to = forms.DateField(label=_("Received until"), required=False, widget=DateInput())
+
+
+class ReferForm(forms.Form):
+    mediator = forms.ModelChoiceField(
+        label=_("Mediator"),
+        queryset=User.objects.filter(groups__name=Role.MEDIATOR, is_active=True).order_by("full_name"),
+    )
+    cause_of_action = forms.CharField(label=_("Cause of action"), max_length=100, help_text=_("For example 合同纠纷"))
+    claim_amount = forms.DecimalField(
+        label=_("Claim amount (yuan)"), max_digits=14, decimal_places=2, required=False, min_value=0
+    )
+    facts = forms.CharField(
+        label=_("Facts and claims"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        help_text=_("Leave empty to use the work order's content."),
+    )
+
+
+class CaseForm(forms.Form):
+    cause_of_action = forms.CharField(label=_("Cause of action"), max_length=100, help_text=_("For example 合同纠纷"))
+    claim_amount = forms.DecimalField(
+        label=_("Claim amount (yuan)"), max_digits=14, decimal_places=2, required=False, min_value=0
+    )
+    facts = forms.CharField(label=_("Facts and claims"), widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    judge = forms.ModelChoiceField(
+        label=_("Judge (optional)"),
+        queryset=User.objects.filter(groups__name=Role.JUDGE, is_active=True).order_by("full_name"),
+        required=False,
+    )
+
+
+class PartyForm(forms.Form):
+    side = forms.ChoiceField(label=_("Side"), choices=Side.choices)
+    kind = forms.ChoiceField(label=_("Kind"), choices=Party.Kind.choices)
+    name = forms.CharField(label=_("Name"), max_length=200)
+    id_number = forms.CharField(label=_("ID number (a person)"), max_length=32, required=False)
+    credit_code = forms.CharField(
+        label=_("Unified social credit code (an organisation)"), max_length=18, required=False
+    )
+    legal_representative = forms.CharField(
+        label=_("Legal representative (an organisation)"), max_length=100, required=False
+    )
+    phone = forms.CharField(label=_("Phone"), max_length=32, required=False)
+    address = forms.CharField(label=_("Address"), max_length=300, required=False)
+
+
+class InvitationForm(forms.Form):
+    party = forms.ModelChoiceField(label=_("For the party"), queryset=Party.objects.none())
+    role = forms.ChoiceField(label=_("As"), choices=ParticipantRole.choices)
+    full_name = forms.CharField(label=_("Name of the person"), max_length=100, required=False)
+    email = forms.EmailField(
+        label=_("Email"),
+        required=False,
+        help_text=_("The link is emailed. Without an address you get the link to send by SMS or WeChat."),
+    )
+
+    def __init__(self, *args, case, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["party"].queryset = case.parties.all()
+
+
+class SessionForm(forms.Form):
+    starts_at = forms.DateTimeField(label=_("Starts at"), widget=DateTimeInput(), input_formats=LOCAL_DATETIME_FORMATS)
+    duration_minutes = forms.IntegerField(label=_("Duration (minutes)"), initial=60, min_value=10, max_value=480)
+    room_kind = forms.ChoiceField(label=_("Room"), choices=RoomKind.choices)
+    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+
+
+class ExtensionForm(forms.Form):
+    new_deadline = forms.DateField(label=_("New deadline"), widget=DateInput())
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class FilingForm(forms.Form):
+    filed_case_number = forms.CharField(label=_("Number of the new case"), max_length=64)
+
+
+class RemoveParticipantForm(forms.Form):
+    participant = forms.ModelChoiceField(label=_("Participant"), queryset=Participant.objects.none())
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, case, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["participant"].queryset = Participant.active.filter(case=case).select_related("user", "party")
+
+
+class SessionChoiceForm(forms.Form):
+    session = forms.ModelChoiceField(label=_("Session"), queryset=MediationSession.objects.none())
+
+    def __init__(self, *args, case, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["session"].queryset = case.sessions.filter(cancelled_at__isnull=True)
+
+
+class InvitationChoiceForm(forms.Form):
+    invitation = forms.ModelChoiceField(label=_("Invitation"), queryset=Invitation.objects.none())
+
+    def __init__(self, *args, case, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["invitation"].queryset = case.invitations.all()
+
+
+class SignupDetailsForm(forms.Form):
+    """Asked of a person signing up through an invitation, besides email and password."""
+
+    full_name = forms.CharField(label=_("Your full name"), max_length=100)
+    phone = forms.CharField(label=_("Mobile phone"), max_length=32, required=False)
+
+    def signup(self, request, user):
+        user.full_name = self.cleaned_data["full_name"].strip()
+        user.phone = self.cleaned_data["phone"].strip()
+        user.save(update_fields=["full_name", "phone"])

@@ -1,0 +1,14 @@
+from django.core.management.base import BaseCommand
+
+from mediation.services.supervision import check_deadlines
+
+
+class Command(BaseCommand):
+    help = (
+        "Warn at 75 % of each work-order clock and flag overdue orders. Idempotent: safe to run "
+        "every minute from cron; a second run sends nothing twice."
+    )
+
+    def handle(self, *args, **options):
+        report = check_deadlines()
+        self.stdout.write(f"warnings sent: {report.warnings}; overdue flagged: {report.overdue}")

@@ -1,0 +1,59 @@
+from .accounts import Department, User
+from .audit import AuditChainHead, AuditEntry
+from .calendar import CalendarDay, CalendarYear
+from .cases import (
+    CaseEvent,
+    DeadlineExtension,
+    Invitation,
+    MediationCase,
+    MediationSession,
+    Participant,
+    ParticipantRole,
+    Party,
+    RoomKind,
+    Side,
+)
+from .integration import ApiToken, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from .notifications import Notification
+from .numbering import NumberSequence
+from .work_orders import (
+    DeadlineAlert,
+    DeadlinePolicy,
+    ReturnVisit,
+    SupervisionNotice,
+    WorkOrder,
+    WorkOrderEvent,
+    WorkOrderReply,
+)
+
+__all__ = [
+    "ApiToken",
+    "AuditChainHead",
+    "AuditEntry",
+    "CalendarDay",
+    "CalendarYear",
+    "CaseEvent",
+    "DeadlineAlert",
+    "DeadlineExtension",
+    "DeadlinePolicy",
+    "Department",
+    "Invitation",
+    "MediationCase",
+    "MediationSession",
+    "Notification",
+    "NumberSequence",
+    "Participant",
+    "ParticipantRole",
+    "Party",
+    "ReturnVisit",
+    "RoomKind",
+    "Side",
+    "SupervisionNotice",
+    "User",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WorkOrder",
+    "WorkOrderEvent",
+    "WorkOrderReply",
+]

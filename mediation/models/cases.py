@@ -1,0 +1,289 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+
+class MediationCase(models.Model):
+    """A pre-litigation mediation (诉前调解), opened from a work order or directly by a
+    mediator."""
+
+    class Status(models.TextChoices):
+        # Opened; parties are being invited.
+        PENDING = "pending", pgettext_lazy("mediation case", "Pending")
+        # The mediator has started mediating.
+        IN_MEDIATION = "in_mediation", _("In mediation")
+        # The parties reached a settlement.
+        SETTLED = "settled", _("Settled")
+        # Mediation failed; the dispute may be filed as an ordinary case (转立案).
+        FAILED = "failed", pgettext_lazy("mediation case", "Failed")
+        # The applicant withdrew.
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    OPEN_STATUSES = (Status.PENDING, Status.IN_MEDIATION)
+    TRANSITIONS = {
+        "start": ((Status.PENDING,), Status.IN_MEDIATION),
+        "settle": ((Status.IN_MEDIATION,), Status.SETTLED),
+        "fail": ((Status.PENDING, Status.IN_MEDIATION), Status.FAILED),
+        "withdraw": ((Status.PENDING, Status.IN_MEDIATION), Status.WITHDRAWN),
+    }
+    ACTION_STATES = {
+        "invite": OPEN_STATUSES,
+        "schedule": OPEN_STATUSES,
+        "remove_participant": OPEN_STATUSES,
+        "add_party": OPEN_STATUSES,
+        "extend": OPEN_STATUSES,
+        "transfer_to_filing": (Status.FAILED,),
+    }
+
+    number = models.CharField(_("case number"), max_length=64, unique=True)
+    work_order = models.ForeignKey(
+        "mediation.WorkOrder",
+        verbose_name=_("work order"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="mediation_cases",
+    )
+    cause_of_action = models.CharField(_("cause of action"), max_length=100)
+    claim_amount = models.DecimalField(_("claim amount (yuan)"), max_digits=14, decimal_places=2, null=True, blank=True)
+    facts = models.TextField(_("facts and claims"), blank=True, default="")
+    mediator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("mediator"),
+        on_delete=models.PROTECT,
+        related_name="mediated_cases",
+    )
+    judge = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("judge"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="supervised_cases",
+    )
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PENDING)
+    started_on = models.DateField(_("started on"))
+    deadline = models.DateField(_("mediation deadline"))
+    outcome_note = models.TextField(_("outcome"), blank=True, default="")
+    concluded_at = models.DateTimeField(_("concluded at"), null=True, blank=True)
+    filed_case_number = models.CharField(_("filed as case number"), max_length=64, blank=True, default="")
+    filed_at = models.DateTimeField(_("filed at"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("mediation case")
+        verbose_name_plural = _("mediation cases")
+        indexes = [models.Index(fields=["mediator", "status"], name="case_mediator_status_idx")]
+
+    def __str__(self):
+        return self.number
+
+    def allows(self, action: str) -> bool:
+        if action in self.TRANSITIONS:
+            return self.status in self.TRANSITIONS[action][0]
+        return self.status in self.ACTION_STATES.get(action, ())
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+
+class CaseEvent(models.Model):
+    """One line of a case's timeline."""
+
+    case = models.ForeignKey(MediationCase, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    action = models.CharField(max_length=40)
+    from_status = models.CharField(max_length=20, blank=True, default="")
+    to_status = models.CharField(max_length=20, blank=True, default="")
+    note = models.TextField(blank=True, default="")
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.case_id} {self.action}"
+
+
+class DeadlineExtension(models.Model):
+    case = models.ForeignKey(MediationCase, on_delete=models.CASCADE, related_name="extensions")
+    previous_deadline = models.DateField(_("previous deadline"))
+    new_deadline = models.DateField(_("new deadline"))
+    reason = models.TextField(_("reason"))
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("deadline extension")
+        verbose_name_plural = _("deadline extensions")
+
+    def __str__(self):
+        return f"{self.case_id}: {self.previous_deadline} → {self.new_deadline}"
+
+
+class Side(models.TextChoices):
+    PLAINTIFF = "plaintiff", _("Plaintiff")
+    DEFENDANT = "defendant", _("Defendant")
+
+
+class Party(models.Model):
+    """A plaintiff or defendant: a natural person or an organisation."""
+
+    class Kind(models.TextChoices):
+        PERSON = "person", _("Natural person")
+        ORGANISATION = "organisation", _("Organisation")
+
+    case = models.ForeignKey(MediationCase, on_delete=models.CASCADE, related_name="parties")
+    side = models.CharField(_("side"), max_length=10, choices=Side.choices)
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    name = models.CharField(_("name"), max_length=200)
+    id_number = models.CharField(_("ID number"), max_length=32, blank=True, default="")
+    credit_code = models.CharField(_("unified social credit code"), max_length=18, blank=True, default="")
+    legal_representative = models.CharField(_("legal representative"), max_length=100, blank=True, default="")
+    phone = models.CharField(_("phone"), max_length=32, blank=True, default="")
+    address = models.CharField(_("address"), max_length=300, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        # Plaintiffs before defendants, as documents list them.
+        ordering = [models.Case(models.When(side="plaintiff", then=0), default=1), "id"]
+        verbose_name = _("party")
+        verbose_name_plural = _("parties")
+
+    def __str__(self):
+        return self.name
+
+
+class ParticipantRole(models.TextChoices):
+    PARTY = "party", _("The party in person")
+    LEGAL_REPRESENTATIVE = "legal_representative", _("Legal representative")
+    AGENT = "agent", _("Agent (lawyer)")
+
+
+class ActiveParticipantManager(models.Manager):
+    def get_queryset(self):
+        return super().get_queryset().filter(removed_at__isnull=True)
+
+
+class Participant(models.Model):
+    """A user account acting for a party in a case. A party's rights on the platform
+    come from this row only; removing it (removed_at) takes them away at once."""
+
+    case = models.ForeignKey(MediationCase, on_delete=models.CASCADE, related_name="participants")
+    party = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="participants")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="participations")
+    role = models.CharField(_("role"), max_length=24, choices=ParticipantRole.choices)
+    joined_at = models.DateTimeField(_("joined at"), default=timezone.now)
+    removed_at = models.DateTimeField(_("removed at"), null=True, blank=True)
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    removal_reason = models.CharField(_("reason for removal"), max_length=300, blank=True, default="")
+
+    objects = models.Manager()
+    active = ActiveParticipantManager()
+
+    class Meta:
+        ordering = ["joined_at", "id"]
+        verbose_name = _("participant")
+        verbose_name_plural = _("participants")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "user"], condition=Q(removed_at__isnull=True), name="participant_once_per_case"
+            )
+        ]
+        indexes = [models.Index(fields=["user", "removed_at"], name="participant_user_idx")]
+
+    def __str__(self):
+        return f"{self.user} for {self.party}"
+
+    @property
+    def side(self) -> str:
+        return self.party.side
+
+    @property
+    def is_active(self) -> bool:
+        return self.removed_at is None
+
+
+class Invitation(models.Model):
+    """A single-use link, valid for a week, that signs a person up (or in) and attaches
+    them to a party of the case. Only the SHA-256 of the token is stored."""
+
+    case = models.ForeignKey(MediationCase, on_delete=models.CASCADE, related_name="invitations")
+    party = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="invitations")
+    role = models.CharField(_("role"), max_length=24, choices=ParticipantRole.choices)
+    email = models.EmailField(_("email"), blank=True, default="")
+    full_name = models.CharField(_("name"), max_length=100, blank=True, default="")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+
+    def __str__(self):
+        return f"{self.email or self.full_name} → {self.party}"
+
+    def state(self, now=None) -> str:
+        now = now or timezone.now()
+        if self.revoked_at:
+            return "revoked"
+        if self.accepted_at:
+            return "accepted"
+        if self.expires_at <= now:
+            return "expired"
+        return "open"
+
+
+class RoomKind(models.TextChoices):
+    """The rooms of a case, named here so that sessions can refer to them without
+    mediation importing rooms."""
+
+    JOINT = "joint", _("Joint room")
+    CAUCUS_PLAINTIFF = "caucus_plaintiff", _("Plaintiff caucus")
+    CAUCUS_DEFENDANT = "caucus_defendant", _("Defendant caucus")
+
+
+class MediationSession(models.Model):
+    case = models.ForeignKey(MediationCase, on_delete=models.CASCADE, related_name="sessions")
+    room_kind = models.CharField(_("room"), max_length=20, choices=RoomKind.choices, default=RoomKind.JOINT)
+    starts_at = models.DateTimeField(_("starts at"))
+    duration_minutes = models.PositiveSmallIntegerField(_("duration (minutes)"), default=60)
+    note = models.CharField(_("note"), max_length=300, blank=True, default="")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["starts_at", "id"]
+        verbose_name = _("mediation session")
+        verbose_name_plural = _("mediation sessions")
+        indexes = [models.Index(fields=["reminded_at", "starts_at"], name="session_reminder_idx")]
+
+    def __str__(self):
+        return f"{self.case_id} {self.starts_at}"

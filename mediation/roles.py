@@ -1,0 +1,28 @@
+"""Staff roles. Each is a Django group created by a migration; a party's rights never
+come from a group, only from their participation in a case."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    GENERAL_LIAISON = "general_liaison", _("General liaison")
+    DEPARTMENT_LIAISON = "department_liaison", _("Department liaison")
+    DEPARTMENT_HEAD = "department_head", _("Department head")
+    JUDGE = "judge", _("Judge")
+    MEDIATOR = "mediator", _("Mediator")
+
+
+# Integration systems (the hotline, the WeChat account) act through API tokens whose
+# users belong to this group. It is not a person's role.
+API_CLIENT_GROUP = "api_client"
+
+
+def has_role(user, role: str) -> bool:
+    if not user.is_authenticated:
+        return False
+    roles = getattr(user, "_role_cache", None)
+    if roles is None:
+        roles = set(user.groups.values_list("name", flat=True))
+        user._role_cache = roles
+    return role in roles

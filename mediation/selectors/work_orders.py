@@ -1,0 +1,155 @@
+"""Reads behind the desk pages and the API."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from mediation import policy
+from mediation.models import MediationCase, Notification, User, WorkOrder
+from mediation.roles import API_CLIENT_GROUP, Role, has_role
+from mediation.services.work_orders import normalise_case_number
+
+WORK_ORDER_NUMBER_PATTERN = re.compile(r"^[A-Za-z]{1,8}-\d{4}-\d{1,9}$")
+PHONE_PATTERN = re.compile(r"^\+?[\d\- ()]{5,20}$")
+CASE_NUMBER_HINTS = ("号", "(", "（", "字")
+
+ACTIONS_IN_ORDER = (
+    "dispatch",
+    "assign",
+    "start",
+    "record_contact",
+    "pause",
+    "resume",
+    "reply",
+    "refer_to_mediation",
+    "submit",
+    "close",
+    "return",
+    "supervise",
+    "return_visit",
+)
+
+
+def visible_work_orders(user: User) -> QuerySet[WorkOrder]:
+    """The orders a user may open: the whole desk for the general liaison (and for
+    reading, the operator and integration systems), their department's orders for its
+    liaison and head, their own for a judge. Mirrors the `view` rule in policy."""
+    orders = WorkOrder.objects.all()
+    if not user.is_authenticated:
+        return orders.none()
+    if user.is_superuser or has_role(user, Role.GENERAL_LIAISON) or has_role(user, API_CLIENT_GROUP):
+        return orders
+    handles_its_case = MediationCase.objects.filter(work_order=OuterRef("pk")).filter(Q(mediator=user) | Q(judge=user))
+    visible = Q(assignee=user) | Q(Exists(handles_its_case))
+    if user.department_id and (has_role(user, Role.DEPARTMENT_LIAISON) or has_role(user, Role.DEPARTMENT_HEAD)):
+        visible |= Q(department_id=user.department_id)
+    return orders.filter(visible)
+
+
+def overdue_condition(now: dt.datetime) -> Q:
+    """A running clock past its deadline. The status test stands on its own at the top
+    so that PostgreSQL matches it to the partial index of running orders
+    (wo_running_received_idx) and answers from that index alone."""
+    running = Q(status__in=WorkOrder.CLOCK_RUNNING_STATUSES)
+    completion_late = Q(paused_at__isnull=True, completion_due__lt=now)
+    first_contact_late = Q(first_contacted_at__isnull=True, first_contact_due__lt=now)
+    return running & (completion_late | first_contact_late)
+
+
+@dataclass
+class DeskFilters:
+    status: str = ""
+    overdue: bool = False
+    visit_due: bool = False
+    category: str = ""
+    channel: str = ""
+    department: int | None = None
+    assignee: int | None = None
+    received_from: dt.date | None = None
+    received_to: dt.date | None = None
+    query: str = ""
+
+
+def search_condition(query: str) -> Q:
+    """One box for number, phone, case number or name; the shape of the text decides
+    which index is used."""
+    text = query.strip()
+    if WORK_ORDER_NUMBER_PATTERN.match(text):
+        return Q(number=text.upper())
+    if PHONE_PATTERN.match(text):
+        return Q(requester_phone=text)
+    if any(hint in text for hint in CASE_NUMBER_HINTS):
+        return Q(case_number=normalise_case_number(text))
+    return Q(requester_name__icontains=text)
+
+
+def desk_orders(user: User, filters: DeskFilters, *, now: dt.datetime | None = None) -> QuerySet[WorkOrder]:
+    orders = visible_work_orders(user)
+    if filters.status:
+        orders = orders.filter(status=filters.status)
+    if filters.overdue:
+        orders = orders.filter(overdue_condition(now or timezone.now()))
+    if filters.visit_due:
+        orders = orders.filter(status=WorkOrder.Status.CLOSED, return_visited_at__isnull=True)
+    if filters.category:
+        orders = orders.filter(category=filters.category)
+    if filters.channel:
+        orders = orders.filter(channel=filters.channel)
+    if filters.department:
+        orders = orders.filter(department_id=filters.department)
+    if filters.assignee:
+        orders = orders.filter(assignee_id=filters.assignee)
+    if filters.received_from:
+        orders = orders.filter(received_at__date__gte=filters.received_from)
+    if filters.received_to:
+        orders = orders.filter(received_at__date__lte=filters.received_to)
+    if filters.query:
+        orders = orders.filter(search_condition(filters.query))
+    return orders.select_related("department", "assignee").order_by("-received_at", "-id")
+
+
+def my_orders(user: User) -> QuerySet[WorkOrder]:
+    """A judge's assigned orders and a department liaison's department orders that
+    are not yet closed, the most urgent first."""
+    mine = Q(assignee=user)
+    if user.department_id and has_role(user, Role.DEPARTMENT_LIAISON):
+        mine |= Q(department_id=user.department_id)
+    return (
+        WorkOrder.objects.filter(mine)
+        .exclude(status=WorkOrder.Status.CLOSED)
+        .select_related("department", "assignee")
+        .order_by("completion_due", "id")
+    )
+
+
+def work_order_for(user: User, number: str) -> WorkOrder | None:
+    """The order with this number if the user may see it; None otherwise, so that a
+    stranger cannot tell a hidden order from a missing one."""
+    order = WorkOrder.objects.select_related("department", "assignee", "created_by").filter(number=number).first()
+    if order is None or not policy.can(user, "view", order):
+        return None
+    return order
+
+
+def available_actions(user: User, order: WorkOrder) -> list[str]:
+    return [action for action in ACTIONS_IN_ORDER if order.allows(action) and policy.can(user, action, order)]
+
+
+def timeline(order: WorkOrder):
+    return order.events.select_related("actor").order_by("created_at", "id")
+
+
+def judges_of(department_id: int | None) -> QuerySet[User]:
+    judges = User.objects.filter(groups__name=Role.JUDGE, is_active=True)
+    if department_id:
+        judges = judges.filter(department_id=department_id)
+    return judges.order_by("full_name")
+
+
+def notifications_for(user: User) -> QuerySet[Notification]:
+    return Notification.objects.filter(recipient=user).order_by("-created_at", "-id")

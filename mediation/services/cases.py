@@ -1,0 +1,468 @@
+"""Mediation cases: opening (from a work order or directly), parties, participants,
+deadline extensions and the outcome, which is fed back to the originating order.
+
+Every function checks the actor's right and the case's state, changes the case under
+a row lock, writes a timeline and an audit entry and schedules notifications, in one
+transaction; `DomainError`/`ActionForbidden`/`ValidationError` mean nothing changed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from mediation import audit, policy, signals
+from mediation.errors import ActionForbidden, TransitionNotAllowed
+from mediation.models import CaseEvent, MediationCase, Participant, Party, User, WorkOrder
+from mediation.models.cases import Side
+from mediation.notifications import notify
+from mediation.roles import Role, has_role
+from mediation.services import work_orders
+from mediation.services.numbering import next_sequence_value
+from mediation.working_calendar import local_zone
+
+CASE_ACTION_LABELS = {
+    "open": gettext_lazy("Case opened"),
+    "refer": gettext_lazy("Referred from a work order"),
+    "add_party": gettext_lazy("Party added"),
+    "invite": gettext_lazy("Invitation sent"),
+    "revoke_invitation": gettext_lazy("Invitation withdrawn"),
+    "join": gettext_lazy("Participant joined"),
+    "remove_participant": gettext_lazy("Participant removed"),
+    "schedule": gettext_lazy("Session scheduled"),
+    "cancel_session": gettext_lazy("Session cancelled"),
+    "start_session": gettext_lazy("Session started"),
+    "end_session": gettext_lazy("Session ended"),
+    "start": gettext_lazy("Mediation started"),
+    "extend": gettext_lazy("Deadline extended"),
+    "settle": gettext_lazy("Settled"),
+    "fail": gettext_lazy("Mediation failed"),
+    "withdraw": gettext_lazy("Withdrawn"),
+    "transfer_to_filing": gettext_lazy("Filed as an ordinary case"),
+}
+
+CREDIT_CODE_PATTERN = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
+ID_NUMBER_PATTERN = re.compile(r"^\d{17}[\dXx]$")
+
+
+def case_url(case: MediationCase) -> str:
+    return reverse("case_detail", args=[case.pk])
+
+
+def lock_case(case: MediationCase) -> MediationCase:
+    return MediationCase.objects.select_for_update().get(pk=case.pk)
+
+
+def check_case_action(actor: User | None, action: str, case: MediationCase) -> None:
+    if not case.allows(action):
+        raise TransitionNotAllowed(
+            _("Mediation case %(number)s is “%(status)s”; “%(action)s” is not possible now.")
+            % {
+                "number": case.number,
+                "status": case.get_status_display(),
+                "action": CASE_ACTION_LABELS.get(action, action),
+            }
+        )
+    if actor is not None and not policy.can_on_case(actor, action, case):
+        raise ActionForbidden(_("You may not do this in mediation case %(number)s.") % {"number": case.number})
+
+
+def lock_case_for_action(case: MediationCase, actor: User | None, action: str) -> MediationCase:
+    locked = lock_case(case)
+    check_case_action(actor, action, locked)
+    return locked
+
+
+def record_case_event(
+    case: MediationCase,
+    *,
+    actor: User | None,
+    action: str,
+    from_status: str | None = None,
+    note: str = "",
+    data: dict | None = None,
+) -> CaseEvent:
+    from_status = case.status if from_status is None else from_status
+    event = CaseEvent.objects.create(
+        case=case,
+        actor=actor,
+        action=action,
+        from_status=from_status,
+        to_status=case.status,
+        note=note,
+        data=data or {},
+    )
+    audit.record(
+        actor=actor,
+        action=f"mediation_case.{action}",
+        target=case,
+        data={"from": from_status, "to": case.status, "note": note, **(data or {})},
+    )
+    return event
+
+
+def next_case_number(started_on: dt.date) -> str:
+    value = next_sequence_value(f"mediation_case:{started_on.year}")
+    return f"({started_on.year}){settings.COURT_CODE}民诉前调{value}号"
+
+
+def _validate_case_fields(*, mediator: User, judge: User | None, cause_of_action: str, claim_amount) -> None:
+    errors = {}
+    if not has_role(mediator, Role.MEDIATOR):
+        errors["mediator"] = _("%(name)s is not a mediator.") % {"name": mediator}
+    if judge is not None and not has_role(judge, Role.JUDGE):
+        errors["judge"] = _("%(name)s is not a judge.") % {"name": judge}
+    if not cause_of_action.strip():
+        errors["cause_of_action"] = _("Give the cause of action, e.g. 合同纠纷.")
+    if claim_amount is not None and Decimal(claim_amount) < 0:
+        errors["claim_amount"] = _("The claim amount cannot be negative.")
+    if errors:
+        raise ValidationError(errors)
+
+
+def _create_case(*, actor, mediator, judge, cause_of_action, claim_amount, facts, work_order) -> MediationCase:
+    today = timezone.localdate()
+    case = MediationCase.objects.create(
+        number=next_case_number(today),
+        work_order=work_order,
+        cause_of_action=cause_of_action.strip(),
+        claim_amount=claim_amount,
+        facts=facts.strip(),
+        mediator=mediator,
+        judge=judge,
+        started_on=today,
+        deadline=today + dt.timedelta(days=settings.MEDIATION_DEADLINE_DAYS),
+        created_by=actor,
+    )
+    signals.case_opened.send(sender=MediationCase, case=case)
+    if mediator != actor:
+        notify(recipients=[mediator], kind="case.assigned", params={"number": case.number}, url=case_url(case))
+    return case
+
+
+@transaction.atomic
+def open_mediation_case(
+    *,
+    actor: User,
+    cause_of_action: str,
+    claim_amount: Decimal | None = None,
+    facts: str = "",
+    judge: User | None = None,
+) -> MediationCase:
+    """A mediator opens a case directly and mediates it."""
+    if not policy.can_on_case(actor, "open"):
+        raise ActionForbidden(_("Only a mediator may open a mediation case."))
+    _validate_case_fields(mediator=actor, judge=judge, cause_of_action=cause_of_action, claim_amount=claim_amount)
+    case = _create_case(
+        actor=actor,
+        mediator=actor,
+        judge=judge,
+        cause_of_action=cause_of_action,
+        claim_amount=claim_amount,
+        facts=facts,
+        work_order=None,
+    )
+    record_case_event(case, actor=actor, action="open", from_status="")
+    return case
+
+
+@transaction.atomic
+def refer_to_mediation(
+    *,
+    order: WorkOrder,
+    actor: User,
+    mediator: User,
+    cause_of_action: str,
+    claim_amount: Decimal | None = None,
+    facts: str = "",
+    judge: User | None = None,
+) -> MediationCase:
+    """A judge or the general liaison refers a work order to pre-litigation
+    mediation: a case is opened and linked, and the order moves to in_progress if it
+    was not."""
+    order = work_orders.lock_for_action(order, actor, "refer_to_mediation")
+    open_case = order.mediation_cases.filter(status__in=MediationCase.OPEN_STATUSES).first()
+    if open_case is not None:
+        raise TransitionNotAllowed(
+            _("Work order %(number)s is already in mediation as case %(case)s.")
+            % {"number": order.number, "case": open_case.number}
+        )
+    judge = judge or (order.assignee if order.assignee and has_role(order.assignee, Role.JUDGE) else None)
+    _validate_case_fields(mediator=mediator, judge=judge, cause_of_action=cause_of_action, claim_amount=claim_amount)
+    case = _create_case(
+        actor=actor,
+        mediator=mediator,
+        judge=judge,
+        cause_of_action=cause_of_action,
+        claim_amount=claim_amount,
+        facts=facts or order.content,
+        work_order=order,
+    )
+    record_case_event(case, actor=actor, action="refer", from_status="", data={"work_order": order.number})
+    from_status = order.status
+    if order.status in (WorkOrder.Status.DISPATCHED, WorkOrder.Status.REOPENED):
+        work_orders.apply_transition(order, "start")
+    work_orders.record_event(
+        order,
+        actor=actor,
+        action="refer_to_mediation",
+        from_status=from_status,
+        data={"case": case.pk, "case_number": case.number},
+    )
+    return case
+
+
+def _validate_party(*, side, kind, name, id_number, credit_code) -> None:
+    errors = {}
+    if side not in Side.values:
+        errors["side"] = _("Choose plaintiff or defendant.")
+    if kind not in Party.Kind.values:
+        errors["kind"] = _("Choose a natural person or an organisation.")
+    if not name.strip():
+        errors["name"] = _("Give the party's name.")
+    if kind == Party.Kind.PERSON and id_number and not ID_NUMBER_PATTERN.match(id_number.strip()):
+        errors["id_number"] = _("A resident ID number has 18 characters: 17 digits and a digit or X.")
+    if kind == Party.Kind.ORGANISATION and credit_code and not CREDIT_CODE_PATTERN.match(credit_code.strip().upper()):
+        errors["credit_code"] = _("A unified social credit code has 18 characters (digits and capital letters).")
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def add_party(
+    *,
+    case: MediationCase,
+    actor: User | None,
+    side: str,
+    kind: str,
+    name: str,
+    id_number: str = "",
+    credit_code: str = "",
+    legal_representative: str = "",
+    phone: str = "",
+    address: str = "",
+) -> Party:
+    case = lock_case_for_action(case, actor, "add_party")
+    _validate_party(side=side, kind=kind, name=name, id_number=id_number, credit_code=credit_code)
+    party = Party.objects.create(
+        case=case,
+        side=side,
+        kind=kind,
+        name=name.strip(),
+        id_number=id_number.strip().upper() if kind == Party.Kind.PERSON else "",
+        credit_code=credit_code.strip().upper() if kind == Party.Kind.ORGANISATION else "",
+        legal_representative=legal_representative.strip() if kind == Party.Kind.ORGANISATION else "",
+        phone=phone.strip(),
+        address=address.strip(),
+    )
+    record_case_event(case, actor=actor, action="add_party", data={"party": party.pk, "side": side, "name": party.name})
+    return party
+
+
+def attach_participant(*, case: MediationCase, party: Party, user: User, role: str, actor: User | None) -> Participant:
+    """Attach a user to a party; called with the case locked (by accepting an
+    invitation, or by the demo). A person acts for one side of a case only."""
+    if user.pk in (case.mediator_id, case.judge_id):
+        raise TransitionNotAllowed(
+            _("The case's mediator or judge cannot also take part for a party."), code="staff_of_case"
+        )
+    existing = Participant.active.filter(case=case, user=user).select_related("party").first()
+    if existing is not None:
+        if existing.party.side != party.side:
+            raise TransitionNotAllowed(
+                _("You already take part in this case for the other side; you cannot act for both sides."),
+                code="other_side",
+            )
+        return existing
+    participant = Participant.objects.create(case=case, party=party, user=user, role=role)
+    record_case_event(
+        case,
+        actor=user,
+        action="join",
+        data={"participant": participant.pk, "party": party.name, "side": party.side, "role": role},
+    )
+    signals.participant_joined.send(sender=Participant, participant=participant)
+    return participant
+
+
+@transaction.atomic
+def remove_participant(*, participant: Participant, actor: User | None, reason: str) -> Participant:
+    """Take a participant off the case. Their rights end at once: their open room
+    sockets are closed as soon as this commits."""
+    case = lock_case_for_action(participant.case, actor, "remove_participant")
+    participant = Participant.objects.select_for_update().get(pk=participant.pk)
+    if participant.removed_at is not None:
+        raise TransitionNotAllowed(_("This participant has already been removed."))
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why the participant is removed.")})
+    participant.removed_at = timezone.now()
+    participant.removed_by = actor
+    participant.removal_reason = reason.strip()
+    participant.save(update_fields=["removed_at", "removed_by", "removal_reason"])
+    record_case_event(
+        case, actor=actor, action="remove_participant", note=reason.strip(), data={"participant": participant.pk}
+    )
+    signals.participant_removed.send(sender=Participant, participant=participant)
+    notify(recipients=[participant.user], kind="case.removed", params={"number": case.number}, email=False)
+    return participant
+
+
+@transaction.atomic
+def start_mediation(*, case: MediationCase, actor: User | None) -> MediationCase:
+    case = lock_case_for_action(case, actor, "start")
+    from_status = case.status
+    case.status = MediationCase.Status.IN_MEDIATION
+    case.save(update_fields=["status", "updated_at"])
+    record_case_event(case, actor=actor, action="start", from_status=from_status)
+    signals.case_status_changed.send(sender=MediationCase, case=case, from_status=from_status)
+    return case
+
+
+@transaction.atomic
+def extend_case_deadline(*, case: MediationCase, actor: User, new_deadline: dt.date, reason: str) -> MediationCase:
+    """A deadline extension is approved by the case's judge or the general liaison and
+    recorded with its reason."""
+    case = lock_case_for_action(case, actor, "extend")
+    errors = {}
+    if new_deadline <= case.deadline:
+        errors["new_deadline"] = _("The new deadline must be after the current one (%(deadline)s).") % {
+            "deadline": case.deadline.isoformat()
+        }
+    if not reason.strip():
+        errors["reason"] = _("Say why the deadline is extended.")
+    if errors:
+        raise ValidationError(errors)
+    extension = case.extensions.create(
+        previous_deadline=case.deadline, new_deadline=new_deadline, reason=reason.strip(), approved_by=actor
+    )
+    case.deadline = new_deadline
+    case.save(update_fields=["deadline", "updated_at"])
+    record_case_event(
+        case,
+        actor=actor,
+        action="extend",
+        note=reason.strip(),
+        data={"previous": extension.previous_deadline.isoformat(), "new": new_deadline.isoformat()},
+    )
+    return case
+
+
+def _conclude(case: MediationCase, *, actor: User | None, action: str, note: str, data: dict | None = None):
+    from_status = case.status
+    case.status = MediationCase.TRANSITIONS[action][1]
+    case.outcome_note = note
+    case.concluded_at = timezone.now()
+    case.save(update_fields=["status", "outcome_note", "concluded_at", "updated_at"])
+    record_case_event(case, actor=actor, action=action, from_status=from_status, note=note, data=data)
+    # A session still running when the case ends, ends with it.
+    for session in case.sessions.filter(started_at__isnull=False, ended_at__isnull=True, cancelled_at__isnull=True):
+        session.ended_at = case.concluded_at
+        session.save(update_fields=["ended_at"])
+        signals.session_ended.send(sender=type(session), session=session)
+    signals.case_status_changed.send(sender=MediationCase, case=case, from_status=from_status)
+    if case.work_order_id:
+        _record_outcome_on_order(case, actor=actor, note=note, data=data or {})
+    return case
+
+
+def _record_outcome_on_order(case: MediationCase, *, actor: User | None, note: str, data: dict) -> None:
+    """Feed the mediation's outcome back to its work order. A settlement answers the
+    requester, so the order goes on to await the general liaison's confirmation."""
+    order = work_orders.lock_order(case.work_order)
+    outcome = {"case": case.pk, "case_number": case.number, "outcome": case.status, **data}
+    from_status = order.status
+    if case.status == MediationCase.Status.SETTLED and order.status in (
+        WorkOrder.Status.IN_PROGRESS,
+        WorkOrder.Status.REPLIED,
+    ):
+        now = timezone.now()
+        if order.status == WorkOrder.Status.IN_PROGRESS:
+            order.replies.create(
+                author=actor,
+                content=_("Settled in mediation case %(number)s.") % {"number": case.number},
+                channel="portal",
+                replied_at=now,
+            )
+            fields = {"replied_at": now}
+            if order.first_contacted_at is None:
+                fields["first_contacted_at"] = now
+            if order.is_paused:
+                fields.update({"paused_at": None, "pause_reason": ""})
+            work_orders.apply_transition(order, "reply", **fields)
+        work_orders.apply_transition(order, "submit")
+        work_orders.update_order(order, outcome=note)
+    work_orders.record_event(
+        order, actor=actor, action="mediation_outcome", from_status=from_status, note=note, data=outcome
+    )
+    recipients = work_orders.general_liaisons() + work_orders.department_managers(order.department)
+    notify(
+        recipients=recipients,
+        kind="case.concluded",
+        params={"number": order.number, "case": case.number, "outcome": case.status},
+        url=work_orders.order_url(order),
+    )
+
+
+@transaction.atomic
+def settle_case(*, case: MediationCase, actor: User | None, note: str, data: dict | None = None) -> MediationCase:
+    """in_mediation → settled. The signed agreement calls this with its reference in
+    `data`; the originating order records the outcome and awaits confirmation."""
+    case = lock_case_for_action(case, actor, "settle")
+    return _conclude(case, actor=actor, action="settle", note=note.strip(), data=data)
+
+
+@transaction.atomic
+def fail_case(*, case: MediationCase, actor: User | None, reason: str) -> MediationCase:
+    case = lock_case_for_action(case, actor, "fail")
+    if not reason.strip():
+        raise ValidationError({"reason": _("Record why the mediation failed.")})
+    return _conclude(case, actor=actor, action="fail", note=reason.strip())
+
+
+@transaction.atomic
+def withdraw_case(*, case: MediationCase, actor: User | None, reason: str) -> MediationCase:
+    case = lock_case_for_action(case, actor, "withdraw")
+    if not reason.strip():
+        raise ValidationError({"reason": _("Record why the case was withdrawn.")})
+    return _conclude(case, actor=actor, action="withdraw", note=reason.strip())
+
+
+@transaction.atomic
+def transfer_to_filing(*, case: MediationCase, actor: User, filed_case_number: str) -> MediationCase:
+    """A failed mediation becomes an ordinary case filing (转立案); the order's timeline
+    records the new case number."""
+    case = lock_case_for_action(case, actor, "transfer_to_filing")
+    if case.filed_case_number:
+        raise TransitionNotAllowed(
+            _("This case has already been filed as %(number)s.") % {"number": case.filed_case_number}
+        )
+    number = work_orders.normalise_case_number(filed_case_number)
+    if not number:
+        raise ValidationError({"filed_case_number": _("Give the number of the new case.")})
+    case.filed_case_number = number
+    case.filed_at = timezone.now()
+    case.save(update_fields=["filed_case_number", "filed_at", "updated_at"])
+    record_case_event(case, actor=actor, action="transfer_to_filing", data={"filed_case_number": number})
+    if case.work_order_id:
+        order = work_orders.lock_order(case.work_order)
+        work_orders.record_event(
+            order,
+            actor=actor,
+            action="transfer_to_filing",
+            from_status=order.status,
+            data={"case": case.pk, "case_number": case.number, "filed_case_number": number},
+        )
+    return case
+
+
+def localtime_label(moment: dt.datetime) -> str:
+    return moment.astimezone(local_zone()).strftime("%Y-%m-%d %H:%M")

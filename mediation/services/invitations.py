@@ -1,0 +1,178 @@
+"""Invitations: the only way a party's person gets an account and rights in a case.
+
+A token is 32 random bytes shown once in a link; only its SHA-256 is stored. An
+expired, used, revoked or altered token attaches nobody.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from mediation.errors import DomainError, TransitionNotAllowed
+from mediation.models import Invitation, MediationCase, Participant, Party, User
+from mediation.models.cases import ParticipantRole
+from mediation.notifications import notify
+from mediation.services.cases import (
+    attach_participant,
+    case_url,
+    lock_case,
+    lock_case_for_action,
+    record_case_event,
+)
+
+
+class InvitationInvalid(DomainError):
+    """The link cannot be used; `code` says why (unknown, expired, accepted, revoked,
+    case_closed, wrong_account)."""
+
+
+def hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+def invitation_url(raw_token: str) -> str:
+    return settings.SITE_URL + reverse("invitation", args=[raw_token])
+
+
+@transaction.atomic
+def invite_participant(
+    *, case: MediationCase, actor: User | None, party: Party, role: str, email: str = "", full_name: str = ""
+) -> tuple[Invitation, str]:
+    """Create an invitation and email its link when an address is given. Returns the
+    raw token once, so the mediator can also send the link by SMS or WeChat."""
+    case = lock_case_for_action(case, actor, "invite")
+    errors = {}
+    if party.case_id != case.pk:
+        errors["party"] = _("This party belongs to another case.")
+    if role not in ParticipantRole.values:
+        errors["role"] = _("Choose the person's role.")
+    if errors:
+        raise ValidationError(errors)
+    raw = secrets.token_urlsafe(32)
+    invitation = Invitation.objects.create(
+        case=case,
+        party=party,
+        role=role,
+        email=email.strip().lower(),
+        full_name=full_name.strip(),
+        token_hash=hash_token(raw),
+        created_by=actor,
+        expires_at=timezone.now() + dt.timedelta(days=settings.INVITATION_VALID_DAYS),
+    )
+    record_case_event(
+        case,
+        actor=actor,
+        action="invite",
+        data={"invitation": invitation.pk, "party": party.name, "role": role, "email": invitation.email},
+    )
+    if invitation.email:
+        link = invitation_url(raw)
+        transaction.on_commit(lambda: _send_invitation_email(invitation, link))
+        # Someone who already has an account also hears of it in the app; the link
+        # itself stays in the email, since only the token's hash is kept.
+        notify(
+            recipients=User.objects.filter(email__iexact=invitation.email, is_active=True),
+            kind="case.invited",
+            params={"number": case.number},
+            email=False,
+        )
+    return invitation, raw
+
+
+def _send_invitation_email(invitation: Invitation, link: str) -> None:
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("Invitation to mediation case %(number)s") % {"number": invitation.case.number}
+        body = _(
+            "%(mediator)s invites you to take part in pre-litigation mediation case %(number)s for %(party)s.\n\n"
+            "Open this link within %(days)s days to create your account or sign in; it works once:\n%(link)s"
+        ) % {
+            "mediator": invitation.created_by,
+            "number": invitation.case.number,
+            "party": invitation.party.name,
+            "days": settings.INVITATION_VALID_DAYS,
+            "link": link,
+        }
+    send_mail(subject, body, None, [invitation.email])
+
+
+@transaction.atomic
+def revoke_invitation(*, invitation: Invitation, actor: User | None) -> Invitation:
+    case = lock_case_for_action(invitation.case, actor, "invite")
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.state() != "open":
+        raise TransitionNotAllowed(_("Only an invitation that is still open can be withdrawn."))
+    invitation.revoked_at = timezone.now()
+    invitation.save(update_fields=["revoked_at"])
+    record_case_event(case, actor=actor, action="revoke_invitation", data={"invitation": invitation.pk})
+    return invitation
+
+
+INVALID_MESSAGES = {
+    "unknown": gettext_lazy(
+        "This invitation link is not valid. Check that you copied the whole link, or ask your mediator for a new one."
+    ),
+    "expired": gettext_lazy("This invitation has expired. Ask your mediator to send a new one."),
+    "accepted": gettext_lazy("This invitation has already been used. Sign in to reach your case."),
+    "revoked": gettext_lazy("This invitation was withdrawn by the mediator."),
+    "case_closed": gettext_lazy("This mediation case is closed; the invitation can no longer be used."),
+    "wrong_account": gettext_lazy("This invitation was sent to another email address. Sign in with that address."),
+}
+
+
+def _invalid(code: str) -> InvitationInvalid:
+    return InvitationInvalid(str(INVALID_MESSAGES[code]), code=code)
+
+
+def check_invitation(raw_token: str, *, user: User | None = None) -> Invitation:
+    """The open invitation for this token, or `InvitationInvalid` saying why not."""
+    invitation = (
+        Invitation.objects.select_related("case", "party").filter(token_hash=hash_token(raw_token or "")).first()
+    )
+    if invitation is None:
+        raise _invalid("unknown")
+    state = invitation.state()
+    if state != "open":
+        raise _invalid(state)
+    if not invitation.case.is_open:
+        raise _invalid("case_closed")
+    if user is not None and user.is_authenticated and invitation.email and user.email.lower() != invitation.email:
+        raise _invalid("wrong_account")
+    return invitation
+
+
+@transaction.atomic
+def accept_invitation(*, raw_token: str, user: User) -> Participant:
+    """Attach the signed-in user to the invited party. The invitation row is locked,
+    so two tabs accepting the same link attach one person once."""
+    invitation = check_invitation(raw_token, user=user)
+    lock_case(invitation.case)
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    check_invitation(raw_token, user=user)
+    participant = attach_participant(
+        case=invitation.case, party=invitation.party, user=user, role=invitation.role, actor=user
+    )
+    invitation.accepted_at = timezone.now()
+    invitation.accepted_by = user
+    invitation.save(update_fields=["accepted_at", "accepted_by"])
+    if not user.full_name and invitation.full_name:
+        user.full_name = invitation.full_name
+        user.save(update_fields=["full_name"])
+    notify(
+        recipients=[invitation.case.mediator],
+        kind="case.joined",
+        params={"number": invitation.case.number, "name": str(user)},
+        url=case_url(invitation.case),
+        email=False,
+    )
+    return participant

@@ -1,0 +1,166 @@
+"""Mediation sessions: scheduled by the mediator, announced and reminded to everyone
+in the case, started and ended in a room."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from mediation import signals
+from mediation.errors import TransitionNotAllowed
+from mediation.models import MediationCase, MediationSession, Participant, User
+from mediation.models.cases import RoomKind
+from mediation.notifications import notify
+from mediation.services.cases import (
+    case_url,
+    localtime_label,
+    lock_case_for_action,
+    record_case_event,
+    start_mediation,
+)
+
+MAX_SESSION_MINUTES = 8 * 60
+
+
+def people_of_session(session: MediationSession) -> list[User]:
+    """Everyone who may be in the session's room."""
+    case = session.case
+    participants = Participant.active.filter(case=case).select_related("user", "party")
+    if session.room_kind == RoomKind.CAUCUS_PLAINTIFF:
+        participants = participants.filter(party__side="plaintiff")
+    elif session.room_kind == RoomKind.CAUCUS_DEFENDANT:
+        participants = participants.filter(party__side="defendant")
+    people = [participant.user for participant in participants]
+    people.append(case.mediator)
+    if case.judge and session.room_kind == RoomKind.JOINT:
+        people.append(case.judge)
+    return people
+
+
+@transaction.atomic
+def schedule_session(
+    *,
+    case: MediationCase,
+    actor: User | None,
+    starts_at: dt.datetime,
+    duration_minutes: int = 60,
+    room_kind: str = RoomKind.JOINT,
+    note: str = "",
+) -> MediationSession:
+    case = lock_case_for_action(case, actor, "schedule")
+    errors = {}
+    if starts_at <= timezone.now():
+        errors["starts_at"] = _("A session is scheduled in the future.")
+    if not 10 <= duration_minutes <= MAX_SESSION_MINUTES:
+        errors["duration_minutes"] = _("A session lasts between 10 minutes and 8 hours.")
+    if room_kind not in RoomKind.values:
+        errors["room_kind"] = _("Choose the room.")
+    if errors:
+        raise ValidationError(errors)
+    session = MediationSession.objects.create(
+        case=case,
+        room_kind=room_kind,
+        starts_at=starts_at,
+        duration_minutes=duration_minutes,
+        note=note.strip(),
+        created_by=actor or case.mediator,
+    )
+    record_case_event(
+        case,
+        actor=actor,
+        action="schedule",
+        data={"session": session.pk, "starts_at": starts_at.isoformat(), "room": room_kind},
+    )
+    notify(
+        recipients=[user for user in people_of_session(session) if user != actor],
+        kind="session.scheduled",
+        params={"number": case.number, "starts": localtime_label(starts_at)},
+        url=case_url(case),
+    )
+    return session
+
+
+def _lock_session(session: MediationSession, actor: User | None, action: str) -> MediationSession:
+    lock_case_for_action(session.case, actor, "schedule")
+    locked = MediationSession.objects.select_for_update().select_related("case").get(pk=session.pk)
+    if locked.cancelled_at:
+        raise TransitionNotAllowed(_("This session was cancelled."))
+    if action in ("start", "cancel") and locked.started_at:
+        raise TransitionNotAllowed(_("This session has already started."))
+    if action == "end" and (not locked.started_at or locked.ended_at):
+        raise TransitionNotAllowed(_("Only a session in progress can be ended."))
+    return locked
+
+
+@transaction.atomic
+def cancel_session(*, session: MediationSession, actor: User | None) -> MediationSession:
+    session = _lock_session(session, actor, "cancel")
+    session.cancelled_at = timezone.now()
+    session.save(update_fields=["cancelled_at"])
+    record_case_event(session.case, actor=actor, action="cancel_session", data={"session": session.pk})
+    notify(
+        recipients=[user for user in people_of_session(session) if user != actor],
+        kind="session.cancelled",
+        params={"number": session.case.number, "starts": localtime_label(session.starts_at)},
+        url=case_url(session.case),
+    )
+    return session
+
+
+@transaction.atomic
+def start_session(*, session: MediationSession, actor: User | None) -> MediationSession:
+    """The mediator opens the session; a pending case is then in mediation."""
+    session = _lock_session(session, actor, "start")
+    session.started_at = timezone.now()
+    session.save(update_fields=["started_at"])
+    case = session.case
+    if case.status == MediationCase.Status.PENDING:
+        start_mediation(case=case, actor=actor)
+    record_case_event(case, actor=actor, action="start_session", data={"session": session.pk})
+    signals.session_started.send(sender=MediationSession, session=session)
+    return session
+
+
+@transaction.atomic
+def end_session(*, session: MediationSession, actor: User | None) -> MediationSession:
+    session = _lock_session(session, actor, "end")
+    session.ended_at = timezone.now()
+    session.save(update_fields=["ended_at"])
+    record_case_event(session.case, actor=actor, action="end_session", data={"session": session.pk})
+    signals.session_ended.send(sender=MediationSession, session=session)
+    return session
+
+
+def remind_upcoming_sessions(*, now: dt.datetime | None = None) -> int:
+    """Remind everyone of sessions starting within SESSION_REMINDER_MINUTES. Each
+    session is claimed by a conditional update, so running this twice, or on two
+    machines at once, reminds once."""
+    now = now or timezone.now()
+    horizon = now + dt.timedelta(minutes=settings.SESSION_REMINDER_MINUTES)
+    due = MediationSession.objects.filter(
+        reminded_at__isnull=True,
+        cancelled_at__isnull=True,
+        started_at__isnull=True,
+        starts_at__gt=now,
+        starts_at__lte=horizon,
+        case__status__in=MediationCase.OPEN_STATUSES,
+    ).select_related("case")
+    reminded = 0
+    for session in due:
+        with transaction.atomic():
+            claimed = MediationSession.objects.filter(pk=session.pk, reminded_at__isnull=True).update(reminded_at=now)
+            if not claimed:
+                continue
+            notify(
+                recipients=people_of_session(session),
+                kind="session.starting",
+                params={"number": session.case.number, "starts": localtime_label(session.starts_at)},
+                url=case_url(session.case),
+            )
+        reminded += 1
+    return reminded

@@ -1,0 +1,31 @@
+from django.urls import path
+
+from mediation.views import account, cases, figures, notifications, work_orders
+
+urlpatterns = [
+    path("", work_orders.home, name="home"),
+    path("language/", account.set_language, name="set_language"),
+    path("desk/", work_orders.desk, name="desk"),
+    path("desk/mine/", work_orders.my_work_orders, name="my_work_orders"),
+    path("desk/new/", work_orders.intake, name="work_order_intake"),
+    path("orders/<str:number>/", work_orders.work_order_detail, name="work_order_detail"),
+    path("orders/<str:number>/do/<slug:action>/", work_orders.work_order_action, name="work_order_action"),
+    path(
+        "orders/<str:number>/supervision/<int:notice_id>/answer/",
+        work_orders.answer_supervision_notice,
+        name="answer_supervision_notice",
+    ),
+    path("notifications/", notifications.notification_list, name="notifications"),
+    path("notifications/count/", notifications.notification_count, name="notification_count"),
+    path("notifications/read-all/", notifications.read_all_notifications, name="notifications_read_all"),
+    path("notifications/<int:notification_id>/open/", notifications.open_notification, name="notification_open"),
+    path("cases/", cases.case_list, name="case_list"),
+    path("cases/new/", cases.case_new, name="case_new"),
+    path("cases/<int:case_id>/", cases.case_detail, name="case_detail"),
+    path("cases/<int:case_id>/do/<slug:action>/", cases.case_action, name="case_action"),
+    path("my-cases/", cases.my_cases, name="my_cases"),
+    path("invite/<str:token>/", cases.invitation, name="invitation"),
+    path("figures/", figures.figures_page, name="figures"),
+    path("figures/export.csv", figures.figures_csv, name="figures_csv"),
+    path("figures/export.xlsx", figures.figures_xlsx, name="figures_xlsx"),
+]

@@ -1,0 +1,146 @@
+"""Mediation-case pages: the mediator's list, a case's page with its actions, a
+party's own cases, and the invitation link."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from mediation import policy
+from mediation.adapters import INVITATION_SESSION_KEY
+from mediation.case_actions import CASE_ACTIONS, case_form_for, perform_case_action
+from mediation.errors import DomainError
+from mediation.forms import CaseForm
+from mediation.selectors import cases as selectors
+from mediation.services import cases as services
+from mediation.services.cases import CASE_ACTION_LABELS
+from mediation.services.invitations import InvitationInvalid, accept_invitation, check_invitation, invitation_url
+from mediation.views.forms import attach_errors
+
+
+@login_required
+def case_list(request):
+    if not policy.can_see_cases(request.user):
+        raise PermissionDenied
+    cases = selectors.visible_cases(request.user).order_by("-created_at")
+    status = request.GET.get("status", "")
+    if status:
+        cases = cases.filter(status=status)
+    return render(
+        request,
+        "mediation/case_list.html",
+        {"cases": cases[:200], "status": status, "can_open": policy.can_on_case(request.user, "open")},
+    )
+
+
+@login_required
+def case_new(request):
+    if not policy.can_on_case(request.user, "open"):
+        raise PermissionDenied
+    form = CaseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            case = services.open_mediation_case(actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            attach_errors(form, error)
+        else:
+            messages.success(
+                request, _("Mediation case %(number)s opened. Add the parties next.") % {"number": case.number}
+            )
+            return redirect("case_detail", case_id=case.pk)
+    return render(request, "mediation/case_new.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def _load(request, case_id):
+    case = selectors.case_for(request.user, case_id)
+    if case is None:
+        raise Http404
+    return case
+
+
+@login_required
+def case_detail(request, case_id, *, bound_forms=None, status=200, new_invitation=None):
+    case = _load(request, case_id)
+    actions = selectors.available_case_actions(request.user, case)
+    forms = {action: (bound_forms or {}).get(action) or case_form_for(action, case) for action in actions}
+    return render(
+        request,
+        "mediation/case_detail.html",
+        {
+            "case": case,
+            "action_forms": forms,
+            "new_invitation": new_invitation,
+            "today": timezone.localdate(),
+            **selectors.case_page_data(case, request.user),
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def case_action(request, case_id, action):
+    case = _load(request, case_id)
+    if action not in CASE_ACTIONS:
+        raise Http404
+    form = case_form_for(action, case, request.POST)
+    if not form.is_valid():
+        return case_detail(request, case_id, bound_forms={action: form}, status=400)
+    try:
+        result = perform_case_action(action, case, request.user, form.cleaned_data)
+    except ValidationError as error:
+        attach_errors(form, error)
+        return case_detail(request, case_id, bound_forms={action: form}, status=400)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return case_detail(request, case_id, status=409)
+    if action == "invite":
+        invitation, raw_token = result
+        # The link is shown once, on this response; only its hash is stored.
+        return case_detail(
+            request, case_id, new_invitation={"invitation": invitation, "url": invitation_url(raw_token)}
+        )
+    messages.success(request, _("%(action)s: done.") % {"action": CASE_ACTION_LABELS.get(action, action)})
+    return redirect("case_detail", case_id=case_id)
+
+
+@login_required
+def my_cases(request):
+    return render(request, "mediation/my_cases.html", {"cases": selectors.participant_cases(request.user)})
+
+
+def invitation(request, token):
+    """The page an invitation link opens. Signed out: explain and offer to create an
+    account (the only public sign-up) or sign in. Signed in: confirm joining."""
+    try:
+        invitation = check_invitation(token, user=request.user if request.user.is_authenticated else None)
+    except InvitationInvalid as error:
+        request.session.pop(INVITATION_SESSION_KEY, None)
+        return render(
+            request,
+            "mediation/invitation_invalid.html",
+            {"reason": error.message, "code": error.code},
+            status={"unknown": 404, "wrong_account": 403}.get(error.code, 410),
+        )
+    if request.method == "POST":
+        if not request.user.is_authenticated:
+            return redirect("account_login")
+        try:
+            participant = accept_invitation(raw_token=token, user=request.user)
+        except DomainError as error:
+            return render(
+                request, "mediation/invitation_invalid.html", {"reason": error.message, "code": error.code}, status=409
+            )
+        request.session.pop(INVITATION_SESSION_KEY, None)
+        messages.success(
+            request, _("You now take part in mediation case %(number)s.") % {"number": participant.case.number}
+        )
+        return redirect("case_detail", case_id=participant.case_id)
+    request.session[INVITATION_SESSION_KEY] = token
+    return render(request, "mediation/invitation.html", {"invitation": invitation, "token": token})

@@ -1,0 +1,350 @@
+"""WebSocket endpoints: `ws/rooms/<id>/` (the room protocol of ARCHITECTURE.md
+section 5) and `ws/notifications/` (the signed-in user's notifications).
+
+A room socket is a plain ASGI application rather than a Channels consumer: room
+traffic reaches it from the process's hub directly, so it needs no channel-layer
+channel of its own (one Redis subscription per socket) and no per-event thread hop.
+It still parses, authorises, calls a service and answers, nothing more.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import get_supported_language_variant
+from django.utils.translation import gettext as _
+from django.utils.translation.trans_real import parse_accept_lang_header
+
+from mediation.notifications import render as render_notification
+from mediation.notifications import unread_count, user_group_name
+from rooms import selectors
+from rooms.hub import get_hub
+from rooms.membership import Member
+from rooms.protocol import (
+    CLOSE_NO_SUCH_ROOM,
+    CLOSE_NOT_MEMBER,
+    CLOSE_NOT_SIGNED_IN,
+    CLOSE_ROOM_CLOSED,
+    ProtocolError,
+    Read,
+    Resume,
+    SendMessage,
+    Typing,
+    encode,
+    entry_frame,
+    error_frame,
+    parse_client_frame,
+)
+from rooms.ratelimit import message_limiter
+from rooms.services import PostRequest, mark_read
+from rooms.writer import StoreUnavailable, get_writer
+
+logger = logging.getLogger(__name__)
+
+_serials = itertools.count(1)
+# How long a gap in the live sequence may stay open before the socket fills it from
+# the database (a frame published while Redis was unreachable, say).
+GAP_FILL_DELAY = 1.0
+MAX_FRAMES_AHEAD = 1000
+
+
+class RoomSocket:
+    __slots__ = (
+        "_ahead",
+        "_gap_check",
+        "_hello_sent",
+        "_pending",
+        "case_id",
+        "closed",
+        "delivered_seq",
+        "language",
+        "member",
+        "presence_member",
+        "receive",
+        "room_id",
+        "scope",
+        "send",
+        "user",
+        "user_id",
+    )
+
+    def __init__(self, scope, receive, send):
+        self.scope = scope
+        self.receive = receive
+        self.send = send
+        self.user = scope.get("user")
+        self.user_id = 0
+        self.room_id = 0
+        self.case_id = 0
+        self.member: Member | None = None
+        self.presence_member = ""
+        self.closed = False
+        self.delivered_seq = 0
+        self.language = settings.LANGUAGE_CODE
+        self._ahead: set[int] = set()
+        self._hello_sent = False
+        self._pending: list[tuple[str, int]] = []
+        self._gap_check: asyncio.TimerHandle | None = None
+
+    @classmethod
+    def as_asgi(cls):
+        async def application(scope, receive, send):
+            await cls(scope, receive, send).run()
+
+        return application
+
+    async def run(self) -> None:
+        try:
+            while True:
+                event = await self.receive()
+                kind = event["type"]
+                if kind == "websocket.connect":
+                    await self.connect()
+                elif kind == "websocket.receive":
+                    if not self.closed:
+                        # Error details are written in the reader's language.
+                        with translation.override(self.language):
+                            await self.on_frame(event.get("text"))
+                elif kind == "websocket.disconnect":
+                    break
+        finally:
+            await self.disconnect()
+
+    # -- connection ------------------------------------------------------------------
+
+    async def connect(self) -> None:
+        # A close code can only be given once the socket is accepted.
+        await self.send({"type": "websocket.accept"})
+        if self.user is None or not self.user.is_authenticated:
+            await self.close(CLOSE_NOT_SIGNED_IN)
+            return
+        room_id = int(self.scope["url_route"]["kwargs"]["room_id"])
+        access = await database_sync_to_async(selectors.room_access)(self.user, room_id)
+        if access.refusal:
+            await self.close(
+                {"no_such_room": CLOSE_NO_SUCH_ROOM, "not_member": CLOSE_NOT_MEMBER}.get(
+                    access.refusal, CLOSE_ROOM_CLOSED
+                )
+            )
+            return
+        hub = get_hub()
+        self.language = self.user.language or _browser_language(self.scope) or settings.LANGUAGE_CODE
+        self.user_id = self.user.pk
+        self.room_id = room_id
+        self.case_id = access.room.case_id
+        self.member = access.member
+        self.presence_member = f"{self.user_id}:{hub.origin}:{next(_serials)}"
+        # Join the hub before reading last_seq: anything committed from here on
+        # reaches this socket live, and is held back until the hello is sent.
+        await hub.join(self)
+        hello = await database_sync_to_async(selectors.hello)(access.room, access.member)
+        hello["online"] = await hub.online(room_id)
+        self.delivered_seq = hello["last_seq"]
+        await self._send_text(encode(hello))
+        self._hello_sent = True
+        pending, self._pending = self._pending, []
+        for frame, seq in pending:
+            await self.deliver(frame, seq)
+
+    async def disconnect(self) -> None:
+        self.closed = True
+        if self._gap_check is not None:
+            self._gap_check.cancel()
+        if self.presence_member:
+            await get_hub().leave(self)
+
+    async def close(self, code: int) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        await self.send({"type": "websocket.close", "code": code})
+        if self.presence_member:
+            await get_hub().leave(self)
+
+    async def _send_text(self, text: str) -> None:
+        await self.send({"type": "websocket.send", "text": text})
+
+    # -- from the hub ----------------------------------------------------------------
+
+    async def deliver(self, frame: str, seq: int) -> None:
+        if self.closed:
+            return
+        if not self._hello_sent:
+            self._pending.append((frame, seq))
+            return
+        if seq:
+            if seq <= self.delivered_seq or seq in self._ahead:
+                return
+            if seq == self.delivered_seq + 1:
+                self.delivered_seq = seq
+                while self.delivered_seq + 1 in self._ahead:
+                    self._ahead.discard(self.delivered_seq + 1)
+                    self.delivered_seq += 1
+            else:
+                self._ahead.add(seq)
+                self._schedule_gap_fill()
+        await self._send_text(frame)
+
+    def _schedule_gap_fill(self) -> None:
+        if len(self._ahead) > MAX_FRAMES_AHEAD:
+            asyncio.get_running_loop().create_task(self.catch_up())
+        elif self._gap_check is None:
+            self._gap_check = asyncio.get_running_loop().call_later(
+                GAP_FILL_DELAY, lambda: asyncio.ensure_future(self._fill_gap())
+            )
+
+    async def _fill_gap(self) -> None:
+        self._gap_check = None
+        if self._ahead and not self.closed:
+            await self.catch_up()
+
+    async def catch_up(self) -> None:
+        """Send from the database whatever this socket missed live."""
+        if self.closed or not self._hello_sent:
+            return
+        while True:
+            page = await database_sync_to_async(selectors.resume_page)(self.user, self.room_id, self.delivered_seq)
+            if page is None:
+                await self.close(CLOSE_NOT_MEMBER)
+                return
+            # Sequence numbers in the database have no gaps, so delivering in order
+            # closes every gap this socket had.
+            for entry in page.entries:
+                await self.deliver(encode(entry_frame(entry)), entry.seq)
+            if not page.has_more:
+                return
+
+    async def control(self, message: dict) -> None:
+        op = message.get("op")
+        if op == "close":
+            await self.close(int(message.get("code", CLOSE_ROOM_CLOSED)))
+        elif op == "revoke" and message.get("case") == self.case_id:
+            await self.close(CLOSE_NOT_MEMBER)
+
+    # -- from the client -------------------------------------------------------------
+
+    async def on_frame(self, text: str | None) -> None:
+        if not self._hello_sent:
+            return
+        try:
+            request = parse_client_frame(text)
+        except ProtocolError as error:
+            await self._send_text(error_frame(error.code, error.detail))
+            return
+        if isinstance(request, SendMessage):
+            await self.send_message(request)
+        elif isinstance(request, Resume):
+            await self.resume(request.after_seq)
+        elif isinstance(request, Typing):
+            await get_hub().publish_room(
+                self.room_id,
+                encode(
+                    {"type": "typing", "user": {"id": self.user_id, "name": self.member.name}, "active": request.active}
+                ),
+            )
+        elif isinstance(request, Read):
+            await self.read(request.seq)
+
+    async def send_message(self, request: SendMessage) -> None:
+        if not message_limiter.allow(self.user_id):
+            await self._send_text(
+                error_frame(
+                    "rate_limited",
+                    _("Too many messages: at most %(count)s in %(seconds)s seconds.")
+                    % {"count": message_limiter.limit, "seconds": int(message_limiter.window)},
+                )
+            )
+            return
+        try:
+            result = await get_writer().submit(
+                PostRequest(room_id=self.room_id, author=self.member, client_id=request.client_id, body=request.body)
+            )
+        except StoreUnavailable:
+            await self._send_text(
+                error_frame("unavailable", _("Your message could not be stored. Nothing was sent; try again."))
+            )
+            return
+        if result.outcome == "duplicate":
+            await self._send_text(encode(entry_frame(result.entry)))
+        elif result.outcome == "refused":
+            await self._send_text(error_frame(result.code, result.detail))
+            if result.code == "not_member":
+                await self.close(CLOSE_NOT_MEMBER)
+            elif result.code == "room_closed":
+                await self.close(CLOSE_ROOM_CLOSED)
+
+    async def resume(self, after_seq: int) -> None:
+        page = await database_sync_to_async(selectors.resume_page)(self.user, self.room_id, after_seq)
+        if page is None:
+            await self.close(CLOSE_NOT_MEMBER)
+            return
+        for entry in page.entries:
+            await self._send_text(encode(entry_frame(entry)))
+        last = page.entries[-1].seq if page.entries else after_seq
+        await self._send_text(
+            encode({"type": "resume.page", "after_seq": after_seq, "last_seq": last, "more": page.has_more})
+        )
+
+    async def read(self, seq: int) -> None:
+        marked = await database_sync_to_async(mark_read)(room_id=self.room_id, user=self.user, seq=seq)
+        if marked is None:
+            await self.close(CLOSE_NOT_MEMBER)
+            return
+        await get_hub().publish_room(
+            self.room_id,
+            encode({"type": "read", "user": {"id": self.user_id, "name": self.member.name}, "seq": marked}),
+        )
+
+
+class NotificationConsumer(AsyncJsonWebsocketConsumer):
+    """Pushes the signed-in user's notifications: desk notices, invitations, sessions
+    starting, new messages in their cases."""
+
+    async def connect(self):
+        await self.accept()
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(CLOSE_NOT_SIGNED_IN)
+            return
+        self.group = user_group_name(user.pk)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.send_json({"type": "hello", "unread": await database_sync_to_async(unread_count)(user)})
+
+    async def disconnect(self, code):
+        if hasattr(self, "group"):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive_json(self, content, **kwargs):
+        await self.send_json({"type": "error", "code": "read_only", "detail": _("This socket only sends.")})
+
+    async def notification_created(self, event):
+        user = self.scope["user"]
+        text, unread = await database_sync_to_async(_render_for)(user, event["kind"], event.get("params", {}))
+        await self.send_json(
+            {"type": "notification", "kind": event["kind"], "text": text, "url": event.get("url", ""), "unread": unread}
+        )
+
+    async def room_activity(self, event):
+        await self.send_json({"type": "room.activity", "room": event["room"], "case": event.get("case", "")})
+
+
+def _browser_language(scope) -> str | None:
+    for name, value in scope.get("headers", ()):
+        if name == b"accept-language":
+            for code, _quality in parse_accept_lang_header(value.decode("latin-1")):
+                try:
+                    return get_supported_language_variant(code)
+                except LookupError:
+                    continue
+    return None
+
+
+def _render_for(user, kind: str, params: dict) -> tuple[str, int]:
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        return render_notification(kind, params), unread_count(user)

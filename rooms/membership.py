@@ -1,0 +1,87 @@
+"""Who is in which room.
+
+The joint room holds the mediator, the judge and every active participant; a caucus
+room holds the mediator and that side's active participants only. A participant of
+one side never learns that the other side's caucus exists: every query here filters
+by side, so the room is absent from lists, not merely locked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from django.db.models import Q, QuerySet
+
+from mediation.models import MediationCase, Participant, RoomKind, User
+from rooms.models import Room
+
+CAUCUS_OF_SIDE = {"plaintiff": RoomKind.CAUCUS_PLAINTIFF, "defendant": RoomKind.CAUCUS_DEFENDANT}
+
+
+@dataclass(frozen=True)
+class Member:
+    id: int
+    name: str
+    role: str
+    side: str | None = None
+    party: str | None = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _staff_member(user: User, role: str) -> Member:
+    return Member(id=user.pk, name=str(user), role=role)
+
+
+def _participant_member(participant: Participant) -> Member:
+    return Member(
+        id=participant.user_id,
+        name=str(participant.user),
+        role=participant.role,
+        side=participant.party.side,
+        party=participant.party.name,
+    )
+
+
+def member_of(user: User, room: Room) -> Member | None:
+    """The user's membership of the room as of now, or None."""
+    if not user.is_authenticated:
+        return None
+    case = room.case
+    if case.mediator_id == user.pk:
+        return _staff_member(user, "mediator")
+    if room.kind == RoomKind.JOINT and case.judge_id == user.pk:
+        return _staff_member(user, "judge")
+    participants = Participant.active.filter(case_id=case.pk, user=user).select_related("party", "user")
+    if room.side is not None:
+        participants = participants.filter(party__side=room.side)
+    participant = participants.first()
+    return _participant_member(participant) if participant else None
+
+
+def room_members(room: Room) -> list[Member]:
+    case = room.case
+    members = [_staff_member(case.mediator, "mediator")]
+    if room.kind == RoomKind.JOINT and case.judge is not None:
+        members.append(_staff_member(case.judge, "judge"))
+    participants = Participant.active.filter(case_id=case.pk).select_related("party", "user")
+    if room.side is not None:
+        participants = participants.filter(party__side=room.side)
+    members.extend(_participant_member(participant) for participant in participants)
+    return members
+
+
+def rooms_for_user(user: User) -> QuerySet[Room]:
+    """Every room the user may enter, and no other."""
+    if not user.is_authenticated:
+        return Room.objects.none()
+    sides = Participant.active.filter(user=user).values_list("case_id", "party__side")
+    visible = Q(case__mediator=user) | Q(case__judge=user, kind=RoomKind.JOINT)
+    for case_id, side in sides:
+        visible |= Q(case_id=case_id, kind__in=[RoomKind.JOINT, CAUCUS_OF_SIDE[side]])
+    return Room.objects.filter(visible).select_related("case")
+
+
+def cases_for_participant(user: User) -> QuerySet[MediationCase]:
+    return MediationCase.objects.filter(participants__user=user, participants__removed_at__isnull=True).distinct()

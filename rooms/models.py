@@ -1,0 +1,111 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from mediation.models import MediationCase, RoomKind
+
+
+class Room(models.Model):
+    """A case's joint room or one side's caucus room (背对背调解). `last_seq` is the
+    sequence number of the room's newest entry; it is incremented in the transaction
+    that inserts the entry, so sequence numbers rise by exactly one."""
+
+    case = models.ForeignKey(MediationCase, on_delete=models.CASCADE, related_name="rooms")
+    kind = models.CharField(_("kind"), max_length=20, choices=RoomKind.choices)
+    last_seq = models.PositiveBigIntegerField(default=0)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # A room closes to new messages after the settlement's grace period, if set.
+    closes_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["case_id", "id"]
+        verbose_name = _("room")
+        verbose_name_plural = _("rooms")
+        constraints = [models.UniqueConstraint(fields=["case", "kind"], name="one_room_of_a_kind_per_case")]
+
+    def __str__(self):
+        return f"{self.case_id}/{self.kind}"
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_at is not None
+
+    @property
+    def side(self) -> str | None:
+        """The side a caucus room belongs to; None for the joint room."""
+        return {RoomKind.CAUCUS_PLAINTIFF: "plaintiff", RoomKind.CAUCUS_DEFENDANT: "defendant"}.get(self.kind)
+
+
+class RoomEntry(models.Model):
+    """One line of a room's history: a participant's message (`kind="message"`) or a
+    system event (joined, left, session started, document served ...). Both share the
+    room's sequence so that a reconnecting client resumes from one number."""
+
+    MESSAGE = "message"
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="entries")
+    seq = models.PositiveBigIntegerField()
+    kind = models.CharField(max_length=40, default=MESSAGE)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    client_id = models.UUIDField(null=True, blank=True)
+    body = models.TextField(blank=True, default="")
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["room_id", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["room", "seq"], name="room_entry_seq_unique"),
+            models.UniqueConstraint(
+                fields=["room", "author", "client_id"],
+                condition=Q(client_id__isnull=False),
+                name="room_entry_client_id_once",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.room_id}#{self.seq} {self.kind}"
+
+    @property
+    def is_message(self) -> bool:
+        return self.kind == self.MESSAGE
+
+
+class RoomMute(models.Model):
+    """A participant the mediator has muted in a room; they may read but not post."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="mutes")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    muted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    muted_at = models.DateTimeField(auto_now_add=True)
+    lifted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["room", "user"], condition=Q(lifted_at__isnull=True), name="room_mute_once")
+        ]
+
+    def __str__(self):
+        return f"{self.user_id} muted in {self.room_id}"
+
+
+class ReadMark(models.Model):
+    """How far a user has read in a room: unread counts and read receipts."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="read_marks")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    seq = models.PositiveBigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["room", "user"], name="read_mark_once")]
+
+    def __str__(self):
+        return f"{self.user_id} read {self.room_id} to {self.seq}"

@@ -1,0 +1,78 @@
+"""Who is online in a room, across every server process.
+
+With Redis, each open connection is a member of a sorted set per room, scored by its
+expiry; the hub refreshes its own connections every HEARTBEAT_SECONDS, so a process
+that dies leaves no ghosts beyond EXPIRY_SECONDS. Without Redis (one process), a
+dictionary does.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+
+HEARTBEAT_SECONDS = 15
+EXPIRY_SECONDS = 40
+
+
+def _key(room_id: int) -> str:
+    return f"rooms:presence:{room_id}"
+
+
+def _user_of(member: str) -> int:
+    return int(member.split(":", 1)[0])
+
+
+class MemoryPresence:
+    def __init__(self):
+        self._rooms: dict[int, dict[str, float]] = defaultdict(dict)
+
+    async def add(self, room_id: int, member: str) -> None:
+        self._rooms[room_id][member] = time.time() + EXPIRY_SECONDS
+
+    async def remove(self, room_id: int, member: str) -> None:
+        self._rooms[room_id].pop(member, None)
+        if not self._rooms[room_id]:
+            del self._rooms[room_id]
+
+    async def refresh(self, members: list[tuple[int, str]]) -> None:
+        for room_id, member in members:
+            await self.add(room_id, member)
+
+    async def online(self, room_id: int) -> list[int]:
+        now = time.time()
+        return sorted({_user_of(m) for m, expiry in self._rooms.get(room_id, {}).items() if expiry > now})
+
+
+class RedisPresence:
+    def __init__(self, redis):
+        self._redis = redis
+
+    async def add(self, room_id: int, member: str) -> None:
+        key = _key(room_id)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.zadd(key, {member: time.time() + EXPIRY_SECONDS})
+            pipe.expire(key, EXPIRY_SECONDS * 2)
+            await pipe.execute()
+
+    async def remove(self, room_id: int, member: str) -> None:
+        await self._redis.zrem(_key(room_id), member)
+
+    async def refresh(self, members: list[tuple[int, str]]) -> None:
+        if not members:
+            return
+        expiry = time.time() + EXPIRY_SECONDS
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for room_id, member in members:
+                pipe.zadd(_key(room_id), {member: expiry})
+                pipe.expire(_key(room_id), EXPIRY_SECONDS * 2)
+            await pipe.execute()
+
+    async def online(self, room_id: int) -> list[int]:
+        now = time.time()
+        key = _key(room_id)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.zremrangebyscore(key, "-inf", now)
+            pipe.zrangebyscore(key, now, "+inf")
+            _removed, members = await pipe.execute()
+        return sorted({_user_of(m) for m in members})

@@ -1,0 +1,143 @@
+"""The room WebSocket protocol (ARCHITECTURE.md section 5): parsing what clients send
+and encoding what the server sends. A frame is encoded to text once and the same
+string goes to every socket."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+
+from django.utils.translation import gettext as _
+
+from rooms.models import RoomEntry
+
+MAX_BODY_CHARS = 4000
+# A frame longer than this cannot be a valid client frame: a body of 4,000
+# characters, each written as a six-character \uXXXX escape, plus its envelope.
+MAX_FRAME_CHARS = 32_768
+RESUME_PAGE_SIZE = 500
+
+CLOSE_NOT_SIGNED_IN = 4401
+CLOSE_NOT_MEMBER = 4403
+CLOSE_NO_SUCH_ROOM = 4404
+CLOSE_ROOM_CLOSED = 4408
+CLOSE_TOO_SLOW = 4429
+CLOSE_SERVER_SHUTDOWN = 1012
+
+
+class ProtocolError(Exception):
+    def __init__(self, code: str, detail: str):
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class SendMessage:
+    client_id: uuid.UUID
+    body: str
+
+
+@dataclass(frozen=True)
+class Resume:
+    after_seq: int
+
+
+@dataclass(frozen=True)
+class Typing:
+    active: bool
+
+
+@dataclass(frozen=True)
+class Read:
+    seq: int
+
+
+def _require(frame: dict, name: str, kind, description: str):
+    if name not in frame:
+        raise ProtocolError("missing_field", _("“%(name)s” is required.") % {"name": name})
+    value = frame[name]
+    # bool is an int in Python; a boolean is never a valid sequence number.
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ProtocolError("invalid_field", _("“%(name)s” must be %(kind)s.") % {"name": name, "kind": description})
+    return value
+
+
+def parse_client_frame(text: str | None):
+    """Turn one text frame into a typed request, or raise ProtocolError."""
+    if text is None:
+        raise ProtocolError("bad_frame", _("Send JSON text frames."))
+    if len(text) > MAX_FRAME_CHARS:
+        raise ProtocolError(
+            "frame_too_large", _("A frame may not exceed %(limit)s characters.") % {"limit": MAX_FRAME_CHARS}
+        )
+    try:
+        frame = json.loads(text)
+    except (ValueError, RecursionError) as error:
+        raise ProtocolError("bad_json", _("The frame is not valid JSON.")) from error
+    if not isinstance(frame, dict):
+        raise ProtocolError("bad_frame", _("A frame is a JSON object with a “type”."))
+    frame_type = frame.get("type")
+    if not isinstance(frame_type, str):
+        raise ProtocolError("missing_field", _("“%(name)s” is required.") % {"name": "type"})
+    if frame_type == "message.send":
+        raw_id = _require(frame, "client_id", str, _("a UUID string"))
+        try:
+            client_id = uuid.UUID(raw_id)
+        except ValueError as error:
+            raise ProtocolError(
+                "invalid_field", _("“%(name)s” must be %(kind)s.") % {"name": "client_id", "kind": _("a UUID string")}
+            ) from error
+        body = _require(frame, "body", str, _("a string"))
+        if not body.strip():
+            raise ProtocolError("invalid_field", _("A message cannot be empty."))
+        if len(body) > MAX_BODY_CHARS:
+            raise ProtocolError(
+                "body_too_long", _("A message may have at most %(limit)s characters.") % {"limit": MAX_BODY_CHARS}
+            )
+        return SendMessage(client_id=client_id, body=body)
+    if frame_type == "resume":
+        after_seq = _require(frame, "after_seq", int, _("a whole number"))
+        if after_seq < 0:
+            raise ProtocolError("invalid_field", _("“%(name)s” cannot be negative.") % {"name": "after_seq"})
+        return Resume(after_seq=after_seq)
+    if frame_type == "typing":
+        return Typing(active=_require(frame, "active", bool, _("true or false")))
+    if frame_type == "read":
+        seq = _require(frame, "seq", int, _("a whole number"))
+        if seq < 0:
+            raise ProtocolError("invalid_field", _("“%(name)s” cannot be negative.") % {"name": "seq"})
+        return Read(seq=seq)
+    raise ProtocolError("unknown_type", _("Unknown frame type “%(type)s”.") % {"type": frame_type[:40]})
+
+
+def encode(frame: dict) -> str:
+    return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
+
+
+def entry_frame(entry: RoomEntry) -> dict:
+    sent_at = entry.created_at.isoformat()
+    if entry.is_message:
+        return {
+            "type": "message",
+            "seq": entry.seq,
+            "id": entry.pk,
+            "author": entry.data.get("author"),
+            "body": entry.body,
+            "sent_at": sent_at,
+            "client_id": str(entry.client_id) if entry.client_id else None,
+        }
+    return {
+        "type": "event",
+        "seq": entry.seq,
+        "id": entry.pk,
+        "kind": entry.kind,
+        "actor": entry.data.get("actor"),
+        "data": {key: value for key, value in entry.data.items() if key != "actor"},
+        "sent_at": sent_at,
+    }
+
+
+def error_frame(code: str, detail) -> str:
+    return encode({"type": "error", "code": code, "detail": str(detail)})

@@ -1,0 +1,96 @@
+"""Reads behind the room sockets, pages and API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import OuterRef, Subquery
+from django.utils import timezone
+
+from mediation.models import User
+from rooms.membership import Member, member_of, room_members, rooms_for_user
+from rooms.models import ReadMark, Room, RoomEntry
+from rooms.protocol import RESUME_PAGE_SIZE
+
+
+@dataclass
+class RoomAccess:
+    room: Room | None = None
+    member: Member | None = None
+    refusal: str = ""
+
+
+def room_access(user: User, room_id: int) -> RoomAccess:
+    """May this user enter this room now? A room the user may not see is refused the
+    same way whether or not it exists for others (4403), except when it does not
+    exist at all (4404)."""
+    room = Room.objects.select_related("case", "case__mediator", "case__judge").filter(pk=room_id).first()
+    if room is None:
+        return RoomAccess(refusal="no_such_room")
+    member = member_of(user, room)
+    if member is None:
+        return RoomAccess(refusal="not_member")
+    if room.is_closed or (room.closes_at is not None and room.closes_at <= timezone.now()):
+        return RoomAccess(room=room, member=member, refusal="room_closed")
+    return RoomAccess(room=room, member=member)
+
+
+def room_summary(room: Room) -> dict:
+    return {
+        "id": room.pk,
+        "kind": room.kind,
+        "case": {"id": room.case_id, "number": room.case.number},
+        "closed": room.is_closed,
+    }
+
+
+def hello(room: Room, member: Member) -> dict:
+    room = Room.objects.select_related("case").get(pk=room.pk)
+    return {
+        "type": "hello",
+        "room": room_summary(room),
+        "me": member.as_dict(),
+        "members": [m.as_dict() for m in room_members(room)],
+        "last_seq": room.last_seq,
+    }
+
+
+@dataclass
+class ResumePage:
+    entries: list[RoomEntry]
+    has_more: bool
+
+
+def resume_page(user: User, room_id: int, after_seq: int, limit: int = RESUME_PAGE_SIZE) -> ResumePage | None:
+    """Entries after `after_seq`, oldest first, at most `limit`; None if the user may
+    no longer read the room."""
+    room = Room.objects.select_related("case").filter(pk=room_id).first()
+    if room is None or member_of(user, room) is None:
+        return None
+    entries = list(RoomEntry.objects.filter(room_id=room_id, seq__gt=after_seq).order_by("seq")[: limit + 1])
+    return ResumePage(entries=entries[:limit], has_more=len(entries) > limit)
+
+
+def history_before(room: Room, before_seq: int | None, limit: int) -> list[RoomEntry]:
+    """The `limit` entries before `before_seq` (or the newest), oldest first: the page
+    loaded when a reader scrolls up."""
+    entries = RoomEntry.objects.filter(room=room)
+    if before_seq is not None:
+        entries = entries.filter(seq__lt=before_seq)
+    return list(reversed(entries.order_by("-seq")[:limit]))
+
+
+def my_rooms(user: User) -> list[dict]:
+    """The rooms a user may enter, with unread counts (messages by others after the
+    user's read mark)."""
+    read_up_to = ReadMark.objects.filter(room=OuterRef("pk"), user=user).values("seq")[:1]
+    rooms = rooms_for_user(user).annotate(read_seq=Subquery(read_up_to)).order_by("case_id", "id")
+    result = []
+    for room in rooms:
+        unread = (
+            RoomEntry.objects.filter(room=room, kind=RoomEntry.MESSAGE, seq__gt=room.read_seq or 0)
+            .exclude(author=user)
+            .count()
+        )
+        result.append({**room_summary(room), "unread": unread, "last_seq": room.last_seq})
+    return result

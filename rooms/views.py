@@ -1,0 +1,82 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from mediation.errors import DomainError
+from mediation.models import RoomKind, User
+from rooms import services
+from rooms.membership import member_of, room_members, rooms_for_user
+from rooms.models import Room, RoomMute
+
+ROOM_TAB_ORDER = [RoomKind.JOINT, RoomKind.CAUCUS_PLAINTIFF, RoomKind.CAUCUS_DEFENDANT]
+
+
+def _room_for(user, room_id) -> Room:
+    room = Room.objects.select_related("case", "case__mediator", "case__judge").filter(pk=room_id).first()
+    if room is None or member_of(user, room) is None:
+        raise Http404
+    return room
+
+
+@login_required
+def room_page(request, room_id):
+    room = _room_for(request.user, room_id)
+    me = member_of(request.user, room)
+    tabs = sorted(rooms_for_user(request.user).filter(case=room.case), key=lambda r: ROOM_TAB_ORDER.index(r.kind))
+    is_mediator = me.role == "mediator"
+    muted = set(RoomMute.objects.filter(room=room, lifted_at__isnull=True).values_list("user_id", flat=True))
+    members = room_members(room)
+    return render(
+        request,
+        "rooms/room.html",
+        {
+            "room": room,
+            "case": room.case,
+            "tabs": tabs,
+            "me": me,
+            "members": members,
+            "muted": muted,
+            "is_mediator": is_mediator,
+            "client_config": {
+                "roomId": room.pk,
+                "socketPath": f"/ws/rooms/{room.pk}/",
+                "historyUrl": reverse("api_room_history", args=[room.pk]),
+                "myRoomsUrl": reverse("api_my_rooms"),
+                "me": me.as_dict(),
+                "members": [member.as_dict() for member in members],
+                "closed": room.is_closed,
+            },
+        },
+    )
+
+
+@login_required
+@require_POST
+def room_control(request, room_id, action):
+    room = get_object_or_404(Room.objects.select_related("case"), pk=room_id)
+    if room.case.mediator_id != request.user.pk:
+        raise Http404
+    try:
+        if action == "close":
+            services.close_room(room=room, actor=request.user)
+            messages.success(request, _("The room is closed; nobody can post until you reopen it."))
+        elif action == "reopen":
+            services.reopen_room(room=room, actor=request.user)
+            messages.success(request, _("The room is open again."))
+        elif action in ("mute", "unmute"):
+            user = get_object_or_404(User, pk=request.POST.get("user"))
+            if action == "mute":
+                services.mute_participant(room=room, actor=request.user, user=user)
+                messages.success(request, _("%(name)s is muted in this room.") % {"name": user})
+            else:
+                services.unmute_participant(room=room, actor=request.user, user=user)
+                messages.success(request, _("%(name)s may post again.") % {"name": user})
+        else:
+            raise Http404
+    except DomainError as error:
+        messages.error(request, error.message)
+    return redirect("room", room_id=room.pk)

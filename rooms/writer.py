@@ -1,0 +1,92 @@
+"""Group commit for room messages.
+
+Sockets hand their messages to the process's writer and wait. The writer stores
+everything that queued up while the previous batch was being written in one
+transaction (`store_messages`), then publishes each new message and answers every
+waiting socket. A message is therefore committed before anyone sees it or its
+sender is answered, and the cost of a transaction and a thread hop is shared by the
+whole batch instead of paid per message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from channels.db import database_sync_to_async
+
+from rooms.activity import announce_activity, due_for_announcement
+from rooms.hub import get_hub
+from rooms.protocol import encode, entry_frame
+from rooms.services import PostRequest, PostResult, store_messages
+
+logger = logging.getLogger(__name__)
+
+MAX_BATCH = 500
+
+
+class StoreUnavailable(Exception):
+    """The database could not store the batch; nothing of it was stored."""
+
+
+class MessageWriter:
+    def __init__(self):
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._queue: asyncio.Queue | None = None
+        self._task: asyncio.Task | None = None
+
+    def _ensure_started(self) -> None:
+        running = asyncio.get_running_loop()
+        if self.loop is running and self._task is not None and not self._task.done():
+            return
+        self.loop = running
+        self._queue = asyncio.Queue()
+        self._task = running.create_task(self._run())
+
+    async def submit(self, request: PostRequest) -> PostResult:
+        self._ensure_started()
+        future = self.loop.create_future()
+        self._queue.put_nowait((request, future))
+        return await future
+
+    async def _run(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < MAX_BATCH and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            await self._write(batch)
+
+    async def _write(self, batch) -> None:
+        requests = [request for request, _future in batch]
+        try:
+            results = await database_sync_to_async(store_messages)(requests)
+        except Exception as error:
+            logger.warning("Could not store %s messages: %s", len(batch), error)
+            for _request, future in batch:
+                if not future.done():
+                    future.set_exception(StoreUnavailable(str(error)))
+            return
+        hub = get_hub()
+        active_rooms = set()
+        for (request, future), result in zip(batch, results, strict=True):
+            if result.outcome == "stored":
+                active_rooms.add(request.room_id)
+                try:
+                    await hub.publish_room(request.room_id, encode(entry_frame(result.entry)), result.entry.seq)
+                except Exception:
+                    logger.exception("Could not publish message %s", result.entry.pk)
+            if not future.done():
+                future.set_result(result)
+        for room_id in active_rooms:
+            if due_for_announcement(room_id):
+                asyncio.get_running_loop().create_task(announce_activity(room_id, await hub.online(room_id)))
+
+
+_writer: MessageWriter | None = None
+
+
+def get_writer() -> MessageWriter:
+    global _writer
+    if _writer is None:
+        _writer = MessageWriter()
+    return _writer

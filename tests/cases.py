@@ -1,0 +1,57 @@
+"""A mediation case with people on both sides, built through the services."""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from mediation.models import MediationCase, Participant, RoomKind, User
+from mediation.services import cases
+from rooms.models import Room
+from tests.factories import UserFactory
+
+
+@dataclass
+class CaseWorld:
+    case: MediationCase
+    mediator: User
+    judge: User
+    plaintiff: User
+    defendant: User
+    plaintiff_participant: Participant
+    defendant_participant: Participant
+    # Loaded up front, so that async tests need no query to name a room.
+    joint: Room
+    plaintiff_caucus: Room
+    defendant_caucus: Room
+
+
+@transaction.atomic
+def make_case(mediator: User, judge: User | None = None, *, label: str = "A") -> CaseWorld:
+    case = cases.open_mediation_case(actor=mediator, cause_of_action="合同纠纷", claim_amount=500000, judge=judge)
+    plaintiff_party = cases.add_party(
+        case=case, actor=mediator, side="plaintiff", kind="organisation", name=f"Shanghai Culture Media {label}"
+    )
+    defendant_party = cases.add_party(
+        case=case, actor=mediator, side="defendant", kind="organisation", name=f"Beijing Tech {label}"
+    )
+    plaintiff = UserFactory(full_name=f"Plaintiff agent {label}")
+    defendant = UserFactory(full_name=f"Defendant representative {label}")
+    plaintiff_participant = cases.attach_participant(
+        case=case, party=plaintiff_party, user=plaintiff, role="agent", actor=mediator
+    )
+    defendant_participant = cases.attach_participant(
+        case=case, party=defendant_party, user=defendant, role="legal_representative", actor=mediator
+    )
+    rooms = {room.kind: room for room in Room.objects.filter(case=case).select_related("case")}
+    return CaseWorld(
+        joint=rooms[RoomKind.JOINT],
+        plaintiff_caucus=rooms[RoomKind.CAUCUS_PLAINTIFF],
+        defendant_caucus=rooms[RoomKind.CAUCUS_DEFENDANT],
+        case=MediationCase.objects.get(pk=case.pk),
+        mediator=mediator,
+        judge=judge,
+        plaintiff=plaintiff,
+        defendant=defendant,
+        plaintiff_participant=plaintiff_participant,
+        defendant_participant=defendant_participant,
+    )

@@ -1,0 +1,159 @@
+import os
+
+import pytest
+from django.conf import settings
+
+from mediation.roles import Role
+from tests.factories import DepartmentFactory, UserFactory, staff
+
+IN_CI = os.environ.get("CI") == "true"
+
+
+def require_service(name: str, available: bool, reason: str) -> None:
+    """In CI a missing service is a failure; on a developer's machine, a skip."""
+    if available:
+        return
+    if IN_CI:
+        pytest.fail(f"{name} is required in CI: {reason}")
+    pytest.skip(f"{name} not available: {reason}")
+
+
+@pytest.fixture
+def redis_url():
+    url = os.environ.get("REDIS_URL", "")
+    require_service("Redis", bool(url), "set REDIS_URL=redis://127.0.0.1:6379/0")
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as error:
+        require_service("Redis", False, f"{url} does not answer ({error})")
+    return url
+
+
+@pytest.fixture
+def postgres(db):
+    from django.db import connection
+
+    require_service(
+        "PostgreSQL",
+        connection.vendor == "postgresql",
+        "set DATABASE_URL=postgres://postgres@127.0.0.1:5432/test",
+    )
+    return connection
+
+
+@pytest.fixture(autouse=True)
+def _english_by_default(settings):
+    settings.LANGUAGE_CODE = "en"
+
+
+@pytest.fixture
+def filing(db):
+    return DepartmentFactory(name="Filing division", code="filing")
+
+
+@pytest.fixture
+def civil(db):
+    return DepartmentFactory(name="Second civil division", code="civil-2")
+
+
+@pytest.fixture
+def other_department(db):
+    return DepartmentFactory(name="Enforcement bureau", code="enforcement")
+
+
+@pytest.fixture
+def liaison(filing):
+    return staff(Role.GENERAL_LIAISON, filing, full_name="Li Jing", email="liaison@example.test")
+
+
+@pytest.fixture
+def dept_liaison(civil):
+    return staff(Role.DEPARTMENT_LIAISON, civil, full_name="Zhao Min", email="dept.liaison@example.test")
+
+
+@pytest.fixture
+def head(civil):
+    return staff(Role.DEPARTMENT_HEAD, civil, full_name="Chen Gang", email="head@example.test")
+
+
+@pytest.fixture
+def judge(civil):
+    return staff(Role.JUDGE, civil, full_name="Zhang Wei", email="judge@example.test")
+
+
+@pytest.fixture
+def other_judge(civil):
+    return staff(Role.JUDGE, civil, full_name="Wang Fang", email="judge2@example.test")
+
+
+@pytest.fixture
+def outside_judge(other_department):
+    return staff(Role.JUDGE, other_department, full_name="Sun Li", email="judge3@example.test")
+
+
+@pytest.fixture
+def mediator(filing):
+    return staff(Role.MEDIATOR, filing, full_name="Liu Yang", email="mediator@example.test")
+
+
+@pytest.fixture
+def nobody(db):
+    """A signed-in user with no role and no case."""
+    return UserFactory(full_name="No Role", email="nobody@example.test")
+
+
+@pytest.fixture
+def people(liaison, dept_liaison, head, judge, other_judge, outside_judge, mediator, nobody):
+    return {
+        "liaison": liaison,
+        "dept_liaison": dept_liaison,
+        "head": head,
+        "judge": judge,
+        "other_judge": other_judge,
+        "outside_judge": outside_judge,
+        "mediator": mediator,
+        "nobody": nobody,
+    }
+
+
+def pytest_report_header(config):
+    database = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    layer = settings.CHANNEL_LAYERS["default"]["BACKEND"].rsplit(".", 1)[-1]
+    return f"database: {database}; channel layer: {layer}; CI: {IN_CI}"
+
+
+@pytest.fixture(scope="session")
+def _platform_keys(tmp_path_factory):
+    """Signing keys made once for the whole run, in a temporary directory."""
+    from django.test import override_settings
+
+    from documents.pki import generate_platform_pki, write_platform_pki
+
+    directory = tmp_path_factory.mktemp("pki")
+    files = {
+        "PKI_AUTHORITY_FILE": str(directory / "authority.p12"),
+        "PKI_TIMESTAMPING_FILE": str(directory / "timestamping.p12"),
+        "PKI_SEAL_FILE": str(directory / "seal.p12"),
+    }
+    with override_settings(**files):
+        write_platform_pki(generate_platform_pki())
+    return files
+
+
+@pytest.fixture(autouse=True)
+def _isolated_files_and_keys(settings, tmp_path, _platform_keys):
+    """Every test stores case files in its own directory and signs with the run's
+    test keys, never with a developer's var/."""
+    from documents.pki import load_platform_pki
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "documents": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path / "documents")}},
+    }
+    for name, value in _platform_keys.items():
+        setattr(settings, name, value)
+    load_platform_pki.cache_clear()
+    yield
+    load_platform_pki.cache_clear()

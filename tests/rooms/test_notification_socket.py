@@ -1,0 +1,68 @@
+"""The per-user notification socket: desk notifications and room activity arrive
+without a page load."""
+
+import uuid
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.contrib.auth.models import AnonymousUser
+
+from rooms import activity
+from tests.rooms.conftest import router
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def open_socket(user):
+    communicator = WebsocketCommunicator(router, "/ws/notifications/")
+    communicator.scope["user"] = user
+    connected, _ = await communicator.connect()
+    assert connected
+    return communicator
+
+
+async def test_signed_out_is_closed_with_4401():
+    communicator = await open_socket(AnonymousUser())
+    assert (await communicator.receive_output(timeout=3))["code"] == 4401
+
+
+async def test_a_desk_notification_arrives_with_the_new_unread_count(people, django_capture_on_commit_callbacks):
+    from mediation.services import work_orders as services
+    from tests.factories import WorkOrderFactory
+
+    head = people["head"]
+    communicator = await open_socket(head)
+    assert await communicator.receive_json_from(timeout=3) == {"type": "hello", "unread": 0}
+
+    @database_sync_to_async
+    def dispatch():
+        order = WorkOrderFactory()
+        services.dispatch_work_order(order=order, actor=people["liaison"], department=head.department)
+        return order
+
+    order = await dispatch()
+    frame = await communicator.receive_json_from(timeout=5)
+    assert frame["type"] == "notification" and frame["kind"] == "work_order.dispatched"
+    assert frame["unread"] == 1 and order.number in frame["text"]
+    assert frame["url"] == f"/orders/{order.number}/"
+    await communicator.disconnect()
+
+
+async def test_a_member_away_from_the_room_hears_of_new_messages(world, connect):
+    activity._last_announced.clear()
+    away = await open_socket(world.defendant)
+    await away.receive_json_from(timeout=3)
+    plaintiff, _ = await connect(world.plaintiff, world.joint)
+    await plaintiff.send({"type": "message.send", "client_id": str(uuid.uuid4()), "body": "Are you there?"})
+    frame = await away.receive_json_from(timeout=5)
+    assert frame == {"type": "room.activity", "room": world.joint.pk, "case": world.case.number}
+    await away.disconnect()
+
+
+async def test_the_notification_socket_only_sends(people):
+    communicator = await open_socket(people["judge"])
+    await communicator.receive_json_from(timeout=3)
+    await communicator.send_json_to({"type": "anything"})
+    assert (await communicator.receive_json_from(timeout=3))["code"] == "read_only"
+    await communicator.disconnect()

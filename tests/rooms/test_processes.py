@@ -1,0 +1,300 @@
+"""Two real daphne processes on different ports, sharing the test database and Redis:
+a client on each sees the other's messages (same seq, stored once) and presence.
+
+The processes are started with the test database's connection settings, so they see
+what the test creates (a transactional test commits). Each client signs in with a
+session created here and the cookie and origin a browser would send.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
+from django.db import connection
+
+from rooms.models import RoomEntry
+
+pytestmark = [pytest.mark.redis, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+ROOT = Path(__file__).resolve().parents[2]
+DAPHNE = Path(sys.executable).with_name("daphne")
+STARTUP_SECONDS = 20
+FRAME_SECONDS = 5
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def shared_database_url() -> str:
+    """The URL of the database this test runs on (the test database, not the one
+    named by DATABASE_URL)."""
+    db = settings.DATABASES["default"]
+    credentials = quote(db.get("USER") or "", safe="")
+    if db.get("PASSWORD"):
+        credentials += ":" + quote(db["PASSWORD"], safe="")
+    host = db.get("HOST") or "127.0.0.1"
+    port = db.get("PORT") or 5432
+    return f"postgres://{credentials}@{host}:{port}/{quote(db['NAME'], safe='')}"
+
+
+def session_cookie(user) -> str:
+    """A signed-in session for `user`, as the login view would leave it."""
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
+
+
+class Daphne:
+    def __init__(self, port: int, env: dict, log: Path):
+        self.port = port
+        self.log = log
+        self._log_file = log.open("wb")
+        self.process = subprocess.Popen(
+            [str(DAPHNE), "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+            cwd=ROOT,
+            env=env,
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
+        )
+
+    def wait_ready(self, deadline: float) -> None:
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f"daphne on port {self.port} exited with {self.process.returncode}:\n{self.output()}")
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                return
+            time.sleep(0.1)
+        pytest.fail(f"daphne on port {self.port} did not listen within {STARTUP_SECONDS} s:\n{self.output()}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+        self._log_file.close()
+
+    def output(self) -> str:
+        self._log_file.flush()
+        return self.log.read_text(errors="replace")[-4000:]
+
+
+@pytest.fixture
+def two_servers(redis_url, tmp_path):
+    if connection.vendor != "postgresql":
+        pytest.skip(
+            "two server processes need a database they can share with the test; the SQLite test database is "
+            "in memory (run with DATABASE_URL=postgres://..., as CI does)"
+        )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": shared_database_url(),
+        "REDIS_URL": redis_url,
+        "PYTHONUNBUFFERED": "1",
+    }
+    servers = []
+    try:
+        for number in (1, 2):
+            servers.append(Daphne(free_port(), env, tmp_path / f"daphne-{number}.log"))
+        deadline = time.monotonic() + STARTUP_SECONDS
+        for server in servers:
+            server.wait_ready(deadline)
+        yield servers
+    finally:
+        for server in servers:
+            server.stop()
+
+
+class Socket:
+    """One signed-in client on one server, with the frames it received."""
+
+    def __init__(self, server: Daphne, room_id: int, cookie: str):
+        self.server = server
+        self.url = f"ws://127.0.0.1:{server.port}/ws/rooms/{room_id}/"
+        self.cookie = cookie
+        self.connection = None
+        self.hello = None
+        self.frames: list[dict] = []
+
+    async def connect(self):
+        from websockets.asyncio.client import connect
+
+        self.connection = await connect(
+            self.url,
+            origin=f"http://127.0.0.1:{self.server.port}",
+            additional_headers={"Cookie": self.cookie},
+            open_timeout=FRAME_SECONDS,
+        )
+        self.hello = await self.receive()
+        assert self.hello["type"] == "hello", self.hello
+        return self
+
+    async def receive(self, timeout: float = FRAME_SECONDS) -> dict:
+        frame = json.loads(await asyncio.wait_for(self.connection.recv(), timeout))
+        self.frames.append(frame)
+        return frame
+
+    async def wait_for(self, description: str, predicate, timeout: float = FRAME_SECONDS) -> dict:
+        """The first frame (already received or still to come) that satisfies
+        `predicate`."""
+        for frame in self.frames:
+            if predicate(frame):
+                return frame
+        deadline = time.monotonic() + timeout
+        try:
+            while True:
+                frame = await self.receive(max(0.01, deadline - time.monotonic()))
+                if predicate(frame):
+                    return frame
+        except TimeoutError:
+            pytest.fail(
+                f"no {description} on port {self.server.port} within {timeout} s; got {self.frames[-20:]}\n"
+                f"server log:\n{self.server.output()}"
+            )
+
+    async def send_message(self, body: str) -> str:
+        client_id = str(uuid.uuid4())
+        await self.connection.send(json.dumps({"type": "message.send", "client_id": client_id, "body": body}))
+        return client_id
+
+    async def close(self):
+        if self.connection is not None:
+            await self.connection.close()
+
+
+def is_message(client_id: str):
+    return lambda frame: frame["type"] == "message" and frame.get("client_id") == client_id
+
+
+def is_presence(online: set[int]):
+    return lambda frame: frame["type"] == "presence" and set(frame["online"]) == online
+
+
+def test_clients_on_two_processes_see_each_others_messages_and_presence(two_servers, world):
+    first, second = two_servers
+    room = world.joint
+    plaintiff, defendant = world.plaintiff.pk, world.defendant.pk
+    plaintiff_cookie, defendant_cookie = session_cookie(world.plaintiff), session_cookie(world.defendant)
+
+    async def scenario():
+        on_first = await Socket(first, room.pk, plaintiff_cookie).connect()
+        on_second = None
+        try:
+            assert on_first.hello["me"]["id"] == plaintiff
+            on_second = await Socket(second, room.pk, defendant_cookie).connect()
+            assert on_second.hello["me"]["id"] == defendant
+            assert set(on_second.hello["online"]) == {plaintiff, defendant}
+            # The first process learns through Redis that someone joined on the second.
+            await on_first.wait_for("presence of both", is_presence({plaintiff, defendant}))
+
+            sent_on_first = await on_first.send_message("From the plaintiff, on the first process")
+            own = await on_first.wait_for("the plaintiff's own message", is_message(sent_on_first))
+            seen = await on_second.wait_for("the plaintiff's message", is_message(sent_on_first))
+            assert seen == own
+            assert seen["author"]["id"] == plaintiff
+
+            sent_on_second = await on_second.send_message("From the defendant, on the second process")
+            own = await on_second.wait_for("the defendant's own message", is_message(sent_on_second))
+            seen = await on_first.wait_for("the defendant's message", is_message(sent_on_second))
+            assert seen == own
+            assert seen["seq"] > next(f for f in on_first.frames if is_message(sent_on_first)(f))["seq"]
+
+            await on_second.close()
+            # Leaving on the second process shows as offline on the first.
+            await on_first.wait_for("the defendant going offline", is_presence({plaintiff}))
+            return sent_on_first, sent_on_second, on_first.frames
+        finally:
+            await on_first.close()
+            if on_second is not None:
+                await on_second.close()
+
+    sent_on_first, sent_on_second, frames = asyncio.run(scenario())
+
+    messages = [frame for frame in frames if frame["type"] == "message"]
+    assert [frame["client_id"] for frame in messages] == [sent_on_first, sent_on_second]
+    assert messages[1]["seq"] == messages[0]["seq"] + 1
+    stored = RoomEntry.objects.filter(room=room, client_id__in=[sent_on_first, sent_on_second])
+    assert sorted(stored.values_list("seq", flat=True)) == [messages[0]["seq"], messages[1]["seq"]]
+    assert stored.count() == 2
+
+
+@pytest.mark.xfail(
+    reason="rooms.hub: a frame relayed from Redis to a socket that is closing raises autobahn's Disconnected out "
+    "of RoomHub._dispatch, which ends RoomHub._listen: the process relays nothing from Redis any more",
+    strict=False,
+)
+def test_sockets_closing_on_one_process_do_not_stop_it_relaying_the_other_processes_messages(two_servers, world):
+    first, second = two_servers
+    room = world.joint
+    cookies = {
+        user.pk: session_cookie(user) for user in (world.mediator, world.judge, world.plaintiff, world.defendant)
+    }
+    churn_seconds = 4
+
+    async def scenario():
+        sender = await Socket(first, room.pk, cookies[world.mediator.pk]).connect()
+        observer = await Socket(second, room.pk, cookies[world.judge.pk]).connect()
+        stop = time.monotonic() + churn_seconds
+
+        async def churn(cookie):
+            # Clients on the second process come and go (each close is a proper close
+            # handshake) while messages from the first process reach the room.
+            while time.monotonic() < stop:
+                client = await Socket(second, room.pk, cookie).connect()
+                await asyncio.sleep(0.01)
+                await client.close()
+
+        async def type_away():
+            # Typing indicators travel through Redis like messages, without the
+            # per-user message limit or the database.
+            active = True
+            while time.monotonic() < stop:
+                await sender.connection.send(json.dumps({"type": "typing", "active": active}))
+                active = not active
+                await asyncio.sleep(0.002)
+
+        async def drain(socket):
+            with contextlib.suppress(Exception):
+                async for _frame in socket.connection:
+                    pass
+
+        readers = [asyncio.create_task(drain(sender)), asyncio.create_task(drain(observer))]
+        try:
+            churners = [churn(cookies[user.pk]) for user in (world.plaintiff, world.defendant) for _ in range(3)]
+            await asyncio.gather(type_away(), *churners)
+            for reader in readers:
+                reader.cancel()
+            await asyncio.gather(*readers, return_exceptions=True)
+            after = await sender.send_message("After the churn")
+            # The observer on the second process still gets what is said on the first.
+            await observer.wait_for("a message sent after the churn", is_message(after), timeout=10)
+        finally:
+            for reader in readers:
+                reader.cancel()
+            await sender.close()
+            await observer.close()
+
+    asyncio.run(scenario())
