@@ -14,7 +14,7 @@ SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk gettext chrom
 # shows a frozen client offline soon.
 DAPHNE_FLAGS := --websocket-max-message-size 65536 --websocket-max-frame-size 65536 --ping-interval 15 --ping-timeout 20
 
-.PHONY: run test install install-test system-packages messages migrate pki seed lint bench-desk bench-rooms bench-documents vendor clean
+.PHONY: run test install install-test system-packages messages migrate pki seed run-cluster lint bench-desk bench-rooms bench-documents vendor clean
 
 run: install system-packages messages migrate seed
 	@echo ""
@@ -69,6 +69,18 @@ lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Several daphne processes behind nginx, sharing PostgreSQL and Redis (both must run).
+CLUSTER_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/mediation_cluster
+CLUSTER_REDIS_URL ?= redis://127.0.0.1:6379/1
+run-cluster: install messages
+	psql "$(subst /mediation_cluster,/postgres,$(CLUSTER_DATABASE_URL))" -tc "SELECT 1 FROM pg_database WHERE datname = 'mediation_cluster'" | grep -q 1 \
+		|| psql "$(subst /mediation_cluster,/postgres,$(CLUSTER_DATABASE_URL))" -c "CREATE DATABASE mediation_cluster"
+	DATABASE_URL=$(CLUSTER_DATABASE_URL) REDIS_URL=$(CLUSTER_REDIS_URL) $(MANAGE) migrate --noinput --verbosity 0
+	DATABASE_URL=$(CLUSTER_DATABASE_URL) REDIS_URL=$(CLUSTER_REDIS_URL) $(MANAGE) init_pki
+	DATABASE_URL=$(CLUSTER_DATABASE_URL) REDIS_URL=$(CLUSTER_REDIS_URL) $(MANAGE) seed_demo
+	DATABASE_URL=$(CLUSTER_DATABASE_URL) REDIS_URL=$(CLUSTER_REDIS_URL) DJANGO_ALLOWED_HOSTS=127.0.0.1,localhost \
+		$(MANAGE) run_cluster --workers 3 --port 8080
+
 bench-desk: install-test
 	$(BIN)/python benchmarks/desk.py
 
@@ -77,6 +89,19 @@ bench-rooms: install-test
 
 bench-documents: install-test
 	$(BIN)/python benchmarks/documents.py
+
+# The browser tests inject axe-core from here; `npm ci` installs the locked versions.
+frontend/node_modules/.installed: frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Refresh the vendored libraries from the npm registry (then commit static/vendor).
+vendor: frontend/node_modules/.installed
+	cp frontend/node_modules/chart.js/dist/chart.umd.min.js frontend/static/vendor/chart.js/
+	cp frontend/node_modules/chart.js/LICENSE.md frontend/static/vendor/chart.js/
+	cp frontend/node_modules/signature_pad/dist/signature_pad.umd.min.js frontend/static/vendor/signature_pad/
+	cp frontend/node_modules/signature_pad/LICENSE frontend/static/vendor/signature_pad/
+	sed -i '/^\/\/# sourceMappingURL=/d' frontend/static/vendor/*/*.js
 
 clean:
 	rm -rf var/db.sqlite3 var/static var/media

@@ -327,10 +327,8 @@ class Case:
 
 def desk_paginator_class():
     """The paginator the desk view uses."""
-    try:
-        from mediation.pagination import DeskPaginator
-    except ImportError:
-        from django.core.paginator import Paginator as DeskPaginator
+    from mediation.pagination import DeskPaginator
+
     return DeskPaginator
 
 

@@ -59,7 +59,12 @@ def _settle_report_case(case: MediationCase) -> None:
     defendant_user = defendant.participants.get(removed_at__isnull=True).user
     with transaction.atomic():
         complaint = upload_document(
-            case=case, actor=plaintiff_user, data=_complaint_pdf(), filename="起诉状.pdf", kind="complaint", title="民事起诉状"
+            case=case,
+            actor=plaintiff_user,
+            data=_complaint_pdf(),
+            filename="起诉状.pdf",
+            kind="complaint",
+            title="民事起诉状",
         )
         service.record_consent(case=case, user=defendant_user, email="", ip="127.0.0.1")
         served = service.serve_electronically(
@@ -72,12 +77,28 @@ def _settle_report_case(case: MediationCase) -> None:
         actor=mediator,
         facts=case.facts,
         terms=[
-            {"kind": "payment", "obligor": defendant.pk, "obligee": plaintiff.pk, "amount": "300000",
-             "method": "银行转账", "due_date": (timezone.localdate() + dt.timedelta(days=3)).isoformat()},
-            {"kind": "payment", "obligor": defendant.pk, "obligee": plaintiff.pk, "amount": "200000",
-             "method": "银行转账", "due_date": (timezone.localdate() + dt.timedelta(days=33)).isoformat()},
-            {"kind": "act", "obligor": plaintiff.pk, "obligee": defendant.pk,
-             "act": "原告收到全部款项后三日内撤回起诉，并不再就本合同向被告主张其他权利。"},
+            {
+                "kind": "payment",
+                "obligor": defendant.pk,
+                "obligee": plaintiff.pk,
+                "amount": "300000",
+                "method": "银行转账",
+                "due_date": (timezone.localdate() + dt.timedelta(days=3)).isoformat(),
+            },
+            {
+                "kind": "payment",
+                "obligor": defendant.pk,
+                "obligee": plaintiff.pk,
+                "amount": "200000",
+                "method": "银行转账",
+                "due_date": (timezone.localdate() + dt.timedelta(days=33)).isoformat(),
+            },
+            {
+                "kind": "act",
+                "obligor": plaintiff.pk,
+                "obligee": defendant.pk,
+                "act": "原告收到全部款项后三日内撤回起诉，并不再就本合同向被告主张其他权利。",
+            },
         ],
         costs="本案调解不收取费用，双方各自承担律师费等其他费用。",
         effectiveness="本协议经双方当事人及调解员签名并经平台签章后生效。",
@@ -104,11 +125,19 @@ def _neighbours_case(people) -> MediationCase:
         claim_amount=Decimal("8000.00"),
         facts="楼上住户卫生间漏水，导致楼下住户天花板及墙面受损，双方就维修及赔偿未能协商一致。",
     )
-    a = cases.add_party(case=case, actor=people["mediator"], side="plaintiff", kind="person", name="蒋敏", phone="13800010010")
-    b = cases.add_party(case=case, actor=people["mediator"], side="defendant", kind="person", name="韩东", phone="13800010013")
+    a = cases.add_party(
+        case=case, actor=people["mediator"], side="plaintiff", kind="person", name="蒋敏", phone="13800010010"
+    )
+    b = cases.add_party(
+        case=case, actor=people["mediator"], side="defendant", kind="person", name="韩东", phone="13800010013"
+    )
     case = cases.lock_case(case)
-    cases.attach_participant(case=case, party=a, user=_party_user(NEIGHBOURS[0]), role=ParticipantRole.PARTY, actor=people["mediator"])
-    cases.attach_participant(case=case, party=b, user=_party_user(NEIGHBOURS[1]), role=ParticipantRole.PARTY, actor=people["mediator"])
+    cases.attach_participant(
+        case=case, party=a, user=_party_user(NEIGHBOURS[0]), role=ParticipantRole.PARTY, actor=people["mediator"]
+    )
+    cases.attach_participant(
+        case=case, party=b, user=_party_user(NEIGHBOURS[1]), role=ParticipantRole.PARTY, actor=people["mediator"]
+    )
     session = sessions.schedule_session(
         case=case, actor=people["mediator"], starts_at=timezone.now() + dt.timedelta(hours=2), duration_minutes=60
     )
@@ -126,10 +155,21 @@ def _half_sign(case: MediationCase) -> None:
         actor=mediator,
         facts=case.facts,
         terms=[
-            {"kind": "act", "obligor": defendant.pk, "obligee": plaintiff.pk, "act": "被告于十日内请专业人员修复卫生间防水层。",
-             "due_date": (timezone.localdate() + dt.timedelta(days=10)).isoformat()},
-            {"kind": "payment", "obligor": defendant.pk, "obligee": plaintiff.pk, "amount": "5000", "method": "微信转账",
-             "due_date": (timezone.localdate() + dt.timedelta(days=15)).isoformat()},
+            {
+                "kind": "act",
+                "obligor": defendant.pk,
+                "obligee": plaintiff.pk,
+                "act": "被告于十日内请专业人员修复卫生间防水层。",
+                "due_date": (timezone.localdate() + dt.timedelta(days=10)).isoformat(),
+            },
+            {
+                "kind": "payment",
+                "obligor": defendant.pk,
+                "obligee": plaintiff.pk,
+                "amount": "5000",
+                "method": "微信转账",
+                "due_date": (timezone.localdate() + dt.timedelta(days=15)).isoformat(),
+            },
         ],
         costs="本案调解不收取费用。",
         effectiveness="本协议经双方当事人及调解员签名并经平台签章后生效。",

@@ -9,6 +9,7 @@ document timestamp over the whole file.
 
 from __future__ import annotations
 
+import hashlib
 import io
 
 from django.conf import settings
@@ -23,17 +24,58 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 from documents.pki import KeyPair, load_platform_pki
 from documents.rendering import SlotBox
 
+# Room reserved in the PDF for one signature (CMS with two certificates and a
+# timestamp token). Reserving it saves pyHanko a trial signature to measure it.
+SIGNATURE_BYTES_RESERVED = 16 * 1024
+
+
+class PlatformTimeStamper(timestamps.DummyTimeStamper):
+    """RFC 3161 tokens signed with the platform's own timestamping key, for a court
+    network without a timestamping server. pyHanko's in-process timestamper does the
+    encoding; this keeps the RSA key loaded instead of parsing it for every token."""
+
+    def __init__(self, pair: KeyPair, authority: KeyPair):
+        super().__init__(
+            tsa_cert=pair.asn1_certificate,
+            tsa_key=pair.asn1_key,
+            certs_to_embed=SimpleCertificateStore.from_certs([authority.asn1_certificate]),
+        )
+        self._private_key = pair.key
+
+    def _sign_tst_info(self, tst_info_data: bytes, md_algorithm: str, dt):
+        from asn1crypto import cms, core
+        from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+        from pyhanko.sign import general
+        from pyhanko.sign.general import simple_cms_attribute
+        from pyhanko_certvalidator.util import get_pyca_cryptography_hash
+
+        digest = hashlib.new(md_algorithm.replace("-", ""), tst_info_data).digest()
+        signed_attrs = cms.CMSAttributes(
+            [
+                simple_cms_attribute("content_type", "tst_info"),
+                simple_cms_attribute("signing_time", cms.Time({"utc_time": core.UTCTime(dt)})),
+                simple_cms_attribute("signing_certificate", general.as_signing_certificate(self.tsa_cert)),
+                simple_cms_attribute("message_digest", digest),
+            ]
+        )
+        signature = self._private_key.sign(
+            signed_attrs.dump(), PKCS1v15(), get_pyca_cryptography_hash(md_algorithm.upper())
+        )
+        return signature, signed_attrs
+
+
+_platform_timestamper: tuple[object, PlatformTimeStamper] | None = None
+
 
 def _timestamper() -> timestamps.TimeStamper:
     """A configured RFC 3161 server, or the platform's own timestamping key."""
+    global _platform_timestamper
     if settings.TIMESTAMP_URL:
         return timestamps.HTTPTimeStamper(settings.TIMESTAMP_URL)
-    tsa = load_platform_pki().timestamping
-    return timestamps.DummyTimeStamper(
-        tsa_cert=tsa.asn1_certificate,
-        tsa_key=tsa.asn1_key,
-        certs_to_embed=SimpleCertificateStore.from_certs([load_platform_pki().authority.asn1_certificate]),
-    )
+    pki = load_platform_pki()
+    if _platform_timestamper is None or _platform_timestamper[0] is not pki:
+        _platform_timestamper = (pki, PlatformTimeStamper(pki.timestamping, pki.authority))
+    return _platform_timestamper[1]
 
 
 def add_signature_fields(pdf: bytes, slots: list[SlotBox]) -> bytes:
@@ -75,7 +117,8 @@ def sign_field(
     )
     style = StaticStampStyle(background=PdfImage(stamp), border_width=0) if stamp is not None else None
     pdf_signer = signers.PdfSigner(metadata, signer=_signer(pair), timestamper=_timestamper(), stamp_style=style)
-    return pdf_signer.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(pdf))).getvalue()
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    return pdf_signer.sign_pdf(writer, bytes_reserved=SIGNATURE_BYTES_RESERVED).getvalue()
 
 
 def seal(pdf: bytes, *, reason: str) -> bytes:
@@ -85,10 +128,12 @@ def seal(pdf: bytes, *, reason: str) -> bytes:
         field_name=field, subfilter=SigSeedSubFilter.PADES, md_algorithm="sha256", reason=reason
     )
     pdf_signer = signers.PdfSigner(metadata, signer=_signer(load_platform_pki().seal), timestamper=_timestamper())
-    return pdf_signer.sign_pdf(IncrementalPdfFileWriter(io.BytesIO(pdf))).getvalue()
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    return pdf_signer.sign_pdf(writer, bytes_reserved=SIGNATURE_BYTES_RESERVED).getvalue()
 
 
 def document_timestamp(pdf: bytes) -> bytes:
     """A document timestamp over the whole file: nothing before it can change unseen."""
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-    return signers.PdfTimeStamper(_timestamper()).timestamp_pdf(writer, md_algorithm="sha256").getvalue()
+    stamper = signers.PdfTimeStamper(_timestamper())
+    return stamper.timestamp_pdf(writer, md_algorithm="sha256", bytes_reserved=SIGNATURE_BYTES_RESERVED).getvalue()

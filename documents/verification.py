@@ -115,7 +115,8 @@ def _check_signature(embedded, roots) -> SignatureCheck:
         field=embedded.field_name,
         kind="signature",
         intact=status.intact,
-        valid=status.valid,
+        # A signature over bytes that changed is not valid, whatever its CMS says.
+        valid=status.valid and status.intact,
         trusted=trusted,
         modified_after=modified_after,
         signed_at=signed_at.isoformat() if signed_at else None,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 
+from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,7 +14,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from csp.decorators import csp_update
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -24,7 +24,7 @@ from documents.pki import load_platform_pki
 from documents.services import agreements
 from documents.services import service as services
 from documents.services.storage import read_blob
-from documents.services.uploads import upload_document
+from documents.services.uploads import too_large, upload_document
 from documents.verification import verify_pdf
 from mediation.errors import DomainError
 from mediation.models import MediationCase, Participant
@@ -99,12 +99,7 @@ def upload(request, case_id):
         uploaded = form.cleaned_data["file"]
         try:
             if uploaded.size > settings.DOCUMENT_MAX_BYTES:
-                raise ValidationError(
-                    {
-                        "file": _("The file is larger than %(limit)s MB.")
-                        % {"limit": settings.DOCUMENT_MAX_BYTES // (1024 * 1024)}
-                    }
-                )
+                raise too_large()
             document = upload_document(
                 case=case,
                 actor=request.user,
@@ -436,6 +431,7 @@ def agreement_sign(request, agreement_id):
         initial={"version_hash": agreement.current_version.content_hash, "party": parties[0] if parties else None},
     )
     form.fields["party"].queryset = agreement.case.parties.filter(pk__in=[p.pk for p in parties])
+    uses_totp = agreements.uses_totp(request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -452,16 +448,15 @@ def agreement_sign(request, agreement_id):
             )
         except ValidationError as error:
             attach_errors(form, error)
+        except agreements.ReauthenticationFailed as error:
+            form.add_error("totp_code" if uses_totp else "password", str(error))
         except PermissionDenied as error:
-            form.add_error("password", str(error))
+            form.add_error(None, str(error))
         except DomainError as error:
             form.add_error(None, error.message)
         else:
             messages.success(request, _("You signed the agreement."))
             return redirect("agreement_detail", agreement_id=agreement.pk)
-    from allauth.mfa.models import Authenticator
-
-    uses_totp = Authenticator.objects.filter(user=request.user, type=Authenticator.Type.TOTP).exists()
     return render(
         request,
         "documents/agreement_sign.html",

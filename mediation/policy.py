@@ -162,7 +162,8 @@ def figures_department(user) -> int | None:
     whole court (None) for the general liaison, the operator and integrations."""
     if user.is_superuser or is_general_liaison(user) or is_api_client(user):
         return None
-    return user.department_id or 0
+    # Department staff without a department see nothing (no department has id -1).
+    return user.department_id or -1
 
 
 def can_see_cases(user) -> bool:

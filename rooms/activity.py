@@ -1,4 +1,4 @@
-""""New message in your case": members who are not in the room hear of it on their
+""" "New message in your case": members who are not in the room hear of it on their
 notification socket. At most once per room every ACTIVITY_INTERVAL seconds per
 process, so a lively room costs almost nothing."""
 
@@ -41,6 +41,8 @@ async def announce_activity(room_id: int, online: list[int]) -> None:
     try:
         members, case_number = await database_sync_to_async(_members_and_case)(room_id)
         for user_id in set(members) - set(online):
-            await layer.group_send(user_group_name(user_id), {"type": "room.activity", "room": room_id, "case": case_number})
+            await layer.group_send(
+                user_group_name(user_id), {"type": "room.activity", "room": room_id, "case": case_number}
+            )
     except Exception:
         logger.warning("Could not announce activity in room %s", room_id, exc_info=True)

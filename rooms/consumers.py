@@ -108,9 +108,7 @@ class RoomSocket:
                     await self.connect()
                 elif kind == "websocket.receive":
                     if not self.closed:
-                        # Error details are written in the reader's language.
-                        with translation.override(self.language):
-                            await self.on_frame(event.get("text"))
+                        await self.on_frame(event.get("text"))
                 elif kind == "websocket.disconnect":
                     break
         finally:
@@ -168,7 +166,18 @@ class RoomSocket:
             await get_hub().leave(self)
 
     async def _send_text(self, text: str) -> None:
-        await self.send({"type": "websocket.send", "text": text})
+        try:
+            await self.send({"type": "websocket.send", "text": text})
+        except Exception:
+            # The peer went away between our check and the send.
+            self.closed = True
+
+    async def _send_error(self, code: str, detail) -> None:
+        """An error frame whose detail is written in the reader's language. `detail` is
+        a callable, evaluated in that language: errors are rare, translation is not
+        free, and the hot path makes none."""
+        with translation.override(self.language):
+            await self._send_text(error_frame(code, detail()))
 
     # -- from the hub ----------------------------------------------------------------
 
@@ -235,7 +244,7 @@ class RoomSocket:
         try:
             request = parse_client_frame(text)
         except ProtocolError as error:
-            await self._send_text(error_frame(error.code, error.detail))
+            await self._send_error(error.code, lambda: _detail_of(text))
             return
         if isinstance(request, SendMessage):
             await self.send_message(request)
@@ -253,12 +262,12 @@ class RoomSocket:
 
     async def send_message(self, request: SendMessage) -> None:
         if not message_limiter.allow(self.user_id):
-            await self._send_text(
-                error_frame(
-                    "rate_limited",
+            await self._send_error(
+                "rate_limited",
+                lambda: (
                     _("Too many messages: at most %(count)s in %(seconds)s seconds.")
-                    % {"count": message_limiter.limit, "seconds": int(message_limiter.window)},
-                )
+                    % {"count": message_limiter.limit, "seconds": int(message_limiter.window)}
+                ),
             )
             return
         try:
@@ -266,14 +275,14 @@ class RoomSocket:
                 PostRequest(room_id=self.room_id, author=self.member, client_id=request.client_id, body=request.body)
             )
         except StoreUnavailable:
-            await self._send_text(
-                error_frame("unavailable", _("Your message could not be stored. Nothing was sent; try again."))
+            await self._send_error(
+                "unavailable", lambda: _("Your message could not be stored. Nothing was sent; try again.")
             )
             return
         if result.outcome == "duplicate":
             await self._send_text(encode(entry_frame(result.entry)))
         elif result.outcome == "refused":
-            await self._send_text(error_frame(result.code, result.detail))
+            await self._send_error(result.code, lambda: str(result.detail))
             if result.code == "not_member":
                 await self.close(CLOSE_NOT_MEMBER)
             elif result.code == "room_closed":
@@ -332,6 +341,16 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
 
     async def room_activity(self, event):
         await self.send_json({"type": "room.activity", "room": event["room"], "case": event.get("case", "")})
+
+
+def _detail_of(text: str | None) -> str:
+    """Parse a frame already known to be bad again, for its error in the current
+    language."""
+    try:
+        parse_client_frame(text)
+    except ProtocolError as error:
+        return error.detail
+    return ""
 
 
 def _browser_language(scope) -> str | None:

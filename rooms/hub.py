@@ -5,19 +5,25 @@ directly to the process's own sockets in that room, and published once to Redis 
 the room's channel; every other process subscribed to that channel (because it has
 sockets in the room) receives it once and hands it to its own sockets. There is one
 Redis subscription per room per process, not one per socket, and no thread hop per
-delivery.
+delivery. Publishing never waits for Redis on the delivery path: frames queue for one
+publisher task that sends whatever has accumulated in a single pipeline.
 
 Without Redis (the embedded default) the hub is purely local.
 
 Channel payloads are `<origin>|F<seq>|<frame text>` for frames and
 `<origin>|C<json>` for control messages (close a room, revoke a user). A process
 ignores what it published itself, since it delivered that locally already.
+
+Redis pub/sub ignores the database number, so channel and presence names carry a
+prefix of their own (ROOMS_REDIS_PREFIX, by default derived from the database name):
+two deployments, or two test runs, sharing one Redis never hear each other.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
 import uuid
@@ -35,6 +41,13 @@ FRAME = "F"
 CONTROL = "C"
 SYNC_ORIGIN = "sync"
 RECONNECT_BACKOFF_CAP = 2.0
+# Concurrent Redis commands of one process (presence, subscriptions); callers beyond
+# it wait for a connection instead of failing.
+REDIS_POOL_SIZE = 32
+# Frames waiting to be published; beyond this the oldest are dropped (the sockets
+# that miss them fill the gap from the database).
+MAX_PUBLISH_BACKLOG = 50_000
+MAX_PIPELINE = 1000
 
 
 class Connection(Protocol):
@@ -50,17 +63,18 @@ class Connection(Protocol):
     async def catch_up(self) -> None: ...
 
 
-def room_channel(room_id: int) -> str:
-    return f"rooms:room:{room_id}"
-
-
-def user_channel(user_id: int) -> str:
-    return f"rooms:user:{user_id}"
+def channel_prefix() -> str:
+    configured = getattr(settings, "ROOMS_REDIS_PREFIX", "")
+    if configured:
+        return configured
+    database = str(settings.DATABASES["default"]["NAME"])
+    return "rooms-" + hashlib.sha1(database.encode("utf-8")).hexdigest()[:10]
 
 
 class RoomHub:
     def __init__(self, redis_url: str = ""):
         self.redis_url = redis_url
+        self.prefix = channel_prefix()
         self.origin = uuid.uuid4().hex[:12]
         self.loop: asyncio.AbstractEventLoop | None = None
         self.rooms: dict[int, set[Connection]] = defaultdict(set)
@@ -71,7 +85,14 @@ class RoomHub:
         self._connected_before = False
         self._tasks: list[asyncio.Task] = []
         self._published_presence: dict[int, list[int]] = {}
+        self._outbox: asyncio.Queue | None = None
         self._sync_redis = None
+
+    def room_channel(self, room_id: int) -> str:
+        return f"{self.prefix}:room:{room_id}"
+
+    def user_channel(self, user_id: int) -> str:
+        return f"{self.prefix}:user:{user_id}"
 
     # -- life cycle -------------------------------------------------------------
 
@@ -85,25 +106,33 @@ class RoomHub:
         self.users.clear()
         self._published_presence.clear()
         self._tasks = [running.create_task(self._heartbeat())]
-        if self.redis_url:
-            import redis.asyncio as aioredis
-
-            self.redis = aioredis.Redis.from_url(
-                self.redis_url, decode_responses=True, socket_connect_timeout=2, socket_keepalive=True
-            )
-            self.presence = RedisPresence(self.redis)
-            self._pubsub = None
-            self._connected_before = False
-            with contextlib.suppress(Exception):
-                await self._connect()
-            self._tasks.append(running.create_task(self._listen()))
-        else:
+        if not self.redis_url:
             self.presence = MemoryPresence()
+            return
+        import redis.asyncio as aioredis
+
+        pool = aioredis.BlockingConnectionPool.from_url(
+            self.redis_url,
+            max_connections=REDIS_POOL_SIZE,
+            timeout=10,
+            decode_responses=True,
+            socket_connect_timeout=2,
+            socket_keepalive=True,
+        )
+        self.redis = aioredis.Redis(connection_pool=pool)
+        self.presence = RedisPresence(self.redis, self.prefix)
+        self._outbox = asyncio.Queue()
+        self._pubsub = None
+        self._connected_before = False
+        with contextlib.suppress(Exception):
+            await self._connect()
+        self._tasks.append(running.create_task(self._listen()))
+        self._tasks.append(running.create_task(self._publisher()))
 
     def _wanted_channels(self) -> set[str]:
-        channels = {f"rooms:process:{self.origin}"}
-        channels.update(room_channel(room_id) for room_id in self.rooms)
-        channels.update(user_channel(user_id) for user_id in self.users)
+        channels = {f"{self.prefix}:process:{self.origin}"}
+        channels.update(self.room_channel(room_id) for room_id in self.rooms)
+        channels.update(self.user_channel(user_id) for user_id in self.users)
         return channels
 
     async def _connect(self) -> None:
@@ -121,12 +150,13 @@ class RoomHub:
             logger.info("Room hub reconnected to Redis; %s sockets catch up", self._socket_count())
             for connections in list(self.rooms.values()):
                 for connection in list(connections):
-                    await connection.catch_up()
+                    with contextlib.suppress(Exception):
+                        await connection.catch_up()
         self._connected_before = True
 
     async def _listen(self) -> None:
         backoff = 0.1
-        while True:
+        while not _cancelled():
             if self._pubsub is None:
                 try:
                     await self._connect()
@@ -149,10 +179,34 @@ class RoomHub:
                     await pubsub.aclose()
                 continue
             if message is not None:
-                await self._dispatch(message["channel"], message["data"])
+                try:
+                    await self._dispatch(message["channel"], message["data"])
+                except Exception:
+                    # Nothing that happens to one message may stop the listener.
+                    logger.exception("Room hub could not dispatch a message on %s", message.get("channel"))
+
+    async def _publisher(self) -> None:
+        """Send everything queued since the last round trip in one pipeline."""
+        while not _cancelled():
+            batch = [await self._outbox.get()]
+            while not self._outbox.empty() and len(batch) < MAX_PIPELINE:
+                batch.append(self._outbox.get_nowait())
+            try:
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    for channel, payload in batch:
+                        pipe.publish(channel, payload)
+                    await pipe.execute()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # Stored entries are not lost: other processes catch up when their
+                # own Redis connection comes back, and sockets fill sequence gaps
+                # from the database.
+                logger.warning("Could not publish %s frames", len(batch), exc_info=True)
+                await asyncio.sleep(0.2)
 
     async def _heartbeat(self) -> None:
-        while True:
+        while not _cancelled():
             await asyncio.sleep(HEARTBEAT_SECONDS)
             try:
                 members = [(c.room_id, c.presence_member) for cs in self.rooms.values() for c in cs]
@@ -176,9 +230,9 @@ class RoomHub:
         if self._pubsub is not None:
             channels = []
             if new_room:
-                channels.append(room_channel(connection.room_id))
+                channels.append(self.room_channel(connection.room_id))
             if new_user:
-                channels.append(user_channel(connection.user_id))
+                channels.append(self.user_channel(connection.user_id))
             if channels:
                 with contextlib.suppress(Exception):
                     await self._pubsub.subscribe(*channels)
@@ -194,10 +248,10 @@ class RoomHub:
         if not room_connections:
             del self.rooms[connection.room_id]
             self._published_presence.pop(connection.room_id, None)
-            channels.append(room_channel(connection.room_id))
+            channels.append(self.room_channel(connection.room_id))
         if not self.users[connection.user_id]:
             del self.users[connection.user_id]
-            channels.append(user_channel(connection.user_id))
+            channels.append(self.user_channel(connection.user_id))
         if self._pubsub is not None and channels:
             with contextlib.suppress(Exception):
                 await self._pubsub.unsubscribe(*channels)
@@ -224,41 +278,39 @@ class RoomHub:
 
     async def publish_room(self, room_id: int, frame: str, seq: int = 0) -> None:
         await self._deliver_room(room_id, frame, seq)
-        await self._publish(room_channel(room_id), f"{self.origin}|{FRAME}{seq}|{frame}")
+        self._publish(self.room_channel(room_id), f"{self.origin}|{FRAME}{seq}|{frame}")
 
     async def publish_room_control(self, room_id: int, message: dict) -> None:
         await self._control_room(room_id, message)
-        await self._publish(room_channel(room_id), f"{self.origin}|{CONTROL}{json.dumps(message)}")
+        self._publish(self.room_channel(room_id), f"{self.origin}|{CONTROL}{json.dumps(message)}")
 
     async def publish_user_control(self, user_id: int, message: dict) -> None:
         await self._control_user(user_id, message)
-        await self._publish(user_channel(user_id), f"{self.origin}|{CONTROL}{json.dumps(message)}")
+        self._publish(self.user_channel(user_id), f"{self.origin}|{CONTROL}{json.dumps(message)}")
 
-    async def _publish(self, channel: str, payload: str) -> None:
-        if self.redis is None:
+    def _publish(self, channel: str, payload: str) -> None:
+        if self._outbox is None:
             return
-        try:
-            await self.redis.publish(channel, payload)
-        except Exception:
-            # Stored entries are not lost: other processes catch up when their own
-            # Redis connection comes back, and clients resume on a sequence gap.
-            logger.warning("Could not publish to %s", channel, exc_info=True)
+        if self._outbox.qsize() >= MAX_PUBLISH_BACKLOG:
+            self._outbox.get_nowait()
+            logger.warning("Publish backlog full; dropped the oldest frame")
+        self._outbox.put_nowait((channel, payload))
 
     # Called from synchronous code (services, after commit) in any thread.
 
     def publish_room_threadsafe(self, room_id: int, frame: str, seq: int = 0) -> None:
         self._publish_threadsafe(
-            room_channel(room_id), f"{FRAME}{seq}|{frame}", lambda: self._deliver_room(room_id, frame, seq)
+            self.room_channel(room_id), f"{FRAME}{seq}|{frame}", lambda: self._deliver_room(room_id, frame, seq)
         )
 
     def publish_room_control_threadsafe(self, room_id: int, message: dict) -> None:
         self._publish_threadsafe(
-            room_channel(room_id), f"{CONTROL}{json.dumps(message)}", lambda: self._control_room(room_id, message)
+            self.room_channel(room_id), f"{CONTROL}{json.dumps(message)}", lambda: self._control_room(room_id, message)
         )
 
     def publish_user_control_threadsafe(self, user_id: int, message: dict) -> None:
         self._publish_threadsafe(
-            user_channel(user_id), f"{CONTROL}{json.dumps(message)}", lambda: self._control_user(user_id, message)
+            self.user_channel(user_id), f"{CONTROL}{json.dumps(message)}", lambda: self._control_user(user_id, message)
         )
 
     def _publish_threadsafe(self, channel: str, body: str, deliver_locally) -> None:
@@ -289,30 +341,43 @@ class RoomHub:
         if origin == self.origin:
             return
         kind, rest = body[:1], body[1:]
+        _prefix, channel_kind, identifier = channel.rsplit(":", 2)
         try:
-            if channel.startswith("rooms:room:"):
-                room_id = int(channel.rsplit(":", 1)[1])
+            if channel_kind == "room":
+                room_id = int(identifier)
                 if kind == FRAME:
                     seq, _, frame = rest.partition("|")
                     await self._deliver_room(room_id, frame, int(seq))
                 elif kind == CONTROL:
                     await self._control_room(room_id, json.loads(rest))
-            elif channel.startswith("rooms:user:") and kind == CONTROL:
-                await self._control_user(int(channel.rsplit(":", 1)[1]), json.loads(rest))
+            elif channel_kind == "user" and kind == CONTROL:
+                await self._control_user(int(identifier), json.loads(rest))
         except (ValueError, KeyError):
             logger.warning("Ignoring a malformed hub message on %s", channel)
 
     async def _deliver_room(self, room_id: int, frame: str, seq: int) -> None:
         for connection in list(self.rooms.get(room_id, ())):
-            await connection.deliver(frame, seq)
+            try:
+                await connection.deliver(frame, seq)
+            except Exception:
+                # One socket closing under us must not cost the others their frame.
+                logger.debug("Delivery to a closing socket failed", exc_info=True)
 
     async def _control_room(self, room_id: int, message: dict) -> None:
         for connection in list(self.rooms.get(room_id, ())):
-            await connection.control(message)
+            with contextlib.suppress(Exception):
+                await connection.control(message)
 
     async def _control_user(self, user_id: int, message: dict) -> None:
         for connection in list(self.users.get(user_id, ())):
-            await connection.control(message)
+            with contextlib.suppress(Exception):
+                await connection.control(message)
+
+
+def _cancelled() -> bool:
+    """Whether this task is being cancelled: redis-py can swallow the CancelledError
+    of a pending read, and a loop that never ends keeps the event loop from closing."""
+    return asyncio.current_task().cancelling() > 0
 
 
 _hub: RoomHub | None = None

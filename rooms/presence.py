@@ -15,10 +15,6 @@ HEARTBEAT_SECONDS = 15
 EXPIRY_SECONDS = 40
 
 
-def _key(room_id: int) -> str:
-    return f"rooms:presence:{room_id}"
-
-
 def _user_of(member: str) -> int:
     return int(member.split(":", 1)[0])
 
@@ -45,18 +41,22 @@ class MemoryPresence:
 
 
 class RedisPresence:
-    def __init__(self, redis):
+    def __init__(self, redis, prefix: str):
         self._redis = redis
+        self._prefix = prefix
+
+    def _key(self, room_id: int) -> str:
+        return f"{self._prefix}:presence:{room_id}"
 
     async def add(self, room_id: int, member: str) -> None:
-        key = _key(room_id)
+        key = self._key(room_id)
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.zadd(key, {member: time.time() + EXPIRY_SECONDS})
             pipe.expire(key, EXPIRY_SECONDS * 2)
             await pipe.execute()
 
     async def remove(self, room_id: int, member: str) -> None:
-        await self._redis.zrem(_key(room_id), member)
+        await self._redis.zrem(self._key(room_id), member)
 
     async def refresh(self, members: list[tuple[int, str]]) -> None:
         if not members:
@@ -64,13 +64,13 @@ class RedisPresence:
         expiry = time.time() + EXPIRY_SECONDS
         async with self._redis.pipeline(transaction=False) as pipe:
             for room_id, member in members:
-                pipe.zadd(_key(room_id), {member: expiry})
-                pipe.expire(_key(room_id), EXPIRY_SECONDS * 2)
+                pipe.zadd(self._key(room_id), {member: expiry})
+                pipe.expire(self._key(room_id), EXPIRY_SECONDS * 2)
             await pipe.execute()
 
     async def online(self, room_id: int) -> list[int]:
         now = time.time()
-        key = _key(room_id)
+        key = self._key(room_id)
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.zremrangebyscore(key, "-inf", now)
             pipe.zrangebyscore(key, now, "+inf")

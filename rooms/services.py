@@ -61,6 +61,23 @@ def _allocate_seqs(room_id: int, count: int) -> int:
         return cursor.fetchone()[0]
 
 
+def _allocate_seqs_for_rooms(counts: dict[int, int]) -> dict[int, int]:
+    """Reserve sequence numbers in several rooms at once; returns each room's last.
+    The rows are locked in id order first, so two batches cannot deadlock."""
+    room_ids = sorted(counts)
+    if connection.vendor != "postgresql" or len(room_ids) <= 1:
+        return {room_id: _allocate_seqs(room_id, counts[room_id]) for room_id in room_ids}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id FROM rooms_room WHERE id = ANY(%s) ORDER BY id FOR UPDATE", [room_ids])
+        rows = ", ".join(["(%s, %s)"] * len(room_ids))
+        cursor.execute(
+            f"UPDATE rooms_room AS room SET last_seq = room.last_seq + batch.n "
+            f"FROM (VALUES {rows}) AS batch(id, n) WHERE room.id = batch.id RETURNING room.id, room.last_seq",
+            [value for room_id in room_ids for value in (room_id, counts[room_id])],
+        )
+        return dict(cursor.fetchall())
+
+
 def _authorised_senders(requests: list[PostRequest], rooms: dict[int, Room]) -> dict[tuple[int, int], str | None]:
     """For each (room, author): None if they may post now, else the refusal code.
     Membership, the room being open and mutes are checked again for every message."""
@@ -151,10 +168,10 @@ def store_messages(requests: list[PostRequest]) -> list[PostResult]:
             new_by_room[request.room_id].append(index)
     now = timezone.now()
     entries = []
-    # Rooms are locked in id order so that two processes' batches cannot deadlock.
+    last_seqs = _allocate_seqs_for_rooms({room_id: len(indexes) for room_id, indexes in new_by_room.items()})
     for room_id in sorted(new_by_room):
         indexes = new_by_room[room_id]
-        last = _allocate_seqs(room_id, len(indexes))
+        last = last_seqs[room_id]
         first = last - len(indexes) + 1
         for offset, index in enumerate(indexes):
             request = requests[index]

@@ -23,10 +23,14 @@ from rooms.services import PostRequest, PostResult, store_messages
 logger = logging.getLogger(__name__)
 
 MAX_BATCH = 500
+# Messages waiting for the database. Beyond this the writer refuses new ones at once
+# (the client keeps them and sends again) instead of queueing without bound.
+MAX_QUEUED = 10_000
 
 
 class StoreUnavailable(Exception):
-    """The database could not store the batch; nothing of it was stored."""
+    """The database could not store the message (or is too far behind to take it);
+    nothing was stored."""
 
 
 class MessageWriter:
@@ -45,6 +49,8 @@ class MessageWriter:
 
     async def submit(self, request: PostRequest) -> PostResult:
         self._ensure_started()
+        if self._queue.qsize() >= MAX_QUEUED:
+            raise StoreUnavailable("the message store is overloaded")
         future = self.loop.create_future()
         self._queue.put_nowait((request, future))
         return await future

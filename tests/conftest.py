@@ -150,10 +150,26 @@ def _isolated_files_and_keys(settings, tmp_path, _platform_keys):
 
     settings.STORAGES = {
         **settings.STORAGES,
-        "documents": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path / "documents")}},
+        "documents": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "documents")},
+        },
     }
     for name, value in _platform_keys.items():
         setattr(settings, name, value)
     load_platform_pki.cache_clear()
     yield
     load_platform_pki.cache_clear()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_permission_rows_after_flush(django_db_setup):
+    """Transactional tests empty every table after each test, and Django then
+    recreates the permission rows of every model: a second or two on PostgreSQL per
+    test. The platform uses no model permissions (its rules live in
+    mediation.policy), so the tests skip that step."""
+    from django.contrib.auth.management import create_permissions
+    from django.db.models.signals import post_migrate
+
+    post_migrate.disconnect(create_permissions, dispatch_uid="django.contrib.auth.management.create_permissions")
+    yield

@@ -20,7 +20,8 @@ LANGUAGE_CODE = env("DJANGO_LANGUAGE_CODE", default="en")
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
-DATABASES["default"]["CONN_MAX_AGE"] = 0
+# Threads of the ASGI tests must not keep connections that block dropping the test database.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
     # Tests need not wait for the disk: each transactional test truncates every table.
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c synchronous_commit=off"  # noqa: F405

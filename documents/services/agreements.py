@@ -101,9 +101,7 @@ def _lock_agreement(agreement: Agreement) -> Agreement:
     # Lock the agreement row only: PostgreSQL refuses FOR UPDATE on the nullable side
     # of the outer join to current_version.
     return (
-        Agreement.objects.select_for_update(of=("self",))
-        .select_related("case", "current_version")
-        .get(pk=agreement.pk)
+        Agreement.objects.select_for_update(of=("self",)).select_related("case", "current_version").get(pk=agreement.pk)
     )
 
 
@@ -402,20 +400,33 @@ class Reauthentication:
     totp_code: str = ""
 
 
+class ReauthenticationFailed(ActionForbidden):
+    """The password or code given to sign was not right."""
+
+
+def _totp_authenticator(user: User):
+    from allauth.mfa.models import Authenticator
+
+    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
+
+
+def uses_totp(user: User) -> bool:
+    return _totp_authenticator(user) is not None
+
+
 def reauthenticate(user: User, proof: Reauthentication) -> str:
     """Check the signer is who is signed in, just now: their TOTP code if they use
     two-factor authentication, otherwise their password. Returns how."""
-    from allauth.mfa.models import Authenticator
     from allauth.mfa.totp.internal.auth import TOTP
 
-    authenticator = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
+    authenticator = _totp_authenticator(user)
     if authenticator is not None:
         if proof.totp_code and TOTP(authenticator).validate_code(proof.totp_code.strip()):
             return "totp"
-        raise ActionForbidden(_("The code from your authenticator app is not right. Nothing was signed."))
+        raise ReauthenticationFailed(_("The code from your authenticator app is not right. Nothing was signed."))
     if proof.password and user.check_password(proof.password):
         return "password"
-    raise ActionForbidden(_("Your password is not right. Nothing was signed."))
+    raise ReauthenticationFailed(_("Your password is not right. Nothing was signed."))
 
 
 def signer_slot(agreement: Agreement, actor: User, party: Party | None) -> tuple[str, str]:

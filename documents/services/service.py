@@ -123,8 +123,11 @@ def serve_electronically(
         kind="document.served",
         params={"number": case.number, "count": len(documents)},
         url=service_url(service),
-        email=bool(consent.email),
+        email=False,
     )
+    if consent.email:
+        # The address the recipient consented to, which may differ from their login.
+        transaction.on_commit(lambda: _email_service(consent.email, case, service))
     # The notification is in the recipient's account now: delivered.
     _step(service, Service.Status.DELIVERED, actor=None, ip=None, at=now)
     service.status = Service.Status.DELIVERED
@@ -194,6 +197,19 @@ def record_service_by_other_means(
     )
     _audit(service, actor, "record_other_means", method=method, evidence=evidence.blob_id)
     return service
+
+
+def _email_service(address: str, case: MediationCase, service: Service) -> None:
+    from django.core.mail import send_mail
+    from django.utils import translation
+
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("Documents served in mediation case %(number)s") % {"number": case.number}
+        body = _("Documents were served on you in mediation case %(number)s. Open them here:\n%(link)s") % {
+            "number": case.number,
+            "link": settings.SITE_URL + service_url(service),
+        }
+    send_mail(subject, body, None, [address])
 
 
 def _lock_for_recipient(service: Service, user: User) -> Service:

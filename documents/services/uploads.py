@@ -10,6 +10,7 @@ from pathlib import PurePath
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
 from documents.access import side_of
@@ -77,17 +78,18 @@ def _readable(data: bytes, content_type: str) -> bool:
     return False
 
 
+def too_large() -> ValidationError:
+    return ValidationError(
+        {"file": _("The file is larger than %(limit)s.") % {"limit": filesizeformat(settings.DOCUMENT_MAX_BYTES)}}
+    )
+
+
 def detect_type(data: bytes, filename: str) -> str:
     """The file's real type, or a ValidationError saying what is wrong with it."""
     if not data:
         raise ValidationError({"file": _("The file is empty.")})
     if len(data) > settings.DOCUMENT_MAX_BYTES:
-        raise ValidationError(
-            {
-                "file": _("The file is larger than %(limit)s MB.")
-                % {"limit": settings.DOCUMENT_MAX_BYTES // (1024 * 1024)}
-            }
-        )
+        raise too_large()
     content_type = _sniff(data)
     if content_type is None:
         raise ValidationError({"file": _("Only PDF, PNG, JPEG and Word (DOCX) files can be uploaded.")})

@@ -18,6 +18,15 @@ class PostgreSQLOnly(migrations.RunSQL):
             super().database_backwards(app_label, schema_editor, from_state, to_state)
 
 
+class TrigramExtensionOnPostgreSQL(TrigramExtension):
+    """Django's TrigramExtension skips other databases going forwards but not when
+    the migration is reversed."""
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_backwards(app_label, schema_editor, from_state, to_state)
+
+
 # The desk's name search is `requester_name__icontains`, which Django writes as
 # UPPER("requester_name"::text) LIKE UPPER('%...%'): a trigram index on that very
 # expression answers it instead of a scan of every order.
@@ -63,8 +72,8 @@ class Migration(migrations.Migration):
             model_name='workorder',
             index=models.Index(condition=models.Q(('status__in', ['received', 'dispatched', 'returned', 'in_progress', 'reopened'])), fields=['-received_at', '-id', 'completion_due', 'paused_at', 'first_contact_due', 'first_contacted_at'], name='wo_running_received_idx'),
         ),
-        # PostgreSQL only: a no-op on SQLite (TrigramExtension checks the vendor too).
-        TrigramExtension(),
+        # PostgreSQL only: no-ops on SQLite.
+        TrigramExtensionOnPostgreSQL(),
         PostgreSQLOnly(NAME_SEARCH_INDEX, "DROP INDEX IF EXISTS wo_requester_name_trgm_idx"),
         PostgreSQLOnly(FIGURES_INDEX, "DROP INDEX IF EXISTS wo_figures_idx"),
         PostgreSQLOnly("ANALYZE mediation_workorder", migrations.RunSQL.noop),

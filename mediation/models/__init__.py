@@ -13,6 +13,7 @@ from .cases import (
     RoomKind,
     Side,
 )
+from .figures import WorkOrderTally
 from .integration import ApiToken, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from .notifications import Notification
 from .numbering import NumberSequence
@@ -56,4 +57,5 @@ __all__ = [
     "WorkOrder",
     "WorkOrderEvent",
     "WorkOrderReply",
+    "WorkOrderTally",
 ]

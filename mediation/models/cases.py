@@ -208,7 +208,7 @@ class Participant(models.Model):
         indexes = [models.Index(fields=["user", "removed_at"], name="participant_user_idx")]
 
     def __str__(self):
-        return f"{self.user} for {self.party}"
+        return str(_("%(user)s for %(party)s") % {"user": self.user, "party": self.party})
 
     @property
     def side(self) -> str:

@@ -27,7 +27,16 @@ def test_an_agreement_signed_by_everyone_is_sealed_and_verifies():
         agreement=agreement,
         actor=world.mediator,
         facts="原告为被告制作宣传视频。",
-        terms=[{"kind": "payment", "obligor": defendant.pk, "obligee": plaintiff.pk, "amount": "500000", "method": "银行转账", "due_date": "2026-12-31"}],
+        terms=[
+            {
+                "kind": "payment",
+                "obligor": defendant.pk,
+                "obligee": plaintiff.pk,
+                "amount": "500000",
+                "method": "银行转账",
+                "due_date": "2026-12-31",
+            }
+        ],
         costs="调解不收费。",
         effectiveness="签章后生效。",
         judicial_confirmation=True,
@@ -36,8 +45,13 @@ def test_an_agreement_signed_by_everyone_is_sealed_and_verifies():
     for user, party in ((world.mediator, None), (world.plaintiff, plaintiff), (world.defendant, defendant)):
         with transaction.atomic():
             agreements.sign_agreement(
-                agreement=agreement, actor=user, version_hash=version.content_hash, party=party, method="typed",
-                image_png=typed_signature(str(user)), reauthentication=agreements.Reauthentication(password=PASSWORD),
+                agreement=agreement,
+                actor=user,
+                version_hash=version.content_hash,
+                party=party,
+                method="typed",
+                image_png=typed_signature(str(user)),
+                reauthentication=agreements.Reauthentication(password=PASSWORD),
             )
     agreement = Agreement.objects.get(pk=agreement.pk)
     assert agreement.status == Agreement.Status.SEALED

@@ -18,9 +18,13 @@ pytestmark = pytest.mark.django_db
 
 def test_an_order_already_in_mediation_cannot_be_referred_again(people):
     order = order_in_state(WorkOrder.Status.DISPATCHED, people)
-    first = cases.refer_to_mediation(order=order, actor=people["judge"], mediator=people["mediator"], cause_of_action="合同纠纷")
+    first = cases.refer_to_mediation(
+        order=order, actor=people["judge"], mediator=people["mediator"], cause_of_action="合同纠纷"
+    )
     with pytest.raises(TransitionNotAllowed, match=re.escape(first.number)):
-        cases.refer_to_mediation(order=order, actor=people["judge"], mediator=people["mediator"], cause_of_action="合同纠纷")
+        cases.refer_to_mediation(
+            order=order, actor=people["judge"], mediator=people["mediator"], cause_of_action="合同纠纷"
+        )
     assert MediationCase.objects.filter(work_order=order).count() == 1
 
 
@@ -28,7 +32,9 @@ def test_the_cases_judge_cannot_join_a_side(people):
     world = make_case(people["mediator"], people["judge"])
     party = world.case.parties.get(side="plaintiff")
     with pytest.raises(TransitionNotAllowed) as refusal:
-        cases.attach_participant(case=world.case, party=party, user=people["judge"], role="agent", actor=people["mediator"])
+        cases.attach_participant(
+            case=world.case, party=party, user=people["judge"], role="agent", actor=people["mediator"]
+        )
     assert refusal.value.code == "staff_of_case"
 
 

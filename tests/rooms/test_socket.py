@@ -109,7 +109,12 @@ async def test_a_message_is_stored_then_broadcast_to_everyone_with_its_seq(world
     theirs = await defendant.receive_until("message")
     assert mine == theirs
     assert mine["seq"] == 3 and mine["client_id"] == str(client_id)
-    assert mine["author"] == {"id": world.plaintiff.pk, "name": str(world.plaintiff), "role": "agent", "side": "plaintiff"}
+    assert mine["author"] == {
+        "id": world.plaintiff.pk,
+        "name": str(world.plaintiff),
+        "role": "agent",
+        "side": "plaintiff",
+    }
     [entry] = await stored(world.joint, kind="message")
     assert (entry.seq, entry.body, entry.pk) == (3, "We accept two instalments.", mine["id"])
 
@@ -162,8 +167,8 @@ async def test_resume_includes_system_events(world, connect):
 
 
 async def test_resume_is_paged_after_500(world, connect):
-    from rooms.services import PostRequest, store_messages
     from rooms.membership import member_of
+    from rooms.services import PostRequest, store_messages
 
     @database_sync_to_async
     def fill():
@@ -232,7 +237,10 @@ async def test_presence_shows_who_is_online(world, connect):
         ('{"type": "dance"}', "unknown_type"),
         ('{"type": "message.send", "body": "x"}', "missing_field"),
         ('{"type": "message.send", "client_id": "nope", "body": "x"}', "invalid_field"),
-        ('{"type": "message.send", "client_id": "6f1c2a52-2d4e-4a52-9c55-0d7c1d2c3b4a", "body": "   "}', "invalid_field"),
+        (
+            '{"type": "message.send", "client_id": "6f1c2a52-2d4e-4a52-9c55-0d7c1d2c3b4a", "body": "   "}',
+            "invalid_field",
+        ),
         ('{"type": "resume"}', "missing_field"),
         ('{"type": "resume", "after_seq": "3"}', "invalid_field"),
         ('{"type": "resume", "after_seq": -1}', "invalid_field"),
@@ -315,20 +323,24 @@ async def test_closing_a_room_disconnects_everyone_with_4408_and_reopening_lets_
     assert await plaintiff.receive_close() == 4408
     assert await mediator.receive_close() == 4408
     await database_sync_to_async(reopen_room)(room=world.joint, actor=world.mediator)
-    again, code = await connect(world.plaintiff, world.joint)
+    _again, code = await connect(world.plaintiff, world.joint)
     assert code is None
 
 
 async def test_system_events_posted_by_services_reach_the_room_live(world, connect):
-    from mediation.services.sessions import schedule_session, start_session
     import datetime as dt
+
     from django.utils import timezone
+
+    from mediation.services.sessions import schedule_session, start_session
 
     client, _ = await connect(world.plaintiff, world.joint)
 
     @database_sync_to_async
     def start():
-        session = schedule_session(case=world.case, actor=world.mediator, starts_at=timezone.now() + dt.timedelta(hours=1))
+        session = schedule_session(
+            case=world.case, actor=world.mediator, starts_at=timezone.now() + dt.timedelta(hours=1)
+        )
         start_session(session=session, actor=world.mediator)
 
     await start()

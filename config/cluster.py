@@ -1,0 +1,142 @@
+"""Several daphne processes behind nginx on one machine, sharing PostgreSQL and Redis:
+what `make run-cluster` serves, and what the scale-out and fault tests start and
+break on purpose."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from string import Template
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+# The same limits as `make run` (see the Makefile).
+DAPHNE_FLAGS = [
+    "--websocket-max-message-size",
+    "65536",
+    "--websocket-max-frame-size",
+    "65536",
+    "--ping-interval",
+    "15",
+    "--ping-timeout",
+    "20",
+    "--proxy-headers",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
+
+
+def nginx_binary() -> str:
+    found = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+    if not found:
+        raise FileNotFoundError("nginx is not installed: apt-get install nginx-light")
+    return found
+
+
+class Cluster:
+    def __init__(
+        self, *, workers: int = 3, port: int | None = None, env: dict | None = None, workdir: Path | None = None
+    ):
+        self.port = port or free_port()
+        self.worker_ports = [free_port() for _ in range(workers)]
+        self.env = {**os.environ, **(env or {}), "TRUSTED_PROXY": "true"}
+        self.workdir = Path(workdir or BASE_DIR / "var" / "cluster")
+        self.workers: dict[int, subprocess.Popen] = {}
+        self.nginx: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _render_nginx(self) -> Path:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        upstreams = "\n".join(
+            f"        server 127.0.0.1:{port} max_fails=1 fail_timeout=2s;" for port in self.worker_ports
+        )
+        text = Template((BASE_DIR / "config" / "nginx" / "cluster.conf").read_text()).substitute(
+            workdir=self.workdir, upstreams=upstreams, listen=f"127.0.0.1:{self.port}"
+        )
+        path = self.workdir / "nginx.conf"
+        path.write_text(text)
+        return path
+
+    def start_worker(self, index: int) -> subprocess.Popen:
+        port = self.worker_ports[index]
+        log = open(self.workdir / f"daphne-{index}.log", "ab")  # noqa: SIM115 (kept open for the process)
+        process = subprocess.Popen(
+            [
+                str(Path(sys.executable).with_name("daphne")),
+                *DAPHNE_FLAGS,
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "config.asgi:application",
+            ],
+            cwd=BASE_DIR,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        self.workers[index] = process
+        wait_for_port(port)
+        return process
+
+    def kill_worker(self, index: int, sig: int = signal.SIGKILL) -> None:
+        process = self.workers.pop(index)
+        process.send_signal(sig)
+        process.wait(timeout=30)
+
+    def start(self) -> Cluster:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        for index in range(len(self.worker_ports)):
+            self.start_worker(index)
+        config = self._render_nginx()
+        self.nginx = subprocess.Popen(
+            [nginx_binary(), "-c", str(config), "-p", str(self.workdir)],
+            stdout=subprocess.DEVNULL,
+            stderr=open(self.workdir / "nginx-stderr.log", "ab"),  # noqa: SIM115
+        )
+        wait_for_port(self.port)
+        return self
+
+    def stop(self) -> None:
+        if self.nginx is not None:
+            self.nginx.send_signal(signal.SIGQUIT)
+            try:
+                self.nginx.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.nginx.kill()
+            self.nginx = None
+        for index in list(self.workers):
+            process = self.workers.pop(index)
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+    def __enter__(self) -> Cluster:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
