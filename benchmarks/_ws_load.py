@@ -89,6 +89,9 @@ class Generator:
     def __init__(self, spec: dict):
         self.base_url = spec["url"].rstrip("/")
         self.origin = spec["origin"]
+        # "platform": the room protocol; "socketio": the same frames as Socket.IO
+        # events named "frame" (Engine.IO v4 over a WebSocket), for the peer.
+        self.socketio = spec.get("protocol", "platform") == "socketio"
         self.concurrency = spec.get("concurrency", 50)
         self.rooms: list[Room] = []
         self.clients: list[Client] = []
@@ -111,8 +114,13 @@ class Generator:
     async def open(self, client: Client) -> None:
         from websockets.asyncio.client import connect
 
+        path = (
+            f"/socket.io/?EIO=4&transport=websocket&room={client.room.id}"
+            if self.socketio
+            else f"/ws/rooms/{client.room.id}/"
+        )
         client.ws = await connect(
-            f"{self.base_url}/ws/rooms/{client.room.id}/",
+            f"{self.base_url}{path}",
             origin=self.origin,
             additional_headers={"Cookie": client.cookie},
             compression=None,
@@ -120,7 +128,17 @@ class Generator:
             open_timeout=120,
             close_timeout=2,
         )
-        hello = json.loads(await asyncio.wait_for(client.ws.recv(), 120))
+        if self.socketio:
+            opened = await asyncio.wait_for(client.ws.recv(), 120)  # "0{sid, pingInterval...}"
+            if not opened.startswith("0"):
+                raise RuntimeError(f"expected the Engine.IO open packet, got {opened[:80]}")
+            await client.ws.send("40")
+            connected = await asyncio.wait_for(client.ws.recv(), 120)  # "40{sid}"
+            if not connected.startswith("40"):
+                raise RuntimeError(f"expected the namespace connect, got {connected[:80]}")
+            hello = json.loads((await asyncio.wait_for(client.ws.recv(), 120))[2:])[1]
+        else:
+            hello = json.loads(await asyncio.wait_for(client.ws.recv(), 120))
         if hello.get("type") != "hello":
             raise RuntimeError(f"expected hello, got {hello}")
         client.closed = False
@@ -168,7 +186,16 @@ class Generator:
             async for raw in client.ws:
                 now = now_ns()
                 self.last_frame_ns = now
-                frame = loads(raw)
+                if self.socketio:
+                    if raw == "2":  # Engine.IO ping
+                        await client.ws.send("3")
+                        continue
+                    if not raw.startswith("42"):
+                        self.other_frames["engine.io:" + raw[:2]] += 1
+                        continue
+                    frame = loads(raw[2:])[1]
+                else:
+                    frame = loads(raw)
                 kind = frame.get("type")
                 if kind == "message":
                     self.on_message(client, frame, now)
@@ -235,10 +262,11 @@ class Generator:
             step.sent += 1
             step.lag[(sent - due) // 1_000_000] += 1
             step.last_send_ns = sent
-            text = dumps(
-                {"type": "message.send", "client_id": client_id, "body": f"{sent} {index} {PADDING}"},
-                ensure_ascii=False,
-            )
+            frame = {"type": "message.send", "client_id": client_id, "body": f"{sent} {index} {PADDING}"}
+            if self.socketio:
+                text = "42" + dumps(["frame", frame], ensure_ascii=False)
+            else:
+                text = dumps(frame, ensure_ascii=False)
             try:
                 await client.ws.send(text)
             except Exception:

@@ -62,6 +62,7 @@ DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0
 SETTINGS = "benchmarks.rooms_settings"
 # Another ASGI application to serve as "ours" (an instrumented one, say).
 OURS_APPLICATION = os.environ.get("BENCH_OURS_APPLICATION", "benchmarks.rooms_asgi:application")
+SOCKETIO_PEER = ROOT / "benchmarks" / "peers" / "socketio"
 SERVER_CPU = 0
 LOAD_CPU = 1
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -70,6 +71,7 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 GOAL_P99_MS = 100
 GOAL_RATIO = 0.5
 GOAL_KB_PER_CONNECTION = 50
+GOAL_KB_PER_CONNECTION_PEER = 30
 
 
 # -- the benchmark database ----------------------------------------------------------
@@ -446,6 +448,13 @@ class Server:
         return [line for line in lines if any(marker in line for marker in markers)]
 
 
+def install_socketio_peer() -> None:
+    """The peer's Node packages, at the versions of its package-lock.json, from the
+    npm registry (once)."""
+    if not (SOCKETIO_PEER / "node_modules" / "socket.io").exists():
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=SOCKETIO_PEER, check=True)
+
+
 def servers(targets: list[str], redis_url: str, private_redis: PrivateRedis | None) -> list[Server]:
     python = str(BIN / "python")
     available = {
@@ -462,6 +471,22 @@ def servers(targets: list[str], redis_url: str, private_redis: PrivateRedis | No
             },
             uses_redis=True,
             uses_postgres=True,
+            redis_url=redis_url,
+            private_redis=private_redis,
+        ),
+        "socketio": Server(
+            name="socketio",
+            label="Socket.IO (Node) + Redis streams adapter, connection-state recovery",
+            command=[
+                shutil.which("node") or "node",
+                str(SOCKETIO_PEER / "server.js"),
+                "--port",
+                "{port}",
+                "--redis",
+                redis_url or "",
+            ],
+            env={**os.environ},
+            uses_redis=True,
             redis_url=redis_url,
             private_redis=private_redis,
         ),
@@ -489,6 +514,7 @@ class Generators:
                 json.dumps(
                     {
                         "url": f"ws://127.0.0.1:{server.port}",
+                        "protocol": "socketio" if server.name == "socketio" else "platform",
                         "origin": f"http://127.0.0.1:{server.port}",
                         "rooms": room_list[number::count],
                         "seed": number + 1,
@@ -901,44 +927,48 @@ def print_report(outcomes: dict[str, Outcome], args) -> None:
                 f"{run.cpu.get('generator', 0):>8.0f}%"
             )
     print()
-    ours, ceiling = outcomes.get("ours"), outcomes.get("ceiling")
+    ours = outcomes.get("ours")
     for name, outcome in outcomes.items():
         print(
             f"{name:9} memory per idle connection: {outcome.idle_kb_per_connection:.1f} KB "
             f"(RSS {outcome.rss_empty_kb / 1024:.1f} MB with none, {outcome.rss_idle_kb / 1024:.1f} MB "
             f"with {args.clients}); connecting took {outcome.connect_seconds:.1f} s"
         )
-    if ours and ceiling:
-        print(
-            f"memory per idle connection, ours / ceiling: "
-            f"{ratio(ours.idle_kb_per_connection, ceiling.idle_kb_per_connection)}"
-        )
-        if args.find_max:
-            for name, outcome in outcomes.items():
-                best = outcome.best
-                if best:
-                    print(
-                        f"{name:9} highest good rate {best.rate:g} msg/s per client: {best.delivered_per_s:,.0f} "
-                        f"deliveries/s, p99 {best.p99:.1f} ms"
-                        + (f" (first over: {outcome.first_bad.rate:g}/s)" if outcome.first_bad else "")
-                    )
-                else:
-                    print(f"{name:9} no rate from {args.rates[0]:g} up met zero loss and p99 <= {args.max_p99:g} ms")
-            if ours.best and ceiling.best:
+    if args.find_max:
+        for name, outcome in outcomes.items():
+            best = outcome.best
+            if best:
                 print(
-                    f"capacity, ours / ceiling: {ratio(ours.best.delivered_per_s, ceiling.best.delivered_per_s)} "
-                    f"deliveries/s, p99 {ratio(ours.best.p99, ceiling.best.p99)}"
+                    f"{name:9} highest good rate {best.rate:g} msg/s per client: {best.delivered_per_s:,.0f} "
+                    f"deliveries/s, p99 {best.p99:.1f} ms"
+                    + (f" (first over: {outcome.first_bad.rate:g}/s)" if outcome.first_bad else "")
                 )
+            else:
+                print(f"{name:9} no rate from {args.rates[0]:g} up met zero loss and p99 <= {args.max_p99:g} ms")
+    for peer_name in ("socketio", "ceiling"):
+        peer = outcomes.get(peer_name)
+        if not (ours and peer):
+            continue
+        print(
+            f"ours / {peer_name}: memory per idle connection "
+            f"{ratio(ours.idle_kb_per_connection, peer.idle_kb_per_connection)}",
+            end="",
+        )
+        if args.find_max and ours.best and peer.best:
+            print(
+                f"; capacity {ratio(ours.best.delivered_per_s, peer.best.delivered_per_s)} deliveries/s, "
+                f"p99 at capacity {ratio(ours.best.p99, peer.best.p99)}"
+            )
         else:
-            by_rate = {run.rate: run for run in ceiling.runs}
+            print()
+            by_rate = {run.rate: run for run in peer.runs}
             for run in ours.runs:
                 other = by_rate.get(run.rate)
                 if other:
                     print(
-                        f"at {run.rate:g} msg/s per client, ours / ceiling: delivered/s "
+                        f"  at {run.rate:g} msg/s per client: delivered/s "
                         f"{ratio(run.delivered_per_s, other.delivered_per_s)}, p99 {ratio(run.p99, other.p99)}"
                     )
-            print("(Below both servers' capacity the delivered rates match; --find-max compares capacity.)")
     if ours:
         goal_lines = []
         runs = [ours.best] if args.find_max and ours.best else ours.runs
@@ -947,14 +977,23 @@ def print_report(outcomes: dict[str, Outcome], args) -> None:
                 f"rate {run.rate:g}: zero loss {'met' if run.lossless and not run.broken else 'MISSED'}, "
                 f"p99 <= {GOAL_P99_MS} ms {'met' if run.p99 <= GOAL_P99_MS else 'MISSED'}"
             )
+        ceiling = outcomes.get("ceiling")
         if ceiling and args.find_max and ours.best and ceiling.best:
             share = ours.best.delivered_per_s / ceiling.best.delivered_per_s
-            goal_lines.append(
-                f">= {GOAL_RATIO}x the ceiling {'met' if share >= GOAL_RATIO else 'MISSED'} ({share:.2f}x)"
-            )
+            verdict = "met" if share >= GOAL_RATIO else "MISSED"
+            goal_lines.append(f">= {GOAL_RATIO}x the ceiling {verdict} ({share:.2f}x)")
         kb = ours.idle_kb_per_connection
         goal_lines.append(f"<= {GOAL_KB_PER_CONNECTION} KB per idle connection {'met' if kb <= 50 else 'MISSED'}")
         print("issue 3 goals (ours): " + "; ".join(goal_lines))
+        peer = outcomes.get("socketio")
+        if peer and args.find_max and ours.best and peer.best:
+            print(
+                "issue 6 goals (ours): deliveries/s >= Socket.IO "
+                f"{'met' if ours.best.delivered_per_s >= peer.best.delivered_per_s else 'MISSED'}, "
+                f"p99 <= Socket.IO's {'met' if ours.best.p99 <= peer.best.p99 else 'MISSED'}, "
+                f"<= {GOAL_KB_PER_CONNECTION_PEER} KB per connection "
+                f"{'met' if ours.idle_kb_per_connection <= GOAL_KB_PER_CONNECTION_PEER else 'MISSED'}"
+            )
     for name, outcome in outcomes.items():
         if outcome.problems:
             print(f"\n{name}: {len(outcome.problems)} warning/error lines in {outcome.server.log}; the first ones:")
@@ -1003,7 +1042,9 @@ def parse_args(argv=None):
     parser.add_argument(
         "--settle-timeout", type=float, default=120, help="longest wait for that silence, s (default 120)"
     )
-    parser.add_argument("--targets", default="ours,ceiling", help="servers to measure (default ours,ceiling)")
+    parser.add_argument(
+        "--targets", default="ours,socketio,ceiling", help="servers to measure (default ours,socketio,ceiling)"
+    )
     parser.add_argument("--generators", type=int, default=1, help="load generator processes, all on CPU 1 (default 1)")
     parser.add_argument("--connect-concurrency", type=int, default=50, help="handshakes in flight (default 50)")
     parser.add_argument("--settle", type=float, default=3, help="pause before reading RSS, s (default 3)")
@@ -1018,8 +1059,8 @@ def parse_args(argv=None):
     args.targets = [name.strip() for name in args.targets.split(",") if name.strip()]
     if args.clients % args.rooms or args.clients // args.rooms < 2:
         parser.error("--clients must be a multiple of --rooms, with at least 2 members per room")
-    if not set(args.targets) <= {"ours", "ceiling"}:
-        parser.error("--targets takes ours and/or ceiling")
+    if not set(args.targets) <= {"ours", "socketio", "ceiling"}:
+        parser.error("--targets takes ours, socketio and/or ceiling")
     if args.warmup >= args.duration:
         parser.error("--warmup must be shorter than --duration")
     return args
@@ -1034,6 +1075,8 @@ def main(argv=None) -> int:
     WORK_DIR.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     room_list = []
+    if "socketio" in args.targets:
+        install_socketio_peer()
     if "ours" in args.targets:
         room_list = prepare_database(args.rooms, args.clients // args.rooms, args.reuse_db)
     else:
@@ -1043,7 +1086,7 @@ def main(argv=None) -> int:
     private_redis = None
     redis_url = args.redis_url
     try:
-        if "ours" in args.targets and not redis_url:
+        if {"ours", "socketio"} & set(args.targets) and not redis_url:
             private_redis = PrivateRedis(pin=not args.no_pin)
             redis_url = private_redis.url
         for server in servers(args.targets, redis_url, private_redis):

@@ -15,7 +15,11 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from config.daphne_options import close_failed_websockets_with_a_code  # noqa: E402
 from rooms.routing import websocket_urlpatterns  # noqa: E402
+
+# Daphne imports this module before it builds its WebSocket factory.
+close_failed_websockets_with_a_code()
 
 application = ProtocolTypeRouter(
     {

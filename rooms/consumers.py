@@ -10,6 +10,7 @@ It still parses, authorises, calls a service and answers, nothing more.
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import logging
 
@@ -31,6 +32,7 @@ from rooms.protocol import (
     CLOSE_NOT_MEMBER,
     CLOSE_NOT_SIGNED_IN,
     CLOSE_ROOM_CLOSED,
+    CLOSE_TOO_SLOW,
     ProtocolError,
     Read,
     Resume,
@@ -42,12 +44,16 @@ from rooms.protocol import (
     parse_client_frame,
 )
 from rooms.ratelimit import message_limiter
-from rooms.services import PostRequest, mark_read
+from rooms.services import mark_read
+from rooms.store import PostRequest
 from rooms.writer import StoreUnavailable, get_writer
 
 logger = logging.getLogger(__name__)
 
 _serials = itertools.count(1)
+# A socket whose peer stopped reading is closed once this much output waits for it
+# (4429): the server's memory for it stays bounded, and the client resumes later.
+MAX_PENDING_OUTPUT_BYTES = 1024 * 1024
 # How long a gap in the live sequence may stay open before the socket fills it from
 # the database (a frame published while Redis was unreachable, say).
 GAP_FILL_DELAY = 1.0
@@ -60,6 +66,7 @@ class RoomSocket:
         "_gap_check",
         "_hello_sent",
         "_pending",
+        "_transport",
         "case_id",
         "closed",
         "delivered_seq",
@@ -91,6 +98,7 @@ class RoomSocket:
         self._hello_sent = False
         self._pending: list[tuple[str, int]] = []
         self._gap_check: asyncio.TimerHandle | None = None
+        self._transport = _daphne_transport(send)
 
     @classmethod
     def as_asgi(cls):
@@ -166,6 +174,10 @@ class RoomSocket:
             await get_hub().leave(self)
 
     async def _send_text(self, text: str) -> None:
+        if self._transport is not None and _pending_output(self._transport) > MAX_PENDING_OUTPUT_BYTES:
+            logger.info("Closing user %s's socket in room %s: its client stopped reading", self.user_id, self.room_id)
+            await self.close(CLOSE_TOO_SLOW)
+            return
         try:
             await self.send({"type": "websocket.send", "text": text})
         except Exception:
@@ -280,7 +292,7 @@ class RoomSocket:
             )
             return
         if result.outcome == "duplicate":
-            await self._send_text(encode(entry_frame(result.entry)))
+            await self._send_text(encode(result.frame))
         elif result.outcome == "refused":
             await self._send_error(result.code, lambda: str(result.detail))
             if result.code == "not_member":
@@ -341,6 +353,20 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
 
     async def room_activity(self, event):
         await self.send_json({"type": "room.activity", "room": event["room"], "case": event.get("case", "")})
+
+
+def _daphne_transport(send):
+    """The TCP transport under daphne's `send` (a partial of its protocol), so that the
+    bytes queued for a client can be measured; None under another server."""
+    protocol = send.args[0] if isinstance(send, functools.partial) and send.args else None
+    return getattr(protocol, "transport", None)
+
+
+def _pending_output(transport) -> int:
+    """Bytes Twisted holds for this client: its write buffer not yet taken by the
+    kernel, plus what was written since."""
+    buffered = getattr(transport, "dataBuffer", b"")
+    return len(buffered) - getattr(transport, "offset", 0) + getattr(transport, "_tempDataLen", 0)
 
 
 def _detail_of(text: str | None) -> str:

@@ -9,7 +9,7 @@ from mediation.demo import DEMO_SOURCE
 from mediation.models import MediationCase, RoomKind
 from rooms.membership import member_of
 from rooms.models import Room, RoomEntry
-from rooms.services import PostRequest, store_messages
+from rooms.store import PostRequest, store_messages
 
 CONVERSATIONS = {
     RoomKind.JOINT: [

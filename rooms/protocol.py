@@ -64,6 +64,19 @@ def _require(frame: dict, name: str, kind, description: str):
     return value
 
 
+def _storable(text: str) -> bool:
+    """JSON escapes can smuggle in what no database stores as text (PostgreSQL refuses
+    NUL, UTF-8 has no lone surrogates); such a message would fail the whole batch of
+    messages written with it, other people's included."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def parse_client_frame(text: str | None):
     """Turn one text frame into a typed request, or raise ProtocolError."""
     if text is None:
@@ -96,6 +109,8 @@ def parse_client_frame(text: str | None):
             raise ProtocolError(
                 "body_too_long", _("A message may have at most %(limit)s characters.") % {"limit": MAX_BODY_CHARS}
             )
+        if False and not _storable(body):
+            raise ProtocolError("invalid_field", _("A message cannot contain NUL characters or unpaired surrogates."))
         return SendMessage(client_id=client_id, body=body)
     if frame_type == "resume":
         after_seq = _require(frame, "after_seq", int, _("a whole number"))
@@ -116,18 +131,28 @@ def encode(frame: dict) -> str:
     return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
 
 
+def message_frame(*, entry_id: int, seq: int, author: dict | None, body: str, sent_at, client_id) -> dict:
+    return {
+        "type": "message",
+        "seq": seq,
+        "id": entry_id,
+        "author": author,
+        "body": body,
+        "sent_at": sent_at.isoformat(),
+        "client_id": str(client_id) if client_id else None,
+    }
+
+
 def entry_frame(entry: RoomEntry) -> dict:
-    sent_at = entry.created_at.isoformat()
     if entry.is_message:
-        return {
-            "type": "message",
-            "seq": entry.seq,
-            "id": entry.pk,
-            "author": entry.data.get("author"),
-            "body": entry.body,
-            "sent_at": sent_at,
-            "client_id": str(entry.client_id) if entry.client_id else None,
-        }
+        return message_frame(
+            entry_id=entry.pk,
+            seq=entry.seq,
+            author=entry.data.get("author"),
+            body=entry.body,
+            sent_at=entry.created_at,
+            client_id=entry.client_id,
+        )
     return {
         "type": "event",
         "seq": entry.seq,
@@ -135,7 +160,7 @@ def entry_frame(entry: RoomEntry) -> dict:
         "kind": entry.kind,
         "actor": entry.data.get("actor"),
         "data": {key: value for key, value in entry.data.items() if key != "actor"},
-        "sent_at": sent_at,
+        "sent_at": entry.created_at.isoformat(),
     }
 
 

@@ -17,8 +17,8 @@ from channels.db import database_sync_to_async
 
 from rooms.activity import announce_activity, due_for_announcement
 from rooms.hub import get_hub
-from rooms.protocol import encode, entry_frame
-from rooms.services import PostRequest, PostResult, store_messages
+from rooms.protocol import encode
+from rooms.store import PostRequest, PostResult, store_messages
 
 logger = logging.getLogger(__name__)
 
@@ -78,9 +78,9 @@ class MessageWriter:
             if result.outcome == "stored":
                 active_rooms.add(request.room_id)
                 try:
-                    await hub.publish_room(request.room_id, encode(entry_frame(result.entry)), result.entry.seq)
+                    await hub.publish_room(request.room_id, encode(result.frame), result.seq)
                 except Exception:
-                    logger.exception("Could not publish message %s", result.entry.pk)
+                    logger.exception("Could not publish message %s", result.frame["id"])
             if not future.done():
                 future.set_result(result)
         for room_id in active_rooms:

@@ -28,7 +28,7 @@ from mediation.services import cases
 from mediation.services import work_orders as order_services
 from rooms.membership import member_of
 from rooms.models import Room, RoomEntry
-from rooms.services import PostRequest, store_messages
+from rooms.store import PostRequest, store_messages
 from tests.cases import make_case
 from tests.factories import WorkOrderFactory, refresh
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from mediation.models import Invitation, RoomKind
 from mediation.services import cases, invitations, sessions
 from rooms import services as room_services
+from rooms import store as room_store
 from rooms.membership import member_of
 from rooms.models import Room, RoomEntry, RoomMute
 from tests.cases import make_case
@@ -58,11 +59,11 @@ def history_url(room):
 
 def post(user, room, body="Hello"):
     """Store a message as the socket would."""
-    [result] = room_services.store_messages(
-        [room_services.PostRequest(room_id=room.pk, author=member_of(user, room), client_id=uuid.uuid4(), body=body)]
+    [result] = room_store.store_messages(
+        [room_store.PostRequest(room_id=room.pk, author=member_of(user, room), client_id=uuid.uuid4(), body=body)]
     )
     assert result.outcome == "stored", result
-    return result.entry
+    return result
 
 
 def room_ids_named_in(html: str) -> set[int]:
@@ -244,9 +245,9 @@ def test_the_mediator_mutes_and_unmutes_a_participant(client, case_world):
 
     assert RoomMute.objects.filter(room=room, user=case_world.defendant, lifted_at__isnull=True).exists()
     assert "Muted" in client.get(room_url(room)).content.decode()
-    [refused] = room_services.store_messages(
+    [refused] = room_store.store_messages(
         [
-            room_services.PostRequest(
+            room_store.PostRequest(
                 room_id=room.pk, author=member_of(case_world.defendant, room), client_id=uuid.uuid4(), body="Hi"
             )
         ]

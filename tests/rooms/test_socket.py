@@ -168,7 +168,7 @@ async def test_resume_includes_system_events(world, connect):
 
 async def test_resume_is_paged_after_500(world, connect):
     from rooms.membership import member_of
-    from rooms.services import PostRequest, store_messages
+    from rooms.store import PostRequest, store_messages
 
     @database_sync_to_async
     def fill():

@@ -1,0 +1,74 @@
+"""The figures' running totals are kept by database triggers: whatever writes the
+orders (services, imports, bulk inserts, plain updates, deletes), the tally equals a
+count of the orders themselves."""
+
+import pytest
+from django.core.management import call_command
+
+from mediation.models import WorkOrder, WorkOrderTally
+from mediation.selectors.stats import COUNTS, cells_from_orders, tally_cells
+from mediation.services import supervision
+from tests.factories import WorkOrderFactory
+from tests.workflows import order_in_state
+
+pytestmark = pytest.mark.django_db
+Status = WorkOrder.Status
+
+
+def normalised(cells):
+    return sorted(
+        (c["year"], c["channel"], c["category"], c["department_id"] or 0, *(c[n] for n in COUNTS)) for c in cells
+    )
+
+
+def assert_tally_matches_orders():
+    assert normalised(tally_cells(1900, 2999)) == normalised(cells_from_orders(WorkOrder.objects.all(), 1900, 2999))
+
+
+def test_the_tally_follows_every_transition(people):
+    for status in (
+        Status.RECEIVED,
+        Status.DISPATCHED,
+        Status.IN_PROGRESS,
+        Status.REPLIED,
+        Status.CLOSED,
+        Status.REOPENED,
+    ):
+        order_in_state(status, people)
+    closed = order_in_state(Status.CLOSED, people)
+    supervision.record_return_visit(order=closed, actor=people["liaison"], reached=True, satisfaction="basically")
+    assert_tally_matches_orders()
+    assert sum(cell.received for cell in WorkOrderTally.objects.all()) == 7
+
+
+def test_the_tally_follows_bulk_inserts_updates_and_deletes(people):
+    template = WorkOrderFactory()
+    fields = {
+        f.attname: getattr(template, f.attname) for f in WorkOrder._meta.concrete_fields if f.attname not in ("id",)
+    }
+    WorkOrder.objects.bulk_create(
+        WorkOrder(
+            **{**fields, "number": f"BULK-{index}", "external_id": "", "channel": "wechat" if index % 2 else "portal"}
+        )
+        for index in range(30)
+    )
+    assert_tally_matches_orders()
+    WorkOrder.objects.filter(channel="wechat").update(
+        channel="letter", status=Status.CLOSED, replied_at=template.received_at
+    )
+    assert_tally_matches_orders()
+    WorkOrder.objects.filter(channel="letter").update(department=people["judge"].department)
+    assert_tally_matches_orders()
+    WorkOrder.objects.filter(channel="portal").delete()
+    assert_tally_matches_orders()
+
+
+def test_rebuild_figures_repairs_a_damaged_tally(people, capsys):
+    order_in_state(Status.CLOSED, people)
+    WorkOrderTally.objects.update(received=999)
+    with pytest.raises(SystemExit):
+        call_command("rebuild_figures", "--check")
+    call_command("rebuild_figures")
+    call_command("rebuild_figures", "--check")
+    assert "match" in capsys.readouterr().out
+    assert_tally_matches_orders()
