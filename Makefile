@@ -6,8 +6,9 @@ MANAGE := $(BIN)/python manage.py
 export DJANGO_SETTINGS_MODULE ?= config.settings.local
 
 # Debian packages the platform needs: Pango for WeasyPrint, CJK fonts for the PDFs,
-# gettext to compile translations, Chromium for the browser tests.
-SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk gettext chromium
+# gettext to compile translations, Chromium for the browser tests, nginx for the
+# several-process cluster (make run-cluster and its tests).
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk gettext chromium nginx-light
 
 # WebSocket limits set explicitly: a client frame is at most 64 KiB (a message body is
 # at most 4,000 characters), and a silent peer is dropped within 35 s, so presence
@@ -21,7 +22,7 @@ run: install system-packages messages migrate seed
 	@echo "Serving on http://127.0.0.1:8000  (demo logins above, password mediate-demo-2026)"
 	$(BIN)/daphne $(DAPHNE_FLAGS) -b 127.0.0.1 -p 8000 config.asgi:application
 
-test: install-test system-packages messages
+test: install-test system-packages messages frontend/node_modules/.installed
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/pytest $(PYTEST_ARGS)
 
 install: $(VENV)/.installed

@@ -69,9 +69,11 @@ class Cluster:
 
     def _render_nginx(self) -> Path:
         self.workdir.mkdir(parents=True, exist_ok=True)
-        upstreams = "\n".join(
-            f"        server 127.0.0.1:{port} max_fails=1 fail_timeout=2s;" for port in self.worker_ports
-        )
+        # max_fails=0: a refused connection still moves on to the next process
+        # (proxy_next_upstream), but no process is marked down. nginx marks one live
+        # again only when a request to it ends, and a WebSocket lasts for hours: after
+        # a restart, a marked process would take one new socket per fail_timeout.
+        upstreams = "\n".join(f"        server 127.0.0.1:{port} max_fails=0;" for port in self.worker_ports)
         text = Template((BASE_DIR / "config" / "nginx" / "cluster.conf").read_text()).substitute(
             workdir=self.workdir, upstreams=upstreams, listen=f"127.0.0.1:{self.port}"
         )

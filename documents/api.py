@@ -76,7 +76,7 @@ def _my_cases(user):
 
 
 class MyCasesView(APIView):
-    @extend_schema(responses=CaseSummary)
+    @extend_schema(responses=type(CaseSummary)(many=True))
     def get(self, request):
         return Response([_case_summary(case) for case in _my_cases(request.user)])
 

@@ -83,7 +83,7 @@ class Service(models.Model):
     class Method(models.TextChoices):
         ELECTRONIC = "electronic", _("Electronic, through the platform")
         POST = "post", _("By post")
-        IN_PERSON = "in_person", _("In person")
+        IN_PERSON = "in_person", pgettext_lazy("service of documents", "In person")
 
     class Status(models.TextChoices):
         PREPARED = "prepared", _("Prepared")

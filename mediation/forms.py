@@ -39,7 +39,7 @@ class IntakeForm(forms.Form):
         required=False,
         widget=DateTimeInput(),
         input_formats=LOCAL_DATETIME_FORMATS,
-        help_text=_("Leave empty for now."),
+        help_text=_("Leave empty to use the current time."),
     )
     requester_name = forms.CharField(label=_("Requester's name"), max_length=100)
     requester_phone = forms.CharField(label=_("Requester's phone"), max_length=32)
@@ -89,7 +89,7 @@ class ContactForm(forms.Form):
         required=False,
         widget=DateTimeInput(),
         input_formats=LOCAL_DATETIME_FORMATS,
-        help_text=_("Leave empty for now."),
+        help_text=_("Leave empty to use the current time."),
     )
 
 
@@ -101,7 +101,7 @@ class ReplyForm(forms.Form):
         required=False,
         widget=DateTimeInput(),
         input_formats=LOCAL_DATETIME_FORMATS,
-        help_text=_("Leave empty for now."),
+        help_text=_("Leave empty to use the current time."),
     )
 
 

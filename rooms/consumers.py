@@ -17,6 +17,7 @@ import logging
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
+from django.db import DatabaseError
 from django.utils import translation
 from django.utils.translation import get_supported_language_variant
 from django.utils.translation import gettext as _
@@ -58,6 +59,9 @@ MAX_PENDING_OUTPUT_BYTES = 1024 * 1024
 # the database (a frame published while Redis was unreachable, say).
 GAP_FILL_DELAY = 1.0
 MAX_FRAMES_AHEAD = 1000
+# A resume page (500 entries of up to 4,000 characters) can be larger than the cap
+# above: it is sent as fast as the client takes it, taking at most this long.
+RESUME_DRAIN_SECONDS = 10.0
 
 
 class RoomSocket:
@@ -176,7 +180,13 @@ class RoomSocket:
     async def _send_text(self, text: str) -> None:
         if self._transport is not None and _pending_output(self._transport) > MAX_PENDING_OUTPUT_BYTES:
             logger.info("Closing user %s's socket in room %s: its client stopped reading", self.user_id, self.room_id)
-            await self.close(CLOSE_TOO_SLOW)
+            self.closed = True
+            await self.send({"type": "websocket.close", "code": CLOSE_TOO_SLOW})
+            if self.presence_member:
+                # Not inside the hub's delivery of a frame to every socket: leaving
+                # publishes presence, which would reach the others before that frame
+                # does (and a stale list after a newer one).
+                asyncio.get_running_loop().create_task(get_hub().leave(self))
             return
         try:
             await self.send({"type": "websocket.send", "text": text})
@@ -223,7 +233,11 @@ class RoomSocket:
     async def _fill_gap(self) -> None:
         self._gap_check = None
         if self._ahead and not self.closed:
-            await self.catch_up()
+            try:
+                await self.catch_up()
+            except DatabaseError:
+                # The frames ahead are kept; the next live frame schedules another try.
+                logger.warning("Gap fill in room %s failed: database unavailable", self.room_id)
 
     async def catch_up(self) -> None:
         """Send from the database whatever this socket missed live."""
@@ -261,7 +275,13 @@ class RoomSocket:
         if isinstance(request, SendMessage):
             await self.send_message(request)
         elif isinstance(request, Resume):
-            await self.resume(request.after_seq)
+            try:
+                await self.resume(request.after_seq)
+            except DatabaseError:
+                logger.warning("Resume in room %s failed: database unavailable", self.room_id, exc_info=True)
+                await self._send_error(
+                    "resume_unavailable", lambda: _("The history could not be loaded just now; try again shortly.")
+                )
         elif isinstance(request, Typing):
             await get_hub().publish_room(
                 self.room_id,
@@ -270,7 +290,12 @@ class RoomSocket:
                 ),
             )
         elif isinstance(request, Read):
-            await self.read(request.seq)
+            try:
+                await self.read(request.seq)
+            except DatabaseError:
+                # A read mark is advisory: the next one, once the database is back,
+                # records it.
+                logger.warning("Read mark in room %s not recorded: database unavailable", self.room_id)
 
     async def send_message(self, request: SendMessage) -> None:
         if not message_limiter.allow(self.user_id):
@@ -305,12 +330,25 @@ class RoomSocket:
         if page is None:
             await self.close(CLOSE_NOT_MEMBER)
             return
+        deadline = asyncio.get_running_loop().time() + RESUME_DRAIN_SECONDS
         for entry in page.entries:
+            await self._wait_for_reader(deadline)
             await self._send_text(encode(entry_frame(entry)))
         last = page.entries[-1].seq if page.entries else after_seq
         await self._send_text(
             encode({"type": "resume.page", "after_seq": after_seq, "last_seq": last, "more": page.has_more})
         )
+
+    async def _wait_for_reader(self, deadline: float) -> None:
+        """Let a client that reads take what waits for it, rather than close it (4429)
+        in the middle of a page it asked for; one that does not is closed as usual."""
+        if self._transport is None:
+            return
+        loop = asyncio.get_running_loop()
+        while _pending_output(self._transport) > MAX_PENDING_OUTPUT_BYTES // 2 and loop.time() < deadline:
+            if self.closed or getattr(self._transport, "disconnected", False):
+                return
+            await asyncio.sleep(0.005)
 
     async def read(self, seq: int) -> None:
         marked = await database_sync_to_async(mark_read)(room_id=self.room_id, user=self.user, seq=seq)
@@ -358,6 +396,10 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
 def _daphne_transport(send):
     """The TCP transport under daphne's `send` (a partial of its protocol), so that the
     bytes queued for a client can be measured; None under another server."""
+    # Channels' session middleware (AuthMiddlewareStack) hands on a send of its own,
+    # keeping daphne's as `real_send`.
+    while not isinstance(send, functools.partial) and hasattr(getattr(send, "__self__", None), "real_send"):
+        send = send.__self__.real_send
     protocol = send.args[0] if isinstance(send, functools.partial) and send.args else None
     return getattr(protocol, "transport", None)
 

@@ -109,17 +109,7 @@ class RoomHub:
         if not self.redis_url:
             self.presence = MemoryPresence()
             return
-        import redis.asyncio as aioredis
-
-        pool = aioredis.BlockingConnectionPool.from_url(
-            self.redis_url,
-            max_connections=REDIS_POOL_SIZE,
-            timeout=10,
-            decode_responses=True,
-            socket_connect_timeout=2,
-            socket_keepalive=True,
-        )
-        self.redis = aioredis.Redis(connection_pool=pool)
+        self.redis = _async_client(self.redis_url)
         self.presence = RedisPresence(self.redis, self.prefix)
         self._outbox = asyncio.Queue()
         self._pubsub = None
@@ -191,19 +181,25 @@ class RoomHub:
             batch = [await self._outbox.get()]
             while not self._outbox.empty() and len(batch) < MAX_PIPELINE:
                 batch.append(self._outbox.get_nowait())
-            try:
-                async with self.redis.pipeline(transaction=False) as pipe:
-                    for channel, payload in batch:
-                        pipe.publish(channel, payload)
-                    await pipe.execute()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                # Stored entries are not lost: other processes catch up when their
-                # own Redis connection comes back, and sockets fill sequence gaps
-                # from the database.
-                logger.warning("Could not publish %s frames", len(batch), exc_info=True)
-                await asyncio.sleep(0.2)
+            for attempt in (1, 2):
+                try:
+                    async with self.redis.pipeline(transaction=False) as pipe:
+                        for channel, payload in batch:
+                            pipe.publish(channel, payload)
+                        await pipe.execute()
+                    break
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    if attempt == 1:
+                        # After Redis restarts, each pooled connection fails once (and is
+                        # reconnected): try again rather than drop the frames.
+                        continue
+                    # Stored entries are not lost: other processes catch up when their
+                    # own Redis connection comes back, and sockets fill sequence gaps
+                    # from the database.
+                    logger.warning("Could not publish %s frames", len(batch), exc_info=True)
+                    await asyncio.sleep(0.2)
 
     async def _heartbeat(self) -> None:
         while not _cancelled():
@@ -331,7 +327,13 @@ class RoomHub:
         if self._sync_redis is None:
             import redis
 
-            self._sync_redis = redis.Redis.from_url(self.redis_url, decode_responses=True, socket_connect_timeout=2)
+            if settings.REDIS_SENTINELS:
+                from redis.sentinel import Sentinel
+
+                sentinel = Sentinel(settings.REDIS_SENTINELS, socket_connect_timeout=2)
+                self._sync_redis = sentinel.master_for(settings.REDIS_SENTINEL_MASTER, decode_responses=True)
+            else:
+                self._sync_redis = redis.Redis.from_url(self.redis_url, decode_responses=True, socket_connect_timeout=2)
         return self._sync_redis
 
     # -- delivery ------------------------------------------------------------------
@@ -372,6 +374,27 @@ class RoomHub:
         for connection in list(self.users.get(user_id, ())):
             with contextlib.suppress(Exception):
                 await connection.control(message)
+
+
+def _async_client(redis_url: str):
+    """The hub's Redis: through Sentinel when sentinels are configured (several
+    hosts), else the URL's server, with a bounded pool callers wait for."""
+    import redis.asyncio as aioredis
+
+    if settings.REDIS_SENTINELS:
+        from redis.asyncio.sentinel import Sentinel
+
+        sentinel = Sentinel(settings.REDIS_SENTINELS, socket_connect_timeout=2)
+        return sentinel.master_for(settings.REDIS_SENTINEL_MASTER, decode_responses=True, socket_keepalive=True)
+    pool = aioredis.BlockingConnectionPool.from_url(
+        redis_url,
+        max_connections=REDIS_POOL_SIZE,
+        timeout=10,
+        decode_responses=True,
+        socket_connect_timeout=2,
+        socket_keepalive=True,
+    )
+    return aioredis.Redis(connection_pool=pool)
 
 
 def _cancelled() -> bool:

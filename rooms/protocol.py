@@ -109,7 +109,7 @@ def parse_client_frame(text: str | None):
             raise ProtocolError(
                 "body_too_long", _("A message may have at most %(limit)s characters.") % {"limit": MAX_BODY_CHARS}
             )
-        if False and not _storable(body):
+        if not _storable(body):
             raise ProtocolError("invalid_field", _("A message cannot contain NUL characters or unpaired surrogates."))
         return SendMessage(client_id=client_id, body=body)
     if frame_type == "resume":

@@ -85,7 +85,18 @@ class MessageWriter:
                 future.set_result(result)
         for room_id in active_rooms:
             if due_for_announcement(room_id):
-                asyncio.get_running_loop().create_task(announce_activity(room_id, await hub.online(room_id)))
+                asyncio.get_running_loop().create_task(_announce(hub, room_id))
+
+
+async def _announce(hub, room_id: int) -> None:
+    """Off the writer's path: a presence lookup that fails (Redis away) must not end
+    the writer, which would leave the sockets waiting on it unanswered for good."""
+    try:
+        online = await hub.online(room_id)
+    except Exception as error:
+        logger.warning("No activity announcement for room %s: presence unavailable (%s)", room_id, error)
+        return
+    await announce_activity(room_id, online)
 
 
 _writer: MessageWriter | None = None

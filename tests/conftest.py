@@ -173,3 +173,20 @@ def _no_permission_rows_after_flush(django_db_setup):
 
     post_migrate.disconnect(create_permissions, dispatch_uid="django.contrib.auth.management.create_permissions")
     yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_connections_left_at_teardown(django_db_setup, django_db_blocker):
+    """A socket's last database call can still be running in asgiref's worker thread
+    when an async test's event loop ends, and that thread's connection then stays open,
+    keeping PostgreSQL from dropping the test database at the end of the run."""
+    yield
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with django_db_blocker.unblock(), connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        connection.close()

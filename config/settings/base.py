@@ -82,6 +82,7 @@ TEMPLATES = [
         },
     },
 ]
+FORM_RENDERER = "frontend.forms.PlatformFormRenderer"
 
 # Database: embedded SQLite under var/ unless DATABASE_URL names a server.
 DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
@@ -97,11 +98,25 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Channels and cache: in-memory unless REDIS_URL names a server.
 REDIS_URL = env("REDIS_URL", default="")
+# Several hosts: Redis Sentinel finds the current master ("host:port" list and the
+# master's name); REDIS_URL must still be set, to switch Redis on and for the cache
+# (point it at a name that follows the master, or use the cache of one host).
+REDIS_SENTINELS = [
+    (host, int(port))
+    for host, _sep, port in (entry.rpartition(":") for entry in env.list("REDIS_SENTINELS", default=[]))
+]
+REDIS_SENTINEL_MASTER = env("REDIS_SENTINEL_MASTER", default="mediation")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            "CONFIG": {
+                "hosts": [
+                    {"sentinels": REDIS_SENTINELS, "master_name": REDIS_SENTINEL_MASTER}
+                    if REDIS_SENTINELS
+                    else REDIS_URL
+                ]
+            },
         }
     }
     CACHES = {
@@ -172,6 +187,22 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 MEDIA_ROOT = VAR_DIR / "media"
+# Several hosts keep case files in S3-compatible object storage (MinIO, Ceph, a cloud
+# bucket) through django-storages: `pip install -r requirements-scale.txt` and set
+# DOCUMENT_STORAGE_BUCKET. Files are private (no ACL, signed URLs never handed out:
+# they are served through the platform's views) and never overwritten.
+if env("DOCUMENT_STORAGE_BUCKET", default=""):
+    STORAGES["documents"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env("DOCUMENT_STORAGE_BUCKET"),
+            "endpoint_url": env("DOCUMENT_STORAGE_ENDPOINT", default=None),
+            "access_key": env("DOCUMENT_STORAGE_ACCESS_KEY", default=None),
+            "secret_key": env("DOCUMENT_STORAGE_SECRET_KEY", default=None),
+            "default_acl": None,
+            "file_overwrite": False,
+        },
+    }
 
 EMAIL_BACKEND = env("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env("EMAIL_HOST", default="localhost")

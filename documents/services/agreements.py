@@ -23,7 +23,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
@@ -256,13 +256,19 @@ def required_slots(case: MediationCase) -> list[dict]:
     return slots
 
 
+def _document_date(iso_date: str) -> str:
+    """A due date as the document's language writes dates (2026年12月31日)."""
+    parsed = parse_date(iso_date) if iso_date else None
+    return formats.date_format(parsed, "DATE_FORMAT") if parsed else ""
+
+
 def _terms_rendered(content: dict, parties: dict[int, str]) -> list[str]:
     lines = []
     for term in content["terms"]:
         values = {
             "obligor": parties.get(term["obligor"], ""),
             "obligee": parties.get(term["obligee"], ""),
-            "due": term.get("due_date", ""),
+            "due": _document_date(term.get("due_date", "")),
         }
         if term["kind"] == "payment":
             values.update(amount=f"{Decimal(term['amount']):,.2f}", method=term.get("method") or _("bank transfer"))

@@ -20,10 +20,14 @@ class WorkOrderIntakeSerializer(serializers.Serializer):
     external_id = serializers.CharField(
         max_length=128, help_text=_("The caller's own id of the request; repeating it returns the same order.")
     )
+    # With their labels, as on the model: the schema then has one enum for each.
     channel = serializers.ChoiceField(
-        choices=[Channel.HOTLINE, Channel.WECHAT, Channel.PORTAL, Channel.WINDOW, Channel.LETTER]
+        choices=[
+            (choice.value, choice.label)
+            for choice in (Channel.HOTLINE, Channel.WECHAT, Channel.PORTAL, Channel.WINDOW, Channel.LETTER)
+        ]
     )
-    category = serializers.ChoiceField(choices=Category.values)
+    category = serializers.ChoiceField(choices=Category.choices)
     received_at = OffsetDateTimeField(
         required=False, help_text=_("When the call or message was taken, with its UTC offset; not in the future.")
     )

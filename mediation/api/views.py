@@ -1,6 +1,9 @@
+from collections.abc import Mapping
+
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import permissions, status
+from rest_framework.exceptions import ParseError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -82,6 +85,8 @@ class WorkOrderActionView(APIView):
         order = work_order_for(request.user, number)
         if order is None or action not in WORK_ORDER_ACTIONS:
             raise Http404
+        if not isinstance(request.data, Mapping):
+            raise ParseError()
         form = form_for(action, order, request.data, prefixed=False)
         if not form.is_valid():
             return Response({field: list(errors) for field, errors in form.errors.items()}, status=400)

@@ -286,4 +286,6 @@ class MediationSession(models.Model):
         indexes = [models.Index(fields=["reminded_at", "starts_at"], name="session_reminder_idx")]
 
     def __str__(self):
-        return f"{self.case_id} {self.starts_at}"
+        from django.utils import timezone
+
+        return f"{timezone.localtime(self.starts_at):%Y-%m-%d %H:%M} · {self.get_room_kind_display()}"

@@ -5,8 +5,8 @@ The processes are started with the test database's connection settings, so they 
 what the test creates (a transactional test commits). Each client signs in with a
 session created here and the cookie and origin a browser would send.
 
-The second test (expected to fail until rooms/hub.py is fixed) shows that sockets
-closing on one process stop that process relaying the other processes' traffic.
+The second test shows that sockets closing on one process do not stop that process
+relaying the other processes' traffic.
 """
 
 from __future__ import annotations
@@ -15,93 +15,19 @@ import asyncio
 import contextlib
 import json
 import os
-import socket
-import subprocess
-import sys
 import time
 import uuid
-from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore
 from django.db import connection
 
 from rooms.models import RoomEntry
+from tests.servers import DaphneProcess, database_url_for_servers, session_cookie
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
-ROOT = Path(__file__).resolve().parents[2]
-DAPHNE = Path(sys.executable).with_name("daphne")
 STARTUP_SECONDS = 20
 FRAME_SECONDS = 5
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def shared_database_url() -> str:
-    """The URL of the database this test runs on (the test database, not the one
-    named by DATABASE_URL)."""
-    db = settings.DATABASES["default"]
-    credentials = quote(db.get("USER") or "", safe="")
-    if db.get("PASSWORD"):
-        credentials += ":" + quote(db["PASSWORD"], safe="")
-    host = db.get("HOST") or "127.0.0.1"
-    port = db.get("PORT") or 5432
-    return f"postgres://{credentials}@{host}:{port}/{quote(db['NAME'], safe='')}"
-
-
-def session_cookie(user) -> str:
-    """A signed-in session for `user`, as the login view would leave it."""
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.create()
-    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
-
-
-class Daphne:
-    def __init__(self, port: int, env: dict, log: Path):
-        self.port = port
-        self.log = log
-        self._log_file = log.open("wb")
-        self.process = subprocess.Popen(
-            [str(DAPHNE), "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
-            cwd=ROOT,
-            env=env,
-            stdout=self._log_file,
-            stderr=subprocess.STDOUT,
-        )
-
-    def wait_ready(self, deadline: float) -> None:
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                pytest.fail(f"daphne on port {self.port} exited with {self.process.returncode}:\n{self.output()}")
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                return
-            time.sleep(0.1)
-        pytest.fail(f"daphne on port {self.port} did not listen within {STARTUP_SECONDS} s:\n{self.output()}")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
-        self._log_file.close()
-
-    def output(self) -> str:
-        self._log_file.flush()
-        return self.log.read_text(errors="replace")[-4000:]
 
 
 @pytest.fixture
@@ -114,17 +40,16 @@ def two_servers(redis_url, tmp_path):
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": shared_database_url(),
+        "DATABASE_URL": database_url_for_servers(),
         "REDIS_URL": redis_url,
         "PYTHONUNBUFFERED": "1",
     }
     servers = []
     try:
         for number in (1, 2):
-            servers.append(Daphne(free_port(), env, tmp_path / f"daphne-{number}.log"))
-        deadline = time.monotonic() + STARTUP_SECONDS
+            servers.append(DaphneProcess(env, tmp_path / f"daphne-{number}.log"))
         for server in servers:
-            server.wait_ready(deadline)
+            server.wait_ready(STARTUP_SECONDS)
         yield servers
     finally:
         for server in servers:
@@ -134,7 +59,7 @@ def two_servers(redis_url, tmp_path):
 class Socket:
     """One signed-in client on one server, with the frames it received."""
 
-    def __init__(self, server: Daphne, room_id: int, cookie: str):
+    def __init__(self, server: DaphneProcess, room_id: int, cookie: str):
         self.server = server
         self.url = f"ws://127.0.0.1:{server.port}/ws/rooms/{room_id}/"
         self.cookie = cookie

@@ -158,6 +158,26 @@ async def test_resume_replays_exactly_the_missed_entries_in_order(world, connect
     assert page == {"type": "resume.page", "after_seq": 2, "last_seq": 6, "more": False}
 
 
+async def test_a_resume_while_the_database_is_away_gets_an_error_and_the_socket_stays(world, connect, monkeypatch):
+    from django.db import OperationalError
+
+    from rooms import selectors
+
+    client, _ = await connect(world.plaintiff, world.joint)
+
+    def database_away(*args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(selectors, "resume_page", database_away)
+        await client.send({"type": "resume", "after_seq": 0})
+        error = await client.receive_until("error")
+    assert error["code"] == "resume_unavailable"
+    assert "try again" in error["detail"]
+    await client.send({"type": "resume", "after_seq": 0})
+    assert (await client.receive_until("resume.page"))["last_seq"] == client.hello["last_seq"]
+
+
 async def test_resume_includes_system_events(world, connect):
     client, _ = await connect(world.plaintiff, world.joint)
     await client.send({"type": "resume", "after_seq": 0})

@@ -370,6 +370,9 @@
         } else if (frame.code === "unavailable") {
           showError(gettext("The server could not store your message; it will be sent again."));
           setTimeout(flushOutbox, 3000);
+        } else if (frame.code === "resume_unavailable") {
+          showError(frame.detail);
+          setTimeout(function () { send({ type: "resume", after_seq: lastSeq }); }, 3000);
         } else if (frame.code === "muted") {
           showError(gettext("The mediator has muted you in this room."));
         } else {

@@ -1,0 +1,337 @@
+"""Who may reach what: every named URL of the URL conf × every role.
+
+RIGHTS below is the one table of intended rights. Each row names a URL (and, where
+one URL serves several actions or objects, which one), the method, and the roles
+that may use it. A GET is allowed when it answers 200 or 302 (not a redirect to a
+login page); a POST is allowed when it is not refused (not 401/403/404/405, not a
+redirect to a login page): a page action may still answer 400 or 409, or redirect
+with a message when the service refuses for a reason other than the person's rights
+(those refusals are tested with each service). Everyone else must get 401/403/404, or
+for a signed-out visitor a redirect to the login page.
+
+The world is built once for the module (tests/security/world.py); each request runs
+in a savepoint, so what an allowed POST changes is undone before the next.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+from django.db import transaction
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
+
+from mediation.models import Notification
+from mediation.models import WorkOrder as Order
+from tests.security.world import ROLES, module_world, storages_at
+
+# Role sets ---------------------------------------------------------------------------------
+
+EVERYONE = frozenset(ROLES)
+SIGNED_IN = EVERYONE - {"anonymous"}
+NOBODY = frozenset()
+# The desk: court staff who handle work orders, and the operator.
+DESK = frozenset({"general_liaison", "department_liaison", "department_head", "judge", "other_judge", "superuser"})
+FIGURES = frozenset({"general_liaison", "department_liaison", "department_head", "superuser"})
+# The judge's order in the civil division: who sees it, and who handles it.
+ORDER_VIEWERS = frozenset({"general_liaison", "department_liaison", "department_head", "judge", "superuser"})
+ORDER_HANDLERS = frozenset({"department_liaison", "department_head", "judge"})
+ORDER_LIAISONS = frozenset({"general_liaison", "department_liaison"})
+CASE_LIST = frozenset({"general_liaison", "judge", "other_judge", "mediator", "other_mediator", "superuser"})
+# Case A: who may read it, who is on one of its sides (a party of case B is neither).
+CASE_VIEWERS = frozenset({"general_liaison", "mediator", "judge", "plaintiff", "defendant", "superuser"})
+CASE_SIDES = frozenset({"mediator", "judge", "plaintiff", "defendant"})
+CASE_FILES = CASE_SIDES | {"superuser"}
+# Rooms of case A: caucus isolation (背对背调解).
+JOINT_ROOM = frozenset({"mediator", "judge", "plaintiff", "defendant"})
+PLAINTIFF_CAUCUS = frozenset({"mediator", "plaintiff"})
+DEFENDANT_CAUCUS = frozenset({"mediator", "defendant"})
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    allowed: frozenset
+    method: str = "GET"
+    kwargs: Callable = lambda w: {}
+    data: Callable = lambda w: {}
+    variant: str = ""
+    path: str = ""  # for a name that more than one pattern carries
+    json: bool = False
+    query: dict = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return f"{self.method} {self.name}" + (f" [{self.variant}]" if self.variant else "")
+
+
+def order(status):
+    return lambda w: {"number": w.orders[status].number}
+
+
+def case_a(w):
+    return {"case_id": w.case.case.pk}
+
+
+INTAKE = {
+    "external_id": "matrix-1",
+    "channel": "hotline",
+    "category": "contact_judge",
+    "requester_name": "Wang",
+    "requester_phone": "13800000000",
+    "content": "Please call me back.",
+}
+
+# fmt: off
+RIGHTS = [
+    # -- public ---------------------------------------------------------------------------------
+    Row("set_language", EVERYONE, "POST", data=lambda w: {"language": "en"}, path="/i18n/setlang/"),
+    Row("set_language", EVERYONE, "POST", data=lambda w: {"language": "en"}, path="/language/"),
+    Row("javascript-catalog", EVERYONE),
+    Row("api_schema", EVERYONE),
+    Row("verify", EVERYONE),
+    Row("verify_ca", EVERYONE),
+    Row("verify_record", EVERYONE, kwargs=lambda w: {"code": w.agreement.verification_code}),
+    # A link bound to an address: a signed-out visitor sees it (to sign in or up), any
+    # other signed-in account is told it is someone else's (403).
+    Row("invitation", frozenset({"anonymous"}), kwargs=lambda w: {"token": w.bound_invitation_token},
+        variant="bound to an address"),
+    Row("invitation", EVERYONE, kwargs=lambda w: {"token": w.open_invitation_token}, variant="open link"),
+    # -- every signed-in person: their own things ------------------------------------------------
+    Row("home", SIGNED_IN),
+    Row("my_work_orders", SIGNED_IN),
+    Row("my_cases", SIGNED_IN),
+    Row("notifications", SIGNED_IN),
+    Row("notification_count", SIGNED_IN),
+    Row("notifications_read_all", SIGNED_IN, "POST"),
+    # Opening marks only one's own notification read (see the test below).
+    Row("notification_open", SIGNED_IN, "POST", kwargs=lambda w: {"notification_id": w.notification.pk}),
+    Row("api_my_rooms", SIGNED_IN),
+    Row("api_my_cases", SIGNED_IN),
+    # -- the work-order desk ---------------------------------------------------------------------
+    Row("desk", DESK),
+    Row("work_order_intake", frozenset({"general_liaison"})),
+    Row("figures", FIGURES),
+    Row("figures_csv", FIGURES),
+    Row("figures_xlsx", FIGURES),
+    Row("work_order_detail", ORDER_VIEWERS, kwargs=order(Order.Status.IN_PROGRESS)),
+    Row("work_order_action", frozenset({"general_liaison"}), "POST", variant="dispatch a received order",
+        kwargs=lambda w: {**order(Order.Status.RECEIVED)(w), "action": "dispatch"},
+        data=lambda w: {"dispatch-department": w.civil.pk, "dispatch-assignee": w.people["judge"].pk}),
+    Row("work_order_action", ORDER_HANDLERS, "POST", variant="start",
+        kwargs=lambda w: {**order(Order.Status.DISPATCHED)(w), "action": "start"}),
+    Row("work_order_action", ORDER_HANDLERS, "POST", variant="reply",
+        kwargs=lambda w: {**order(Order.Status.IN_PROGRESS)(w), "action": "reply"},
+        data=lambda w: {"reply-content": "We called back.", "reply-channel": "phone"}),
+    Row("work_order_action", ORDER_LIAISONS, "POST", variant="supervise",
+        kwargs=lambda w: {**order(Order.Status.IN_PROGRESS)(w), "action": "supervise"},
+        data=lambda w: {"supervise-content": "Answer today.", "supervise-due_at": "2099-01-01T09:00"}),
+    Row("work_order_action", frozenset({"general_liaison", "judge"}), "POST", variant="refer to mediation",
+        kwargs=lambda w: {**order(Order.Status.IN_PROGRESS)(w), "action": "refer_to_mediation"},
+        data=lambda w: {"refer_to_mediation-mediator": w.people["mediator"].pk,
+                        "refer_to_mediation-cause_of_action": "合同纠纷",
+                        "refer_to_mediation-claim_amount": "1000",
+                        "refer_to_mediation-facts": "Unpaid invoice."}),
+    Row("work_order_action", frozenset({"general_liaison"}), "POST", variant="close",
+        kwargs=lambda w: {**order(Order.Status.AWAITING_CONFIRMATION)(w), "action": "close"},
+        data=lambda w: {"close-outcome": "Answered."}),
+    Row("work_order_action", ORDER_LIAISONS, "POST", variant="return visit",
+        kwargs=lambda w: {**order(Order.Status.CLOSED)(w), "action": "return_visit"},
+        data=lambda w: {"return_visit-reached": "yes", "return_visit-resolved": "yes",
+                        "return_visit-satisfaction": "satisfied"}),
+    Row("answer_supervision_notice", ORDER_HANDLERS, "POST",
+        kwargs=lambda w: {"number": w.notice.order.number, "notice_id": w.notice.pk},
+        data=lambda w: {"answer-response": "Called back."}),
+    Row("api_work_orders", frozenset({"general_liaison"}), "POST", json=True, data=lambda w: INTAKE),
+    Row("api_work_order", ORDER_VIEWERS, kwargs=order(Order.Status.IN_PROGRESS)),
+    Row("api_work_order_action", ORDER_HANDLERS, "POST", json=True, variant="reply",
+        kwargs=lambda w: {**order(Order.Status.IN_PROGRESS)(w), "action": "reply"},
+        data=lambda w: {"content": "We called back.", "channel": "phone"}),
+    Row("api_work_order_stats", FIGURES, query={"from": 2024, "to": 2026}),
+    # -- mediation cases (a party of case B never reaches case A) ----------------------------------
+    Row("case_list", CASE_LIST),
+    Row("case_new", frozenset({"mediator", "other_mediator"})),
+    Row("case_detail", CASE_VIEWERS, kwargs=case_a),
+    Row("case_action", frozenset({"mediator"}), "POST", variant="add a party",
+        kwargs=lambda w: {**case_a(w), "action": "add_party"},
+        data=lambda w: {"add_party-side": "plaintiff", "add_party-kind": "person", "add_party-name": "Zhou"}),
+    Row("case_action", frozenset({"judge", "general_liaison"}), "POST", variant="extend the deadline",
+        kwargs=lambda w: {**case_a(w), "action": "extend"},
+        data=lambda w: {"extend-new_deadline": "2099-01-01", "extend-reason": "Both sides asked."}),
+    Row("api_my_case", CASE_SIDES, kwargs=case_a),
+    # -- rooms: the joint room for all sides, each caucus for its side and the mediator ------------
+    Row("room", JOINT_ROOM, kwargs=lambda w: {"room_id": w.case.joint.pk}, variant="joint"),
+    Row("room", PLAINTIFF_CAUCUS, kwargs=lambda w: {"room_id": w.case.plaintiff_caucus.pk},
+        variant="plaintiff's caucus"),
+    Row("room", DEFENDANT_CAUCUS, kwargs=lambda w: {"room_id": w.case.defendant_caucus.pk},
+        variant="defendant's caucus"),
+    Row("api_room_history", JOINT_ROOM, kwargs=lambda w: {"room_id": w.case.joint.pk}, variant="joint"),
+    Row("api_room_history", PLAINTIFF_CAUCUS, kwargs=lambda w: {"room_id": w.case.plaintiff_caucus.pk},
+        variant="plaintiff's caucus"),
+    Row("api_room_history", DEFENDANT_CAUCUS, kwargs=lambda w: {"room_id": w.case.defendant_caucus.pk},
+        variant="defendant's caucus"),
+    Row("room_control", frozenset({"mediator"}), "POST",
+        kwargs=lambda w: {"room_id": w.case.plaintiff_caucus.pk, "action": "close"}),
+    # -- documents: each visible to its side, case-wide ones to all sides --------------------------
+    Row("case_documents", CASE_FILES, kwargs=case_a),
+    Row("document_file", CASE_SIDES, kwargs=lambda w: {"document_id": w.documents["case"].pk},
+        variant="case-wide"),
+    Row("document_file", frozenset({"mediator", "plaintiff"}),
+        kwargs=lambda w: {"document_id": w.documents["plaintiff"].pk}, variant="plaintiff's side only"),
+    Row("document_file", frozenset({"mediator", "defendant"}),
+        kwargs=lambda w: {"document_id": w.documents["defendant"].pk}, variant="defendant's side only"),
+    Row("document_upload", CASE_FILES, "POST", kwargs=case_a),
+    Row("service_new", CASE_FILES, "POST", kwargs=case_a),
+    Row("service_consent", CASE_FILES, "POST", kwargs=case_a),
+    Row("service_detail", CASE_SIDES, kwargs=lambda w: {"service_id": w.service.pk}, variant="case-wide documents"),
+    Row("service_detail", frozenset({"mediator", "judge", "defendant"}),
+        kwargs=lambda w: {"service_id": w.private_service.pk}, variant="defendant's own documents"),
+    # Only the person served acknowledges; the others who follow the service are refused.
+    Row("service_action", frozenset({"defendant"}), "POST",
+        kwargs=lambda w: {"service_id": w.service.pk, "action": "acknowledge"}),
+    Row("service_proof", CASE_SIDES, kwargs=lambda w: {"service_id": w.service.pk}),
+    # -- the settlement agreement --------------------------------------------------------------------
+    Row("agreement_for_case", CASE_FILES, kwargs=case_a),
+    Row("agreement_detail", CASE_SIDES, kwargs=lambda w: {"agreement_id": w.agreement.pk}),
+    Row("agreement_edit", frozenset({"mediator"}), kwargs=lambda w: {"agreement_id": w.agreement.pk}),
+    Row("agreement_preview", CASE_SIDES, kwargs=lambda w: {"agreement_id": w.agreement.pk}),
+    Row("agreement_lock", frozenset({"mediator"}), "POST", kwargs=lambda w: {"agreement_id": w.agreement.pk}),
+    Row("agreement_decline", frozenset({"plaintiff", "defendant"}), "POST",
+        kwargs=lambda w: {"agreement_id": w.agreement.pk}, data=lambda w: {"reason": "The amount is wrong."}),
+    Row("agreement_sign", CASE_SIDES, kwargs=lambda w: {"agreement_id": w.agreement.pk}),
+    Row("agreement_pdf", CASE_SIDES, kwargs=lambda w: {"agreement_id": w.agreement.pk, "which": "current"}),
+    # -- the operator ----------------------------------------------------------------------------------
+    Row("admin:index", frozenset({"superuser"})),
+]
+# fmt: on
+
+# Routes left out, with the reason.
+EXCLUDED_PREFIXES = {
+    "admin/": "Django's admin guards its own pages (is_staff); its front page is in the table",
+    "accounts/": "allauth's own pages: sign-in, sign-up (closed by the adapter), password and 2FA, "
+    "each public by design or guarded by allauth's login_required",
+}
+
+
+# The world --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def module_files(tmp_path_factory):
+    return tmp_path_factory.mktemp("matrix-files")
+
+
+@pytest.fixture(scope="module")
+def court(django_db_setup, django_db_blocker, module_files, _platform_keys):
+    with module_world(django_db_blocker, module_files, _platform_keys) as built:
+        yield built
+
+
+@pytest.fixture(autouse=True)
+def _module_files(settings, _isolated_files_and_keys, module_files):
+    settings.STORAGES = storages_at(module_files)
+
+
+# The matrix ---------------------------------------------------------------------------------------------
+
+LOGIN_PATHS = ("/accounts/login/", "/admin/login/")
+
+
+def outcome(response) -> str:
+    status = response.status_code
+    assert status < 500, f"server error {status}"
+    assert status != 405, "the table names the wrong method"
+    if status in (401, 403, 404):
+        return "refused"
+    if status == 302 and response["Location"].split("?")[0].endswith(LOGIN_PATHS):
+        return "refused"
+    return "allowed"
+
+
+def url_of(row: Row, court) -> str:
+    return row.path or reverse(row.name, kwargs=row.kwargs(court))
+
+
+def request(client, row: Row, court):
+    url = url_of(row, court)
+    if row.method == "GET":
+        return client.get(url, row.query)
+    if row.json:
+        return client.post(url, row.data(court), content_type="application/json")
+    return client.post(url, row.data(court))
+
+
+def outcomes_of(row: Row, court) -> dict[str, tuple[str, int]]:
+    """role -> (outcome, status) of the row's request, each made in a savepoint that is
+    rolled back, by a fresh client signed in as that role."""
+    results = {}
+    for role in ROLES:
+        with transaction.atomic():
+            client = Client()
+            if role != "anonymous":
+                client.force_login(court.people[role])
+            response = request(client, row, court)
+            results[role] = (outcome(response), response.status_code)
+            transaction.set_rollback(True)
+    return results
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("row", RIGHTS, ids=lambda row: row.label)
+def test_only_the_intended_roles_reach_each_url(court, row):
+    results = outcomes_of(row, court)
+    allowed = {role for role, (got, _status) in results.items() if got == "allowed"}
+    table = ", ".join(f"{role}={status}" for role, (_got, status) in results.items())
+    assert allowed == set(row.allowed), (
+        f"{row.label}: let in {sorted(allowed - row.allowed)}, kept out {sorted(row.allowed - allowed)} ({table})"
+    )
+    if row.method == "GET":
+        assert all(results[role][1] in (200, 302) for role in allowed), table
+
+
+def named_routes() -> dict[str, str]:
+    """route -> qualified name, for every named pattern of the URL conf."""
+    found = {}
+
+    def walk(resolver, prefix="", namespace=""):
+        for pattern in resolver.url_patterns:
+            if isinstance(pattern, URLResolver):
+                inner = f"{namespace}:{pattern.namespace}" if namespace and pattern.namespace else pattern.namespace
+                walk(pattern, prefix + str(pattern.pattern), inner or namespace)
+            elif isinstance(pattern, URLPattern) and pattern.name:
+                name = f"{namespace}:{pattern.name}" if namespace else pattern.name
+                found[prefix + str(pattern.pattern)] = name
+
+    walk(get_resolver())
+    return found
+
+
+@pytest.mark.django_db
+def test_the_table_covers_every_named_url(court):
+    routes = named_routes()
+    covered = {resolve(url_of(row, court).split("?")[0]).route for row in RIGHTS}
+    missing = {
+        route: name
+        for route, name in routes.items()
+        if route not in covered and not route.startswith(tuple(EXCLUDED_PREFIXES))
+    }
+    assert not missing, f"add these to RIGHTS (or to EXCLUDED_PREFIXES with a reason): {missing}"
+    assert "admin/" in covered
+
+
+@pytest.mark.django_db
+def test_opening_a_notification_marks_only_ones_own(client, court):
+    notification = court.notification
+    for role in ROLES[1:]:
+        if court.people[role] == notification.recipient:
+            continue
+        client.force_login(court.people[role])
+        client.post(reverse("notification_open", args=[notification.pk]))
+    assert Notification.objects.get(pk=notification.pk).read_at is None
+
+    client.force_login(notification.recipient)
+    response = client.post(reverse("notification_open", args=[notification.pk]))
+    assert response.status_code == 302 and response["Location"] == notification.url
+    assert Notification.objects.get(pk=notification.pk).read_at is not None

@@ -1,0 +1,203 @@
+"""One court with an object behind every URL parameter and a person in every role,
+built once per test module inside a transaction that is rolled back at its end (each
+test runs in a savepoint of it, so what a test changes is undone).
+
+Case A (the report's case) has the mediator, the judge, the plaintiff's agent and the
+defendant's representative; case B has the other mediator and a party of its own."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from contextlib import contextmanager
+from types import SimpleNamespace
+
+from django.conf import settings as django_settings
+from django.db import transaction
+from django.test import override_settings
+from django.utils import timezone
+from pypdf import PdfWriter
+
+from documents.models import Document
+from documents.pki import load_platform_pki
+from documents.services import agreements
+from documents.services import service as services
+from documents.services.uploads import upload_document
+from mediation.models import Notification, WorkOrder
+from mediation.notifications import notify
+from mediation.roles import Role
+from mediation.services import supervision
+from mediation.services.api_tokens import create_api_token
+from mediation.services.invitations import invite_participant
+from tests.cases import make_case
+from tests.factories import DepartmentFactory, UserFactory, staff
+from tests.workflows import order_in_state
+
+ROLES = [
+    "anonymous",
+    "no_role",
+    "general_liaison",
+    "department_liaison",
+    "department_head",
+    "judge",
+    "other_judge",
+    "mediator",
+    "other_mediator",
+    "plaintiff",
+    "defendant",
+    "other_party",
+    "superuser",
+]
+
+
+def storages_at(location) -> dict:
+    return {
+        **django_settings.STORAGES,
+        "documents": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(location)},
+        },
+    }
+
+
+@contextmanager
+def module_world(django_db_blocker, files_dir, platform_keys):
+    """Build the court in a transaction that stays open for the module."""
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+    try:
+        with django_db_blocker.unblock(), override_settings(STORAGES=storages_at(files_dir), **platform_keys):
+            load_platform_pki.cache_clear()
+            try:
+                built = build_court()
+            finally:
+                load_platform_pki.cache_clear()
+        yield built
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+
+
+def pdf_file(title: str) -> bytes:
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    writer.add_metadata({"/Title": title})
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def build_court() -> SimpleNamespace:
+    filing = DepartmentFactory(name="Filing division", code="filing")
+    civil = DepartmentFactory(name="Second civil division", code="civil-2")
+    people = {
+        "general_liaison": staff(Role.GENERAL_LIAISON, filing, full_name="Li Jing"),
+        "department_liaison": staff(Role.DEPARTMENT_LIAISON, civil, full_name="Zhao Min"),
+        "department_head": staff(Role.DEPARTMENT_HEAD, civil, full_name="Chen Gang"),
+        "judge": staff(Role.JUDGE, civil, full_name="Zhang Wei"),
+        "other_judge": staff(Role.JUDGE, civil, full_name="Wang Fang"),
+        "mediator": staff(Role.MEDIATOR, filing, full_name="Liu Yang"),
+        "other_mediator": staff(Role.MEDIATOR, filing, full_name="Sun Li"),
+        "no_role": UserFactory(full_name="No Role"),
+        "superuser": UserFactory(full_name="Operator", is_superuser=True, is_staff=True),
+    }
+    # The helpers of tests.workflows name people by the conftest's names.
+    workflow_people = {
+        "liaison": people["general_liaison"],
+        "dept_liaison": people["department_liaison"],
+        "judge": people["judge"],
+    }
+    orders = {status: order_in_state(status, workflow_people) for status in WorkOrder.Status}
+    # The judge's order in progress carries a supervision notice for its handlers.
+    notice = supervision.issue_supervision_notice(
+        order=orders[WorkOrder.Status.IN_PROGRESS],
+        actor=people["general_liaison"],
+        content="Call the requester back today.",
+        due_at=timezone.now() + dt.timedelta(days=1),
+    )
+
+    case_a = make_case(people["mediator"], people["judge"], label="A")
+    case_b = make_case(people["other_mediator"], None, label="B")
+    people.update(plaintiff=case_a.plaintiff, defendant=case_a.defendant, other_party=case_b.plaintiff)
+
+    mediator = people["mediator"]
+    documents = {
+        visibility: upload_document(
+            case=case_a.case,
+            actor=mediator,
+            data=pdf_file(f"{visibility} document"),
+            filename=f"{visibility}.pdf",
+            title=f"For {visibility}",
+            kind=Document.Kind.EVIDENCE,
+            visibility=visibility,
+        )
+        for visibility in Document.Visibility.values
+    }
+    services.record_consent(case=case_a.case, user=case_a.defendant, email=case_a.defendant.email)
+    service_shared = services.serve_electronically(
+        case=case_a.case, actor=mediator, recipient=case_a.defendant, documents=[documents["case"]]
+    )
+    service_private = services.serve_electronically(
+        case=case_a.case, actor=mediator, recipient=case_a.defendant, documents=[documents["defendant"]]
+    )
+
+    agreement = agreements.start_agreement(case=case_a.case, actor=mediator)
+    agreements.update_draft(
+        agreement=agreement,
+        actor=mediator,
+        facts="原告为被告制作宣传视频，被告未支付制作费。",
+        terms=[
+            {
+                "kind": "payment",
+                "obligor": case_a.defendant_participant.party_id,
+                "obligee": case_a.plaintiff_participant.party_id,
+                "amount": "500000",
+                "method": "银行转账",
+                "due_date": "2026-12-31",
+            }
+        ],
+        costs="调解不收费。",
+        effectiveness="各方签章后生效。",
+        judicial_confirmation=True,
+    )
+    agreements.lock_agreement(agreement=agreement, actor=mediator)
+    agreement.refresh_from_db()
+
+    _bound_invitation, bound_token = invite_participant(
+        case=case_a.case,
+        actor=mediator,
+        party=case_a.plaintiff_participant.party,
+        role="agent",
+        email="invitee@example.test",
+    )
+    _open_invitation, open_token = invite_participant(
+        case=case_a.case, actor=mediator, party=case_a.defendant_participant.party, role="agent"
+    )
+    notification = notify(
+        recipients=[case_a.plaintiff],
+        kind="case.joined",
+        params={"name": str(case_a.defendant), "number": case_a.case.number},
+        url=f"/cases/{case_a.case.pk}/",
+        email=False,
+    )[0]
+    _token, api_token = create_api_token(name="hotline")
+
+    return SimpleNamespace(
+        people=people,
+        civil=civil,
+        orders=orders,
+        judges_order=orders[WorkOrder.Status.IN_PROGRESS],
+        notice=notice,
+        case=case_a,
+        other_case=case_b,
+        documents=documents,
+        service=service_shared,
+        private_service=service_private,
+        agreement=agreement,
+        bound_invitation_token=bound_token,
+        open_invitation_token=open_token,
+        notification=Notification.objects.get(pk=notification.pk),
+        api_token=api_token,
+    )
