@@ -26,7 +26,7 @@ from django.utils.translation.trans_real import parse_accept_lang_header
 from mediation.notifications import render as render_notification
 from mediation.notifications import unread_count, user_group_name
 from rooms import selectors
-from rooms.hub import get_hub
+from rooms.hub import get_hub, spawn
 from rooms.membership import Member
 from rooms.protocol import (
     CLOSE_NO_SUCH_ROOM,
@@ -178,6 +178,8 @@ class RoomSocket:
             await get_hub().leave(self)
 
     async def _send_text(self, text: str) -> None:
+        if self.closed:
+            return
         if self._transport is not None and _pending_output(self._transport) > MAX_PENDING_OUTPUT_BYTES:
             logger.info("Closing user %s's socket in room %s: its client stopped reading", self.user_id, self.room_id)
             self.closed = True
@@ -186,7 +188,7 @@ class RoomSocket:
                 # Not inside the hub's delivery of a frame to every socket: leaving
                 # publishes presence, which would reach the others before that frame
                 # does (and a stale list after a newer one).
-                asyncio.get_running_loop().create_task(get_hub().leave(self))
+                spawn(get_hub().leave(self))
             return
         try:
             await self.send({"type": "websocket.send", "text": text})
@@ -224,11 +226,9 @@ class RoomSocket:
 
     def _schedule_gap_fill(self) -> None:
         if len(self._ahead) > MAX_FRAMES_AHEAD:
-            asyncio.get_running_loop().create_task(self.catch_up())
+            spawn(self._fill_gap())
         elif self._gap_check is None:
-            self._gap_check = asyncio.get_running_loop().call_later(
-                GAP_FILL_DELAY, lambda: asyncio.ensure_future(self._fill_gap())
-            )
+            self._gap_check = asyncio.get_running_loop().call_later(GAP_FILL_DELAY, lambda: spawn(self._fill_gap()))
 
     async def _fill_gap(self) -> None:
         self._gap_check = None
@@ -250,7 +250,11 @@ class RoomSocket:
                 return
             # Sequence numbers in the database have no gaps, so delivering in order
             # closes every gap this socket had.
+            deadline = asyncio.get_running_loop().time() + RESUME_DRAIN_SECONDS
             for entry in page.entries:
+                await self._wait_for_reader(deadline)
+                if self.closed:
+                    return
                 await self.deliver(encode(entry_frame(entry)), entry.seq)
             if not page.has_more:
                 return
@@ -333,6 +337,8 @@ class RoomSocket:
         deadline = asyncio.get_running_loop().time() + RESUME_DRAIN_SECONDS
         for entry in page.entries:
             await self._wait_for_reader(deadline)
+            if self.closed:
+                return
             await self._send_text(encode(entry_frame(entry)))
         last = page.entries[-1].seq if page.entries else after_seq
         await self._send_text(

@@ -138,10 +138,11 @@ class RoomHub:
         self._pubsub = pubsub
         if self._connected_before:
             logger.info("Room hub reconnected to Redis; %s sockets catch up", self._socket_count())
+            # In the background: a socket's catch-up waits for its client to read, and
+            # the hub must go on relaying meanwhile.
             for connections in list(self.rooms.values()):
                 for connection in list(connections):
-                    with contextlib.suppress(Exception):
-                        await connection.catch_up()
+                    spawn(_catch_up(connection))
         self._connected_before = True
 
     async def _listen(self) -> None:
@@ -330,8 +331,12 @@ class RoomHub:
             if settings.REDIS_SENTINELS:
                 from redis.sentinel import Sentinel
 
-                sentinel = Sentinel(settings.REDIS_SENTINELS, socket_connect_timeout=2)
-                self._sync_redis = sentinel.master_for(settings.REDIS_SENTINEL_MASTER, decode_responses=True)
+                sentinel = Sentinel(
+                    settings.REDIS_SENTINELS, sentinel_kwargs=settings.REDIS_SENTINEL_KWARGS, socket_connect_timeout=2
+                )
+                self._sync_redis = sentinel.master_for(
+                    settings.REDIS_SENTINEL_MASTER, decode_responses=True, **settings.REDIS_SENTINEL_CONNECTION
+                )
             else:
                 self._sync_redis = redis.Redis.from_url(self.redis_url, decode_responses=True, socket_connect_timeout=2)
         return self._sync_redis
@@ -384,8 +389,15 @@ def _async_client(redis_url: str):
     if settings.REDIS_SENTINELS:
         from redis.asyncio.sentinel import Sentinel
 
-        sentinel = Sentinel(settings.REDIS_SENTINELS, socket_connect_timeout=2)
-        return sentinel.master_for(settings.REDIS_SENTINEL_MASTER, decode_responses=True, socket_keepalive=True)
+        sentinel = Sentinel(
+            settings.REDIS_SENTINELS, sentinel_kwargs=settings.REDIS_SENTINEL_KWARGS, socket_connect_timeout=2
+        )
+        return sentinel.master_for(
+            settings.REDIS_SENTINEL_MASTER,
+            decode_responses=True,
+            socket_keepalive=True,
+            **settings.REDIS_SENTINEL_CONNECTION,
+        )
     pool = aioredis.BlockingConnectionPool.from_url(
         redis_url,
         max_connections=REDIS_POOL_SIZE,
@@ -395,6 +407,25 @@ def _async_client(redis_url: str):
         socket_keepalive=True,
     )
     return aioredis.Redis(connection_pool=pool)
+
+
+async def _catch_up(connection) -> None:
+    try:
+        await connection.catch_up()
+    except Exception:
+        logger.warning("A socket could not catch up after Redis returned; it will on its next gap", exc_info=True)
+
+
+_background: set[asyncio.Task] = set()
+
+
+def spawn(coroutine) -> asyncio.Task:
+    """Run `coroutine` in the background, holding a reference until it ends: the event
+    loop keeps only weak ones, and a task it alone holds can vanish mid-way."""
+    task = asyncio.get_running_loop().create_task(coroutine)
+    _background.add(task)
+    task.add_done_callback(_background.discard)
+    return task
 
 
 def _cancelled() -> bool:

@@ -135,13 +135,29 @@ def _verdicts(cursor, requests: list[PostRequest], rooms: dict[int, tuple]) -> d
     return verdicts
 
 
-def _stored_before(requests: list[PostRequest], indexes: list[int]) -> dict[tuple, RoomEntry]:
-    """Messages already stored under these client_ids (a retry): the rare path."""
+def _stored_before(cursor, requests: list[PostRequest], indexes: list[int]) -> dict[tuple, RoomEntry]:
+    """Messages already stored under these client_ids (a retry). Looked up by the
+    whole key of the unique index, (room, author, client_id): with the room alone the
+    database reads every entry of the room, more with every message."""
     if not indexes:
         return {}
-    entries = RoomEntry.objects.filter(
-        room_id__in={requests[i].room_id for i in indexes}, client_id__in={requests[i].client_id for i in indexes}
+    client_id_field = RoomEntry._meta.get_field("client_id")
+    keys = {(requests[i].room_id, requests[i].author.id, requests[i].client_id) for i in indexes}
+    cursor.execute(
+        "SELECT id FROM rooms_roomentry WHERE (room_id, author_id, client_id) IN ("
+        + ", ".join(["(%s, %s, %s)"] * len(keys))
+        + ")",
+        [
+            value
+            for room_id, author_id, client_id in keys
+            for value in (room_id, author_id, client_id_field.get_db_prep_value(client_id, connection))
+        ],
     )
+    found = [entry_id for (entry_id,) in cursor.fetchall()]
+    if not found:
+        return {}
+    # The rare path: a client resent a message that was stored.
+    entries = RoomEntry.objects.filter(id__in=found)
     return {(entry.room_id, entry.author_id, entry.client_id): entry for entry in entries}
 
 
@@ -206,14 +222,14 @@ def store_messages(requests: list[PostRequest]) -> list[PostResult]:
     with connection.cursor() as cursor:
         rooms = _rooms(cursor, sorted({request.room_id for request in requests}))
         verdicts = _verdicts(cursor, requests, rooms)
-    candidates = []
-    for index, request in enumerate(requests):
-        refusal = verdicts[(request.room_id, request.author.id)]
-        if refusal:
-            results[index] = PostResult("refused", code=refusal, detail=REFUSAL_DETAILS[refusal])
-        else:
-            candidates.append(index)
-    existing = _stored_before(requests, candidates)
+        candidates = []
+        for index, request in enumerate(requests):
+            refusal = verdicts[(request.room_id, request.author.id)]
+            if refusal:
+                results[index] = PostResult("refused", code=refusal, detail=REFUSAL_DETAILS[refusal])
+            else:
+                candidates.append(index)
+        existing = _stored_before(cursor, requests, candidates)
     new_by_room: dict[int, list[int]] = defaultdict(list)
     claimed: dict[tuple, int] = {}
     retries_in_batch: list[tuple[int, int]] = []

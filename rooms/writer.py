@@ -16,7 +16,7 @@ import logging
 from channels.db import database_sync_to_async
 
 from rooms.activity import announce_activity, due_for_announcement
-from rooms.hub import get_hub
+from rooms.hub import get_hub, spawn
 from rooms.protocol import encode
 from rooms.store import PostRequest, PostResult, store_messages
 
@@ -85,7 +85,7 @@ class MessageWriter:
                 future.set_result(result)
         for room_id in active_rooms:
             if due_for_announcement(room_id):
-                asyncio.get_running_loop().create_task(_announce(hub, room_id))
+                spawn(_announce(hub, room_id))
 
 
 async def _announce(hub, room_id: int) -> None:

@@ -106,13 +106,32 @@ REDIS_SENTINELS = [
     for host, _sep, port in (entry.rpartition(":") for entry in env.list("REDIS_SENTINELS", default=[]))
 ]
 REDIS_SENTINEL_MASTER = env("REDIS_SENTINEL_MASTER", default="mediation")
+# What REDIS_URL says of the master beyond its address (user, password, database,
+# TLS) holds for the master Sentinel names; the sentinels may have a password of
+# their own.
+REDIS_SENTINEL_CONNECTION = {}
+REDIS_SENTINEL_PASSWORD = env("REDIS_SENTINEL_PASSWORD", default="")
+REDIS_SENTINEL_KWARGS = {"password": REDIS_SENTINEL_PASSWORD} if REDIS_SENTINEL_PASSWORD else {}
+if REDIS_URL and REDIS_SENTINELS:
+    from redis.connection import parse_url
+
+    REDIS_SENTINEL_CONNECTION = {
+        key: value for key, value in parse_url(REDIS_URL).items() if key in ("username", "password", "db") and value
+    }
+    if REDIS_URL.startswith("rediss://"):
+        REDIS_SENTINEL_CONNECTION["ssl"] = True
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {
                 "hosts": [
-                    {"sentinels": REDIS_SENTINELS, "master_name": REDIS_SENTINEL_MASTER}
+                    {
+                        "sentinels": REDIS_SENTINELS,
+                        "master_name": REDIS_SENTINEL_MASTER,
+                        "sentinel_kwargs": REDIS_SENTINEL_KWARGS,
+                        **REDIS_SENTINEL_CONNECTION,
+                    }
                     if REDIS_SENTINELS
                     else REDIS_URL
                 ]

@@ -14,7 +14,7 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
-# The header only states consent to preloading; the court's domain is on browsers'
-# preload lists only once someone submits it (and DJANGO_SECURE_HSTS_PRELOAD=false
-# withdraws the consent).
-SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
+# Consent to browsers' HSTS preload lists binds every subdomain of the court's
+# domain to HTTPS for a long time: a court opts in (DJANGO_SECURE_HSTS_PRELOAD=true)
+# once all of them serve HTTPS; until then `check --deploy` reminds it (W021).
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)

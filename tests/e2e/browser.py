@@ -258,8 +258,14 @@ class Journey:
                 old.unlink()
         self.directory.mkdir(parents=True, exist_ok=True)
 
-    def person(self, label: str, *, phone: bool = False, base_url: str | None = None) -> Person:
+    def person(
+        self, label: str, *, phone: bool = False, width: int | None = None, base_url: str | None = None
+    ) -> Person:
+        """A person with a browser context of their own: a desktop, or a phone (390 px
+        wide unless `width` says otherwise)."""
         options = dict(PHONE if phone else DESKTOP)
+        if width:
+            options["viewport"] = {**options["viewport"], "width": width}
         options["locale"] = "zh-CN" if self.language.startswith("zh") else "en-GB"
         options["timezone_id"] = "Asia/Shanghai"
         options["accept_downloads"] = True
@@ -402,9 +408,30 @@ class Person:
             axe_seconds = time.monotonic() - shot_at
             print(f"{time.monotonic():.1f} {path.name}: shot {shot_at - started:.2f}s axe {axe_seconds:.2f}s")
         assert not serious, f"axe-core on {page.url} ({self.label}: {label}):\n" + format_violations(serious)
+        if self.phone:
+            overflow = page.evaluate(WIDER_THAN_THE_SCREEN)
+            assert not overflow, f"wider than the phone's screen on {page.url} ({self.label}: {label}): {overflow}"
         if journey.language.startswith("zh"):
             words = english_words(page.evaluate(PAGE_TEXT), journey.data)
             assert not words, f"untranslated on {page.url} ({self.label}: {label}): {sorted(set(words))}"
+
+
+# Elements reaching past the right edge of the viewport (a phone would scroll sideways),
+# named by tag and class; scrollable containers (wide tables) clip their content.
+WIDER_THAN_THE_SCREEN = """() => {
+  const width = document.documentElement.clientWidth;
+  if (document.documentElement.scrollWidth <= width + 1) { return []; }
+  const clipped = el => {
+    for (let up = el.parentElement; up && up !== document.body; up = up.parentElement) {
+      if (getComputedStyle(up).overflowX !== 'visible') { return true; }
+    }
+    return false;
+  };
+  return Array.from(document.body.querySelectorAll('*'))
+    .filter(el => el.getBoundingClientRect().right > width + 1 && el.offsetParent !== null && !clipped(el))
+    .slice(0, 5)
+    .map(el => el.tagName.toLowerCase() + (el.className ? '.' + String(el.className).split(' ').join('.') : ''));
+}"""
 
 
 def run_axe(page) -> list[dict]:

@@ -904,3 +904,37 @@ def test_mediation_and_settlement_in_chinese(journey):
     for expected in ("调解协议书", "上海星河文化传媒有限公司", "北京云图科技有限公司", "500,000.00", "验证码"):
         assert expected in compact, expected
     assert english_words(text, journey.data) == [], text
+
+
+# -- the smallest phones -------------------------------------------------------------------
+
+
+def test_every_page_of_a_party_and_a_liaison_fits_a_360_px_phone(journey):
+    """Each page the journeys visit on a phone, and the desk's own pages, on the
+    narrowest phones still common: nothing wider than the screen, axe-core clean."""
+    court = off_the_loop(make_court)
+    order, agreement = off_the_loop(settled_by_sealed_agreement, court)
+    case = agreement.case
+    joint = rooms_of(case)[RoomKind.JOINT]
+    defendant_user = case.participants.get(party__side="defendant").user
+    defendant = journey.person("defendant", phone=True, width=360)
+    defendant.sign_in(defendant_user)
+    for path, label in (
+        ("/my-cases/", "my cases"),
+        (f"/cases/{case.pk}/", "case"),
+        (f"/rooms/{joint.pk}/", "joint room"),
+        (f"/cases/{case.pk}/documents/", "documents"),
+        (f"/agreements/{agreement.pk}/", "sealed agreement"),
+        ("/notifications/", "notifications"),
+        ("/verify/", "verification"),
+    ):
+        defendant.goto(path, label)
+    liaison = journey.person("liaison", phone=True, width=360)
+    liaison.sign_in(court.liaison)
+    for path, label in (
+        ("/desk/", "desk"),
+        ("/desk/new/", "intake"),
+        (f"/orders/{order.number}/", "order"),
+        ("/figures/", "figures"),
+    ):
+        liaison.goto(path, label)

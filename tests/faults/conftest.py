@@ -24,7 +24,13 @@ from tests.factories import DepartmentFactory, staff
 from tests.faults.support import FaultCluster
 from tests.servers import database_url_for_servers
 
-POSTGRES_BIN = Path("/usr/lib/postgresql/15/bin")
+# Debian's server binaries of the newest PostgreSQL installed (the machine's own
+# cluster is whichever version /etc/postgresql holds).
+POSTGRES_BIN = max(
+    Path("/usr/lib/postgresql").glob("*/bin"),
+    key=lambda path: int(path.parent.name) if path.parent.name.isdigit() else 0,
+    default=Path("/usr/lib/postgresql/15/bin"),
+)
 SERVER_SETTINGS = "tests.faults.server_settings"
 
 
@@ -133,9 +139,11 @@ def private_redis(tmp_path):
     directory = tmp_path / "redis"
     directory.mkdir()
     server = PrivateRedis(directory)
-    server.start()
-    yield server
-    server.stop()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
 
 
 class PrivatePostgres:
@@ -185,18 +193,19 @@ class PrivatePostgres:
 @pytest.fixture
 def private_postgres():
     available = (POSTGRES_BIN / "initdb").exists() and (os.geteuid() != 0 or shutil.which("runuser") is not None)
-    require_service("PostgreSQL server binaries", available, f"{POSTGRES_BIN}/initdb (apt-get install postgresql-15)")
+    require_service("PostgreSQL server binaries", available, f"{POSTGRES_BIN}/initdb (apt-get install postgresql)")
     # Not under pytest's temporary directory: as root, that is closed to the postgres user.
     directory = Path(tempfile.mkdtemp(prefix="faults-postgres-"))
+    server = PrivatePostgres(directory)
     try:
-        server = PrivatePostgres(directory)
         server.initdb()
         server.start()
         yield server
-        if server.running():
+    finally:
+        # Also when starting timed out after the postmaster came up.
+        if server.data.exists() and server.running():
             with contextlib.suppress(subprocess.SubprocessError):
                 server.stop("immediate")
-    finally:
         shutil.rmtree(directory, ignore_errors=True)
 
 

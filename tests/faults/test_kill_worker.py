@@ -103,7 +103,8 @@ def test_kill_9_of_a_process_mid_chat_loses_and_doubles_nothing(shared_services,
         f"{sum(client.duplicates for client in clients)}; resends answered as duplicates; errors "
         f"{[frame['code'] for client in clients for _t, frame in client.errors]}"
     )
-    assert figures["spread"] == [3, 3, 3], figures["spread"]
+    # Every process carries clients (nginx spreads them; a retried handshake may shift one).
+    assert len(figures["spread"]) == 3 and min(figures["spread"]) >= 1, figures["spread"]
     # The clients of the killed process, and only they, lost their connection; each
     # was caught up within the limit.
     assert len(recoveries) == figures["spread"][VICTIM], recoveries

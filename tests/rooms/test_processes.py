@@ -26,7 +26,7 @@ from tests.servers import DaphneProcess, database_url_for_servers, session_cooki
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
-STARTUP_SECONDS = 20
+STARTUP_SECONDS = 40
 FRAME_SECONDS = 5
 
 

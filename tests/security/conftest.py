@@ -12,7 +12,7 @@ from rooms.ratelimit import message_limiter
 from tests.cases import make_case
 from tests.servers import DaphneProcess, database_url_for_servers, session_cookie
 
-STARTUP_SECONDS = 20
+STARTUP_SECONDS = 40
 
 
 @pytest.fixture(autouse=True)

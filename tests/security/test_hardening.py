@@ -179,6 +179,8 @@ def production_environment(**changes) -> dict:
         DATABASE_URL="postgres://mediation:secret@db.court.example:5432/mediation",
         REDIS_URL="redis://redis.court.example:6379/0",
         DJANGO_EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+        # A court whose every subdomain serves HTTPS opts in to HSTS preloading.
+        DJANGO_SECURE_HSTS_PRELOAD="true",
     )
     env.update(changes)
     return {key: value for key, value in env.items() if value is not None}

@@ -30,6 +30,7 @@
 
   var entries = {};          // seq -> element
   var lastSeq = 0;           // highest contiguous sequence number held
+  var resumeFailed = false;  // the banner shows that the history could not be loaded
   var oldestSeq = null;      // for loading earlier history
   var socket = null;
   var ready = false;         // hello received and catch-up requested
@@ -345,6 +346,7 @@
         receiveEntry(frame);
         break;
       case "resume.page":
+        if (resumeFailed) { resumeFailed = false; showError(""); }
         if (frame.more) { send({ type: "resume", after_seq: frame.last_seq }); }
         break;
       case "presence":
@@ -371,6 +373,7 @@
           showError(gettext("The server could not store your message; it will be sent again."));
           setTimeout(flushOutbox, 3000);
         } else if (frame.code === "resume_unavailable") {
+          resumeFailed = true;
           showError(frame.detail);
           setTimeout(function () { send({ type: "resume", after_seq: lastSeq }); }, 3000);
         } else if (frame.code === "muted") {
