@@ -24,6 +24,7 @@ def pytest_configure(config):
     if database["ENGINE"] == "django.db.backends.sqlite3":
         test = database.setdefault("TEST", {})
         if not test.get("NAME") or test["NAME"] == ":memory:":
+            (ROOT / "var").mkdir(exist_ok=True)
             test["NAME"] = str(ROOT / "var" / f"test-e2e-{os.getpid()}.sqlite3")
 
 
