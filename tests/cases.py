@@ -7,7 +7,7 @@ from django.db import transaction
 from mediation.models import MediationCase, Participant, RoomKind, User
 from mediation.services import cases
 from rooms.models import Room
-from tests.factories import UserFactory
+from tests.factories import DepartmentFactory, UserFactory, staff
 
 
 @dataclass
@@ -55,3 +55,13 @@ def make_case(mediator: User, judge: User | None = None, *, label: str = "A") ->
         plaintiff_participant=plaintiff_participant,
         defendant_participant=defendant_participant,
     )
+
+
+def make_civil_case() -> CaseWorld:
+    """The rooms' usual case: a civil department's mediator and judge, and both sides."""
+    from mediation.roles import Role
+
+    department = DepartmentFactory(name="Civil", code="civil")
+    mediator = staff(Role.MEDIATOR, department, full_name="Liu Yang")
+    judge = staff(Role.JUDGE, department, full_name="Zhang Wei")
+    return make_case(mediator, judge)

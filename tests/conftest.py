@@ -190,3 +190,11 @@ def _no_connections_left_at_teardown(django_db_setup, django_db_blocker):
                 " WHERE datname = current_database() AND pid <> pg_backend_pid()"
             )
         connection.close()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """The per-process message limit counts across tests otherwise."""
+    from rooms.ratelimit import message_limiter
+
+    message_limiter._events.clear()

@@ -16,11 +16,8 @@ from pathlib import Path
 import pytest
 
 from config.cluster import free_port, wait_for_port
-from mediation.roles import Role
-from rooms.ratelimit import message_limiter
-from tests.cases import make_case
+from tests.cases import make_civil_case
 from tests.conftest import require_service
-from tests.factories import DepartmentFactory, staff
 from tests.faults.support import FaultCluster
 from tests.servers import database_url_for_servers
 
@@ -41,17 +38,9 @@ def pytest_runtest_makereport(item, call):
     setattr(item, f"report_{report.when}", report)
 
 
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    message_limiter._events.clear()
-
-
 @pytest.fixture
 def world(transactional_db):
-    department = DepartmentFactory(name="Civil", code="civil")
-    mediator = staff(Role.MEDIATOR, department, full_name="Liu Yang")
-    judge = staff(Role.JUDGE, department, full_name="Zhang Wei")
-    return make_case(mediator, judge)
+    return make_civil_case()
 
 
 def _require_nginx() -> None:

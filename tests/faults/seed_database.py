@@ -21,17 +21,13 @@ def main(participants: int) -> dict:
     from django.core.management import call_command
     from django.db import connection
 
-    from mediation.roles import Role
-    from tests.cases import make_case
-    from tests.factories import DepartmentFactory, staff
+    from tests.cases import make_civil_case
     from tests.faults.support import add_participants
     from tests.servers import session_cookie
 
     call_command("migrate", interactive=False, verbosity=0)
-    department = DepartmentFactory(name="Civil", code="civil")
-    mediator = staff(Role.MEDIATOR, department, full_name="Liu Yang")
-    judge = staff(Role.JUDGE, department, full_name="Zhang Wei")
-    world = make_case(mediator, judge)
+    world = make_civil_case()
+    judge = world.judge
     judge.language = "zh-hans"
     judge.save(update_fields=["language"])
     users = [world.mediator, judge, world.plaintiff, world.defendant, *add_participants(world, participants)]

@@ -5,26 +5,16 @@ import pytest
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 
-from mediation.roles import Role
-from rooms.ratelimit import message_limiter
 from rooms.routing import websocket_urlpatterns
-from tests.cases import make_case
-from tests.factories import DepartmentFactory, UserFactory, staff
+from tests.cases import make_case, make_civil_case
+from tests.factories import UserFactory
 
 router = URLRouter(websocket_urlpatterns)
 
 
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    message_limiter._events.clear()
-
-
 @pytest.fixture
 def world(transactional_db):
-    department = DepartmentFactory(name="Civil", code="civil")
-    mediator = staff(Role.MEDIATOR, department, full_name="Liu Yang")
-    judge = staff(Role.JUDGE, department, full_name="Zhang Wei")
-    return make_case(mediator, judge)
+    return make_civil_case()
 
 
 @pytest.fixture

@@ -8,16 +8,11 @@ import os
 import pytest
 
 from config.cluster import DAPHNE_FLAGS
-from rooms.ratelimit import message_limiter
 from tests.cases import make_case
+from tests.security.world import module_world, storages_at
 from tests.servers import DaphneProcess, database_url_for_servers, session_cookie
 
 STARTUP_SECONDS = 40
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    message_limiter._events.clear()
 
 
 @pytest.fixture
@@ -51,3 +46,22 @@ def daphne_server(world, cookies, tmp_path):
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def module_files(tmp_path_factory):
+    return tmp_path_factory.mktemp("court-files")
+
+
+@pytest.fixture(scope="module")
+def court(django_db_setup, django_db_blocker, module_files, _platform_keys):
+    """A court with every role and a case of each kind, built once per module (for
+    tests that only read it)."""
+    with module_world(django_db_blocker, module_files, _platform_keys) as built:
+        yield built
+
+
+@pytest.fixture
+def court_files_in_use(settings, _isolated_files_and_keys, module_files):
+    """The court's files, for a test that reads or writes them."""
+    settings.STORAGES = storages_at(module_files)

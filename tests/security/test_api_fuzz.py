@@ -22,10 +22,9 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.generation.modes import GenerationMode
 
 from mediation.actions import WORK_ORDER_ACTIONS
-from tests.security.world import module_world, storages_at
 from tests.servers import session_cookie
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("court_files_in_use")]
 
 SCHEMA_PATH = "/api/v1/schema/"
 # Examples per operation: the signed-in identities reach the code behind the checks;
@@ -56,22 +55,6 @@ def wsgi_app():
     finally:
         signals.request_started.connect(close_old_connections)
         signals.request_finished.connect(close_old_connections)
-
-
-@pytest.fixture(scope="module")
-def module_files(tmp_path_factory):
-    return tmp_path_factory.mktemp("api-fuzz-files")
-
-
-@pytest.fixture(scope="module")
-def court(django_db_setup, django_db_blocker, module_files, _platform_keys):
-    with module_world(django_db_blocker, module_files, _platform_keys) as built:
-        yield built
-
-
-@pytest.fixture(autouse=True)
-def _module_files(settings, _isolated_files_and_keys, module_files):
-    settings.STORAGES = storages_at(module_files)
 
 
 @pytest.fixture

@@ -25,7 +25,9 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 
 from mediation.models import Notification
 from mediation.models import WorkOrder as Order
-from tests.security.world import ROLES, module_world, storages_at
+from tests.security.world import ROLES
+
+pytestmark = pytest.mark.usefixtures("court_files_in_use")
 
 # Role sets ---------------------------------------------------------------------------------
 
@@ -216,22 +218,6 @@ EXCLUDED_PREFIXES = {
 
 
 # The world --------------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def module_files(tmp_path_factory):
-    return tmp_path_factory.mktemp("matrix-files")
-
-
-@pytest.fixture(scope="module")
-def court(django_db_setup, django_db_blocker, module_files, _platform_keys):
-    with module_world(django_db_blocker, module_files, _platform_keys) as built:
-        yield built
-
-
-@pytest.fixture(autouse=True)
-def _module_files(settings, _isolated_files_and_keys, module_files):
-    settings.STORAGES = storages_at(module_files)
 
 
 # The matrix ---------------------------------------------------------------------------------------------
