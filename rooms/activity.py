@@ -11,18 +11,12 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
 from mediation.notifications import user_group_name
-from rooms.membership import room_members
-from rooms.models import Room
+from rooms.membership import room_member_ids
 
 logger = logging.getLogger(__name__)
 
 ACTIVITY_INTERVAL = 30.0
 _last_announced: dict[int, float] = {}
-
-
-def _members_and_case(room_id: int) -> tuple[list[int], str]:
-    room = Room.objects.select_related("case", "case__mediator", "case__judge").get(pk=room_id)
-    return [member.id for member in room_members(room)], room.case.number
 
 
 def due_for_announcement(room_id: int) -> bool:
@@ -34,15 +28,18 @@ def due_for_announcement(room_id: int) -> bool:
     return True
 
 
-async def announce_activity(room_id: int, online: list[int]) -> None:
+async def announce_activity(room_ids: list[int], online: dict[int, list[int]]) -> None:
+    """Tell the members of these rooms who are not online in them (`online`: room →
+    user ids) that something was said there."""
     layer = get_channel_layer()
     if layer is None:
         return
     try:
-        members, case_number = await database_sync_to_async(_members_and_case)(room_id)
-        for user_id in set(members) - set(online):
-            await layer.group_send(
-                user_group_name(user_id), {"type": "room.activity", "room": room_id, "case": case_number}
-            )
+        members = await database_sync_to_async(room_member_ids)(room_ids)
+        for room_id, (member_ids, case_number) in members.items():
+            for user_id in member_ids - set(online.get(room_id, ())):
+                await layer.group_send(
+                    user_group_name(user_id), {"type": "room.activity", "room": room_id, "case": case_number}
+                )
     except Exception:
-        logger.warning("Could not announce activity in room %s", room_id, exc_info=True)
+        logger.warning("Could not announce activity in rooms %s", room_ids, exc_info=True)

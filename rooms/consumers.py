@@ -10,7 +10,6 @@ It still parses, authorises, calls a service and answers, nothing more.
 from __future__ import annotations
 
 import asyncio
-import functools
 import itertools
 import logging
 
@@ -47,6 +46,7 @@ from rooms.protocol import (
 from rooms.ratelimit import message_limiter
 from rooms.services import mark_read
 from rooms.store import PostRequest
+from rooms.wire import Outgoing, daphne_protocol, pending_output, write_direct
 from rooms.writer import StoreUnavailable, get_writer
 
 logger = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ class RoomSocket:
         "_gap_check",
         "_hello_sent",
         "_pending",
-        "_transport",
+        "_protocol",
         "case_id",
         "closed",
         "delivered_seq",
@@ -100,9 +100,9 @@ class RoomSocket:
         self.language = settings.LANGUAGE_CODE
         self._ahead: set[int] = set()
         self._hello_sent = False
-        self._pending: list[tuple[str, int]] = []
+        self._pending: list[tuple[Outgoing, int]] = []
         self._gap_check: asyncio.TimerHandle | None = None
-        self._transport = _daphne_transport(send)
+        self._protocol = daphne_protocol(send)
 
     @classmethod
     def as_asgi(cls):
@@ -178,9 +178,13 @@ class RoomSocket:
             await get_hub().leave(self)
 
     async def _send_text(self, text: str) -> None:
+        await self._send_frame(Outgoing(text))
+
+    async def _send_frame(self, frame: Outgoing) -> None:
         if self.closed:
             return
-        if self._transport is not None and _pending_output(self._transport) > MAX_PENDING_OUTPUT_BYTES:
+        protocol = self._protocol
+        if protocol is not None and pending_output(protocol) > MAX_PENDING_OUTPUT_BYTES:
             logger.info("Closing user %s's socket in room %s: its client stopped reading", self.user_id, self.room_id)
             self.closed = True
             await self.send({"type": "websocket.close", "code": CLOSE_TOO_SLOW})
@@ -190,8 +194,10 @@ class RoomSocket:
                 # does (and a stale list after a newer one).
                 spawn(get_hub().leave(self))
             return
+        if protocol is not None and write_direct(protocol, frame):
+            return
         try:
-            await self.send({"type": "websocket.send", "text": text})
+            await self.send({"type": "websocket.send", "text": frame.text})
         except Exception:
             # The peer went away between our check and the send.
             self.closed = True
@@ -205,7 +211,7 @@ class RoomSocket:
 
     # -- from the hub ----------------------------------------------------------------
 
-    async def deliver(self, frame: str, seq: int) -> None:
+    async def deliver(self, frame: Outgoing, seq: int) -> None:
         if self.closed:
             return
         if not self._hello_sent:
@@ -222,7 +228,7 @@ class RoomSocket:
             else:
                 self._ahead.add(seq)
                 self._schedule_gap_fill()
-        await self._send_text(frame)
+        await self._send_frame(frame)
 
     def _schedule_gap_fill(self) -> None:
         if len(self._ahead) > MAX_FRAMES_AHEAD:
@@ -255,7 +261,7 @@ class RoomSocket:
                 await self._wait_for_reader(deadline)
                 if self.closed:
                     return
-                await self.deliver(encode(entry_frame(entry)), entry.seq)
+                await self.deliver(Outgoing(encode(entry_frame(entry))), entry.seq)
             if not page.has_more:
                 return
 
@@ -348,11 +354,12 @@ class RoomSocket:
     async def _wait_for_reader(self, deadline: float) -> None:
         """Let a client that reads take what waits for it, rather than close it (4429)
         in the middle of a page it asked for; one that does not is closed as usual."""
-        if self._transport is None:
+        protocol = self._protocol
+        if protocol is None:
             return
         loop = asyncio.get_running_loop()
-        while _pending_output(self._transport) > MAX_PENDING_OUTPUT_BYTES // 2 and loop.time() < deadline:
-            if self.closed or getattr(self._transport, "disconnected", False):
+        while pending_output(protocol) > MAX_PENDING_OUTPUT_BYTES // 2 and loop.time() < deadline:
+            if self.closed or getattr(protocol.transport, "disconnected", False):
                 return
             await asyncio.sleep(0.005)
 
@@ -397,24 +404,6 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
 
     async def room_activity(self, event):
         await self.send_json({"type": "room.activity", "room": event["room"], "case": event.get("case", "")})
-
-
-def _daphne_transport(send):
-    """The TCP transport under daphne's `send` (a partial of its protocol), so that the
-    bytes queued for a client can be measured; None under another server."""
-    # Channels' session middleware (AuthMiddlewareStack) hands on a send of its own,
-    # keeping daphne's as `real_send`.
-    while not isinstance(send, functools.partial) and hasattr(getattr(send, "__self__", None), "real_send"):
-        send = send.__self__.real_send
-    protocol = send.args[0] if isinstance(send, functools.partial) and send.args else None
-    return getattr(protocol, "transport", None)
-
-
-def _pending_output(transport) -> int:
-    """Bytes Twisted holds for this client: its write buffer not yet taken by the
-    kernel, plus what was written since."""
-    buffered = getattr(transport, "dataBuffer", b"")
-    return len(buffered) - getattr(transport, "offset", 0) + getattr(transport, "_tempDataLen", 0)
 
 
 def _detail_of(text: str | None) -> str:

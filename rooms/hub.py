@@ -1,18 +1,27 @@
 """Per-process fan-out of room traffic.
 
-Each server process keeps one hub. A room frame is encoded to text once, handed
-directly to the process's own sockets in that room, and published once to Redis on
-the room's channel; every other process subscribed to that channel (because it has
-sockets in the room) receives it once and hands it to its own sockets. There is one
-Redis subscription per room per process, not one per socket, and no thread hop per
-delivery. Publishing never waits for Redis on the delivery path: frames queue for one
-publisher task that sends whatever has accumulated in a single pipeline.
+Each server process keeps one hub. A room frame is encoded to text once (and to its
+bytes on the wire once, see rooms.wire), handed directly to the process's own sockets
+in that room, and published to the other processes through Redis. No thread hop per
+delivery, no Redis subscription per socket.
+
+Publishing never waits for Redis on the delivery path: frames queue for one publisher
+task, which sends whatever accumulated since its last round trip as one message on the
+deployment's one channel. Every process receives each batch once and hands each frame
+to its own sockets in that frame's room, if any; it ignores its own batches, whose
+frames it delivered already. So Redis carries one message per batch rather than one
+per frame, and a socket joining or leaving costs no subscription. Every process reads
+every room's traffic, which suits the few processes a court runs; a deployment with
+very many would split the channel by room.
 
 Without Redis (the embedded default) the hub is purely local.
 
-Channel payloads are `<origin>|F<seq>|<frame text>` for frames and
-`<origin>|C<json>` for control messages (close a room, revoke a user). A process
-ignores what it published itself, since it delivered that locally already.
+A batch is `<origin>` then one record per line (frame and control texts are JSON,
+which has no raw line breaks): `F<room>|<seq>|<frame text>` for room frames,
+`C<room>|<json>` and `U<user>|<json>` for control messages to a room's or a user's
+sockets (close a room, revoke a user). Synchronous code (services, after commit)
+publishes single records with the origin `sync`, which every process delivers, this
+one included.
 
 Redis pub/sub ignores the database number, so channel and presence names carry a
 prefix of their own (ROOMS_REDIS_PREFIX, by default derived from the database name):
@@ -34,20 +43,23 @@ from django.conf import settings
 
 from rooms.presence import HEARTBEAT_SECONDS, MemoryPresence, RedisPresence
 from rooms.protocol import encode
+from rooms.wire import Outgoing
 
 logger = logging.getLogger(__name__)
 
-FRAME = "F"
-CONTROL = "C"
+ROOM_FRAME = "F"
+ROOM_CONTROL = "C"
+USER_CONTROL = "U"
 SYNC_ORIGIN = "sync"
 RECONNECT_BACKOFF_CAP = 2.0
-# Concurrent Redis commands of one process (presence, subscriptions); callers beyond
-# it wait for a connection instead of failing.
+# Concurrent Redis commands of one process (presence, publishing); callers beyond it
+# wait for a connection instead of failing.
 REDIS_POOL_SIZE = 32
 # Frames waiting to be published; beyond this the oldest are dropped (the sockets
 # that miss them fill the gap from the database).
 MAX_PUBLISH_BACKLOG = 50_000
-MAX_PIPELINE = 1000
+# Characters of records in one published batch.
+MAX_BATCH_CHARS = 1_000_000
 
 
 class Connection(Protocol):
@@ -56,7 +68,7 @@ class Connection(Protocol):
     user_id: int
     presence_member: str
 
-    async def deliver(self, frame: str, seq: int) -> None: ...
+    async def deliver(self, frame: Outgoing, seq: int) -> None: ...
 
     async def control(self, message: dict) -> None: ...
 
@@ -88,11 +100,9 @@ class RoomHub:
         self._outbox: asyncio.Queue | None = None
         self._sync_redis = None
 
-    def room_channel(self, room_id: int) -> str:
-        return f"{self.prefix}:room:{room_id}"
-
-    def user_channel(self, user_id: int) -> str:
-        return f"{self.prefix}:user:{user_id}"
+    @property
+    def channel(self) -> str:
+        return f"{self.prefix}:hub"
 
     # -- life cycle -------------------------------------------------------------
 
@@ -119,22 +129,11 @@ class RoomHub:
         self._tasks.append(running.create_task(self._listen()))
         self._tasks.append(running.create_task(self._publisher()))
 
-    def _wanted_channels(self) -> set[str]:
-        channels = {f"{self.prefix}:process:{self.origin}"}
-        channels.update(self.room_channel(room_id) for room_id in self.rooms)
-        channels.update(self.user_channel(user_id) for user_id in self.users)
-        return channels
-
     async def _connect(self) -> None:
-        """Subscribe to every channel this process needs, on a fresh connection. After
-        a reconnection, every socket catches up from the database on what was
-        published while the hub was away."""
+        """Subscribe on a fresh connection. After a reconnection, every socket catches
+        up from the database on what was published while the hub was away."""
         pubsub = self.redis.pubsub()
-        subscribed: set[str] = set()
-        # Sockets may join while we subscribe; loop until nothing is missing.
-        while missing := self._wanted_channels() - subscribed:
-            await pubsub.subscribe(*missing)
-            subscribed |= missing
+        await pubsub.subscribe(self.channel)
         self._pubsub = pubsub
         if self._connected_before:
             logger.info("Room hub reconnected to Redis; %s sockets catch up", self._socket_count())
@@ -171,23 +170,24 @@ class RoomHub:
                 continue
             if message is not None:
                 try:
-                    await self._dispatch(message["channel"], message["data"])
+                    await self._dispatch(message["data"])
                 except Exception:
                     # Nothing that happens to one message may stop the listener.
-                    logger.exception("Room hub could not dispatch a message on %s", message.get("channel"))
+                    logger.exception("Room hub could not dispatch a batch")
 
     async def _publisher(self) -> None:
-        """Send everything queued since the last round trip in one pipeline."""
+        """Send everything queued since the last round trip as one message."""
         while not _cancelled():
-            batch = [await self._outbox.get()]
-            while not self._outbox.empty() and len(batch) < MAX_PIPELINE:
-                batch.append(self._outbox.get_nowait())
+            batch = [self.origin, await self._outbox.get()]
+            size = len(batch[1])
+            while not self._outbox.empty() and size < MAX_BATCH_CHARS:
+                record = self._outbox.get_nowait()
+                batch.append(record)
+                size += len(record)
+            payload = "\n".join(batch)
             for attempt in (1, 2):
                 try:
-                    async with self.redis.pipeline(transaction=False) as pipe:
-                        for channel, payload in batch:
-                            pipe.publish(channel, payload)
-                        await pipe.execute()
+                    await self.redis.publish(self.channel, payload)
                     break
                 except asyncio.CancelledError:
                     raise
@@ -199,7 +199,7 @@ class RoomHub:
                     # Stored entries are not lost: other processes catch up when their
                     # own Redis connection comes back, and sockets fill sequence gaps
                     # from the database.
-                    logger.warning("Could not publish %s frames", len(batch), exc_info=True)
+                    logger.warning("Could not publish %s frames", len(batch) - 1, exc_info=True)
                     await asyncio.sleep(0.2)
 
     async def _heartbeat(self) -> None:
@@ -208,8 +208,9 @@ class RoomHub:
             try:
                 members = [(c.room_id, c.presence_member) for cs in self.rooms.values() for c in cs]
                 await self.presence.refresh(members)
-                for room_id in list(self.rooms):
-                    await self._publish_presence(room_id, only_if_changed=True)
+                for room_id, online in (await self.presence.online_in(list(self.rooms))).items():
+                    if room_id in self.rooms:
+                        await self._publish_presence(room_id, online, only_if_changed=True)
             except Exception:
                 logger.exception("Presence heartbeat failed")
 
@@ -220,19 +221,8 @@ class RoomHub:
 
     async def join(self, connection: Connection) -> None:
         await self._ensure_started()
-        new_room = not self.rooms.get(connection.room_id)
-        new_user = not self.users.get(connection.user_id)
         self.rooms[connection.room_id].add(connection)
         self.users[connection.user_id].add(connection)
-        if self._pubsub is not None:
-            channels = []
-            if new_room:
-                channels.append(self.room_channel(connection.room_id))
-            if new_user:
-                channels.append(self.user_channel(connection.user_id))
-            if channels:
-                with contextlib.suppress(Exception):
-                    await self._pubsub.subscribe(*channels)
         await self._presence_change(connection.room_id, self.presence.add, connection.presence_member)
 
     async def leave(self, connection: Connection) -> None:
@@ -241,31 +231,27 @@ class RoomHub:
             return
         room_connections.discard(connection)
         self.users[connection.user_id].discard(connection)
-        channels = []
         if not room_connections:
             del self.rooms[connection.room_id]
             self._published_presence.pop(connection.room_id, None)
-            channels.append(self.room_channel(connection.room_id))
         if not self.users[connection.user_id]:
             del self.users[connection.user_id]
-            channels.append(self.user_channel(connection.user_id))
-        if self._pubsub is not None and channels:
-            with contextlib.suppress(Exception):
-                await self._pubsub.unsubscribe(*channels)
         await self._presence_change(connection.room_id, self.presence.remove, connection.presence_member)
 
     async def _presence_change(self, room_id: int, change, member: str) -> None:
         try:
             await change(room_id, member)
-            await self._publish_presence(room_id)
+            await self._publish_presence(room_id, await self.presence.online(room_id))
         except Exception:
             logger.warning("Presence update for room %s failed", room_id, exc_info=True)
 
     async def online(self, room_id: int) -> list[int]:
         return await self.presence.online(room_id)
 
-    async def _publish_presence(self, room_id: int, *, only_if_changed: bool = False) -> None:
-        online = await self.presence.online(room_id)
+    async def online_in(self, room_ids: list[int]) -> dict[int, list[int]]:
+        return await self.presence.online_in(room_ids)
+
+    async def _publish_presence(self, room_id: int, online: list[int], *, only_if_changed: bool = False) -> None:
         if only_if_changed and self._published_presence.get(room_id) == online:
             return
         self._published_presence[room_id] = online
@@ -275,48 +261,48 @@ class RoomHub:
 
     async def publish_room(self, room_id: int, frame: str, seq: int = 0) -> None:
         await self._deliver_room(room_id, frame, seq)
-        self._publish(self.room_channel(room_id), f"{self.origin}|{FRAME}{seq}|{frame}")
+        self._publish(f"{ROOM_FRAME}{room_id}|{seq}|{frame}")
 
     async def publish_room_control(self, room_id: int, message: dict) -> None:
         await self._control_room(room_id, message)
-        self._publish(self.room_channel(room_id), f"{self.origin}|{CONTROL}{json.dumps(message)}")
+        self._publish(f"{ROOM_CONTROL}{room_id}|{json.dumps(message)}")
 
     async def publish_user_control(self, user_id: int, message: dict) -> None:
         await self._control_user(user_id, message)
-        self._publish(self.user_channel(user_id), f"{self.origin}|{CONTROL}{json.dumps(message)}")
+        self._publish(f"{USER_CONTROL}{user_id}|{json.dumps(message)}")
 
-    def _publish(self, channel: str, payload: str) -> None:
+    def _publish(self, record: str) -> None:
         if self._outbox is None:
             return
         if self._outbox.qsize() >= MAX_PUBLISH_BACKLOG:
             self._outbox.get_nowait()
             logger.warning("Publish backlog full; dropped the oldest frame")
-        self._outbox.put_nowait((channel, payload))
+        self._outbox.put_nowait(record)
 
     # Called from synchronous code (services, after commit) in any thread.
 
     def publish_room_threadsafe(self, room_id: int, frame: str, seq: int = 0) -> None:
         self._publish_threadsafe(
-            self.room_channel(room_id), f"{FRAME}{seq}|{frame}", lambda: self._deliver_room(room_id, frame, seq)
+            f"{ROOM_FRAME}{room_id}|{seq}|{frame}", lambda: self._deliver_room(room_id, frame, seq)
         )
 
     def publish_room_control_threadsafe(self, room_id: int, message: dict) -> None:
         self._publish_threadsafe(
-            self.room_channel(room_id), f"{CONTROL}{json.dumps(message)}", lambda: self._control_room(room_id, message)
+            f"{ROOM_CONTROL}{room_id}|{json.dumps(message)}", lambda: self._control_room(room_id, message)
         )
 
     def publish_user_control_threadsafe(self, user_id: int, message: dict) -> None:
         self._publish_threadsafe(
-            self.user_channel(user_id), f"{CONTROL}{json.dumps(message)}", lambda: self._control_user(user_id, message)
+            f"{USER_CONTROL}{user_id}|{json.dumps(message)}", lambda: self._control_user(user_id, message)
         )
 
-    def _publish_threadsafe(self, channel: str, body: str, deliver_locally) -> None:
+    def _publish_threadsafe(self, record: str, deliver_locally) -> None:
         if self.redis_url:
             # Every process, this one included, receives it through Redis.
             try:
-                self._sync_client().publish(channel, f"{SYNC_ORIGIN}|{body}")
+                self._sync_client().publish(self.channel, f"{SYNC_ORIGIN}\n{record}")
             except Exception:
-                logger.warning("Could not publish to %s", channel, exc_info=True)
+                logger.warning("Could not publish %s", record[:40], exc_info=True)
             return
         loop = self.loop
         if loop is None or loop.is_closed():
@@ -343,27 +329,30 @@ class RoomHub:
 
     # -- delivery ------------------------------------------------------------------
 
-    async def _dispatch(self, channel: str, data: str) -> None:
-        origin, _, body = data.partition("|")
+    async def _dispatch(self, batch: str) -> None:
+        origin, _, records = batch.partition("\n")
         if origin == self.origin:
             return
-        kind, rest = body[:1], body[1:]
-        _prefix, channel_kind, identifier = channel.rsplit(":", 2)
-        try:
-            if channel_kind == "room":
-                room_id = int(identifier)
-                if kind == FRAME:
+        for record in records.split("\n"):
+            kind, _, rest = record.partition("|")
+            try:
+                kind, identifier = kind[:1], int(kind[1:])
+                if kind == ROOM_FRAME:
                     seq, _, frame = rest.partition("|")
-                    await self._deliver_room(room_id, frame, int(seq))
-                elif kind == CONTROL:
-                    await self._control_room(room_id, json.loads(rest))
-            elif channel_kind == "user" and kind == CONTROL:
-                await self._control_user(int(identifier), json.loads(rest))
-        except (ValueError, KeyError):
-            logger.warning("Ignoring a malformed hub message on %s", channel)
+                    await self._deliver_room(identifier, frame, int(seq))
+                elif kind == ROOM_CONTROL:
+                    await self._control_room(identifier, json.loads(rest))
+                elif kind == USER_CONTROL:
+                    await self._control_user(identifier, json.loads(rest))
+            except ValueError:
+                logger.warning("Ignoring a malformed hub record %r", record[:40])
 
-    async def _deliver_room(self, room_id: int, frame: str, seq: int) -> None:
-        for connection in list(self.rooms.get(room_id, ())):
+    async def _deliver_room(self, room_id: int, text: str, seq: int) -> None:
+        connections = self.rooms.get(room_id)
+        if not connections:
+            return
+        frame = Outgoing(text)
+        for connection in list(connections):
             try:
                 await connection.deliver(frame, seq)
             except Exception:

@@ -8,6 +8,7 @@ by side, so the room is absent from lists, not merely locked.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import asdict, dataclass
 
 from django.db.models import Q, QuerySet
@@ -16,6 +17,7 @@ from mediation.models import MediationCase, Participant, RoomKind, User
 from rooms.models import Room
 
 CAUCUS_OF_SIDE = {"plaintiff": RoomKind.CAUCUS_PLAINTIFF, "defendant": RoomKind.CAUCUS_DEFENDANT}
+SIDE_OF_CAUCUS = {kind: side for side, kind in CAUCUS_OF_SIDE.items()}
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,31 @@ def room_members(room: Room) -> list[Member]:
     if room.side is not None:
         participants = participants.filter(party__side=room.side)
     members.extend(_participant_member(participant) for participant in participants)
+    return members
+
+
+def room_member_ids(room_ids: list[int]) -> dict[int, tuple[set[int], str]]:
+    """For each room, the ids of its members and its case's number, in two queries
+    for any number of rooms: the same members as `room_members`, without building
+    them."""
+    rooms = list(
+        Room.objects.filter(pk__in=room_ids).values_list(
+            "pk", "kind", "case_id", "case__number", "case__mediator_id", "case__judge_id"
+        )
+    )
+    sides_by_case = defaultdict(list)
+    for case_id, user_id, side in Participant.active.filter(case_id__in={room[2] for room in rooms}).values_list(
+        "case_id", "user_id", "party__side"
+    ):
+        sides_by_case[case_id].append((user_id, side))
+    members = {}
+    for room_id, kind, case_id, number, mediator_id, judge_id in rooms:
+        ids = {mediator_id}
+        if kind == RoomKind.JOINT and judge_id is not None:
+            ids.add(judge_id)
+        room_side = SIDE_OF_CAUCUS.get(kind)
+        ids.update(user_id for user_id, side in sides_by_case[case_id] if room_side in (None, side))
+        members[room_id] = (ids, number)
     return members
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from collections.abc import Iterable
 
 HEARTBEAT_SECONDS = 15
 EXPIRY_SECONDS = 40
@@ -39,6 +40,9 @@ class MemoryPresence:
         now = time.time()
         return sorted({_user_of(m) for m, expiry in self._rooms.get(room_id, {}).items() if expiry > now})
 
+    async def online_in(self, room_ids: Iterable[int]) -> dict[int, list[int]]:
+        return {room_id: await self.online(room_id) for room_id in room_ids}
+
 
 class RedisPresence:
     def __init__(self, redis, prefix: str):
@@ -62,17 +66,28 @@ class RedisPresence:
         if not members:
             return
         expiry = time.time() + EXPIRY_SECONDS
+        by_room = defaultdict(dict)
+        for room_id, member in members:
+            by_room[room_id][member] = expiry
+        # Two commands per room, not per connection: a process holds thousands.
         async with self._redis.pipeline(transaction=False) as pipe:
-            for room_id, member in members:
-                pipe.zadd(self._key(room_id), {member: expiry})
+            for room_id, scores in by_room.items():
+                pipe.zadd(self._key(room_id), scores)
                 pipe.expire(self._key(room_id), EXPIRY_SECONDS * 2)
             await pipe.execute()
 
     async def online(self, room_id: int) -> list[int]:
+        return (await self.online_in([room_id]))[room_id]
+
+    async def online_in(self, room_ids: Iterable[int]) -> dict[int, list[int]]:
+        """Who is online in each room, in one round trip."""
+        room_ids = list(room_ids)
         now = time.time()
-        key = self._key(room_id)
         async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.zremrangebyscore(key, "-inf", now)
-            pipe.zrangebyscore(key, now, "+inf")
-            _removed, members = await pipe.execute()
-        return sorted({_user_of(m) for m in members})
+            for room_id in room_ids:
+                key = self._key(room_id)
+                pipe.zremrangebyscore(key, "-inf", now)
+                pipe.zrangebyscore(key, now, "+inf")
+            replies = await pipe.execute()
+        members_by_room = zip(room_ids, replies[1::2], strict=True)
+        return {room_id: sorted({_user_of(m) for m in members}) for room_id, members in members_by_room}

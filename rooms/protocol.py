@@ -9,6 +9,7 @@ import uuid
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from rooms.models import RoomEntry
 
@@ -24,6 +25,12 @@ CLOSE_NO_SUCH_ROOM = 4404
 CLOSE_ROOM_CLOSED = 4408
 CLOSE_TOO_SLOW = 4429
 CLOSE_SERVER_SHUTDOWN = 1012
+
+# Lazy: translated only for an error, not for every frame that is fine.
+A_UUID_STRING = gettext_lazy("a UUID string")
+A_STRING = gettext_lazy("a string")
+A_WHOLE_NUMBER = gettext_lazy("a whole number")
+TRUE_OR_FALSE = gettext_lazy("true or false")
 
 
 class ProtocolError(Exception):
@@ -95,14 +102,14 @@ def parse_client_frame(text: str | None):
     if not isinstance(frame_type, str):
         raise ProtocolError("missing_field", _("“%(name)s” is required.") % {"name": "type"})
     if frame_type == "message.send":
-        raw_id = _require(frame, "client_id", str, _("a UUID string"))
+        raw_id = _require(frame, "client_id", str, A_UUID_STRING)
         try:
             client_id = uuid.UUID(raw_id)
         except ValueError as error:
             raise ProtocolError(
-                "invalid_field", _("“%(name)s” must be %(kind)s.") % {"name": "client_id", "kind": _("a UUID string")}
+                "invalid_field", _("“%(name)s” must be %(kind)s.") % {"name": "client_id", "kind": A_UUID_STRING}
             ) from error
-        body = _require(frame, "body", str, _("a string"))
+        body = _require(frame, "body", str, A_STRING)
         if not body.strip():
             raise ProtocolError("invalid_field", _("A message cannot be empty."))
         if len(body) > MAX_BODY_CHARS:
@@ -113,14 +120,14 @@ def parse_client_frame(text: str | None):
             raise ProtocolError("invalid_field", _("A message cannot contain NUL characters or unpaired surrogates."))
         return SendMessage(client_id=client_id, body=body)
     if frame_type == "resume":
-        after_seq = _require(frame, "after_seq", int, _("a whole number"))
+        after_seq = _require(frame, "after_seq", int, A_WHOLE_NUMBER)
         if after_seq < 0:
             raise ProtocolError("invalid_field", _("“%(name)s” cannot be negative.") % {"name": "after_seq"})
         return Resume(after_seq=after_seq)
     if frame_type == "typing":
-        return Typing(active=_require(frame, "active", bool, _("true or false")))
+        return Typing(active=_require(frame, "active", bool, TRUE_OR_FALSE))
     if frame_type == "read":
-        seq = _require(frame, "seq", int, _("a whole number"))
+        seq = _require(frame, "seq", int, A_WHOLE_NUMBER)
         if seq < 0:
             raise ProtocolError("invalid_field", _("“%(name)s” cannot be negative.") % {"name": "seq"})
         return Read(seq=seq)

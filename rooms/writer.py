@@ -6,14 +6,24 @@ transaction (`store_messages`), then publishes each new message and answers ever
 waiting socket. A message is therefore committed before anyone sees it or its
 sender is answered, and the cost of a transaction and a thread hop is shared by the
 whole batch instead of paid per message.
+
+The writer has a thread and a database connection of its own, kept open: its batches
+never queue behind the page loads and resumes that run in Channels' database thread,
+and pay none of the connection housekeeping Channels does around each of those calls
+(a health-check query, an age check). A batch that fails closes the connection if it
+is no longer usable (PostgreSQL restarted, say), and the next batch opens a new one.
+On SQLite, which lets one connection write at a time anyway, the writer shares
+Channels' database thread and its connection instead.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 from channels.db import database_sync_to_async
+from django.db import DatabaseError, connection, connections
 
 from rooms.activity import announce_activity, due_for_announcement
 from rooms.hub import get_hub, spawn
@@ -38,6 +48,7 @@ class MessageWriter:
         self.loop: asyncio.AbstractEventLoop | None = None
         self._queue: asyncio.Queue | None = None
         self._task: asyncio.Task | None = None
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="room-writer")
 
     def _ensure_started(self) -> None:
         running = asyncio.get_running_loop()
@@ -65,7 +76,10 @@ class MessageWriter:
     async def _write(self, batch) -> None:
         requests = [request for request, _future in batch]
         try:
-            results = await database_sync_to_async(store_messages)(requests)
+            if connections["default"].vendor == "postgresql":
+                results = await self.loop.run_in_executor(self._thread, _store_batch, requests)
+            else:
+                results = await database_sync_to_async(store_messages)(requests)
         except Exception as error:
             logger.warning("Could not store %s messages: %s", len(batch), error)
             for _request, future in batch:
@@ -83,20 +97,28 @@ class MessageWriter:
                     logger.exception("Could not publish message %s", result.frame["id"])
             if not future.done():
                 future.set_result(result)
-        for room_id in active_rooms:
-            if due_for_announcement(room_id):
-                spawn(_announce(hub, room_id))
+        due = [room_id for room_id in active_rooms if due_for_announcement(room_id)]
+        if due:
+            spawn(_announce(hub, due))
 
 
-async def _announce(hub, room_id: int) -> None:
+def _store_batch(requests: list[PostRequest]) -> list[PostResult]:
+    try:
+        return store_messages(requests)
+    except DatabaseError:
+        connection.close_if_unusable_or_obsolete()
+        raise
+
+
+async def _announce(hub, room_ids: list[int]) -> None:
     """Off the writer's path: a presence lookup that fails (Redis away) must not end
     the writer, which would leave the sockets waiting on it unanswered for good."""
     try:
-        online = await hub.online(room_id)
+        online = await hub.online_in(room_ids)
     except Exception as error:
-        logger.warning("No activity announcement for room %s: presence unavailable (%s)", room_id, error)
+        logger.warning("No activity announcement for rooms %s: presence unavailable (%s)", room_ids, error)
         return
-    await announce_activity(room_id, online)
+    await announce_activity(room_ids, online)
 
 
 _writer: MessageWriter | None = None
