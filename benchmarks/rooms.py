@@ -56,6 +56,8 @@ from urllib.parse import urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from config.cluster import end_process  # noqa: E402
+
 BIN = Path(sys.executable).parent
 WORK_DIR = ROOT / "var" / "bench"
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench_rooms")
@@ -328,13 +330,7 @@ class PrivateRedis:
         wait_for_port(self.port, self.process, self.log)
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        end_process(self.process)
 
 
 class PostgresPinner(threading.Thread):
@@ -438,13 +434,8 @@ class Server:
             self.pinner.stop()
         restore_affinity(self.redis_saved)
         self.redis_saved = {}
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        if self.process is not None:
+            end_process(self.process)
 
     def log_problems(self) -> list[str]:
         try:

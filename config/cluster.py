@@ -45,6 +45,18 @@ def wait_for_port(port: int, timeout: float = 30.0) -> None:
     raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
 
 
+def end_process(process: subprocess.Popen, stop_signal: int = signal.SIGTERM, timeout: float = 10.0) -> None:
+    """Ask a child process to stop, and kill it if it has not within `timeout`."""
+    if process.poll() is not None:
+        return
+    process.send_signal(stop_signal)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=timeout)
+
+
 def nginx_binary() -> str:
     found = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
     if not found:
@@ -123,19 +135,10 @@ class Cluster:
 
     def stop(self) -> None:
         if self.nginx is not None:
-            self.nginx.send_signal(signal.SIGQUIT)
-            try:
-                self.nginx.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.nginx.kill()
+            end_process(self.nginx, signal.SIGQUIT)
             self.nginx = None
         for index in list(self.workers):
-            process = self.workers.pop(index)
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            end_process(self.workers.pop(index))
 
     def __enter__(self) -> Cluster:
         return self.start()

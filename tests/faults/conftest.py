@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from config.cluster import free_port, wait_for_port
+from config.cluster import end_process, free_port, wait_for_port
 from tests.cases import make_civil_case
 from tests.conftest import require_service
 from tests.faults.support import FaultCluster
@@ -113,13 +113,8 @@ class PrivateRedis:
         self.process.wait(timeout=10)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        if self.process is not None:
+            end_process(self.process)
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from config.cluster import Cluster, nginx_binary, wait_for_port
+from config.cluster import Cluster, end_process, nginx_binary, wait_for_port
 from rooms.protocol import RESUME_PAGE_SIZE
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,23 +61,14 @@ class FaultCluster(Cluster):
     def stop(self) -> None:
         if self.nginx is not None:
             # A fast shutdown: a graceful one waits for every WebSocket to close.
-            self.nginx.send_signal(signal.SIGTERM)
-            try:
-                self.nginx.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.nginx.kill()
-                self.nginx.wait(timeout=10)
+            end_process(self.nginx, signal.SIGTERM)
             self.nginx = None
         # All workers at once.
         processes = [self.workers.pop(index) for index in list(self.workers)]
         for process in processes:
             process.terminate()
         for process in processes:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+            end_process(process)
 
     def pid(self, index: int) -> int:
         return self.workers[index].pid
