@@ -46,7 +46,7 @@ from rooms.protocol import (
 from rooms.ratelimit import message_limiter
 from rooms.services import mark_read
 from rooms.store import PostRequest
-from rooms.wire import Outgoing, daphne_protocol, pending_output, write_direct
+from rooms.wire import Outgoing, daphne_protocol, pending_output, read_direct, write_direct
 from rooms.writer import StoreUnavailable, get_writer
 
 logger = logging.getLogger(__name__)
@@ -134,6 +134,8 @@ class RoomSocket:
         if self.user is None or not self.user.is_authenticated:
             await self.close(CLOSE_NOT_SIGNED_IN)
             return
+        if self._protocol is not None:
+            read_direct(self._protocol)
         room_id = int(self.scope["url_route"]["kwargs"]["room_id"])
         access = await database_sync_to_async(selectors.room_access)(self.user, room_id)
         if access.refusal:

@@ -6,27 +6,26 @@ checked again for every message, retries of a client_id already stored are answe
 with the stored message, and the rest get the next sequence numbers of their rooms
 and are inserted. Plain SQL rather than the ORM here: a batch is half a dozen
 statements whatever its size, and no model instance is built per message. On
-PostgreSQL the statements that do not depend on one another go out together (see
-`_pipeline`): a batch costs about five round trips to the database, which on a busy
-machine each wait for the database process to be scheduled.
+PostgreSQL each statement's text is the same for every batch, so it is prepared once
+per connection (see `_cursor`), and the statements that do not depend on one another
+go out together (see `_pipeline`): a batch costs four round trips to the database,
+which on a busy machine each wait for the database process to be scheduled.
 
 Retries are rare (a client resends only what was not acknowledged before it lost its
 connection), so a batch is first stored without looking for them: the unique index on
 (room, author, client_id) refuses a retry, and only then is the batch stored again,
-in a new transaction, looking each client_id up first. On PostgreSQL the entries go
-in through COPY, the bulk-load path, which costs the server process a fraction of
-what an INSERT with thousands of parameters does to build.
+in a new transaction, looking each client_id up first.
 """
 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import json
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 
+import psycopg
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
@@ -73,12 +72,41 @@ def _placeholders(values) -> str:
     return ", ".join(["%s"] * len(values))
 
 
-def _aware(moment):
-    if moment is None or (isinstance(moment, dt.datetime) and timezone.is_aware(moment)):
-        return moment
-    if isinstance(moment, str):
-        moment = dt.datetime.fromisoformat(moment)
-    return timezone.make_aware(moment, dt.UTC)
+def _bigint_array(values) -> str:
+    """PostgreSQL's text for an array of integers. psycopg dumps a list element by
+    element in Python, which costs more than the statement it goes with."""
+    return "{" + ",".join(map(str, values)) + "}"
+
+
+def _one_of(column: str, values) -> tuple[str, list]:
+    """`column` (an integer) is one of `values`: on PostgreSQL one array parameter, so
+    that the statement's text is the same whatever the batch (see `_cursor`); elsewhere
+    a list of placeholders."""
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s::bigint[])", [_bigint_array(values)]
+    return f"{column} IN ({_placeholders(values)})", list(values)
+
+
+def _cursor():
+    """A cursor for the statements of this module, whose text is the same whatever the
+    batch (see `_one_of`).
+
+    On PostgreSQL it is psycopg's own cursor, binding parameters on the server, on a
+    connection that prepares each statement the first time it runs: the database then
+    plans it once per connection rather than once per batch (planning these small joins
+    costs several times running them). Django's cursors bind on the client and never
+    prepare (Django also turns psycopg's preparing off, for poolers that lose prepared
+    statements), so the setting changes nothing for them. It does need a direct
+    connection to the database, or a pooler that keeps prepared statements (PgBouncer
+    1.21 and later, with max_prepared_statements set).
+
+    Elsewhere it is Django's cursor. Every use is inside
+    `connection.wrap_database_errors`, so errors are Django's either way."""
+    if connection.vendor == "postgresql":
+        connection.ensure_connection()
+        connection.connection.prepare_threshold = 0
+        return psycopg.Cursor(connection.connection)
+    return connection.cursor()
 
 
 def _pipeline():
@@ -98,40 +126,45 @@ class _Facts:
     stored_ids: list[int]
 
 
-def _read_facts(requests: list[PostRequest], *, look_for_retries: bool) -> _Facts:
-    """What deciding on the batch needs, read in one round trip: the rooms, the sides
-    the authors take part on in each room's case, their mutes, and (when looking for
-    retries) the entries already stored under their client_ids. That lookup uses the
-    whole key of the unique index, (room, author, client_id): with the room alone the
-    database would read every entry of the room."""
+def _read_facts(requests: list[PostRequest], now, *, look_for_retries: bool) -> _Facts:
+    """What deciding on the batch needs, read in one round trip: the rooms (closed or
+    not at `now`), the sides the authors take part on in each room's case, their
+    mutes, and (when looking for retries) the entries already stored under their
+    client_ids. That lookup uses the whole key of the unique index, (room, author,
+    client_id): with the room alone the database would read every entry of the room."""
     room_ids = sorted({request.room_id for request in requests})
     author_ids = sorted({request.author.id for request in requests})
-    rooms_in, authors_in = _placeholders(room_ids), _placeholders(author_ids)
+    room_is, room_params = _one_of("room.id", room_ids)
+    user_is, user_params = _one_of("p.user_id", author_ids)
+    mute_room_is, mute_room_params = _one_of("room_id", room_ids)
+    mute_user_is, mute_user_params = _one_of("user_id", author_ids)
     with (
         connection.wrap_database_errors,
         _pipeline(),
-        connection.cursor() as rooms_cursor,
-        connection.cursor() as sides_cursor,
-        connection.cursor() as mutes_cursor,
-        connection.cursor() as stored_cursor,
+        _cursor() as rooms_cursor,
+        _cursor() as sides_cursor,
+        _cursor() as mutes_cursor,
+        _cursor() as stored_cursor,
     ):
         rooms_cursor.execute(
-            "SELECT room.id, room.kind, room.closed_at, room.closes_at, room.case_id, c.mediator_id, c.judge_id "
+            "SELECT room.id, room.kind, "
+            "room.closed_at IS NOT NULL OR COALESCE(room.closes_at <= %s, FALSE), "
+            "c.mediator_id, c.judge_id "
             "FROM rooms_room room JOIN mediation_mediationcase c ON c.id = room.case_id "
-            f"WHERE room.id IN ({rooms_in})",
-            room_ids,
+            f"WHERE {room_is}",
+            [connection.ops.adapt_datetimefield_value(now), *room_params],
         )
         sides_cursor.execute(
             "SELECT room.id, p.user_id, party.side FROM rooms_room room "
             "JOIN mediation_participant p ON p.case_id = room.case_id "
             "JOIN mediation_party party ON party.id = p.party_id "
-            f"WHERE p.removed_at IS NULL AND room.id IN ({rooms_in}) AND p.user_id IN ({authors_in})",
-            [*room_ids, *author_ids],
+            f"WHERE p.removed_at IS NULL AND {room_is} AND {user_is}",
+            [*room_params, *user_params],
         )
         mutes_cursor.execute(
-            "SELECT room_id, user_id FROM rooms_roommute WHERE lifted_at IS NULL "
-            f"AND room_id IN ({rooms_in}) AND user_id IN ({authors_in})",
-            [*room_ids, *author_ids],
+            "SELECT room_id, user_id FROM rooms_roommute "
+            f"WHERE lifted_at IS NULL AND {mute_room_is} AND {mute_user_is}",
+            [*mute_room_params, *mute_user_params],
         )
         if look_for_retries:
             client_id_field = RoomEntry._meta.get_field("client_id")
@@ -157,7 +190,6 @@ def _read_facts(requests: list[PostRequest], *, look_for_retries: bool) -> _Fact
 
 def _verdicts(requests: list[PostRequest], facts: _Facts) -> dict[tuple[int, int], str | None]:
     """For each (room, author): None if they may post now, else the refusal code."""
-    now = timezone.now()
     verdicts = {}
     for request in requests:
         key = (request.room_id, request.author.id)
@@ -167,7 +199,7 @@ def _verdicts(requests: list[PostRequest], facts: _Facts) -> dict[tuple[int, int
         if room is None:
             verdicts[key] = "no_such_room"
             continue
-        kind, closed_at, closes_at, _case_id, mediator_id, judge_id = room
+        kind, closed, mediator_id, judge_id = room
         user_id = request.author.id
         participant_sides = facts.sides.get(key, set())
         caucus_side = SIDE_OF_CAUCUS.get(kind)
@@ -176,10 +208,9 @@ def _verdicts(requests: list[PostRequest], facts: _Facts) -> dict[tuple[int, int
             or (kind == RoomKind.JOINT and judge_id == user_id)
             or (bool(participant_sides) if caucus_side is None else caucus_side in participant_sides)
         )
-        closes_at = _aware(closes_at)
         if not is_member:
             verdicts[key] = "not_member"
-        elif closed_at is not None or (closes_at is not None and closes_at <= now):
+        elif closed:
             verdicts[key] = "room_closed"
         elif key in facts.muted:
             verdicts[key] = "muted"
@@ -208,13 +239,13 @@ def _bump(lock_cursor, cursor, counts: dict[int, int]) -> None:
     room_ids = sorted(counts)
     if len(room_ids) > 1:
         lock_cursor.execute(
-            f"SELECT id FROM rooms_room WHERE id IN ({_placeholders(room_ids)}) ORDER BY id FOR UPDATE", room_ids
+            "SELECT id FROM rooms_room WHERE id = ANY(%s::bigint[]) ORDER BY id FOR UPDATE", [_bigint_array(room_ids)]
         )
-    rows = ", ".join(["(%s, %s)"] * len(room_ids))
     cursor.execute(
         "UPDATE rooms_room AS room SET last_seq = room.last_seq + batch.n "
-        f"FROM (VALUES {rows}) AS batch(id, n) WHERE room.id = batch.id RETURNING room.id, room.last_seq",
-        [value for room_id in room_ids for value in (room_id, counts[room_id])],
+        "FROM unnest(%s::bigint[], %s::bigint[]) AS batch(id, n) WHERE room.id = batch.id "
+        "RETURNING room.id, room.last_seq",
+        [_bigint_array(room_ids), _bigint_array(counts[room_id] for room_id in room_ids)],
     )
 
 
@@ -222,87 +253,74 @@ def allocate_seqs(counts: dict[int, int]) -> dict[int, int]:
     """Reserve sequence numbers in rooms (room → how many); returns each room's last.
     The UPDATE holds the room rows' locks until commit, so concurrent writers to a
     room queue up and a rolled-back transaction gives its numbers back."""
-    with connection.cursor() as lock_cursor, connection.cursor() as cursor:
-        if connection.vendor != "postgresql":
-            return {room_id: _allocate_one(cursor, room_id, counts[room_id]) for room_id in sorted(counts)}
-        with connection.wrap_database_errors, _pipeline():
-            _bump(lock_cursor, cursor, counts)
-            return dict(cursor.fetchall())
-
-
-def _reserve(counts: dict[int, int], entries: int) -> tuple[dict[int, int], list[int] | None]:
-    """The rooms' new last seqs and, on PostgreSQL, ids for the entries, in one round
-    trip; elsewhere the ids come from the INSERT."""
     if connection.vendor != "postgresql":
-        return allocate_seqs(counts), None
-    with (
-        connection.wrap_database_errors,
-        _pipeline(),
-        connection.cursor() as lock_cursor,
-        connection.cursor() as cursor,
-        connection.cursor() as ids_cursor,
-    ):
+        with connection.cursor() as cursor:
+            return {room_id: _allocate_one(cursor, room_id, counts[room_id]) for room_id in sorted(counts)}
+    with connection.wrap_database_errors, _pipeline(), _cursor() as lock_cursor, _cursor() as cursor:
         _bump(lock_cursor, cursor, counts)
-        ids_cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence('rooms_roomentry', 'id')) FROM generate_series(1, %s)", [entries]
-        )
-        return dict(cursor.fetchall()), [entry_id for (entry_id,) in ids_cursor.fetchall()]
+        return dict(cursor.fetchall())
 
 
 ENTRY_COLUMNS = "room_id, seq, kind, author_id, client_id, body, data, created_at"
 
 
-def _insert(cursor, rows: list[tuple], ids: list[int] | None) -> dict[tuple[int, int], int]:
-    """Insert entries, under the ids given if any; returns their ids by (room, seq)."""
-    if ids is not None:
-        return _copy(cursor, rows, ids)
-    client_id_field = RoomEntry._meta.get_field("client_id")
-    created_field = RoomEntry._meta.get_field("created_at")
-    values = []
-    for room_id, seq, author_id, client_id, body, data, created_at in rows:
-        values += [
-            room_id,
-            seq,
-            RoomEntry.MESSAGE,
-            author_id,
-            client_id_field.get_db_prep_value(client_id, connection),
-            body,
-            json.dumps(data, ensure_ascii=False),
-            created_field.get_db_prep_value(created_at, connection),
-        ]
-    cursor.execute(
-        f"INSERT INTO rooms_roomentry ({ENTRY_COLUMNS}) VALUES "
-        + ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(rows))
-        + " RETURNING room_id, seq, id",
-        values,
-    )
-    # Matched by (room, seq): neither database promises the order of RETURNING rows.
-    return {(room_id, seq): entry_id for room_id, seq, entry_id in cursor.fetchall()}
-
-
-def _copy(cursor, rows: list[tuple], ids: list[int]) -> dict[tuple[int, int], int]:
-    """PostgreSQL: COPY the entries in, under ids taken from the table's sequence."""
-    # Through psycopg's own cursor: Django's has no COPY. Its errors are Django's all the
-    # same (a retry's IntegrityError above all).
-    with (
-        connection.wrap_database_errors,
-        cursor.cursor.copy(f"COPY rooms_roomentry (id, {ENTRY_COLUMNS}) FROM STDIN") as copy,
-    ):
-        for entry_id, (room_id, seq, author_id, client_id, body, data, created_at) in zip(ids, rows, strict=True):
-            copy.write_row(
-                (
-                    entry_id,
-                    room_id,
-                    seq,
+def _insert(rows: list[tuple], created_at) -> dict[tuple[int, int], int]:
+    """Insert message entries, rows of (room, seq, author, client_id, body, data);
+    returns their ids by (room, seq). On PostgreSQL the rows travel as one JSON
+    document, so that the statement's text is the same for every batch and is
+    prepared (see `_cursor`): a list of placeholders per row would make each batch
+    size a statement of its own, planned afresh."""
+    with connection.wrap_database_errors, _cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"INSERT INTO rooms_roomentry ({ENTRY_COLUMNS}) "
+                "SELECT entry.room_id, entry.seq, %s, entry.author_id, entry.client_id, entry.body, entry.data, %s "
+                "FROM json_to_recordset(%s::json) AS entry("
+                "room_id bigint, seq bigint, author_id bigint, client_id uuid, body text, data jsonb) "
+                "RETURNING room_id, seq, id",
+                [
                     RoomEntry.MESSAGE,
-                    author_id,
-                    client_id,
-                    body,
-                    json.dumps(data, ensure_ascii=False),
                     created_at,
-                )
+                    json.dumps(
+                        [
+                            {
+                                "room_id": room_id,
+                                "seq": seq,
+                                "author_id": author_id,
+                                "client_id": str(client_id),
+                                "body": body,
+                                "data": data,
+                            }
+                            for room_id, seq, author_id, client_id, body, data in rows
+                        ],
+                        ensure_ascii=False,
+                    ),
+                ],
             )
-    return {(row[0], row[1]): entry_id for entry_id, row in zip(ids, rows, strict=True)}
+        else:
+            client_id_field = RoomEntry._meta.get_field("client_id")
+            created = RoomEntry._meta.get_field("created_at").get_db_prep_value(created_at, connection)
+            cursor.execute(
+                f"INSERT INTO rooms_roomentry ({ENTRY_COLUMNS}) VALUES "
+                + ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(rows))
+                + " RETURNING room_id, seq, id",
+                [
+                    value
+                    for room_id, seq, author_id, client_id, body, data in rows
+                    for value in (
+                        room_id,
+                        seq,
+                        RoomEntry.MESSAGE,
+                        author_id,
+                        client_id_field.get_db_prep_value(client_id, connection),
+                        body,
+                        json.dumps(data, ensure_ascii=False),
+                        created,
+                    )
+                ],
+            )
+        # Matched by (room, seq): neither database promises the order of RETURNING rows.
+        return {(room_id, seq): entry_id for room_id, seq, entry_id in cursor.fetchall()}
 
 
 def store_messages(requests: list[PostRequest]) -> list[PostResult]:
@@ -320,7 +338,8 @@ def store_messages(requests: list[PostRequest]) -> list[PostResult]:
 @transaction.atomic
 def _store(requests: list[PostRequest], *, look_for_retries: bool) -> list[PostResult]:
     results: list[PostResult | None] = [None] * len(requests)
-    facts = _read_facts(requests, look_for_retries=look_for_retries)
+    now = timezone.now()
+    facts = _read_facts(requests, now, look_for_retries=look_for_retries)
     verdicts = _verdicts(requests, facts)
     candidates = []
     for index, request in enumerate(requests):
@@ -346,10 +365,7 @@ def _store(requests: list[PostRequest], *, look_for_retries: bool) -> list[PostR
             claimed[key] = index
             new_by_room[request.room_id].append(index)
     if new_by_room:
-        now = timezone.now()
-        last_seqs, entry_ids = _reserve(
-            {room_id: len(indexes) for room_id, indexes in new_by_room.items()}, len(claimed)
-        )
+        last_seqs = allocate_seqs({room_id: len(indexes) for room_id, indexes in new_by_room.items()})
         order, rows = [], []
         for room_id in sorted(new_by_room):
             indexes = new_by_room[room_id]
@@ -366,11 +382,9 @@ def _store(requests: list[PostRequest], *, look_for_retries: bool) -> list[PostR
                         request.client_id,
                         request.body,
                         {"author": author},
-                        now,
                     )
                 )
-        with connection.cursor() as cursor:
-            ids = _insert(cursor, rows, entry_ids)
+        ids = _insert(rows, now)
         for index, room_id, seq, author in order:
             request = requests[index]
             frame = message_frame(

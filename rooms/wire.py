@@ -10,6 +10,17 @@ the frame (autobahn negotiates permessage-deflate only when asked; daphne never 
 Anything else (another server, a test's communicator, a closing connection) goes
 through ASGI as usual.
 
+The way in has the same shape. A client's frames are masked text frames of a few
+hundred bytes, usually one per read. Autobahn parses each through a general state
+machine: a frame object, a native unmasker built per frame, a streaming UTF-8
+validator, five callbacks. `read_direct` puts a reader in front of it that takes
+complete, final, masked text frames within the size limits off the front of what
+arrives, unmasks and checks them, and hands each to daphne's `onMessage`, as
+autobahn would. Whatever it does not take (control frames, fragments, a frame split
+over reads, anything invalid or too large, everything once the connection is no
+longer open) goes to autobahn unchanged, from the first byte it did not take, so
+every refusal and close is autobahn's own.
+
 Twisted's transport buffers every write and sends it once the event loop reports the
 socket writable: two epoll_ctl calls, a readiness event and a pass through its write
 loop per frame, for a socket that almost always could have taken the frame at once.
@@ -25,6 +36,7 @@ import struct
 from twisted.internet import tcp
 
 TEXT_FINAL = 0x81
+MASKED = 0x80
 
 
 def text_frame(payload: bytes) -> bytes:
@@ -108,3 +120,60 @@ def pending_output(protocol) -> int:
     transport = protocol.transport
     buffered = getattr(transport, "dataBuffer", b"")
     return len(buffered) - getattr(transport, "offset", 0) + getattr(transport, "_tempDataLen", 0)
+
+
+def read_direct(protocol) -> None:
+    """Put the fast reader in front of autobahn's for this connection."""
+    protocol._dataReceived = functools.partial(_receive, protocol, protocol._dataReceived)
+
+
+def _receive(protocol, autobahn_receive, data: bytes) -> None:
+    if protocol.state != protocol.STATE_OPEN or protocol.data or protocol.current_frame is not None:
+        autobahn_receive(data)
+        return
+    texts, taken = take_text_frames(data, _payload_limit(protocol))
+    for payload in texts:
+        protocol.onMessage(payload, False)
+    if taken < len(data):
+        autobahn_receive(data[taken:])
+
+
+def _payload_limit(protocol) -> int:
+    limits = [limit for limit in (protocol.maxFramePayloadSize, protocol.maxMessagePayloadSize) if limit > 0]
+    return min(limits, default=1 << 63)
+
+
+def take_text_frames(data: bytes, limit: int) -> tuple[list[bytes], int]:
+    """The payloads of the complete, final, masked, valid UTF-8 text frames of at most
+    `limit` bytes at the front of `data`, unmasked, and how many bytes they took."""
+    payloads = []
+    offset, end = 0, len(data)
+    while end - offset >= 6:
+        if data[offset] != TEXT_FINAL or not data[offset + 1] & MASKED:
+            break
+        length = data[offset + 1] & 0x7F
+        start = offset + 6
+        if length == 126:
+            start += 2
+            if start > end:
+                break
+            length = int.from_bytes(data[offset + 2 : offset + 4], "big")
+        elif length == 127:
+            start += 8
+            if start > end:
+                break
+            length = int.from_bytes(data[offset + 2 : offset + 10], "big")
+        stop = start + length
+        if length > limit or stop > end:
+            break
+        mask = data[start - 4 : start]
+        masked = int.from_bytes(data[start:stop], "little")
+        key = int.from_bytes((mask * (length // 4 + 1))[:length], "little")
+        payload = (masked ^ key).to_bytes(length, "little")
+        try:
+            payload.decode("utf-8")
+        except UnicodeDecodeError:
+            break
+        payloads.append(payload)
+        offset = stop
+    return payloads, offset

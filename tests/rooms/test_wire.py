@@ -4,7 +4,7 @@ library would send: any byte wrong and every client drops the connection."""
 import pytest
 from websockets.frames import Frame, Opcode
 
-from rooms.wire import Outgoing, text_frame
+from rooms.wire import Outgoing, read_direct, take_text_frames, text_frame
 
 
 @pytest.mark.parametrize("length", [0, 1, 125, 126, 4000 * 4, 65535, 65536, 200_000])
@@ -19,3 +19,84 @@ def test_an_outgoing_frame_is_encoded_once_for_all_its_readers():
 
     assert frame.wire is frame.wire
     assert frame.wire.endswith('"调解"}'.encode())
+
+
+def masked(payload: bytes, opcode=Opcode.TEXT, fin=True) -> bytes:
+    return Frame(opcode, payload, fin=fin).serialize(mask=True, extensions=[])
+
+
+class FakeProtocol:
+    """The part of daphne's protocol the reader touches; what it does not take is
+    recorded as autobahn's."""
+
+    STATE_OPEN = 1
+
+    def __init__(self, limit=0):
+        self.state = self.STATE_OPEN
+        self.data = b""
+        self.current_frame = None
+        self.maxFramePayloadSize = limit
+        self.maxMessagePayloadSize = limit
+        self.messages = []
+        self.autobahn_got = []
+        self._dataReceived = self.autobahn_got.append
+
+    def onMessage(self, payload, is_binary):
+        self.messages.append((payload.decode("utf-8"), is_binary))
+
+
+@pytest.mark.parametrize("length", [0, 1, 125, 126, 4000 * 3, 65535, 65536])
+def test_the_reader_unmasks_every_length_class_as_a_websocket_library_masks_it(length):
+    text = "字" * (length // 3) + "x" * (length % 3)
+    frame = masked(text.encode())
+
+    assert take_text_frames(frame, limit=1 << 20) == ([text.encode()], len(frame))
+
+
+def test_several_frames_in_one_read_reach_daphne_in_order_and_nothing_goes_to_autobahn():
+    protocol = FakeProtocol()
+    read_direct(protocol)
+
+    protocol._dataReceived(masked(b'{"type":"typing","active":true}') + masked("调解".encode()) + masked(b"{}"))
+
+    assert protocol.messages == [('{"type":"typing","active":true}', False), ("调解", False), ("{}", False)]
+    assert protocol.autobahn_got == []
+
+
+@pytest.mark.parametrize(
+    "rest",
+    [
+        masked(b"\xc3\x28"),  # invalid UTF-8: autobahn closes with 1007
+        masked(b"x" * 2000),  # over the limit: autobahn closes with 1009
+        masked(b"part", fin=False) + masked(b"two", opcode=Opcode.CONT),  # a fragmented message
+        masked(b"", opcode=Opcode.PING),
+        masked(b"\x03\xe8", opcode=Opcode.CLOSE),
+        masked(b"\x00\x01", opcode=Opcode.BINARY),
+        Frame(Opcode.TEXT, b"unmasked").serialize(mask=False, extensions=[]),
+        masked(b"split over two reads")[:9],
+    ],
+    ids=["invalid-utf8", "too-large", "fragmented", "ping", "close", "binary", "unmasked", "incomplete"],
+)
+def test_what_the_reader_does_not_take_goes_to_autobahn_from_its_first_byte(rest):
+    protocol = FakeProtocol(limit=1000)
+    read_direct(protocol)
+    after = masked(b"after")
+
+    protocol._dataReceived(masked(b"first") + rest + after)
+
+    assert protocol.messages == [("first", False)]
+    assert protocol.autobahn_got == [rest + after]
+
+
+def test_once_autobahn_holds_part_of_a_frame_or_the_connection_closes_it_gets_everything():
+    protocol = FakeProtocol()
+    read_direct(protocol)
+    mine, closing = masked(b"mine"), masked(b"closing")
+    protocol.data = b"\x81"
+    protocol._dataReceived(mine)
+    protocol.data = b""
+    protocol.state = 3
+    protocol._dataReceived(closing)
+
+    assert protocol.messages == []
+    assert protocol.autobahn_got == [mine, closing]
