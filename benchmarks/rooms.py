@@ -56,7 +56,7 @@ from urllib.parse import urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from config.cluster import end_process  # noqa: E402
+from config.cluster import end_processes  # noqa: E402
 
 BIN = Path(sys.executable).parent
 WORK_DIR = ROOT / "var" / "bench"
@@ -330,7 +330,7 @@ class PrivateRedis:
         wait_for_port(self.port, self.process, self.log)
 
     def stop(self) -> None:
-        end_process(self.process)
+        end_processes(self.process)
 
 
 class PostgresPinner(threading.Thread):
@@ -435,7 +435,7 @@ class Server:
         restore_affinity(self.redis_saved)
         self.redis_saved = {}
         if self.process is not None:
-            end_process(self.process)
+            end_processes(self.process)
 
     def log_problems(self) -> list[str]:
         try:

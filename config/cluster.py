@@ -45,16 +45,18 @@ def wait_for_port(port: int, timeout: float = 30.0) -> None:
     raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
 
 
-def end_process(process: subprocess.Popen, stop_signal: int = signal.SIGTERM, timeout: float = 10.0) -> None:
-    """Ask a child process to stop, and kill it if it has not within `timeout`."""
-    if process.poll() is not None:
-        return
-    process.send_signal(stop_signal)
-    try:
-        process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=timeout)
+def end_processes(*processes: subprocess.Popen, stop_signal: int = signal.SIGTERM, timeout: float = 10.0) -> None:
+    """Ask child processes to stop, all at once, and kill any that has not within
+    `timeout`."""
+    running = [process for process in processes if process.poll() is None]
+    for process in running:
+        process.send_signal(stop_signal)
+    for process in running:
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=timeout)
 
 
 def nginx_binary() -> str:
@@ -65,6 +67,9 @@ def nginx_binary() -> str:
 
 
 class Cluster:
+    # A graceful shutdown: nginx lets open WebSockets finish.
+    nginx_stop_signal = signal.SIGQUIT
+
     def __init__(
         self, *, workers: int = 3, port: int | None = None, env: dict | None = None, workdir: Path | None = None
     ):
@@ -135,10 +140,10 @@ class Cluster:
 
     def stop(self) -> None:
         if self.nginx is not None:
-            end_process(self.nginx, signal.SIGQUIT)
+            end_processes(self.nginx, stop_signal=self.nginx_stop_signal)
             self.nginx = None
-        for index in list(self.workers):
-            end_process(self.workers.pop(index))
+        end_processes(*self.workers.values())
+        self.workers.clear()
 
     def __enter__(self) -> Cluster:
         return self.start()

@@ -261,15 +261,15 @@ class RoomHub:
 
     async def publish_room(self, room_id: int, frame: str, seq: int = 0) -> None:
         await self._deliver_room(room_id, frame, seq)
-        self._publish(f"{ROOM_FRAME}{room_id}|{seq}|{frame}")
+        self._publish(_frame_record(room_id, frame, seq))
 
     async def publish_room_control(self, room_id: int, message: dict) -> None:
         await self._control_room(room_id, message)
-        self._publish(f"{ROOM_CONTROL}{room_id}|{json.dumps(message)}")
+        self._publish(_control_record(ROOM_CONTROL, room_id, message))
 
     async def publish_user_control(self, user_id: int, message: dict) -> None:
         await self._control_user(user_id, message)
-        self._publish(f"{USER_CONTROL}{user_id}|{json.dumps(message)}")
+        self._publish(_control_record(USER_CONTROL, user_id, message))
 
     def _publish(self, record: str) -> None:
         if self._outbox is None:
@@ -282,18 +282,16 @@ class RoomHub:
     # Called from synchronous code (services, after commit) in any thread.
 
     def publish_room_threadsafe(self, room_id: int, frame: str, seq: int = 0) -> None:
-        self._publish_threadsafe(
-            f"{ROOM_FRAME}{room_id}|{seq}|{frame}", lambda: self._deliver_room(room_id, frame, seq)
-        )
+        self._publish_threadsafe(_frame_record(room_id, frame, seq), lambda: self._deliver_room(room_id, frame, seq))
 
     def publish_room_control_threadsafe(self, room_id: int, message: dict) -> None:
         self._publish_threadsafe(
-            f"{ROOM_CONTROL}{room_id}|{json.dumps(message)}", lambda: self._control_room(room_id, message)
+            _control_record(ROOM_CONTROL, room_id, message), lambda: self._control_room(room_id, message)
         )
 
     def publish_user_control_threadsafe(self, user_id: int, message: dict) -> None:
         self._publish_threadsafe(
-            f"{USER_CONTROL}{user_id}|{json.dumps(message)}", lambda: self._control_user(user_id, message)
+            _control_record(USER_CONTROL, user_id, message), lambda: self._control_user(user_id, message)
         )
 
     def _publish_threadsafe(self, record: str, deliver_locally) -> None:
@@ -368,6 +366,14 @@ class RoomHub:
         for connection in list(self.users.get(user_id, ())):
             with contextlib.suppress(Exception):
                 await connection.control(message)
+
+
+def _frame_record(room_id: int, frame: str, seq: int) -> str:
+    return f"{ROOM_FRAME}{room_id}|{seq}|{frame}"
+
+
+def _control_record(kind: str, identifier: int, message: dict) -> str:
+    return f"{kind}{identifier}|{json.dumps(message)}"
 
 
 def _async_client(redis_url: str):

@@ -232,32 +232,27 @@ def _allocate_one(cursor, room_id: int, count: int) -> int:
     return cursor.fetchone()[0]
 
 
-def _bump(lock_cursor, cursor, counts: dict[int, int]) -> None:
-    """PostgreSQL: send the statements reserving the numbers; `cursor` then holds each
-    room's new last_seq. Rows are locked in id order first, so that two batches cannot
-    deadlock."""
-    room_ids = sorted(counts)
-    if len(room_ids) > 1:
-        lock_cursor.execute(
-            "SELECT id FROM rooms_room WHERE id = ANY(%s::bigint[]) ORDER BY id FOR UPDATE", [_bigint_array(room_ids)]
-        )
-    cursor.execute(
-        "UPDATE rooms_room AS room SET last_seq = room.last_seq + batch.n "
-        "FROM unnest(%s::bigint[], %s::bigint[]) AS batch(id, n) WHERE room.id = batch.id "
-        "RETURNING room.id, room.last_seq",
-        [_bigint_array(room_ids), _bigint_array(counts[room_id] for room_id in room_ids)],
-    )
-
-
 def allocate_seqs(counts: dict[int, int]) -> dict[int, int]:
     """Reserve sequence numbers in rooms (room → how many); returns each room's last.
     The UPDATE holds the room rows' locks until commit, so concurrent writers to a
-    room queue up and a rolled-back transaction gives its numbers back."""
+    room queue up and a rolled-back transaction gives its numbers back. On PostgreSQL
+    the rows are locked in id order first, so that two batches cannot deadlock."""
+    room_ids = sorted(counts)
     if connection.vendor != "postgresql":
         with connection.cursor() as cursor:
-            return {room_id: _allocate_one(cursor, room_id, counts[room_id]) for room_id in sorted(counts)}
+            return {room_id: _allocate_one(cursor, room_id, counts[room_id]) for room_id in room_ids}
     with connection.wrap_database_errors, _pipeline(), _cursor() as lock_cursor, _cursor() as cursor:
-        _bump(lock_cursor, cursor, counts)
+        if len(room_ids) > 1:
+            lock_cursor.execute(
+                "SELECT id FROM rooms_room WHERE id = ANY(%s::bigint[]) ORDER BY id FOR UPDATE",
+                [_bigint_array(room_ids)],
+            )
+        cursor.execute(
+            "UPDATE rooms_room AS room SET last_seq = room.last_seq + batch.n "
+            "FROM unnest(%s::bigint[], %s::bigint[]) AS batch(id, n) WHERE room.id = batch.id "
+            "RETURNING room.id, room.last_seq",
+            [_bigint_array(room_ids), _bigint_array(counts[room_id] for room_id in room_ids)],
+        )
         return dict(cursor.fetchall())
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from config.cluster import end_process, free_port, wait_for_port
+from config.cluster import end_processes, free_port, wait_for_port
 from tests.cases import make_civil_case
 from tests.conftest import require_service
 from tests.faults.support import FaultCluster
@@ -114,7 +114,7 @@ class PrivateRedis:
 
     def stop(self) -> None:
         if self.process is not None:
-            end_process(self.process)
+            end_processes(self.process)
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from config.cluster import Cluster, end_process, nginx_binary, wait_for_port
+from config.cluster import Cluster, nginx_binary, wait_for_port
 from rooms.protocol import RESUME_PAGE_SIZE
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,6 +36,9 @@ FATAL_CLOSE_CODES = {4401, 4403, 4404, 4408}
 class FaultCluster(Cluster):
     """config.cluster.Cluster (daphne with the platform's flags behind nginx), with
     its workers started in parallel and nginx restartable on its port."""
+
+    # A fast shutdown: a graceful one waits for every WebSocket to close.
+    nginx_stop_signal = signal.SIGTERM
 
     def start(self) -> FaultCluster:
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -57,18 +60,6 @@ class FaultCluster(Cluster):
             stderr=open(self.workdir / "nginx-stderr.log", "ab"),  # noqa: SIM115
         )
         wait_for_port(self.port)
-
-    def stop(self) -> None:
-        if self.nginx is not None:
-            # A fast shutdown: a graceful one waits for every WebSocket to close.
-            end_process(self.nginx, signal.SIGTERM)
-            self.nginx = None
-        # All workers at once.
-        processes = [self.workers.pop(index) for index in list(self.workers)]
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            end_process(process)
 
     def pid(self, index: int) -> int:
         return self.workers[index].pid
