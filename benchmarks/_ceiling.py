@@ -146,6 +146,9 @@ def main() -> None:
         log_level="warning",
         access_log=False,
         lifespan="off",
+        # The standard asyncio loop, as under daphne: uvloop is installed for the load
+        # generator, and uvicorn would otherwise take it.
+        loop="asyncio",
         backlog=4096,
         ws_per_message_deflate=False,
     )

@@ -1,6 +1,12 @@
 """The load generator of `benchmarks/rooms.py`: one asyncio process holding many
-WebSocket clients (the `websockets` library), driven by its parent over stdin and
-stdout, one JSON object a line.
+WebSocket clients, driven by its parent over stdin and stdout, one JSON object a line.
+
+The generator has one core, like the server, and at the rates the peers reach it was
+the generator, not the server, that ran out first. So it runs on uvloop, and its
+clients speak RFC 6455 through a plain asyncio protocol (`WireClient`) rather than a
+WebSocket library's general machinery (a parser coroutine, a queue and a task switch
+per receipt). It needs only what the three servers send: unfragmented, unmasked text
+frames, pings and closes; anything else closes the client as a protocol error.
 
 The parent gives it whole rooms (every member of a room lives in the same generator,
 so each generator checks its own rooms completely) and then commands:
@@ -29,30 +35,195 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import contextlib
 import json
 import os
 import random
 import resource
+import struct
 import sys
 import time
 import uuid
 from collections import Counter
 from heapq import heappop, heappush
+from urllib.parse import urlsplit
+
+import uvloop
 
 PADDING = "请双方于下周三前提交补充证据材料，调解员将据此安排第二次调解。"
 BUCKET_NS = 100_000  # latency histogram resolution: 0.1 ms
 
+TEXT, CLOSE, PING, PONG = 0x1, 0x8, 0x9, 0xA
+FINAL = 0x80
+# Clients must mask what they send (RFC 6455 section 5.3) against caches that a
+# predictable payload could poison on the way; on loopback nothing is in the way, and
+# a zero key leaves the payload as it is instead of costing an XOR per byte.
+ZERO_MASK_KEY = b"\x00\x00\x00\x00"
+NO_STATUS = 1005
+ABNORMAL_CLOSURE = 1006
+# Sends in a row before the generator lets waiting receipts in.
+RECEIPTS_EVERY = 50
+# A send due this soon goes now: a timer per send (thousands a second) cost the
+# generator more than the sends. Latency is timed from the actual send.
+SEND_EARLY_NS = 500_000
+
+
+def client_frame(opcode: int, payload: bytes) -> bytes:
+    length = len(payload)
+    if length < 126:
+        header = bytes((FINAL | opcode, 0x80 | length))
+    elif length < 1 << 16:
+        header = struct.pack("!BBH", FINAL | opcode, 0x80 | 126, length)
+    else:
+        header = struct.pack("!BBQ", FINAL | opcode, 0x80 | 127, length)
+    return header + ZERO_MASK_KEY + payload
+
+
+class HandshakeFailed(Exception):
+    pass
+
+
+class WireClient(asyncio.Protocol):
+    """One WebSocket client connection. Until `on_text` is set, text frames queue for
+    `recv()` (the opening exchange); from then on each goes to `on_text` as it
+    arrives."""
+
+    def __init__(self):
+        loop = asyncio.get_running_loop()
+        self.transport: asyncio.Transport | None = None
+        self.buffer = bytearray()
+        self.upgraded = loop.create_future()
+        self.ended = loop.create_future()
+        self.frames: asyncio.Queue[str] = asyncio.Queue()
+        self.on_text = None
+        self.on_lost = None
+        self.close_code: int | None = None
+        self.closing = False
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        buffer = self.buffer
+        buffer += data
+        if not self.upgraded.done():
+            head_end = buffer.find(b"\r\n\r\n")
+            if head_end < 0:
+                return
+            status = bytes(buffer[: buffer.find(b"\r\n")])
+            del buffer[: head_end + 4]
+            if not status.startswith(b"HTTP/1.1 101"):
+                self.upgraded.set_exception(HandshakeFailed(status.decode("latin-1")))
+                self.transport.close()
+                return
+            self.upgraded.set_result(None)
+        offset, end = 0, len(buffer)
+        while end - offset >= 2:
+            first, length = buffer[offset], buffer[offset + 1] & 0x7F
+            start = offset + 2
+            if length == 126:
+                start += 2
+                if start > end:
+                    break
+                length = int.from_bytes(buffer[offset + 2 : start], "big")
+            elif length == 127:
+                start += 8
+                if start > end:
+                    break
+                length = int.from_bytes(buffer[offset + 2 : start], "big")
+            stop = start + length
+            if stop > end:
+                break
+            offset = stop
+            self.on_frame(first, bytes(buffer[start:stop]))
+        del buffer[:offset]
+
+    def on_frame(self, first: int, payload: bytes) -> None:
+        opcode = first & 0x0F
+        if opcode == TEXT and first & FINAL:
+            text = payload.decode("utf-8")
+            if self.on_text is None:
+                self.frames.put_nowait(text)
+            else:
+                self.on_text(text)
+        elif opcode == PING:
+            self.write(PONG, payload)
+        elif opcode == CLOSE:
+            self.close_code = int.from_bytes(payload[:2], "big") if len(payload) >= 2 else NO_STATUS
+            if not self.closing:
+                self.closing = True
+                self.write(CLOSE, payload[:2])
+            self.transport.close()
+        elif opcode != PONG:
+            # A fragment or a binary frame: none of the servers measured sends one.
+            self.close_code = 1002
+            self.transport.abort()
+
+    def connection_lost(self, exc) -> None:
+        if self.close_code is None:
+            self.close_code = ABNORMAL_CLOSURE
+        if not self.upgraded.done():
+            self.upgraded.set_exception(HandshakeFailed("connection closed during the handshake"))
+        self.frames.put_nowait("")
+        if not self.ended.done():
+            self.ended.set_result(None)
+        if self.on_lost is not None:
+            self.on_lost(self.close_code)
+
+    def write(self, opcode: int, payload: bytes) -> None:
+        if not self.transport.is_closing():
+            self.transport.write(client_frame(opcode, payload))
+
+    def send(self, text: str) -> None:
+        if self.transport.is_closing():
+            raise ConnectionError("the connection is closed")
+        self.transport.write(client_frame(TEXT, text.encode("utf-8")))
+
+    async def recv(self) -> str:
+        text = await self.frames.get()
+        if not text and self.ended.done():
+            raise ConnectionError(f"the connection closed (code {self.close_code})")
+        return text
+
+    async def close(self, timeout: float = 2.0) -> None:
+        if not self.closing:
+            self.closing = True
+            self.write(CLOSE, (1000).to_bytes(2, "big"))
+        try:
+            await asyncio.wait_for(asyncio.shield(self.ended), timeout)
+        except TimeoutError:
+            self.transport.abort()
+
+
+async def open_connection(url: str, origin: str, cookie: str) -> WireClient:
+    parts = urlsplit(url)
+    client = WireClient()
+    await asyncio.get_running_loop().create_connection(lambda: client, parts.hostname, parts.port)
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    key = base64.b64encode(os.urandom(16)).decode("ascii")
+    client.transport.write(
+        (
+            f"GET {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\nOrigin: {origin}\r\nCookie: {cookie}\r\n\r\n"
+        ).encode("latin-1")
+    )
+    try:
+        await client.upgraded
+    except BaseException:
+        client.transport.abort()
+        raise
+    return client
+
 
 class Client:
-    __slots__ = ("closed", "cookie", "index", "reader", "received", "room", "ws")
+    __slots__ = ("closed", "cookie", "index", "received", "room", "ws")
 
     def __init__(self, index: int, room: Room, cookie: str):
         self.index = index
         self.room = room
         self.cookie = cookie
-        self.ws = None
-        self.reader: asyncio.Task | None = None
+        self.ws: WireClient | None = None
         self.received: dict[str, int] = {}
         self.closed = False
 
@@ -112,37 +283,37 @@ class Generator:
     # -- connections -----------------------------------------------------------------
 
     async def open(self, client: Client) -> None:
-        from websockets.asyncio.client import connect
-
         path = (
             f"/socket.io/?EIO=4&transport=websocket&room={client.room.id}"
             if self.socketio
             else f"/ws/rooms/{client.room.id}/"
         )
-        client.ws = await connect(
-            f"{self.base_url}{path}",
-            origin=self.origin,
-            additional_headers={"Cookie": client.cookie},
-            compression=None,
-            ping_interval=None,
-            open_timeout=120,
-            close_timeout=2,
-        )
-        if self.socketio:
-            opened = await asyncio.wait_for(client.ws.recv(), 120)  # "0{sid, pingInterval...}"
-            if not opened.startswith("0"):
-                raise RuntimeError(f"expected the Engine.IO open packet, got {opened[:80]}")
-            await client.ws.send("40")
-            connected = await asyncio.wait_for(client.ws.recv(), 120)  # "40{sid}"
-            if not connected.startswith("40"):
-                raise RuntimeError(f"expected the namespace connect, got {connected[:80]}")
-            hello = json.loads((await asyncio.wait_for(client.ws.recv(), 120))[2:])[1]
-        else:
-            hello = json.loads(await asyncio.wait_for(client.ws.recv(), 120))
-        if hello.get("type") != "hello":
-            raise RuntimeError(f"expected hello, got {hello}")
+        ws = await asyncio.wait_for(open_connection(f"{self.base_url}{path}", self.origin, client.cookie), 120)
+        try:
+            if self.socketio:
+                opened = await asyncio.wait_for(ws.recv(), 120)  # "0{sid, pingInterval...}"
+                if not opened.startswith("0"):
+                    raise RuntimeError(f"expected the Engine.IO open packet, got {opened[:80]}")
+                ws.send("40")
+                connected = await asyncio.wait_for(ws.recv(), 120)  # "40{sid}"
+                if not connected.startswith("40"):
+                    raise RuntimeError(f"expected the namespace connect, got {connected[:80]}")
+                hello = json.loads((await asyncio.wait_for(ws.recv(), 120))[2:])[1]
+            else:
+                hello = json.loads(await asyncio.wait_for(ws.recv(), 120))
+            if hello.get("type") != "hello":
+                raise RuntimeError(f"expected hello, got {hello}")
+        except BaseException:
+            ws.transport.abort()
+            raise
+        client.ws = ws
         client.closed = False
-        client.reader = asyncio.get_running_loop().create_task(self.read(client))
+        ws.on_lost = lambda code: self.on_lost(client, code)
+        while not ws.frames.empty():
+            text = ws.frames.get_nowait()
+            if text:
+                self.on_text(client, text)
+        ws.on_text = lambda text: self.on_text(client, text)
 
     async def connect_clients(self, clients: list[Client]) -> dict:
         started = time.monotonic()
@@ -179,41 +350,38 @@ class Generator:
 
     # -- receiving -------------------------------------------------------------------
 
-    async def read(self, client: Client) -> None:
-        loads = json.loads
-        now_ns = time.monotonic_ns
+    def on_text(self, client: Client, raw: str) -> None:
+        now = time.monotonic_ns()
+        self.last_frame_ns = now
         try:
-            async for raw in client.ws:
-                now = now_ns()
-                self.last_frame_ns = now
-                if self.socketio:
-                    if raw == "2":  # Engine.IO ping
-                        await client.ws.send("3")
-                        continue
-                    if not raw.startswith("42"):
-                        self.other_frames["engine.io:" + raw[:2]] += 1
-                        continue
-                    frame = loads(raw[2:])[1]
+            if self.socketio:
+                if raw == "2":  # Engine.IO ping
+                    client.ws.send("3")
+                    return
+                if not raw.startswith("42"):
+                    self.other_frames["engine.io:" + raw[:2]] += 1
+                    return
+                frame = json.loads(raw[2:])[1]
+            else:
+                frame = json.loads(raw)
+            kind = frame.get("type")
+            if kind == "message":
+                self.on_message(client, frame, now)
+            elif kind == "error":
+                step = self.step
+                if step is not None:
+                    step.errors[frame.get("code", "?")] += 1
                 else:
-                    frame = loads(raw)
-                kind = frame.get("type")
-                if kind == "message":
-                    self.on_message(client, frame, now)
-                elif kind == "error":
-                    step = self.step
-                    if step is not None:
-                        step.errors[frame.get("code", "?")] += 1
-                    else:
-                        self.other_frames["error:" + str(frame.get("code"))] += 1
-                else:
-                    self.other_frames[kind] += 1
+                    self.other_frames["error:" + str(frame.get("code"))] += 1
+            else:
+                self.other_frames[kind] += 1
         except Exception as error:
-            self.unexpected_closes[f"{type(error).__name__}"] += 1
-        finally:
-            if not client.closed and not self.quitting:
-                code = client.ws.close_code if client.ws is not None else None
-                self.unexpected_closes[f"close code {code}"] += 1
-            client.closed = True
+            self.other_frames[f"unreadable ({type(error).__name__})"] += 1
+
+    def on_lost(self, client: Client, code: int) -> None:
+        if not client.closed and not self.quitting:
+            self.unexpected_closes[f"close code {code}"] += 1
+        client.closed = True
 
     def on_message(self, client: Client, frame: dict, now: int) -> None:
         step = self.step
@@ -242,12 +410,14 @@ class Generator:
             heappush(queue, (step.start_ns + self.random.randrange(interval), client.index))
         now_ns = time.monotonic_ns
         dumps = json.dumps
+        sends_in_a_row = 0
         while queue:
             due, index = queue[0]
             if due >= step.end_ns:
                 break
             now = now_ns()
-            if due > now:
+            if due > now + SEND_EARLY_NS:
+                sends_in_a_row = 0
                 await asyncio.sleep((due - now) / 1e9)
                 continue
             heappop(queue)
@@ -260,7 +430,7 @@ class Generator:
             sent = now_ns()
             client.room.sent[client_id] = client
             step.sent += 1
-            step.lag[(sent - due) // 1_000_000] += 1
+            step.lag[max(sent - due, 0) // 1_000_000] += 1
             step.last_send_ns = sent
             frame = {"type": "message.send", "client_id": client_id, "body": f"{sent} {index} {PADDING}"}
             if self.socketio:
@@ -268,9 +438,14 @@ class Generator:
             else:
                 text = dumps(frame, ensure_ascii=False)
             try:
-                await client.ws.send(text)
+                client.ws.send(text)
             except Exception:
                 step.send_failures += 1
+            sends_in_a_row += 1
+            if sends_in_a_row == RECEIPTS_EVERY:
+                # Sends that fell due together must not hold back the receipts.
+                sends_in_a_row = 0
+                await asyncio.sleep(0)
 
     def expected_receipts(self) -> int:
         return sum(len(room.sent) * len(room.clients) for room in self.rooms)
@@ -350,6 +525,8 @@ class Generator:
     async def warmup(self) -> dict:
         room = self.rooms[0]
         report = await self.connect_clients(room.clients)
+        if report["failed"]:
+            return report
         step = Step(1.0, 0, 0, time.monotonic_ns())
         room.sent = {}
         for client in room.clients:
@@ -359,7 +536,7 @@ class Generator:
             client_id = str(uuid.uuid4())
             room.sent[client_id] = client
             body = f"{time.monotonic_ns()} {client.index} warm-up"
-            await client.ws.send(json.dumps({"type": "message.send", "client_id": client_id, "body": body}))
+            client.ws.send(json.dumps({"type": "message.send", "client_id": client_id, "body": body}))
         deadline = time.monotonic() + 30
         while step.received < len(room.sent) * len(room.clients) and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
@@ -438,7 +615,7 @@ def main() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     with open(options.spec, encoding="utf-8") as handle:
         spec = json.load(handle)
-    asyncio.run(Generator(spec).serve())
+    uvloop.run(Generator(spec).serve())
 
 
 if __name__ == "__main__":

@@ -15,13 +15,13 @@ sending `message.send` at a fixed rate for a fixed time, against two servers in 
   (`benchmarks/_ceiling.py`), same frames, same rooms, no database.
 
 The server (and Redis, and PostgreSQL's backends for the benchmark database) run on
-CPU 0; the load generator (`benchmarks/_ws_load.py`, asyncio + the `websockets`
-client) on CPU 1. For each run it prints delivered messages/s (deliveries = messages x
-members: every member, the sender included, receives each message), p50/p95/p99
-latency from send to each receipt (the sender's timestamp is inside the body), loss
-and duplicates per room by client_id and seq, the memory per idle connection
-(server RSS with N idle connections minus RSS with none, divided by N), CPU use of
-each process, and our figures beside the ceiling's with the ratio.
+CPU 0; the load generator (`benchmarks/_ws_load.py`, uvloop and a minimal WebSocket
+client of its own) on CPU 1. For each run it prints delivered messages/s
+(deliveries = messages x members: every member, the sender included, receives each
+message), p50/p95/p99 latency from send to each receipt (the sender's timestamp is
+inside the body), loss and duplicates per room by client_id and seq, the memory per
+idle connection (server RSS with N idle connections minus RSS with none, divided by
+N), CPU use of each process, and our figures beside the ceiling's with the ratio.
 
     make bench-rooms                               # 1 msg/s per client for 20 s, both servers
     .venv/bin/python benchmarks/rooms.py --rate 1,2,4 --duration 15
