@@ -46,7 +46,7 @@ from rooms.protocol import (
 from rooms.ratelimit import message_limiter
 from rooms.services import mark_read
 from rooms.store import PostRequest
-from rooms.wire import Outgoing, daphne_protocol, pending_output, read_direct, write_direct
+from rooms.wire import Outgoing, daphne_protocol, pending_output, read_direct, write_direct, writes_direct
 from rooms.writer import StoreUnavailable, get_writer
 
 logger = logging.getLogger(__name__)
@@ -213,24 +213,49 @@ class RoomSocket:
 
     # -- from the hub ----------------------------------------------------------------
 
+    def deliver_now(self, frame: Outgoing, seq: int) -> bool:
+        """Deliver a frame without waiting, as the hub does almost every frame: a socket
+        that is open, past its hello, and whose client keeps up is written to directly,
+        without a coroutine per delivery. False if the frame needs `deliver` (nothing
+        was done)."""
+        protocol = self._protocol
+        if (
+            self.closed
+            or not self._hello_sent
+            or protocol is None
+            or not writes_direct(protocol)
+            or pending_output(protocol) > MAX_PENDING_OUTPUT_BYTES
+        ):
+            return False
+        if self._in_sequence(seq):
+            write_direct(protocol, frame)
+        return True
+
     async def deliver(self, frame: Outgoing, seq: int) -> None:
         if self.closed:
             return
         if not self._hello_sent:
             self._pending.append((frame, seq))
             return
-        if seq:
-            if seq <= self.delivered_seq or seq in self._ahead:
-                return
-            if seq == self.delivered_seq + 1:
-                self.delivered_seq = seq
-                while self.delivered_seq + 1 in self._ahead:
-                    self._ahead.discard(self.delivered_seq + 1)
-                    self.delivered_seq += 1
-            else:
-                self._ahead.add(seq)
-                self._schedule_gap_fill()
-        await self._send_frame(frame)
+        if self._in_sequence(seq):
+            await self._send_frame(frame)
+
+    def _in_sequence(self, seq: int) -> bool:
+        """Whether a frame is to be sent, given the room's sequence: not if it was
+        delivered already. A frame beyond a gap is sent, and the gap filled later."""
+        if not seq:
+            return True
+        if seq <= self.delivered_seq or seq in self._ahead:
+            return False
+        if seq == self.delivered_seq + 1:
+            self.delivered_seq = seq
+            while self.delivered_seq + 1 in self._ahead:
+                self._ahead.discard(self.delivered_seq + 1)
+                self.delivered_seq += 1
+        else:
+            self._ahead.add(seq)
+            self._schedule_gap_fill()
+        return True
 
     def _schedule_gap_fill(self) -> None:
         if len(self._ahead) > MAX_FRAMES_AHEAD:

@@ -68,6 +68,8 @@ class Connection(Protocol):
     user_id: int
     presence_member: str
 
+    def deliver_now(self, frame: Outgoing, seq: int) -> bool: ...
+
     async def deliver(self, frame: Outgoing, seq: int) -> None: ...
 
     async def control(self, message: dict) -> None: ...
@@ -352,7 +354,8 @@ class RoomHub:
         frame = Outgoing(text)
         for connection in list(connections):
             try:
-                await connection.deliver(frame, seq)
+                if not connection.deliver_now(frame, seq):
+                    await connection.deliver(frame, seq)
             except Exception:
                 # One socket closing under us must not cost the others their frame.
                 logger.debug("Delivery to a closing socket failed", exc_info=True)

@@ -80,9 +80,15 @@ def daphne_protocol(send):
     return protocol
 
 
+def writes_direct(protocol) -> bool:
+    """Whether `write_direct` takes frames for this connection now: it is open and
+    uses no extension."""
+    return protocol.state == protocol.STATE_OPEN and getattr(protocol, "_perMessageCompress", None) is None
+
+
 def write_direct(protocol, frame: Outgoing) -> bool:
     """Write the frame to the protocol's transport; False if it must go through ASGI."""
-    if protocol.state != protocol.STATE_OPEN or getattr(protocol, "_perMessageCompress", None) is not None:
+    if not writes_direct(protocol):
         return False
     transport = protocol.transport
     wire = frame.wire
