@@ -60,6 +60,7 @@ FINAL = 0x80
 # predictable payload could poison on the way; on loopback nothing is in the way, and
 # a zero key leaves the payload as it is instead of costing an XOR per byte.
 ZERO_MASK_KEY = b"\x00\x00\x00\x00"
+PROTOCOL_ERROR = 1002
 NO_STATUS = 1005
 ABNORMAL_CLOSURE = 1006
 # Sends in a row before the generator lets waiting receipts in.
@@ -157,7 +158,7 @@ class WireClient(asyncio.Protocol):
             self.transport.close()
         elif opcode != PONG:
             # A fragment or a binary frame: none of the servers measured sends one.
-            self.close_code = 1002
+            self.close_code = PROTOCOL_ERROR
             self.transport.abort()
 
     def connection_lost(self, exc) -> None:

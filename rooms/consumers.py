@@ -46,7 +46,15 @@ from rooms.protocol import (
 from rooms.ratelimit import message_limiter
 from rooms.services import mark_read
 from rooms.store import PostRequest
-from rooms.wire import Outgoing, daphne_protocol, pending_output, read_direct, write_direct, writes_direct
+from rooms.wire import (
+    Outgoing,
+    daphne_protocol,
+    pending_output,
+    read_direct,
+    write_direct,
+    write_open,
+    writes_direct,
+)
 from rooms.writer import StoreUnavailable, get_writer
 
 logger = logging.getLogger(__name__)
@@ -228,7 +236,7 @@ class RoomSocket:
         ):
             return False
         if self._in_sequence(seq):
-            write_direct(protocol, frame)
+            write_open(protocol, frame)
         return True
 
     async def deliver(self, frame: Outgoing, seq: int) -> None:

@@ -90,6 +90,12 @@ def write_direct(protocol, frame: Outgoing) -> bool:
     """Write the frame to the protocol's transport; False if it must go through ASGI."""
     if not writes_direct(protocol):
         return False
+    write_open(protocol, frame)
+    return True
+
+
+def write_open(protocol, frame: Outgoing) -> None:
+    """`write_direct` for a connection the caller found `writes_direct`."""
     transport = protocol.transport
     wire = frame.wire
     if _can_send_now(transport):
@@ -101,10 +107,9 @@ def write_direct(protocol, frame: Outgoing) -> bool:
             # Let Twisted find the broken connection and close it as usual.
             sent = 0
         if sent == len(wire):
-            return True
+            return
         wire = wire[sent:]
     transport.write(wire)
-    return True
 
 
 def _can_send_now(transport) -> bool:
