@@ -4,7 +4,9 @@ section 5) and `ws/notifications/` (the signed-in user's notifications).
 A room socket is a plain ASGI application rather than a Channels consumer: room
 traffic reaches it from the process's hub directly, so it needs no channel-layer
 channel of its own (one Redis subscription per socket) and no per-event thread hop.
-It still parses, authorises, calls a service and answers, nothing more.
+Under daphne a client's messages do not go through ASGI either: the socket takes them
+straight off the wire (`take_frame`) and hands them to the writer. It still parses,
+authorises, calls a service and answers, nothing more.
 """
 
 from __future__ import annotations
@@ -45,17 +47,18 @@ from rooms.protocol import (
 )
 from rooms.ratelimit import message_limiter
 from rooms.services import mark_read
-from rooms.store import PostRequest
+from rooms.store import PostRequest, PostResult
 from rooms.wire import (
     Outgoing,
     daphne_protocol,
+    events_waiting,
     pending_output,
     read_direct,
     write_direct,
     write_open,
     writes_direct,
 )
-from rooms.writer import StoreUnavailable, get_writer
+from rooms.writer import get_writer
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +79,7 @@ class RoomSocket:
     __slots__ = (
         "_ahead",
         "_gap_check",
+        "_handling_frame",
         "_hello_sent",
         "_pending",
         "_protocol",
@@ -108,6 +112,7 @@ class RoomSocket:
         self.language = settings.LANGUAGE_CODE
         self._ahead: set[int] = set()
         self._hello_sent = False
+        self._handling_frame = False
         self._pending: list[tuple[Outgoing, int]] = []
         self._gap_check: asyncio.TimerHandle | None = None
         self._protocol = daphne_protocol(send)
@@ -128,7 +133,11 @@ class RoomSocket:
                     await self.connect()
                 elif kind == "websocket.receive":
                     if not self.closed:
-                        await self.on_frame(event.get("text"))
+                        self._handling_frame = True
+                        try:
+                            await self.on_frame(event.get("text"))
+                        finally:
+                            self._handling_frame = False
                 elif kind == "websocket.disconnect":
                     break
         finally:
@@ -143,7 +152,7 @@ class RoomSocket:
             await self.close(CLOSE_NOT_SIGNED_IN)
             return
         if self._protocol is not None:
-            read_direct(self._protocol)
+            read_direct(self._protocol, self.take_frame)
         room_id = int(self.scope["url_route"]["kwargs"]["room_id"])
         access = await database_sync_to_async(selectors.room_access)(self.user, room_id)
         if access.refusal:
@@ -309,6 +318,23 @@ class RoomSocket:
 
     # -- from the client -------------------------------------------------------------
 
+    def take_frame(self, payload: bytes) -> bool:
+        """A client's text frame straight off the wire (see rooms.wire.read_direct). A
+        message is handed to the writer here and now, without a trip through daphne's
+        queue and this socket's task; False leaves the frame to them (`on_frame`).
+        Frames are handled in the order the client sent them: none is taken while an
+        earlier one waits in daphne's queue or is being handled, or before the hello."""
+        if self.closed or not self._hello_sent or self._handling_frame or events_waiting(self._protocol):
+            return False
+        try:
+            request = parse_client_frame(payload.decode("utf-8"))
+        except ProtocolError:
+            return False
+        if not isinstance(request, SendMessage):
+            return False
+        self.post_message(request)
+        return True
+
     async def on_frame(self, text: str | None) -> None:
         if not self._hello_sent:
             return
@@ -318,7 +344,7 @@ class RoomSocket:
             await self._send_error(error.code, lambda: _detail_of(text))
             return
         if isinstance(request, SendMessage):
-            await self.send_message(request)
+            self.post_message(request)
         elif isinstance(request, Resume):
             try:
                 await self.resume(request.after_seq)
@@ -342,26 +368,35 @@ class RoomSocket:
                 # records it.
                 logger.warning("Read mark in room %s not recorded: database unavailable", self.room_id)
 
-    async def send_message(self, request: SendMessage) -> None:
+    def post_message(self, request: SendMessage) -> None:
+        """Hand a message to the writer. Its sender sees it stored as every member does,
+        in the room; only a message not stored now is answered to the sender alone."""
         if not message_limiter.allow(self.user_id):
-            await self._send_error(
-                "rate_limited",
-                lambda: (
-                    _("Too many messages: at most %(count)s in %(seconds)s seconds.")
-                    % {"count": message_limiter.limit, "seconds": int(message_limiter.window)}
-                ),
+            spawn(
+                self._send_error(
+                    "rate_limited",
+                    lambda: (
+                        _("Too many messages: at most %(count)s in %(seconds)s seconds.")
+                        % {"count": message_limiter.limit, "seconds": int(message_limiter.window)}
+                    ),
+                )
             )
             return
-        try:
-            result = await get_writer().submit(
-                PostRequest(room_id=self.room_id, author=self.member, client_id=request.client_id, body=request.body)
-            )
-        except StoreUnavailable:
+        get_writer().post(
+            PostRequest(room_id=self.room_id, author=self.member, client_id=request.client_id, body=request.body),
+            self._posted,
+        )
+
+    def _posted(self, result: PostResult) -> None:
+        if result.outcome != "stored":
+            spawn(self._answer_post(result))
+
+    async def _answer_post(self, result: PostResult) -> None:
+        if result.outcome == "unavailable":
             await self._send_error(
                 "unavailable", lambda: _("Your message could not be stored. Nothing was sent; try again.")
             )
-            return
-        if result.outcome == "duplicate":
+        elif result.outcome == "duplicate":
             await self._send_text(encode(result.frame))
         elif result.outcome == "refused":
             await self._send_error(result.code, lambda: str(result.detail))

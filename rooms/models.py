@@ -48,7 +48,9 @@ class RoomEntry(models.Model):
 
     MESSAGE = "message"
 
-    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="entries")
+    # No index of its own: the unique index on (room, seq) serves lookups by room, and
+    # every message stored would otherwise update one more.
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="entries", db_index=False)
     seq = models.PositiveBigIntegerField()
     kind = models.CharField(max_length=40, default=MESSAGE)
     author = models.ForeignKey(

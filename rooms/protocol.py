@@ -134,8 +134,12 @@ def parse_client_frame(text: str | None):
     raise ProtocolError("unknown_type", _("Unknown frame type “%(type)s”.") % {"type": frame_type[:40]})
 
 
-def encode(frame: dict) -> str:
-    return json.dumps(frame, ensure_ascii=False, separators=(",", ":"))
+# One encoder for every frame: `json.dumps` with options builds a new one per call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def encode(frame: dict | list) -> str:
+    return _ENCODER.encode(frame)
 
 
 def message_frame(*, entry_id: int, seq: int, author: dict | None, body: str, sent_at, client_id) -> dict:

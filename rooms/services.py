@@ -16,7 +16,7 @@ from rooms.hub import get_hub
 from rooms.membership import member_of
 from rooms.models import ReadMark, Room, RoomEntry, RoomMute
 from rooms.protocol import CLOSE_ROOM_CLOSED, encode, entry_frame
-from rooms.store import allocate_seqs, author_snapshot
+from rooms.store import allocate_seq, author_snapshot
 
 
 @transaction.atomic
@@ -45,7 +45,7 @@ def post_event(*, room: Room, kind: str, actor: User | None = None, data: dict |
     transaction."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("Room events are posted inside the transaction of the change they record.")
-    seq = allocate_seqs({room.pk: 1})[room.pk]
+    seq = allocate_seq(room.pk)
     entry = RoomEntry.objects.create(
         room=room,
         seq=seq,

@@ -8,8 +8,10 @@ and are inserted. Plain SQL rather than the ORM here: a batch is half a dozen
 statements whatever its size, and no model instance is built per message. On
 PostgreSQL each statement's text is the same for every batch, so it is prepared once
 per connection (see `_cursor`), and the statements that do not depend on one another
-go out together (see `_pipeline`): a batch costs four round trips to the database,
-which on a busy machine each wait for the database process to be scheduled.
+go out together (see `_pipeline`): a batch costs three round trips to the database
+(what to decide on, with the rooms locked; the new entries and the rooms' sequence;
+the commit), which on a busy machine each wait for the database process to be
+scheduled.
 
 Retries are rare (a client resends only what was not acknowledged before it lost its
 connection), so a batch is first stored without looking for them: the unique index on
@@ -24,6 +26,7 @@ import json
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import psycopg
 from django.db import IntegrityError, connection, transaction
@@ -33,7 +36,7 @@ from django.utils.translation import gettext_lazy
 from mediation.models import RoomKind
 from rooms.membership import SIDE_OF_CAUCUS, Member
 from rooms.models import RoomEntry
-from rooms.protocol import entry_frame, message_frame
+from rooms.protocol import encode, entry_frame, message_frame
 
 REFUSAL_DETAILS = {
     "no_such_room": gettext_lazy("This room does not exist."),
@@ -54,7 +57,8 @@ class PostRequest:
 @dataclass
 class PostResult:
     """`stored` (new) or `duplicate` (this client_id was stored before), each with the
-    message's frame and seq; or `refused` (`code` says why; nothing stored)."""
+    message's frame and seq; or `refused` (`code` says why; nothing stored). The writer
+    answers `unavailable` for a message the database could not take (nothing stored)."""
 
     outcome: str
     frame: dict | None = None
@@ -118,9 +122,24 @@ def _pipeline():
     return contextlib.nullcontext()
 
 
+# The rooms of a batch are locked while it is decided on and stored: their last_seq,
+# read with the facts, is raised by the same transaction. In id order, so that two
+# batches cannot deadlock. SQLite needs no lock: its transactions take the database's
+# one write lock when they begin (transaction_mode IMMEDIATE, see settings).
+_LOCK_ROOMS = " ORDER BY room.id FOR UPDATE OF room"
+
+
+class _Room(NamedTuple):
+    kind: str
+    closed: bool
+    mediator_id: int | None
+    judge_id: int | None
+    last_seq: int
+
+
 @dataclass
 class _Facts:
-    rooms: dict[int, tuple]
+    rooms: dict[int, _Room]
     sides: dict[tuple[int, int], set[str]]
     muted: set[tuple[int, int]]
     stored_ids: list[int]
@@ -128,7 +147,7 @@ class _Facts:
 
 def _read_facts(requests: list[PostRequest], now, *, look_for_retries: bool) -> _Facts:
     """What deciding on the batch needs, read in one round trip: the rooms (closed or
-    not at `now`), the sides the authors take part on in each room's case, their
+    not at `now`, and locked, see _LOCK_ROOMS), the sides the authors take part on in each room's case, their
     mutes, and (when looking for retries) the entries already stored under their
     client_ids. That lookup uses the whole key of the unique index, (room, author,
     client_id): with the room alone the database would read every entry of the room."""
@@ -149,9 +168,9 @@ def _read_facts(requests: list[PostRequest], now, *, look_for_retries: bool) -> 
         rooms_cursor.execute(
             "SELECT room.id, room.kind, "
             "room.closed_at IS NOT NULL OR COALESCE(room.closes_at <= %s, FALSE), "
-            "c.mediator_id, c.judge_id "
+            "c.mediator_id, c.judge_id, room.last_seq "
             "FROM rooms_room room JOIN mediation_mediationcase c ON c.id = room.case_id "
-            f"WHERE {room_is}",
+            f"WHERE {room_is}" + (_LOCK_ROOMS if connection.vendor == "postgresql" else ""),
             [connection.ops.adapt_datetimefield_value(now), *room_params],
         )
         sides_cursor.execute(
@@ -179,7 +198,7 @@ def _read_facts(requests: list[PostRequest], now, *, look_for_retries: bool) -> 
                     for value in (room_id, author_id, client_id_field.get_db_prep_value(client_id, connection))
                 ],
             )
-        rooms = {row[0]: row[1:] for row in rooms_cursor.fetchall()}
+        rooms = {room_id: _Room(*rest) for room_id, *rest in rooms_cursor.fetchall()}
         sides = defaultdict(set)
         for room_id, user_id, side in sides_cursor.fetchall():
             sides[(room_id, user_id)].add(side)
@@ -199,18 +218,17 @@ def _verdicts(requests: list[PostRequest], facts: _Facts) -> dict[tuple[int, int
         if room is None:
             verdicts[key] = "no_such_room"
             continue
-        kind, closed, mediator_id, judge_id = room
         user_id = request.author.id
         participant_sides = facts.sides.get(key, set())
-        caucus_side = SIDE_OF_CAUCUS.get(kind)
+        caucus_side = SIDE_OF_CAUCUS.get(room.kind)
         is_member = (
-            mediator_id == user_id
-            or (kind == RoomKind.JOINT and judge_id == user_id)
+            room.mediator_id == user_id
+            or (room.kind == RoomKind.JOINT and room.judge_id == user_id)
             or (bool(participant_sides) if caucus_side is None else caucus_side in participant_sides)
         )
         if not is_member:
             verdicts[key] = "not_member"
-        elif closed:
+        elif room.closed:
             verdicts[key] = "room_closed"
         elif key in facts.muted:
             verdicts[key] = "muted"
@@ -227,46 +245,33 @@ def _stored_entries(entry_ids: list[int]) -> dict[tuple, RoomEntry]:
     return {(entry.room_id, entry.author_id, entry.client_id): entry for entry in entries}
 
 
-def _allocate_one(cursor, room_id: int, count: int) -> int:
-    cursor.execute("UPDATE rooms_room SET last_seq = last_seq + %s WHERE id = %s RETURNING last_seq", [count, room_id])
-    return cursor.fetchone()[0]
-
-
-def allocate_seqs(counts: dict[int, int]) -> dict[int, int]:
-    """Reserve sequence numbers in rooms (room → how many); returns each room's last.
-    The UPDATE holds the room rows' locks until commit, so concurrent writers to a
-    room queue up and a rolled-back transaction gives its numbers back. On PostgreSQL
-    the rows are locked in id order first, so that two batches cannot deadlock."""
-    room_ids = sorted(counts)
-    if connection.vendor != "postgresql":
-        with connection.cursor() as cursor:
-            return {room_id: _allocate_one(cursor, room_id, counts[room_id]) for room_id in room_ids}
-    with connection.wrap_database_errors, _pipeline(), _cursor() as lock_cursor, _cursor() as cursor:
-        if len(room_ids) > 1:
-            lock_cursor.execute(
-                "SELECT id FROM rooms_room WHERE id = ANY(%s::bigint[]) ORDER BY id FOR UPDATE",
-                [_bigint_array(room_ids)],
-            )
-        cursor.execute(
-            "UPDATE rooms_room AS room SET last_seq = room.last_seq + batch.n "
-            "FROM unnest(%s::bigint[], %s::bigint[]) AS batch(id, n) WHERE room.id = batch.id "
-            "RETURNING room.id, room.last_seq",
-            [_bigint_array(room_ids), _bigint_array(counts[room_id] for room_id in room_ids)],
-        )
-        return dict(cursor.fetchall())
+def allocate_seq(room_id: int) -> int:
+    """Reserve the next sequence number of a room. The UPDATE holds the room row's lock
+    until commit, so concurrent writers to the room queue up and a rolled-back
+    transaction gives its number back."""
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE rooms_room SET last_seq = last_seq + 1 WHERE id = %s RETURNING last_seq", [room_id])
+        return cursor.fetchone()[0]
 
 
 ENTRY_COLUMNS = "room_id, seq, kind, author_id, client_id, body, data, created_at"
 
 
-def _insert(rows: list[tuple], created_at) -> dict[tuple[int, int], int]:
-    """Insert message entries, rows of (room, seq, author, client_id, body, data);
-    returns their ids by (room, seq). On PostgreSQL the rows travel as one JSON
-    document, so that the statement's text is the same for every batch and is
-    prepared (see `_cursor`): a list of placeholders per row would make each batch
-    size a statement of its own, planned afresh."""
-    with connection.wrap_database_errors, _cursor() as cursor:
+def _insert(rows: list[tuple], last_seqs: dict[int, int], created_at) -> dict[tuple[int, int], int]:
+    """Insert message entries, rows of (room, seq, author, client_id, body, data), and
+    set their rooms' last_seq; returns the entries' ids by (room, seq). On PostgreSQL
+    both statements go out together, and the rows travel as one JSON document, so that
+    the statement's text is the same for every batch and is prepared (see `_cursor`):
+    a list of placeholders per row would make each batch size a statement of its own,
+    planned afresh."""
+    room_ids = sorted(last_seqs)
+    with connection.wrap_database_errors, _pipeline(), _cursor() as rooms_cursor, _cursor() as cursor:
         if connection.vendor == "postgresql":
+            rooms_cursor.execute(
+                "UPDATE rooms_room AS room SET last_seq = batch.last_seq "
+                "FROM unnest(%s::bigint[], %s::bigint[]) AS batch(id, last_seq) WHERE room.id = batch.id",
+                [_bigint_array(room_ids), _bigint_array(last_seqs[room_id] for room_id in room_ids)],
+            )
             cursor.execute(
                 f"INSERT INTO rooms_roomentry ({ENTRY_COLUMNS}) "
                 "SELECT entry.room_id, entry.seq, %s, entry.author_id, entry.client_id, entry.body, entry.data, %s "
@@ -276,7 +281,7 @@ def _insert(rows: list[tuple], created_at) -> dict[tuple[int, int], int]:
                 [
                     RoomEntry.MESSAGE,
                     created_at,
-                    json.dumps(
+                    encode(
                         [
                             {
                                 "room_id": room_id,
@@ -287,12 +292,15 @@ def _insert(rows: list[tuple], created_at) -> dict[tuple[int, int], int]:
                                 "data": data,
                             }
                             for room_id, seq, author_id, client_id, body, data in rows
-                        ],
-                        ensure_ascii=False,
+                        ]
                     ),
                 ],
             )
         else:
+            rooms_cursor.executemany(
+                "UPDATE rooms_room SET last_seq = %s WHERE id = %s",
+                [(last_seqs[room_id], room_id) for room_id in room_ids],
+            )
             client_id_field = RoomEntry._meta.get_field("client_id")
             created = RoomEntry._meta.get_field("created_at").get_db_prep_value(created_at, connection)
             cursor.execute(
@@ -360,11 +368,11 @@ def _store(requests: list[PostRequest], *, look_for_retries: bool) -> list[PostR
             claimed[key] = index
             new_by_room[request.room_id].append(index)
     if new_by_room:
-        last_seqs = allocate_seqs({room_id: len(indexes) for room_id, indexes in new_by_room.items()})
+        last_seqs = {room_id: facts.rooms[room_id].last_seq + len(indexes) for room_id, indexes in new_by_room.items()}
         order, rows = [], []
         for room_id in sorted(new_by_room):
             indexes = new_by_room[room_id]
-            first = last_seqs[room_id] - len(indexes) + 1
+            first = facts.rooms[room_id].last_seq + 1
             for offset, index in enumerate(indexes):
                 request = requests[index]
                 author = author_snapshot(request.author)
@@ -379,7 +387,7 @@ def _store(requests: list[PostRequest], *, look_for_retries: bool) -> list[PostR
                         {"author": author},
                     )
                 )
-        ids = _insert(rows, now)
+        ids = _insert(rows, last_seqs, now)
         for index, room_id, seq, author in order:
             request = requests[index]
             frame = message_frame(

@@ -15,11 +15,12 @@ hundred bytes, usually one per read. Autobahn parses each through a general stat
 machine: a frame object, a native unmasker built per frame, a streaming UTF-8
 validator, five callbacks. `read_direct` puts a reader in front of it that takes
 complete, final, masked text frames within the size limits off the front of what
-arrives, unmasks and checks them, and hands each to daphne's `onMessage`, as
-autobahn would. Whatever it does not take (control frames, fragments, a frame split
-over reads, anything invalid or too large, everything once the connection is no
-longer open) goes to autobahn unchanged, from the first byte it did not take, so
-every refusal and close is autobahn's own.
+arrives, unmasks and checks them, and offers each to the room socket, which handles a
+message there and then (see RoomSocket.take_frame); a frame it leaves goes to daphne's
+`onMessage`, as autobahn would hand it on. Whatever the reader does not take (control
+frames, fragments, a frame split over reads, anything invalid or too large,
+everything once the connection is no longer open) goes to autobahn unchanged, from
+the first byte it did not take, so every refusal and close is autobahn's own.
 
 Twisted's transport buffers every write and sends it once the event loop reports the
 socket writable: two epoll_ctl calls, a readiness event and a pass through its write
@@ -32,6 +33,7 @@ from __future__ import annotations
 
 import functools
 import struct
+import time
 
 from twisted.internet import tcp
 
@@ -133,20 +135,33 @@ def pending_output(protocol) -> int:
     return len(buffered) - getattr(transport, "offset", 0) + getattr(transport, "_tempDataLen", 0)
 
 
-def read_direct(protocol) -> None:
-    """Put the fast reader in front of autobahn's for this connection."""
-    protocol._dataReceived = functools.partial(_receive, protocol, protocol._dataReceived)
+def read_direct(protocol, take) -> None:
+    """Put the fast reader in front of autobahn's for this connection. `take(payload)`
+    is offered each text frame first and returns whether it handled it; a frame it
+    leaves goes to daphne's `onMessage`."""
+    # In place of autobahn's Twisted adapter, which formats a debug record per read
+    # before handing the bytes to the same `_dataReceived`.
+    protocol.dataReceived = functools.partial(_receive, protocol, protocol._dataReceived, take)
 
 
-def _receive(protocol, autobahn_receive, data: bytes) -> None:
+def _receive(protocol, autobahn_receive, take, data: bytes) -> None:
     if protocol.state != protocol.STATE_OPEN or protocol.data or protocol.current_frame is not None:
         autobahn_receive(data)
         return
     texts, taken = take_text_frames(data, _payload_limit(protocol))
+    if texts:
+        # As daphne's `onMessage` does: a client that talks is not pinged.
+        protocol.last_ping = time.time()
     for payload in texts:
-        protocol.onMessage(payload, False)
+        if not take(payload):
+            protocol.onMessage(payload, False)
     if taken < len(data):
         autobahn_receive(data[taken:])
+
+
+def events_waiting(protocol) -> int:
+    """Events daphne has queued for the application and it has not yet received."""
+    return protocol.application_queue.qsize()
 
 
 def _payload_limit(protocol) -> int:

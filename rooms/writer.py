@@ -1,11 +1,12 @@
 """Group commit for room messages.
 
-Sockets hand their messages to the process's writer and wait. The writer stores
-everything that queued up while the previous batch was being written in one
-transaction (`store_messages`), then publishes each new message and answers every
-waiting socket. A message is therefore committed before anyone sees it or its
-sender is answered, and the cost of a transaction and a thread hop is shared by the
-whole batch instead of paid per message.
+Sockets hand their messages to the process's writer (`post`) with a callable for
+the reply. The writer stores everything that queued up while the previous batch was
+being written in one transaction (`store_messages`), then publishes each new message
+and replies to every sender. A message is therefore committed before anyone sees it
+or its sender is answered, and the cost of a transaction and a thread hop is shared
+by the whole batch instead of paid per message. Nothing waits on a future per
+message: the reply is a plain call, made on the event loop.
 
 The writer has a thread and a database connection of its own, kept open: its batches
 never queue behind the page loads and resumes that run in Channels' database thread,
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from channels.db import database_sync_to_async
@@ -37,10 +39,11 @@ MAX_BATCH = 500
 # (the client keeps them and sends again) instead of queueing without bound.
 MAX_QUEUED = 10_000
 
+# The reply to a message the database could not store (or is too far behind to take):
+# nothing was stored.
+UNAVAILABLE = PostResult("unavailable")
 
-class StoreUnavailable(Exception):
-    """The database could not store the message (or is too far behind to take it);
-    nothing was stored."""
+Reply = Callable[[PostResult], None]
 
 
 class MessageWriter:
@@ -58,13 +61,14 @@ class MessageWriter:
         self._queue = asyncio.Queue()
         self._task = running.create_task(self._run())
 
-    async def submit(self, request: PostRequest) -> PostResult:
+    def post(self, request: PostRequest, reply: Reply) -> None:
+        """Queue a message for the next batch. `reply` is called with its result once
+        that batch is committed and published, or with UNAVAILABLE."""
         self._ensure_started()
         if self._queue.qsize() >= MAX_QUEUED:
-            raise StoreUnavailable("the message store is overloaded")
-        future = self.loop.create_future()
-        self._queue.put_nowait((request, future))
-        return await future
+            reply(UNAVAILABLE)
+            return
+        self._queue.put_nowait((request, reply))
 
     async def _run(self) -> None:
         while True:
@@ -74,7 +78,7 @@ class MessageWriter:
             await self._write(batch)
 
     async def _write(self, batch) -> None:
-        requests = [request for request, _future in batch]
+        requests = [request for request, _reply in batch]
         try:
             if connections["default"].vendor == "postgresql":
                 results = await self.loop.run_in_executor(self._thread, _store_batch, requests)
@@ -82,21 +86,19 @@ class MessageWriter:
                 results = await database_sync_to_async(store_messages)(requests)
         except Exception as error:
             logger.warning("Could not store %s messages: %s", len(batch), error)
-            for _request, future in batch:
-                if not future.done():
-                    future.set_exception(StoreUnavailable(str(error)))
+            for _request, reply in batch:
+                _answer(reply, UNAVAILABLE)
             return
         hub = get_hub()
         active_rooms = set()
-        for (request, future), result in zip(batch, results, strict=True):
+        for (request, reply), result in zip(batch, results, strict=True):
             if result.outcome == "stored":
                 active_rooms.add(request.room_id)
                 try:
                     await hub.publish_room(request.room_id, encode(result.frame), result.seq)
                 except Exception:
                     logger.exception("Could not publish message %s", result.frame["id"])
-            if not future.done():
-                future.set_result(result)
+            _answer(reply, result)
         due = [room_id for room_id in active_rooms if due_for_announcement(room_id)]
         if due:
             spawn(_announce(hub, due))
@@ -108,6 +110,14 @@ def _store_batch(requests: list[PostRequest]) -> list[PostResult]:
     except DatabaseError:
         connection.close_if_unusable_or_obsolete()
         raise
+
+
+def _answer(reply: Reply, result: PostResult) -> None:
+    try:
+        reply(result)
+    except Exception:
+        # One sender's reply must not cost the rest of the batch theirs.
+        logger.exception("Could not answer the sender of a message")
 
 
 async def _announce(hub, room_ids: list[int]) -> None:

@@ -221,3 +221,40 @@ def test_sockets_closing_on_one_process_do_not_stop_it_relaying_the_other_proces
             await observer.close()
 
     asyncio.run(scenario())
+
+
+def test_a_clients_messages_are_stored_and_delivered_in_the_order_it_sent_them(two_servers, world):
+    # Whole frames are taken straight off the wire; fragmented ones, and the frames
+    # after a typing or read frame, travel through daphne's queue. The order holds
+    # across both ways.
+    server = two_servers[0]
+    room = world.joint
+    cookie = session_cookie(world.mediator)
+
+    async def scenario():
+        socket = await Socket(server, room.pk, cookie).connect()
+        try:
+            sent = []
+            for number in range(18):
+                client_id = str(uuid.uuid4())
+                text = json.dumps({"type": "message.send", "client_id": client_id, "body": f"Point {number}"})
+                if number % 3 == 1:
+                    await socket.connection.send(iter([text[:20], text[20:]]))
+                else:
+                    await socket.connection.send(text)
+                if number % 4 == 2:
+                    await socket.connection.send(json.dumps({"type": "typing", "active": True}))
+                sent.append(client_id)
+            for client_id in sent:
+                await socket.wait_for("every message sent", is_message(client_id))
+            return sent, [frame for frame in socket.frames if frame["type"] == "message"]
+        finally:
+            await socket.close()
+
+    sent, delivered = asyncio.run(scenario())
+
+    assert [frame["client_id"] for frame in delivered] == sent
+    first = delivered[0]["seq"]
+    assert [frame["seq"] for frame in delivered] == list(range(first, first + len(sent)))
+    stored = RoomEntry.objects.filter(room=room, client_id__in=sent).order_by("seq")
+    assert [str(entry.client_id) for entry in stored] == sent

@@ -45,6 +45,10 @@ class FakeProtocol:
         self.messages.append((payload.decode("utf-8"), is_binary))
 
 
+def leave_to_daphne(payload):
+    return False
+
+
 @pytest.mark.parametrize("length", [0, 1, 125, 126, 4000 * 3, 65535, 65536])
 def test_the_reader_unmasks_every_length_class_as_a_websocket_library_masks_it(length):
     text = "字" * (length // 3) + "x" * (length % 3)
@@ -55,12 +59,24 @@ def test_the_reader_unmasks_every_length_class_as_a_websocket_library_masks_it(l
 
 def test_several_frames_in_one_read_reach_daphne_in_order_and_nothing_goes_to_autobahn():
     protocol = FakeProtocol()
-    read_direct(protocol)
+    read_direct(protocol, leave_to_daphne)
 
-    protocol._dataReceived(masked(b'{"type":"typing","active":true}') + masked("调解".encode()) + masked(b"{}"))
+    protocol.dataReceived(masked(b'{"type":"typing","active":true}') + masked("调解".encode()) + masked(b"{}"))
 
     assert protocol.messages == [('{"type":"typing","active":true}', False), ("调解", False), ("{}", False)]
     assert protocol.autobahn_got == []
+
+
+def test_the_socket_is_offered_each_frame_first_and_daphne_gets_only_what_it_leaves():
+    protocol = FakeProtocol()
+    taken = []
+    read_direct(protocol, lambda payload: payload.startswith(b"{") and not taken.append(payload))
+
+    protocol.dataReceived(masked(b'{"type":"message.send"}') + masked(b"not json") + masked(b"{}"))
+
+    assert taken == [b'{"type":"message.send"}', b"{}"]
+    assert protocol.messages == [("not json", False)]
+    assert protocol.last_ping > 0
 
 
 @pytest.mark.parametrize(
@@ -79,10 +95,10 @@ def test_several_frames_in_one_read_reach_daphne_in_order_and_nothing_goes_to_au
 )
 def test_what_the_reader_does_not_take_goes_to_autobahn_from_its_first_byte(rest):
     protocol = FakeProtocol(limit=1000)
-    read_direct(protocol)
+    read_direct(protocol, leave_to_daphne)
     after = masked(b"after")
 
-    protocol._dataReceived(masked(b"first") + rest + after)
+    protocol.dataReceived(masked(b"first") + rest + after)
 
     assert protocol.messages == [("first", False)]
     assert protocol.autobahn_got == [rest + after]
@@ -90,13 +106,13 @@ def test_what_the_reader_does_not_take_goes_to_autobahn_from_its_first_byte(rest
 
 def test_once_autobahn_holds_part_of_a_frame_or_the_connection_closes_it_gets_everything():
     protocol = FakeProtocol()
-    read_direct(protocol)
+    read_direct(protocol, leave_to_daphne)
     mine, closing = masked(b"mine"), masked(b"closing")
     protocol.data = b"\x81"
-    protocol._dataReceived(mine)
+    protocol.dataReceived(mine)
     protocol.data = b""
     protocol.state = 3
-    protocol._dataReceived(closing)
+    protocol.dataReceived(closing)
 
     assert protocol.messages == []
     assert protocol.autobahn_got == [mine, closing]
