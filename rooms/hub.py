@@ -55,8 +55,8 @@ RECONNECT_BACKOFF_CAP = 2.0
 # Concurrent Redis commands of one process (presence, publishing); callers beyond it
 # wait for a connection instead of failing.
 REDIS_POOL_SIZE = 32
-# Frames waiting to be published; beyond this the oldest are dropped (the sockets
-# that miss them fill the gap from the database).
+# Entries (a frame, or a stored batch's frames) waiting to be published; beyond this
+# the oldest are dropped (the sockets that miss them fill the gap from the database).
 MAX_PUBLISH_BACKLOG = 50_000
 # Characters of records in one published batch.
 MAX_BATCH_CHARS = 1_000_000
@@ -265,6 +265,14 @@ class RoomHub:
         await self._deliver_room(room_id, frame, seq)
         self._publish(_frame_record(room_id, frame, seq))
 
+    async def publish_room_frames(self, frames: list[tuple[int, str, int]]) -> None:
+        """`publish_room` for each (room, frame, seq), in order: a stored batch, whose
+        records go to the outbox as one."""
+        for room_id, frame, seq in frames:
+            await self._deliver_room(room_id, frame, seq)
+        if frames:
+            self._publish("\n".join([_frame_record(room_id, frame, seq) for room_id, frame, seq in frames]))
+
     async def publish_room_control(self, room_id: int, message: dict) -> None:
         await self._control_room(room_id, message)
         self._publish(_control_record(ROOM_CONTROL, room_id, message))
@@ -273,13 +281,14 @@ class RoomHub:
         await self._control_user(user_id, message)
         self._publish(_control_record(USER_CONTROL, user_id, message))
 
-    def _publish(self, record: str) -> None:
+    def _publish(self, records: str) -> None:
+        """Queue one record, or several joined by line breaks, for the publisher."""
         if self._outbox is None:
             return
         if self._outbox.qsize() >= MAX_PUBLISH_BACKLOG:
             self._outbox.get_nowait()
-            logger.warning("Publish backlog full; dropped the oldest frame")
-        self._outbox.put_nowait(record)
+            logger.warning("Publish backlog full; dropped the oldest frames")
+        self._outbox.put_nowait(records)
 
     # Called from synchronous code (services, after commit) in any thread.
 

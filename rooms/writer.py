@@ -90,15 +90,20 @@ class MessageWriter:
                 _answer(reply, UNAVAILABLE)
             return
         hub = get_hub()
-        active_rooms = set()
-        for (request, reply), result in zip(batch, results, strict=True):
-            if result.outcome == "stored":
-                active_rooms.add(request.room_id)
-                try:
-                    await hub.publish_room(request.room_id, encode(result.frame), result.seq)
-                except Exception:
-                    logger.exception("Could not publish message %s", result.frame["id"])
+        stored = [
+            (request.room_id, encode(result.frame), result.seq)
+            for request, result in zip(requests, results, strict=True)
+            if result.outcome == "stored"
+        ]
+        try:
+            await hub.publish_room_frames(stored)
+        except Exception:
+            # Stored all the same: the sockets that miss them fill the gap from the
+            # database.
+            logger.exception("Could not publish %s stored messages", len(stored))
+        for (_request, reply), result in zip(batch, results, strict=True):
             _answer(reply, result)
+        active_rooms = {room_id for room_id, _frame, _seq in stored}
         due = [room_id for room_id in active_rooms if due_for_announcement(room_id)]
         if due:
             spawn(_announce(hub, due))
