@@ -70,12 +70,22 @@ class MessageWriter:
             return
         self._queue.put_nowait((request, reply))
 
+    async def drained(self) -> None:
+        """Wait until every message posted on this event loop so far is stored (or
+        refused) and answered."""
+        if self._queue is not None and self.loop is asyncio.get_running_loop():
+            await self._queue.join()
+
     async def _run(self) -> None:
         while True:
             batch = [await self._queue.get()]
             while len(batch) < MAX_BATCH and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
-            await self._write(batch)
+            try:
+                await self._write(batch)
+            finally:
+                for _item in batch:
+                    self._queue.task_done()
 
     async def _write(self, batch) -> None:
         requests = [request for request, _reply in batch]

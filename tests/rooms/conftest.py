@@ -6,6 +6,7 @@ from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 
 from rooms.routing import websocket_urlpatterns
+from rooms.writer import get_writer
 from tests.cases import make_case, make_civil_case
 from tests.factories import UserFactory
 
@@ -86,3 +87,6 @@ async def connect():
     for client in clients:
         with contextlib.suppress(Exception):
             await client.close()
+    # A socket does not wait for its messages to be stored. Emptying the tables while
+    # the writer still holds a batch's locks could deadlock with it.
+    await get_writer().drained()
