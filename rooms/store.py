@@ -147,10 +147,11 @@ class _Facts:
 
 def _read_facts(requests: list[PostRequest], now, *, look_for_retries: bool) -> _Facts:
     """What deciding on the batch needs, read in one round trip: the rooms (closed or
-    not at `now`, and locked, see _LOCK_ROOMS), the sides the authors take part on in each room's case, their
-    mutes, and (when looking for retries) the entries already stored under their
-    client_ids. That lookup uses the whole key of the unique index, (room, author,
-    client_id): with the room alone the database would read every entry of the room."""
+    not at `now`, with their last_seq, locked: see _LOCK_ROOMS), the sides the authors
+    take part on in each room's case, their mutes, and (when looking for retries) the
+    entries already stored under their client_ids. That lookup uses the whole key of
+    the unique index, (room, author, client_id): with the room alone the database would
+    read every entry of the room."""
     room_ids = sorted({request.room_id for request in requests})
     author_ids = sorted({request.author.id for request in requests})
     room_is, room_params = _one_of("room.id", room_ids)
