@@ -262,12 +262,12 @@ class RoomHub:
     # -- publishing --------------------------------------------------------------
 
     async def publish_room(self, room_id: int, frame: str, seq: int = 0) -> None:
-        await self._deliver_room(room_id, frame, seq)
-        self._publish(_frame_record(room_id, frame, seq))
+        await self.publish_room_frames([(room_id, frame, seq)])
 
     async def publish_room_frames(self, frames: list[tuple[int, str, int]]) -> None:
-        """`publish_room` for each (room, frame, seq), in order: a stored batch, whose
-        records go to the outbox as one."""
+        """Deliver each (room, frame, seq) to this process's sockets, in order, and
+        queue their records for the other processes as one outbox entry (a stored
+        batch goes out whole)."""
         for room_id, frame, seq in frames:
             await self._deliver_room(room_id, frame, seq)
         if frames:

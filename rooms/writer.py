@@ -137,7 +137,8 @@ def _answer(reply: Reply, result: PostResult) -> None:
 
 async def _announce(hub, room_ids: list[int]) -> None:
     """Off the writer's path: a presence lookup that fails (Redis away) must not end
-    the writer, which would leave the sockets waiting on it unanswered for good."""
+    the writer, which would leave the senders of every later message unanswered for
+    good."""
     try:
         online = await hub.online_in(room_ids)
     except Exception as error:
