@@ -49,13 +49,13 @@ from rooms.ratelimit import message_limiter
 from rooms.services import mark_read
 from rooms.store import PostRequest, PostResult
 from rooms.wire import (
+    Burst,
     Outgoing,
     daphne_protocol,
     events_waiting,
     pending_output,
     read_direct,
     write_direct,
-    write_open,
     writes_direct,
 )
 from rooms.writer import get_writer
@@ -230,11 +230,11 @@ class RoomSocket:
 
     # -- from the hub ----------------------------------------------------------------
 
-    def deliver_now(self, frame: Outgoing, seq: int) -> bool:
-        """Deliver a frame without waiting, as the hub does almost every frame: a socket
-        that is open, past its hello, and whose client keeps up is written to directly,
-        without a coroutine per delivery. False if the frame needs `deliver` (nothing
-        was done)."""
+    def deliver_now(self, frame: Outgoing, seq: int, burst: Burst) -> bool:
+        """Deliver a frame without waiting, as the hub does almost every frame: for a
+        socket that is open, past its hello, and whose client keeps up, the frame joins
+        the hub's burst, written directly without a coroutine per delivery. False if
+        the frame needs `deliver` (nothing was done)."""
         protocol = self._protocol
         if (
             self.closed
@@ -245,7 +245,7 @@ class RoomSocket:
         ):
             return False
         if self._in_sequence(seq):
-            write_open(protocol, frame)
+            burst.add(protocol, frame)
         return True
 
     async def deliver(self, frame: Outgoing, seq: int) -> None:
@@ -397,7 +397,7 @@ class RoomSocket:
                 "unavailable", lambda: _("Your message could not be stored. Nothing was sent; try again.")
             )
         elif result.outcome == "duplicate":
-            await self._send_text(encode(result.frame))
+            await self._send_text(result.text)
         elif result.outcome == "refused":
             await self._send_error(result.code, lambda: str(result.detail))
             if result.code == "not_member":

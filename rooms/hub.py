@@ -43,7 +43,7 @@ from django.conf import settings
 
 from rooms.presence import HEARTBEAT_SECONDS, MemoryPresence, RedisPresence
 from rooms.protocol import encode
-from rooms.wire import Outgoing
+from rooms.wire import Burst, Outgoing
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ class Connection(Protocol):
     user_id: int
     presence_member: str
 
-    def deliver_now(self, frame: Outgoing, seq: int) -> bool: ...
+    def deliver_now(self, frame: Outgoing, seq: int, burst: Burst) -> bool: ...
 
     async def deliver(self, frame: Outgoing, seq: int) -> None: ...
 
@@ -268,8 +268,7 @@ class RoomHub:
         """Deliver each (room, frame, seq) to this process's sockets, in order, and
         queue their records for the other processes as one outbox entry (a stored
         batch goes out whole)."""
-        for room_id, frame, seq in frames:
-            await self._deliver_room(room_id, frame, seq)
+        await self._deliver_frames(frames)
         if frames:
             self._publish("\n".join([_frame_record(room_id, frame, seq) for room_id, frame, seq in frames]))
 
@@ -293,7 +292,9 @@ class RoomHub:
     # Called from synchronous code (services, after commit) in any thread.
 
     def publish_room_threadsafe(self, room_id: int, frame: str, seq: int = 0) -> None:
-        self._publish_threadsafe(_frame_record(room_id, frame, seq), lambda: self._deliver_room(room_id, frame, seq))
+        self._publish_threadsafe(
+            _frame_record(room_id, frame, seq), lambda: self._deliver_frames([(room_id, frame, seq)])
+        )
 
     def publish_room_control_threadsafe(self, room_id: int, message: dict) -> None:
         self._publish_threadsafe(
@@ -342,31 +343,54 @@ class RoomHub:
         origin, _, records = batch.partition("\n")
         if origin == self.origin:
             return
+        frames: list[tuple[int, str, int]] = []
         for record in records.split("\n"):
             kind, _, rest = record.partition("|")
             try:
                 kind, identifier = kind[:1], int(kind[1:])
                 if kind == ROOM_FRAME:
                     seq, _, frame = rest.partition("|")
-                    await self._deliver_room(identifier, frame, int(seq))
-                elif kind == ROOM_CONTROL:
-                    await self._control_room(identifier, json.loads(rest))
-                elif kind == USER_CONTROL:
-                    await self._control_user(identifier, json.loads(rest))
+                    frames.append((identifier, frame, int(seq)))
+                elif kind in (ROOM_CONTROL, USER_CONTROL):
+                    message = json.loads(rest)
+                    # In order: the frames before it first.
+                    await self._deliver_frames(frames)
+                    frames = []
+                    if kind == ROOM_CONTROL:
+                        await self._control_room(identifier, message)
+                    else:
+                        await self._control_user(identifier, message)
             except ValueError:
                 logger.warning("Ignoring a malformed hub record %r", record[:40])
+        await self._deliver_frames(frames)
 
-    async def _deliver_room(self, room_id: int, text: str, seq: int) -> None:
-        connections = self.rooms.get(room_id)
-        if not connections:
-            return
-        frame = Outgoing(text)
-        for connection in list(connections):
+    async def _deliver_frames(self, frames: list[tuple[int, str, int]]) -> None:
+        """Hand each (room, frame, seq) to this process's sockets in its room, in order.
+        The sockets that take frames now get all of theirs in one write each, once
+        every frame is handed out (see rooms.wire.Burst). A socket that needs
+        `deliver` for a frame (before its hello, closing, its client behind) gets that
+        frame and its later ones through it afterwards, still in order."""
+        burst = Burst()
+        later: list[tuple[Connection, Outgoing, int]] = []
+        waiting: set[Connection] = set()
+        for room_id, text, seq in frames:
+            connections = self.rooms.get(room_id)
+            if not connections:
+                continue
+            frame = Outgoing(text)
+            for connection in connections:
+                try:
+                    if (waiting and connection in waiting) or not connection.deliver_now(frame, seq, burst):
+                        waiting.add(connection)
+                        later.append((connection, frame, seq))
+                except Exception:
+                    # One socket closing under us must not cost the others their frame.
+                    logger.debug("Delivery to a closing socket failed", exc_info=True)
+        burst.send()
+        for connection, frame, seq in later:
             try:
-                if not connection.deliver_now(frame, seq):
-                    await connection.deliver(frame, seq)
+                await connection.deliver(frame, seq)
             except Exception:
-                # One socket closing under us must not cost the others their frame.
                 logger.debug("Delivery to a closing socket failed", exc_info=True)
 
     async def _control_room(self, room_id: int, message: dict) -> None:

@@ -154,6 +154,18 @@ def message_frame(*, entry_id: int, seq: int, author: dict | None, body: str, se
     }
 
 
+def message_frame_text(
+    *, entry_id: int, seq: int, author_json: str, body_json: str, sent_at: str, client_id: str
+) -> str:
+    """`encode(message_frame(...))` from its parts, the author and the body already
+    encoded and `sent_at` in ISO format: the writer builds one per message stored, and
+    shares those parts with the message's row."""
+    return (
+        f'{{"type":"message","seq":{seq},"id":{entry_id},"author":{author_json},"body":{body_json},'
+        f'"sent_at":"{sent_at}","client_id":"{client_id}"}}'
+    )
+
+
 def entry_frame(entry: RoomEntry) -> dict:
     if entry.is_message:
         return message_frame(

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -29,12 +30,17 @@ from django.db import DatabaseError, connection, connections
 
 from rooms.activity import announce_activity, due_for_announcement
 from rooms.hub import get_hub, spawn
-from rooms.protocol import encode
 from rooms.store import PostRequest, PostResult, store_messages
 
 logger = logging.getLogger(__name__)
 
 MAX_BATCH = 500
+# How long the event loop's thread may hold the GIL while the writer's thread waits
+# for it (Python's default is 5 ms). The writer's thread runs in short bursts between
+# round trips to the database, and takes the GIL back after each one; on a busy
+# server, the default stretched every batch by several of those waits, and with it
+# the time each message waits to be stored and delivered.
+GIL_SWITCH_INTERVAL = 0.0005
 # Messages waiting for the database. Beyond this the writer refuses new ones at once
 # (the client keeps them and sends again) instead of queueing without bound.
 MAX_QUEUED = 10_000
@@ -52,6 +58,7 @@ class MessageWriter:
         self._queue: asyncio.Queue | None = None
         self._task: asyncio.Task | None = None
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="room-writer")
+        sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_INTERVAL))
 
     def _ensure_started(self) -> None:
         running = asyncio.get_running_loop()
@@ -101,7 +108,7 @@ class MessageWriter:
             return
         hub = get_hub()
         stored = [
-            (request.room_id, encode(result.frame), result.seq)
+            (request.room_id, result.text, result.seq)
             for request, result in zip(requests, results, strict=True)
             if result.outcome == "stored"
         ]

@@ -1,0 +1,75 @@
+"""The hub hands a stored batch to the process's sockets: each socket that takes frames
+now gets all of its frames of the batch in one write, in order; a socket that needs the
+slow path for one frame gets that frame and its later ones through it, still in order."""
+
+from rooms.hub import RoomHub
+from rooms.wire import text_frame
+
+
+class FakeTransport:
+    def __init__(self):
+        self.writes = []
+
+    def write(self, data):
+        self.writes.append(data)
+
+
+class FakeProtocol:
+    def __init__(self):
+        self.transport = FakeTransport()
+
+
+class FakeSocket:
+    """A room socket whose client keeps up, until `behind_from` (a seq): from then on
+    it needs the slow path."""
+
+    def __init__(self, room_id, behind_from=None):
+        self.room_id = room_id
+        self.protocol = FakeProtocol()
+        self.behind_from = behind_from
+        self.slow = []
+
+    def deliver_now(self, frame, seq, burst):
+        if self.behind_from is not None and seq >= self.behind_from:
+            return False
+        burst.add(self.protocol, frame)
+        return True
+
+    async def deliver(self, frame, seq):
+        self.slow.append((frame.text, seq))
+
+    @property
+    def writes(self):
+        return self.protocol.transport.writes
+
+
+def hub_with(*sockets):
+    hub = RoomHub()
+    for socket in sockets:
+        hub.rooms[socket.room_id].add(socket)
+    return hub
+
+
+def wire(*texts):
+    return b"".join(text_frame(text.encode()) for text in texts)
+
+
+async def test_each_socket_gets_its_frames_of_a_batch_in_one_write_in_order():
+    first, second, elsewhere = FakeSocket(1), FakeSocket(1), FakeSocket(2)
+    hub = hub_with(first, second, elsewhere)
+
+    await hub.publish_room_frames([(1, '{"n":1}', 1), (2, '{"n":"x"}', 1), (1, '{"n":2}', 2), (1, '{"n":3}', 3)])
+
+    assert first.writes == second.writes == [wire('{"n":1}', '{"n":2}', '{"n":3}')]
+    assert elsewhere.writes == [wire('{"n":"x"}')]
+
+
+async def test_a_socket_that_falls_behind_gets_the_rest_of_the_batch_through_the_slow_path_in_order():
+    behind, keeping_up = FakeSocket(1, behind_from=2), FakeSocket(1)
+    hub = hub_with(behind, keeping_up)
+
+    await hub.publish_room_frames([(1, '{"n":1}', 1), (1, '{"n":2}', 2), (1, '{"n":3}', 3)])
+
+    assert behind.writes == [wire('{"n":1}')]
+    assert behind.slow == [('{"n":2}', 2), ('{"n":3}', 3)]
+    assert keeping_up.writes == [wire('{"n":1}', '{"n":2}', '{"n":3}')]
