@@ -36,10 +36,11 @@ logger = logging.getLogger(__name__)
 
 MAX_BATCH = 500
 # How long the event loop's thread may hold the GIL while the writer's thread waits
-# for it (Python's default is 5 ms). The writer's thread runs in short bursts between
-# round trips to the database, and takes the GIL back after each one; on a busy
-# server, the default stretched every batch by several of those waits, and with it
-# the time each message waits to be stored and delivered.
+# for it (Python's default is 5 ms; the setting is the process's, so Channels'
+# database thread gets it back as soon). The writer's thread runs in short bursts
+# between round trips to the database, and takes the GIL back after each one; on a
+# busy server, the default stretched every batch by several of those waits, and with
+# it the time each message waits to be stored and delivered.
 GIL_SWITCH_INTERVAL = 0.0005
 # Messages waiting for the database. Beyond this the writer refuses new ones at once
 # (the client keeps them and sends again) instead of queueing without bound.
