@@ -262,7 +262,7 @@ class _Facts:
     stored_ids: list[int]
 
 
-def _read_facts(requests: list[PostRequest], now, batch: _Transaction, *, look_for_retries: bool) -> _Facts:
+def _read_facts(requests: list[PostRequest], now, storing: _Transaction, *, look_for_retries: bool) -> _Facts:
     """What deciding on the batch needs, read in one round trip: the rooms (closed or
     not at `now`, with their last_seq, locked: see _LOCK_ROOMS), the sides the authors
     take part on in each room's case, their mutes, and (when looking for retries) the
@@ -283,7 +283,7 @@ def _read_facts(requests: list[PostRequest], now, batch: _Transaction, *, look_f
         _cursor() as stored_cursor,
     ):
         with _together():
-            batch.begin(rooms_cursor)
+            storing.begin(rooms_cursor)
             rooms_cursor.execute(
                 "SELECT room.id, room.kind, "
                 "room.closed_at IS NOT NULL OR COALESCE(room.closes_at <= %s, FALSE), "
@@ -377,11 +377,12 @@ ENTRY_COLUMNS = "room_id, seq, kind, author_id, client_id, body, data, created_a
 
 
 def _insert(
-    entries: list[_NewEntry], last_seqs: dict[int, int], created_at, batch: _Transaction
+    entries: list[_NewEntry], last_seqs: dict[int, int], created_at, storing: _Transaction
 ) -> dict[tuple[int, int], int]:
     """Insert message entries and set their rooms' last_seq; returns the entries' ids
-    by (room, seq). On PostgreSQL both statements go out together, and the rows travel
-    as one JSON document, so that the statement's text is the same for every batch and
+    by (room, seq). On PostgreSQL both statements go out together, with the COMMIT of
+    a transaction begun by hand (see `_Transaction`), and the rows travel as one JSON
+    document, so that the statement's text is the same for every batch and
     is prepared (see `_cursor`): a list of placeholders per row would make each batch
     size a statement of its own, planned afresh."""
     room_ids = sorted(last_seqs)
@@ -401,7 +402,7 @@ def _insert(
                     "RETURNING room_id, seq, id",
                     [RoomEntry.MESSAGE, created_at, "[" + ",".join(map(_row_json, entries)) + "]"],
                 )
-                batch.commit(rooms_cursor)
+                storing.commit(rooms_cursor)
         else:
             rooms_cursor.executemany(
                 "UPDATE rooms_room SET last_seq = %s WHERE id = %s",
@@ -456,14 +457,14 @@ def store_messages(requests: list[PostRequest]) -> list[PostResult]:
 
 
 def _store(requests: list[PostRequest], *, look_for_retries: bool) -> list[PostResult]:
-    with _Transaction() as batch:
-        return _store_in(batch, requests, look_for_retries=look_for_retries)
+    with _Transaction() as storing:
+        return _store_in(storing, requests, look_for_retries=look_for_retries)
 
 
-def _store_in(batch: _Transaction, requests: list[PostRequest], *, look_for_retries: bool) -> list[PostResult]:
+def _store_in(storing: _Transaction, requests: list[PostRequest], *, look_for_retries: bool) -> list[PostResult]:
     results: list[PostResult | None] = [None] * len(requests)
     now = timezone.now()
-    facts = _read_facts(requests, now, batch, look_for_retries=look_for_retries)
+    facts = _read_facts(requests, now, storing, look_for_retries=look_for_retries)
     verdicts = _verdicts(requests, facts)
     candidates = []
     for index, request in enumerate(requests):
@@ -505,7 +506,7 @@ def _store_in(batch: _Transaction, requests: list[PostRequest], *, look_for_retr
             for room_id in sorted(new_by_room)
             for seq, index in enumerate(new_by_room[room_id], start=facts.rooms[room_id].last_seq + 1)
         ]
-        ids = _insert(entries, last_seqs, now, batch)
+        ids = _insert(entries, last_seqs, now, storing)
         sent_at = now.isoformat()
         for entry in entries:
             text = message_frame_text(
