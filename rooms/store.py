@@ -4,14 +4,18 @@ A batch of messages (whatever queued while the previous batch was written, see
 rooms.writer) is stored in one transaction: membership, open room and mutes are
 checked again for every message, retries of a client_id already stored are answered
 with the stored message, and the rest get the next sequence numbers of their rooms
-and are inserted. Plain SQL rather than the ORM here: a batch is half a dozen
-statements whatever its size, and no model instance is built per message. On
-PostgreSQL each statement's text is the same for every batch, so it is prepared once
-per connection (see `_cursor`), and the statements that do not depend on one another
-go out together (see `_together` and `_Transaction`): a batch costs two round trips to
-the database (BEGIN and what to decide on, with the rooms locked; the new entries, the
-rooms' sequence and COMMIT), which on a busy machine each wait for the database
-process to be scheduled.
+and are inserted. Plain SQL rather than the ORM here, and no model instance is built
+per message.
+
+On PostgreSQL the whole batch is one statement (`_STORE_BATCH`): it locks the batch's
+rooms, decides on each message, numbers and inserts those it may store and raises the
+rooms' last_seq. Its text is the same for every batch, so that it is prepared and
+planned once per connection (see `_cursor` and `_Transaction.begin`), and with BEGIN
+and COMMIT sent beside it (see `_Transaction` and `_together`) a batch costs one round
+trip to the database, which on a busy machine waits for the database's process to be
+scheduled. Elsewhere (SQLite, which serves `make run` and tests without services) the
+batch takes a few statements, and Python decides on each message from what they read
+(`_store_in_steps`): the same rules, which the tests check on both.
 
 Retries are rare (a client resends only what was not acknowledged before it lost its
 connection), so a batch is first stored without looking for them: the unique index on
@@ -81,13 +85,12 @@ def _author_json(member: Member) -> str:
     return encode(author_snapshot(member))
 
 
-class _NewEntry(NamedTuple):
-    """A message about to be stored, with the parts its row and its frame share,
-    encoded once."""
+class _Message(NamedTuple):
+    """A message of the batch (`index`: its place in the batch), with the parts its
+    row and its frame share, encoded once."""
 
     index: int
     room_id: int
-    seq: int
     author_id: int
     client_id: uuid.UUID
     client_id_text: str
@@ -96,64 +99,259 @@ class _NewEntry(NamedTuple):
     author_json: str
 
 
-def _placeholders(values) -> str:
-    return ", ".join(["%s"] * len(values))
+def _distinct_messages(requests: list[PostRequest]) -> tuple[list[_Message], list[tuple[int, int]]]:
+    """The batch's messages, each (room, author, client_id) once, and for each repeat
+    within the batch (a client resending before its first attempt was answered) its
+    index and that of the first."""
+    messages: list[_Message] = []
+    repeats: list[tuple[int, int]] = []
+    first_of: dict[tuple, int] = {}
+    for index, request in enumerate(requests):
+        key = (request.room_id, request.author.id, request.client_id)
+        if key in first_of:
+            repeats.append((index, first_of[key]))
+            continue
+        first_of[key] = index
+        messages.append(
+            _Message(
+                index,
+                request.room_id,
+                request.author.id,
+                request.client_id,
+                str(request.client_id),
+                request.body,
+                encode(request.body),
+                _author_json(request.author),
+            )
+        )
+    return messages, repeats
 
 
-def _bigint_array(values) -> str:
-    """PostgreSQL's text for an array of integers. psycopg dumps a list element by
-    element in Python, which costs more than the statement it goes with."""
-    return "{" + ",".join(map(str, values)) + "}"
+def _stored(message: _Message, seq: int, entry_id: int, sent_at: str) -> PostResult:
+    return PostResult(
+        "stored",
+        text=message_frame_text(
+            entry_id=entry_id,
+            seq=seq,
+            author_json=message.author_json,
+            body_json=message.body_json,
+            sent_at=sent_at,
+            client_id=message.client_id_text,
+        ),
+        seq=seq,
+    )
 
 
-def _one_of(column: str, values) -> tuple[str, list]:
-    """`column` (an integer) is one of `values`: on PostgreSQL one array parameter, so
-    that the statement's text is the same whatever the batch (see `_cursor`); elsewhere
-    a list of placeholders."""
-    if connection.vendor == "postgresql":
-        return f"{column} = ANY(%s::bigint[])", [_bigint_array(values)]
-    return f"{column} IN ({_placeholders(values)})", list(values)
+def _refused(code: str) -> PostResult:
+    return PostResult("refused", code=code, detail=REFUSAL_DETAILS[code])
+
+
+def _duplicates(entry_ids: list[int]) -> dict[int, PostResult]:
+    """The stored messages a batch resent, by entry id (the rare path)."""
+    if not entry_ids:
+        return {}
+    return {
+        entry.pk: PostResult("duplicate", text=encode(entry_frame(entry)), seq=entry.seq)
+        for entry in RoomEntry.objects.filter(pk__in=entry_ids)
+    }
+
+
+def _data_json(message: _Message) -> str:
+    return '{"author":' + message.author_json + "}"
+
+
+def store_messages(requests: list[PostRequest]) -> list[PostResult]:
+    """Store a batch of messages in one transaction (group commit) and return one
+    result per request, in order. A client_id already stored for its author and
+    room is not stored again: the stored message is returned as a duplicate."""
+    try:
+        return _store(requests, look_for_retries=False)
+    except IntegrityError:
+        # A retry of a stored message (or the same message stored by another process
+        # meanwhile): nothing of the first attempt was kept.
+        return _store(requests, look_for_retries=True)
+
+
+def _store(requests: list[PostRequest], *, look_for_retries: bool) -> list[PostResult]:
+    messages, repeats = _distinct_messages(requests)
+    with _Transaction() as storing:
+        if connection.vendor == "postgresql":
+            decided = _store_in_one_statement(storing, messages, look_for_retries=look_for_retries)
+        else:
+            decided = _store_in_steps(messages, look_for_retries=look_for_retries)
+    results: list[PostResult | None] = [None] * len(requests)
+    for message, result in zip(messages, decided, strict=True):
+        results[message.index] = result
+    for index, first in repeats:
+        results[index] = PostResult("duplicate", text=results[first].text, seq=results[first].seq)
+    return results
+
+
+# -- PostgreSQL: one statement -------------------------------------------------------
+
+ENTRY_COLUMNS = "room_id, seq, kind, author_id, client_id, body, data, created_at"
+
+# The batch's messages arrive as one JSON document (`i`: the message's place in it),
+# so that the statement's text is the same whatever the batch.
+#
+# - room: the batch's rooms, locked until commit (their last_seq is raised below), in
+#   id order so that two batches cannot deadlock; closed or not at `now`.
+# - verdict: why each message is refused, if it is (the first of: no such room, not a
+#   member, room closed, muted; the rules of rooms.membership), and, in the statement
+#   that looks for retries, the entry already stored under its client_id.
+# - numbered: the messages to store, each with its entry's id and its room's next seq.
+#   Materialized: the ids come from nextval, once per message.
+# - inserted, raised: the entries, and each room's last_seq.
+#
+# The result is one row per message: (i, refusal, stored entry id) or (i, seq, id).
+# Two statements rather than one with a switch for retries: each is planned once per
+# connection (see `_Transaction.begin`), and a plan made while the entries table was
+# small keeps scanning it, whether a switch turns the lookup off or not.
+_STORE_BATCH = """
+WITH message AS (
+    SELECT * FROM json_to_recordset(%(messages)s::json)
+        AS message(i int, room_id bigint, author_id bigint, client_id uuid, body text, data jsonb)
+), room AS (
+    SELECT room.id, room.kind, room.case_id, room.last_seq,
+        room.closed_at IS NOT NULL OR COALESCE(room.closes_at <= %(now)s, FALSE) AS closed,
+        c.mediator_id, c.judge_id
+    FROM rooms_room room JOIN mediation_mediationcase c ON c.id = room.case_id
+    WHERE room.id IN (SELECT room_id FROM message)
+    ORDER BY room.id FOR UPDATE OF room
+), verdict AS (
+    SELECT message.*, room.last_seq, CASE
+        WHEN room.id IS NULL THEN 'no_such_room'
+        WHEN NOT (
+            room.mediator_id = message.author_id
+            OR (room.kind = %(joint)s AND room.judge_id = message.author_id)
+            OR EXISTS (
+                SELECT FROM mediation_participant p JOIN mediation_party party ON party.id = p.party_id
+                WHERE p.case_id = room.case_id AND p.user_id = message.author_id AND p.removed_at IS NULL
+                AND (%(side_of_caucus)s::jsonb ->> room.kind IS NULL
+                    OR party.side = %(side_of_caucus)s::jsonb ->> room.kind)
+            )
+        ) THEN 'not_member'
+        WHEN room.closed THEN 'room_closed'
+        WHEN EXISTS (
+            SELECT FROM rooms_roommute mute
+            WHERE mute.room_id = room.id AND mute.user_id = message.author_id AND mute.lifted_at IS NULL
+        ) THEN 'muted'
+    END AS refusal, {stored_id}
+    FROM message LEFT JOIN room ON room.id = message.room_id{stored}
+), entry_ids AS (
+    SELECT pg_get_serial_sequence('rooms_roomentry', 'id')::regclass AS sequence
+), numbered AS MATERIALIZED (
+    SELECT verdict.*, nextval(entry_ids.sequence) AS id,
+        last_seq + row_number() OVER (PARTITION BY room_id ORDER BY i) AS seq
+    FROM verdict CROSS JOIN entry_ids
+    WHERE refusal IS NULL AND stored_id IS NULL
+), inserted AS (
+    INSERT INTO rooms_roomentry (id, {entry_columns})
+    SELECT id, room_id, seq, %(kind)s, author_id, client_id, body, data, %(now)s FROM numbered
+), raised AS (
+    UPDATE rooms_room room SET last_seq = newest.seq
+    FROM (SELECT room_id, max(seq) AS seq FROM numbered GROUP BY room_id) newest WHERE room.id = newest.room_id
+)
+SELECT i, refusal, stored_id, NULL::bigint, NULL::bigint FROM verdict WHERE refusal IS NOT NULL OR stored_id IS NOT NULL
+UNION ALL
+SELECT i, NULL, NULL, seq, id FROM numbered
+"""
+_STORE_NEW_MESSAGES = _STORE_BATCH.format(entry_columns=ENTRY_COLUMNS, stored_id="NULL::bigint AS stored_id", stored="")
+# The whole key of the unique index, (room, author, client_id): with the room alone
+# the database would read every entry of the room.
+_STORE_LOOKING_FOR_RETRIES = _STORE_BATCH.format(
+    entry_columns=ENTRY_COLUMNS,
+    stored_id="stored.id AS stored_id",
+    stored="""
+    LEFT JOIN rooms_roomentry stored ON stored.room_id = message.room_id
+        AND stored.author_id = message.author_id AND stored.client_id = message.client_id""",
+)
+
+
+_SIDE_OF_CAUCUS_JSON = encode(SIDE_OF_CAUCUS)
+
+
+def _store_in_one_statement(
+    storing: _Transaction, messages: list[_Message], *, look_for_retries: bool
+) -> list[PostResult]:
+    now = timezone.now()
+    with connection.wrap_database_errors, _cursor() as control, _cursor() as cursor:
+        with _together():
+            storing.begin(control)
+            cursor.execute(
+                _STORE_LOOKING_FOR_RETRIES if look_for_retries else _STORE_NEW_MESSAGES,
+                {
+                    "messages": "[" + ",".join(_message_json(i, message) for i, message in enumerate(messages)) + "]",
+                    "now": now,
+                    "joint": RoomKind.JOINT,
+                    "side_of_caucus": _SIDE_OF_CAUCUS_JSON,
+                    "kind": RoomEntry.MESSAGE,
+                },
+            )
+            storing.commit(control)
+        rows = cursor.fetchall()
+    sent_at = now.isoformat()
+    results: list[PostResult | None] = [None] * len(messages)
+    resent: dict[int, int] = {}
+    for i, refusal, stored_id, seq, entry_id in rows:
+        if refusal:
+            results[i] = _refused(refusal)
+        elif stored_id is not None:
+            resent[i] = stored_id
+        else:
+            results[i] = _stored(messages[i], seq, entry_id, sent_at)
+    duplicates = _duplicates(list(resent.values()))
+    for i, stored_id in resent.items():
+        results[i] = duplicates[stored_id]
+    return results
+
+
+def _message_json(i: int, message: _Message) -> str:
+    return (
+        f'{{"i":{i},"room_id":{message.room_id},"author_id":{message.author_id},'
+        f'"client_id":"{message.client_id_text}","body":{message.body_json},"data":{_data_json(message)}}}'
+    )
 
 
 def _cursor():
-    """A cursor for the statements of this module, whose text is the same whatever the
-    batch (see `_one_of`).
+    """A cursor for the batch's statements on PostgreSQL.
 
-    On PostgreSQL it is psycopg's own cursor, binding parameters on the server, on a
-    connection that prepares each statement the first time it runs: the database then
-    plans it once per connection rather than once per batch (planning these small joins
-    costs several times running them). Django's cursors bind on the client and never
-    prepare (Django also turns psycopg's preparing off, for poolers that lose prepared
-    statements), so the setting changes nothing for them. It does need a direct
-    connection to the database, or a pooler that keeps prepared statements (PgBouncer
-    1.21 and later, with max_prepared_statements set).
-
-    Elsewhere it is Django's cursor. Every use is inside
-    `connection.wrap_database_errors`, so errors are Django's either way."""
-    if connection.vendor == "postgresql":
-        connection.ensure_connection()
-        connection.connection.prepare_threshold = 0
-        return psycopg.Cursor(connection.connection)
-    return connection.cursor()
+    It is psycopg's own cursor, binding parameters on the server, on a connection that
+    prepares each statement the first time it runs: the database parses it once per
+    connection rather than once per batch, and plans it once too with the generic plan
+    that `_Transaction.begin` asks for (planning the batch's statement costs about as
+    much as running it for 30 messages). Django's cursors bind on the client and
+    never prepare (Django also turns psycopg's preparing off, for poolers that lose
+    prepared statements), so the setting changes nothing for them. It does need a
+    direct connection to the database, or a pooler that keeps prepared statements
+    (PgBouncer 1.21 and later, with max_prepared_statements set). Use it inside
+    `connection.wrap_database_errors`, so that its errors are Django's."""
+    connection.ensure_connection()
+    connection.connection.prepare_threshold = 0
+    return psycopg.Cursor(connection.connection)
 
 
 class _Transaction:
     """The transaction a batch is stored in.
 
     On PostgreSQL, unless the caller holds a transaction already, it is begun and
-    committed by statements sent with the batch's own (see `_together`): BEGIN with
-    those that read what to decide on, COMMIT with those that insert the entries.
-    Psycopg would otherwise wait for an answer to a BEGIN of its own before sending
-    anything else, and the commit would wait for the inserts' answers: two round trips
-    more per batch. The connection stays in autocommit mode at psycopg's level (as
-    Django keeps it outside atomic blocks), so that psycopg adds no BEGIN of its own.
+    committed by statements sent with the batch's own (see `_together`). Psycopg
+    would otherwise wait for an answer to a BEGIN of its own before sending the
+    batch's statement, and the commit would wait for its answer: two round trips more
+    per batch. The connection stays in autocommit mode at psycopg's level (as Django
+    keeps it outside atomic blocks), so that psycopg adds no BEGIN of its own.
+
+    Either way on PostgreSQL, `begin` has the transaction use the generic plan of the
+    batch's statement: otherwise PostgreSQL plans it afresh for every batch, finding a
+    plan made for the batch's values cheaper than one made for any values (it is, by
+    less than the planning costs). The generic plan is made again when the tables'
+    statistics change (ANALYZE, autovacuum).
 
     Elsewhere, or inside the caller's transaction (a test, a service), it is Django's
-    atomic block, and `begin` and `commit` send nothing."""
+    atomic block, and `commit` sends nothing."""
 
     def __init__(self):
         self.by_hand = False
-        self._committed = False
         self._atomic = None
 
     def __enter__(self):
@@ -168,21 +366,17 @@ class _Transaction:
     def begin(self, cursor) -> None:
         if self.by_hand:
             cursor.execute("BEGIN")
+        cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
 
     def commit(self, cursor) -> None:
         """COMMIT, sent with the statements before it; its answer comes with theirs."""
         if self.by_hand:
             cursor.execute("COMMIT")
-            self._committed = True
 
     def __exit__(self, error_type, error, traceback):
         if self._atomic is not None:
             return self._atomic.__exit__(error_type, error, traceback)
-        if error_type is None and not self._committed:
-            # Nothing was inserted (every message refused or a duplicate).
-            with connection.wrap_database_errors:
-                connection.connection.execute("COMMIT")
-        elif error_type is not None:
+        if error_type is not None:
             # Ends the failed transaction. On a broken connection this fails too, and
             # the writer closes the connection.
             with contextlib.suppress(psycopg.Error):
@@ -192,17 +386,13 @@ class _Transaction:
 
 @contextlib.contextmanager
 def _together():
-    """On PostgreSQL, the statements executed inside this block go to the database
-    together, and its answers to all of them come back as the block ends: one round
-    trip for the lot (fetch the results after the block). Psycopg's pipeline mode sends
-    each statement without waiting for the answer to the one before; TCP_CORK holds
-    psycopg's writes, one per statement, back until the block ends, so that the
-    database's process is woken once rather than once per statement (on a busy
-    machine, a context switch each). Elsewhere it changes nothing: each statement runs
-    as it is executed."""
-    if connection.vendor != "postgresql":
-        yield
-        return
+    """The statements executed inside this block go to PostgreSQL together, and its
+    answers to all of them come back as the block ends: one round trip for the lot
+    (fetch the results after the block). Psycopg's pipeline mode sends each statement
+    without waiting for the answer to the one before; TCP_CORK holds psycopg's writes,
+    one per statement, back until the block ends, so that the database's process is
+    woken once rather than once per statement (on a busy machine, a context switch
+    each)."""
     with connection.connection.pipeline():
         corked = _tcp_socket() if _may_cork() else None
         if corked is None:
@@ -239,11 +429,7 @@ def _tcp_socket() -> socket.socket | None:
     return None
 
 
-# The rooms of a batch are locked while it is decided on and stored: their last_seq,
-# read with the facts, is raised by the same transaction. In id order, so that two
-# batches cannot deadlock. SQLite needs no lock: its transactions take the database's
-# one write lock when they begin (transaction_mode IMMEDIATE, see settings).
-_LOCK_ROOMS = " ORDER BY room.id FOR UPDATE OF room"
+# -- Elsewhere: a few statements, Python decides -------------------------------------
 
 
 class _Room(NamedTuple):
@@ -259,85 +445,115 @@ class _Facts:
     rooms: dict[int, _Room]
     sides: dict[tuple[int, int], set[str]]
     muted: set[tuple[int, int]]
-    stored_ids: list[int]
+    stored_ids: dict[tuple, int]
 
 
-def _read_facts(requests: list[PostRequest], now, storing: _Transaction, *, look_for_retries: bool) -> _Facts:
-    """What deciding on the batch needs, read in one round trip: the rooms (closed or
-    not at `now`, with their last_seq, locked: see _LOCK_ROOMS), the sides the authors
-    take part on in each room's case, their mutes, and (when looking for retries) the
-    entries already stored under their client_ids. That lookup uses the whole key of
-    the unique index, (room, author, client_id): with the room alone the database would
-    read every entry of the room."""
-    room_ids = sorted({request.room_id for request in requests})
-    author_ids = sorted({request.author.id for request in requests})
-    room_is, room_params = _one_of("room.id", room_ids)
-    user_is, user_params = _one_of("p.user_id", author_ids)
-    mute_room_is, mute_room_params = _one_of("room_id", room_ids)
-    mute_user_is, mute_user_params = _one_of("user_id", author_ids)
-    with (
-        connection.wrap_database_errors,
-        _cursor() as rooms_cursor,
-        _cursor() as sides_cursor,
-        _cursor() as mutes_cursor,
-        _cursor() as stored_cursor,
-    ):
-        with _together():
-            storing.begin(rooms_cursor)
-            rooms_cursor.execute(
-                "SELECT room.id, room.kind, "
-                "room.closed_at IS NOT NULL OR COALESCE(room.closes_at <= %s, FALSE), "
-                "c.mediator_id, c.judge_id, room.last_seq "
-                "FROM rooms_room room JOIN mediation_mediationcase c ON c.id = room.case_id "
-                f"WHERE {room_is}" + (_LOCK_ROOMS if connection.vendor == "postgresql" else ""),
-                [connection.ops.adapt_datetimefield_value(now), *room_params],
-            )
-            sides_cursor.execute(
-                "SELECT room.id, p.user_id, party.side FROM rooms_room room "
-                "JOIN mediation_participant p ON p.case_id = room.case_id "
-                "JOIN mediation_party party ON party.id = p.party_id "
-                f"WHERE p.removed_at IS NULL AND {room_is} AND {user_is}",
-                [*room_params, *user_params],
-            )
-            mutes_cursor.execute(
-                "SELECT room_id, user_id FROM rooms_roommute "
-                f"WHERE lifted_at IS NULL AND {mute_room_is} AND {mute_user_is}",
-                [*mute_room_params, *mute_user_params],
-            )
-            if look_for_retries:
-                client_id_field = RoomEntry._meta.get_field("client_id")
-                keys = {(request.room_id, request.author.id, request.client_id) for request in requests}
-                stored_cursor.execute(
-                    "SELECT id FROM rooms_roomentry WHERE (room_id, author_id, client_id) IN ("
-                    + ", ".join(["(%s, %s, %s)"] * len(keys))
-                    + ")",
-                    [
-                        value
-                        for room_id, author_id, client_id in keys
-                        for value in (room_id, author_id, client_id_field.get_db_prep_value(client_id, connection))
-                    ],
-                )
-        rooms = {room_id: _Room(*rest) for room_id, *rest in rooms_cursor.fetchall()}
+def _store_in_steps(messages: list[_Message], *, look_for_retries: bool) -> list[PostResult]:
+    """The batch stored in the caller's transaction, which holds the database's one
+    write lock from its start (SQLite's transaction_mode IMMEDIATE, see settings)."""
+    now = timezone.now()
+    facts = _read_facts(messages, now, look_for_retries=look_for_retries)
+    verdicts = _verdicts(messages, facts)
+    results: list[PostResult | None] = [None] * len(messages)
+    to_store: dict[int, list[int]] = defaultdict(list)
+    resent: dict[int, int] = {}
+    for i, message in enumerate(messages):
+        refusal = verdicts[(message.room_id, message.author_id)]
+        stored_id = facts.stored_ids.get((message.room_id, message.author_id, message.client_id))
+        if refusal:
+            results[i] = _refused(refusal)
+        elif stored_id is not None:
+            resent[i] = stored_id
+        else:
+            to_store[message.room_id].append(i)
+    numbered = [
+        (i, seq)
+        for room_id in sorted(to_store)
+        for seq, i in enumerate(to_store[room_id], start=facts.rooms[room_id].last_seq + 1)
+    ]
+    if numbered:
+        ids = _insert(messages, numbered, now)
+        sent_at = now.isoformat()
+        for i, seq in numbered:
+            results[i] = _stored(messages[i], seq, ids[(messages[i].room_id, seq)], sent_at)
+    duplicates = _duplicates(list(resent.values()))
+    for i, stored_id in resent.items():
+        results[i] = duplicates[stored_id]
+    return results
+
+
+def _read_facts(messages: list[_Message], now, *, look_for_retries: bool) -> _Facts:
+    """What deciding on the batch needs: the rooms (closed or not at `now`, with their
+    last_seq), the sides the authors take part on in each room's case, their mutes, and
+    (when looking for retries) the entries already stored under their client_ids."""
+    room_ids = sorted({message.room_id for message in messages})
+    author_ids = sorted({message.author_id for message in messages})
+    rooms_in, users_in = _placeholders(room_ids), _placeholders(author_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT room.id, room.kind, "
+            "room.closed_at IS NOT NULL OR COALESCE(room.closes_at <= %s, FALSE), "
+            "c.mediator_id, c.judge_id, room.last_seq "
+            "FROM rooms_room room JOIN mediation_mediationcase c ON c.id = room.case_id "
+            f"WHERE room.id IN ({rooms_in})",
+            [connection.ops.adapt_datetimefield_value(now), *room_ids],
+        )
+        rooms = {room_id: _Room(*rest) for room_id, *rest in cursor.fetchall()}
+        cursor.execute(
+            "SELECT room.id, p.user_id, party.side FROM rooms_room room "
+            "JOIN mediation_participant p ON p.case_id = room.case_id "
+            "JOIN mediation_party party ON party.id = p.party_id "
+            f"WHERE p.removed_at IS NULL AND room.id IN ({rooms_in}) AND p.user_id IN ({users_in})",
+            [*room_ids, *author_ids],
+        )
         sides = defaultdict(set)
-        for room_id, user_id, side in sides_cursor.fetchall():
+        for room_id, user_id, side in cursor.fetchall():
             sides[(room_id, user_id)].add(side)
-        muted = set(mutes_cursor.fetchall())
-        stored_ids = [entry_id for (entry_id,) in stored_cursor.fetchall()] if look_for_retries else []
+        cursor.execute(
+            "SELECT room_id, user_id FROM rooms_roommute "
+            f"WHERE lifted_at IS NULL AND room_id IN ({rooms_in}) AND user_id IN ({users_in})",
+            [*room_ids, *author_ids],
+        )
+        muted = set(cursor.fetchall())
+        stored_ids = {}
+        if look_for_retries:
+            # The whole key of the unique index, (room, author, client_id): with the
+            # room alone the database would read every entry of the room.
+            client_id_field = RoomEntry._meta.get_field("client_id")
+            cursor.execute(
+                "SELECT id, room_id, author_id, client_id FROM rooms_roomentry "
+                "WHERE (room_id, author_id, client_id) IN (" + ", ".join(["(%s, %s, %s)"] * len(messages)) + ")",
+                [
+                    value
+                    for message in messages
+                    for value in (
+                        message.room_id,
+                        message.author_id,
+                        client_id_field.get_db_prep_value(message.client_id, connection),
+                    )
+                ],
+            )
+            for entry_id, room_id, author_id, client_id in cursor.fetchall():
+                stored_ids[(room_id, author_id, client_id_field.to_python(client_id))] = entry_id
     return _Facts(rooms=rooms, sides=sides, muted=muted, stored_ids=stored_ids)
 
 
-def _verdicts(requests: list[PostRequest], facts: _Facts) -> dict[tuple[int, int], str | None]:
+def _placeholders(values) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+def _verdicts(messages: list[_Message], facts: _Facts) -> dict[tuple[int, int], str | None]:
     """For each (room, author): None if they may post now, else the refusal code."""
     verdicts = {}
-    for request in requests:
-        key = (request.room_id, request.author.id)
+    for message in messages:
+        key = (message.room_id, message.author_id)
         if key in verdicts:
             continue
-        room = facts.rooms.get(request.room_id)
+        room = facts.rooms.get(message.room_id)
         if room is None:
             verdicts[key] = "no_such_room"
             continue
-        user_id = request.author.id
+        user_id = message.author_id
         participant_sides = facts.sides.get(key, set())
         caucus_side = SIDE_OF_CAUCUS.get(room.kind)
         is_member = (
@@ -356,12 +572,40 @@ def _verdicts(requests: list[PostRequest], facts: _Facts) -> dict[tuple[int, int
     return verdicts
 
 
-def _stored_entries(entry_ids: list[int]) -> dict[tuple, RoomEntry]:
-    if not entry_ids:
-        return {}
-    # The rare path: a client resent a message that was stored.
-    entries = RoomEntry.objects.filter(id__in=entry_ids)
-    return {(entry.room_id, entry.author_id, entry.client_id): entry for entry in entries}
+def _insert(messages: list[_Message], numbered: list[tuple[int, int]], created_at) -> dict[tuple[int, int], int]:
+    """Insert the entries of `numbered` ((i, seq): `messages[i]` gets seq) and raise
+    their rooms' last_seq; returns the entries' ids by (room, seq)."""
+    last_seqs: dict[int, int] = {}
+    for i, seq in numbered:
+        last_seqs[messages[i].room_id] = max(seq, last_seqs.get(messages[i].room_id, 0))
+    client_id_field = RoomEntry._meta.get_field("client_id")
+    created = RoomEntry._meta.get_field("created_at").get_db_prep_value(created_at, connection)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            "UPDATE rooms_room SET last_seq = %s WHERE id = %s",
+            [(last_seq, room_id) for room_id, last_seq in sorted(last_seqs.items())],
+        )
+        cursor.execute(
+            f"INSERT INTO rooms_roomentry ({ENTRY_COLUMNS}) VALUES "
+            + ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(numbered))
+            + " RETURNING room_id, seq, id",
+            [
+                value
+                for i, seq in numbered
+                for value in (
+                    messages[i].room_id,
+                    seq,
+                    RoomEntry.MESSAGE,
+                    messages[i].author_id,
+                    client_id_field.get_db_prep_value(messages[i].client_id, connection),
+                    messages[i].body,
+                    _data_json(messages[i]),
+                    created,
+                )
+            ],
+        )
+        # Matched by (room, seq): the database does not promise the order of RETURNING rows.
+        return {(room_id, seq): entry_id for room_id, seq, entry_id in cursor.fetchall()}
 
 
 def allocate_seq(room_id: int) -> int:
@@ -371,153 +615,3 @@ def allocate_seq(room_id: int) -> int:
     with connection.cursor() as cursor:
         cursor.execute("UPDATE rooms_room SET last_seq = last_seq + 1 WHERE id = %s RETURNING last_seq", [room_id])
         return cursor.fetchone()[0]
-
-
-ENTRY_COLUMNS = "room_id, seq, kind, author_id, client_id, body, data, created_at"
-
-
-def _insert(
-    entries: list[_NewEntry], last_seqs: dict[int, int], created_at, storing: _Transaction
-) -> dict[tuple[int, int], int]:
-    """Insert message entries and set their rooms' last_seq; returns the entries' ids
-    by (room, seq). On PostgreSQL both statements go out together, with the COMMIT of
-    a transaction begun by hand (see `_Transaction`), and the rows travel as one JSON
-    document, so that the statement's text is the same for every batch and
-    is prepared (see `_cursor`): a list of placeholders per row would make each batch
-    size a statement of its own, planned afresh."""
-    room_ids = sorted(last_seqs)
-    with connection.wrap_database_errors, _cursor() as rooms_cursor, _cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with _together():
-                rooms_cursor.execute(
-                    "UPDATE rooms_room AS room SET last_seq = batch.last_seq "
-                    "FROM unnest(%s::bigint[], %s::bigint[]) AS batch(id, last_seq) WHERE room.id = batch.id",
-                    [_bigint_array(room_ids), _bigint_array(last_seqs[room_id] for room_id in room_ids)],
-                )
-                cursor.execute(
-                    f"INSERT INTO rooms_roomentry ({ENTRY_COLUMNS}) "
-                    "SELECT entry.room_id, entry.seq, %s, entry.author_id, entry.client_id, entry.body, entry.data, %s "
-                    "FROM json_to_recordset(%s::json) AS entry("
-                    "room_id bigint, seq bigint, author_id bigint, client_id uuid, body text, data jsonb) "
-                    "RETURNING room_id, seq, id",
-                    [RoomEntry.MESSAGE, created_at, "[" + ",".join(map(_row_json, entries)) + "]"],
-                )
-                storing.commit(rooms_cursor)
-        else:
-            rooms_cursor.executemany(
-                "UPDATE rooms_room SET last_seq = %s WHERE id = %s",
-                [(last_seqs[room_id], room_id) for room_id in room_ids],
-            )
-            client_id_field = RoomEntry._meta.get_field("client_id")
-            created = RoomEntry._meta.get_field("created_at").get_db_prep_value(created_at, connection)
-            cursor.execute(
-                f"INSERT INTO rooms_roomentry ({ENTRY_COLUMNS}) VALUES "
-                + ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(entries))
-                + " RETURNING room_id, seq, id",
-                [
-                    value
-                    for entry in entries
-                    for value in (
-                        entry.room_id,
-                        entry.seq,
-                        RoomEntry.MESSAGE,
-                        entry.author_id,
-                        client_id_field.get_db_prep_value(entry.client_id, connection),
-                        entry.body,
-                        _data_json(entry),
-                        created,
-                    )
-                ],
-            )
-        # Matched by (room, seq): neither database promises the order of RETURNING rows.
-        return {(room_id, seq): entry_id for room_id, seq, entry_id in cursor.fetchall()}
-
-
-def _data_json(entry: _NewEntry) -> str:
-    return '{"author":' + entry.author_json + "}"
-
-
-def _row_json(entry: _NewEntry) -> str:
-    return (
-        f'{{"room_id":{entry.room_id},"seq":{entry.seq},"author_id":{entry.author_id},'
-        f'"client_id":"{entry.client_id_text}","body":{entry.body_json},"data":{_data_json(entry)}}}'
-    )
-
-
-def store_messages(requests: list[PostRequest]) -> list[PostResult]:
-    """Store a batch of messages in one transaction (group commit) and return one
-    result per request, in order. A client_id already stored for its author and
-    room is not stored again: the stored message is returned as a duplicate."""
-    try:
-        return _store(requests, look_for_retries=False)
-    except IntegrityError:
-        # A retry of a stored message (or the same message stored by another process
-        # meanwhile): nothing of the first attempt was kept.
-        return _store(requests, look_for_retries=True)
-
-
-def _store(requests: list[PostRequest], *, look_for_retries: bool) -> list[PostResult]:
-    with _Transaction() as storing:
-        return _store_in(storing, requests, look_for_retries=look_for_retries)
-
-
-def _store_in(storing: _Transaction, requests: list[PostRequest], *, look_for_retries: bool) -> list[PostResult]:
-    results: list[PostResult | None] = [None] * len(requests)
-    now = timezone.now()
-    facts = _read_facts(requests, now, storing, look_for_retries=look_for_retries)
-    verdicts = _verdicts(requests, facts)
-    candidates = []
-    for index, request in enumerate(requests):
-        refusal = verdicts[(request.room_id, request.author.id)]
-        if refusal:
-            results[index] = PostResult("refused", code=refusal, detail=REFUSAL_DETAILS[refusal])
-        else:
-            candidates.append(index)
-    existing = _stored_entries(facts.stored_ids)
-    new_by_room: dict[int, list[int]] = defaultdict(list)
-    claimed: dict[tuple, int] = {}
-    retries_in_batch: list[tuple[int, int]] = []
-    for index in candidates:
-        request = requests[index]
-        key = (request.room_id, request.author.id, request.client_id)
-        if key in existing:
-            entry = existing[key]
-            results[index] = PostResult("duplicate", text=encode(entry_frame(entry)), seq=entry.seq)
-        elif key in claimed:
-            # The same message twice in one batch: the second is the retry.
-            retries_in_batch.append((index, claimed[key]))
-        else:
-            claimed[key] = index
-            new_by_room[request.room_id].append(index)
-    if new_by_room:
-        last_seqs = {room_id: facts.rooms[room_id].last_seq + len(indexes) for room_id, indexes in new_by_room.items()}
-        entries = [
-            _NewEntry(
-                index,
-                room_id,
-                seq,
-                requests[index].author.id,
-                requests[index].client_id,
-                str(requests[index].client_id),
-                requests[index].body,
-                encode(requests[index].body),
-                _author_json(requests[index].author),
-            )
-            for room_id in sorted(new_by_room)
-            for seq, index in enumerate(new_by_room[room_id], start=facts.rooms[room_id].last_seq + 1)
-        ]
-        ids = _insert(entries, last_seqs, now, storing)
-        sent_at = now.isoformat()
-        for entry in entries:
-            text = message_frame_text(
-                entry_id=ids[(entry.room_id, entry.seq)],
-                seq=entry.seq,
-                author_json=entry.author_json,
-                body_json=entry.body_json,
-                sent_at=sent_at,
-                client_id=entry.client_id_text,
-            )
-            results[entry.index] = PostResult("stored", text=text, seq=entry.seq)
-    for index, first in retries_in_batch:
-        results[index] = PostResult("duplicate", text=results[first].text, seq=results[first].seq)
-    return results

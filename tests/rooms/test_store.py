@@ -66,12 +66,17 @@ def test_a_batch_with_a_retry_stores_the_new_messages_with_no_gap_in_seq(case_wo
 def test_the_same_client_id_twice_in_one_batch_is_stored_once(case_world):
     client_id = uuid.uuid4()
 
-    original, repeat = store_messages(
-        [request(case_world, case_world.plaintiff, client_id), request(case_world, case_world.plaintiff, client_id)]
+    original, repeat, other = store_messages(
+        [
+            request(case_world, case_world.plaintiff, client_id, "once"),
+            request(case_world, case_world.plaintiff, client_id, "once"),
+            request(case_world, case_world.defendant, body="next"),
+        ]
     )
 
-    assert (original.outcome, repeat.outcome) == ("stored", "duplicate")
+    assert (original.outcome, repeat.outcome, other.outcome) == ("stored", "duplicate", "stored")
     assert repeat.text == original.text
+    assert (frame(other)["body"], other.seq) == ("next", original.seq + 1)
     assert RoomEntry.objects.filter(client_id=client_id).count() == 1
 
 
@@ -86,3 +91,55 @@ def test_a_refused_author_costs_the_rest_of_the_batch_nothing(case_world):
     assert (refused.outcome, refused.code) == ("refused", "not_member")
     assert stored.outcome == "stored"
     assert RoomEntry.objects.filter(room=case_world.joint, kind=RoomEntry.MESSAGE).count() == 1
+
+
+def test_each_message_is_checked_against_its_room_as_it_is_when_the_batch_is_stored(case_world, mediator, judge):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from mediation.services.cases import remove_participant
+    from rooms.models import Room
+    from rooms.services import close_room, mute_participant
+    from tests.cases import make_case
+
+    world, other = case_world, make_case(mediator, judge, label="B")
+    mute_participant(room=world.joint, actor=mediator, user=world.defendant)
+    Room.objects.filter(pk=world.defendant_caucus.pk).update(closes_at=timezone.now() - timedelta(minutes=1))
+    close_room(room=other.joint, actor=mediator)
+    remove_participant(participant=other.defendant_participant, actor=mediator, reason="Replaced")
+    stranger = UserFactory(full_name="Stranger")
+    expected = [
+        (world.joint, mediator, "stored"),
+        (world.joint, judge, "stored"),
+        (world.joint, world.plaintiff, "stored"),
+        (world.joint, world.defendant, "muted"),
+        (world.joint, stranger, "not_member"),
+        (world.plaintiff_caucus, world.plaintiff, "stored"),
+        (world.plaintiff_caucus, mediator, "stored"),
+        (world.plaintiff_caucus, world.defendant, "not_member"),
+        (world.plaintiff_caucus, judge, "not_member"),
+        (world.defendant_caucus, world.defendant, "room_closed"),
+        (world.defendant_caucus, world.plaintiff, "not_member"),
+        (other.joint, world.plaintiff, "not_member"),
+        (other.joint, other.plaintiff, "room_closed"),
+        (other.plaintiff_caucus, other.plaintiff, "stored"),
+        (other.defendant_caucus, other.defendant, "not_member"),
+        (Room(pk=world.joint.pk + 1000), mediator, "no_such_room"),
+    ]
+    requests = [
+        PostRequest(room.pk, Member(id=user.pk, name=user.full_name, role="agent"), uuid.uuid4(), "Hello")
+        for room, user, _outcome in expected
+    ]
+
+    results = store_messages(requests)
+
+    assert [result.code or result.outcome for result in results] == [outcome for _room, _user, outcome in expected]
+    stored = RoomEntry.objects.filter(kind=RoomEntry.MESSAGE)
+    assert sorted(stored.values_list("client_id", flat=True)) == sorted(
+        request.client_id for request, result in zip(requests, results, strict=True) if result.outcome == "stored"
+    )
+    for room in (world.joint, world.plaintiff_caucus, other.plaintiff_caucus):
+        seqs = list(RoomEntry.objects.filter(room=room).order_by("seq").values_list("seq", flat=True))
+        assert seqs == list(range(1, len(seqs) + 1))
+        assert Room.objects.get(pk=room.pk).last_seq == seqs[-1]
