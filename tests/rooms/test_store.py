@@ -5,6 +5,7 @@ import json
 import uuid
 
 import pytest
+from django.db import transaction
 
 from rooms.membership import Member, member_of
 from rooms.models import RoomEntry
@@ -143,3 +144,38 @@ def test_each_message_is_checked_against_its_room_as_it_is_when_the_batch_is_sto
         seqs = list(RoomEntry.objects.filter(room=room).order_by("seq").values_list("seq", flat=True))
         assert seqs == list(range(1, len(seqs) + 1))
         assert Room.objects.get(pk=room.pk).last_seq == seqs[-1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_a_retried_batch_leaves_its_rooms_free_for_the_next_writer(case_world):
+    """The writer's case: no caller's transaction, so the batch begins and commits its
+    own (and, when the unique index refuses a retry, rolls it back and tries again)."""
+    import threading
+
+    from django.db import connection, connections
+
+    from rooms.models import Room
+
+    first_id = uuid.uuid4()
+    [first] = store_messages([request(case_world, case_world.plaintiff, first_id, "first")])
+
+    new, retry = store_messages(
+        [request(case_world, case_world.defendant, body="new"), request(case_world, case_world.plaintiff, first_id)]
+    )
+
+    assert (new.outcome, new.seq) == ("stored", first.seq + 1)
+    assert (retry.outcome, retry.seq, retry.text) == ("duplicate", first.seq, first.text)
+    assert not connection.in_atomic_block
+    locked = []
+
+    def lock_the_room_elsewhere():
+        try:
+            with transaction.atomic():
+                locked.append(Room.objects.select_for_update(nowait=True).get(pk=case_world.joint.pk).last_seq)
+        finally:
+            connections.close_all()
+
+    other_writer = threading.Thread(target=lock_the_room_elsewhere)
+    other_writer.start()
+    other_writer.join()
+    assert locked == [new.seq]
