@@ -30,9 +30,10 @@ N), CPU use of each process, and our figures beside the ceiling's with the ratio
 
 BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/bench_rooms, dropped and
 recreated unless --reuse-db) chooses the database; before each run the rooms' tables
-are vacuumed and analysed, as autovacuum would in a database in use. Redis is a private `redis-server` on
-a free loopback port (the hub's channel names carry no prefix, so a shared Redis would
-carry this run's traffic to any other server subscribed to the same room ids);
+are vacuumed and analysed, as autovacuum would in a database in use. Redis is a
+private `redis-server` on a free loopback port (the hub's channel names carry no
+prefix, so a shared Redis would carry this run's traffic to any other server
+subscribed to the same room ids);
 `--redis-url` uses an existing one instead. Exits non-zero on any loss, duplicate,
 seq conflict or refused message in a measured run (in --find-max mode: on duplicates
 or seq conflicts at any rate, loss there being the stopping criterion).
@@ -976,7 +977,7 @@ def print_report(outcomes: dict[str, Outcome], args) -> None:
             print()
         # The same load for both: in --find-max mode, the rates both servers ran.
         by_rate = {run.rate: run for run in peer.runs}
-        for run in sorted(ours.runs, key=lambda run: run.rate):
+        for run in sorted(ours.runs, key=lambda each: each.rate):
             other = by_rate.get(run.rate)
             if other:
                 print(

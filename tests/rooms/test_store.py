@@ -2,14 +2,19 @@
 nothing twice" and an unbroken seq."""
 
 import json
+import threading
 import uuid
+from datetime import timedelta
 
 import pytest
-from django.db import transaction
+from django.db import connection, connections, transaction
+from django.utils import timezone
 
+from mediation.services.cases import remove_participant
 from rooms.membership import Member, member_of
-from rooms.models import RoomEntry
+from rooms.models import Room, RoomEntry
 from rooms.protocol import entry_frame
+from rooms.services import close_room, mute_participant
 from rooms.store import PostRequest, store_messages
 from tests.cases import make_case
 from tests.factories import UserFactory
@@ -95,15 +100,6 @@ def test_a_refused_author_costs_the_rest_of_the_batch_nothing(case_world):
 
 
 def test_each_message_is_checked_against_its_room_as_it_is_when_the_batch_is_stored(case_world, mediator, judge):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from mediation.services.cases import remove_participant
-    from rooms.models import Room
-    from rooms.services import close_room, mute_participant
-    from tests.cases import make_case
-
     world, other = case_world, make_case(mediator, judge, label="B")
     mute_participant(room=world.joint, actor=mediator, user=world.defendant)
     Room.objects.filter(pk=world.defendant_caucus.pk).update(closes_at=timezone.now() - timedelta(minutes=1))
@@ -150,12 +146,6 @@ def test_each_message_is_checked_against_its_room_as_it_is_when_the_batch_is_sto
 def test_outside_a_transaction_a_retried_batch_leaves_its_rooms_free_for_the_next_writer(case_world):
     """The writer's case: no caller's transaction, so the batch begins and commits its
     own (and, when the unique index refuses a retry, rolls it back and tries again)."""
-    import threading
-
-    from django.db import connection, connections
-
-    from rooms.models import Room
-
     first_id = uuid.uuid4()
     [first] = store_messages([request(case_world, case_world.plaintiff, first_id, "first")])
 
