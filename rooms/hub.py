@@ -459,6 +459,15 @@ def spawn(coroutine) -> asyncio.Task:
     return task
 
 
+async def background_settled() -> None:
+    """Wait until the tasks spawned on this event loop, and any they spawn in turn,
+    have ended: whoever empties the tables afterwards (a test's teardown) must not
+    race their queries, which could deadlock with it."""
+    loop = asyncio.get_running_loop()
+    while pending := [task for task in _background if task.get_loop() is loop]:
+        await asyncio.gather(*pending, return_exceptions=True)
+
+
 def _cancelled() -> bool:
     """Whether this task is being cancelled: redis-py can swallow the CancelledError
     of a pending read, and a loop that never ends keeps the event loop from closing."""

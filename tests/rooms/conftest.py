@@ -5,6 +5,7 @@ import pytest
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 
+from rooms.hub import background_settled
 from rooms.routing import websocket_urlpatterns
 from rooms.writer import get_writer
 from tests.cases import make_case, make_civil_case
@@ -87,6 +88,13 @@ async def connect():
     for client in clients:
         with contextlib.suppress(Exception):
             await client.close()
-    # A socket does not wait for its messages to be stored. Emptying the tables while
-    # the writer still holds a batch's locks could deadlock with it.
+    await rooms_settled()
+
+
+async def rooms_settled():
+    """Before the tables are emptied. A socket does not wait for its messages to be
+    stored, nor the writer for the activity announcements it spawns (a query each):
+    emptying the tables while the writer holds a batch's locks, or while a query holds
+    one table and waits for the next, could deadlock with them."""
     await get_writer().drained()
+    await background_settled()

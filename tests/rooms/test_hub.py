@@ -2,7 +2,9 @@
 now gets all of its frames of the batch in one write, in order; a socket that needs the
 slow path for one frame gets that frame and its later ones through it, still in order."""
 
-from rooms.hub import RoomHub
+import asyncio
+
+from rooms.hub import RoomHub, background_settled, spawn
 from rooms.wire import text_frame
 
 
@@ -73,3 +75,20 @@ async def test_a_socket_that_falls_behind_gets_the_rest_of_the_batch_through_the
     assert behind.writes == [wire('{"n":1}')]
     assert behind.slow == [('{"n":2}', 2), ('{"n":3}', 3)]
     assert keeping_up.writes == [wire('{"n":1}', '{"n":2}', '{"n":3}')]
+
+
+async def test_background_settled_waits_for_tasks_spawned_by_background_tasks():
+    ended = []
+
+    async def announce():
+        await asyncio.sleep(0.01)
+        ended.append("announce")
+
+    async def answer():
+        await asyncio.sleep(0.01)
+        spawn(announce())
+        ended.append("answer")
+
+    spawn(answer())
+    await background_settled()
+    assert ended == ["answer", "announce"]

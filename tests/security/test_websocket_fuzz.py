@@ -33,7 +33,7 @@ from rooms.protocol import (
     MAX_BODY_CHARS,
 )
 from rooms.ratelimit import message_limiter
-from tests.rooms.conftest import Client
+from tests.rooms.conftest import Client, rooms_settled
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -223,6 +223,7 @@ class Room:
         for client in (self.fuzzer, self.bystander):
             if client is not None:
                 await client.close()
+        await rooms_settled()
 
     async def send_hostile(self, *, text: str | None = None, data: bytes | None = None) -> list[dict]:
         """Send one hostile frame while the bystander posts; return what the fuzzer
