@@ -201,6 +201,7 @@ def prepare_database(room_count: int, room_size: int, reuse: bool) -> list[dict]
 
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
+    fixtures.parent.mkdir(parents=True, exist_ok=True)
     fixtures.write_text(json.dumps({**wanted, "room_list": room_list}))
     print(f"Database ready in {time.monotonic() - started:.0f} s.", flush=True)
     return room_list
