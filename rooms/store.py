@@ -7,15 +7,16 @@ with the stored message, and the rest get the next sequence numbers of their roo
 and are inserted. Plain SQL rather than the ORM here, and no model instance is built
 per message.
 
-On PostgreSQL the whole batch is one statement (`_STORE_BATCH`): it locks the batch's
-rooms, decides on each message, numbers and inserts those it may store and raises the
-rooms' last_seq. Its text is the same for every batch, so that it is prepared and
-planned once per connection (see `_cursor` and `_Transaction.begin`), and with BEGIN
-and COMMIT sent beside it (see `_Transaction` and `_together`) a batch costs one round
-trip to the database, which on a busy machine waits for the database's process to be
-scheduled. Elsewhere (SQLite, which serves `make run` and tests without services) the
-batch takes a few statements, and Python decides on each message from what they read
-(`_store_in_steps`): the same rules, which the tests check on both.
+On PostgreSQL a batch is two statements: one locks the batch's rooms (`_LOCK_ROOMS`),
+the other (`_STORE_BATCH`) decides on each message, numbers and inserts those it may
+store and raises the rooms' last_seq. Their texts are the same for every batch, so
+that they are prepared and planned once per connection (see `_cursor` and
+`_Transaction.begin`), and sent together with BEGIN and COMMIT (see `_Transaction`
+and `_together`) a batch costs one round trip to the database, which on a busy machine
+waits for the database's process to be scheduled. Elsewhere (SQLite, which serves
+`make run` and tests without services) the batch takes a few statements, and Python
+decides on each message from what they read (`_store_in_steps`): the same rules, which
+the tests check on both.
 
 Retries are rare (a client resends only what was not acknowledged before it lost its
 connection), so a batch is first stored without looking for them: the unique index on
@@ -176,7 +177,7 @@ def _store(requests: list[PostRequest], *, look_for_retries: bool) -> list[PostR
     messages, repeats = _distinct_messages(requests)
     with _Transaction() as storing:
         if connection.vendor == "postgresql":
-            decided = _store_in_one_statement(storing, messages, look_for_retries=look_for_retries)
+            decided = _store_in_one_round_trip(storing, messages, look_for_retries=look_for_retries)
         else:
             decided = _store_in_steps(messages, look_for_retries=look_for_retries)
     results: list[PostResult | None] = [None] * len(requests)
@@ -187,15 +188,28 @@ def _store(requests: list[PostRequest], *, look_for_retries: bool) -> list[PostR
     return results
 
 
-# -- PostgreSQL: one statement -------------------------------------------------------
+# -- PostgreSQL: one round trip ------------------------------------------------------
 
 ENTRY_COLUMNS = "room_id, seq, kind, author_id, client_id, body, data, created_at"
+
+# The batch's rooms are locked until commit (their last_seq is raised), in id order so
+# that two batches cannot deadlock, by a statement of their own sent just before the
+# batch's (one round trip all the same). The batch's statement then starts once the
+# rooms are held, and reads what whoever held them last (muting or removing an author,
+# closing the room) committed. A lock taken inside it would come too late: a statement
+# reads the database as it was when the statement started, only the rows it locks
+# excepted, so a message waiting for a room while its author was being muted would be
+# stored after the mute.
+_LOCK_ROOMS = """
+SELECT count(*) FROM (
+    SELECT FROM rooms_room WHERE id IN (SELECT unnest(%(room_ids)s::bigint[])) ORDER BY id FOR UPDATE
+) locked
+"""
 
 # The batch's messages arrive as one JSON document (`i`: the message's place in it),
 # so that the statement's text is the same whatever the batch.
 #
-# - room: the batch's rooms, locked until commit (their last_seq is raised below), in
-#   id order so that two batches cannot deadlock; closed or not at `now`.
+# - room: the batch's rooms (locked above); closed or not at `now`.
 # - verdict: why each message is refused, if it is (the first of: no such room, not a
 #   member, room closed, muted; the rules of rooms.membership), and, in the statement
 #   that looks for retries, the entry already stored under its client_id.
@@ -217,7 +231,6 @@ WITH message AS (
         c.mediator_id, c.judge_id
     FROM rooms_room room JOIN mediation_mediationcase c ON c.id = room.case_id
     WHERE room.id IN (SELECT room_id FROM message)
-    ORDER BY room.id FOR UPDATE OF room
 ), verdict AS (
     SELECT message.*, room.last_seq, CASE
         WHEN room.id IS NULL THEN 'no_such_room'
@@ -271,13 +284,14 @@ _STORE_LOOKING_FOR_RETRIES = _STORE_BATCH.format(
 _SIDE_OF_CAUCUS_JSON = encode(SIDE_OF_CAUCUS)
 
 
-def _store_in_one_statement(
+def _store_in_one_round_trip(
     storing: _Transaction, messages: list[_Message], *, look_for_retries: bool
 ) -> list[PostResult]:
     now = timezone.now()
     with connection.wrap_database_errors, _cursor() as control, _cursor() as cursor:
         with _together():
             storing.begin(control)
+            control.execute(_LOCK_ROOMS, {"room_ids": _room_ids_array(messages)})
             cursor.execute(
                 _STORE_LOOKING_FOR_RETRIES if look_for_retries else _STORE_NEW_MESSAGES,
                 {
@@ -304,6 +318,10 @@ def _store_in_one_statement(
     for i, stored_id in resent.items():
         results[i] = duplicates[stored_id]
     return results
+
+
+def _room_ids_array(messages: list[_Message]) -> str:
+    return "{" + ",".join(str(room_id) for room_id in {message.room_id for message in messages}) + "}"
 
 
 def _message_json(i: int, message: _Message) -> str:

@@ -3,6 +3,7 @@ nothing twice" and an unbroken seq."""
 
 import json
 import threading
+import time
 import uuid
 from datetime import timedelta
 
@@ -169,3 +170,64 @@ def test_outside_a_transaction_a_retried_batch_leaves_its_rooms_free_for_the_nex
     other_writer.start()
     other_writer.join()
     assert locked == [new.seq]
+
+
+def _mute(world):
+    mute_participant(room=world.joint, actor=world.mediator, user=world.plaintiff)
+
+
+def _remove(world):
+    remove_participant(participant=world.plaintiff_participant, actor=world.mediator, reason="Replaced")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(("change", "refusal"), [(_mute, "muted"), (_remove, "not_member")])
+def test_a_batch_that_waits_for_its_room_is_decided_on_what_the_room_holder_committed(
+    postgres, case_world, change, refusal
+):
+    """The mediator mutes (or removes) the author while the author's message waits for
+    the room, which the change holds until it commits: the message comes after the
+    change's event in the room, so it is refused."""
+    changed, may_commit = threading.Event(), threading.Event()
+    results = []
+
+    def change_and_hold_the_room():
+        try:
+            with transaction.atomic():
+                change(case_world)
+                changed.set()
+                may_commit.wait(10)
+        finally:
+            connections.close_all()
+
+    def store_the_message():
+        try:
+            results.extend(store_messages([request(case_world, case_world.plaintiff, body="Wait, one more thing")]))
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=change_and_hold_the_room)
+    holder.start()
+    assert changed.wait(10)
+    writer = threading.Thread(target=store_the_message)
+    writer.start()
+    _wait_until_a_statement_waits_for_a_lock()
+    may_commit.set()
+    holder.join(10)
+    writer.join(10)
+
+    assert [result.code for result in results] == [refusal]
+    assert not RoomEntry.objects.filter(kind=RoomEntry.MESSAGE).exists()
+
+
+def _wait_until_a_statement_waits_for_a_lock():
+    deadline = time.monotonic() + 10
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.01)
+    raise AssertionError("The batch never waited for the room.")
