@@ -199,7 +199,8 @@ ENTRY_COLUMNS = "room_id, seq, kind, author_id, client_id, body, data, created_a
 # closing the room) committed. A lock taken inside it would come too late: a statement
 # reads the database as it was when the statement started, only the rows it locks
 # excepted, so a message waiting for a room while its author was being muted would be
-# stored after the mute.
+# stored after the mute. (This relies on READ COMMITTED, PostgreSQL's default and
+# Django's, where each statement reads as of its own start.)
 _LOCK_ROOMS = """
 SELECT count(*) FROM (
     SELECT FROM rooms_room WHERE id IN (SELECT unnest(%(room_ids)s::bigint[])) ORDER BY id FOR UPDATE

@@ -208,24 +208,29 @@ def test_a_batch_that_waits_for_its_room_is_decided_on_what_the_room_holder_comm
 
     holder = threading.Thread(target=change_and_hold_the_room)
     holder.start()
-    assert changed.wait(10)
     writer = threading.Thread(target=store_the_message)
-    writer.start()
-    _wait_until_a_statement_waits_for_a_lock()
-    may_commit.set()
-    holder.join(10)
-    writer.join(10)
+    try:
+        assert changed.wait(10)
+        writer.start()
+        _wait_until_another_session_waits_for_a_lock()
+    finally:
+        may_commit.set()
+        holder.join(10)
+        if writer.ident is not None:
+            writer.join(10)
+    assert not holder.is_alive() and not writer.is_alive()
 
     assert [result.code for result in results] == [refusal]
     assert not RoomEntry.objects.filter(kind=RoomEntry.MESSAGE).exists()
 
 
-def _wait_until_a_statement_waits_for_a_lock():
+def _wait_until_another_session_waits_for_a_lock():
     deadline = time.monotonic() + 10
     with connection.cursor() as cursor:
         while time.monotonic() < deadline:
             cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND backend_type = 'client backend' AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'"
             )
             if cursor.fetchone()[0]:
                 return
