@@ -147,14 +147,17 @@ def _refused(code: str) -> PostResult:
     return PostResult("refused", code=code, detail=REFUSAL_DETAILS[code])
 
 
-def _duplicates(entry_ids: list[int]) -> dict[int, PostResult]:
-    """The stored messages a batch resent, by entry id (the rare path)."""
-    if not entry_ids:
-        return {}
-    return {
+def _answer_resent(results: list[PostResult | None], resent: dict[int, int]) -> None:
+    """Answer each message the batch resent (`resent`: its place → the id of the entry
+    stored for it) with that entry, as a duplicate (the rare path)."""
+    if not resent:
+        return
+    duplicates = {
         entry.pk: PostResult("duplicate", text=encode(entry_frame(entry)), seq=entry.seq)
-        for entry in RoomEntry.objects.filter(pk__in=entry_ids)
+        for entry in RoomEntry.objects.filter(pk__in=resent.values())
     }
+    for i, stored_id in resent.items():
+        results[i] = duplicates[stored_id]
 
 
 def _data_json(message: _Message) -> str:
@@ -315,9 +318,7 @@ def _store_in_one_round_trip(
             resent[i] = stored_id
         else:
             results[i] = _stored(messages[i], seq, entry_id, sent_at)
-    duplicates = _duplicates(list(resent.values()))
-    for i, stored_id in resent.items():
-        results[i] = duplicates[stored_id]
+    _answer_resent(results, resent)
     return results
 
 
@@ -495,9 +496,7 @@ def _store_in_steps(messages: list[_Message], *, look_for_retries: bool) -> list
         sent_at = now.isoformat()
         for i, seq in numbered:
             results[i] = _stored(messages[i], seq, ids[(messages[i].room_id, seq)], sent_at)
-    duplicates = _duplicates(list(resent.values()))
-    for i, stored_id in resent.items():
-        results[i] = duplicates[stored_id]
+    _answer_resent(results, resent)
     return results
 
 
