@@ -53,8 +53,10 @@ from rooms.wire import (
     Outgoing,
     daphne_protocol,
     events_waiting,
+    pause_reading,
     pending_output,
     read_direct,
+    resume_reading,
     write_direct,
     writes_direct,
 )
@@ -315,6 +317,16 @@ class RoomSocket:
             await self.close(int(message.get("code", CLOSE_ROOM_CLOSED)))
         elif op == "revoke" and message.get("case") == self.case_id:
             await self.close(CLOSE_NOT_MEMBER)
+
+    def pause_reading(self) -> None:
+        """Under daphne, stop reading the client's frames (see RoomHub.pause_reading);
+        elsewhere the writer refuses what it cannot queue."""
+        if self._protocol is not None:
+            pause_reading(self._protocol)
+
+    def resume_reading(self) -> None:
+        if self._protocol is not None:
+            resume_reading(self._protocol)
 
     # -- from the client -------------------------------------------------------------
 

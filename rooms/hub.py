@@ -76,6 +76,10 @@ class Connection(Protocol):
 
     async def catch_up(self) -> None: ...
 
+    def pause_reading(self) -> None: ...
+
+    def resume_reading(self) -> None: ...
+
 
 def channel_prefix() -> str:
     configured = getattr(settings, "ROOMS_REDIS_PREFIX", "")
@@ -101,6 +105,7 @@ class RoomHub:
         self._published_presence: dict[int, list[int]] = {}
         self._outbox: asyncio.Queue | None = None
         self._sync_redis = None
+        self.reading_paused = False
 
     @property
     def channel(self) -> str:
@@ -117,6 +122,7 @@ class RoomHub:
         self.rooms.clear()
         self.users.clear()
         self._published_presence.clear()
+        self.reading_paused = False
         self._tasks = [running.create_task(self._heartbeat())]
         if not self.redis_url:
             self.presence = MemoryPresence()
@@ -225,6 +231,8 @@ class RoomHub:
         await self._ensure_started()
         self.rooms[connection.room_id].add(connection)
         self.users[connection.user_id].add(connection)
+        if self.reading_paused:
+            connection.pause_reading()
         await self._presence_change(connection.room_id, self.presence.add, connection.presence_member)
 
     async def leave(self, connection: Connection) -> None:
@@ -258,6 +266,24 @@ class RoomHub:
             return
         self._published_presence[room_id] = online
         await self.publish_room(room_id, encode({"type": "presence", "online": online}))
+
+    # -- reading -------------------------------------------------------------------
+
+    def pause_reading(self) -> None:
+        """Stop reading every room socket of this process, and those that join, until
+        `resume_reading`: the writer is too far behind the database to take more (see
+        rooms.writer.PAUSE_READING_AT). Delivery goes on."""
+        self.reading_paused = True
+        for connection in self._connections():
+            connection.pause_reading()
+
+    def resume_reading(self) -> None:
+        self.reading_paused = False
+        for connection in self._connections():
+            connection.resume_reading()
+
+    def _connections(self) -> list[Connection]:
+        return [connection for connections in self.rooms.values() for connection in connections]
 
     # -- publishing --------------------------------------------------------------
 

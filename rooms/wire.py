@@ -189,6 +189,17 @@ def _receive(protocol, autobahn_receive, take, data: bytes) -> None:
         autobahn_receive(data[taken:])
 
 
+def pause_reading(protocol) -> None:
+    """Stop reading the client's socket until `resume_reading`. What the client sends
+    meanwhile waits in the kernel's buffers and then, by TCP's flow control, in the
+    client; nothing is lost."""
+    protocol.transport.pauseProducing()
+
+
+def resume_reading(protocol) -> None:
+    protocol.transport.resumeProducing()
+
+
 def events_waiting(protocol) -> int:
     """Events daphne has queued for the application and it has not yet received."""
     return protocol.application_queue.qsize()

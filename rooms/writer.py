@@ -45,6 +45,15 @@ GIL_SWITCH_INTERVAL = 0.0005
 # Messages waiting for the database. Beyond this the writer refuses new ones at once
 # (the client keeps them and sends again) instead of queueing without bound.
 MAX_QUEUED = 10_000
+# From this many messages waiting, the process stops reading its room sockets (see
+# RoomHub.pause_reading) until the writer is down to RESUME_READING_AT: what clients
+# send meanwhile waits in the network, and the core goes to storing and delivering
+# what was read. Reading on, the server spent the core on taking in and refusing
+# messages the database could not keep up with, and stored ever fewer: past its limit
+# it delivered half of what it did at it. About a third of a second of messages at
+# that limit, several batches: well before MAX_QUEUED, well after an ordinary burst.
+PAUSE_READING_AT = 2_000
+RESUME_READING_AT = 500
 
 # The reply to a message the database could not store (or is too far behind to take):
 # nothing was stored.
@@ -58,6 +67,7 @@ class MessageWriter:
         self.loop: asyncio.AbstractEventLoop | None = None
         self._queue: asyncio.Queue | None = None
         self._task: asyncio.Task | None = None
+        self._reading_paused = False
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="room-writer")
         sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_INTERVAL))
 
@@ -67,6 +77,7 @@ class MessageWriter:
             return
         self.loop = running
         self._queue = asyncio.Queue()
+        self._reading_paused = False
         self._task = running.create_task(self._run())
 
     def post(self, request: PostRequest, reply: Reply) -> None:
@@ -77,6 +88,9 @@ class MessageWriter:
             reply(UNAVAILABLE)
             return
         self._queue.put_nowait((request, reply))
+        if not self._reading_paused and self._queue.qsize() >= PAUSE_READING_AT:
+            self._reading_paused = True
+            get_hub().pause_reading()
 
     async def drained(self) -> None:
         """Wait until every message posted on this event loop so far is stored (or
@@ -89,6 +103,9 @@ class MessageWriter:
             batch = [await self._queue.get()]
             while len(batch) < MAX_BATCH and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
+            if self._reading_paused and self._queue.qsize() <= RESUME_READING_AT:
+                self._reading_paused = False
+                get_hub().resume_reading()
             try:
                 await self._write(batch)
             finally:
