@@ -35,10 +35,7 @@ def record(*, actor, action: str, target: models.Model, data: dict | None = None
     """Append one entry. Call inside the transaction that makes the change, so that the
     entry exists exactly when the change does. Appends are serialised by a row lock on
     the chain head."""
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("Audit entries are written inside the change's transaction.")
-    head, _created = AuditChainHead.objects.get_or_create(pk=1, defaults={"last_hash": GENESIS_HASH})
-    head = AuditChainHead.objects.select_for_update().get(pk=1)
+    head = hold_chain()
     # Round-trip through JSON so the hashed value is exactly what the database returns.
     stored_data = json.loads(_canonical(data or {}))
     fields = {
@@ -57,6 +54,20 @@ def record(*, actor, action: str, target: models.Model, data: dict | None = None
     head.entry_count += 1
     head.save(update_fields=["last_hash", "last_entry_id", "entry_count"])
     return entry
+
+
+def hold_chain() -> AuditChainHead:
+    """Lock the chain's head for the rest of the change's transaction, and return it.
+
+    Changes that record and then post room events (a case's, a session's, a
+    document's: their room events come from signals, after the record) take the head
+    before any room. A change that locks a room first calls this before it: holding
+    the room while waiting for the head, it would deadlock with one of those holding
+    the head while waiting for the room, and PostgreSQL would fail one of them."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("Audit entries are written inside the change's transaction.")
+    AuditChainHead.objects.get_or_create(pk=1, defaults={"last_hash": GENESIS_HASH})
+    return AuditChainHead.objects.select_for_update().get(pk=1)
 
 
 @dataclass

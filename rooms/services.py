@@ -74,8 +74,15 @@ def post_case_event(
 
 
 def _lock_room_as_mediator(room: Room, actor: User) -> Room:
-    room = Room.objects.select_for_update().select_related("case").get(pk=room.pk)
-    if room.case.mediator_id != actor.pk:
+    # In the order every audited change takes its locks: the case, the audit chain,
+    # then rooms (a case's change records, then posts its room events). In another
+    # order two changes can each hold what the other waits for, and PostgreSQL fails
+    # one of them.
+    case = MediationCase.objects.select_for_update().get(pk=room.case_id)
+    audit.hold_chain()
+    room = Room.objects.select_for_update().get(pk=room.pk)
+    room.case = case
+    if case.mediator_id != actor.pk:
         raise ActionForbidden(_("Only the case's mediator can do this."))
     return room
 

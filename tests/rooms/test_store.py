@@ -3,7 +3,6 @@ nothing twice" and an unbroken seq."""
 
 import json
 import threading
-import time
 import uuid
 from datetime import timedelta
 
@@ -19,6 +18,7 @@ from rooms.services import close_room, mute_participant
 from rooms.store import PostRequest, store_messages
 from tests.cases import make_case
 from tests.factories import UserFactory
+from tests.locks import wait_until_another_session_waits_for_a_lock
 
 pytestmark = pytest.mark.django_db
 
@@ -212,7 +212,7 @@ def test_a_batch_that_waits_for_its_room_is_decided_on_what_the_room_holder_comm
     try:
         assert changed.wait(10)
         writer.start()
-        _wait_until_another_session_waits_for_a_lock()
+        wait_until_another_session_waits_for_a_lock()
     finally:
         may_commit.set()
         holder.join(10)
@@ -222,17 +222,3 @@ def test_a_batch_that_waits_for_its_room_is_decided_on_what_the_room_holder_comm
 
     assert [result.code for result in results] == [refusal]
     assert not RoomEntry.objects.filter(kind=RoomEntry.MESSAGE).exists()
-
-
-def _wait_until_another_session_waits_for_a_lock():
-    deadline = time.monotonic() + 10
-    with connection.cursor() as cursor:
-        while time.monotonic() < deadline:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                " AND backend_type = 'client backend' AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'"
-            )
-            if cursor.fetchone()[0]:
-                return
-            time.sleep(0.01)
-    raise AssertionError("The batch never waited for the room.")
