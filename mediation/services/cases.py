@@ -357,6 +357,9 @@ def extend_case_deadline(*, case: MediationCase, actor: User, new_deadline: dt.d
 
 
 def _conclude(case: MediationCase, *, actor: User | None, action: str, note: str, data: dict | None = None):
+    # The work order before the audit chain, as the order's own actions take them:
+    # taken after it, a clerk's action on the order could hold what this waits for.
+    order = work_orders.lock_order(case.work_order) if case.work_order_id else None
     from_status = case.status
     case.status = MediationCase.TRANSITIONS[action][1]
     case.outcome_note = note
@@ -369,15 +372,17 @@ def _conclude(case: MediationCase, *, actor: User | None, action: str, note: str
         session.save(update_fields=["ended_at"])
         signals.session_ended.send(sender=type(session), session=session)
     signals.case_status_changed.send(sender=MediationCase, case=case, from_status=from_status)
-    if case.work_order_id:
-        _record_outcome_on_order(case, actor=actor, note=note, data=data or {})
+    if order is not None:
+        _record_outcome_on_order(case, order, actor=actor, note=note, data=data or {})
     return case
 
 
-def _record_outcome_on_order(case: MediationCase, *, actor: User | None, note: str, data: dict) -> None:
-    """Feed the mediation's outcome back to its work order. A settlement answers the
-    requester, so the order goes on to await the general liaison's confirmation."""
-    order = work_orders.lock_order(case.work_order)
+def _record_outcome_on_order(
+    case: MediationCase, order: WorkOrder, *, actor: User | None, note: str, data: dict
+) -> None:
+    """Feed the mediation's outcome back to its work order (locked). A settlement
+    answers the requester, so the order goes on to await the general liaison's
+    confirmation."""
     outcome = {"case": case.pk, "case_number": case.number, "outcome": case.status, **data}
     from_status = order.status
     if case.status == MediationCase.Status.SETTLED and order.status in (

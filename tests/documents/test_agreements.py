@@ -18,6 +18,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from django.db import transaction
 from django.test import TestCase, override_settings
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from PIL import Image, ImageDraw
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -32,6 +33,7 @@ from mediation.roles import Role
 from rooms.models import RoomEntry
 from tests.cases import make_case
 from tests.factories import PASSWORD, DepartmentFactory, staff
+from tests.locks import tables_locked
 
 pytestmark = pytest.mark.django_db
 
@@ -725,6 +727,14 @@ def test_sealing_twice_produces_one_sealed_pdf(built, monkeypatch):
     assert Blob.objects.count() == blobs
     assert RoomEntry.objects.filter(room=built.crashed_world.joint, kind="agreement.sealed").count() == 1
     assert agreements.agreements_waiting_for_seal() == []
+
+
+def test_sealing_locks_the_case_before_the_audit_chain_as_every_change_to_a_case_does(built, postgres):
+    with CaptureQueriesContext(postgres) as queries:
+        agreements.seal_agreement(agreement=fresh(built.crashed))
+
+    locked = tables_locked(queries)
+    assert locked.index("mediation_mediationcase") < locked.index("mediation_auditchainhead")
 
 
 def test_an_agreement_missing_a_signature_is_not_sealed(built):

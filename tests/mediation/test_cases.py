@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from mediation.errors import ActionForbidden, TransitionNotAllowed
@@ -30,6 +31,7 @@ from mediation.services import work_orders as order_services
 from rooms.models import Room
 from tests.cases import make_case
 from tests.factories import refresh
+from tests.locks import tables_locked
 from tests.workflows import order_in_state
 
 pytestmark = pytest.mark.django_db
@@ -585,6 +587,17 @@ def test_settling_a_case_whose_order_was_already_answered_awaits_confirmation(pe
     assert order.replies.count() == 1
     event = order.events.latest("id")
     assert (event.action, event.from_status) == ("mediation_outcome", Status.REPLIED)
+
+
+def test_settling_locks_the_work_order_before_the_audit_chain_as_the_orders_own_actions_do(postgres, people, referred):
+    in_mediation(referred, people["mediator"])
+
+    with CaptureQueriesContext(postgres) as queries:
+        cases.settle_case(case=referred, actor=people["mediator"], note="Settled.")
+
+    locked = tables_locked(queries)
+    assert locked.index("mediation_mediationcase") < locked.index("mediation_workorder")
+    assert locked.index("mediation_workorder") < locked.index("mediation_auditchainhead")
 
 
 def test_settling_is_a_service_only_not_a_page_action(client, people, referred):
