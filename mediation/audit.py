@@ -59,11 +59,12 @@ def record(*, actor, action: str, target: models.Model, data: dict | None = None
 def hold_chain() -> AuditChainHead:
     """Lock the chain's head for the rest of the change's transaction, and return it.
 
-    Changes that record and then post room events (a case's, a session's, a
-    document's: their room events come from signals, after the record) take the head
-    before any room. A change that locks a room first calls this before it: holding
-    the room while waiting for the head, it would deadlock with one of those holding
-    the head while waiting for the room, and PostgreSQL would fail one of them."""
+    Audited changes take their locks in one order: the case (and its work order),
+    then this head, then rooms. A case's, a session's or a document's change records,
+    then posts its room events (from signals, after the record); a change that would
+    lock a room before recording calls this first. Two changes taking them in
+    different orders can each hold what the other waits for, and PostgreSQL then
+    fails one of them."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("Audit entries are written inside the change's transaction.")
     AuditChainHead.objects.get_or_create(pk=1, defaults={"last_hash": GENESIS_HASH})
