@@ -36,7 +36,7 @@ from mediation import audit
 from mediation.errors import ActionForbidden, TransitionNotAllowed
 from mediation.models import MediationCase, Participant, Party, User
 from mediation.notifications import notify
-from mediation.services.cases import lock_case, settle_case, start_mediation
+from mediation.services.cases import lock_case, lock_work_order_of, settle_case, start_mediation
 from rooms.models import Room
 from rooms.services import post_case_event
 
@@ -563,10 +563,10 @@ def seal_agreement(*, agreement: Agreement) -> Agreement:
     sealed PDF and the signing certificate, and close the loop: the case is settled
     and its work order awaits confirmation. Idempotent: a sealed agreement is
     returned as it is, so a retried request or a second worker seals nothing twice."""
-    # The case before the audit chain, as every change to a case takes them: settling
-    # it below would otherwise wait for the case while holding the chain, and a
-    # mediator's change to the case or a room, holding the case, for the chain.
-    lock_case(agreement.case)
+    # The case and its work order before the audit chain, as every change to a case
+    # takes them: settling it below would otherwise wait for them while holding the
+    # chain, and a mediator's or a clerk's change, holding one of them, for the chain.
+    lock_work_order_of(lock_case(agreement.case))
     agreement = _lock_agreement(agreement)
     if agreement.status == Agreement.Status.SEALED:
         return agreement

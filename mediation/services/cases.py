@@ -76,6 +76,14 @@ def check_case_action(actor: User | None, action: str, case: MediationCase) -> N
         raise ActionForbidden(_("You may not do this in mediation case %(number)s.") % {"number": case.number})
 
 
+def lock_work_order_of(case: MediationCase) -> WorkOrder | None:
+    """The case's work order, if it has one, locked. Taken right after the case and
+    before the audit chain, as the order's own actions take it before the chain:
+    taken after the chain, a clerk's action on the order could hold what the case's
+    change waits for, and the other way round."""
+    return work_orders.lock_order(case.work_order) if case.work_order_id else None
+
+
 def lock_case_for_action(case: MediationCase, actor: User | None, action: str) -> MediationCase:
     locked = lock_case(case)
     check_case_action(actor, action, locked)
@@ -357,9 +365,7 @@ def extend_case_deadline(*, case: MediationCase, actor: User, new_deadline: dt.d
 
 
 def _conclude(case: MediationCase, *, actor: User | None, action: str, note: str, data: dict | None = None):
-    # The work order before the audit chain, as the order's own actions take them:
-    # taken after it, a clerk's action on the order could hold what this waits for.
-    order = work_orders.lock_order(case.work_order) if case.work_order_id else None
+    order = lock_work_order_of(case)
     from_status = case.status
     case.status = MediationCase.TRANSITIONS[action][1]
     case.outcome_note = note
@@ -446,6 +452,7 @@ def transfer_to_filing(*, case: MediationCase, actor: User, filed_case_number: s
     """A failed mediation becomes an ordinary case filing (转立案); the order's timeline
     records the new case number."""
     case = lock_case_for_action(case, actor, "transfer_to_filing")
+    order = lock_work_order_of(case)
     if case.filed_case_number:
         raise TransitionNotAllowed(
             _("This case has already been filed as %(number)s.") % {"number": case.filed_case_number}
@@ -457,8 +464,7 @@ def transfer_to_filing(*, case: MediationCase, actor: User, filed_case_number: s
     case.filed_at = timezone.now()
     case.save(update_fields=["filed_case_number", "filed_at", "updated_at"])
     record_case_event(case, actor=actor, action="transfer_to_filing", data={"filed_case_number": number})
-    if case.work_order_id:
-        order = work_orders.lock_order(case.work_order)
+    if order is not None:
         work_orders.record_event(
             order,
             actor=actor,

@@ -589,15 +589,33 @@ def test_settling_a_case_whose_order_was_already_answered_awaits_confirmation(pe
     assert (event.action, event.from_status) == ("mediation_outcome", Status.REPLIED)
 
 
-def test_settling_locks_the_work_order_before_the_audit_chain_as_the_orders_own_actions_do(postgres, people, referred):
+def assert_the_work_order_is_locked_after_the_case_and_before_the_audit_chain(queries):
+    """As the order's own actions lock them: taken after the chain, a clerk's action on
+    the order could deadlock with the case's change."""
+    locked = tables_locked(queries)
+    assert (
+        locked.index("mediation_mediationcase")
+        < locked.index("mediation_workorder")
+        < locked.index("mediation_auditchainhead")
+    )
+
+
+def test_settling_a_case_locks_its_work_order_before_the_audit_chain(postgres, people, referred):
     in_mediation(referred, people["mediator"])
 
     with CaptureQueriesContext(postgres) as queries:
         cases.settle_case(case=referred, actor=people["mediator"], note="Settled.")
 
-    locked = tables_locked(queries)
-    assert locked.index("mediation_mediationcase") < locked.index("mediation_workorder")
-    assert locked.index("mediation_workorder") < locked.index("mediation_auditchainhead")
+    assert_the_work_order_is_locked_after_the_case_and_before_the_audit_chain(queries)
+
+
+def test_filing_a_failed_case_locks_its_work_order_before_the_audit_chain(postgres, people, referred):
+    cases.fail_case(case=referred, actor=people["mediator"], reason="No agreement.")
+
+    with CaptureQueriesContext(postgres) as queries:
+        cases.transfer_to_filing(case=referred, actor=people["judge"], filed_case_number="(2026)京0107民初456号")
+
+    assert_the_work_order_is_locked_after_the_case_and_before_the_audit_chain(queries)
 
 
 def test_settling_is_a_service_only_not_a_page_action(client, people, referred):
