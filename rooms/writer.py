@@ -50,8 +50,9 @@ MAX_QUEUED = 10_000
 # send meanwhile waits in the network, and the core goes to storing and delivering
 # what was read. Reading on, the server spent the core on taking in and refusing
 # messages the database could not keep up with, and stored ever fewer: past its limit
-# it delivered half of what it did at it. Under half a second of messages at that
-# limit, several batches: well before MAX_QUEUED, well after an ordinary burst.
+# it delivered half of what it did at it. Half a second of messages or less at the
+# server's limit, several batches: well before MAX_QUEUED, well after an ordinary
+# burst.
 PAUSE_READING_AT = 2_000
 RESUME_READING_AT = 500
 
