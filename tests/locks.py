@@ -1,9 +1,10 @@
 """Helpers for tests that interleave transactions on PostgreSQL."""
 
 import re
+import threading
 import time
 
-from django.db import connection
+from django.db import connection, connections
 
 
 def wait_until_another_session_waits_for_a_lock(timeout: float = 10) -> None:
@@ -35,3 +36,36 @@ def tables_locked(queries) -> list[str]:
         else:
             locked += re.findall(r'(?:FROM|JOIN) "(\w+)"', sql)
     return locked
+
+
+def interleave(holder, waiter, *, holding: threading.Event, release: threading.Event) -> list[Exception]:
+    """Run `holder` in a thread until it sets `holding` (it then waits for `release`
+    with its locks held), then `waiter` in another until it waits for one of those
+    locks; then set `release` and wait for both to end. Returns what either raised.
+    Each thread closes its database connections as it ends."""
+    errors: list[Exception] = []
+
+    def in_thread(work):
+        def run():
+            try:
+                work()
+            except Exception as error:
+                errors.append(error)
+            finally:
+                connections.close_all()
+
+        return threading.Thread(target=run)
+
+    first, second = in_thread(holder), in_thread(waiter)
+    first.start()
+    try:
+        assert holding.wait(10)
+        second.start()
+        wait_until_another_session_waits_for_a_lock()
+    finally:
+        release.set()
+        first.join(15)
+        if second.ident is not None:
+            second.join(15)
+    assert not first.is_alive() and not second.is_alive()
+    return errors

@@ -6,21 +6,19 @@ PostgreSQL would end by failing one of them."""
 import threading
 
 import pytest
-from django.db import connections
 
 from mediation.services.cases import remove_participant
 from rooms import receivers
 from rooms.models import RoomEntry
 from rooms.services import mute_participant
 from tests.cases import make_case
-from tests.locks import wait_until_another_session_waits_for_a_lock
+from tests.locks import interleave
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_mute_during_a_participants_removal_waits_for_it_and_both_are_done(postgres, mediator, judge, monkeypatch):
     world = make_case(mediator, judge)
     recorded, may_post = threading.Event(), threading.Event()
-    failures = []
     post_case_event = receivers.post_case_event
 
     def post_once_the_mute_is_under_way(**kwargs):
@@ -31,32 +29,12 @@ def test_a_mute_during_a_participants_removal_waits_for_it_and_both_are_done(pos
 
     monkeypatch.setattr(receivers, "post_case_event", post_once_the_mute_is_under_way)
 
-    def in_thread(change):
-        def run():
-            try:
-                change()
-            except Exception as error:
-                failures.append(error)
-            finally:
-                connections.close_all()
-
-        return threading.Thread(target=run)
-
-    removal = in_thread(
-        lambda: remove_participant(participant=world.plaintiff_participant, actor=mediator, reason="Replaced")
+    failures = interleave(
+        lambda: remove_participant(participant=world.plaintiff_participant, actor=mediator, reason="Replaced"),
+        lambda: mute_participant(room=world.joint, actor=mediator, user=world.defendant),
+        holding=recorded,
+        release=may_post,
     )
-    mute = in_thread(lambda: mute_participant(room=world.joint, actor=mediator, user=world.defendant))
-    removal.start()
-    try:
-        assert recorded.wait(10)
-        mute.start()
-        wait_until_another_session_waits_for_a_lock()
-    finally:
-        may_post.set()
-        removal.join(15)
-        if mute.ident is not None:
-            mute.join(15)
-    assert not removal.is_alive() and not mute.is_alive()
 
     assert failures == []
     events = RoomEntry.objects.filter(room=world.joint, kind__in=["participant.left", "participant.muted"])

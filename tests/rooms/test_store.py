@@ -18,7 +18,7 @@ from rooms.services import close_room, mute_participant
 from rooms.store import PostRequest, store_messages
 from tests.cases import make_case
 from tests.factories import UserFactory
-from tests.locks import wait_until_another_session_waits_for_a_lock
+from tests.locks import interleave
 
 pytestmark = pytest.mark.django_db
 
@@ -192,33 +192,16 @@ def test_a_batch_that_waits_for_its_room_is_decided_on_what_the_room_holder_comm
     results = []
 
     def change_and_hold_the_room():
-        try:
-            with transaction.atomic():
-                change(case_world)
-                changed.set()
-                may_commit.wait(10)
-        finally:
-            connections.close_all()
+        with transaction.atomic():
+            change(case_world)
+            changed.set()
+            may_commit.wait(10)
 
     def store_the_message():
-        try:
-            results.extend(store_messages([request(case_world, case_world.plaintiff, body="Wait, one more thing")]))
-        finally:
-            connections.close_all()
+        results.extend(store_messages([request(case_world, case_world.plaintiff, body="Wait, one more thing")]))
 
-    holder = threading.Thread(target=change_and_hold_the_room)
-    holder.start()
-    writer = threading.Thread(target=store_the_message)
-    try:
-        assert changed.wait(10)
-        writer.start()
-        wait_until_another_session_waits_for_a_lock()
-    finally:
-        may_commit.set()
-        holder.join(10)
-        if writer.ident is not None:
-            writer.join(10)
-    assert not holder.is_alive() and not writer.is_alive()
+    errors = interleave(change_and_hold_the_room, store_the_message, holding=changed, release=may_commit)
 
+    assert errors == []
     assert [result.code for result in results] == [refusal]
     assert not RoomEntry.objects.filter(kind=RoomEntry.MESSAGE).exists()
