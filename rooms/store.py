@@ -213,7 +213,14 @@ SELECT count(*) FROM (
 # The batch's messages arrive as one JSON document (`i`: the message's place in it),
 # so that the statement's text is the same whatever the batch.
 #
-# - room: the batch's rooms (locked above); closed or not at `now`.
+# The batch's time (its entries' created_at, and the moment rooms are closed or not at)
+# is the statement's start, once the rooms are held: a message that waited for its room
+# while the holder recorded an event there comes after that event in time as it does
+# in seq. (A time taken before sending would predate the event by as long as the wait.)
+# It is the database's clock where room events take the server's: on several hosts,
+# the two agree to within what NTP keeps them to.
+#
+# - room: the batch's rooms (locked above); closed or not at the batch's time.
 # - verdict: why each message is refused, if it is (the first of: no such room, not a
 #   member, room closed, muted; the rules of rooms.membership), and, in the statement
 #   that looks for retries, the entry already stored under its client_id.
@@ -221,7 +228,8 @@ SELECT count(*) FROM (
 #   Materialized: the ids come from nextval, once per message.
 # - inserted, raised: the entries, and each room's last_seq.
 #
-# The result is one row per message: (i, refusal, stored entry id) or (i, seq, id).
+# The result is one row per message, (i, refusal, stored entry id) or (i, seq, id), and
+# one with the batch's time.
 # Two statements rather than one with a switch for retries: each is planned once per
 # connection (see `_Transaction.begin`), and a plan made while the entries table was
 # small keeps scanning it, whether a switch turns the lookup off or not.
@@ -231,7 +239,7 @@ WITH message AS (
         AS message(i int, room_id bigint, author_id bigint, client_id uuid, body text, data jsonb)
 ), room AS (
     SELECT room.id, room.kind, room.case_id, room.last_seq,
-        room.closed_at IS NOT NULL OR COALESCE(room.closes_at <= %(now)s, FALSE) AS closed,
+        room.closed_at IS NOT NULL OR COALESCE(room.closes_at <= statement_timestamp(), FALSE) AS closed,
         c.mediator_id, c.judge_id
     FROM rooms_room room JOIN mediation_mediationcase c ON c.id = room.case_id
     WHERE room.id IN (SELECT room_id FROM message)
@@ -264,14 +272,17 @@ WITH message AS (
     WHERE refusal IS NULL AND stored_id IS NULL
 ), inserted AS (
     INSERT INTO rooms_roomentry (id, {entry_columns})
-    SELECT id, room_id, seq, %(kind)s, author_id, client_id, body, data, %(now)s FROM numbered
+    SELECT id, room_id, seq, %(kind)s, author_id, client_id, body, data, statement_timestamp() FROM numbered
 ), raised AS (
     UPDATE rooms_room room SET last_seq = newest.seq
     FROM (SELECT room_id, max(seq) AS seq FROM numbered GROUP BY room_id) newest WHERE room.id = newest.room_id
 )
-SELECT i, refusal, stored_id, NULL::bigint, NULL::bigint FROM verdict WHERE refusal IS NOT NULL OR stored_id IS NOT NULL
+SELECT i, refusal, stored_id, NULL::bigint, NULL::bigint, NULL::timestamptz FROM verdict
+WHERE refusal IS NOT NULL OR stored_id IS NOT NULL
 UNION ALL
-SELECT i, NULL, NULL, seq, id FROM numbered
+SELECT i, NULL, NULL, seq, id, NULL FROM numbered
+UNION ALL
+SELECT NULL, NULL, NULL, NULL, NULL, statement_timestamp()
 """
 _STORE_NEW_MESSAGES = _STORE_BATCH.format(entry_columns=ENTRY_COLUMNS, stored_id="NULL::bigint AS stored_id", stored="")
 # The whole key of the unique index, (room, author, client_id): with the room alone
@@ -291,7 +302,6 @@ _SIDE_OF_CAUCUS_JSON = encode(SIDE_OF_CAUCUS)
 def _store_in_one_round_trip(
     storing: _Transaction, messages: list[_Message], *, look_for_retries: bool
 ) -> list[PostResult]:
-    now = timezone.now()
     with connection.wrap_database_errors, _cursor() as control, _cursor() as cursor:
         with _together():
             storing.begin(control)
@@ -300,7 +310,6 @@ def _store_in_one_round_trip(
                 _STORE_LOOKING_FOR_RETRIES if look_for_retries else _STORE_NEW_MESSAGES,
                 {
                     "messages": "[" + ",".join(_message_json(i, message) for i, message in enumerate(messages)) + "]",
-                    "now": now,
                     "joint": RoomKind.JOINT,
                     "side_of_caucus": _SIDE_OF_CAUCUS_JSON,
                     "kind": RoomEntry.MESSAGE,
@@ -308,10 +317,12 @@ def _store_in_one_round_trip(
             )
             storing.commit(control)
         rows = cursor.fetchall()
-    sent_at = now.isoformat()
+    sent_at = next(stored_at for i, *_, stored_at in rows if i is None).isoformat()
     results: list[PostResult | None] = [None] * len(messages)
     resent: dict[int, int] = {}
-    for i, refusal, stored_id, seq, entry_id in rows:
+    for i, refusal, stored_id, seq, entry_id, _ in rows:
+        if i is None:
+            continue
         if refusal:
             results[i] = _refused(refusal)
         elif stored_id is not None:

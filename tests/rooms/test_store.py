@@ -14,7 +14,7 @@ from mediation.services.cases import remove_participant
 from rooms.membership import Member, member_of
 from rooms.models import Room, RoomEntry
 from rooms.protocol import entry_frame
-from rooms.services import close_room, mute_participant
+from rooms.services import close_room, mute_participant, post_event
 from rooms.store import PostRequest, store_messages
 from tests.cases import make_case
 from tests.factories import UserFactory
@@ -205,3 +205,30 @@ def test_a_batch_that_waits_for_its_room_is_decided_on_what_the_room_holder_comm
     assert errors == []
     assert [result.code for result in results] == [refusal]
     assert not RoomEntry.objects.filter(kind=RoomEntry.MESSAGE).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_message_that_waits_for_its_room_is_timed_after_the_event_recorded_meanwhile(postgres, case_world):
+    """Seq and time agree in the record: the mediator's change holds the room and
+    records its event only after the party's message began to wait for the room."""
+    holding, may_record = threading.Event(), threading.Event()
+    results = []
+
+    def hold_the_room_then_record_an_event():
+        with transaction.atomic():
+            Room.objects.select_for_update().get(pk=case_world.joint.pk)
+            holding.set()
+            may_record.wait(10)
+            post_event(room=case_world.joint, kind="session.note", actor=case_world.mediator)
+
+    def store_the_message():
+        results.extend(store_messages([request(case_world, case_world.plaintiff, body="Are you still there?")]))
+
+    errors = interleave(hold_the_room_then_record_an_event, store_the_message, holding=holding, release=may_record)
+
+    assert errors == []
+    [stored] = results
+    event, message = RoomEntry.objects.filter(room=case_world.joint).order_by("-seq")[:2][::-1]
+    assert (event.kind, message.seq) == ("session.note", stored.seq)
+    assert message.created_at >= event.created_at
+    assert frame(stored)["sent_at"] == message.created_at.isoformat()
