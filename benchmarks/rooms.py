@@ -47,6 +47,7 @@ import json
 import os
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import threading
@@ -978,6 +979,7 @@ def print_report(outcomes: dict[str, Outcome], args) -> None:
             print()
         # The same load for both: in --find-max mode, the rates both servers ran.
         by_rate = {run.rate: run for run in peer.runs}
+        p99_ratios = []
         for run in sorted(ours.runs, key=lambda each: each.rate):
             other = by_rate.get(run.rate)
             if other:
@@ -986,6 +988,17 @@ def print_report(outcomes: dict[str, Outcome], args) -> None:
                     f"{ratio(run.delivered_per_s, other.delivered_per_s)}, p99 {ratio(run.p99, other.p99)}"
                     f" ({run.p99:.1f} against {other.p99:.1f} ms)"
                 )
+                if all(each.lossless and not each.broken for each in (run, other)):
+                    p99_ratios.append(run.p99 / other.p99)
+        if p99_ratios:
+            # One p99 against another at each server's own highest good rate compares two
+            # loads, and a server whose p99 rises with the load shows one near the bound
+            # there; at the same load the comparison is like for like.
+            print(
+                f"  p99 at the same load, the {len(p99_ratios)} rates both ran without loss: ours lower at "
+                f"{sum(1 for each in p99_ratios if each < 1)}, higher at {sum(1 for each in p99_ratios if each > 1)}; "
+                f"median ratio {statistics.median(p99_ratios):.2f}x"
+            )
     if ours:
         goal_lines = []
         runs = [ours.best] if args.find_max and ours.best else ours.runs
