@@ -158,11 +158,7 @@ class RoomSocket:
         room_id = int(self.scope["url_route"]["kwargs"]["room_id"])
         access = await database_sync_to_async(selectors.room_access)(self.user, room_id)
         if access.refusal:
-            await self.close(
-                {"no_such_room": CLOSE_NO_SUCH_ROOM, "not_member": CLOSE_NOT_MEMBER}.get(
-                    access.refusal, CLOSE_ROOM_CLOSED
-                )
-            )
+            await self.close(_close_code(access.refusal))
             return
         hub = get_hub()
         self.language = self.user.language or _browser_language(self.scope) or settings.LANGUAGE_CODE
@@ -171,10 +167,15 @@ class RoomSocket:
         self.case_id = access.room.case_id
         self.member = access.member
         self.presence_member = f"{self.user_id}:{hub.origin}:{next(_serials)}"
-        # Join the hub before reading last_seq: anything committed from here on
-        # reaches this socket live, and is held back until the hello is sent.
+        # Join the hub before reading last_seq and the access again: anything committed
+        # from here on (a removal's revoke, a closing, a message) reaches this socket
+        # live, frames held back until the hello is sent.
         await hub.join(self)
-        hello = await database_sync_to_async(selectors.hello)(access.room, access.member)
+        access, hello = await database_sync_to_async(selectors.hello)(self.user, room_id)
+        if access.refusal:
+            await self.close(_close_code(access.refusal))
+            return
+        self.member = access.member
         hello["online"] = await hub.online(room_id)
         self.delivered_seq = hello["last_seq"]
         await self._send_text(encode(hello))
@@ -486,6 +487,11 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
 
     async def room_activity(self, event):
         await self.send_json({"type": "room.activity", "room": event["room"], "case": event.get("case", "")})
+
+
+def _close_code(refusal: str) -> int:
+    """How a socket refused entry to its room is closed (see selectors.room_access)."""
+    return {"no_such_room": CLOSE_NO_SUCH_ROOM, "not_member": CLOSE_NOT_MEMBER}.get(refusal, CLOSE_ROOM_CLOSED)
 
 
 def _detail_of(text: str | None) -> str:

@@ -60,6 +60,10 @@ REDIS_POOL_SIZE = 32
 MAX_PUBLISH_BACKLOG = 50_000
 # Characters of records in one published batch.
 MAX_BATCH_CHARS = 1_000_000
+# Seconds a publish from synchronous code (after a commit, in the thread that committed)
+# may wait for Redis: a Redis that accepts and never answers must not hold up that
+# thread, which under daphne serves the process's page loads and database calls.
+SYNC_PUBLISH_TIMEOUT = 2
 
 
 class Connection(Protocol):
@@ -256,7 +260,13 @@ class RoomHub:
             logger.warning("Presence update for room %s failed", room_id, exc_info=True)
 
     async def online(self, room_id: int) -> list[int]:
-        return await self.presence.online(room_id)
+        """Who is online in the room; while presence is unreachable (Redis away), those
+        online through this process, so that sockets still enter."""
+        try:
+            return await self.presence.online(room_id)
+        except Exception as error:
+            logger.warning("Presence of room %s unavailable (%s); answering with this process's", room_id, error)
+            return sorted({connection.user_id for connection in self.rooms.get(room_id, ())})
 
     async def online_in(self, room_ids: list[int]) -> dict[int, list[int]]:
         return await self.presence.online_in(room_ids)
@@ -357,10 +367,15 @@ class RoomHub:
                     settings.REDIS_SENTINELS, sentinel_kwargs=settings.REDIS_SENTINEL_KWARGS, socket_connect_timeout=2
                 )
                 self._sync_redis = sentinel.master_for(
-                    settings.REDIS_SENTINEL_MASTER, decode_responses=True, **settings.REDIS_SENTINEL_CONNECTION
+                    settings.REDIS_SENTINEL_MASTER,
+                    decode_responses=True,
+                    socket_timeout=SYNC_PUBLISH_TIMEOUT,
+                    **settings.REDIS_SENTINEL_CONNECTION,
                 )
             else:
-                self._sync_redis = redis.Redis.from_url(self.redis_url, decode_responses=True, socket_connect_timeout=2)
+                self._sync_redis = redis.Redis.from_url(
+                    self.redis_url, decode_responses=True, socket_connect_timeout=2, socket_timeout=SYNC_PUBLISH_TIMEOUT
+                )
         return self._sync_redis
 
     # -- delivery ------------------------------------------------------------------

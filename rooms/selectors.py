@@ -44,12 +44,20 @@ def room_summary(room: Room) -> dict:
     }
 
 
-def hello(room: Room, member: Member) -> dict:
-    room = Room.objects.select_related("case").get(pk=room.pk)
-    return {
+def hello(user: User, room_id: int) -> tuple[RoomAccess, dict | None]:
+    """The first frame of a socket that has joined its room's hub, with the access it
+    is sent on; None if the user may no longer enter (removed, moved to the other side,
+    the room closed since the socket was let in). Read after joining: a change committed
+    before this read shows here, and one committed after it reaches the socket through
+    the hub (revoke, close), so none slips between the two."""
+    access = room_access(user, room_id)
+    if access.refusal:
+        return access, None
+    room = access.room
+    return access, {
         "type": "hello",
         "room": room_summary(room),
-        "me": member.as_dict(),
+        "me": access.member.as_dict(),
         "members": [m.as_dict() for m in room_members(room)],
         "last_seq": room.last_seq,
     }

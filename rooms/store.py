@@ -187,7 +187,10 @@ def _store(requests: list[PostRequest], *, look_for_retries: bool) -> list[PostR
     for message, result in zip(messages, decided, strict=True):
         results[message.index] = result
     for index, first in repeats:
-        results[index] = PostResult("duplicate", text=results[first].text, seq=results[first].seq)
+        original = results[first]
+        results[index] = (
+            original if original.outcome == "refused" else PostResult("duplicate", text=original.text, seq=original.seq)
+        )
     return results
 
 
@@ -214,11 +217,13 @@ SELECT count(*) FROM (
 # so that the statement's text is the same whatever the batch.
 #
 # The batch's time (its entries' created_at, and the moment rooms are closed or not at)
-# is the statement's start, once the rooms are held: a message that waited for its room
-# while the holder recorded an event there comes after that event in time as it does
-# in seq. (A time taken before sending would predate the event by as long as the wait.)
-# It is the database's clock where room events take the server's: on several hosts,
-# the two agree to within what NTP keeps them to.
+# is `batch_time`: the later of the server's time when it sent the batch and the
+# database's when the statement started, once the rooms were held. A message that
+# waited for its room while the holder recorded an event there thus comes after that
+# event in time as it does in seq (the server's time alone would predate the event by
+# as long as the wait), and never before the server's clock, which dates room events
+# and sets when rooms close: on one host the two clocks are one, on several they agree
+# to within what NTP keeps them to.
 #
 # - room: the batch's rooms (locked above); closed or not at the batch's time.
 # - verdict: why each message is refused, if it is (the first of: no such room, not a
@@ -234,14 +239,16 @@ SELECT count(*) FROM (
 # connection (see `_Transaction.begin`), and a plan made while the entries table was
 # small keeps scanning it, whether a switch turns the lookup off or not.
 _STORE_BATCH = """
-WITH message AS (
+WITH clock AS (
+    SELECT GREATEST(%(sent_at)s::timestamptz, statement_timestamp()) AS batch_time
+), message AS (
     SELECT * FROM json_to_recordset(%(messages)s::json)
         AS message(i int, room_id bigint, author_id bigint, client_id uuid, body text, data jsonb)
 ), room AS (
     SELECT room.id, room.kind, room.case_id, room.last_seq,
-        room.closed_at IS NOT NULL OR COALESCE(room.closes_at <= statement_timestamp(), FALSE) AS closed,
+        room.closed_at IS NOT NULL OR COALESCE(room.closes_at <= clock.batch_time, FALSE) AS closed,
         c.mediator_id, c.judge_id
-    FROM rooms_room room JOIN mediation_mediationcase c ON c.id = room.case_id
+    FROM rooms_room room JOIN mediation_mediationcase c ON c.id = room.case_id CROSS JOIN clock
     WHERE room.id IN (SELECT room_id FROM message)
 ), verdict AS (
     SELECT message.*, room.last_seq, CASE
@@ -272,7 +279,7 @@ WITH message AS (
     WHERE refusal IS NULL AND stored_id IS NULL
 ), inserted AS (
     INSERT INTO rooms_roomentry (id, {entry_columns})
-    SELECT id, room_id, seq, %(kind)s, author_id, client_id, body, data, statement_timestamp() FROM numbered
+    SELECT id, room_id, seq, %(kind)s, author_id, client_id, body, data, clock.batch_time FROM numbered CROSS JOIN clock
 ), raised AS (
     UPDATE rooms_room room SET last_seq = newest.seq
     FROM (SELECT room_id, max(seq) AS seq FROM numbered GROUP BY room_id) newest WHERE room.id = newest.room_id
@@ -282,7 +289,7 @@ WHERE refusal IS NOT NULL OR stored_id IS NOT NULL
 UNION ALL
 SELECT i, NULL, NULL, seq, id, NULL FROM numbered
 UNION ALL
-SELECT NULL, NULL, NULL, NULL, NULL, statement_timestamp()
+SELECT NULL, NULL, NULL, NULL, NULL, batch_time FROM clock
 """
 _STORE_NEW_MESSAGES = _STORE_BATCH.format(entry_columns=ENTRY_COLUMNS, stored_id="NULL::bigint AS stored_id", stored="")
 # The whole key of the unique index, (room, author, client_id): with the room alone
@@ -310,6 +317,7 @@ def _store_in_one_round_trip(
                 _STORE_LOOKING_FOR_RETRIES if look_for_retries else _STORE_NEW_MESSAGES,
                 {
                     "messages": "[" + ",".join(_message_json(i, message) for i, message in enumerate(messages)) + "]",
+                    "sent_at": timezone.now(),
                     "joint": RoomKind.JOINT,
                     "side_of_caucus": _SIDE_OF_CAUCUS_JSON,
                     "kind": RoomEntry.MESSAGE,

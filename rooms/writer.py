@@ -126,10 +126,13 @@ class MessageWriter:
                 _answer(reply, UNAVAILABLE)
             return
         hub = get_hub()
+        # A duplicate goes to the room too: its first attempt may have been committed
+        # but never published (its process killed, the commit's answer lost), and the
+        # members who got it already drop it by its seq.
         stored = [
             (request.room_id, result.text, result.seq)
             for request, result in zip(requests, results, strict=True)
-            if result.outcome == "stored"
+            if result.outcome in ("stored", "duplicate")
         ]
         try:
             await hub.publish_room_frames(stored)

@@ -3,8 +3,11 @@ now gets all of its frames of the batch in one write, in order; a socket that ne
 slow path for one frame gets that frame and its later ones through it, still in order."""
 
 import asyncio
+import threading
+import time
+from socket import create_server
 
-from rooms.hub import RoomHub, background_settled, spawn
+from rooms.hub import SYNC_PUBLISH_TIMEOUT, RoomHub, background_settled, spawn
 from rooms.wire import text_frame
 
 
@@ -92,3 +95,17 @@ async def test_background_settled_waits_for_tasks_spawned_by_background_tasks():
     spawn(answer())
     await background_settled()
     assert ended == ["answer", "announce"]
+
+
+def test_a_publish_after_commit_gives_up_on_a_redis_that_never_answers(settings):
+    """The committing thread (under daphne, the one that serves the process's page loads)
+    is back within the timeout, and the publish is only lost, not waited for."""
+    settings.REDIS_SENTINELS = []
+    with create_server(("127.0.0.1", 0)) as silent_redis:
+        hub = RoomHub(f"redis://127.0.0.1:{silent_redis.getsockname()[1]}/0")
+        started = time.monotonic()
+        publishing = threading.Thread(target=hub.publish_room_threadsafe, args=(1, '{"type":"event"}', 1))
+        publishing.start()
+        publishing.join(SYNC_PUBLISH_TIMEOUT + 3)
+        assert not publishing.is_alive()
+        assert time.monotonic() - started >= SYNC_PUBLISH_TIMEOUT - 0.1

@@ -1,5 +1,6 @@
 """The room WebSocket protocol, frame by frame and close code by close code."""
 
+import asyncio
 import uuid
 
 import pytest
@@ -371,3 +372,60 @@ async def test_system_events_posted_by_services_reach_the_room_live(world, conne
     while "session.started" not in kinds:
         kinds.append((await client.receive_until("event"))["kind"])
     assert kinds == ["case.status", "session.started"]
+
+
+async def test_a_participant_removed_while_their_socket_enters_is_refused_before_any_frame(world, connect, monkeypatch):
+    """The removal commits, and its revoke goes out, after the socket was let in but
+    before it joined the hub, where the revoke would have reached it."""
+    from mediation.services.cases import remove_participant
+    from rooms.hub import RoomHub
+
+    join = RoomHub.join
+
+    async def removed_before_joining(hub, socket):
+        await database_sync_to_async(remove_participant)(
+            participant=world.defendant_participant, actor=world.mediator, reason="Replaced by a new lawyer"
+        )
+        await asyncio.sleep(0.1)
+        await join(hub, socket)
+
+    monkeypatch.setattr(RoomHub, "join", removed_before_joining)
+    defendant, code = await connect(world.defendant, world.joint)
+    assert (code, defendant.hello) == (4403, None)
+
+
+async def test_a_message_first_stored_but_never_published_reaches_the_room_when_its_sender_resends(world, connect):
+    """Its process was killed between the commit and the publish: the client resends it
+    through another process and gets it back as a duplicate; the others get it too."""
+    from rooms.membership import member_of
+    from rooms.store import PostRequest, store_messages
+
+    defendant, _ = await connect(world.defendant, world.joint)
+    client_id = uuid.uuid4()
+
+    @database_sync_to_async
+    def store_without_publishing():
+        author = member_of(world.plaintiff, world.joint)
+        return store_messages([PostRequest(world.joint.pk, author, client_id, "I accept.")])
+
+    [first] = await store_without_publishing()
+    plaintiff, _ = await connect(world.plaintiff, world.joint)
+    await plaintiff.send(new_message("I accept.", client_id))
+    assert (await plaintiff.receive_until("message"))["seq"] == first.seq
+    theirs = await defendant.receive_until("message")
+    assert (theirs["seq"], theirs["body"], theirs["client_id"]) == (first.seq, "I accept.", str(client_id))
+    assert len(await stored(world.joint, kind="message")) == 1
+
+
+async def test_with_presence_unreachable_a_socket_still_enters_and_sees_itself_online(world, connect, monkeypatch):
+    from rooms.presence import MemoryPresence, RedisPresence
+
+    async def unreachable(presence, *args):
+        raise ConnectionError("Redis is away")
+
+    for presence in (MemoryPresence, RedisPresence):
+        monkeypatch.setattr(presence, "online", unreachable)
+        monkeypatch.setattr(presence, "online_in", unreachable)
+    plaintiff, code = await connect(world.plaintiff, world.joint)
+    assert code is None
+    assert plaintiff.hello["online"] == [world.plaintiff.pk]

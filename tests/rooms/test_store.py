@@ -87,6 +87,18 @@ def test_the_same_client_id_twice_in_one_batch_is_stored_once(case_world):
     assert RoomEntry.objects.filter(client_id=client_id).count() == 1
 
 
+def test_a_refused_message_sent_twice_in_one_batch_is_refused_twice(case_world):
+    """A muted client flushing its outbox twice: the repeat gets the refusal, not an
+    empty duplicate."""
+    _mute(case_world)
+    client_id = uuid.uuid4()
+
+    results = store_messages([request(case_world, case_world.plaintiff, client_id)] * 2)
+
+    assert [(result.outcome, result.code) for result in results] == [("refused", "muted")] * 2
+    assert not RoomEntry.objects.filter(kind=RoomEntry.MESSAGE).exists()
+
+
 def test_a_refused_author_costs_the_rest_of_the_batch_nothing(case_world):
     stranger = UserFactory(full_name="Stranger")
     as_stranger = PostRequest(
