@@ -36,6 +36,7 @@ from typing import NamedTuple
 
 import psycopg
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 from psycopg import pq
@@ -160,6 +161,24 @@ def _answer_resent(results: list[PostResult | None], resent: dict[int, int]) -> 
         results[i] = duplicates[stored_id]
 
 
+def _answer_refused_retries(messages: list[_Message], decided: list[PostResult]) -> None:
+    """A refused message whose client_id is stored already for its author and room is
+    the retry of one stored before the refusal began (its author muted since, say, or
+    the room closed): it is answered with that entry, as a duplicate, not with a refusal
+    of a message everyone has (the rare path: a query only when the batch refused one)."""
+    refused = [i for i, result in enumerate(decided) if result.outcome == "refused"]
+    if not refused:
+        return
+    keys = Q()
+    for i in refused:
+        keys |= Q(room_id=messages[i].room_id, author_id=messages[i].author_id, client_id=messages[i].client_id)
+    stored = {(entry.room_id, entry.author_id, entry.client_id): entry for entry in RoomEntry.objects.filter(keys)}
+    for i in refused:
+        entry = stored.get((messages[i].room_id, messages[i].author_id, messages[i].client_id))
+        if entry is not None:
+            decided[i] = PostResult("duplicate", text=encode(entry_frame(entry)), seq=entry.seq)
+
+
 def _data_json(message: _Message) -> str:
     return '{"author":' + message.author_json + "}"
 
@@ -183,6 +202,7 @@ def _store(requests: list[PostRequest], *, look_for_retries: bool) -> list[PostR
             decided = _store_in_one_round_trip(storing, messages, look_for_retries=look_for_retries)
         else:
             decided = _store_in_steps(messages, look_for_retries=look_for_retries)
+    _answer_refused_retries(messages, decided)
     results: list[PostResult | None] = [None] * len(requests)
     for message, result in zip(messages, decided, strict=True):
         results[message.index] = result

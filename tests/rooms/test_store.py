@@ -99,6 +99,22 @@ def test_a_refused_message_sent_twice_in_one_batch_is_refused_twice(case_world):
     assert not RoomEntry.objects.filter(kind=RoomEntry.MESSAGE).exists()
 
 
+def test_a_retry_of_a_message_stored_before_its_author_was_muted_is_a_duplicate_not_a_refusal(case_world):
+    client_id = uuid.uuid4()
+    [first] = store_messages([request(case_world, case_world.plaintiff, client_id, "Before the mute")])
+    _mute(case_world)
+
+    retry, new = store_messages(
+        [
+            request(case_world, case_world.plaintiff, client_id, "Before the mute"),
+            request(case_world, case_world.plaintiff, body="After the mute"),
+        ]
+    )
+
+    assert (retry.outcome, retry.seq, frame(retry)) == ("duplicate", first.seq, frame(first))
+    assert (new.outcome, new.code) == ("refused", "muted")
+
+
 def test_a_refused_author_costs_the_rest_of_the_batch_nothing(case_world):
     stranger = UserFactory(full_name="Stranger")
     as_stranger = PostRequest(
