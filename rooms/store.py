@@ -153,10 +153,7 @@ def _answer_resent(results: list[PostResult | None], resent: dict[int, int]) -> 
     stored for it) with that entry, as a duplicate (the rare path)."""
     if not resent:
         return
-    duplicates = {
-        entry.pk: PostResult("duplicate", text=encode(entry_frame(entry)), seq=entry.seq)
-        for entry in RoomEntry.objects.filter(pk__in=resent.values())
-    }
+    duplicates = {entry.pk: _duplicate_of(entry) for entry in RoomEntry.objects.filter(pk__in=resent.values())}
     for i, stored_id in resent.items():
         results[i] = duplicates[stored_id]
 
@@ -176,7 +173,12 @@ def _answer_refused_retries(messages: list[_Message], decided: list[PostResult])
     for i in refused:
         entry = stored.get((messages[i].room_id, messages[i].author_id, messages[i].client_id))
         if entry is not None:
-            decided[i] = PostResult("duplicate", text=encode(entry_frame(entry)), seq=entry.seq)
+            decided[i] = _duplicate_of(entry)
+
+
+def _duplicate_of(entry: RoomEntry) -> PostResult:
+    """The answer to a message stored before: its entry, as members got it."""
+    return PostResult("duplicate", text=encode(entry_frame(entry)), seq=entry.seq)
 
 
 def _data_json(message: _Message) -> str:
