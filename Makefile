@@ -15,7 +15,7 @@ SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk gettext chrom
 # shows a frozen client offline soon.
 DAPHNE_FLAGS := --websocket-max-message-size 65536 --websocket-max-frame-size 65536 --ping-interval 15 --ping-timeout 20
 
-.PHONY: run test install install-test system-packages messages migrate pki seed run-cluster lint bench-desk bench-rooms bench-documents vendor clean
+.PHONY: run test check install install-test system-packages messages migrate pki seed run-cluster lint lock bench-desk bench-rooms bench-documents vendor clean
 
 run: install system-packages messages migrate seed
 	@echo ""
@@ -25,18 +25,34 @@ run: install system-packages messages migrate seed
 test: install-test system-packages messages frontend/node_modules/.installed
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/pytest $(PYTEST_ARGS)
 
+# The edit-test loop: everything but the browser journeys and the multi-process fault
+# clusters (both run in `make test` and CI).
+check: install-test messages
+	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/pytest --ignore=tests/e2e --ignore=tests/faults $(PYTEST_ARGS)
+
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
-$(VENV)/.installed: requirements.txt
+# Installs exactly the lock files: every transitive dependency pinned with its hashes.
+# requirements*.txt list what we ask for; `make lock` resolves them into requirements*.lock.
+$(VENV)/.installed: requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r requirements.lock
 	touch $@
 
-$(VENV)/.installed-test: $(VENV)/.installed requirements-test.txt
-	$(BIN)/pip install --quiet -r requirements-test.txt
+$(VENV)/.installed-test: $(VENV)/.installed requirements-test.lock
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r requirements-test.lock
 	touch $@
+
+# Refresh the lock files after editing requirements*.txt (or to take patch releases):
+# resolves on this machine's Python 3.11 and records every file's hash.
+LOCK_VENV := var/lock-venv
+PIP_COMPILE := $(LOCK_VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
+lock:
+	test -x $(LOCK_VENV)/bin/pip-compile || ($(PYTHON) -m venv $(LOCK_VENV) && $(LOCK_VENV)/bin/pip install --quiet pip-tools==7.6.2)
+	$(PIP_COMPILE) $(LOCK_ARGS) -o requirements.lock requirements.txt
+	$(PIP_COMPILE) $(LOCK_ARGS) -o requirements-test.lock requirements-test.txt
+	$(PIP_COMPILE) $(LOCK_ARGS) -o requirements-scale.lock requirements-scale.txt
 
 system-packages:
 	@missing=""; for pkg in $(SYSTEM_PACKAGES); do \

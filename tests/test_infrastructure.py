@@ -3,8 +3,10 @@ Redis, never silently against the embedded defaults."""
 
 import json
 import os
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -124,3 +126,41 @@ def test_a_bucket_switches_case_files_to_private_s3_compatible_storage():
     # Private and never overwritten: files are served through the platform's views.
     assert storage["OPTIONS"]["default_acl"] is None
     assert storage["OPTIONS"]["file_overwrite"] is False
+
+
+def _pins(path):
+    """The `name==version` lines of a requirements or lock file, names normalised."""
+    pins = {}
+    for line in Path(path).read_text().splitlines():
+        match = re.match(r"^([A-Za-z0-9_.\-]+)(?:\[[^\]]*\])?==([^\s;\\]+)", line)
+        if match:
+            pins[re.sub(r"[-_.]+", "-", match[1]).lower()] = match[2]
+    return pins
+
+
+@pytest.mark.parametrize(
+    ("asked", "lock"),
+    [
+        ("requirements.txt", "requirements.lock"),
+        ("requirements-test.txt", "requirements-test.lock"),
+        ("requirements-scale.txt", "requirements-scale.lock"),
+    ],
+)
+def test_every_pin_asked_for_is_the_one_locked_with_hashes(asked, lock):
+    """`make` installs the lock files only: a pin changed in requirements*.txt without
+    `make lock` would never be installed."""
+    root = Path(settings.BASE_DIR)
+    locked = _pins(root / lock)
+    for name, version in _pins(root / asked).items():
+        assert locked.get(name) == version, f"{name}=={version} in {asked}, {locked.get(name)} in {lock}: run make lock"
+    # Every locked package carries the hashes pip checks with --require-hashes.
+    entries = re.findall(r"^(\S+==\S+)((?:\s*\\\n\s+--hash=sha256:[0-9a-f]{64})*)", (root / lock).read_text(), re.M)
+    assert len(entries) == len(locked)
+    assert all("--hash=sha256:" in hashes for _, hashes in entries)
+
+
+def test_the_runtime_lock_is_a_subset_of_the_test_lock():
+    """What `make run` installs is exactly what CI tested."""
+    root = Path(settings.BASE_DIR)
+    runtime, test = _pins(root / "requirements.lock"), _pins(root / "requirements-test.lock")
+    assert {name: test.get(name) for name in runtime} == runtime
