@@ -7,4 +7,4 @@ class MediationConfig(AppConfig):
     verbose_name = _("Work orders and mediation")
 
     def ready(self):
-        from mediation import receivers  # noqa: F401  (connects the signal receivers)
+        from mediation import checks, receivers  # noqa: F401  (registers the checks, connects the receivers)

@@ -144,8 +144,8 @@ def _platform_keys(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def _isolated_files_and_keys(settings, tmp_path, _platform_keys):
-    """Every test stores case files in its own directory and signs with the run's
-    test keys, never with a developer's var/."""
+    """Every test stores case files (and audit anchors) in its own directory and signs
+    with the run's test keys, never with a developer's var/."""
     from documents.pki import load_platform_pki
 
     settings.STORAGES = {
@@ -157,6 +157,7 @@ def _isolated_files_and_keys(settings, tmp_path, _platform_keys):
     }
     for name, value in _platform_keys.items():
         setattr(settings, name, value)
+    settings.AUDIT_ANCHOR_DIR = str(tmp_path / "audit-anchors")
     load_platform_pki.cache_clear()
     yield
     load_platform_pki.cache_clear()
@@ -173,6 +174,25 @@ def _no_permission_rows_after_flush(django_db_setup):
 
     post_migrate.disconnect(create_permissions, dispatch_uid="django.contrib.auth.management.create_permissions")
     yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _flushes_may_empty_the_audit_trail():
+    """Transactional tests empty every table with TRUNCATE after each test, and
+    PostgreSQL refuses TRUNCATE of the audit trail (migration 0009) unless the
+    transaction has set mediation.audit.TRUNCATE_SETTING: the tests' flushes set it."""
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    from mediation.audit import TRUNCATE_SETTING
+
+    refusing = DatabaseOperations.execute_sql_flush
+
+    def execute_sql_flush(self, sql_list):
+        return refusing(self, [f"SET LOCAL {TRUNCATE_SETTING} = 'on'", *sql_list])
+
+    DatabaseOperations.execute_sql_flush = execute_sql_flush
+    yield
+    DatabaseOperations.execute_sql_flush = refusing
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -297,6 +297,14 @@ PKI_DIR = Path(env("PKI_DIR", default=str(VAR_DIR / "pki")))
 PKI_AUTHORITY_FILE = env("PKI_AUTHORITY_FILE", default=str(PKI_DIR / "authority.p12"))
 PKI_TIMESTAMPING_FILE = env("PKI_TIMESTAMPING_FILE", default=str(PKI_DIR / "timestamping.p12"))
 PKI_SEAL_FILE = env("PKI_SEAL_FILE", default=str(PKI_DIR / "seal.p12"))
+# The audit chain's key, outside the database (mediation.audit_keys): without it, a
+# key derived from SECRET_KEY (`check --deploy` warns). To rotate, move the old key to
+# AUDIT_CHAIN_RETIRED_KEYS, so that the entries it keyed still verify.
+AUDIT_CHAIN_KEY = env("AUDIT_CHAIN_KEY", default="")
+AUDIT_CHAIN_RETIRED_KEYS = env.list("AUDIT_CHAIN_RETIRED_KEYS", default=[])
+# Where `anchor_audit` writes the chain's signed checkpoints: somewhere the database's
+# administrators cannot write (mediation.audit_anchors).
+AUDIT_ANCHOR_DIR = env("AUDIT_ANCHOR_DIR", default=str(VAR_DIR / "audit-anchors"))
 # An external RFC 3161 timestamping server; empty means the platform's own TSA key.
 TIMESTAMP_URL = env("TIMESTAMP_URL", default="")
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)

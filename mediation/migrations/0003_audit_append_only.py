@@ -1,5 +1,11 @@
-"""On PostgreSQL the database itself refuses to change or delete audit entries. The
-hash chain still detects changes made by someone who can drop the trigger."""
+"""On PostgreSQL a row trigger refuses UPDATE and DELETE of audit entries.
+
+It does not see TRUNCATE (0009 adds a statement trigger for that), and it stops only
+mistakes and the application's own statements: the table's owner can disable it. Nor
+did the chain as first written (a plain SHA-256) catch someone with the database's
+rights, who could recompute every hash after an edit or delete the newest entries and
+roll the head back; since 0009 the hashes are keyed with a key outside the database
+and `anchor_audit` records the chain's head outside it, which is what catches them."""
 
 from django.db import migrations
 

@@ -6,6 +6,10 @@ class AuditEntry(models.Model):
 
     The actor is kept as an id and a label rather than a foreign key: deleting a user
     must not rewrite history (SET_NULL would edit the row and break its hash).
+
+    `key_id` names the key (held outside the database) whose HMAC is `entry_hash`;
+    empty on the entries written before the chain was keyed (migration 0009), whose
+    hash is a plain SHA-256.
     """
 
     created_at = models.DateTimeField()
@@ -17,6 +21,7 @@ class AuditEntry(models.Model):
     data = models.JSONField(default=dict)
     prev_hash = models.CharField(max_length=64)
     entry_hash = models.CharField(max_length=64, unique=True)
+    key_id = models.CharField(max_length=16, blank=True, default="")
 
     class Meta:
         ordering = ["id"]

@@ -1,17 +1,25 @@
-"""The hash-chained audit trail and `verify_audit`: an intact history verifies, and
-an edited, deleted or truncated one is named."""
+"""The hash-chained audit trail, `verify_audit` and `anchor_audit`: an intact history
+verifies, and an edited, deleted, truncated or rewritten one is named, even when the
+rewrite was made with the database's own rights."""
 
+import importlib
 import io
 import itertools
+import json
 import re
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from django.apps import apps as django_apps
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
 
-from mediation import audit
+from mediation import audit, checks
+from mediation.audit_anchors import write_anchor
+from mediation.audit_keys import signing_key
 from mediation.models import AuditChainHead, AuditEntry, WorkOrder
 from mediation.services import work_orders as services
 from tests.workflows import order_in_state
@@ -32,12 +40,13 @@ def history(people):
 
 
 def as_attacker():
-    """What someone with the database's superuser rights can do: on PostgreSQL, switch
-    off the append-only trigger first (inside the test's transaction, so it comes back
-    on afterwards); SQLite has no trigger to switch off."""
+    """What the audit tables' owner can do: on PostgreSQL, switch off their triggers
+    first (inside the test's transaction, so they come back on afterwards); SQLite has
+    no trigger to switch off."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("ALTER TABLE mediation_auditentry DISABLE TRIGGER mediation_auditentry_append_only")
+            cursor.execute("ALTER TABLE mediation_auditentry DISABLE TRIGGER USER")
+            cursor.execute("ALTER TABLE mediation_auditchainhead DISABLE TRIGGER USER")
 
 
 def verify_audit_fails():
@@ -119,7 +128,9 @@ def test_an_edited_entry_is_named_by_verify_audit(history, field, value):
 def test_an_edited_entry_with_its_hash_recomputed_breaks_the_next_link(history):
     victim, following = history[3], history[4]
     forged = {**victim.data, "note": "never happened"}
-    forged_hash = audit.entry_digest(
+    # Even with the key (which the database's users do not have), the next link breaks.
+    forged_hash = audit.keyed_digest(
+        key=signing_key(),
         prev_hash=victim.prev_hash,
         created_at=victim.created_at,
         actor_id=victim.actor_id,
@@ -192,10 +203,331 @@ def test_postgresql_refuses_to_delete_an_audit_entry(postgres, history):
     call_command("verify_audit", stdout=io.StringIO())
 
 
-def test_postgresql_trigger_is_installed_on_the_audit_table(postgres):
+@pytest.mark.parametrize(
+    ("table", "trigger"),
+    [
+        ("mediation_auditentry", "mediation_auditentry_append_only"),
+        ("mediation_auditentry", "mediation_auditentry_no_truncate"),
+        ("mediation_auditchainhead", "mediation_auditchainhead_no_truncate"),
+    ],
+)
+def test_postgresql_triggers_are_installed_on_the_audit_tables(postgres, table, trigger):
     with postgres.cursor() as cursor:
         cursor.execute(
-            "SELECT tgenabled FROM pg_trigger WHERE tgname = 'mediation_auditentry_append_only' "
-            "AND tgrelid = 'mediation_auditentry'::regclass"
+            "SELECT tgenabled FROM pg_trigger WHERE tgname = %s AND tgrelid = %s::regclass", [trigger, table]
         )
         assert cursor.fetchone() == ("O",)
+
+
+@pytest.mark.parametrize(
+    "tables", ["mediation_auditentry", "mediation_auditchainhead", "mediation_auditentry, mediation_auditchainhead"]
+)
+def test_postgresql_refuses_to_truncate_the_audit_trail(postgres, history, tables):
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), postgres.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {tables}")
+
+    assert AuditEntry.objects.count() == len(history)
+    call_command("verify_audit", stdout=io.StringIO())
+
+
+# The chain is keyed with a key outside the database ---------------------------------
+
+
+def rewrite_without_the_key(entries, start):
+    """What the tables' owner can do without the key: change an entry, then recompute
+    every hash from there the only way they can, unkeyed, and move the head along."""
+    prev_hash = entries[start - 1].entry_hash if start else audit.GENESIS_HASH
+    for entry in entries[start:]:
+        entry.prev_hash = prev_hash
+        entry.key_id = ""
+        entry.entry_hash = audit.unkeyed_digest(**audit._fields_of(entry))
+        AuditEntry.objects.filter(pk=entry.pk).update(
+            prev_hash=entry.prev_hash, key_id="", entry_hash=entry.entry_hash, data=entry.data
+        )
+        prev_hash = entry.entry_hash
+    AuditChainHead.objects.filter(pk=1).update(last_hash=prev_hash)
+
+
+@pytest.mark.parametrize("start", [0, 3], ids=["the-whole-chain", "from-the-edit-on"])
+def test_an_edit_with_every_hash_recomputed_without_the_key_is_caught(postgres, history, start):
+    victim = history[3]
+    victim.data = {**victim.data, "note": "never happened"}
+    as_attacker()
+    rewrite_without_the_key(history, start)
+
+    message = verify_audit_fails()
+
+    assert names_entry(message, history[-1].pk if start == 0 else victim.pk)
+    assert "without the key" in message
+
+
+def test_an_edit_hashed_with_a_guessed_key_is_named(postgres, history, settings):
+    victim = history[3]
+    settings.AUDIT_CHAIN_KEY = "a-guess-at-the-key-" * 3
+    forged = {**victim.data, "note": "never happened"}
+    fields = {**audit._fields_of(victim), "data": forged}
+    guessed = audit.keyed_digest(key=signing_key(), **fields)
+    settings.AUDIT_CHAIN_KEY = ""
+    as_attacker()
+    AuditEntry.objects.filter(pk=victim.pk).update(data=forged, entry_hash=guessed)
+
+    message = verify_audit_fails()
+
+    assert names_entry(message, victim.pk)
+    assert "edited" in message
+
+
+def test_new_entries_are_keyed_and_verify(history):
+    key = signing_key()
+
+    assert {entry.key_id for entry in history} == {key.key_id}
+    for entry in history:
+        assert entry.entry_hash != audit.unkeyed_digest(**audit._fields_of(entry))
+        assert entry.entry_hash == audit.keyed_digest(key=key, **audit._fields_of(entry))
+    call_command("verify_audit", stdout=io.StringIO())
+
+
+def test_the_key_from_the_environment_keys_new_entries_and_older_keys_keep_verifying(history, people, settings):
+    derived = signing_key()
+    first, second = "first-audit-key-from-the-environment-0001", "second-audit-key-from-the-environment-02"
+    settings.AUDIT_CHAIN_KEY = first
+    order_in_state(Status.DISPATCHED, people)
+    settings.AUDIT_CHAIN_KEY, settings.AUDIT_CHAIN_RETIRED_KEYS = second, [first]
+    order_in_state(Status.DISPATCHED, people)
+
+    key_ids = list(AuditEntry.objects.order_by("id").values_list("key_id", flat=True).distinct())
+    assert len(set(key_ids)) == 3
+    assert key_ids[0] == derived.key_id
+    assert key_ids[-1] == signing_key().key_id != derived.key_id
+    call_command("verify_audit", stdout=io.StringIO())
+
+    # Forgetting a retired key leaves its entries unverifiable, and says which key.
+    settings.AUDIT_CHAIN_RETIRED_KEYS = []
+    message = verify_audit_fails()
+    assert "which this server does not have" in message
+
+
+def unkeyed_entry(prev_hash, target, action):
+    fields = {
+        "created_at": timezone.now(),
+        "actor_id": None,
+        "actor_label": "system",
+        "action": action,
+        "target_type": target._meta.label_lower,
+        "target_id": str(target.pk),
+        "data": {"from": "", "to": "received"},
+    }
+    entry_hash = audit.unkeyed_digest(prev_hash=prev_hash, **fields)
+    return AuditEntry.objects.create(prev_hash=prev_hash, entry_hash=entry_hash, key_id="", **fields)
+
+
+def test_entries_written_before_the_chain_was_keyed_still_verify(people):
+    # A chain as the platform wrote it before migration 0009: plain SHA-256, no key.
+    target = people["liaison"]
+    assert not AuditEntry.objects.exists()
+    prev_hash = audit.GENESIS_HASH
+    old = []
+    for action in ["work_order.receive", "work_order.dispatch", "work_order.start"]:
+        old.append(unkeyed_entry(prev_hash, target, action))
+        prev_hash = old[-1].entry_hash
+    AuditChainHead.objects.update_or_create(
+        pk=1, defaults={"last_hash": prev_hash, "last_entry_id": old[-1].pk, "entry_count": len(old)}
+    )
+
+    # Migration 0009 keys the chain from its end on.
+    migration = importlib.import_module("mediation.migrations.0009_audit_keyed_anchored")
+    migration.key_the_chain(django_apps, SimpleNamespace(connection=connection))
+    order_in_state(Status.DISPATCHED, people)
+
+    entries = list(AuditEntry.objects.order_by("id"))
+    assert [entry.key_id for entry in entries[:3]] == ["", "", ""]
+    assert entries[3].action == "audit.chain_keyed"
+    assert entries[3].data == {"unkeyed_entries": 3}
+    assert all(entry.key_id == signing_key().key_id for entry in entries[3:])
+    out = io.StringIO()
+    call_command("verify_audit", stdout=out)
+    assert f"Audit trail intact: {len(entries)} entries." in out.getvalue()
+
+
+# Anchors outside the database --------------------------------------------------------
+
+
+def anchor(**options):
+    out = io.StringIO()
+    call_command("anchor_audit", stdout=out, **options)
+    return out.getvalue()
+
+
+def anchor_files(settings):
+    return sorted(Path(settings.AUDIT_ANCHOR_DIR).glob("audit-anchor-*.json"))
+
+
+def test_anchor_audit_writes_a_signed_checkpoint_of_the_head_that_verify_audit_checks(history, people, settings):
+    output = anchor()
+
+    [path] = anchor_files(settings)
+    assert str(path) in output
+    checkpoint = json.loads(path.read_text())
+    head = AuditChainHead.objects.get()
+    assert (checkpoint["seq"], checkpoint["entry_id"], checkpoint["entry_hash"]) == (
+        len(history),
+        head.last_entry_id,
+        head.last_hash,
+    )
+    assert checkpoint["anchored_at"].endswith("+00:00") and checkpoint["signature"]
+    out = io.StringIO()
+    call_command("verify_audit", stdout=out)
+    assert f"Checked against 1 anchors in {settings.AUDIT_ANCHOR_DIR}" in out.getvalue()
+
+    # Idempotent: nothing new while the head has not moved; a new anchor once it has.
+    assert "Unchanged" in anchor()
+    assert len(anchor_files(settings)) == 1
+    order_in_state(Status.DISPATCHED, people)
+    anchor()
+    assert len(anchor_files(settings)) == 2
+    call_command("verify_audit", stdout=io.StringIO())
+
+
+def test_an_emptied_trail_is_broken_when_an_anchor_says_it_had_entries(postgres, history):
+    anchor()
+    as_attacker()
+    with postgres.cursor() as cursor:
+        cursor.execute("TRUNCATE mediation_auditentry, mediation_auditchainhead")
+
+    message = verify_audit_fails()
+
+    assert f"records {len(history)} entries" in message
+    assert "the chain has only 0" in message
+
+
+def test_deleting_the_newest_entries_and_rolling_the_head_back_is_caught_by_an_anchor(postgres, history, people):
+    anchor()
+    kept = history[-4]
+    as_attacker()
+    AuditEntry.objects.filter(pk__gt=kept.pk).delete()
+    AuditChainHead.objects.filter(pk=1).update(
+        last_entry_id=kept.pk, last_hash=kept.entry_hash, entry_count=len(history) - 3
+    )
+
+    message = verify_audit_fails()
+    assert f"records {len(history)} entries ending at #{history[-1].pk}" in message
+    assert f"the chain has only {len(history) - 3}" in message
+
+    # New entries after the rollback do not hide it: the anchored entry is another one.
+    order_in_state(Status.IN_PROGRESS, people)
+    assert AuditEntry.objects.count() >= len(history)
+    message = verify_audit_fails()
+    assert "differs from anchor" in message
+
+
+def test_a_rewrite_before_an_anchor_with_the_key_is_caught_by_the_anchor(postgres, history):
+    # Whoever holds the key could rewrite the chain; an anchor of the old head still
+    # says it was rewritten (once the anchors are kept where they cannot write).
+    anchor()
+    victim = history[2]
+    victim.data = {**victim.data, "note": "never happened"}
+    as_attacker()
+    key, prev_hash = signing_key(), victim.prev_hash
+    for entry in history[2:]:
+        entry.prev_hash = prev_hash
+        entry.entry_hash = audit.keyed_digest(key=key, **audit._fields_of(entry))
+        AuditEntry.objects.filter(pk=entry.pk).update(
+            prev_hash=entry.prev_hash, entry_hash=entry.entry_hash, data=entry.data
+        )
+        prev_hash = entry.entry_hash
+    AuditChainHead.objects.filter(pk=1).update(last_hash=prev_hash)
+
+    message = verify_audit_fails()
+
+    assert names_entry(message, history[-1].pk)
+    assert "differs from anchor" in message
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda checkpoint: checkpoint.update(seq=checkpoint["seq"] - 1),
+        lambda checkpoint: checkpoint.update(entry_hash="f" * 64),
+        lambda checkpoint: checkpoint.update(anchored_at="2020-01-01T00:00:00+00:00"),
+    ],
+    ids=["seq", "hash", "time"],
+)
+def test_a_tampered_anchor_file_is_reported(history, settings, tamper):
+    anchor()
+    [path] = anchor_files(settings)
+    checkpoint = json.loads(path.read_text())
+    tamper(checkpoint)
+    path.write_text(json.dumps(checkpoint))
+
+    message = verify_audit_fails()
+
+    assert f"anchor file {path.name} is not genuine" in message
+    assert "signature does not match" in message
+
+
+def test_an_anchor_signed_with_another_key_is_reported(history, settings):
+    settings.AUDIT_CHAIN_KEY = "someone-elses-key-" * 3
+    head = AuditChainHead.objects.get()
+    path = write_anchor(seq=head.entry_count, entry_id=head.last_entry_id, entry_hash=head.last_hash)
+    settings.AUDIT_CHAIN_KEY = ""
+
+    message = verify_audit_fails()
+
+    assert f"anchor file {path.name} is not genuine" in message
+    assert "which this server does not have" in message
+
+
+def test_anchor_audit_refuses_to_anchor_a_broken_chain(history, settings):
+    as_attacker()
+    AuditEntry.objects.filter(pk=history[3].pk).update(data={"tampered": True})
+
+    with pytest.raises(CommandError, match=rf"Not anchored\. Audit trail broken at entry #{history[3].pk}"):
+        anchor()
+
+    assert anchor_files(settings) == []
+
+
+def test_an_entry_added_beyond_the_chain_head_is_named(history):
+    newest = history[-1]
+    fields = {**audit._fields_of(newest), "prev_hash": newest.entry_hash, "action": "work_order.close"}
+    as_attacker()
+    added = AuditEntry.objects.create(
+        entry_hash=audit.keyed_digest(key=signing_key(), **fields), key_id=signing_key().key_id, **fields
+    )
+
+    message = verify_audit_fails()
+
+    assert names_entry(message, added.pk)
+    assert "beyond the chain head" in message
+
+
+def test_verify_audit_checks_a_copy_of_the_anchors_kept_elsewhere(history, tmp_path, settings):
+    anchor()
+    copy = tmp_path / "off-host-copy"
+    copy.mkdir()
+    for path in anchor_files(settings):
+        (copy / path.name).write_bytes(path.read_bytes())
+        path.unlink()  # the attacker also deleted the anchors on this host
+    as_attacker()
+    AuditEntry.objects.filter(pk=history[-1].pk).delete()
+    AuditChainHead.objects.filter(pk=1).update(
+        last_entry_id=history[-2].pk, last_hash=history[-2].entry_hash, entry_count=len(history) - 1
+    )
+    call_command("verify_audit", stdout=io.StringIO(), stderr=io.StringIO())
+
+    with pytest.raises(CommandError, match=f"records {len(history)} entries"):
+        call_command("verify_audit", anchors=str(copy), stdout=io.StringIO())
+
+
+# Deployment checks --------------------------------------------------------------------
+
+
+def test_check_deploy_warns_while_the_audit_key_is_derived_from_the_secret_key(settings):
+    settings.AUDIT_CHAIN_KEY = ""
+    assert [warning.id for warning in checks.check_audit_chain_key(None)] == ["mediation.W001"]
+
+    settings.AUDIT_CHAIN_KEY = "short"
+    assert [warning.id for warning in checks.check_audit_chain_key(None)] == ["mediation.W002"]
+
+    settings.AUDIT_CHAIN_KEY = "k" * 40
+    assert checks.check_audit_chain_key(None) == []
