@@ -15,8 +15,8 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from config.daphne_options import close_failed_websockets_with_a_code  # noqa: E402
 from rooms.routing import signed_in_websocket_urlpatterns  # noqa: E402
+from rooms.wire import close_failed_websockets_with_a_code  # noqa: E402
 
 # Daphne imports this module before it builds its WebSocket factory.
 close_failed_websockets_with_a_code()

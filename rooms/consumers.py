@@ -35,6 +35,7 @@ from rooms.protocol import (
     CLOSE_NOT_SIGNED_IN,
     CLOSE_ROOM_CLOSED,
     CLOSE_TOO_SLOW,
+    CLOSE_WRITE_FAILED,
     ProtocolError,
     Read,
     Resume,
@@ -49,9 +50,10 @@ from rooms.ratelimit import message_limiter
 from rooms.services import mark_read
 from rooms.store import PostRequest, PostResult
 from rooms.wire import (
+    FAST_PATH,
     Burst,
     Outgoing,
-    daphne_protocol,
+    WriteFailed,
     events_waiting,
     pause_reading,
     pending_output,
@@ -117,7 +119,7 @@ class RoomSocket:
         self._handling_frame = False
         self._pending: list[tuple[Outgoing, int]] = []
         self._gap_check: asyncio.TimerHandle | None = None
-        self._protocol = daphne_protocol(send)
+        self._protocol = None
 
     @classmethod
     def as_asgi(cls):
@@ -153,6 +155,8 @@ class RoomSocket:
         if self.user is None or not self.user.is_authenticated:
             await self.close(CLOSE_NOT_SIGNED_IN)
             return
+        # Checked once the handshake is done: the fast path's attributes exist then.
+        self._protocol = FAST_PATH.engage(self.send)
         if self._protocol is not None:
             read_direct(self._protocol, self.take_frame)
         room_id = int(self.scope["url_route"]["kwargs"]["room_id"])
@@ -202,9 +206,10 @@ class RoomSocket:
     async def _send_text(self, text: str) -> None:
         await self._send_frame(Outgoing(text))
 
-    async def _send_frame(self, frame: Outgoing) -> None:
+    async def _send_frame(self, frame: Outgoing) -> bool:
+        """Whether the frame was written (directly or through ASGI)."""
         if self.closed:
-            return
+            return False
         protocol = self._protocol
         if protocol is not None and pending_output(protocol) > MAX_PENDING_OUTPUT_BYTES:
             logger.info("Closing user %s's socket in room %s: its client stopped reading", self.user_id, self.room_id)
@@ -215,14 +220,36 @@ class RoomSocket:
                 # publishes presence, which would reach the others before that frame
                 # does (and a stale list after a newer one).
                 spawn(get_hub().leave(self))
-            return
-        if protocol is not None and write_direct(protocol, frame):
-            return
+            return False
+        if protocol is not None:
+            try:
+                if write_direct(protocol, frame):
+                    return True
+            except WriteFailed:
+                await self._close_after_failed_write()
+                return False
         try:
             await self.send({"type": "websocket.send", "text": frame.text})
         except Exception:
             # The peer went away between our check and the send.
             self.closed = True
+            return False
+        return True
+
+    async def _close_after_failed_write(self) -> None:
+        self._protocol = None
+        await self.close(CLOSE_WRITE_FAILED)
+
+    def write_failed(self, seq_before: int) -> None:
+        """A burst's direct write to this socket raised (see rooms.wire.Burst.send): its
+        frames count as not delivered, and the socket is closed with 1011 so that the
+        client resumes from the last seq it has."""
+        self._undeliver(seq_before)
+        spawn(self._close_after_failed_write())
+
+    def _undeliver(self, seq_before: int) -> None:
+        self.delivered_seq = seq_before
+        self._ahead.clear()
 
     async def _send_error(self, code: str, detail) -> None:
         """An error frame whose detail is written in the reader's language. `detail` is
@@ -247,8 +274,9 @@ class RoomSocket:
             or pending_output(protocol) > MAX_PENDING_OUTPUT_BYTES
         ):
             return False
+        seq_before = self.delivered_seq
         if self._in_sequence(seq):
-            burst.add(protocol, frame)
+            burst.add(self, protocol, frame, seq_before)
         return True
 
     async def deliver(self, frame: Outgoing, seq: int) -> None:
@@ -257,8 +285,10 @@ class RoomSocket:
         if not self._hello_sent:
             self._pending.append((frame, seq))
             return
-        if self._in_sequence(seq):
-            await self._send_frame(frame)
+        seq_before = self.delivered_seq
+        if self._in_sequence(seq) and not await self._send_frame(frame):
+            # Never counted as delivered: the socket is closed, its client resumes.
+            self._undeliver(seq_before)
 
     def _in_sequence(self, seq: int) -> bool:
         """Whether a frame is to be sent, given the room's sequence: not if it was

@@ -71,8 +71,11 @@ class Connection(Protocol):
     case_id: int
     user_id: int
     presence_member: str
+    delivered_seq: int
 
     def deliver_now(self, frame: Outgoing, seq: int, burst: Burst) -> bool: ...
+
+    def write_failed(self, seq_before: int) -> None: ...
 
     async def deliver(self, frame: Outgoing, seq: int) -> None: ...
 
@@ -425,14 +428,23 @@ class RoomHub:
                         waiting.add(connection)
                         later.append((connection, frame, seq))
                 except Exception:
-                    # One socket closing under us must not cost the others their frame.
-                    logger.debug("Delivery to a closing socket failed", exc_info=True)
+                    # Sockets handle their own closing; this is a defect. One socket
+                    # failing must not cost the others their frame.
+                    self._delivery_failed(connection)
         burst.send()
         for connection, frame, seq in later:
             try:
                 await connection.deliver(frame, seq)
             except Exception:
-                logger.debug("Delivery to a closing socket failed", exc_info=True)
+                self._delivery_failed(connection)
+
+    def _delivery_failed(self, connection: Connection) -> None:
+        """A socket raised while taking a frame: the frame may not have reached its
+        client, so it is closed with 1011 and its client resumes from its last seq."""
+        logger.error(
+            "Delivery to user %s's socket in room %s failed", connection.user_id, connection.room_id, exc_info=True
+        )
+        connection.write_failed(connection.delivered_seq)
 
     async def _control_room(self, room_id: int, message: dict) -> None:
         for connection in list(self.rooms.get(room_id, ())):

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 
 from django.db.models import Q, QuerySet
 
-from mediation.models import MediationCase, Participant, RoomKind, User
+from mediation.models import Participant, RoomKind, User
 from rooms.models import Room
 
 CAUCUS_OF_SIDE = {"plaintiff": RoomKind.CAUCUS_PLAINTIFF, "defendant": RoomKind.CAUCUS_DEFENDANT}
@@ -108,7 +108,3 @@ def rooms_for_user(user: User) -> QuerySet[Room]:
     for case_id, side in sides:
         visible |= Q(case_id=case_id, kind__in=[RoomKind.JOINT, CAUCUS_OF_SIDE[side]])
     return Room.objects.filter(visible).select_related("case")
-
-
-def cases_for_participant(user: User) -> QuerySet[MediationCase]:
-    return MediationCase.objects.filter(participants__user=user, participants__removed_at__isnull=True).distinct()

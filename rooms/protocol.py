@@ -24,7 +24,9 @@ CLOSE_NOT_MEMBER = 4403
 CLOSE_NO_SUCH_ROOM = 4404
 CLOSE_ROOM_CLOSED = 4408
 CLOSE_TOO_SLOW = 4429
-CLOSE_SERVER_SHUTDOWN = 1012
+# A frame may not have reached the client (a failed write): it reconnects and resumes
+# from the last seq it has.
+CLOSE_WRITE_FAILED = 1011
 
 # Lazy: translated only for an error, not for every frame that is fine.
 A_UUID_STRING = gettext_lazy("a UUID string")

@@ -27,6 +27,15 @@ socket writable: two epoll_ctl calls, a readiness event and a pass through its w
 loop per frame, for a socket that almost always could have taken the frame at once.
 When nothing is waiting in that buffer, a plain TCP transport's socket is sent the
 frame directly, and only what the kernel does not take goes to the buffer.
+
+This module is the only one that knows daphne's, autobahn's and Twisted's internals;
+the rest of the rooms ask it. Those are private attributes that no version range
+protects, so the first socket a process opens is checked for every attribute used here
+(`FastPath.engage`). If one is missing, the process logs one ERROR and serves every
+socket through plain ASGI, as under any other server. If a direct write fails anyway,
+the fast path is turned off for the process, logged at ERROR, and that socket is
+closed with 1011 so that its client resumes from the last `seq` it has: a failed write
+never passes for a delivered frame. docs/rooms-internals.md has the upgrade checklist.
 """
 
 from __future__ import annotations
@@ -35,10 +44,135 @@ import functools
 import logging
 import struct
 import time
+from importlib.metadata import PackageNotFoundError, version
 
 from twisted.internet import tcp
 
 logger = logging.getLogger(__name__)
+
+# What the fast path reads or calls on daphne's protocol (autobahn's WebSocket server
+# protocol with daphne's additions) and on its Twisted transport.
+PROTOCOL_INTERNALS = (
+    "state",
+    "STATE_OPEN",
+    "transport",
+    "data",
+    "current_frame",
+    "inside_message",
+    "_perMessageCompress",
+    "_dataReceived",
+    "maxFramePayloadSize",
+    "maxMessagePayloadSize",
+    "onMessage",
+    "last_ping",
+    "application_queue",
+)
+TRANSPORT_INTERNALS = (
+    "socket",
+    "connected",
+    "disconnecting",
+    "_writeDisconnected",
+    "_tempDataLen",
+    "offset",
+    "dataBuffer",
+    "write",
+    "pauseProducing",
+    "resumeProducing",
+)
+
+
+class WriteFailed(Exception):
+    """A direct write raised: the frame may not have reached the client."""
+
+
+class FastPath:
+    """Whether this process writes and reads room frames directly. Process-wide: a
+    missing attribute or a failed write turns it off for every later socket."""
+
+    def __init__(self):
+        self.reset()
+
+    def reset(self) -> None:
+        self.enabled = True
+        self.checked = False
+
+    def engage(self, send):
+        """Daphne's protocol under this socket's ASGI `send`, checked, if the fast path
+        may serve it; None to serve it through plain ASGI."""
+        if not self.enabled:
+            return None
+        protocol = _daphne_protocol(send)
+        if protocol is None:
+            return None
+        if not self.checked:
+            self.checked = True
+            missing = missing_internals(protocol)
+            if missing:
+                self.enabled = False
+                logger.error(
+                    "Room sockets go through plain ASGI: the installed %s lack %s, which the direct path uses "
+                    "(see docs/rooms-internals.md, upgrading daphne, autobahn or Twisted)",
+                    _versions(),
+                    ", ".join(missing),
+                )
+                return None
+            logger.info("Room sockets read and write frames directly (%s)", _versions())
+        return protocol
+
+    def failed(self, error: BaseException) -> None:
+        if self.enabled:
+            self.enabled = False
+            logger.error(
+                "A direct write to a room socket failed; this process now serves room sockets through plain ASGI (%s)",
+                _versions(),
+                exc_info=error,
+            )
+
+
+FAST_PATH = FastPath()
+
+
+def missing_internals(protocol) -> list[str]:
+    """The attributes the fast path uses that this connection's objects lack."""
+    missing = [f"protocol.{name}" for name in PROTOCOL_INTERNALS if not hasattr(protocol, name)]
+    transport = getattr(protocol, "transport", None)
+    if transport is not None:
+        missing += [f"transport.{name}" for name in TRANSPORT_INTERNALS if not hasattr(transport, name)]
+    return missing
+
+
+def _versions() -> str:
+    found = []
+    for package in ("daphne", "autobahn", "twisted"):
+        try:
+            found.append(f"{package} {version(package)}")
+        except PackageNotFoundError:
+            found.append(f"{package} (not installed)")
+    return ", ".join(found)
+
+
+def close_failed_websockets_with_a_code() -> None:
+    """Daphne leaves autobahn's `failByDrop` on, so a text frame that is not UTF-8 or
+    a message over `--websocket-max-message-size` drops the TCP connection without a
+    close frame: the client sees only 1006, an unexplained network failure, reconnects
+    and may send the same again. With it off the server fails the connection as RFC
+    6455 section 7.1.7 asks, with a close frame: 1007 (invalid payload) or 1009
+    (message too big). Called by config.asgi before daphne builds its factory."""
+    try:
+        from daphne.ws_protocol import WebSocketFactory
+    except ImportError:  # another server: nothing to change
+        return
+    if getattr(WebSocketFactory, "sends_close_codes", False):
+        return
+    original_init = WebSocketFactory.__init__
+
+    def __init__(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        self.setProtocolOptions(failByDrop=False)
+
+    WebSocketFactory.__init__ = __init__
+    WebSocketFactory.sends_close_codes = True
+
 
 TEXT_FINAL = 0x81
 MASKED = 0x80
@@ -71,14 +205,9 @@ class Outgoing:
         return self._wire
 
 
-def daphne_protocol(send):
+def _daphne_protocol(send):
     """Daphne's WebSocket protocol under an ASGI `send` (a partial of its reply
-    handler, possibly wrapped by Channels' session middleware); None under another
-    server."""
-    # Channels' session middleware hands on a send of its own, keeping daphne's as
-    # `real_send`.
-    while not isinstance(send, functools.partial) and hasattr(getattr(send, "__self__", None), "real_send"):
-        send = send.__self__.real_send
+    handler); None under another server or a test's communicator."""
     protocol = send.args[0] if isinstance(send, functools.partial) and send.args else None
     if protocol is None or not hasattr(protocol, "transport") or not hasattr(protocol, "STATE_OPEN"):
         return None
@@ -88,14 +217,23 @@ def daphne_protocol(send):
 def writes_direct(protocol) -> bool:
     """Whether `write_direct` takes frames for this connection now: it is open and
     uses no extension."""
-    return protocol.state == protocol.STATE_OPEN and getattr(protocol, "_perMessageCompress", None) is None
+    return (
+        FAST_PATH.enabled
+        and protocol.state == protocol.STATE_OPEN
+        and getattr(protocol, "_perMessageCompress", None) is None
+    )
 
 
 def write_direct(protocol, frame: Outgoing) -> bool:
-    """Write the frame to the protocol's transport; False if it must go through ASGI."""
+    """Write the frame to the protocol's transport; False if it must go through ASGI.
+    Raises WriteFailed (the fast path now off) if the write raised."""
     if not writes_direct(protocol):
         return False
-    _write_wire(protocol, frame.wire)
+    try:
+        _write_wire(protocol, frame.wire)
+    except Exception as error:
+        FAST_PATH.failed(error)
+        raise WriteFailed from error
     return True
 
 
@@ -109,23 +247,27 @@ class Burst:
     __slots__ = ("_wires",)
 
     def __init__(self):
-        self._wires: dict[object, list[bytes]] = {}
+        # protocol -> [its socket, its delivered seq before this burst, its frames' wires]
+        self._wires: dict[object, list] = {}
 
-    def add(self, protocol, frame: Outgoing) -> None:
-        wires = self._wires.get(protocol)
-        if wires is None:
-            self._wires[protocol] = [frame.wire]
+    def add(self, socket, protocol, frame: Outgoing, seq_before: int) -> None:
+        entry = self._wires.get(protocol)
+        if entry is None:
+            self._wires[protocol] = [socket, seq_before, frame.wire]
         else:
-            wires.append(frame.wire)
+            entry.append(frame.wire)
 
     def send(self) -> None:
-        wires_by_protocol, self._wires = self._wires, {}
-        for protocol, wires in wires_by_protocol.items():
+        """Write each connection's frames. A connection whose write raises gets its
+        socket's `write_failed` (with the seq it had before this burst), once the fast
+        path is off; the others still get their frames."""
+        entries, self._wires = self._wires, {}
+        for protocol, (socket, seq_before, *wires) in entries.items():
             try:
                 _write_wire(protocol, wires[0] if len(wires) == 1 else b"".join(wires))
-            except Exception:
-                # One connection failing must not cost the others their frames.
-                logger.debug("A write to a closing connection failed", exc_info=True)
+            except Exception as error:
+                FAST_PATH.failed(error)
+                socket.write_failed(seq_before)
 
 
 def _write_wire(protocol, wire: bytes) -> None:
@@ -175,7 +317,16 @@ def read_direct(protocol, take) -> None:
 
 
 def _receive(protocol, autobahn_receive, take, data: bytes) -> None:
-    if protocol.state != protocol.STATE_OPEN or protocol.data or protocol.current_frame is not None:
+    # Autobahn's own, for everything while it holds part of a frame, is inside a
+    # fragmented message (a text frame between its fragments must fail the connection,
+    # RFC 6455 section 5.4), or the connection is not open.
+    if (
+        protocol.state != protocol.STATE_OPEN
+        or protocol.data
+        or protocol.current_frame is not None
+        or protocol.inside_message
+        or not FAST_PATH.enabled
+    ):
         autobahn_receive(data)
         return
     texts, taken = take_text_frames(data, _payload_limit(protocol))

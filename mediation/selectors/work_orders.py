@@ -144,12 +144,5 @@ def timeline(order: WorkOrder):
     return order.events.select_related("actor").order_by("created_at", "id")
 
 
-def judges_of(department_id: int | None) -> QuerySet[User]:
-    judges = User.objects.filter(groups__name=Role.JUDGE, is_active=True)
-    if department_id:
-        judges = judges.filter(department_id=department_id)
-    return judges.order_by("full_name")
-
-
 def notifications_for(user: User) -> QuerySet[Notification]:
     return Notification.objects.filter(recipient=user).order_by("-created_at", "-id")

@@ -37,8 +37,11 @@ class FakeSocket:
     def deliver_now(self, frame, seq, burst):
         if self.behind_from is not None and seq >= self.behind_from:
             return False
-        burst.add(self.protocol, frame)
+        burst.add(self, self.protocol, frame, 0)
         return True
+
+    def write_failed(self, seq_before):
+        self.failed_from = seq_before
 
     async def deliver(self, frame, seq):
         self.slow.append((frame.text, seq))

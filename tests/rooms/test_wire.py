@@ -35,6 +35,7 @@ class FakeProtocol:
         self.state = self.STATE_OPEN
         self.data = b""
         self.current_frame = None
+        self.inside_message = False
         self.maxFramePayloadSize = limit
         self.maxMessagePayloadSize = limit
         self.messages = []
@@ -116,3 +117,17 @@ def test_once_autobahn_holds_part_of_a_frame_or_the_connection_closes_it_gets_ev
 
     assert protocol.messages == []
     assert protocol.autobahn_got == [mine, closing]
+
+
+def test_a_text_frame_between_the_fragments_of_another_message_is_left_to_autobahn():
+    """RFC 6455 section 5.4: only control frames may come between fragments; autobahn
+    fails such a connection, so the reader must not take the frame first."""
+    protocol = FakeProtocol()
+    read_direct(protocol, leave_to_daphne)
+    protocol.inside_message = True  # autobahn took a first fragment, FIN clear
+    between = masked(b'{"type":"message.send"}')
+
+    protocol.dataReceived(between)
+
+    assert protocol.messages == []
+    assert protocol.autobahn_got == [between]
