@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from documents.access import can_view_document, side_of
+from documents.access import can_view_document, is_side_only, side_of
 from documents.models import Document, Service, ServiceConsent, ServiceStep
 from documents.services.storage import read_blob, store_blob
 from mediation import audit
@@ -94,8 +94,9 @@ def serve_electronically(
 ) -> Service:
     """Serve documents through the platform. Refused without the recipient's consent.
     The documents reach the recipient's account at once: that moment is the date of
-    service. The recipient is notified in the app and by email, and the joint room
-    records the service."""
+    service. The recipient is notified in the app and by email, and the case's rooms
+    record the service: the joint room and the recipient's caucus, or that caucus alone
+    when a document is for the recipient's side only."""
     _check_serving(case, actor, recipient, documents)
     consent = ServiceConsent.objects.filter(case=case, user=recipient).first()
     if consent is None:
@@ -145,6 +146,9 @@ def serve_electronically(
             "documents": [d.title for d in documents],
         },
         side=participant.party.side,
+        # A side-only document's title (and the service itself) stays in that side's
+        # caucus: the other side reads the joint room.
+        side_only=is_side_only(documents),
     )
     return service
 
@@ -252,6 +256,7 @@ def acknowledge_service(*, service: Service, user: User, ip: str | None = None) 
         actor=user,
         data={"service": service.pk},
         side=side_of(user, service.case),
+        side_only=is_side_only(service.documents.all()),
     )
     return service
 

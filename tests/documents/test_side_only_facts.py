@@ -1,0 +1,172 @@
+"""Side-only facts of a case stay on their side: a document shared with one side, the
+service of it and its acknowledgement reach only that side's caucus (and the mediator),
+by every channel the other side reads: the room's history API, the room page, a live
+socket and a resumed one."""
+
+import io
+import json
+
+import pytest
+from channels.db import database_sync_to_async
+from django.urls import reverse
+from pypdf import PdfWriter
+
+from documents.models import Document
+from documents.services import service as services
+from documents.services.uploads import upload_document
+from rooms.models import RoomEntry
+from tests.cases import make_case
+from tests.rooms.conftest import connect  # noqa: F401 (the socket fixture)
+
+SECRET_TITLE = "Defendant's bottom line 8000 yuan"
+SHARED_TITLE = "起诉状"
+
+
+def pdf_file(text: str) -> bytes:
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    writer.add_metadata({"/Title": text})
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def make_world(people):
+    world = make_case(people["mediator"], people["judge"])
+    world.secret = upload_document(
+        case=world.case,
+        actor=world.mediator,
+        data=pdf_file("secret"),
+        filename="bottom-line.pdf",
+        title=SECRET_TITLE,
+        kind=Document.Kind.EVIDENCE,
+        visibility=Document.Visibility.DEFENDANT,
+    )
+    world.complaint = upload_document(
+        case=world.case,
+        actor=world.mediator,
+        data=pdf_file("complaint"),
+        filename="complaint.pdf",
+        title=SHARED_TITLE,
+        kind=Document.Kind.COMPLAINT,
+    )
+    services.record_consent(case=world.case, user=world.defendant)
+    return world
+
+
+def serve(world, *documents):
+    return services.serve_electronically(
+        case=world.case, actor=world.mediator, recipient=world.defendant, documents=list(documents)
+    )
+
+
+def history(client, user, room) -> str:
+    client.force_login(user)
+    response = client.get(reverse("api_room_history", args=[room.pk]))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+@pytest.mark.django_db
+class TestThroughPagesAndHistory:
+    @pytest.fixture
+    def world(self, people):
+        return make_world(people)
+
+    def test_the_plaintiff_never_reads_the_title_of_a_defendant_only_document_served(self, client, world):
+        service = serve(world, world.secret)
+
+        joint = history(client, world.plaintiff, world.joint)
+        assert SECRET_TITLE not in joint
+        assert '"document.served"' not in joint
+        # Nor do the joint room's sequence numbers count it.
+        world.joint.refresh_from_db()
+        assert world.joint.last_seq == RoomEntry.objects.filter(room=world.joint).count()
+        assert not RoomEntry.objects.filter(room=world.joint, data__service=service.pk).exists()
+        client.force_login(world.plaintiff)
+        page = client.get(reverse("room", args=[world.joint.pk]))
+        assert page.status_code == 200 and SECRET_TITLE not in page.content.decode()
+        # The defendant's side and the mediator read it in the defendant's caucus.
+        assert SECRET_TITLE in history(client, world.defendant, world.defendant_caucus)
+        assert SECRET_TITLE in history(client, world.mediator, world.defendant_caucus)
+        assert SECRET_TITLE not in history(client, world.mediator, world.plaintiff_caucus)
+
+    def test_a_service_mixing_shared_and_side_only_documents_stays_on_the_side(self, client, world):
+        serve(world, world.complaint, world.secret)
+
+        joint = history(client, world.plaintiff, world.joint)
+        assert SECRET_TITLE not in joint and '"document.served"' not in joint
+        assert SECRET_TITLE in history(client, world.defendant, world.defendant_caucus)
+
+    def test_a_service_of_case_wide_documents_is_still_announced_to_the_whole_case(self, client, world):
+        serve(world, world.complaint)
+
+        assert SHARED_TITLE in history(client, world.plaintiff, world.joint)
+        assert SHARED_TITLE in history(client, world.defendant, world.defendant_caucus)
+        assert SHARED_TITLE not in history(client, world.plaintiff, world.plaintiff_caucus)
+
+    def test_acknowledging_a_side_only_service_is_not_announced_in_the_joint_room(self, client, world):
+        service = serve(world, world.secret)
+        services.acknowledge_service(service=service, user=world.defendant)
+
+        assert '"document.acknowledged"' not in history(client, world.plaintiff, world.joint)
+        assert '"document.acknowledged"' in history(client, world.defendant, world.defendant_caucus)
+
+    def test_acknowledging_a_case_wide_service_is_announced_in_the_joint_room(self, client, world):
+        service = serve(world, world.complaint)
+        services.acknowledge_service(service=service, user=world.defendant)
+
+        assert '"document.acknowledged"' in history(client, world.plaintiff, world.joint)
+
+    def test_the_plaintiff_is_not_notified_and_counts_nothing_new(self, client, world):
+        client.force_login(world.plaintiff)
+        before = client.get(reverse("api_my_rooms")).json()
+
+        serve(world, world.secret)
+
+        after = client.get(reverse("api_my_rooms")).json()
+        assert after == before
+        count = client.get(reverse("notification_count"))
+        assert SECRET_TITLE not in count.content.decode()
+        notifications = client.get(reverse("notifications")).content.decode()
+        assert SECRET_TITLE not in notifications and "served" not in notifications.lower()
+
+
+# Through the socket: live, and on resume -----------------------------------------------
+
+
+@pytest.fixture
+def socket_world(transactional_db, people):
+    return make_world(people)
+
+
+async def frames_until_quiet(client, timeout=0.5) -> list[dict]:
+    """Every frame the socket receives until it has been quiet for `timeout` (a
+    receive that times out would end the application)."""
+    frames = []
+    while not await client.communicator.receive_nothing(timeout=timeout):
+        frames.append(await client.receive())
+    return frames
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_the_other_side_never_receives_a_side_only_service_live_or_on_resume(socket_world, connect):  # noqa: F811
+    world = socket_world
+    plaintiff, code = await connect(world.plaintiff, world.joint)
+    assert code is None
+    defendant_caucus, code = await connect(world.defendant, world.defendant_caucus)
+    assert code is None
+
+    await database_sync_to_async(serve)(world, world.secret)
+
+    served = await defendant_caucus.receive_until("event", kind="document.served")
+    assert served["data"]["documents"] == [SECRET_TITLE]
+    live = await frames_until_quiet(plaintiff)
+    assert not [frame for frame in live if frame.get("type") == "event"], live
+    assert SECRET_TITLE not in json.dumps(live, ensure_ascii=False)
+
+    await plaintiff.send({"type": "resume", "after_seq": 0})
+    resumed = await frames_until_quiet(plaintiff)
+    assert any(frame.get("type") == "resume.page" for frame in resumed), resumed
+    assert SECRET_TITLE not in json.dumps(resumed, ensure_ascii=False)
+    assert "document.served" not in json.dumps(resumed)
