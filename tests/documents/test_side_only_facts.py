@@ -3,12 +3,14 @@ service of it and its acknowledgement reach only that side's caucus (and the med
 by every channel the other side reads: the room's history API, the room page, a live
 socket and a resumed one."""
 
+import datetime as dt
 import io
 import json
 
 import pytest
 from channels.db import database_sync_to_async
 from django.urls import reverse
+from django.utils import timezone
 from pypdf import PdfWriter
 
 from documents.models import Document
@@ -170,3 +172,74 @@ async def test_the_other_side_never_receives_a_side_only_service_live_or_on_resu
     assert any(frame.get("type") == "resume.page" for frame in resumed), resumed
     assert SECRET_TITLE not in json.dumps(resumed, ensure_ascii=False)
     assert "document.served" not in json.dumps(resumed)
+
+
+# The case page: sessions and their notes -------------------------------------------------
+
+PRIVATE_NOTE = "PRIVATE: plaintiff will accept 60 percent"
+
+
+@pytest.mark.django_db
+class TestSessionsOnTheCasePage:
+    @pytest.fixture
+    def world(self, people, liaison):
+        from mediation.models import RoomKind
+        from mediation.services import sessions
+
+        world = make_case(people["mediator"], people["judge"])
+        world.liaison = liaison
+        starts = timezone.now() + dt.timedelta(days=1)
+        world.sessions = {
+            kind: sessions.schedule_session(
+                case=world.case,
+                actor=world.mediator,
+                starts_at=starts + dt.timedelta(hours=hour),
+                room_kind=kind,
+                note=f"{PRIVATE_NOTE} ({kind})",
+            )
+            for hour, kind in enumerate(RoomKind.values)
+        }
+        # The defendant's caucus is in progress: its live status is a side-only fact too.
+        sessions.start_session(session=world.sessions[RoomKind.CAUCUS_DEFENDANT], actor=world.mediator)
+        return world
+
+    def sessions_seen(self, client, user, world) -> tuple[set[str], str]:
+        client.force_login(user)
+        response = client.get(reverse("case_detail", args=[world.case.pk]))
+        assert response.status_code == 200
+        page = response.content.decode()
+        section = page.split('id="sessions-heading"', 1)[1].split("</section>", 1)[0]
+        labels = {"Joint room": "joint", "Plaintiff caucus": "caucus_plaintiff", "Defendant caucus": "caucus_defendant"}
+        return {kind for label, kind in labels.items() if label in section}, section
+
+    def test_each_side_sees_the_joint_sessions_and_its_own_caucus_only(self, client, world):
+        seen, section = self.sessions_seen(client, world.plaintiff, world)
+        assert seen == {"joint", "caucus_plaintiff"}
+        assert "In progress" not in section
+
+        seen, section = self.sessions_seen(client, world.defendant, world)
+        assert seen == {"joint", "caucus_defendant"}
+        assert "In progress" in section
+
+    def test_a_party_never_reads_the_mediators_notes(self, client, world):
+        for user in (world.plaintiff, world.defendant):
+            _seen, section = self.sessions_seen(client, user, world)
+            assert "PRIVATE" not in section
+            client.force_login(user)
+            assert PRIVATE_NOTE not in client.get(reverse("case_detail", args=[world.case.pk])).content.decode()
+            assert PRIVATE_NOTE not in client.get(reverse("api_my_case", args=[world.case.pk])).content.decode()
+
+    def test_court_staff_see_every_session_with_its_note(self, client, world):
+        for user in (world.mediator, world.judge, world.liaison):
+            seen, section = self.sessions_seen(client, user, world)
+            assert seen == {"joint", "caucus_plaintiff", "caucus_defendant"}, user
+            assert PRIVATE_NOTE in section
+
+    def test_a_party_is_told_of_the_sessions_of_their_rooms_only_and_never_of_a_note(self, world):
+        from mediation.models import Notification
+
+        # The joint session and their own caucus's, not the other side's.
+        for user in (world.plaintiff, world.defendant):
+            assert Notification.objects.filter(recipient=user, kind="session.scheduled").count() == 2
+        for notification in Notification.objects.filter(recipient__in=[world.plaintiff, world.defendant]):
+            assert "PRIVATE" not in json.dumps(notification.params, ensure_ascii=False)
