@@ -49,6 +49,14 @@ def can_view_document(user: User, document: Document) -> bool:
     return visible_documents(user, document.case).filter(pk=document.pk).exists()
 
 
+def sees_service_addresses(user: User, case: MediationCase) -> bool:
+    """Whether the user may see the IP addresses recorded with the steps of the case's
+    services: the court's (its mediator and judge), never a party's. An address locates
+    a person's home or office; what a party needs, the step, its time and who took it,
+    is shown to them without it."""
+    return side_of(user, case) in ("mediator", "judge")
+
+
 def visible_services(user: User, case: MediationCase):
     """Services of the case this user may follow: all of them for the mediator and the
     judge; for a party's people, those served on them and those whose every document

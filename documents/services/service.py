@@ -313,15 +313,19 @@ def _proof_state(service: Service) -> str:
     return hashlib.sha256(json.dumps([service.status, steps], default=str).encode()).hexdigest()
 
 
-def proof_of_service(service: Service) -> bytes:
-    """The sealed proof of service (送达回证) for the service as it stands. A proof is
-    made once per state and kept, so repeated downloads return the same file."""
+def proof_of_service(service: Service, *, for_court: bool) -> bytes:
+    """The sealed proof of service (送达回证) for the service as it stands. The court's
+    copy (`for_court`, for its mediator and judge) lists the IP address each step was
+    taken from, evidence of who acted; the parties' copy is the same proof without
+    them, for an address locates a person. Each copy is made once per state and kept,
+    so repeated downloads return the same file."""
     from documents.rendering import document_context, render_pdf
     from documents.signing import seal
 
     state = _proof_state(service)
-    if service.proof_state == state and service.proof_blob_id:
-        return read_blob(service.proof_blob)
+    blob_field, state_field = ("proof_blob", "proof_state") if for_court else ("party_proof_blob", "party_proof_state")
+    if getattr(service, state_field) == state and getattr(service, f"{blob_field}_id"):
+        return read_blob(getattr(service, blob_field))
     participant = Participant.objects.filter(case=service.case, user=service.recipient).select_related("party").first()
     rendered = render_pdf(
         "documents/pdf/service_proof.html",
@@ -332,9 +336,10 @@ def proof_of_service(service: Service) -> bytes:
             recipient_party=participant.party.name if participant else "",
             documents=service.documents.select_related("blob"),
             steps=service.steps.select_related("actor"),
+            with_addresses=for_court,
         ),
     )
     pdf = seal(rendered.pdf, reason=_("Proof of service issued by the platform"))
     blob = store_blob(pdf, "application/pdf")
-    Service.objects.filter(pk=service.pk).update(proof_blob=blob, proof_state=state)
+    Service.objects.filter(pk=service.pk).update(**{blob_field: blob, state_field: state})
     return pdf

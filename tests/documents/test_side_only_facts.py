@@ -243,3 +243,69 @@ class TestSessionsOnTheCasePage:
             assert Notification.objects.filter(recipient=user, kind="session.scheduled").count() == 2
         for notification in Notification.objects.filter(recipient__in=[world.plaintiff, world.defendant]):
             assert "PRIVATE" not in json.dumps(notification.params, ensure_ascii=False)
+
+
+# Service records: the IP addresses of the steps are the court's ---------------------------
+
+MEDIATOR_IP = "198.51.100.10"
+DEFENDANT_IP = "203.0.113.7"
+
+
+def pdf_text(data: bytes) -> str:
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+@pytest.mark.django_db
+class TestAddressesOnServiceRecords:
+    @pytest.fixture
+    def world(self, people):
+        world = make_world(people)
+        world.service = services.serve_electronically(
+            case=world.case,
+            actor=world.mediator,
+            recipient=world.defendant,
+            documents=[world.complaint],
+            ip=MEDIATOR_IP,
+        )
+        services.acknowledge_service(service=world.service, user=world.defendant, ip=DEFENDANT_IP)
+        return world
+
+    def record(self, client, user, world) -> tuple[str, list[dict], str]:
+        client.force_login(user)
+        page = client.get(reverse("service_detail", args=[world.service.pk]))
+        assert page.status_code == 200
+        [api_service] = [
+            service
+            for service in client.get(reverse("api_my_case", args=[world.case.pk])).json()["services"]
+            if service["id"] == world.service.pk
+        ]
+        proof = client.get(reverse("service_proof", args=[world.service.pk]))
+        assert proof.status_code == 200
+        return page.content.decode(), api_service["steps"], pdf_text(proof.content)
+
+    def test_the_other_party_never_sees_the_addresses_on_the_page_the_api_or_the_proof(self, client, world):
+        page, steps, proof = self.record(client, world.plaintiff, world)
+
+        for address in (DEFENDANT_IP, MEDIATOR_IP):
+            assert address not in page
+            assert address not in json.dumps(steps)
+            assert address not in proof
+        # The steps themselves are there: what happened, when and by whom.
+        assert [step["step"] for step in steps] == ["prepared", "sent", "delivered", "opened", "acknowledged"]
+        assert str(world.defendant) in page and str(world.defendant) in proof
+
+    def test_the_recipient_sees_the_steps_without_addresses(self, client, world):
+        page, steps, proof = self.record(client, world.defendant, world)
+
+        assert MEDIATOR_IP not in page and MEDIATOR_IP not in json.dumps(steps) and MEDIATOR_IP not in proof
+        assert not [step for step in steps if "ip" in step]
+
+    def test_the_mediator_and_the_judge_see_every_address(self, client, world):
+        for user in (world.mediator, world.judge):
+            page, steps, proof = self.record(client, user, world)
+
+            assert DEFENDANT_IP in page and MEDIATOR_IP in page
+            assert [step["ip"] for step in steps] == [MEDIATOR_IP, MEDIATOR_IP, None, DEFENDANT_IP, DEFENDANT_IP]
+            assert DEFENDANT_IP in proof and MEDIATOR_IP in proof
