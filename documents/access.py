@@ -37,8 +37,24 @@ def visible_documents(user: User, case: MediationCase) -> QuerySet[Document]:
     return documents.none()
 
 
+def is_side_only(documents) -> bool:
+    """Whether what is done with these documents (serving them, acknowledging them) is
+    a fact for one side only: it is when any of them is not case-wide, for the other
+    side may not learn its title, nor that a service of it exists (`visible_services`
+    hides such a service from them)."""
+    return any(document.visibility != Document.Visibility.CASE for document in documents)
+
+
 def can_view_document(user: User, document: Document) -> bool:
     return visible_documents(user, document.case).filter(pk=document.pk).exists()
+
+
+def sees_service_addresses(user: User, case: MediationCase) -> bool:
+    """Whether the user may see the IP addresses recorded with the steps of the case's
+    services: the court's (its mediator and judge), never a party's. An address locates
+    a person's home or office; what a party needs, the step, its time and who took it,
+    is shown to them without it."""
+    return side_of(user, case) in ("mediator", "judge")
 
 
 def visible_services(user: User, case: MediationCase):

@@ -8,7 +8,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from documents.access import side_of, visible_services
+from documents.access import sees_service_addresses, side_of, visible_services
 from documents.models import Agreement, Service
 from mediation.models import MediationCase
 from mediation.selectors.cases import visible_cases
@@ -28,7 +28,20 @@ def _case_summary(case: MediationCase) -> dict:
     return {"id": case.pk, "number": case.number, "status": case.status, "cause_of_action": case.cause_of_action}
 
 
-def _service(request, service: Service) -> dict:
+def _step(step, *, with_address: bool) -> dict:
+    shown = {
+        "step": step.step,
+        "at": step.at,
+        "actor": str(step.actor) if step.actor else None,
+        "method": step.method,
+    }
+    # The court's eyes only (sees_service_addresses): absent, not null, for a party.
+    if with_address:
+        shown["ip"] = step.ip_address
+    return shown
+
+
+def _service(request, service: Service, *, with_addresses: bool) -> dict:
     return {
         "id": service.pk,
         "recipient": str(service.recipient),
@@ -36,16 +49,7 @@ def _service(request, service: Service) -> dict:
         "status": service.status,
         "served_at": service.served_at,
         "documents": [{"title": d.title, "sha256": d.blob_id} for d in service.documents.all()],
-        "steps": [
-            {
-                "step": s.step,
-                "at": s.at,
-                "actor": str(s.actor) if s.actor else None,
-                "method": s.method,
-                "ip": s.ip_address,
-            }
-            for s in service.steps.select_related("actor")
-        ],
+        "steps": [_step(step, with_address=with_addresses) for step in service.steps.select_related("actor")],
         "proof_of_service_url": request.build_absolute_uri(reverse("service_proof", args=[service.pk])),
     }
 
@@ -98,11 +102,12 @@ class MyCaseView(APIView):
         if case is None or side_of(request.user, case) is None:
             raise Http404
         services = visible_services(request.user, case)
+        with_addresses = sees_service_addresses(request.user, case)
         return Response(
             {
                 "case": _case_summary(case),
                 "parties": [{"side": p.side, "kind": p.kind, "name": p.name} for p in case.parties.all()],
-                "services": [_service(request, service) for service in services],
+                "services": [_service(request, service, with_addresses=with_addresses) for service in services],
                 "agreements": [_agreement(request, a) for a in case.agreements.select_related("current_version")],
             }
         )

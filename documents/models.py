@@ -111,9 +111,12 @@ class Service(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     # The sealed proof of service (送达回证) for the steps as they stood when it was
-    # made; a new step makes a new proof.
+    # made; a new step makes a new proof. The court's copy lists the IP address of
+    # each step; the parties' copy, the same proof without them, is kept beside it.
     proof_blob = models.ForeignKey(Blob, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     proof_state = models.CharField(max_length=64, blank=True, default="")
+    party_proof_blob = models.ForeignKey(Blob, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    party_proof_state = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["-created_at", "-id"]

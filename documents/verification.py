@@ -13,6 +13,7 @@ import io
 import logging
 from dataclasses import asdict, dataclass
 
+from django.db.models import Q
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timestamp
 from pyhanko.sign.validation.status import ModificationLevel
@@ -130,7 +131,7 @@ def _sealed_record(sha256: str) -> tuple[str | None, str | None]:
     agreement = Agreement.objects.filter(certificate_blob_id=sha256).first()
     if agreement is not None:
         return agreement.verification_code, "signing_certificate"
-    if Service.objects.filter(proof_blob_id=sha256).exists():
+    if Service.objects.filter(Q(proof_blob_id=sha256) | Q(party_proof_blob_id=sha256)).exists():
         return None, "proof_of_service"
     return None, None
 

@@ -17,7 +17,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from documents.access import can_view_document, side_of, visible_documents, visible_services
+from documents.access import (
+    can_view_document,
+    sees_service_addresses,
+    side_of,
+    visible_documents,
+    visible_services,
+)
 from documents.forms import AgreementForm, ConsentForm, ReasonForm, ServeForm, SignForm, TermFormSet, UploadForm
 from documents.models import Agreement, Document, Service, ServiceConsent, Signature
 from documents.pki import load_platform_pki
@@ -217,6 +223,7 @@ def service_detail(request, service_id):
             "steps": service.steps.select_related("actor"),
             "documents": service.documents.select_related("blob"),
             "is_recipient": service.recipient_id == request.user.pk,
+            "show_addresses": sees_service_addresses(request.user, service.case),
             "awaiting": service.status in Service.AWAITING_RECIPIENT and service.method == Service.Method.ELECTRONIC,
             "refuse_form": ReasonForm(),
         },
@@ -248,7 +255,7 @@ def service_action(request, service_id, action):
 @login_required
 def service_proof(request, service_id):
     service = _service(request, service_id)
-    pdf = services.proof_of_service(service)
+    pdf = services.proof_of_service(service, for_court=sees_service_addresses(request.user, service.case))
     return _file_response(pdf, "application/pdf", f"proof-of-service-{service.pk}.pdf")
 
 

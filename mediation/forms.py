@@ -227,7 +227,12 @@ class SessionForm(forms.Form):
     starts_at = forms.DateTimeField(label=_("Starts at"), widget=DateTimeInput(), input_formats=LOCAL_DATETIME_FORMATS)
     duration_minutes = forms.IntegerField(label=_("Duration (minutes)"), initial=60, min_value=10, max_value=480)
     room_kind = forms.ChoiceField(label=_("Room"), choices=RoomKind.choices)
-    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+    note = forms.CharField(
+        label=_("Note"),
+        max_length=300,
+        required=False,
+        help_text=_("For court staff only: the parties do not see it."),
+    )
 
 
 class ExtensionForm(forms.Form):

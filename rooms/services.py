@@ -13,7 +13,7 @@ from mediation import audit
 from mediation.errors import ActionForbidden, TransitionNotAllowed
 from mediation.models import MediationCase, RoomKind, User
 from rooms.hub import get_hub
-from rooms.membership import member_of
+from rooms.membership import CAUCUS_OF_SIDE, member_of
 from rooms.models import ReadMark, Room, RoomEntry, RoomMute
 from rooms.protocol import CLOSE_ROOM_CLOSED, encode, entry_frame
 from rooms.store import allocate_seq, author_snapshot
@@ -59,14 +59,28 @@ def post_event(*, room: Room, kind: str, actor: User | None = None, data: dict |
 
 
 def post_case_event(
-    *, case: MediationCase, kind: str, actor: User | None = None, data: dict | None = None, side: str | None = None
+    *,
+    case: MediationCase,
+    kind: str,
+    actor: User | None = None,
+    data: dict | None = None,
+    side: str | None = None,
+    side_only: bool = False,
 ) -> list[RoomEntry]:
-    """Post an event in the case's joint room, and in one side's caucus if `side`."""
-    kinds = [RoomKind.JOINT]
-    if side == "plaintiff":
-        kinds.append(RoomKind.CAUCUS_PLAINTIFF)
-    elif side == "defendant":
-        kinds.append(RoomKind.CAUCUS_DEFENDANT)
+    """Post an event of the case in the rooms of those it is for.
+
+    A fact for the whole case goes to the joint room, and to `side`'s caucus as well
+    when it concerns that side. A side-only fact (`side_only`: it names something only
+    that side and the mediator may see, such as a side-only document) goes to that
+    side's caucus alone: the joint room is read by the other side too, live, on resume
+    and in its history, and its sequence numbers would count the entry."""
+    if side_only and side not in CAUCUS_OF_SIDE:
+        # No side's caucus to tell (the person has left the case): told nobody rather
+        # than everyone.
+        return []
+    kinds = [] if side_only else [RoomKind.JOINT]
+    if side in CAUCUS_OF_SIDE:
+        kinds.append(CAUCUS_OF_SIDE[side])
     return [
         post_event(room=room, kind=kind, actor=actor, data=data)
         for room in Room.objects.filter(case=case, kind__in=kinds)

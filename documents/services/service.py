@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from documents.access import can_view_document, side_of
+from documents.access import can_view_document, is_side_only, side_of
 from documents.models import Document, Service, ServiceConsent, ServiceStep
 from documents.services.storage import read_blob, store_blob
 from mediation import audit
@@ -94,8 +94,9 @@ def serve_electronically(
 ) -> Service:
     """Serve documents through the platform. Refused without the recipient's consent.
     The documents reach the recipient's account at once: that moment is the date of
-    service. The recipient is notified in the app and by email, and the joint room
-    records the service."""
+    service. The recipient is notified in the app and by email, and the case's rooms
+    record the service: the joint room and the recipient's caucus, or that caucus alone
+    when a document is for the recipient's side only."""
     _check_serving(case, actor, recipient, documents)
     consent = ServiceConsent.objects.filter(case=case, user=recipient).first()
     if consent is None:
@@ -145,6 +146,9 @@ def serve_electronically(
             "documents": [d.title for d in documents],
         },
         side=participant.party.side,
+        # A side-only document's title (and the service itself) stays in that side's
+        # caucus: the other side reads the joint room.
+        side_only=is_side_only(documents),
     )
     return service
 
@@ -252,6 +256,7 @@ def acknowledge_service(*, service: Service, user: User, ip: str | None = None) 
         actor=user,
         data={"service": service.pk},
         side=side_of(user, service.case),
+        side_only=is_side_only(service.documents.all()),
     )
     return service
 
@@ -308,15 +313,19 @@ def _proof_state(service: Service) -> str:
     return hashlib.sha256(json.dumps([service.status, steps], default=str).encode()).hexdigest()
 
 
-def proof_of_service(service: Service) -> bytes:
-    """The sealed proof of service (送达回证) for the service as it stands. A proof is
-    made once per state and kept, so repeated downloads return the same file."""
+def proof_of_service(service: Service, *, for_court: bool) -> bytes:
+    """The sealed proof of service (送达回证) for the service as it stands. The court's
+    copy (`for_court`, for its mediator and judge) lists the IP address each step was
+    taken from, evidence of who acted; the parties' copy is the same proof without
+    them, for an address locates a person. Each copy is made once per state and kept,
+    so repeated downloads return the same file."""
     from documents.rendering import document_context, render_pdf
     from documents.signing import seal
 
     state = _proof_state(service)
-    if service.proof_state == state and service.proof_blob_id:
-        return read_blob(service.proof_blob)
+    blob_field, state_field = ("proof_blob", "proof_state") if for_court else ("party_proof_blob", "party_proof_state")
+    if getattr(service, state_field) == state and getattr(service, f"{blob_field}_id"):
+        return read_blob(getattr(service, blob_field))
     participant = Participant.objects.filter(case=service.case, user=service.recipient).select_related("party").first()
     rendered = render_pdf(
         "documents/pdf/service_proof.html",
@@ -327,9 +336,10 @@ def proof_of_service(service: Service) -> bytes:
             recipient_party=participant.party.name if participant else "",
             documents=service.documents.select_related("blob"),
             steps=service.steps.select_related("actor"),
+            with_addresses=for_court,
         ),
     )
     pdf = seal(rendered.pdf, reason=_("Proof of service issued by the platform"))
     blob = store_blob(pdf, "application/pdf")
-    Service.objects.filter(pk=service.pk).update(proof_blob=blob, proof_state=state)
+    Service.objects.filter(pk=service.pk).update(**{blob_field: blob, state_field: state})
     return pdf

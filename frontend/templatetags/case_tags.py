@@ -18,3 +18,17 @@ def latest_agreement(case):
 def rooms_of_case(case, user):
     """The case's rooms this user may enter, joint room first."""
     return sorted(rooms_for_user(user).filter(case=case), key=lambda room: ROOM_TAB_ORDER.index(room.kind))
+
+
+@register.simple_tag
+def sessions_of_case(case, user, staff_view=False):
+    """The case's sessions this user may know of. Court staff who follow the whole case
+    (`staff_view`: its mediator and judge, the general liaison, the operator) see every
+    one, as the case's timeline already shows them. A party's people see only those
+    held in a room they may enter (`rooms_for_user`, the one rule of who may be in which
+    room): the other side's caucus sessions, their times and their status stay unknown
+    to them."""
+    sessions = case.sessions.all()
+    if staff_view:
+        return sessions
+    return sessions.filter(room_kind__in=rooms_for_user(user).filter(case=case).values("kind"))

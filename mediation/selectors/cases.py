@@ -47,7 +47,9 @@ def participant_cases(user: User) -> QuerySet[MediationCase]:
 
 def case_page_data(case: MediationCase, viewer: User) -> dict:
     """What the case page shows. Parties' people see the parties and participants but
-    not the invitation links or the internal timeline notes of staff."""
+    not the invitation links or the internal timeline notes of staff. The sessions are
+    not here: which of them a party may know of depends on the rooms they may enter,
+    a rule of the rooms app (frontend's `sessions_of_case` tag asks it)."""
     is_staff_view = (
         policy.can_on_case(viewer, "manage", case)
         or case.judge_id == viewer.pk
@@ -58,7 +60,6 @@ def case_page_data(case: MediationCase, viewer: User) -> dict:
         "parties": case.parties.prefetch_related("participants__user"),
         "participants": Participant.active.filter(case=case).select_related("user", "party"),
         "invitations": case.invitations.select_related("party") if is_staff_view else [],
-        "sessions": case.sessions.all(),
         "extensions": case.extensions.select_related("approved_by"),
         "timeline": case.events.select_related("actor") if is_staff_view else [],
         "is_staff_view": is_staff_view,

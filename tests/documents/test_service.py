@@ -540,17 +540,25 @@ def test_a_new_step_makes_a_new_proof_and_the_same_state_returns_the_same_bytes(
     services.acknowledge_service(service=served, user=world.defendant, ip=RECIPIENT_IP)
 
     second = client.get(proof_url(served)).content
+    client.force_login(world.mediator)
+    court_copy = client.get(proof_url(served)).content
 
     assert second != first
     with translation.override("zh-hans"):
         acknowledged = str(Service.Status.ACKNOWLEDGED.label)
     assert squashed(acknowledged) in squashed(pdf_text(second))
-    assert RECIPIENT_IP in pdf_text(second)
-    # Asking again renders nothing: the stored proof for this state comes back.
+    assert squashed(acknowledged) in squashed(pdf_text(court_copy))
+    # The court's copy lists the addresses of the steps; the parties' copy does not.
+    assert RECIPIENT_IP in pdf_text(court_copy)
+    assert RECIPIENT_IP not in pdf_text(second)
+    # Asking again renders nothing: the stored copy for this state comes back.
     monkeypatch.setattr("documents.rendering.render_pdf", lambda *args, **kwargs: pytest.fail("rendered again"))
     client.force_login(world.judge)
+    assert client.get(proof_url(served)).content == court_copy
+    client.force_login(world.defendant)
     assert client.get(proof_url(served)).content == second
     assert verify_pdf(second).matches_sealed_original
+    assert verify_pdf(court_copy).matches_sealed_original
 
 
 @pytest.mark.parametrize("who", ["stranger", "other_case_party", "other_judge"])
@@ -563,3 +571,4 @@ def test_strangers_get_404_for_the_proof(client, world, served, people, who):
     client.force_login(users[who]())
     assert client.get(proof_url(served)).status_code == 404
     assert refreshed(served).proof_blob_id is None
+    assert refreshed(served).party_proof_blob_id is None

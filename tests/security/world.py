@@ -26,12 +26,22 @@ from documents.services.uploads import upload_document
 from mediation.models import Notification, WorkOrder
 from mediation.notifications import notify
 from mediation.roles import Role
-from mediation.services import supervision
+from mediation.services import sessions, supervision
 from mediation.services.api_tokens import create_api_token
 from mediation.services.invitations import invite_participant
 from tests.cases import make_case
 from tests.factories import DepartmentFactory, UserFactory, staff
 from tests.workflows import order_in_state
+
+# Side-only facts the world holds, for the tests that no channel shows them to the
+# other side: the staff's notes on each side's caucus session, and the addresses the
+# steps of service were taken from (the court's only).
+PRIVATE_NOTES = {
+    "plaintiff": "PRIVATE: plaintiff will accept 60 percent",
+    "defendant": "PRIVATE: defendant's bottom line 8000 yuan",
+}
+MEDIATOR_IP = "198.51.100.10"
+DEFENDANT_IP = "203.0.113.7"
 
 ROLES = [
     "anonymous",
@@ -137,11 +147,24 @@ def build_court() -> SimpleNamespace:
     }
     services.record_consent(case=case_a.case, user=case_a.defendant, email=case_a.defendant.email)
     service_shared = services.serve_electronically(
-        case=case_a.case, actor=mediator, recipient=case_a.defendant, documents=[documents["case"]]
+        case=case_a.case, actor=mediator, recipient=case_a.defendant, documents=[documents["case"]], ip=MEDIATOR_IP
     )
     service_private = services.serve_electronically(
-        case=case_a.case, actor=mediator, recipient=case_a.defendant, documents=[documents["defendant"]]
+        case=case_a.case, actor=mediator, recipient=case_a.defendant, documents=[documents["defendant"]], ip=MEDIATOR_IP
     )
+    services.mark_opened(service=service_shared, user=case_a.defendant, ip=DEFENDANT_IP)
+    # A session in each caucus, the defendant's in progress, with the mediator's notes.
+    caucus_sessions = {
+        side: sessions.schedule_session(
+            case=case_a.case,
+            actor=mediator,
+            starts_at=timezone.now() + dt.timedelta(days=1),
+            room_kind=f"caucus_{side}",
+            note=note,
+        )
+        for side, note in PRIVATE_NOTES.items()
+    }
+    sessions.start_session(session=caucus_sessions["defendant"], actor=mediator)
 
     agreement = agreements.start_agreement(case=case_a.case, actor=mediator)
     agreements.update_draft(
