@@ -177,8 +177,16 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_SESSION_REMEMBER = None
+# Failed logins are limited per account (key: the address typed in, from anywhere)
+# and, more loosely, per client address. A court office sits behind one NAT address:
+# five failures against one account lock that account (from every address, so that
+# spraying it from many addresses gains nothing), not the office's other users, who
+# share the address's budget of 20 failures in 15 minutes, which still stops one
+# address from spraying guesses over many accounts (80 an hour at most). The account
+# limit comes first: a refused attempt then consumes nothing of the address's budget,
+# so one person retrying a locked account does not lock out the office.
 ACCOUNT_RATE_LIMITS = {
-    "login_failed": "5/5m/ip,5/5m/key",
+    "login_failed": "5/5m/key,20/15m/ip",
     "login": "30/m/ip",
     "reset_password": "5/m/ip,3/m/key",
 }
