@@ -191,6 +191,9 @@ ACCOUNT_SESSION_REMEMBER = None
 # so one person retrying a locked account does not lock out the office.
 ACCOUNT_RATE_LIMITS = {
     "login_failed": "5/5m/key,20/15m/ip",
+    # Re-authenticating to sign an agreement guesses a password as a login does: the
+    # same limits, per signer (their account) and per address (documents.reauthentication).
+    "sign_reauthentication": "5/5m/user,20/15m/ip",
     "login": "30/m/ip",
     "reset_password": "5/m/ip,3/m/key",
 }
