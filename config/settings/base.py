@@ -23,6 +23,10 @@ SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 # Set when the platform's own reverse proxy (nginx) sits in front: then the client's
 # address is taken from X-Forwarded-For, which that proxy sets.
 TRUSTED_PROXY = env.bool("TRUSTED_PROXY", default=False)
+# allauth's rate limits (failed logins, re-authentication to sign) then count per the
+# client's address too, not per the proxy's, which every request would share: the last
+# X-Forwarded-For entry, the one the platform's proxy writes (config/nginx/).
+ALLAUTH_TRUSTED_PROXY_COUNT = 1 if TRUSTED_PROXY else 0
 
 INSTALLED_APPS = [
     "daphne",

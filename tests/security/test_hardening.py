@@ -180,6 +180,39 @@ def test_retrying_a_locked_account_does_not_use_up_its_address_budget(client, ra
     assert signed_in(client)
 
 
+def test_behind_the_platforms_proxy_the_rate_limits_count_per_client_address():
+    # A subprocess: settings are read from the environment once, at start-up.
+    code = "from config.settings import base; print(base.ALLAUTH_TRUSTED_PROXY_COUNT)"
+    env = {key: value for key, value in os.environ.items() if key != "TRUSTED_PROXY"}
+
+    def proxy_count(**changes) -> str:
+        result = subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, env={**env, **changes}, capture_output=True, text=True, check=True
+        )
+        return result.stdout.strip()
+
+    assert proxy_count(TRUSTED_PROXY="true") == "1"
+    assert proxy_count() == "0"
+
+
+@pytest.mark.django_db
+def test_one_office_behind_the_proxy_does_not_use_up_another_offices_budget(client, rate_limited, settings):
+    # As the cluster runs: every request comes from the proxy, which names the client.
+    settings.TRUSTED_PROXY = True
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    proxy = "10.0.0.2"
+    for victim in [UserFactory() for _ in range(20)]:
+        attempt_login(client, victim.email, "guess", proxy, X_Forwarded_For="198.51.100.7")
+    someone = UserFactory()
+
+    sprayer = attempt_login(client, someone.email, PASSWORD, proxy, X_Forwarded_For="198.51.100.7")
+    assert refused_as_too_many(sprayer)
+    response = attempt_login(client, someone.email, PASSWORD, proxy, X_Forwarded_For="203.0.113.8")
+
+    assert response.status_code == 302
+    assert signed_in(client)
+
+
 @pytest.mark.django_db
 def test_a_successful_login_below_the_limit_still_works(client, rate_limited):
     target = UserFactory(email="target@example.test")
