@@ -83,10 +83,14 @@ def invite_participant(
     if invitation.email:
         link = invitation_url(raw)
         transaction.on_commit(lambda: _send_invitation_email(invitation, link))
-        # Someone who already has an account also hears of it in the app; the link
-        # itself stays in the email, since only the token's hash is kept.
+        # Someone who already has an account with this address, verified, also hears
+        # of it in the app (an account merely claiming the address learns nothing of
+        # the case); the link itself stays in the email, since only the token's hash
+        # is kept.
         notify(
-            recipients=User.objects.filter(email__iexact=invitation.email, is_active=True),
+            recipients=User.objects.filter(
+                emailaddress__email__iexact=invitation.email, emailaddress__verified=True, is_active=True
+            ).distinct(),
             kind="case.invited",
             params={"number": case.number},
             email=False,

@@ -14,7 +14,7 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from mediation.models import CaseEvent, Invitation, MediationCase, Participant, User
+from mediation.models import CaseEvent, Invitation, MediationCase, Notification, Participant, User
 from mediation.services import cases
 from tests.cases import make_case
 from tests.factories import PASSWORD, UserFactory
@@ -556,3 +556,19 @@ def test_an_administrator_cannot_be_attached_to_a_party_by_any_path(world, plain
 
     assert refused.value.code == "court_staff"
     assert not Participant.objects.filter(user=administrator).exists()
+
+
+def test_only_an_account_that_verified_the_invited_address_hears_of_the_invitation_in_the_app(
+    client, world, plaintiff_party, people
+):
+    # Added to an account and made its primary address, unconfirmed.
+    claimant = people["nobody"]
+    EmailAddress.objects.create(user=claimant, email=INVITED_EMAIL, verified=False, primary=True)
+    claimant.email = INVITED_EMAIL
+    claimant.save(update_fields=["email"])
+    owner = verified(UserFactory(email="owner@example.test"), INVITED_EMAIL)
+
+    invite(client, world, plaintiff_party)
+
+    assert Notification.objects.filter(recipient=owner, kind="case.invited").exists()
+    assert not Notification.objects.filter(recipient=claimant).exists()
