@@ -96,6 +96,9 @@ FORM_RENDERER = "frontend.forms.PlatformFormRenderer"
 DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Kept open by the process's long-lived threads (Channels' database thread, the
+    # room writer); an HTTP request's thread ends with the request, and its
+    # connections are closed then (mediation.receivers.close_the_requests_connections).
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 else:
