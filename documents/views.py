@@ -27,6 +27,7 @@ from documents.access import (
 from documents.forms import AgreementForm, ConsentForm, ReasonForm, ServeForm, SignForm, TermFormSet, UploadForm
 from documents.models import Agreement, Document, Service, ServiceConsent, Signature
 from documents.pki import load_platform_pki
+from documents.reauthentication import signing_attempt_allowed, signing_succeeded
 from documents.services import agreements
 from documents.services import service as services
 from documents.services.storage import read_blob
@@ -439,7 +440,11 @@ def agreement_sign(request, agreement_id):
     )
     form.fields["party"].queryset = agreement.case.parties.filter(pk__in=[p.pk for p in parties])
     uses_totp = agreements.uses_totp(request.user)
-    if request.method == "POST" and form.is_valid():
+    status = 400 if request.method == "POST" else 200
+    if request.method == "POST" and form.is_valid() and not signing_attempt_allowed(request):
+        form.add_error(None, _("Too many wrong passwords or codes. Nothing was signed. Try again in a few minutes."))
+        status = 429
+    elif request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             agreements.sign_agreement(
@@ -462,6 +467,7 @@ def agreement_sign(request, agreement_id):
         except DomainError as error:
             form.add_error(None, error.message)
         else:
+            signing_succeeded(request)
             messages.success(request, _("You signed the agreement."))
             return redirect("agreement_detail", agreement_id=agreement.pk)
     return render(
@@ -473,7 +479,7 @@ def agreement_sign(request, agreement_id):
             "uses_totp": uses_totp,
             "is_mediator": agreement.case.mediator_id == request.user.pk,
         },
-        status=400 if request.method == "POST" else 200,
+        status=status,
     )
 
 

@@ -1,7 +1,11 @@
 """Accounts: a person who signs up through an invitation joins the case at once.
-The database: reference data is restored after every migrate or flush."""
+The database: reference data is restored after every migrate or flush, and an HTTP
+request's connection ends with the request."""
 
 from allauth.account.signals import user_signed_up
+from django.core.handlers.asgi import ASGIHandler
+from django.core.signals import request_finished
+from django.db import connections
 from django.db.models.signals import post_migrate
 from django.dispatch import receiver
 
@@ -39,3 +43,17 @@ def restore_reference_data(sender, app_config=None, using="default", **kwargs):
         calendar_day_model=CalendarDay,
         calendar_year_model=CalendarYear,
     )
+
+
+@receiver(request_finished, sender=ASGIHandler)
+def close_the_requests_connections(sender, **kwargs):
+    """Under ASGI each HTTP request runs its view in a thread of its own, which ends
+    with the request, so a connection kept for reuse (CONN_MAX_AGE) is never reused:
+    it stays open until the garbage collector finds the dead thread, and one person
+    browsing exhausted PostgreSQL's connections. This runs in that request's thread, as
+    Django's own `close_old_connections` does, and closes its connections whatever
+    their age. The process's long-lived threads keep theirs: Channels' database
+    thread, which serves every socket's queries, and the room writer's."""
+    for connection in connections.all(initialized_only=True):
+        if not connection.in_atomic_block:
+            connection.close()

@@ -26,3 +26,17 @@ def has_role(user, role: str) -> bool:
         roles = set(user.groups.values_list("name", flat=True))
         user._role_cache = roles
     return role in roles
+
+
+def is_court_staff(user) -> bool:
+    """Whether this account belongs to the court's side: an administrator, a member of
+    a staff role's group, or an integration's service account. Such an account never
+    takes part in a case for a party (`attach_participant` refuses it): a department
+    head acting as a plaintiff's agent would see both sides' business."""
+    if user.is_staff or user.is_superuser:
+        return True
+    roles = getattr(user, "_role_cache", None)
+    if roles is None:
+        roles = set(user.groups.values_list("name", flat=True))
+        user._role_cache = roles
+    return bool(roles & (set(Role.values) | {API_CLIENT_GROUP}))

@@ -23,6 +23,10 @@ SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 # Set when the platform's own reverse proxy (nginx) sits in front: then the client's
 # address is taken from X-Forwarded-For, which that proxy sets.
 TRUSTED_PROXY = env.bool("TRUSTED_PROXY", default=False)
+# allauth's rate limits (failed logins, re-authentication to sign) then count per the
+# client's address too, not per the proxy's, which every request would share: the last
+# X-Forwarded-For entry, the one the platform's proxy writes (config/nginx/).
+ALLAUTH_TRUSTED_PROXY_COUNT = 1 if TRUSTED_PROXY else 0
 
 INSTALLED_APPS = [
     "daphne",
@@ -50,6 +54,12 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # The headers every response carries come next, so that a response from any
+    # middleware below (a refused request, a static file) carries them too.
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Before anything reads the path or the query (static files, sessions, views).
+    "mediation.middleware.RefuseNullCharactersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -58,9 +68,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "mediation.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -88,6 +96,9 @@ FORM_RENDERER = "frontend.forms.PlatformFormRenderer"
 DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Kept open by the process's long-lived threads (Channels' database thread, the
+    # room writer); an HTTP request's thread ends with the request, and its
+    # connections are closed then (mediation.receivers.close_the_requests_connections).
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 else:
@@ -177,8 +188,19 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_SESSION_REMEMBER = None
+# Failed logins are limited per account (key: the address typed in, from anywhere)
+# and, more loosely, per client address. A court office sits behind one NAT address:
+# five failures against one account lock that account (from every address, so that
+# spraying it from many addresses gains nothing), not the office's other users, who
+# share the address's budget of 20 failures in 15 minutes, which still stops one
+# address from spraying guesses over many accounts (80 an hour at most). The account
+# limit comes first: a refused attempt then consumes nothing of the address's budget,
+# so one person retrying a locked account does not lock out the office.
 ACCOUNT_RATE_LIMITS = {
-    "login_failed": "5/5m/ip,5/5m/key",
+    "login_failed": "5/5m/key,20/15m/ip",
+    # Re-authenticating to sign an agreement guesses a password as a login does: the
+    # same limits, per signer (their account) and per address (documents.reauthentication).
+    "sign_reauthentication": "5/5m/user,20/15m/ip",
     "login": "30/m/ip",
     "reset_password": "5/m/ip,3/m/key",
 }

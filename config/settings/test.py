@@ -20,8 +20,9 @@ LANGUAGE_CODE = env("DJANGO_LANGUAGE_CODE", default="en")
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
-# Threads of the ASGI tests must not keep connections that block dropping the test database.
-DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+# Threads of the ASGI tests must not keep connections that block dropping the test
+# database. A test that starts a server as a court runs it sets DATABASE_CONN_MAX_AGE.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)  # noqa: F405
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
     # Tests need not wait for the disk: each transactional test truncates every table.
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c synchronous_commit=off"  # noqa: F405

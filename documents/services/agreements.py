@@ -407,7 +407,12 @@ class Reauthentication:
 
 
 class ReauthenticationFailed(ActionForbidden):
-    """The password or code given to sign was not right."""
+    """The password or code given to sign was not right; `method` says which was
+    asked for ("password" or "totp")."""
+
+    def __init__(self, message, *, method: str):
+        super().__init__(message)
+        self.method = method
 
 
 def _totp_authenticator(user: User):
@@ -429,10 +434,12 @@ def reauthenticate(user: User, proof: Reauthentication) -> str:
     if authenticator is not None:
         if proof.totp_code and TOTP(authenticator).validate_code(proof.totp_code.strip()):
             return "totp"
-        raise ReauthenticationFailed(_("The code from your authenticator app is not right. Nothing was signed."))
+        raise ReauthenticationFailed(
+            _("The code from your authenticator app is not right. Nothing was signed."), method="totp"
+        )
     if proof.password and user.check_password(proof.password):
         return "password"
-    raise ReauthenticationFailed(_("Your password is not right. Nothing was signed."))
+    raise ReauthenticationFailed(_("Your password is not right. Nothing was signed."), method="password")
 
 
 def signer_slot(agreement: Agreement, actor: User, party: Party | None) -> tuple[str, str]:
@@ -449,7 +456,6 @@ def signer_slot(agreement: Agreement, actor: User, party: Party | None) -> tuple
     return party_slot(party), participant.role
 
 
-@transaction.atomic
 def sign_agreement(
     *,
     agreement: Agreement,
@@ -465,7 +471,56 @@ def sign_agreement(
     """Sign the locked version for a party (or as the mediator). Refused on a stale
     version, for a second signature in the same place, for a party the signer does not
     represent, and without re-authentication. Signatures are serialised per
-    agreement by a row lock, since each adds a revision to the same file."""
+    agreement by a row lock, since each adds a revision to the same file.
+
+    A wrong password or code is a guess at the signer's credentials, as at login: it
+    is recorded in the audit trail once the refused signing has been undone (callers
+    throttle the attempts, see documents.views.agreement_sign)."""
+    try:
+        return _sign_agreement(
+            agreement=agreement,
+            actor=actor,
+            version_hash=version_hash,
+            party=party,
+            method=method,
+            image_png=image_png,
+            reauthentication=reauthentication,
+            ip=ip,
+            user_agent=user_agent,
+        )
+    except ReauthenticationFailed as failure:
+        record_failed_reauthentication(agreement=agreement, actor=actor, party=party, method=failure.method)
+        raise
+
+
+@transaction.atomic
+def record_failed_reauthentication(*, agreement: Agreement, actor: User, party: Party | None, method: str) -> None:
+    """Audit a refused re-authentication: who, on which agreement and version, for
+    which party, by which method; never what was typed, nor where from."""
+    agreement = Agreement.objects.select_related("current_version").get(pk=agreement.pk)
+    _record(
+        agreement,
+        actor,
+        "reauthentication_failed",
+        version=agreement.current_version.number if agreement.current_version else None,
+        party=party.pk if party else None,
+        method=method,
+    )
+
+
+@transaction.atomic
+def _sign_agreement(
+    *,
+    agreement: Agreement,
+    actor: User,
+    version_hash: str,
+    party: Party | None,
+    method: str,
+    image_png: bytes | None,
+    reauthentication: Reauthentication,
+    ip: str | None,
+    user_agent: str,
+) -> Signature:
     agreement = _lock_agreement(agreement)
     version = agreement.current_version
     if agreement.status not in (Agreement.Status.LOCKED, Agreement.Status.SIGNING):

@@ -25,7 +25,7 @@ from mediation.errors import ActionForbidden, TransitionNotAllowed
 from mediation.models import CaseEvent, MediationCase, Participant, Party, User, WorkOrder
 from mediation.models.cases import Side
 from mediation.notifications import notify
-from mediation.roles import Role, has_role
+from mediation.roles import Role, has_role, is_court_staff
 from mediation.services import work_orders
 from mediation.services.numbering import next_sequence_value
 from mediation.working_calendar import local_zone
@@ -278,10 +278,15 @@ def add_party(
 
 def attach_participant(*, case: MediationCase, party: Party, user: User, role: str, actor: User | None) -> Participant:
     """Attach a user to a party; called with the case locked (by accepting an
-    invitation, or by the demo). A person acts for one side of a case only."""
+    invitation, or by the demo). A person acts for one side of a case only, and court
+    staff for none."""
     if user.pk in (case.mediator_id, case.judge_id):
         raise TransitionNotAllowed(
             _("The case's mediator or judge cannot also take part for a party."), code="staff_of_case"
+        )
+    if is_court_staff(user):
+        raise TransitionNotAllowed(
+            _("A court staff account cannot take part in a case for a party."), code="court_staff"
         )
     existing = Participant.active.filter(case=case, user=user).select_related("party").first()
     if existing is not None:

@@ -1,7 +1,10 @@
 """Invitations: the only way a party's person gets an account and rights in a case.
 
 A token is 32 random bytes shown once in a link; only its SHA-256 is stored. An
-expired, used, revoked or altered token attaches nobody.
+expired, used, revoked or altered token attaches nobody. An invitation sent to an
+address admits only an account that has proved it controls that address (a verified
+address, or the sign-up that followed the link sent there); no invitation admits a
+court staff account.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from mediation.errors import DomainError, TransitionNotAllowed
 from mediation.models import Invitation, MediationCase, Participant, Party, User
 from mediation.models.cases import ParticipantRole
 from mediation.notifications import notify
+from mediation.roles import is_court_staff
 from mediation.services.cases import (
     attach_participant,
     case_url,
@@ -34,7 +38,7 @@ from mediation.services.cases import (
 
 class InvitationInvalid(DomainError):
     """The link cannot be used; `code` says why (unknown, expired, accepted, revoked,
-    case_closed, wrong_account)."""
+    case_closed, wrong_account, unverified_address, court_staff)."""
 
 
 def hash_token(raw: str) -> str:
@@ -79,10 +83,14 @@ def invite_participant(
     if invitation.email:
         link = invitation_url(raw)
         transaction.on_commit(lambda: _send_invitation_email(invitation, link))
-        # Someone who already has an account also hears of it in the app; the link
-        # itself stays in the email, since only the token's hash is kept.
+        # Someone who already has an account with this address, verified, also hears
+        # of it in the app (an account merely claiming the address learns nothing of
+        # the case); the link itself stays in the email, since only the token's hash
+        # is kept.
         notify(
-            recipients=User.objects.filter(email__iexact=invitation.email, is_active=True),
+            recipients=User.objects.filter(
+                emailaddress__email__iexact=invitation.email, emailaddress__verified=True, is_active=True
+            ).distinct(),
             kind="case.invited",
             params={"number": case.number},
             email=False,
@@ -127,6 +135,13 @@ INVALID_MESSAGES = {
     "revoked": gettext_lazy("This invitation was withdrawn by the mediator."),
     "case_closed": gettext_lazy("This mediation case is closed; the invitation can no longer be used."),
     "wrong_account": gettext_lazy("This invitation was sent to another email address. Sign in with that address."),
+    "unverified_address": gettext_lazy(
+        "This invitation was sent to an address your account has not confirmed yet. Confirm the address from your "
+        "account's email page (we send a link to it), then open the invitation again."
+    ),
+    "court_staff": gettext_lazy(
+        "A court staff account cannot join a case for a party. The invited person joins with an account of their own."
+    ),
 }
 
 
@@ -146,9 +161,30 @@ def check_invitation(raw_token: str, *, user: User | None = None) -> Invitation:
         raise _invalid(state)
     if not invitation.case.is_open:
         raise _invalid("case_closed")
-    if user is not None and user.is_authenticated and invitation.email and user.email.lower() != invitation.email:
-        raise _invalid("wrong_account")
+    if user is not None and user.is_authenticated:
+        if is_court_staff(user):
+            raise _invalid("court_staff")
+        if invitation.email:
+            address = address_state(user, invitation.email)
+            if address != "verified":
+                raise _invalid("unverified_address" if address == "unverified" else "wrong_account")
     return invitation
+
+
+def address_state(user: User, email: str) -> str:
+    """Whether `user` has proved control of `email` ("verified"), only claims it
+    ("unverified": typed in at sign-up or added to the account, unconfirmed) or has
+    another address ("other"). With email verification off, anyone can add any
+    address to their account and make it their primary one, so only allauth's
+    verified flag counts."""
+    from allauth.account.models import EmailAddress
+
+    verified = [address.verified for address in EmailAddress.objects.filter(user=user, email__iexact=email.strip())]
+    if any(verified):
+        return "verified"
+    if verified or user.email.lower() == email.strip().lower():
+        return "unverified"
+    return "other"
 
 
 @transaction.atomic

@@ -126,7 +126,9 @@ def invitation(request, token):
             request,
             "mediation/invitation_invalid.html",
             {"reason": error.message, "code": error.code},
-            status={"unknown": 404, "wrong_account": 403}.get(error.code, 410),
+            status={"unknown": 404, "wrong_account": 403, "unverified_address": 403, "court_staff": 403}.get(
+                error.code, 410
+            ),
         )
     if request.method == "POST":
         if not request.user.is_authenticated:

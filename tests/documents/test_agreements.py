@@ -28,7 +28,7 @@ from documents.pki import load_platform_pki
 from documents.services import agreements
 from documents.services.storage import read_blob
 from mediation.errors import ActionForbidden, TransitionNotAllowed
-from mediation.models import MediationCase, Notification
+from mediation.models import AuditEntry, MediationCase, Notification
 from mediation.roles import Role
 from rooms.models import RoomEntry
 from tests.cases import make_case
@@ -624,6 +624,85 @@ def test_the_sign_page_shows_a_wrong_password_and_changes_nothing(client, built)
     assert response.status_code == 400
     assert "password is not right" in response.content.decode()
     assert snapshot(agreement) == before
+
+
+@pytest.fixture
+def rate_limited(settings):
+    """The rate limits of base settings (the test settings switch them off)."""
+    from django.core.cache import cache
+
+    from config.settings import base as base_settings
+
+    settings.ACCOUNT_RATE_LIMITS = base_settings.ACCOUNT_RATE_LIMITS
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def post_signature(client, agreement, party, password):
+    return client.post(
+        reverse("agreement_sign", args=[agreement.pk]),
+        {
+            "version_hash": agreement.current_version.content_hash,
+            "party": party.pk,
+            "method": "typed",
+            "password": password,
+        },
+    )
+
+
+def test_wrong_passwords_at_signing_are_throttled_like_logins(client, built, rate_limited):
+    world = built.signing_world
+    agreement = fresh(built.signing)
+    before = snapshot(agreement)
+    client.force_login(world.plaintiff)
+    for attempt in range(5):
+        response = post_signature(client, agreement, plaintiff_party(world), f"guess-{attempt}")
+        assert response.status_code == 400, attempt
+        assert "password is not right" in response.content.decode()
+
+    response = post_signature(client, agreement, plaintiff_party(world), PASSWORD)
+
+    assert response.status_code == 429
+    assert "Too many wrong passwords" in response.content.decode()
+    assert snapshot(agreement) == before
+
+
+def test_the_right_password_below_the_limit_signs(client, built, rate_limited):
+    world = built.signing_world
+    agreement = fresh(built.signing)
+    client.force_login(world.plaintiff)
+    for attempt in range(4):
+        post_signature(client, agreement, plaintiff_party(world), f"guess-{attempt}")
+
+    response = post_signature(client, agreement, plaintiff_party(world), PASSWORD)
+
+    assert response.status_code == 302
+    assert Signature.objects.filter(version=agreement.current_version, signer=world.plaintiff).exists()
+
+
+def test_a_wrong_password_at_signing_is_audited_without_what_was_typed(client, built):
+    world = built.signing_world
+    agreement = fresh(built.signing)
+    client.force_login(world.plaintiff)
+    already = set(AuditEntry.objects.values_list("pk", flat=True))
+
+    post_signature(client, agreement, plaintiff_party(world), "Secret-guess-2026")
+
+    [entry] = AuditEntry.objects.exclude(pk__in=already)
+    assert entry.action == "agreement.reauthentication_failed"
+    assert (entry.target_type, entry.target_id, entry.actor_id) == (
+        "documents.agreement",
+        str(agreement.pk),
+        world.plaintiff.pk,
+    )
+    assert entry.data == {
+        "case": agreement.case_id,
+        "version": agreement.current_version.number,
+        "party": plaintiff_party(world).pk,
+        "method": "password",
+    }
+    assert "Secret-guess-2026" not in str(entry.data)
 
 
 def test_the_sign_page_refuses_a_stale_version(client, built):

@@ -9,11 +9,12 @@ import re
 
 import pytest
 import time_machine
+from allauth.account.models import EmailAddress
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from mediation.models import CaseEvent, Invitation, MediationCase, Participant, User
+from mediation.models import CaseEvent, Invitation, MediationCase, Notification, Participant, User
 from mediation.services import cases
 from tests.cases import make_case
 from tests.factories import PASSWORD, UserFactory
@@ -64,6 +65,12 @@ def invite(client, world, party, *, email=INVITED_EMAIL, role="agent", full_name
     assert response.status_code == 200, response.content
     client.logout()
     return token_of(shown_link(response))
+
+
+def verified(user, email=None):
+    """`user`, having confirmed `email` (their own address by default)."""
+    EmailAddress.objects.create(user=user, email=email or user.email, verified=True, primary=email is None)
+    return user
 
 
 def invitation_path(token: str) -> str:
@@ -232,7 +239,7 @@ def test_the_create_account_button_of_the_invitation_page_lands_on_the_case(clie
 
 
 def test_a_signed_in_person_with_the_invited_address_joins_by_posting(client, world, defendant_party):
-    existing = UserFactory(email=INVITED_EMAIL.upper(), full_name="")
+    existing = verified(UserFactory(email=INVITED_EMAIL.upper(), full_name=""))
     token = invite(client, world, defendant_party, role="party", full_name="Zhou Jie")
     client.force_login(existing)
 
@@ -252,7 +259,7 @@ def test_a_signed_in_person_with_the_invited_address_joins_by_posting(client, wo
 
 
 def test_a_person_who_signs_in_from_the_invitation_page_comes_back_to_join(client, world, defendant_party):
-    existing = UserFactory(email=INVITED_EMAIL)
+    existing = verified(UserFactory(email=INVITED_EMAIL))
     token = invite(client, world, defendant_party)
     page = client.get(invitation_path(token)).content.decode()
     login_href = html.unescape(re.search(r'href="(/accounts/login/[^"]*)"', page).group(1))
@@ -305,7 +312,7 @@ def close_case(token, world):
 
 
 def use_up(token, world):
-    someone = UserFactory(email=INVITED_EMAIL)
+    someone = verified(UserFactory(email=INVITED_EMAIL))
     from mediation.services.invitations import accept_invitation
 
     accept_invitation(raw_token=token, user=someone)
@@ -450,7 +457,7 @@ def test_signing_up_with_another_address_than_the_invited_one_is_refused(client,
 
 def test_a_person_cannot_join_both_sides_of_a_case(client, world, defendant_party):
     token = invite(client, world, defendant_party, email=world.plaintiff.email)
-    client.force_login(world.plaintiff)
+    client.force_login(verified(world.plaintiff))
     before = (Participant.objects.count(), CaseEvent.objects.count())
 
     response = client.post(invitation_path(token))
@@ -471,3 +478,97 @@ def test_a_link_of_a_settled_case_cannot_be_used(client, world, plaintiff_party)
     response = client.get(invitation_path(token))
 
     assert (response.status_code, problem_code(response)) == (410, "case_closed")
+
+
+# Binding to the person invited -------------------------------------------------------
+
+
+def test_signing_up_through_the_invitation_confirms_the_invited_address(client, world, plaintiff_party):
+    token = invite(client, world, plaintiff_party)
+    client.get(invitation_path(token))
+
+    sign_up(client)
+
+    address = EmailAddress.objects.get(email=INVITED_EMAIL)
+    assert address.verified
+    assert Participant.active.filter(user=address.user, party=plaintiff_party).exists()
+
+
+def test_an_unconfirmed_address_added_to_an_account_does_not_accept_the_invitation_sent_to_it(
+    client, world, plaintiff_party, people
+):
+    # A department head adds the invited address to their account and makes it their
+    # primary one, which allauth allows while email verification is off.
+    head = people["head"]
+    token = invite(client, world, plaintiff_party)
+    client.force_login(head)
+    client.post(reverse("account_email"), {"email": INVITED_EMAIL, "action_add": ""})
+    client.post(reverse("account_email"), {"email": INVITED_EMAIL, "action_primary": ""})
+    head.refresh_from_db()
+    assert head.email == INVITED_EMAIL
+
+    page = client.get(invitation_path(token))
+    posted = client.post(invitation_path(token))
+
+    for response in (page, posted):
+        assert response.status_code == 403
+    assert not Participant.objects.filter(user=head).exists()
+    assert Invitation.objects.get().state() == "open"
+
+
+def test_a_party_whose_invited_address_is_unconfirmed_is_asked_to_confirm_it_then_joins(client, world, defendant_party):
+    person = UserFactory(email=INVITED_EMAIL)
+    token = invite(client, world, defendant_party)
+    client.force_login(person)
+
+    refused = client.post(invitation_path(token))
+    assert (refused.status_code, problem_code(refused)) == (403, "unverified_address")
+    assert reverse("account_email") in refused.content.decode()
+    assert not Participant.objects.filter(user=person).exists()
+
+    verified(person)
+    assert client.post(invitation_path(token)).status_code == 302
+    assert Participant.active.filter(user=person, party=defendant_party).exists()
+
+
+def test_a_court_staff_account_cannot_accept_an_invitation_without_an_address(client, world, plaintiff_party, people):
+    token = invite(client, world, plaintiff_party, email="")
+    for who in ("head", "liaison", "dept_liaison", "other_judge"):
+        client.force_login(people[who])
+
+        page = client.get(invitation_path(token))
+        posted = client.post(invitation_path(token))
+
+        for response in (page, posted):
+            assert (response.status_code, problem_code(response)) == (403, "court_staff"), who
+        assert not Participant.objects.filter(user=people[who]).exists()
+    assert Invitation.objects.get().state() == "open"
+
+
+def test_an_administrator_cannot_be_attached_to_a_party_by_any_path(world, plaintiff_party):
+    administrator = UserFactory(is_staff=True)
+    case = cases.lock_case(world.case)
+
+    with pytest.raises(cases.TransitionNotAllowed) as refused:
+        cases.attach_participant(
+            case=case, party=plaintiff_party, user=administrator, role="agent", actor=world.mediator
+        )
+
+    assert refused.value.code == "court_staff"
+    assert not Participant.objects.filter(user=administrator).exists()
+
+
+def test_only_an_account_that_verified_the_invited_address_hears_of_the_invitation_in_the_app(
+    client, world, plaintiff_party, people
+):
+    # Added to an account and made its primary address, unconfirmed.
+    claimant = people["nobody"]
+    EmailAddress.objects.create(user=claimant, email=INVITED_EMAIL, verified=False, primary=True)
+    claimant.email = INVITED_EMAIL
+    claimant.save(update_fields=["email"])
+    owner = verified(UserFactory(email="owner@example.test"), INVITED_EMAIL)
+
+    invite(client, world, plaintiff_party)
+
+    assert Notification.objects.filter(recipient=owner, kind="case.invited").exists()
+    assert not Notification.objects.filter(recipient=claimant).exists()

@@ -100,7 +100,9 @@ RIGHTS = [
     # other signed-in account is told it is someone else's (403).
     Row("invitation", frozenset({"anonymous"}), kwargs=lambda w: {"token": w.bound_invitation_token},
         variant="bound to an address"),
-    Row("invitation", EVERYONE, kwargs=lambda w: {"token": w.open_invitation_token}, variant="open link"),
+    # A link without an address: anyone but court staff, who never join for a party.
+    Row("invitation", frozenset({"anonymous", "no_role", "plaintiff", "defendant", "other_party"}),
+        kwargs=lambda w: {"token": w.open_invitation_token}, variant="open link"),
     # -- every signed-in person: their own things ------------------------------------------------
     Row("home", SIGNED_IN),
     Row("my_work_orders", SIGNED_IN),

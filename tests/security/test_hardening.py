@@ -102,7 +102,7 @@ def signed_in(client) -> bool:
 @pytest.mark.django_db
 def test_login_rate_limits_are_configured_in_base_settings():
     limits = base_settings.ACCOUNT_RATE_LIMITS
-    assert limits["login_failed"] == "5/5m/ip,5/5m/key"
+    assert limits["login_failed"] == "5/5m/key,20/15m/ip"
     assert "login" in limits and "reset_password" in limits
 
 
@@ -134,7 +134,7 @@ def test_the_account_stays_locked_from_another_address(client, rate_limited):
 
 @pytest.mark.django_db
 def test_one_address_cannot_spray_guesses_over_many_accounts_or_hide_behind_forwarded_for(client, rate_limited):
-    victims = [UserFactory() for _ in range(5)]
+    victims = [UserFactory() for _ in range(20)]
     for number, victim in enumerate(victims):
         # X-Forwarded-For is not trusted (no proxy count configured), so a made-up
         # one changes nothing.
@@ -145,6 +145,72 @@ def test_one_address_cannot_spray_guesses_over_many_accounts_or_hide_behind_forw
 
     assert refused_as_too_many(response)
     assert not signed_in(client)
+
+
+@pytest.mark.django_db
+def test_failures_on_one_account_do_not_lock_the_others_behind_the_same_address(client, rate_limited):
+    # A court office's NAT: everyone signs in from one address.
+    careless = UserFactory(email="careless@example.test")
+    colleague = UserFactory(email="colleague@example.test")
+    for attempt in range(5):
+        attempt_login(client, careless.email, f"guess-{attempt}", "198.51.100.1")
+
+    locked = attempt_login(client, careless.email, PASSWORD, "198.51.100.1")
+    assert refused_as_too_many(locked)
+    assert not signed_in(client)
+
+    response = attempt_login(client, colleague.email, PASSWORD, "198.51.100.1")
+
+    assert response.status_code == 302
+    assert signed_in(client)
+
+
+@pytest.mark.django_db
+def test_retrying_a_locked_account_does_not_use_up_its_address_budget(client, rate_limited):
+    careless = UserFactory(email="careless@example.test")
+    colleague = UserFactory(email="colleague@example.test")
+    # 5 failures, then 15 retries of the locked account: 20, the address's budget
+    # (and under the 30 logins a minute any address may try).
+    for attempt in range(20):
+        attempt_login(client, careless.email, f"guess-{attempt}", "198.51.100.1")
+
+    response = attempt_login(client, colleague.email, PASSWORD, "198.51.100.1")
+
+    assert response.status_code == 302
+    assert signed_in(client)
+
+
+def test_behind_the_platforms_proxy_the_rate_limits_count_per_client_address():
+    # A subprocess: settings are read from the environment once, at start-up.
+    code = "from config.settings import base; print(base.ALLAUTH_TRUSTED_PROXY_COUNT)"
+    env = {key: value for key, value in os.environ.items() if key != "TRUSTED_PROXY"}
+
+    def proxy_count(**changes) -> str:
+        result = subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, env={**env, **changes}, capture_output=True, text=True, check=True
+        )
+        return result.stdout.strip()
+
+    assert proxy_count(TRUSTED_PROXY="true") == "1"
+    assert proxy_count() == "0"
+
+
+@pytest.mark.django_db
+def test_one_office_behind_the_proxy_does_not_use_up_another_offices_budget(client, rate_limited, settings):
+    # As the cluster runs: every request comes from the proxy, which names the client.
+    settings.TRUSTED_PROXY = True
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    proxy = "10.0.0.2"
+    for victim in [UserFactory() for _ in range(20)]:
+        attempt_login(client, victim.email, "guess", proxy, X_Forwarded_For="198.51.100.7")
+    someone = UserFactory()
+
+    sprayer = attempt_login(client, someone.email, PASSWORD, proxy, X_Forwarded_For="198.51.100.7")
+    assert refused_as_too_many(sprayer)
+    response = attempt_login(client, someone.email, PASSWORD, proxy, X_Forwarded_For="203.0.113.8")
+
+    assert response.status_code == 302
+    assert signed_in(client)
 
 
 @pytest.mark.django_db
