@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -51,10 +52,12 @@ def _case(request, case_id) -> MediationCase:
     return case
 
 
-def _file_response(data: bytes, content_type: str, filename: str, *, inline: bool = False) -> HttpResponse:
+def _file_response(data: bytes, content_type: str, filename: str) -> HttpResponse:
+    """A download (never shown inline in the platform's origin)."""
     response = HttpResponse(data, content_type=content_type)
-    disposition = "inline" if inline else "attachment"
-    response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    # Django quotes and escapes the name (a quote in it cannot add parameters) and
+    # writes a Chinese name as RFC 6266 filename*, keeping the header itself ASCII.
+    response["Content-Disposition"] = content_disposition_header(True, filename)
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response
@@ -133,8 +136,9 @@ def document_file(request, document_id):
         raise Http404
     for service in Service.objects.filter(recipient=request.user, documents=document, status=Service.Status.DELIVERED):
         services.mark_opened(service=service, user=request.user, ip=client_ip(request))
-    inline = document.blob.content_type in ("application/pdf", "image/png", "image/jpeg")
-    return _file_response(read_blob(document.blob), document.blob.content_type, document.original_name, inline=inline)
+    # Always a download, never shown in the platform's origin: a PDF someone in the
+    # case uploaded may carry JavaScript, and the browser's viewer would run it here.
+    return _file_response(read_blob(document.blob), document.blob.content_type, document.original_name)
 
 
 # -- service of documents -------------------------------------------------------------------
@@ -558,5 +562,5 @@ def verify_record(request, code):
 def authority_certificate(request):
     pem = load_platform_pki().authority.certificate_pem
     response = HttpResponse(pem, content_type="application/x-pem-file")
-    response["Content-Disposition"] = 'attachment; filename="mediation-platform-ca.pem"'
+    response["Content-Disposition"] = content_disposition_header(True, "mediation-platform-ca.pem")
     return response

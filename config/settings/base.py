@@ -282,6 +282,12 @@ MEDIATION_DEADLINE_DAYS = env.int("MEDIATION_DEADLINE_DAYS", default=30)
 INVITATION_VALID_DAYS = env.int("INVITATION_VALID_DAYS", default=7)
 SESSION_REMINDER_MINUTES = env.int("SESSION_REMINDER_MINUTES", default=60)
 DOCUMENT_MAX_BYTES = env.int("DOCUMENT_MAX_BYTES", default=20 * 1024 * 1024)
+# Decoding an image costs memory by its pixels (4 bytes each), not its file size: 50
+# megapixels is a 48-megapixel phone photo. Pillow's decompression-bomb limit is set
+# to the same number (documents.apps).
+DOCUMENT_MAX_IMAGE_PIXELS = env.int("DOCUMENT_MAX_IMAGE_PIXELS", default=50_000_000)
+# A Word file may unpack to at most this much, whatever its own size.
+DOCUMENT_MAX_UNPACKED_BYTES = env.int("DOCUMENT_MAX_UNPACKED_BYTES", default=64 * 1024 * 1024)
 SERVICE_ACKNOWLEDGE_DAYS = env.int("SERVICE_ACKNOWLEDGE_DAYS", default=3)
 # After an agreement is sealed the joint room stays open this long, then closes.
 ROOM_CLOSE_GRACE_MINUTES = env.int("ROOM_CLOSE_GRACE_MINUTES", default=60 * 24)
