@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from documents import throttle
 from documents.access import can_view_document, side_of, visible_documents, visible_services
 from documents.forms import AgreementForm, ConsentForm, ReasonForm, ServeForm, SignForm, TermFormSet, UploadForm
 from documents.models import Agreement, Document, Service, ServiceConsent, Signature
@@ -31,8 +32,6 @@ from mediation.errors import DomainError
 from mediation.models import MediationCase, Participant
 from mediation.selectors.cases import case_for
 from mediation.views.forms import attach_errors
-
-MAX_VERIFY_BYTES = 30 * 1024 * 1024
 
 
 def client_ip(request) -> str | None:
@@ -500,27 +499,56 @@ def mask_name(name: str) -> str:
     return name[:keep] + "*" * (len(name) - 2 * keep) + name[-keep:]
 
 
+def _verify_refused(request, error: str, *, status: int, wants_json: bool) -> HttpResponse:
+    if wants_json:
+        return JsonResponse({"error": error}, status=status)
+    return render(request, "documents/verify.html", {"report": None, "error": error}, status=status)
+
+
 @csrf_exempt
 def verify_upload(request):
     """Bring a PDF: is it the sealed original, and do its signatures hold? Public; a
-    pure check that changes nothing, so it takes posts without a session."""
+    pure check that changes nothing, so it takes posts without a session. Each client
+    address may check VERIFY_THROTTLE_REQUESTS files a window; what one check may cost
+    is bounded in documents.verification."""
     wants_json = "application/json" in request.headers.get("Accept", "")
     report = error = None
     if request.method == "POST":
+        allowed, retry_after = throttle.allow(
+            scope="verify",
+            address=client_ip(request),
+            limit=settings.VERIFY_THROTTLE_REQUESTS,
+            window=settings.VERIFY_THROTTLE_WINDOW_SECONDS,
+        )
+        if not allowed:
+            response = _verify_refused(
+                request,
+                _("Too many files were checked from your address. Try again in %(seconds)s seconds.")
+                % {"seconds": retry_after},
+                status=429,
+                wants_json=wants_json,
+            )
+            response["Retry-After"] = str(retry_after)
+            return response
         uploaded = request.FILES.get("file")
         if uploaded is None:
             error = _("Choose a PDF file.")
-        elif uploaded.size > MAX_VERIFY_BYTES:
+        elif uploaded.size > settings.VERIFY_MAX_BYTES:
             error = _("The file is too large to be one of the platform's documents.")
         else:
             report = verify_pdf(uploaded.read())
             if not report.readable:
                 error = _("This is not a readable PDF file.")
+            elif report.too_complex:
+                error = _(
+                    "This file is too complex to verify here: it has more signatures or revisions, or needs more "
+                    "work to check, than any document the platform seals. Nothing is said about its signatures."
+                )
+        if error:
+            return _verify_refused(request, error, status=400, wants_json=wants_json)
         if wants_json:
-            if error:
-                return JsonResponse({"error": error}, status=400)
             return JsonResponse(report.as_json())
-    return render(request, "documents/verify.html", {"report": report, "error": error}, status=400 if error else 200)
+    return render(request, "documents/verify.html", {"report": report, "error": error})
 
 
 def verify_record(request, code):

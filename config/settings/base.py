@@ -288,6 +288,16 @@ DOCUMENT_MAX_BYTES = env.int("DOCUMENT_MAX_BYTES", default=20 * 1024 * 1024)
 DOCUMENT_MAX_IMAGE_PIXELS = env.int("DOCUMENT_MAX_IMAGE_PIXELS", default=50_000_000)
 # A Word file may unpack to at most this much, whatever its own size.
 DOCUMENT_MAX_UNPACKED_BYTES = env.int("DOCUMENT_MAX_UNPACKED_BYTES", default=64 * 1024 * 1024)
+# /verify/ is public: what one check may cost (documents.verification). A sealed
+# agreement is a few hundred kilobytes with one signature field per signer, one
+# revision per signature, the seal and the platform's timestamp.
+VERIFY_MAX_BYTES = env.int("VERIFY_MAX_BYTES", default=10 * 1024 * 1024)
+VERIFY_MAX_SIGNATURE_FIELDS = env.int("VERIFY_MAX_SIGNATURE_FIELDS", default=64)
+VERIFY_MAX_REVISIONS = env.int("VERIFY_MAX_REVISIONS", default=128)
+VERIFY_TIME_BUDGET_SECONDS = env.float("VERIFY_TIME_BUDGET_SECONDS", default=10.0)
+# Checks per client address (documents.throttle) in each window.
+VERIFY_THROTTLE_REQUESTS = env.int("VERIFY_THROTTLE_REQUESTS", default=10)
+VERIFY_THROTTLE_WINDOW_SECONDS = env.int("VERIFY_THROTTLE_WINDOW_SECONDS", default=60)
 SERVICE_ACKNOWLEDGE_DAYS = env.int("SERVICE_ACKNOWLEDGE_DAYS", default=3)
 # After an agreement is sealed the joint room stays open this long, then closes.
 ROOM_CLOSE_GRACE_MINUTES = env.int("ROOM_CLOSE_GRACE_MINUTES", default=60 * 24)
