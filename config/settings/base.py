@@ -298,6 +298,18 @@ VERIFY_TIME_BUDGET_SECONDS = env.float("VERIFY_TIME_BUDGET_SECONDS", default=10.
 # Checks per client address (documents.throttle) in each window.
 VERIFY_THROTTLE_REQUESTS = env.int("VERIFY_THROTTLE_REQUESTS", default=10)
 VERIFY_THROTTLE_WINDOW_SECONDS = env.int("VERIFY_THROTTLE_WINDOW_SECONDS", default=60)
+# Request bodies: past these a request is refused with 413 while it streams in
+# (config.body_limit), before Django spools or parses it. The default leaves room for
+# a document upload and its form; /verify/ takes one PDF. A reverse proxy in front
+# must cap bodies too (nginx's client_max_body_size): daphne reads a whole body first.
+REQUEST_MAX_BYTES = env.int("REQUEST_MAX_BYTES", default=DOCUMENT_MAX_BYTES + 1024 * 1024)
+REQUEST_BODY_LIMITS = {"/verify/": VERIFY_MAX_BYTES + 256 * 1024}
+# What Django keeps in memory (Django's defaults, set here on purpose): form fields
+# beyond this are refused, uploaded files beyond it go to a temporary file.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+DATA_UPLOAD_MAX_NUMBER_FILES = 20
 SERVICE_ACKNOWLEDGE_DAYS = env.int("SERVICE_ACKNOWLEDGE_DAYS", default=3)
 # After an agreement is sealed the joint room stays open this long, then closes.
 ROOM_CLOSE_GRACE_MINUTES = env.int("ROOM_CLOSE_GRACE_MINUTES", default=60 * 24)
