@@ -40,7 +40,20 @@ def bound_request_bodies() -> None:
         return
     if getattr(HTTPFactory, "bounds_request_bodies", False):
         return
+    import inspect
+    import logging
+
+    from twisted.web.http import Request
+
     from config.body_limit import largest_body_limit, refusal_text
+
+    logger = logging.getLogger(__name__)
+    if "parsePOSTFormSubmission" not in inspect.signature(Request.__init__).parameters:
+        logger.error(
+            "Twisted's Request has no parsePOSTFormSubmission: daphne's request bodies are not bounded "
+            "(config.body_limit still refuses them before Django reads them)"
+        )
+        return
 
     class BoundedWebRequest(WebRequest):
         def __init__(self, *args, **kwargs):
@@ -83,6 +96,8 @@ def bound_request_bodies() -> None:
         protocol = original_build(self, addr)
         if protocol is not None and protocol.requestFactory is WebRequest:
             protocol.requestFactory = BoundedWebRequest
+        elif protocol is not None and protocol.requestFactory is not BoundedWebRequest:
+            logger.error("daphne builds %r requests: request bodies are not bounded", protocol.requestFactory)
         return protocol
 
     HTTPFactory.buildProtocol = buildProtocol
