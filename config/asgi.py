@@ -15,13 +15,11 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from config.body_limit import RequestBodyLimit  # noqa: E402
-from config.daphne_options import bound_request_bodies, close_failed_websockets_with_a_code  # noqa: E402
+from config.daphne_options import close_failed_websockets_with_a_code  # noqa: E402
 from rooms.routing import signed_in_websocket_urlpatterns  # noqa: E402
 
 # Daphne imports this module before it builds its WebSocket factory.
 close_failed_websockets_with_a_code()
-bound_request_bodies()
 
 # A room server holds a few hundred thousand long-lived objects (its sockets) and makes
 # many short-lived ones per message. With CPython's default thresholds a full
@@ -31,6 +29,11 @@ bound_request_bodies()
 # rather than 700, so that most short-lived objects are gone before a collection.
 gc.freeze()
 gc.set_threshold(50_000, 20, 10)
+
+# Request bodies past their cap are refused while they stream in (config.body_limit).
+from config.body_limit import RequestBodyLimit, bound_request_bodies  # noqa: E402
+
+bound_request_bodies()
 
 application = ProtocolTypeRouter(
     {
