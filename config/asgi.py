@@ -30,9 +30,14 @@ close_failed_websockets_with_a_code()
 gc.freeze()
 gc.set_threshold(50_000, 20, 10)
 
+# Request bodies past their cap are refused while they stream in (config.body_limit).
+from config.body_limit import RequestBodyLimit, bound_request_bodies  # noqa: E402
+
+bound_request_bodies()
+
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": RequestBodyLimit(django_asgi_app),
         "websocket": AllowedHostsOriginValidator(URLRouter(signed_in_websocket_urlpatterns)),
     }
 )

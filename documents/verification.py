@@ -4,6 +4,16 @@ whom does each cover, and was anything changed after it (pyHanko validation)?
 
 A signer's certificate lives for an hour; it is judged at the time its signature's
 timestamp proves, not today.
+
+Anyone may bring a file, so the cost of one check is bounded: at most
+VERIFY_MAX_SIGNATURE_FIELDS signature fields are looked at and each signature object
+is validated once however many fields point at it; a file with more fields, more
+revisions than a sealed document has, or whose checks pass VERIFY_TIME_BUDGET_SECONDS
+of CPU is answered "too complex to verify here", never "valid". The budget is checked
+between signatures: one validation is bounded by the file's size (VERIFY_MAX_BYTES)
+and its revisions, so no check runs much past it. (A subprocess under a CPU rlimit
+would bound a single step too, at the price of a process per check and a worker
+that must run without Django; the caps make each step small enough that we do not.)
 """
 
 from __future__ import annotations
@@ -11,11 +21,16 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import time
 from dataclasses import asdict, dataclass
 
+from django.conf import settings
 from django.db.models import Q
+from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.fields import enumerate_sig_fields
 from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timestamp
+from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.status import ModificationLevel
 from pyhanko_certvalidator import ValidationContext
 
@@ -49,11 +64,19 @@ class VerificationReport:
     document: str | None
     signatures: list[SignatureCheck]
     readable: bool = True
+    # Set when the file passed a bound (fields, revisions, time): nothing is claimed.
+    too_complex: bool = False
+    # Fields whose value is a signature object another field already has: a file the
+    # platform sealed never has one.
+    shared_signature_fields: int = 0
 
     @property
     def all_valid(self) -> bool:
-        return bool(self.signatures) and all(
-            s.intact and s.valid and s.trusted and not s.modified_after for s in self.signatures
+        return (
+            not self.too_complex
+            and not self.shared_signature_fields
+            and bool(self.signatures)
+            and all(s.intact and s.valid and s.trusted and not s.modified_after for s in self.signatures)
         )
 
     def as_json(self) -> dict:
@@ -69,7 +92,24 @@ class VerificationReport:
                 for s in self.signatures
             ],
             "all_valid": self.all_valid,
+            "too_complex": self.too_complex,
         }
+
+
+class TooComplex(Exception):
+    """The file passed one of the bounds on what a check may cost."""
+
+
+class _Budget:
+    """CPU time of this thread (the one verifying), so that a busy machine does not
+    turn an honest file into a "too complex" one."""
+
+    def __init__(self, seconds: float):
+        self.deadline = time.thread_time() + seconds
+
+    def check(self) -> None:
+        if time.thread_time() > self.deadline:
+            raise TooComplex("time budget spent")
 
 
 def _context(moment=None, roots=None) -> ValidationContext:
@@ -136,6 +176,46 @@ def _sealed_record(sha256: str) -> tuple[str | None, str | None]:
     return None, None
 
 
+def _unique_signatures(reader: PdfFileReader, report: VerificationReport, budget: _Budget):
+    """The file's signatures, one per signature object, in signing order; a file with
+    more signature fields than VERIFY_MAX_SIGNATURE_FIELDS is too complex."""
+    seen: set = set()
+    embedded = []
+    for count, (fq_name, _sig_object, sig_field) in enumerate(enumerate_sig_fields(reader, filled_status=True), 1):
+        if count > settings.VERIFY_MAX_SIGNATURE_FIELDS:
+            raise TooComplex(f"more than {settings.VERIFY_MAX_SIGNATURE_FIELDS} signature fields")
+        budget.check()
+        field = sig_field.get_object() if isinstance(sig_field, generic.IndirectObject) else sig_field
+        reference = field.raw_get("/V")
+        key = (
+            (reference.idnum, reference.generation)
+            if isinstance(reference, generic.IndirectObject)
+            else ("direct", id(field))
+        )
+        if key in seen:
+            report.shared_signature_fields += 1
+            continue
+        seen.add(key)
+        # A signature whose dictionary cannot be read makes the file unreadable, as
+        # pyHanko's own collection does.
+        embedded.append(EmbeddedPdfSignature(reader, field, fq_name))
+    return sorted(embedded, key=lambda signature: signature.signed_revision)
+
+
+def _broken(field_name: str | None) -> SignatureCheck:
+    # A signature that cannot even be evaluated is reported as broken.
+    return SignatureCheck(
+        signer="",
+        field=field_name or "",
+        kind="signature",
+        intact=False,
+        valid=False,
+        trusted=False,
+        modified_after=True,
+        signed_at=None,
+    )
+
+
 def verify_pdf(data: bytes, *, trust_roots=None) -> VerificationReport:
     sha256 = hashlib.sha256(data).hexdigest()
     code, document = _sealed_record(sha256)
@@ -146,29 +226,33 @@ def verify_pdf(data: bytes, *, trust_roots=None) -> VerificationReport:
         document=document,
         signatures=[],
     )
+    budget = _Budget(settings.VERIFY_TIME_BUDGET_SECONDS)
     try:
         reader = PdfFileReader(io.BytesIO(data), strict=False)
-        embedded_signatures = list(reader.embedded_signatures)
+        if reader.xrefs.total_revisions > settings.VERIFY_MAX_REVISIONS:
+            raise TooComplex(f"{reader.xrefs.total_revisions} revisions")
+        embedded_signatures = _unique_signatures(reader, report, budget)
+    except TooComplex as error:
+        logger.info("PDF brought for verification is too complex: %s", error)
+        report.too_complex = True
+        report.signatures = []
+        return report
     except Exception as error:
         logger.info("Unreadable PDF brought for verification: %s", error)
         report.readable = False
+        report.signatures = []
         return report
     for embedded in embedded_signatures:
         try:
+            budget.check()
+        except TooComplex as error:
+            logger.info("PDF brought for verification is too complex: %s", error)
+            report.too_complex = True
+            report.signatures = []
+            return report
+        try:
             report.signatures.append(_check_signature(embedded, trust_roots))
         except Exception as error:
-            # A signature that cannot even be evaluated is reported as broken.
             logger.info("Signature %s could not be validated: %s", embedded.field_name, error)
-            report.signatures.append(
-                SignatureCheck(
-                    signer="",
-                    field=embedded.field_name or "",
-                    kind="signature",
-                    intact=False,
-                    valid=False,
-                    trusted=False,
-                    modified_after=True,
-                    signed_at=None,
-                )
-            )
+            report.signatures.append(_broken(embedded.field_name))
     return report

@@ -13,10 +13,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from documents import throttle
 from documents.access import (
     can_view_document,
     sees_service_addresses,
@@ -38,8 +40,6 @@ from mediation.models import MediationCase, Participant
 from mediation.selectors.cases import case_for
 from mediation.views.forms import attach_errors
 
-MAX_VERIFY_BYTES = 30 * 1024 * 1024
-
 
 def client_ip(request) -> str | None:
     """The client's address. Behind the platform's own reverse proxy (TRUSTED_PROXY
@@ -58,10 +58,12 @@ def _case(request, case_id) -> MediationCase:
     return case
 
 
-def _file_response(data: bytes, content_type: str, filename: str, *, inline: bool = False) -> HttpResponse:
+def _file_response(data: bytes, content_type: str, filename: str) -> HttpResponse:
+    """A download (never shown inline in the platform's origin)."""
     response = HttpResponse(data, content_type=content_type)
-    disposition = "inline" if inline else "attachment"
-    response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    # Django quotes and escapes the name (a quote in it cannot add parameters) and
+    # writes a Chinese name as RFC 6266 filename*, keeping the header itself ASCII.
+    response["Content-Disposition"] = content_disposition_header(True, filename)
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response
@@ -140,8 +142,9 @@ def document_file(request, document_id):
         raise Http404
     for service in Service.objects.filter(recipient=request.user, documents=document, status=Service.Status.DELIVERED):
         services.mark_opened(service=service, user=request.user, ip=client_ip(request))
-    inline = document.blob.content_type in ("application/pdf", "image/png", "image/jpeg")
-    return _file_response(read_blob(document.blob), document.blob.content_type, document.original_name, inline=inline)
+    # Always a download, never shown in the platform's origin: a PDF someone in the
+    # case uploaded may carry JavaScript, and the browser's viewer would run it here.
+    return _file_response(read_blob(document.blob), document.blob.content_type, document.original_name)
 
 
 # -- service of documents -------------------------------------------------------------------
@@ -509,27 +512,56 @@ def mask_name(name: str) -> str:
     return name[:keep] + "*" * (len(name) - 2 * keep) + name[-keep:]
 
 
+def _verify_refused(request, error: str, *, status: int, wants_json: bool) -> HttpResponse:
+    if wants_json:
+        return JsonResponse({"error": error}, status=status)
+    return render(request, "documents/verify.html", {"report": None, "error": error}, status=status)
+
+
 @csrf_exempt
 def verify_upload(request):
     """Bring a PDF: is it the sealed original, and do its signatures hold? Public; a
-    pure check that changes nothing, so it takes posts without a session."""
+    pure check that changes nothing, so it takes posts without a session. Each client
+    address may check VERIFY_THROTTLE_REQUESTS files a window; what one check may cost
+    is bounded in documents.verification."""
     wants_json = "application/json" in request.headers.get("Accept", "")
     report = error = None
     if request.method == "POST":
+        allowed, retry_after = throttle.allow(
+            scope="verify",
+            address=client_ip(request),
+            limit=settings.VERIFY_THROTTLE_REQUESTS,
+            window=settings.VERIFY_THROTTLE_WINDOW_SECONDS,
+        )
+        if not allowed:
+            response = _verify_refused(
+                request,
+                _("Too many files were checked from your address. Try again in %(seconds)s seconds.")
+                % {"seconds": retry_after},
+                status=429,
+                wants_json=wants_json,
+            )
+            response["Retry-After"] = str(retry_after)
+            return response
         uploaded = request.FILES.get("file")
         if uploaded is None:
             error = _("Choose a PDF file.")
-        elif uploaded.size > MAX_VERIFY_BYTES:
+        elif uploaded.size > settings.VERIFY_MAX_BYTES:
             error = _("The file is too large to be one of the platform's documents.")
         else:
             report = verify_pdf(uploaded.read())
             if not report.readable:
                 error = _("This is not a readable PDF file.")
+            elif report.too_complex:
+                error = _(
+                    "This file is too complex to verify here: it has more signatures or revisions, or needs more "
+                    "work to check, than any document the platform seals. Nothing is said about its signatures."
+                )
+        if error:
+            return _verify_refused(request, error, status=400, wants_json=wants_json)
         if wants_json:
-            if error:
-                return JsonResponse({"error": error}, status=400)
             return JsonResponse(report.as_json())
-    return render(request, "documents/verify.html", {"report": report, "error": error}, status=400 if error else 200)
+    return render(request, "documents/verify.html", {"report": report, "error": error})
 
 
 def verify_record(request, code):
@@ -571,5 +603,5 @@ def verify_record(request, code):
 def authority_certificate(request):
     pem = load_platform_pki().authority.certificate_pem
     response = HttpResponse(pem, content_type="application/x-pem-file")
-    response["Content-Disposition"] = 'attachment; filename="mediation-platform-ca.pem"'
+    response["Content-Disposition"] = content_disposition_header(True, "mediation-platform-ca.pem")
     return response

@@ -304,6 +304,34 @@ MEDIATION_DEADLINE_DAYS = env.int("MEDIATION_DEADLINE_DAYS", default=30)
 INVITATION_VALID_DAYS = env.int("INVITATION_VALID_DAYS", default=7)
 SESSION_REMINDER_MINUTES = env.int("SESSION_REMINDER_MINUTES", default=60)
 DOCUMENT_MAX_BYTES = env.int("DOCUMENT_MAX_BYTES", default=20 * 1024 * 1024)
+# Decoding an image costs memory by its pixels (4 bytes each), not its file size: 50
+# megapixels is a 48-megapixel phone photo. Pillow's decompression-bomb limit is set
+# to the same number (documents.apps).
+DOCUMENT_MAX_IMAGE_PIXELS = env.int("DOCUMENT_MAX_IMAGE_PIXELS", default=50_000_000)
+# A Word file may unpack to at most this much, whatever its own size.
+DOCUMENT_MAX_UNPACKED_BYTES = env.int("DOCUMENT_MAX_UNPACKED_BYTES", default=64 * 1024 * 1024)
+# /verify/ is public: what one check may cost (documents.verification). A sealed
+# agreement is a few hundred kilobytes with one signature field per signer, one
+# revision per signature, the seal and the platform's timestamp.
+VERIFY_MAX_BYTES = env.int("VERIFY_MAX_BYTES", default=10 * 1024 * 1024)
+VERIFY_MAX_SIGNATURE_FIELDS = env.int("VERIFY_MAX_SIGNATURE_FIELDS", default=64)
+VERIFY_MAX_REVISIONS = env.int("VERIFY_MAX_REVISIONS", default=128)
+VERIFY_TIME_BUDGET_SECONDS = env.float("VERIFY_TIME_BUDGET_SECONDS", default=10.0)
+# Checks per client address (documents.throttle) in each window.
+VERIFY_THROTTLE_REQUESTS = env.int("VERIFY_THROTTLE_REQUESTS", default=10)
+VERIFY_THROTTLE_WINDOW_SECONDS = env.int("VERIFY_THROTTLE_WINDOW_SECONDS", default=60)
+# Request bodies: past these a request is refused with 413 while it streams in
+# (config.body_limit), before Django spools or parses it. The default leaves room for
+# a document upload and its form; /verify/ takes one PDF. A reverse proxy in front
+# must cap bodies too (nginx's client_max_body_size): daphne reads a whole body first.
+REQUEST_MAX_BYTES = env.int("REQUEST_MAX_BYTES", default=DOCUMENT_MAX_BYTES + 1024 * 1024)
+REQUEST_BODY_LIMITS = {"/verify/": VERIFY_MAX_BYTES + 256 * 1024}
+# What Django keeps in memory (Django's defaults, set here on purpose): form fields
+# beyond this are refused, uploaded files beyond it go to a temporary file.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+DATA_UPLOAD_MAX_NUMBER_FILES = 20
 SERVICE_ACKNOWLEDGE_DAYS = env.int("SERVICE_ACKNOWLEDGE_DAYS", default=3)
 # After an agreement is sealed the joint room stays open this long, then closes.
 ROOM_CLOSE_GRACE_MINUTES = env.int("ROOM_CLOSE_GRACE_MINUTES", default=60 * 24)

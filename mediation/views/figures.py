@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -94,7 +95,7 @@ def figures_csv(request):
     csv.writer(buffer).writerows(_table(figures))
     # The byte-order mark makes Excel read the Chinese headers as UTF-8.
     response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{_filename(figures, "csv")}"'
+    response["Content-Disposition"] = content_disposition_header(True, _filename(figures, "csv"))
     return response
 
 
@@ -113,5 +114,5 @@ def figures_xlsx(request):
     response = HttpResponse(
         buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
-    response["Content-Disposition"] = f'attachment; filename="{_filename(figures, "xlsx")}"'
+    response["Content-Disposition"] = content_disposition_header(True, _filename(figures, "xlsx"))
     return response

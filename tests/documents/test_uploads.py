@@ -113,7 +113,7 @@ def assert_nothing_stored():
         ("receipt.png", lambda: image_file("PNG"), PNG),
         ("photo.JPG", lambda: image_file("JPEG"), JPEG),
         ("contract.docx", docx_file, DOCX),
-        # A name without a known extension is judged by the content alone.
+        # A name without an extension is judged by the content alone (and gets its extension).
         ("scan", lambda: image_file("PNG", "blue"), PNG),
     ],
 )
@@ -128,7 +128,7 @@ def test_pdf_png_jpeg_and_docx_are_accepted_by_their_content(client, world, name
     document = Document.objects.get(pk=body["id"])
     assert body["sha256"] == document.blob_id
     assert (document.blob.content_type, document.blob.size, document.kind) == (content_type, len(data), "complaint")
-    assert document.original_name == name
+    assert document.original_name == (name if "." in name else f"{name}.png")
     assert document.uploaded_by == world.plaintiff
     assert documents_storage().open(document.blob.storage_name).read() == data
     assert stored_files() == [Path(documents_storage().path(document.blob.storage_name))]
@@ -144,7 +144,7 @@ REFUSED = {
     "text_named_pdf": ("evidence.pdf", lambda: b"This is plain text, not a PDF.\n", "Only PDF, PNG, JPEG"),
     "truncated_png": ("receipt.png", lambda: image_file("PNG")[:-20], "damaged or cannot be read"),
     "truncated_pdf": ("evidence.pdf", lambda: pdf_file()[:200], "damaged or cannot be read"),
-    "docx_zip_bomb": ("contract.docx", zip_bomb_docx, "damaged or cannot be read"),
+    "docx_zip_bomb": ("contract.docx", zip_bomb_docx, "The Word file unpacks to more than"),
 }
 
 
@@ -379,3 +379,233 @@ def test_files_are_served_only_through_the_view_never_by_a_media_url(client, wor
     response = client.get(file_url(case_wide))
     assert response["Cache-Control"] == "private, no-store"
     assert response["X-Content-Type-Options"] == "nosniff"
+
+
+# Names, downloads and hostile files (the hostile tester's findings) ------------------------
+
+
+def disposition(response) -> tuple[str, str]:
+    """What a browser reads from Content-Disposition: the type and the file name."""
+    import email.message
+
+    header = response["Content-Disposition"]
+    # An encoded header (=?utf-8?...) or any non-ASCII byte loses both to a browser.
+    assert header.isascii() and "=?" not in header, header
+    message = email.message.Message()
+    message["Content-Disposition"] = header
+    return message.get_content_disposition(), message.get_filename()
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["起诉状（修改稿）.pdf", 'evil"; filename=evil.html; x=".pdf', "a\\b.pdf", "报价单 v2.pdf"],
+)
+def test_a_download_keeps_its_type_and_its_name_whatever_the_name(client, world, name):
+    document = upload_document(case=world.case, actor=world.plaintiff, data=pdf_file(), filename=name, kind="evidence")
+    client.force_login(world.defendant)
+
+    response = client.get(file_url(document))
+
+    assert response.status_code == 200
+    kind, filename = disposition(response)
+    assert kind == "attachment"
+    assert filename == document.original_name
+    assert filename.endswith(".pdf")
+
+
+def test_a_pdf_with_javascript_is_served_as_a_download_never_inline(client, world):
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    from pypdf.actions import JavaScript
+
+    writer.add_open_action(JavaScript("app.alert('hello from an uploaded PDF');"))
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    client.force_login(world.defendant)
+    document = Document.objects.get(pk=post_upload(client, world.case, "evidence.pdf", buffer.getvalue()).json()["id"])
+
+    for user in (world.mediator, world.plaintiff):
+        client.force_login(user)
+        response = client.get(file_url(document))
+        assert disposition(response) == ("attachment", "evidence.pdf")
+        assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_images_are_downloads_too(client, world, case_wide):
+    client.force_login(world.defendant)
+    assert disposition(client.get(file_url(case_wide))) == ("attachment", "contract.png")
+
+
+@pytest.mark.parametrize(
+    ("name", "make"),
+    [
+        ("report.pdf.exe", pdf_file),
+        ("x.pdf\0.html", pdf_file),
+        ("x.pdf.html", pdf_file),
+        ("photo.svg", lambda: image_file("PNG")),
+        ("scan.2024", lambda: image_file("JPEG")),
+    ],
+)
+def test_a_name_outside_the_allowed_extensions_is_refused(client, world, name, make):
+    client.force_login(world.plaintiff)
+
+    response = post_upload(client, world.case, name, make())
+
+    assert response.status_code == 400
+    assert "Only files named .pdf, .png, .jpg, .jpeg or .docx" in " ".join(response.json()["errors"]["file"])
+    assert_nothing_stored()
+    with pytest.raises(ValidationError, match="Only files named"):
+        upload_document(case=world.case, actor=world.mediator, data=make(), filename=name, kind="evidence")
+    assert_nothing_stored()
+
+
+@pytest.mark.parametrize(
+    ("sent", "kept"),
+    [
+        ("scan", "scan.png"),
+        ("C:\\Users\\wang\\receipt.png", "receipt.png"),
+        ("../../etc/receipt.png", "receipt.png"),
+        ("gnp\u202e.png", "gnp.png"),
+        ("re\nceipt.png", "receipt.png"),
+    ],
+)
+def test_the_stored_name_is_cleaned_and_carries_the_real_type(world, sent, kept):
+    document = upload_document(
+        case=world.case, actor=world.plaintiff, data=image_file("PNG"), filename=sent, kind="evidence"
+    )
+    assert document.original_name == kept
+
+
+def png_header_only(width: int, height: int) -> bytes:
+    """A PNG whose header claims width x height pixels, with one tiny compressed row
+    set: what a decompression bomb looks like before anything is decoded."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    # Rows of zero bytes compress to almost nothing: 144 MB of pixels in ~140 KB.
+    compressor = zlib.compressobj(9)
+    row = b"\0" * (width + 1)
+    data = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
+
+
+def test_an_image_with_too_many_pixels_is_refused_before_it_is_decoded(client, world):
+    import tracemalloc
+
+    bomb = png_header_only(12_000, 12_000)  # 144 megapixels
+    assert len(bomb) < settings.DOCUMENT_MAX_BYTES
+    client.force_login(world.plaintiff)
+
+    tracemalloc.start()
+    try:
+        response = post_upload(client, world.case, "receipt.png", bomb)
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert response.status_code == 400
+    assert "at most 50 megapixels" in " ".join(response.json()["errors"]["file"])
+    assert peak < 30 * 1024 * 1024
+    assert_nothing_stored()
+
+
+def test_pillow_s_decompression_bomb_limit_is_set_explicitly():
+    from PIL import Image
+
+    assert Image.MAX_IMAGE_PIXELS == settings.DOCUMENT_MAX_IMAGE_PIXELS == 50_000_000
+
+
+def streamed_docx(elements: int, *, noise_every: int) -> bytes:
+    """A DOCX whose document.xml holds `elements` empty paragraphs, with a random
+    run every `noise_every` elements so that it compresses about as well as real
+    Word text (under the ratio check). Written in chunks: the test never holds it."""
+    import random
+
+    rng = random.Random(7)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", b'<?xml version="1.0"?><Types/>')
+        with archive.open("word/document.xml", "w", force_zip64=True) as stream:
+            stream.write(WORD_XML.split(b"<w:p>")[0])
+            written = 0
+            while written < elements:
+                batch = min(noise_every * 1000, elements - written)
+                parts = []
+                for index in range(batch):
+                    if index % noise_every == 0:
+                        parts.append(b"<w:t>%s</w:t>" % rng.randbytes(24).hex().encode())
+                    else:
+                        parts.append(b"<w:p/>")
+                stream.write(b"".join(parts))
+                written += batch
+            stream.write(b"</w:body></w:document>")
+    return buffer.getvalue()
+
+
+def test_a_word_file_with_millions_of_elements_is_parsed_in_flat_memory(world):
+    import tracemalloc
+
+    from documents.services.uploads import detect_type
+
+    data = streamed_docx(1_200_000, noise_every=8)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        unpacked = archive.getinfo("word/document.xml").file_size
+    assert unpacked < len(data) * 100  # passes the ratio check
+    assert unpacked < settings.DOCUMENT_MAX_UNPACKED_BYTES
+
+    tracemalloc.start()
+    try:
+        assert detect_type(data, "contract.docx") == DOCX
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    # A tree of 1.2 million elements is hundreds of megabytes; parsing as a stream
+    # needs a few chunks.
+    assert peak < 16 * 1024 * 1024, peak
+
+
+def test_a_word_file_that_unpacks_past_the_absolute_limit_is_refused_with_a_clear_error(client, world, settings):
+    import tracemalloc
+
+    data = streamed_docx(1_200_000, noise_every=8)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        unpacked = archive.getinfo("word/document.xml").file_size
+    # Under the ratio check: only the absolute limit catches it.
+    assert unpacked < len(data) * 100
+    settings.DOCUMENT_MAX_UNPACKED_BYTES = unpacked // 2
+    client.force_login(world.defendant)
+
+    tracemalloc.start()
+    try:
+        response = post_upload(client, world.case, "contract.docx", data)
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert response.status_code == 400
+    assert "The Word file unpacks to more than" in " ".join(response.json()["errors"]["file"])
+    assert peak < len(data) * 3 + 8 * 1024 * 1024
+    assert_nothing_stored()
+
+
+def test_a_word_file_with_a_doctype_is_refused(world):
+    billion_laughs = (
+        b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
+        b'<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+        b"<w:body><w:p><w:r><w:t>&lol2;</w:t></w:r></w:p></w:body></w:document>"
+    )
+    with pytest.raises(ValidationError, match="damaged or cannot be read"):
+        upload_document(
+            case=world.case,
+            actor=world.plaintiff,
+            data=docx_file(billion_laughs),
+            filename="c.docx",
+            kind="evidence",
+        )
+    assert_nothing_stored()
