@@ -234,7 +234,7 @@ def production_environment(**changes) -> dict:
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "DATABASE_", "REDIS_", "PKI_")) and key != "CI"
+        if not key.startswith(("DJANGO_", "DATABASE_", "REDIS_", "PKI_", "AUDIT_")) and key != "CI"
     }
     env.update(
         DJANGO_SECRET_KEY=secrets.token_urlsafe(64),
@@ -242,6 +242,8 @@ def production_environment(**changes) -> dict:
         DJANGO_CSRF_TRUSTED_ORIGINS="https://mediation.court.example",
         SITE_URL="https://mediation.court.example",
         PKI_PASSWORD=secrets.token_urlsafe(24),
+        # The audit chain's key, kept apart from the database and from DJANGO_SECRET_KEY.
+        AUDIT_CHAIN_KEY=secrets.token_urlsafe(48),
         DATABASE_URL="postgres://mediation:secret@db.court.example:5432/mediation",
         REDIS_URL="redis://redis.court.example:6379/0",
         DJANGO_EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
