@@ -13,9 +13,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from config.daphne_options import close_failed_websockets_with_a_code  # noqa: E402
+from rooms.origin import SameOriginValidator  # noqa: E402
 from rooms.routing import signed_in_websocket_urlpatterns  # noqa: E402
 
 # Daphne imports this module before it builds its WebSocket factory.
@@ -33,6 +33,6 @@ gc.set_threshold(50_000, 20, 10)
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(URLRouter(signed_in_websocket_urlpatterns)),
+        "websocket": SameOriginValidator(URLRouter(signed_in_websocket_urlpatterns)),
     }
 )
