@@ -130,6 +130,8 @@ def mute_participant(*, room: Room, actor: User, user: User) -> RoomMute:
     if RoomMute.objects.filter(room=room, user=user, lifted_at__isnull=True).exists():
         raise TransitionNotAllowed(_("%(name)s is already muted here.") % {"name": user})
     mute = RoomMute.objects.create(room=room, user=user, muted_by=actor)
+    # Before the event: a client that sees the event knows its socket heard the mute.
+    _tell_sockets_after_commit(room.pk, user.pk, muted=True)
     post_event(room=room, kind="participant.muted", actor=actor, data={"user": member.as_dict()})
     audit.record(actor=actor, action="room.mute", target=room, data={"user": user.pk})
     return mute
@@ -143,9 +145,19 @@ def unmute_participant(*, room: Room, actor: User, user: User) -> RoomMute:
         raise TransitionNotAllowed(_("%(name)s is not muted here.") % {"name": user})
     mute.lifted_at = timezone.now()
     mute.save(update_fields=["lifted_at"])
+    _tell_sockets_after_commit(room.pk, user.pk, muted=False)
     post_event(room=room, kind="participant.unmuted", actor=actor, data={"user": {"id": user.pk, "name": str(user)}})
     audit.record(actor=actor, action="room.unmute", target=room, data={"user": user.pk})
     return mute
+
+
+def _tell_sockets_after_commit(room_id: int, user_id: int, *, muted: bool) -> None:
+    """The user's sockets in the room stop (or start again) relaying their typing
+    indicators, on every process (their messages the store refuses or takes by itself).
+    Published in the order committed callbacks were added, on the hub's one channel."""
+    transaction.on_commit(
+        lambda: get_hub().publish_room_control_threadsafe(room_id, {"op": "mute", "user": user_id, "muted": muted})
+    )
 
 
 def mark_read(*, room_id: int, user: User, seq: int) -> int | None:
