@@ -167,8 +167,14 @@ def mark_read(*, room_id: int, user: User, seq: int) -> int | None:
     if room is None or member_of(user, room) is None:
         return None
     seq = min(seq, room.last_seq)
-    mark, _created = ReadMark.objects.get_or_create(room=room, user=user)
-    if seq > mark.seq:
-        ReadMark.objects.filter(pk=mark.pk, seq__lt=seq).update(seq=seq, updated_at=timezone.now())
+    # One write per mark moved: an update of the user's mark if it is behind, else
+    # their first mark, created at `seq`.
+    behind = ReadMark.objects.filter(room=room, user=user, seq__lt=seq)
+    if behind.update(seq=seq, updated_at=timezone.now()):
         return seq
-    return mark.seq
+    mark, created = ReadMark.objects.get_or_create(room=room, user=user, defaults={"seq": seq})
+    if created or mark.seq >= seq:
+        return mark.seq
+    # Another of the user's sockets created it meanwhile, behind this mark.
+    behind.update(seq=seq, updated_at=timezone.now())
+    return seq
