@@ -45,7 +45,6 @@ class Room:
 
 rooms: dict[int, Room] = {}
 users = itertools.count(1)
-entry_ids = itertools.count(1)
 
 
 def error(code: str, detail: str) -> dict:
@@ -119,7 +118,6 @@ async def application(scope, receive, send):
                     {
                         "type": "message",
                         "seq": room.seq,
-                        "id": next(entry_ids),
                         "author": me,
                         "body": body,
                         "sent_at": dt.datetime.now(dt.UTC).isoformat(),

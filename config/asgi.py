@@ -13,8 +13,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from rooms.origin import SameOriginValidator  # noqa: E402
 from rooms.routing import signed_in_websocket_urlpatterns  # noqa: E402
 from rooms.wire import close_failed_websockets_with_a_code  # noqa: E402
 
@@ -38,6 +38,6 @@ bound_request_bodies()
 application = ProtocolTypeRouter(
     {
         "http": RequestBodyLimit(django_asgi_app),
-        "websocket": AllowedHostsOriginValidator(URLRouter(signed_in_websocket_urlpatterns)),
+        "websocket": SameOriginValidator(URLRouter(signed_in_websocket_urlpatterns)),
     }
 )

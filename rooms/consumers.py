@@ -46,7 +46,14 @@ from rooms.protocol import (
     error_frame,
     parse_client_frame,
 )
-from rooms.ratelimit import message_limiter
+from rooms.ratelimit import (
+    READ_MARK_BURST,
+    READ_MARKS_PER_SECOND,
+    TYPING_BURST,
+    TYPING_PER_SECOND,
+    TokenBucket,
+    message_limiter,
+)
 from rooms.services import mark_read
 from rooms.store import PostRequest, PostResult
 from rooms.wire import (
@@ -87,11 +94,17 @@ class RoomSocket:
         "_hello_sent",
         "_pending",
         "_protocol",
+        "_read_limit",
+        "_read_wanted",
+        "_read_writer",
+        "_read_written",
+        "_typing_limit",
         "case_id",
         "closed",
         "delivered_seq",
         "language",
         "member",
+        "muted",
         "presence_member",
         "receive",
         "room_id",
@@ -120,6 +133,15 @@ class RoomSocket:
         self._pending: list[tuple[Outgoing, int]] = []
         self._gap_check: asyncio.TimerHandle | None = None
         self._protocol = None
+        # None until known: a mute or unmute heard while the hello is read wins over it.
+        self.muted: bool | None = None
+        self._typing_limit: TokenBucket | None = None
+        self._read_limit: TokenBucket | None = None
+        # The read mark the database holds (as far as this socket knows), the one the
+        # client last asked for, and the task writing it.
+        self._read_written = 0
+        self._read_wanted = 0
+        self._read_writer: asyncio.Task | None = None
 
     @classmethod
     def as_asgi(cls):
@@ -180,6 +202,9 @@ class RoomSocket:
             await self.close(_close_code(access.refusal))
             return
         self.member = access.member
+        if self.muted is None:
+            self.muted = access.muted
+        self._read_written = self._read_wanted = access.read_seq
         hello["online"] = await hub.online(room_id)
         self.delivered_seq = hello["last_seq"]
         await self._send_text(encode(hello))
@@ -348,6 +373,8 @@ class RoomSocket:
             await self.close(int(message.get("code", CLOSE_ROOM_CLOSED)))
         elif op == "revoke" and message.get("case") == self.case_id:
             await self.close(CLOSE_NOT_MEMBER)
+        elif op == "mute" and message.get("user") == self.user_id:
+            self.muted = bool(message.get("muted"))
 
     def pause_reading(self) -> None:
         """Under daphne, stop reading the client's frames (see RoomHub.pause_reading);
@@ -397,19 +424,9 @@ class RoomSocket:
                     "resume_unavailable", lambda: _("The history could not be loaded just now; try again shortly.")
                 )
         elif isinstance(request, Typing):
-            await get_hub().publish_room(
-                self.room_id,
-                encode(
-                    {"type": "typing", "user": {"id": self.user_id, "name": self.member.name}, "active": request.active}
-                ),
-            )
+            await self.typing(request.active)
         elif isinstance(request, Read):
-            try:
-                await self.read(request.seq)
-            except DatabaseError:
-                # A read mark is advisory: the next one, once the database is back,
-                # records it.
-                logger.warning("Read mark in room %s not recorded: database unavailable", self.room_id)
+            self.read(request.seq)
 
     def post_message(self, request: SendMessage) -> None:
         """Hand a message to the writer. Its sender sees it stored as every member does,
@@ -443,7 +460,9 @@ class RoomSocket:
             await self._send_text(result.text)
         elif result.outcome == "refused":
             await self._send_error(result.code, lambda: str(result.detail))
-            if result.code == "not_member":
+            if result.code == "muted":
+                self.muted = True
+            elif result.code == "not_member":
                 await self.close(CLOSE_NOT_MEMBER)
             elif result.code == "room_closed":
                 await self.close(CLOSE_ROOM_CLOSED)
@@ -476,15 +495,61 @@ class RoomSocket:
                 return
             await asyncio.sleep(0.005)
 
-    async def read(self, seq: int) -> None:
-        marked = await database_sync_to_async(mark_read)(room_id=self.room_id, user=self.user, seq=seq)
-        if marked is None:
-            await self.close(CLOSE_NOT_MEMBER)
+    async def typing(self, active: bool) -> None:
+        """Relay a typing indicator, unless its author is muted here (they may not post,
+        so they are not about to) or sends them faster than anyone types (dropped: the
+        next one says the same)."""
+        if self.muted:
+            return
+        if self._typing_limit is None:
+            self._typing_limit = TokenBucket(TYPING_BURST, TYPING_PER_SECOND)
+        if not self._typing_limit.take():
             return
         await get_hub().publish_room(
             self.room_id,
-            encode({"type": "read", "user": {"id": self.user_id, "name": self.member.name}, "seq": marked}),
+            encode({"type": "typing", "user": {"id": self.user_id, "name": self.member.name}, "active": active}),
         )
+
+    def read(self, seq: int) -> None:
+        """Move the read mark forward to `seq` (never past what this socket was sent).
+        A mark that moves nothing is neither written nor relayed. Marks are written at
+        most READ_MARKS_PER_SECOND (after a burst of READ_MARK_BURST); one that comes
+        sooner waits, and a later one overtakes it: the latest is written."""
+        seq = min(seq, self.delivered_seq)
+        if seq <= self._read_wanted:
+            return
+        self._read_wanted = seq
+        if self._read_writer is None:
+            self._read_writer = spawn(self._write_read_marks())
+
+    async def _write_read_marks(self) -> None:
+        if self._read_limit is None:
+            self._read_limit = TokenBucket(READ_MARK_BURST, READ_MARKS_PER_SECOND)
+        try:
+            while self._read_wanted > self._read_written:
+                # A socket that closes writes its last mark at once.
+                if not self.closed:
+                    await asyncio.sleep(self._read_limit.wait())
+                self._read_limit.take()
+                seq = self._read_wanted
+                marked = await database_sync_to_async(mark_read)(room_id=self.room_id, user=self.user, seq=seq)
+                if marked is None:
+                    await self.close(CLOSE_NOT_MEMBER)
+                    return
+                # Another of the user's sockets may have marked further.
+                self._read_written = max(marked, seq)
+                self._read_wanted = max(self._read_wanted, marked)
+                await get_hub().publish_room(
+                    self.room_id,
+                    encode({"type": "read", "user": {"id": self.user_id, "name": self.member.name}, "seq": marked}),
+                )
+        except DatabaseError:
+            # A read mark is advisory: the next one, once the database is back, records
+            # it.
+            logger.warning("Read mark in room %s not recorded: database unavailable", self.room_id)
+            self._read_wanted = self._read_written
+        finally:
+            self._read_writer = None
 
 
 class NotificationConsumer(AsyncJsonWebsocketConsumer):

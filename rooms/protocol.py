@@ -144,11 +144,15 @@ def encode(frame: dict | list) -> str:
     return _ENCODER.encode(frame)
 
 
-def message_frame(*, entry_id: int, seq: int, author: dict | None, body: str, sent_at, client_id) -> dict:
+# A frame names its entry by the room's `seq` alone. The entry's primary key is global:
+# the gap between two joint-room entries' keys would count the messages and events
+# stored meanwhile in the caucus rooms (a side-only fact), and in every other case.
+
+
+def message_frame(*, seq: int, author: dict | None, body: str, sent_at, client_id) -> dict:
     return {
         "type": "message",
         "seq": seq,
-        "id": entry_id,
         "author": author,
         "body": body,
         "sent_at": sent_at.isoformat(),
@@ -156,14 +160,12 @@ def message_frame(*, entry_id: int, seq: int, author: dict | None, body: str, se
     }
 
 
-def message_frame_text(
-    *, entry_id: int, seq: int, author_json: str, body_json: str, sent_at: str, client_id: str
-) -> str:
+def message_frame_text(*, seq: int, author_json: str, body_json: str, sent_at: str, client_id: str) -> str:
     """`encode(message_frame(...))` from its parts, the author and the body already
     encoded and `sent_at` in ISO format: the writer builds one per message stored, and
     shares those parts with the message's row."""
     return (
-        f'{{"type":"message","seq":{seq},"id":{entry_id},"author":{author_json},"body":{body_json},'
+        f'{{"type":"message","seq":{seq},"author":{author_json},"body":{body_json},'
         f'"sent_at":"{sent_at}","client_id":"{client_id}"}}'
     )
 
@@ -171,7 +173,6 @@ def message_frame_text(
 def entry_frame(entry: RoomEntry) -> dict:
     if entry.is_message:
         return message_frame(
-            entry_id=entry.pk,
             seq=entry.seq,
             author=entry.data.get("author"),
             body=entry.body,
@@ -181,7 +182,6 @@ def entry_frame(entry: RoomEntry) -> dict:
     return {
         "type": "event",
         "seq": entry.seq,
-        "id": entry.pk,
         "kind": entry.kind,
         "actor": entry.data.get("actor"),
         "data": {key: value for key, value in entry.data.items() if key != "actor"},

@@ -46,3 +46,50 @@ class SlidingWindowLimiter:
 
 
 message_limiter = SlidingWindowLimiter()
+
+
+# Typing indicators and read marks: limits of one socket, kept on it.
+#
+# A client sends "typing" at most every 3 seconds while its user types (room.js), and
+# "read" when it has shown new entries, at most every 0.8 seconds: a socket that sends
+# more does it on purpose, and each typing frame is relayed to every member while each
+# read mark is a database write.
+TYPING_BURST = 3
+TYPING_PER_SECOND = 0.5
+READ_MARK_BURST = 2
+READ_MARKS_PER_SECOND = 1.0
+
+
+class TokenBucket:
+    """Up to `burst` at once, then `per_second` on average.
+
+    One per socket and purpose, created on its first use and gone with its socket: no
+    table to look users up in, no lock, no sweep. (A library limiter keeps a log of
+    timestamps per key behind a lock; a room server holds thousands of sockets.)"""
+
+    __slots__ = ("burst", "clock", "per_second", "tokens", "updated_at")
+
+    def __init__(self, burst: int, per_second: float, clock=time.monotonic):
+        self.burst = burst
+        self.per_second = per_second
+        self.clock = clock
+        self.tokens = float(burst)
+        self.updated_at = clock()
+
+    def _refill(self) -> None:
+        now = self.clock()
+        self.tokens = min(self.burst, self.tokens + (now - self.updated_at) * self.per_second)
+        self.updated_at = now
+
+    def take(self) -> bool:
+        """Take a token if there is one; False (nothing taken) if not."""
+        self._refill()
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+
+    def wait(self) -> float:
+        """Seconds until a token is there (0 if one is)."""
+        self._refill()
+        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.per_second

@@ -1,5 +1,5 @@
 from channels.auth import AuthMiddlewareStack
-from django.urls import path
+from django.urls import path, re_path
 
 from rooms.auth import SessionUserMiddleware
 from rooms.consumers import NotificationConsumer, RoomSocket
@@ -9,14 +9,30 @@ NOTIFICATIONS_ROUTE = "ws/notifications/"
 room_socket = RoomSocket.as_asgi()
 notification_socket = NotificationConsumer.as_asgi()
 
+
+async def refuse_unknown_path(scope, receive, send):
+    """A WebSocket handshake on a path the platform does not serve is refused (HTTP
+    403, as for a foreign origin), before any session or database is looked at.
+    Channels' URLRouter raises for a path no route matches, which daphne logs as an
+    error with its traceback and answers with a 500."""
+    event = await receive()
+    if event["type"] == "websocket.connect":
+        await send({"type": "websocket.close"})
+
+
+# Last: every path no route above matches.
+unknown_path = re_path(r"", refuse_unknown_path)
+
 # With scope["user"] given (tests).
 websocket_urlpatterns = [
     path(ROOM_ROUTE, room_socket),
     path(NOTIFICATIONS_ROUTE, notification_socket),
+    unknown_path,
 ]
 
 # As the server serves them: signed in from the session cookie.
 signed_in_websocket_urlpatterns = [
     path(ROOM_ROUTE, SessionUserMiddleware(room_socket)),
     path(NOTIFICATIONS_ROUTE, AuthMiddlewareStack(notification_socket)),
+    unknown_path,
 ]

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from mediation.models import User
 from rooms.membership import Member, member_of, room_members, rooms_for_user
-from rooms.models import ReadMark, Room, RoomEntry
+from rooms.models import ReadMark, Room, RoomEntry, RoomMute
 from rooms.protocol import RESUME_PAGE_SIZE
 
 
@@ -18,6 +18,10 @@ class RoomAccess:
     room: Room | None = None
     member: Member | None = None
     refusal: str = ""
+    # Read by `hello` only: whether the user is muted in the room, and how far they
+    # have read it.
+    muted: bool = False
+    read_seq: int = 0
 
 
 def room_access(user: User, room_id: int) -> RoomAccess:
@@ -54,6 +58,15 @@ def hello(user: User, room_id: int) -> tuple[RoomAccess, dict | None]:
     if access.refusal:
         return access, None
     room = access.room
+    access.muted, access.read_seq = (
+        Room.objects.filter(pk=room.pk)
+        .values_list(
+            Exists(RoomMute.objects.filter(room=room, user=user, lifted_at__isnull=True)),
+            Subquery(ReadMark.objects.filter(room=room, user=user).values("seq")[:1]),
+        )
+        .get()
+    )
+    access.read_seq = access.read_seq or 0
     return access, {
         "type": "hello",
         "room": room_summary(room),

@@ -144,6 +144,8 @@ def mute_participant(*, room: Room, actor: User, user: User) -> RoomMute:
     if RoomMute.objects.filter(room=room, user=user, lifted_at__isnull=True).exists():
         raise TransitionNotAllowed(_("%(name)s is already muted here.") % {"name": user})
     mute = RoomMute.objects.create(room=room, user=user, muted_by=actor)
+    # Before the event: a client that sees the event knows its socket heard the mute.
+    _tell_sockets_after_commit(room.pk, user.pk, muted=True)
     post_event(room=room, kind="participant.muted", actor=actor, data={"user": member.as_dict()})
     audit.record(actor=actor, action="room.mute", target=room, data={"user": user.pk})
     return mute
@@ -157,9 +159,19 @@ def unmute_participant(*, room: Room, actor: User, user: User) -> RoomMute:
         raise TransitionNotAllowed(_("%(name)s is not muted here.") % {"name": user})
     mute.lifted_at = timezone.now()
     mute.save(update_fields=["lifted_at"])
+    _tell_sockets_after_commit(room.pk, user.pk, muted=False)
     post_event(room=room, kind="participant.unmuted", actor=actor, data={"user": {"id": user.pk, "name": str(user)}})
     audit.record(actor=actor, action="room.unmute", target=room, data={"user": user.pk})
     return mute
+
+
+def _tell_sockets_after_commit(room_id: int, user_id: int, *, muted: bool) -> None:
+    """The user's sockets in the room stop (or start again) relaying their typing
+    indicators, on every process (their messages the store refuses or takes by itself).
+    Published in the order committed callbacks were added, on the hub's one channel."""
+    transaction.on_commit(
+        lambda: get_hub().publish_room_control_threadsafe(room_id, {"op": "mute", "user": user_id, "muted": muted})
+    )
 
 
 def mark_read(*, room_id: int, user: User, seq: int) -> int | None:
@@ -169,8 +181,14 @@ def mark_read(*, room_id: int, user: User, seq: int) -> int | None:
     if room is None or member_of(user, room) is None:
         return None
     seq = min(seq, room.last_seq)
-    mark, _created = ReadMark.objects.get_or_create(room=room, user=user)
-    if seq > mark.seq:
-        ReadMark.objects.filter(pk=mark.pk, seq__lt=seq).update(seq=seq, updated_at=timezone.now())
+    # One write per mark moved: an update of the user's mark if it is behind, else
+    # their first mark, created at `seq`.
+    behind = ReadMark.objects.filter(room=room, user=user, seq__lt=seq)
+    if behind.update(seq=seq, updated_at=timezone.now()):
         return seq
-    return mark.seq
+    mark, created = ReadMark.objects.get_or_create(room=room, user=user, defaults={"seq": seq})
+    if created or mark.seq >= seq:
+        return mark.seq
+    # Another of the user's sockets created it meanwhile, behind this mark.
+    behind.update(seq=seq, updated_at=timezone.now())
+    return seq

@@ -129,11 +129,10 @@ def _distinct_messages(requests: list[PostRequest]) -> tuple[list[_Message], lis
     return messages, repeats
 
 
-def _stored(message: _Message, seq: int, entry_id: int, sent_at: str) -> PostResult:
+def _stored(message: _Message, seq: int, sent_at: str) -> PostResult:
     return PostResult(
         "stored",
         text=message_frame_text(
-            entry_id=entry_id,
             seq=seq,
             author_json=message.author_json,
             body_json=message.body_json,
@@ -350,7 +349,7 @@ def _store_in_one_round_trip(
     sent_at = next(stored_at for i, *_, stored_at in rows if i is None).isoformat()
     results: list[PostResult | None] = [None] * len(messages)
     resent: dict[int, int] = {}
-    for i, refusal, stored_id, seq, entry_id, _ in rows:
+    for i, refusal, stored_id, seq, _entry_id, _ in rows:
         if i is None:
             continue
         if refusal:
@@ -358,7 +357,7 @@ def _store_in_one_round_trip(
         elif stored_id is not None:
             resent[i] = stored_id
         else:
-            results[i] = _stored(messages[i], seq, entry_id, sent_at)
+            results[i] = _stored(messages[i], seq, sent_at)
     _answer_resent(results, resent)
     return results
 
@@ -533,10 +532,10 @@ def _store_in_steps(messages: list[_Message], *, look_for_retries: bool) -> list
         for seq, i in enumerate(to_store[room_id], start=facts.rooms[room_id].last_seq + 1)
     ]
     if numbered:
-        ids = _insert(messages, numbered, now)
+        _insert(messages, numbered, now)
         sent_at = now.isoformat()
         for i, seq in numbered:
-            results[i] = _stored(messages[i], seq, ids[(messages[i].room_id, seq)], sent_at)
+            results[i] = _stored(messages[i], seq, sent_at)
     _answer_resent(results, resent)
     return results
 
@@ -631,9 +630,9 @@ def _verdicts(messages: list[_Message], facts: _Facts) -> dict[tuple[int, int], 
     return verdicts
 
 
-def _insert(messages: list[_Message], numbered: list[tuple[int, int]], created_at) -> dict[tuple[int, int], int]:
+def _insert(messages: list[_Message], numbered: list[tuple[int, int]], created_at) -> None:
     """Insert the entries of `numbered` ((i, seq): `messages[i]` gets seq) and raise
-    their rooms' last_seq; returns the entries' ids by (room, seq)."""
+    their rooms' last_seq."""
     last_seqs: dict[int, int] = {}
     for i, seq in numbered:
         last_seqs[messages[i].room_id] = max(seq, last_seqs.get(messages[i].room_id, 0))
@@ -646,8 +645,7 @@ def _insert(messages: list[_Message], numbered: list[tuple[int, int]], created_a
         )
         cursor.execute(
             f"INSERT INTO rooms_roomentry ({ENTRY_COLUMNS}) VALUES "
-            + ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(numbered))
-            + " RETURNING room_id, seq, id",
+            + ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s)"] * len(numbered)),
             [
                 value
                 for i, seq in numbered
@@ -663,8 +661,6 @@ def _insert(messages: list[_Message], numbered: list[tuple[int, int]], created_a
                 )
             ],
         )
-        # Matched by (room, seq): the database does not promise the order of RETURNING rows.
-        return {(room_id, seq): entry_id for room_id, seq, entry_id in cursor.fetchall()}
 
 
 def allocate_seq(room_id: int) -> int:

@@ -550,7 +550,8 @@ def assert_holds_exactly(client: RoomClient, stored: dict, after_seq: int) -> No
     assert not client.conflicts, (client.name, client.conflicts[:3])
     for seq, frame in held.items():
         entry = stored[seq]
-        assert frame["id"] == entry.pk, (client.name, seq)
+        assert frame["seq"] == entry.seq, (client.name, seq)
+        assert frame["type"] == ("message" if entry.is_message else "event"), (client.name, seq)
         if entry.is_message:
             assert frame["client_id"] == str(entry.client_id), (client.name, seq)
             assert frame["body"] == entry.body, (client.name, seq)

@@ -45,7 +45,9 @@ def test_kill_9_of_a_process_mid_chat_loses_and_doubles_nothing(shared_services,
 
     def client_for(user, name=None, *, port=None, **options):
         address = url if port is None else f"ws://127.0.0.1:{port}/ws/rooms/{room.pk}/"
-        return RoomClient(name or user.full_name, address, cookies[user.pk], user.pk, origin=cluster.url, **options)
+        # A page is served by whoever serves its socket: nginx, or the process itself.
+        origin = cluster.url if port is None else f"http://127.0.0.1:{port}"
+        return RoomClient(name or user.full_name, address, cookies[user.pk], user.pk, origin=origin, **options)
 
     figures = {}
 

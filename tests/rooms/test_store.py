@@ -62,12 +62,12 @@ def test_a_batch_with_a_retry_stores_the_new_messages_with_no_gap_in_seq(case_wo
     )
 
     assert retry.outcome == "duplicate"
-    assert (retry.seq, frame(retry)["id"]) == (first.seq, frame(first)["id"])
+    assert (retry.seq, frame(retry)) == (first.seq, frame(first))
     assert (second.outcome, third.outcome) == ("stored", "stored")
     assert (second.seq, third.seq) == (first.seq + 1, first.seq + 2)
     stored = RoomEntry.objects.filter(room=case_world.joint, kind=RoomEntry.MESSAGE).order_by("seq")
     assert [entry.body for entry in stored] == ["first", "second", "third"]
-    assert [entry.id for entry in stored][1:] == [frame(second)["id"], frame(third)["id"]]
+    assert [entry.seq for entry in stored][1:] == [frame(second)["seq"], frame(third)["seq"]]
 
 
 def test_the_same_client_id_twice_in_one_batch_is_stored_once(case_world):
