@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mediation.models import MediationCase, RoomKind
@@ -33,7 +34,15 @@ class Room(models.Model):
 
     @property
     def is_closed(self) -> bool:
-        return self.closed_at is not None
+        """The one rule of a closed room, as of now: closed by the mediator
+        (`closed_at`), or past `closes_at` (the end of the grace period after the
+        agreement's seal). The room page, the case page, the rooms API and the socket
+        (4408) all read it; the store's SQL states it again for speed, and
+        tests/rooms/test_participation_rule.py holds the two to the same rows."""
+        return self.is_closed_at(timezone.now())
+
+    def is_closed_at(self, moment) -> bool:
+        return self.closed_at is not None or (self.closes_at is not None and self.closes_at <= moment)
 
     @property
     def side(self) -> str | None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Subquery
-from django.utils import timezone
 
 from mediation.models import User
 from rooms.membership import Member, member_of, room_members, rooms_for_user
@@ -34,7 +33,7 @@ def room_access(user: User, room_id: int) -> RoomAccess:
     member = member_of(user, room)
     if member is None:
         return RoomAccess(refusal="not_member")
-    if room.is_closed or (room.closes_at is not None and room.closes_at <= timezone.now()):
+    if room.is_closed:
         return RoomAccess(room=room, member=member, refusal="room_closed")
     return RoomAccess(room=room, member=member)
 

@@ -122,7 +122,8 @@ def close_room(*, room: Room, actor: User) -> Room:
 @transaction.atomic
 def reopen_room(*, room: Room, actor: User) -> Room:
     room = _lock_room_as_mediator(room, actor)
-    if not room.is_closed and room.closes_at is None:
+    # Reopening also lifts a closing still pending (`closes_at` ahead).
+    if room.closed_at is None and room.closes_at is None:
         raise TransitionNotAllowed(_("This room is open."))
     if not room.case.is_open:
         raise TransitionNotAllowed(_("The case has ended; its rooms stay closed."))
