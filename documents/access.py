@@ -5,22 +5,16 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from documents.models import Document
-from mediation.models import MediationCase, Participant, User
+from mediation.models import MediationCase, User
+from mediation.participation import standing_in_case
 
 
 def side_of(user: User, case: MediationCase) -> str | None:
     """ "mediator", "plaintiff", "defendant", "judge", or None for someone outside the
-    case."""
-    if not user.is_authenticated:
-        return None
-    if case.mediator_id == user.pk:
-        return "mediator"
-    participant = Participant.active.filter(case=case, user=user).select_related("party").first()
-    if participant is not None:
-        return participant.party.side
-    if case.judge_id == user.pk:
-        return "judge"
-    return None
+    case: their standing in it, by the one rule of who takes part in a case and on
+    which side (`mediation.participation`)."""
+    standing, _participant = standing_in_case(user, case)
+    return standing
 
 
 def visible_documents(user: User, case: MediationCase) -> QuerySet[Document]:

@@ -76,9 +76,9 @@ def is_case_judge(user, case):
 
 @rules.predicate
 def is_case_participant(user, case):
-    from mediation.models import Participant
+    from mediation.participation import active_participation
 
-    return user.is_authenticated and Participant.active.filter(case=case, user=user).exists()
+    return active_participation(user, case) is not None
 
 
 is_department_manager = is_in_order_department & (is_department_liaison | is_department_head)

@@ -1,9 +1,10 @@
-"""Who is in which room.
+"""Who is in which room, as rooms need it: the rule itself is
+mediation.participation's (the joint room holds the mediator, the judge and every
+active participant; a caucus room holds the mediator and that side's active
+participants only); this module turns it into members, ids and room lists.
 
-The joint room holds the mediator, the judge and every active participant; a caucus
-room holds the mediator and that side's active participants only. A participant of
-one side never learns that the other side's caucus exists: every query here filters
-by side, so the room is absent from lists, not merely locked.
+A participant of one side never learns that the other side's caucus exists: every
+query here filters by side, so the room is absent from lists, not merely locked.
 """
 
 from __future__ import annotations
@@ -11,13 +12,22 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import asdict, dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
-from mediation.models import Participant, RoomKind, User
+from mediation import participation
+from mediation.models import Participant, User
+from mediation.participation import CAUCUS_OF_SIDE, SIDE_OF_CAUCUS
 from rooms.models import Room
 
-CAUCUS_OF_SIDE = {"plaintiff": RoomKind.CAUCUS_PLAINTIFF, "defendant": RoomKind.CAUCUS_DEFENDANT}
-SIDE_OF_CAUCUS = {kind: side for side, kind in CAUCUS_OF_SIDE.items()}
+__all__ = [
+    "CAUCUS_OF_SIDE",
+    "SIDE_OF_CAUCUS",
+    "Member",
+    "member_of",
+    "room_member_ids",
+    "room_members",
+    "rooms_for_user",
+]
 
 
 @dataclass(frozen=True)
@@ -48,29 +58,18 @@ def _participant_member(participant: Participant) -> Member:
 
 def member_of(user: User, room: Room) -> Member | None:
     """The user's membership of the room as of now, or None."""
-    if not user.is_authenticated:
+    standing, participant = participation.standing_in_case(user, room.case)
+    if not participation.may_be_in_room(standing, room.kind):
         return None
-    case = room.case
-    if case.mediator_id == user.pk:
-        return _staff_member(user, "mediator")
-    if room.kind == RoomKind.JOINT and case.judge_id == user.pk:
-        return _staff_member(user, "judge")
-    participants = Participant.active.filter(case_id=case.pk, user=user).select_related("party", "user")
-    if room.side is not None:
-        participants = participants.filter(party__side=room.side)
-    participant = participants.first()
-    return _participant_member(participant) if participant else None
+    if participant is not None:
+        return _participant_member(participant)
+    return _staff_member(user, standing)
 
 
 def room_members(room: Room) -> list[Member]:
     case = room.case
-    members = [_staff_member(case.mediator, "mediator")]
-    if room.kind == RoomKind.JOINT and case.judge is not None:
-        members.append(_staff_member(case.judge, "judge"))
-    participants = Participant.active.filter(case_id=case.pk).select_related("party", "user")
-    if room.side is not None:
-        participants = participants.filter(party__side=room.side)
-    members.extend(_participant_member(participant) for participant in participants)
+    members = [_staff_member(user, standing) for standing, user in participation.court_staff_in_room(case, room.kind)]
+    members.extend(_participant_member(p) for p in participation.participants_in_room(case, room.kind))
     return members
 
 
@@ -90,21 +89,22 @@ def room_member_ids(room_ids: list[int]) -> dict[int, tuple[set[int], str]]:
         sides_by_case[case_id].append((user_id, side))
     members = {}
     for room_id, kind, case_id, number, mediator_id, judge_id in rooms:
-        ids = {mediator_id}
-        if kind == RoomKind.JOINT and judge_id is not None:
-            ids.add(judge_id)
-        room_side = SIDE_OF_CAUCUS.get(kind)
-        ids.update(user_id for user_id, side in sides_by_case[case_id] if room_side in (None, side))
+        sides = dict(sides_by_case[case_id])
+        candidates = {mediator_id, *sides} | ({judge_id} if judge_id is not None else set())
+        ids = {
+            user_id
+            for user_id in candidates
+            if participation.may_be_in_room(
+                participation.standing_from(
+                    user_id=user_id, mediator_id=mediator_id, judge_id=judge_id, participant_side=sides.get(user_id)
+                ),
+                kind,
+            )
+        }
         members[room_id] = (ids, number)
     return members
 
 
 def rooms_for_user(user: User) -> QuerySet[Room]:
     """Every room the user may enter, and no other."""
-    if not user.is_authenticated:
-        return Room.objects.none()
-    sides = Participant.active.filter(user=user).values_list("case_id", "party__side")
-    visible = Q(case__mediator=user) | Q(case__judge=user, kind=RoomKind.JOINT)
-    for case_id, side in sides:
-        visible |= Q(case_id=case_id, kind__in=[RoomKind.JOINT, CAUCUS_OF_SIDE[side]])
-    return Room.objects.filter(visible).select_related("case")
+    return Room.objects.filter(participation.rooms_of_user(user)).select_related("case")

@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mediation.models import MediationCase, RoomKind
+from mediation.participation import side_of_room
 
 
 class Room(models.Model):
@@ -47,7 +48,7 @@ class Room(models.Model):
     @property
     def side(self) -> str | None:
         """The side a caucus room belongs to; None for the joint room."""
-        return {RoomKind.CAUCUS_PLAINTIFF: "plaintiff", RoomKind.CAUCUS_DEFENDANT: "defendant"}.get(self.kind)
+        return side_of_room(self.kind)
 
 
 class RoomEntry(models.Model):

@@ -12,8 +12,9 @@ from django.utils.translation import gettext as _
 from mediation import audit
 from mediation.errors import ActionForbidden, TransitionNotAllowed
 from mediation.models import MediationCase, RoomKind, User
+from mediation.participation import CAUCUS_OF_SIDE
 from rooms.hub import get_hub
-from rooms.membership import CAUCUS_OF_SIDE, member_of
+from rooms.membership import member_of
 from rooms.models import ReadMark, Room, RoomEntry, RoomMute
 from rooms.protocol import CLOSE_ROOM_CLOSED, encode, entry_frame
 from rooms.store import allocate_seq, author_snapshot

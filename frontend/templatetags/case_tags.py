@@ -3,6 +3,7 @@
 
 from django import template
 
+from mediation.participation import rooms_of_user
 from rooms.membership import rooms_for_user
 from rooms.views import ROOM_TAB_ORDER
 
@@ -25,10 +26,10 @@ def sessions_of_case(case, user, staff_view=False):
     """The case's sessions this user may know of. Court staff who follow the whole case
     (`staff_view`: its mediator and judge, the general liaison, the operator) see every
     one, as the case's timeline already shows them. A party's people see only those
-    held in a room they may enter (`rooms_for_user`, the one rule of who may be in which
-    room): the other side's caucus sessions, their times and their status stay unknown
+    held in a room they may enter (`mediation.participation`, the one rule of who may be
+    in which room): the other side's caucus sessions, their times and their status stay unknown
     to them."""
     sessions = case.sessions.all()
     if staff_view:
         return sessions
-    return sessions.filter(room_kind__in=rooms_for_user(user).filter(case=case).values("kind"))
+    return sessions.filter(rooms_of_user(user, kind_field="room_kind"))

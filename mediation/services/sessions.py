@@ -13,9 +13,10 @@ from django.utils.translation import gettext as _
 
 from mediation import signals
 from mediation.errors import TransitionNotAllowed
-from mediation.models import MediationCase, MediationSession, Participant, User
+from mediation.models import MediationCase, MediationSession, User
 from mediation.models.cases import RoomKind
 from mediation.notifications import notify
+from mediation.participation import people_in_room
 from mediation.services.cases import (
     case_url,
     localtime_label,
@@ -28,18 +29,8 @@ MAX_SESSION_MINUTES = 8 * 60
 
 
 def people_of_session(session: MediationSession) -> list[User]:
-    """Everyone who may be in the session's room."""
-    case = session.case
-    participants = Participant.active.filter(case=case).select_related("user", "party")
-    if session.room_kind == RoomKind.CAUCUS_PLAINTIFF:
-        participants = participants.filter(party__side="plaintiff")
-    elif session.room_kind == RoomKind.CAUCUS_DEFENDANT:
-        participants = participants.filter(party__side="defendant")
-    people = [participant.user for participant in participants]
-    people.append(case.mediator)
-    if case.judge and session.room_kind == RoomKind.JOINT:
-        people.append(case.judge)
-    return people
+    """Everyone who may be in the session's room (`participation.people_in_room`)."""
+    return people_in_room(session.case, session.room_kind)
 
 
 @transaction.atomic

@@ -1,0 +1,123 @@
+"""Who takes part in a case, on which side, and who may be in which of its rooms: the
+one rule, which rooms (membership, lists, pages, the socket), sessions (who is told)
+and documents (who sees what) all call.
+
+A user's standing in a case is one of:
+
+- "mediator": the case's mediator; in every room of the case;
+- "plaintiff" / "defendant": an active participant (not removed) for a party of that
+  side; in the joint room and their own side's caucus;
+- "judge": the case's judge; in the joint room only;
+- None: anyone else (court staff of other cases, the general liaison, a removed
+  participant, a party of another case, a stranger); in no room of the case.
+
+A person takes part for one side only, and the case's mediator and judge for none
+(`mediation.services.cases.attach_participant`); should one account still hold two
+standings, the first of mediator, side, judge counts, which gives them no room and no
+document that one of their standings does not.
+
+The store (rooms.store) states the same rule in SQL, and in Python for SQLite, for
+speed: tests/rooms/test_participation_rule.py checks every implementation against one
+table of rows.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from mediation.models import MediationCase, Participant, User
+from mediation.models.cases import RoomKind, Side
+
+MEDIATOR = "mediator"
+JUDGE = "judge"
+
+CAUCUS_OF_SIDE = {Side.PLAINTIFF: RoomKind.CAUCUS_PLAINTIFF, Side.DEFENDANT: RoomKind.CAUCUS_DEFENDANT}
+SIDE_OF_CAUCUS = {kind: side for side, kind in CAUCUS_OF_SIDE.items()}
+
+
+def side_of_room(room_kind: str) -> str | None:
+    """The side a caucus room belongs to; None for the joint room."""
+    return SIDE_OF_CAUCUS.get(room_kind)
+
+
+def room_kinds_of(standing: str | None) -> list[str]:
+    """The kinds of the case's rooms someone of this standing may be in."""
+    if standing == MEDIATOR:
+        return list(RoomKind.values)
+    if standing in CAUCUS_OF_SIDE:
+        return [RoomKind.JOINT, CAUCUS_OF_SIDE[standing]]
+    if standing == JUDGE:
+        return [RoomKind.JOINT]
+    return []
+
+
+def may_be_in_room(standing: str | None, room_kind: str) -> bool:
+    return room_kind in room_kinds_of(standing)
+
+
+def standing_from(*, user_id: int, mediator_id: int, judge_id: int | None, participant_side: str | None) -> str | None:
+    """The standing, from the facts a caller has already read: the case's mediator and
+    judge, and the side the user actively takes part on (None if they do not)."""
+    if user_id == mediator_id:
+        return MEDIATOR
+    if participant_side is not None:
+        return participant_side
+    if judge_id is not None and user_id == judge_id:
+        return JUDGE
+    return None
+
+
+def active_participation(user: User, case: MediationCase) -> Participant | None:
+    """The user's active participation in the case (with its party and user), if any."""
+    if not user.is_authenticated:
+        return None
+    return Participant.active.filter(case_id=case.pk, user=user).select_related("party", "user").first()
+
+
+def standing_in_case(user: User, case: MediationCase) -> tuple[str | None, Participant | None]:
+    """The user's standing in the case, and their participation when the standing comes
+    from it."""
+    if not user.is_authenticated:
+        return None, None
+    if case.mediator_id == user.pk:
+        return MEDIATOR, None
+    participant = active_participation(user, case)
+    side = participant.party.side if participant is not None else None
+    return standing_from(
+        user_id=user.pk, mediator_id=case.mediator_id, judge_id=case.judge_id, participant_side=side
+    ), participant
+
+
+def participants_in_room(case: MediationCase, room_kind: str) -> QuerySet[Participant]:
+    """The case's active participants who may be in a room of this kind, with their
+    party and user."""
+    sides = [side for side in Side.values if may_be_in_room(side, room_kind)]
+    return Participant.active.filter(case_id=case.pk, party__side__in=sides).select_related("party", "user")
+
+
+def court_staff_in_room(case: MediationCase, room_kind: str) -> list[tuple[str, User]]:
+    """(standing, user) of the case's mediator, and of its judge where they may be."""
+    staff = [(MEDIATOR, case.mediator)]
+    if case.judge_id is not None and may_be_in_room(JUDGE, room_kind):
+        staff.append((JUDGE, case.judge))
+    return staff
+
+
+def people_in_room(case: MediationCase, room_kind: str) -> list[User]:
+    """Everyone who may be in the case's room of this kind."""
+    return [user for _standing, user in court_staff_in_room(case, room_kind)] + [
+        participant.user for participant in participants_in_room(case, room_kind)
+    ]
+
+
+def rooms_of_user(user: User, *, case_field: str = "case", kind_field: str = "kind") -> Q:
+    """A filter on rows naming a case and a room kind (rooms, sessions) for those the
+    user may be in: `case_field` names the row's case, `kind_field` its room kind."""
+    if not user.is_authenticated:
+        return Q(pk__in=[])
+    visible = Q(**{f"{case_field}__mediator": user}) | Q(
+        **{f"{case_field}__judge": user, f"{kind_field}__in": room_kinds_of(JUDGE)}
+    )
+    for case_id, side in Participant.active.filter(user=user).values_list("case_id", "party__side"):
+        visible |= Q(**{f"{case_field}_id": case_id, f"{kind_field}__in": room_kinds_of(side)})
+    return visible
