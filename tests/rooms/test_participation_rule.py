@@ -248,7 +248,7 @@ def _store_sql(world, requests):
     return _store(world, requests)
 
 
-def _store_python(world, requests, monkeypatch=None):
+def _store_python(world, requests):
     # The store decides in Python wherever the database is not PostgreSQL: the same
     # decisions, from the same rows.
     with pytest.MonkeyPatch.context() as patch:
