@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from mediation import policy
-from mediation.case_actions import CASE_ACTIONS, rule_of
 from mediation.models import MediationCase, Participant, User
 from mediation.roles import Role, has_role
 
@@ -26,14 +25,6 @@ def case_for(user: User, case_id: int) -> MediationCase | None:
     if case is None or not policy.can_on_case(user, "view", case):
         return None
     return case
-
-
-def available_case_actions(user: User, case: MediationCase) -> list[str]:
-    return [
-        action
-        for action in CASE_ACTIONS
-        if case.allows(rule_of(action)) and policy.can_on_case(user, rule_of(action), case)
-    ]
 
 
 def participant_cases(user: User) -> QuerySet[MediationCase]:
