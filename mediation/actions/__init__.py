@@ -44,6 +44,9 @@ class Action:
     confirm: Promise | None = None
     # What the form needs to know of the subject, e.g. `lambda order: {"order": order}`.
     form_kwargs: Callable[[Any], dict] | None = None
+    # What must exist for the action to make sense now, beyond the subject's state:
+    # a session to end, an invitation to withdraw. None: nothing.
+    needs: Callable[[Any], bool] | None = None
 
     def form(self, subject, data=None, *, prefixed: bool = True) -> forms.Form:
         """The action's form, bound to `data` if given; prefixed by the action's name
@@ -105,9 +108,13 @@ class ActionRegistry:
         return list(self._actions.values())
 
     def allows(self, user, action: Action, subject) -> bool:
-        """Whether to offer `action` to `user` now: the subject's state allows its rule
-        and the policy lets this user act by it."""
-        return subject.allows(action.rule) and self._may(user, action.rule, subject)
+        """Whether to offer `action` to `user` now: the subject's state allows its rule,
+        the policy lets this user act by it, and what it acts on exists."""
+        return (
+            subject.allows(action.rule)
+            and self._may(user, action.rule, subject)
+            and (action.needs is None or action.needs(subject))
+        )
 
     def offered(self, user, subject) -> list[Action]:
         """The actions a user may take on the subject now, in page order."""

@@ -19,6 +19,8 @@ from mediation.forms import (
     SessionChoiceForm,
     SessionForm,
 )
+from mediation.models import Participant
+from mediation.selectors.cases import open_invitations, sessions_open_to
 from mediation.services import cases, invitations, sessions
 
 CANNOT_BE_UNDONE = gettext_lazy("This cannot be undone. Continue?")
@@ -26,6 +28,15 @@ CANNOT_BE_UNDONE = gettext_lazy("This cannot be undone. Continue?")
 
 def _of_case(case) -> dict:
     return {"case": case}
+
+
+def _session_step(step: str) -> dict:
+    """A session action's form (offering the sessions `step` can take) and what it
+    needs (one such session)."""
+    return {
+        "form_kwargs": lambda case: {"case": case, "step": step},
+        "needs": lambda case: sessions_open_to(case, step).exists(),
+    }
 
 
 CASE_ACTIONS = ActionRegistry(
@@ -51,6 +62,7 @@ CASE_ACTIONS = ActionRegistry(
             perform=lambda case, actor, data: invitations.invite_participant(case=case, actor=actor, **data),
             rule="invite",
             form_kwargs=_of_case,
+            needs=lambda case: case.parties.exists(),
         ),
         Action(
             name="revoke_invitation",
@@ -59,6 +71,7 @@ CASE_ACTIONS = ActionRegistry(
             perform=lambda case, actor, data: invitations.revoke_invitation(invitation=data["invitation"], actor=actor),
             rule="invite",
             form_kwargs=_of_case,
+            needs=lambda case: open_invitations(case).exists(),
         ),
         Action(
             name="schedule",
@@ -73,7 +86,7 @@ CASE_ACTIONS = ActionRegistry(
             form_class=SessionChoiceForm,
             perform=lambda case, actor, data: sessions.start_session(session=data["session"], actor=actor),
             rule="schedule",
-            form_kwargs=_of_case,
+            **_session_step("start"),
         ),
         Action(
             name="end_session",
@@ -81,7 +94,7 @@ CASE_ACTIONS = ActionRegistry(
             form_class=SessionChoiceForm,
             perform=lambda case, actor, data: sessions.end_session(session=data["session"], actor=actor),
             rule="schedule",
-            form_kwargs=_of_case,
+            **_session_step("end"),
         ),
         Action(
             name="cancel_session",
@@ -89,7 +102,7 @@ CASE_ACTIONS = ActionRegistry(
             form_class=SessionChoiceForm,
             perform=lambda case, actor, data: sessions.cancel_session(session=data["session"], actor=actor),
             rule="schedule",
-            form_kwargs=_of_case,
+            **_session_step("cancel"),
         ),
         Action(
             name="remove_participant",
@@ -101,6 +114,7 @@ CASE_ACTIONS = ActionRegistry(
             rule="remove_participant",
             confirm=CANNOT_BE_UNDONE,
             form_kwargs=_of_case,
+            needs=lambda case: Participant.active.filter(case=case).exists(),
         ),
         Action(
             name="extend",
