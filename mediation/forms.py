@@ -15,6 +15,7 @@ from mediation.models import (
 )
 from mediation.models.work_orders import Category, Channel, ReplyChannel, RequesterRole, Satisfaction
 from mediation.roles import Role
+from mediation.selectors.cases import open_invitations, sessions_open_to
 
 
 class DateTimeInput(forms.DateTimeInput):
@@ -254,19 +255,29 @@ class RemoveParticipantForm(forms.Form):
 
 
 class SessionChoiceForm(forms.Form):
+    """Pick a session for a step ("start", "end", "cancel"). The page offers only the
+    sessions the step can take now; a posted choice may be any of the case's sessions
+    that are not cancelled, so that a stale page gets the service's reason why not
+    ("already started") rather than "not one of the choices"."""
+
     session = forms.ModelChoiceField(label=_("Session"), queryset=MediationSession.objects.none())
 
-    def __init__(self, *args, case, **kwargs):
+    def __init__(self, *args, case, step: str, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["session"].queryset = case.sessions.filter(cancelled_at__isnull=True)
+        self.fields["session"].queryset = (
+            case.sessions.filter(cancelled_at__isnull=True) if self.is_bound else sessions_open_to(case, step)
+        )
 
 
 class InvitationChoiceForm(forms.Form):
+    """Pick an invitation to withdraw: the page offers the open ones; a posted choice
+    may be any of the case's, and the service says why a closed one cannot go."""
+
     invitation = forms.ModelChoiceField(label=_("Invitation"), queryset=Invitation.objects.none())
 
     def __init__(self, *args, case, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["invitation"].queryset = case.invitations.all()
+        self.fields["invitation"].queryset = case.invitations.all() if self.is_bound else open_invitations(case)
 
 
 class SignupDetailsForm(forms.Form):

@@ -4,8 +4,6 @@ from django.utils.html import format_html
 from django.utils.timesince import timesince, timeuntil
 from django.utils.translation import gettext as _
 
-from mediation.actions import ACTION_BUTTONS
-from mediation.case_actions import CASE_ACTION_BUTTONS
 from mediation.services.cases import CASE_ACTION_LABELS
 from mediation.services.work_orders import ACTION_LABELS
 
@@ -42,16 +40,6 @@ def time_left(due, running=True, now=None):
 @register.filter
 def action_label(action: str) -> str:
     return str(ACTION_LABELS.get(action, action))
-
-
-@register.filter
-def action_button(action: str) -> str:
-    return str(ACTION_BUTTONS.get(action, action))
-
-
-@register.filter
-def case_action_button(action: str) -> str:
-    return str(CASE_ACTION_BUTTONS.get(action, action))
 
 
 @register.filter

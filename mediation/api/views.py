@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from mediation import policy
-from mediation.actions import WORK_ORDER_ACTIONS, form_for, perform
+from mediation.actions.work_orders import WORK_ORDER_ACTIONS
 from mediation.api.serializers import (
     FiguresQuerySerializer,
     WorkOrderDetailSerializer,
@@ -83,14 +83,15 @@ class WorkOrderActionView(APIView):
     )
     def post(self, request, number, action):
         order = work_order_for(request.user, number)
-        if order is None or action not in WORK_ORDER_ACTIONS:
+        taken = WORK_ORDER_ACTIONS.get(action)
+        if order is None or taken is None:
             raise Http404
         if not isinstance(request.data, Mapping):
             raise ParseError()
-        form = form_for(action, order, request.data, prefixed=False)
+        form = taken.form(order, request.data, prefixed=False)
         if not form.is_valid():
             return Response({field: list(errors) for field, errors in form.errors.items()}, status=400)
-        perform(action, order, request.user, form.cleaned_data)
+        taken.run(order, request.user, form.cleaned_data)
         order.refresh_from_db()
         return Response(WorkOrderDetailSerializer(order).data)
 

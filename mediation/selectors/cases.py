@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from mediation import policy
-from mediation.case_actions import CASE_ACTIONS, rule_of
-from mediation.models import MediationCase, Participant, User
+from mediation.models import Invitation, MediationCase, MediationSession, Participant, User
 from mediation.roles import Role, has_role
 
 
@@ -28,12 +30,28 @@ def case_for(user: User, case_id: int) -> MediationCase | None:
     return case
 
 
-def available_case_actions(user: User, case: MediationCase) -> list[str]:
-    return [
-        action
-        for action in CASE_ACTIONS
-        if case.allows(rule_of(action)) and policy.can_on_case(user, rule_of(action), case)
-    ]
+# Which sessions each session step can take: not cancelled, and not yet started to
+# start or cancel one, started and not ended to end one. The services check the same
+# under the session's row lock and say why not (services.sessions._lock_session);
+# tests/mediation/test_actions.py holds both to the same rows.
+SESSION_STEPS = {
+    "start": Q(started_at__isnull=True),
+    "cancel": Q(started_at__isnull=True),
+    "end": Q(started_at__isnull=False, ended_at__isnull=True),
+}
+
+
+def sessions_open_to(case: MediationCase, step: str) -> QuerySet[MediationSession]:
+    """The case's sessions that `step` ("start", "end" or "cancel") can take now."""
+    return case.sessions.filter(SESSION_STEPS[step], cancelled_at__isnull=True)
+
+
+def open_invitations(case: MediationCase, now: dt.datetime | None = None) -> QuerySet[Invitation]:
+    """The case's invitations that can still be accepted, or withdrawn: the "open"
+    state of `Invitation.state()`."""
+    return case.invitations.filter(
+        revoked_at__isnull=True, accepted_at__isnull=True, expires_at__gt=now or timezone.now()
+    )
 
 
 def participant_cases(user: User) -> QuerySet[MediationCase]:

@@ -18,22 +18,6 @@ WORK_ORDER_NUMBER_PATTERN = re.compile(r"^[A-Za-z]{1,8}-\d{4}-\d{1,9}$")
 PHONE_PATTERN = re.compile(r"^\+?[\d\- ()]{5,20}$")
 CASE_NUMBER_HINTS = ("号", "(", "（", "字")
 
-ACTIONS_IN_ORDER = (
-    "dispatch",
-    "assign",
-    "start",
-    "record_contact",
-    "pause",
-    "resume",
-    "reply",
-    "refer_to_mediation",
-    "submit",
-    "close",
-    "return",
-    "supervise",
-    "return_visit",
-)
-
 
 def visible_work_orders(user: User) -> QuerySet[WorkOrder]:
     """The orders a user may open: the whole desk for the general liaison (and for
@@ -134,10 +118,6 @@ def work_order_for(user: User, number: str) -> WorkOrder | None:
     if order is None or not policy.can(user, "view", order):
         return None
     return order
-
-
-def available_actions(user: User, order: WorkOrder) -> list[str]:
-    return [action for action in ACTIONS_IN_ORDER if order.allows(action) and policy.can(user, action, order)]
 
 
 def timeline(order: WorkOrder):

@@ -13,14 +13,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from mediation import policy
+from mediation.actions.cases import CASE_ACTIONS
 from mediation.adapters import INVITATION_SESSION_KEY
-from mediation.case_actions import CASE_ACTIONS, case_form_for, perform_case_action
 from mediation.errors import DomainError
 from mediation.forms import CaseForm
 from mediation.selectors import cases as selectors
 from mediation.services import cases as services
 from mediation.services.cases import CASE_ACTION_LABELS
 from mediation.services.invitations import InvitationInvalid, accept_invitation, check_invitation, invitation_url
+from mediation.views.actions import action_forms_context, take_action
 from mediation.views.forms import attach_errors
 
 
@@ -67,14 +68,12 @@ def _load(request, case_id):
 @login_required
 def case_detail(request, case_id, *, bound_forms=None, status=200, new_invitation=None):
     case = _load(request, case_id)
-    actions = selectors.available_case_actions(request.user, case)
-    forms = {action: (bound_forms or {}).get(action) or case_form_for(action, case) for action in actions}
     return render(
         request,
         "mediation/case_detail.html",
         {
             "case": case,
-            "action_forms": forms,
+            **action_forms_context(CASE_ACTIONS, request.user, case, bound_forms),
             "new_invitation": new_invitation,
             "today": timezone.localdate(),
             **selectors.case_page_data(case, request.user),
@@ -87,27 +86,21 @@ def case_detail(request, case_id, *, bound_forms=None, status=200, new_invitatio
 @require_POST
 def case_action(request, case_id, action):
     case = _load(request, case_id)
-    if action not in CASE_ACTIONS:
-        raise Http404
-    form = case_form_for(action, case, request.POST)
-    if not form.is_valid():
-        return case_detail(request, case_id, bound_forms={action: form}, status=400)
-    try:
-        result = perform_case_action(action, case, request.user, form.cleaned_data)
-    except ValidationError as error:
-        attach_errors(form, error)
-        return case_detail(request, case_id, bound_forms={action: form}, status=400)
-    except DomainError as error:
-        messages.error(request, error.message)
-        return case_detail(request, case_id, status=409)
-    if action == "invite":
-        invitation, raw_token = result
-        # The link is shown once, on this response; only its hash is stored.
-        return case_detail(
-            request, case_id, new_invitation={"invitation": invitation, "url": invitation_url(raw_token)}
-        )
-    messages.success(request, _("%(action)s: done.") % {"action": CASE_ACTION_LABELS.get(action, action)})
-    return redirect("case_detail", case_id=case_id)
+
+    def render_page(**kwargs):
+        return case_detail(request, case_id, **kwargs)
+
+    def on_success(done, result):
+        if done.name == "invite":
+            invitation, raw_token = result
+            # The link is shown once, on this response; only its hash is stored.
+            return case_detail(
+                request, case_id, new_invitation={"invitation": invitation, "url": invitation_url(raw_token)}
+            )
+        messages.success(request, _("%(action)s: done.") % {"action": CASE_ACTION_LABELS.get(done.name, done.name)})
+        return redirect("case_detail", case_id=case_id)
+
+    return take_action(request, CASE_ACTIONS, case, action, render_page=render_page, on_success=on_success)
 
 
 @login_required

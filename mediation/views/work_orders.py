@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from mediation import policy
-from mediation.actions import WORK_ORDER_ACTIONS, form_for, perform
+from mediation.actions.work_orders import WORK_ORDER_ACTIONS
 from mediation.errors import DomainError
 from mediation.forms import (
     DeskFilterForm,
@@ -26,6 +26,7 @@ from mediation.roles import Role, has_role
 from mediation.selectors import work_orders as selectors
 from mediation.services import supervision
 from mediation.services import work_orders as services
+from mediation.views.actions import action_forms_context, take_action
 from mediation.views.forms import attach_errors
 
 DESK_PAGE_SIZE = 25
@@ -120,16 +121,6 @@ def _load(request, number):
     return order
 
 
-def _action_forms(order, user, bound: dict | None = None) -> dict:
-    forms = {}
-    for action in selectors.available_actions(user, order):
-        if bound and action in bound:
-            forms[action] = bound[action]
-        else:
-            forms[action] = form_for(action, order)
-    return forms
-
-
 @login_required
 def work_order_detail(request, number, *, bound_forms=None, status=200):
     order = _load(request, number)
@@ -146,8 +137,8 @@ def work_order_detail(request, number, *, bound_forms=None, status=200):
             "notices": notices,
             "can_answer_notices": answerable,
             "answer_form": SupervisionAnswerForm(prefix="answer"),
-            "action_forms": _action_forms(order, request.user, bound_forms),
             "now": timezone.now(),
+            **action_forms_context(WORK_ORDER_ACTIONS, request.user, order, bound_forms),
         },
         status=status,
     )
@@ -157,24 +148,19 @@ def work_order_detail(request, number, *, bound_forms=None, status=200):
 @require_POST
 def work_order_action(request, number, action):
     order = _load(request, number)
-    if action not in WORK_ORDER_ACTIONS:
-        raise Http404
-    form = form_for(action, order, request.POST)
-    if not form.is_valid():
-        return work_order_detail(request, number, bound_forms={action: form}, status=400)
-    try:
-        perform(action, order, request.user, form.cleaned_data)
-    except ValidationError as error:
-        attach_errors(form, error)
-        return work_order_detail(request, number, bound_forms={action: form}, status=400)
-    except DomainError as error:
-        messages.error(request, error.message)
-        return work_order_detail(request, number, status=409)
-    messages.success(
-        request,
-        _("Work order %(number)s: %(action)s.") % {"number": order.number, "action": services.ACTION_LABELS[action]},
-    )
-    return redirect("work_order_detail", number=number)
+
+    def render_page(**kwargs):
+        return work_order_detail(request, number, **kwargs)
+
+    def on_success(done, _result):
+        messages.success(
+            request,
+            _("Work order %(number)s: %(action)s.")
+            % {"number": order.number, "action": services.ACTION_LABELS[done.name]},
+        )
+        return redirect("work_order_detail", number=number)
+
+    return take_action(request, WORK_ORDER_ACTIONS, order, action, render_page=render_page, on_success=on_success)
 
 
 @login_required

@@ -786,7 +786,9 @@ def test_strangers_to_the_case_cannot_file_it(people, referred, who):
 def test_the_case_page_offers_the_mediator_the_outcomes_but_not_settlement(client, people, referred):
     client.force_login(people["mediator"])
     actions = list(client.get(reverse("case_detail", args=[referred.pk])).context["action_forms"])
-    assert {"start", "add_party", "invite", "schedule", "fail", "withdraw"} <= set(actions)
+    assert {"start", "add_party", "schedule", "fail", "withdraw"} <= set(actions)
+    # A referred case has no party yet: one is added before anyone can be invited.
+    assert "invite" not in actions
     assert "settle" not in actions
     assert "transfer_to_filing" not in actions
     assert "extend" not in actions

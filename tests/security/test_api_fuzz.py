@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation.modes import GenerationMode
 
-from mediation.actions import WORK_ORDER_ACTIONS
+from mediation.actions.work_orders import WORK_ORDER_ACTIONS
 from tests.servers import session_cookie
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("court_files_in_use")]
