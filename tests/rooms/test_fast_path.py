@@ -222,7 +222,13 @@ def test_under_daphne_the_fast_path_is_engaged_and_delivers(daphne_server):
     raw = _open_raw_websocket(daphne_server, room.pk, session_cookie(world.plaintiff))
     try:
         assert _texts(_read_frames(raw, lambda frames: frames))[0]["type"] == "hello"
-        raw.sendall(_masked(json.dumps({"type": "message.send", "client_id": "7d0f2a1e-0000-4000-8000-000000000001", "body": "直接"}).encode()))
+        raw.sendall(
+            _masked(
+                json.dumps(
+                    {"type": "message.send", "client_id": "7d0f2a1e-0000-4000-8000-000000000001", "body": "直接"}
+                ).encode()
+            )
+        )
         frames = _read_frames(raw, lambda frames: any(f.get("type") == "message" for f in _texts(frames)))
         assert any(frame.get("body") == "直接" for frame in _texts(frames)), _texts(frames)
     finally:
@@ -243,7 +249,9 @@ def test_under_daphne_a_text_frame_between_fragments_fails_the_connection_and_is
     raw = _open_raw_websocket(daphne_server, room.pk, session_cookie(world.plaintiff))
     try:
         assert _texts(_read_frames(raw, lambda frames: frames))[0]["type"] == "hello"
-        between = json.dumps({"type": "message.send", "client_id": "7d0f2a1e-0000-4000-8000-000000000002", "body": "between fragments"}).encode()
+        between = json.dumps(
+            {"type": "message.send", "client_id": "7d0f2a1e-0000-4000-8000-000000000002", "body": "between fragments"}
+        ).encode()
         raw.sendall(_masked(b'{"type":', fin=False))
         time.sleep(0.2)  # the first fragment is autobahn's before the next read
         raw.sendall(_masked(between))
