@@ -5,6 +5,8 @@ committed."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -192,3 +194,40 @@ def mark_read(*, room_id: int, user: User, seq: int) -> int | None:
     # Another of the user's sockets created it meanwhile, behind this mark.
     behind.update(seq=seq, updated_at=timezone.now())
     return seq
+
+
+# Why a case's rooms are set to close: codes stored in the event and the audit trail,
+# rendered for each reader in their language.
+CLOSING_REASONS = ("agreement_sealed",)
+
+
+@transaction.atomic
+def schedule_rooms_closing(
+    *, case: MediationCase, at: dt.datetime, reason: str, actor: User | None = None
+) -> list[Room]:
+    """Set every room of the case to close to new messages at `at` (a grace period for
+    last words), record it in each room still open and in the audit trail.
+
+    Takes its locks in the order every audited change does: the case, the audit chain,
+    then the rooms (by id). A caller that already holds the case and its work order,
+    as sealing an agreement does, keeps them; taking them again here is a no-op."""
+    if reason not in CLOSING_REASONS:
+        raise ValueError(f"Unknown reason for closing rooms: {reason!r}")
+    MediationCase.objects.select_for_update().get(pk=case.pk)
+    audit.hold_chain()
+    rooms = list(Room.objects.select_for_update().filter(case=case).order_by("pk"))
+    for room in rooms:
+        room.closes_at = at
+        room.save(update_fields=["closes_at"])
+        audit.record(
+            actor=actor,
+            action="room.schedule_close",
+            target=room,
+            data={"case": case.pk, "closes_at": at.isoformat(), "reason": reason},
+        )
+        if not room.is_closed:
+            # A room the mediator closed already hears nothing more.
+            post_event(
+                room=room, kind="room.closing", actor=actor, data={"closes_at": at.isoformat(), "reason": reason}
+            )
+    return rooms

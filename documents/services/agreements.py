@@ -37,8 +37,7 @@ from mediation.errors import ActionForbidden, TransitionNotAllowed
 from mediation.models import MediationCase, Participant, Party, User
 from mediation.notifications import notify
 from mediation.services.cases import lock_case, lock_work_order_of, settle_case, start_mediation
-from rooms.models import Room
-from rooms.services import post_case_event
+from rooms.services import post_case_event, schedule_rooms_closing
 
 VERIFICATION_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 MEDIATOR_SLOT = "mediator"
@@ -681,7 +680,9 @@ def seal_agreement(*, agreement: Agreement) -> Agreement:
             "sha256": sealed_blob.sha256,
         },
     )
-    Room.objects.filter(case=case).update(closes_at=now + dt.timedelta(minutes=settings.ROOM_CLOSE_GRACE_MINUTES))
+    schedule_rooms_closing(
+        case=case, at=now + dt.timedelta(minutes=settings.ROOM_CLOSE_GRACE_MINUTES), reason="agreement_sealed"
+    )
     notify(
         recipients=[p.user for p in Participant.active.filter(case=case).select_related("user")] + [case.mediator],
         kind="agreement.sealed",

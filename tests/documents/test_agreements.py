@@ -6,6 +6,7 @@ Rendering and signing PDFs is slow, so the agreements that tests only read or tr
 change are built once for the module, inside a transaction rolled back at its end;
 every test runs in a savepoint of it, so whatever a test changes is undone."""
 
+import datetime as dt
 import io
 import time
 from contextlib import contextmanager
@@ -814,6 +815,27 @@ def test_sealing_locks_the_case_before_the_audit_chain_as_every_change_to_a_case
 
     locked = tables_locked(queries)
     assert locked.index("mediation_mediationcase") < locked.index("mediation_auditchainhead")
+
+
+def test_sealing_tells_every_room_when_it_closes_and_audits_it(built, postgres):
+    world = built.crashed_world
+    rooms = [world.joint, world.plaintiff_caucus, world.defendant_caucus]
+    with CaptureQueriesContext(postgres) as queries:
+        agreement = agreements.seal_agreement(agreement=fresh(built.crashed))
+
+    closes_at = agreement.sealed_at + dt.timedelta(minutes=django_settings.ROOM_CLOSE_GRACE_MINUTES)
+    for room in rooms:
+        room.refresh_from_db()
+        assert room.closes_at == closes_at
+        [event] = RoomEntry.objects.filter(room=room, kind="room.closing")
+        assert event.author is None
+        assert event.data == {"actor": None, "closes_at": closes_at.isoformat(), "reason": "agreement_sealed"}
+        [entry] = AuditEntry.objects.filter(action="room.schedule_close", target_id=str(room.pk))
+        assert entry.actor_id is None
+        assert entry.data == {"case": world.case.pk, "closes_at": closes_at.isoformat(), "reason": "agreement_sealed"}
+    # The rooms are locked after the audit chain, as every audited change takes them.
+    locked = tables_locked(queries)
+    assert locked.index("mediation_auditchainhead") < locked.index("rooms_room")
 
 
 def test_an_agreement_missing_a_signature_is_not_sealed(built):
