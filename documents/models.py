@@ -160,6 +160,9 @@ class Agreement(models.Model):
         # Every signature and the platform's timestamp are on: final.
         SEALED = "sealed", _("Sealed")
 
+    # Signatures are collected (and a party may decline) in these states.
+    WAITING_FOR_SIGNATURES = (Status.LOCKED, Status.SIGNING)
+
     case = models.ForeignKey(MediationCase, on_delete=models.PROTECT, related_name="agreements")
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
     verification_code = models.CharField(_("verification code"), max_length=16, unique=True)
@@ -184,6 +187,10 @@ class Agreement(models.Model):
 
     def __str__(self):
         return f"agreement {self.verification_code}"
+
+    @property
+    def is_waiting_for_signatures(self) -> bool:
+        return self.status in self.WAITING_FOR_SIGNATURES
 
 
 class AgreementVersion(models.Model):

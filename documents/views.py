@@ -26,6 +26,7 @@ from documents.access import (
     visible_documents,
     visible_services,
 )
+from documents.agreement_rules import signing_options
 from documents.forms import AgreementForm, ConsentForm, ReasonForm, ServeForm, SignForm, TermFormSet, UploadForm
 from documents.models import Agreement, Document, Service, ServiceConsent, Signature
 from documents.pki import load_platform_pki
@@ -299,13 +300,14 @@ def _signer_state(agreement: Agreement, user) -> dict:
         Signature.objects.filter(version=version, voided_at__isnull=True).select_related("signer", "party")
     )
     signed = {signature.slot for signature in signatures}
-    mine = []
-    if agreement.case.mediator_id == user.pk and agreements.MEDIATOR_SLOT not in signed:
-        mine.append(None)
-    for participant in Participant.active.filter(case=agreement.case, user=user).select_related("party"):
-        if agreements.party_slot(participant.party) not in signed:
-            mine.append(participant.party)
-    return {"signatures": signatures, "signed_slots": signed, "can_sign_for": mine}
+    options = signing_options(agreement, user, signed)
+    return {
+        "signatures": signatures,
+        "signed_slots": signed,
+        "can_sign_for": options.can_sign_for,
+        "may_sign": options.may_sign,
+        "waiting_for_mediator": options.waiting_for_mediator,
+    }
 
 
 @login_required
@@ -313,8 +315,6 @@ def agreement_detail(request, agreement_id):
     agreement = _agreement(request, agreement_id)
     state = _signer_state(agreement, request.user)
     is_mediator = agreement.case.mediator_id == request.user.pk
-    waiting = agreement.status in (Agreement.Status.LOCKED, Agreement.Status.SIGNING)
-    mediator_signed = agreements.MEDIATOR_SLOT in state["signed_slots"]
     return render(
         request,
         "documents/agreement_detail.html",
@@ -324,8 +324,6 @@ def agreement_detail(request, agreement_id):
             "case": agreement.case,
             "is_mediator": is_mediator,
             "is_participant": Participant.active.filter(case=agreement.case, user=request.user).exists(),
-            "may_sign": waiting and bool(state["can_sign_for"]) and (is_mediator or mediator_signed),
-            "waiting_for_mediator": waiting and not mediator_signed and not is_mediator,
             "decline_form": ReasonForm(),
             "slots": agreement.current_version.signature_slots,
             **state,

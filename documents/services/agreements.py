@@ -27,6 +27,7 @@ from django.utils import formats, timezone, translation
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
+from documents.agreement_rules import MEDIATOR_SLOT, party_slot, signer_slot, signer_slots_of, slot_refusal
 from documents.models import Agreement, AgreementVersion, Signature
 from documents.rendering import document_context, qr_data_uri, render_pdf, verification_url
 from documents.services.storage import read_blob, store_blob
@@ -40,7 +41,6 @@ from mediation.services.cases import lock_case, lock_work_order_of, settle_case,
 from rooms.services import post_case_event, schedule_rooms_closing
 
 VERIFICATION_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-MEDIATOR_SLOT = "mediator"
 TERM_KINDS = ("payment", "act")
 
 
@@ -56,10 +56,6 @@ def new_verification_code() -> str:
 def content_hash(content: dict) -> str:
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
-def party_slot(party: Party) -> str:
-    return f"party-{party.pk}"
 
 
 def parties_snapshot(case: MediationCase) -> list[dict]:
@@ -441,20 +437,6 @@ def reauthenticate(user: User, proof: Reauthentication) -> str:
     raise ReauthenticationFailed(_("Your password is not right. Nothing was signed."), method="password")
 
 
-def signer_slot(agreement: Agreement, actor: User, party: Party | None) -> tuple[str, str]:
-    """The slot this person signs, and in which role; refused for a party they do not
-    represent."""
-    case = agreement.case
-    if party is None:
-        if case.mediator_id != actor.pk:
-            raise ActionForbidden(_("Choose the party you sign for."))
-        return MEDIATOR_SLOT, "mediator"
-    participant = Participant.active.filter(case=case, user=actor, party=party).first()
-    if participant is None:
-        raise ActionForbidden(_("You do not represent %(party)s in this case.") % {"party": party.name})
-    return party_slot(party), participant.role
-
-
 def sign_agreement(
     *,
     agreement: Agreement,
@@ -522,23 +504,18 @@ def _sign_agreement(
 ) -> Signature:
     agreement = _lock_agreement(agreement)
     version = agreement.current_version
-    if agreement.status not in (Agreement.Status.LOCKED, Agreement.Status.SIGNING):
+    if not agreement.is_waiting_for_signatures:
         raise TransitionNotAllowed(_("This agreement is not waiting for signatures."))
     if version_hash != version.content_hash:
         raise TransitionNotAllowed(
             _("The agreement changed since you opened it. Read the new version before signing."), code="stale_version"
         )
     slot, role = signer_slot(agreement, actor, party)
-    slots = {entry["slot"] for entry in version.signature_slots}
-    if slot not in slots:
-        raise TransitionNotAllowed(_("This party is not a signer of this version."))
+    slots = signer_slots_of(agreement)
     signed = set(Signature.objects.filter(version=version, voided_at__isnull=True).values_list("slot", flat=True))
-    if slot in signed:
-        raise TransitionNotAllowed(_("This agreement has already been signed here."), code="already_signed")
-    if slot != MEDIATOR_SLOT and MEDIATOR_SLOT not in signed:
-        raise TransitionNotAllowed(
-            _("The mediator signs first; you will be told when you can sign."), code="mediator_first"
-        )
+    refusal = slot_refusal(slot=slot, signer_slots=slots, signed=signed)
+    if refusal is not None:
+        raise refusal
     if method not in Signature.Method.values:
         raise ValidationError({"method": _("Draw your signature or type your name.")})
     how = reauthenticate(actor, reauthentication)

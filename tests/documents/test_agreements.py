@@ -31,9 +31,10 @@ from documents.services.storage import read_blob
 from mediation.errors import ActionForbidden, TransitionNotAllowed
 from mediation.models import AuditEntry, MediationCase, Notification
 from mediation.roles import Role
+from mediation.services import cases
 from rooms.models import RoomEntry
 from tests.cases import make_case
-from tests.factories import PASSWORD, DepartmentFactory, staff
+from tests.factories import PASSWORD, DepartmentFactory, UserFactory, staff
 from tests.locks import tables_locked
 
 pytestmark = pytest.mark.django_db
@@ -559,6 +560,38 @@ def test_a_party_cannot_sign_before_the_mediator(built):
         sign(built.locked, world.plaintiff, plaintiff_party(world))
     assert refused.value.code == "mediator_first"
     assert snapshot(built.locked) == before
+
+
+def test_the_page_offers_signing_exactly_where_the_service_would_sign(client, built):
+    # One rule for who may sign what: the agreement's page and the signing service.
+    waiting, signing = built.locked_world, built.signing_world
+    # A party joined after the version was locked is no signer of it.
+    late_party = cases.add_party(
+        case=signing.case, actor=signing.mediator, side="plaintiff", kind="person", name="王芳"
+    )
+    late = UserFactory(full_name="王芳")
+    cases.attach_participant(case=signing.case, party=late_party, user=late, role="party", actor=signing.mediator)
+
+    def page(agreement, user):
+        client.force_login(user)
+        return client.get(reverse("agreement_detail", args=[agreement.pk])).context
+
+    shown = page(built.locked, waiting.plaintiff)
+    assert (shown["may_sign"], shown["waiting_for_mediator"]) == (False, True)
+    with pytest.raises(TransitionNotAllowed) as refused:
+        sign(built.locked, waiting.plaintiff, plaintiff_party(waiting))
+    assert refused.value.code == "mediator_first"
+
+    assert page(built.locked, waiting.mediator)["may_sign"] is True
+    assert page(built.signing, signing.mediator)["may_sign"] is False
+    assert page(built.signing, signing.plaintiff)["may_sign"] is True
+
+    shown = page(built.signing, late)
+    assert (shown["may_sign"], shown["waiting_for_mediator"], shown["can_sign_for"]) == (False, False, [])
+    before = snapshot(built.signing)
+    with pytest.raises(TransitionNotAllowed, match="not a signer of this version"):
+        sign(built.signing, late, late_party)
+    assert snapshot(built.signing) == before
 
 
 def test_a_wrong_password_is_refused(built):
