@@ -10,17 +10,33 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from documents.models import Agreement
 from mediation.errors import ActionForbidden, TransitionNotAllowed
-from mediation.models import Participant, Party, User
+from mediation.models import MediationCase, Participant, Party, User
 
 MEDIATOR_SLOT = "mediator"
 
 
 def party_slot(party: Party) -> str:
     return f"party-{party.pk}"
+
+
+def required_slots(case: MediationCase) -> list[dict]:
+    """Who must sign: the mediator first (certification), then every party."""
+    with translation.override(settings.DOCUMENT_LANGUAGE):
+        slots = [{"slot": MEDIATOR_SLOT, "party": None, "label": _("Mediator: %(name)s") % {"name": case.mediator}}]
+        for party in case.parties.all():
+            label = (
+                _("Applicant (plaintiff): %(name)s")
+                if party.side == "plaintiff"
+                else _("Respondent (defendant): %(name)s")
+            )
+            slots.append({"slot": party_slot(party), "party": party.pk, "label": label % {"name": party.name}})
+    return slots
 
 
 def signer_slot(agreement: Agreement, actor: User, party: Party | None) -> tuple[str, str]:

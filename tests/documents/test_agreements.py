@@ -26,7 +26,10 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 
 from documents.models import Agreement, AgreementVersion, Blob, Signature
 from documents.pki import load_platform_pki
+from documents.reauthentication import Reauthentication
+from documents.selectors import agreements_waiting_for_seal
 from documents.services import agreements
+from documents.services.agreement_content import content_hash
 from documents.services.storage import read_blob
 from mediation.errors import ActionForbidden, TransitionNotAllowed
 from mediation.models import AuditEntry, MediationCase, Notification
@@ -93,7 +96,7 @@ def sign(agreement, user, party=None, *, password=PASSWORD, totp="", version_has
         party=party,
         method=method,
         image_png=drawn_signature() if method == "drawn" else None,
-        reauthentication=agreements.Reauthentication(password=password, totp_code=totp),
+        reauthentication=Reauthentication(password=password, totp_code=totp),
         ip=IP,
         user_agent=USER_AGENT,
     )
@@ -405,7 +408,7 @@ def test_locking_freezes_the_content_hash_renders_the_pdf_and_adds_empty_signatu
     version = agreement.current_version
 
     assert (agreement.status, version.status) == ("locked", "locked")
-    assert version.content_hash == agreements.content_hash(version.content)
+    assert version.content_hash == content_hash(version.content)
     assert version.content["case_number"] == world.case.number
     assert {party["name"] for party in version.content["parties"]} == {
         plaintiff_party(world).name,
@@ -798,7 +801,7 @@ def test_a_crash_between_signing_and_sealing_leaves_the_agreement_waiting(built)
     agreement = fresh(built.crashed)
     assert (agreement.status, agreement.sealed_blob, agreement.certificate_blob) == ("signing", None, None)
     assert MediationCase.objects.get(pk=agreement.case_id).status != MediationCase.Status.SETTLED
-    assert agreements.agreements_waiting_for_seal() == [agreement]
+    assert agreements_waiting_for_seal() == [agreement]
     assert not RoomEntry.objects.filter(kind="agreement.sealed").exists()
 
 
@@ -839,7 +842,7 @@ def test_sealing_twice_produces_one_sealed_pdf(built, monkeypatch):
     assert second.sealed_at == first.sealed_at
     assert Blob.objects.count() == blobs
     assert RoomEntry.objects.filter(room=built.crashed_world.joint, kind="agreement.sealed").count() == 1
-    assert agreements.agreements_waiting_for_seal() == []
+    assert agreements_waiting_for_seal() == []
 
 
 def test_sealing_locks_the_case_before_the_audit_chain_as_every_change_to_a_case_does(built, postgres):
@@ -876,7 +879,7 @@ def test_an_agreement_missing_a_signature_is_not_sealed(built):
     with pytest.raises(TransitionNotAllowed, match="Not every signer"):
         agreements.seal_agreement(agreement=fresh(built.signing))
     assert snapshot(built.signing) == before
-    assert fresh(built.signing) not in agreements.agreements_waiting_for_seal()
+    assert fresh(built.signing) not in agreements_waiting_for_seal()
 
 
 def test_a_sealed_agreement_cannot_be_changed_or_signed(built):
