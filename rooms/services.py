@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from mediation import audit
 from mediation.errors import ActionForbidden, TransitionNotAllowed
 from mediation.models import MediationCase, RoomKind, User
+from mediation.services.cases import lock_case, lock_work_order_of
 from rooms.hub import get_hub
 from rooms.membership import CAUCUS_OF_SIDE, member_of
 from rooms.models import ReadMark, Room, RoomEntry, RoomMute
@@ -208,12 +209,12 @@ def schedule_rooms_closing(
     """Set every room of the case to close to new messages at `at` (a grace period for
     last words), record it in each room still open and in the audit trail.
 
-    Takes its locks in the order every audited change does: the case, the audit chain,
-    then the rooms (by id). A caller that already holds the case and its work order,
-    as sealing an agreement does, keeps them; taking them again here is a no-op."""
+    Takes its locks in the order every audited change does: the case, its work order,
+    the audit chain, then the rooms (by id). A caller that already holds them, as
+    sealing an agreement does, keeps them; taking them again here changes nothing."""
     if reason not in CLOSING_REASONS:
         raise ValueError(f"Unknown reason for closing rooms: {reason!r}")
-    MediationCase.objects.select_for_update().get(pk=case.pk)
+    lock_work_order_of(lock_case(case))
     audit.hold_chain()
     rooms = list(Room.objects.select_for_update().filter(case=case).order_by("pk"))
     for room in rooms:

@@ -388,7 +388,7 @@ def seal_agreement(*, agreement: Agreement) -> Agreement:
     # chain, and a mediator's or a clerk's change, holding one of them, for the chain.
     lock_work_order_of(lock_case(agreement.case))
     agreement = _lock_agreement(agreement)
-    if agreement.status == Agreement.Status.SEALED:
+    if agreement.is_sealed:
         return agreement
     version = agreement.current_version
     slots = signer_slots_of(agreement)

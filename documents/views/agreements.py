@@ -112,7 +112,7 @@ def agreement_edit(request, agreement_id):
     agreement = _agreement(request, agreement_id)
     if agreement.case.mediator_id != request.user.pk:
         raise PermissionDenied
-    if agreement.status == Agreement.Status.SEALED:
+    if agreement.is_sealed:
         return redirect("agreement_detail", agreement_id=agreement.pk)
     parties = list(agreement.case.parties.all())
     content = agreement.current_version.content
