@@ -110,6 +110,8 @@ def build_agreement() -> Agreement:
     from django.template.loader import render_to_string
     from django.utils import translation
 
+    from documents.agreement_rendering import agreement_document_context
+    from documents.agreement_rules import required_slots
     from documents.services import agreements
     from mediation.models import Department, User
     from mediation.roles import Role
@@ -178,8 +180,8 @@ def build_agreement() -> Agreement:
         judicial_confirmation=True,
     )
     version = agreements.lock_agreement(agreement=agreement, actor=mediator)
-    slots = agreements.required_slots(case)
-    context = agreements.agreement_document_context(agreement, version, slots)
+    slots = required_slots(case)
+    context = agreement_document_context(agreement, version, slots)
     from django.conf import settings
 
     with translation.override(settings.DOCUMENT_LANGUAGE):

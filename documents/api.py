@@ -56,7 +56,7 @@ def _service(request, service: Service, *, with_addresses: bool) -> dict:
 
 def _agreement(request, agreement: Agreement) -> dict:
     version = agreement.current_version
-    sealed = agreement.status == Agreement.Status.SEALED
+    sealed = agreement.is_sealed
     return {
         "id": agreement.pk,
         "status": agreement.status,

@@ -11,7 +11,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from documents.models import Agreement
-from documents.services import agreements, service
+from documents.reauthentication import Reauthentication
+from documents.services import agreements, serving
 from documents.services.uploads import upload_document
 from documents.stamps import typed_signature
 from mediation.demo import DEMO_PASSWORD, DEMO_SOURCE, DemoPerson, _party_user
@@ -45,7 +46,7 @@ def _sign(agreement, user, party):
             party=party,
             method="typed",
             image_png=typed_signature(str(user)),
-            reauthentication=agreements.Reauthentication(password=DEMO_PASSWORD),
+            reauthentication=Reauthentication(password=DEMO_PASSWORD),
             ip="127.0.0.1",
             user_agent="seed_demo",
         )
@@ -66,11 +67,11 @@ def _settle_report_case(case: MediationCase) -> None:
             kind="complaint",
             title="民事起诉状",
         )
-        service.record_consent(case=case, user=defendant_user, email="", ip="127.0.0.1")
-        served = service.serve_electronically(
+        serving.record_consent(case=case, user=defendant_user, email="", ip="127.0.0.1")
+        served = serving.serve_electronically(
             case=case, actor=mediator, recipient=defendant_user, documents=[complaint], ip="127.0.0.1"
         )
-        service.acknowledge_service(service=served, user=defendant_user, ip="127.0.0.1")
+        serving.acknowledge_service(service=served, user=defendant_user, ip="127.0.0.1")
     agreement = agreements.start_agreement(case=case, actor=mediator)
     agreements.update_draft(
         agreement=agreement,

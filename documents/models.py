@@ -86,16 +86,34 @@ class Service(models.Model):
         IN_PERSON = "in_person", pgettext_lazy("service of documents", "In person")
 
     class Status(models.TextChoices):
+        # Recorded by the mediator; a step, not a state a service stays in.
         PREPARED = "prepared", _("Prepared")
+        # Sent to the recipient (by the platform, by post, in person); a step too.
         SENT = "sent", pgettext_lazy("service of documents", "Sent")
+        # In the recipient's account, or handed over (service by other means, which
+        # stays here): the date of service.
         DELIVERED = "delivered", pgettext_lazy("service of documents", "Delivered")
+        # The recipient opened a served document.
         OPENED = "opened", _("Opened")
+        # The recipient acknowledged receipt: final.
         ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+        # The recipient refused the documents, saying why: final.
         REFUSED = "refused", _("Refused")
+        # Not acknowledged by the deadline: final.
         EXPIRED = "expired", _("Expired")
 
     # Recipients may still open, acknowledge or refuse in these states.
     AWAITING_RECIPIENT = (Status.DELIVERED, Status.OPENED)
+    # What each step after delivery needs and leads to. A recipient served by post or
+    # in person may open the documents on the platform too; the other steps are for a
+    # service made through the platform only (ELECTRONIC_ONLY).
+    TRANSITIONS = {
+        "open": ((Status.DELIVERED,), Status.OPENED),
+        "acknowledge": (AWAITING_RECIPIENT, Status.ACKNOWLEDGED),
+        "refuse": (AWAITING_RECIPIENT, Status.REFUSED),
+        "expire": (AWAITING_RECIPIENT, Status.EXPIRED),
+    }
+    ELECTRONIC_ONLY = ("acknowledge", "refuse", "expire")
 
     case = models.ForeignKey(MediationCase, on_delete=models.CASCADE, related_name="services")
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -126,6 +144,17 @@ class Service(models.Model):
 
     def __str__(self):
         return f"service {self.pk} on {self.recipient_id}"
+
+    def allows(self, action: str) -> bool:
+        """Whether `action` (a key of TRANSITIONS) is possible in the current state."""
+        if action in self.ELECTRONIC_ONLY and self.method != self.Method.ELECTRONIC:
+            return False
+        return self.status in self.TRANSITIONS[action][0]
+
+    @property
+    def awaits_recipient(self) -> bool:
+        """The recipient may still acknowledge or refuse it."""
+        return self.allows("acknowledge")
 
 
 class ServiceStep(models.Model):
@@ -160,6 +189,20 @@ class Agreement(models.Model):
         # Every signature and the platform's timestamp are on: final.
         SEALED = "sealed", _("Sealed")
 
+    # Signatures are collected (and a party may decline) in these states.
+    WAITING_FOR_SIGNATURES = (Status.LOCKED, Status.SIGNING)
+    # Which actions each state allows, and the state they lead to. Who may act is
+    # decided by the services (the mediator drafts, documents.agreement_rules signs).
+    TRANSITIONS = {
+        # The mediator changes the content: on a locked version, a new draft version.
+        "edit": ((Status.DRAFT, Status.LOCKED, Status.SIGNING), Status.DRAFT),
+        "lock": ((Status.DRAFT,), Status.LOCKED),
+        # A party declines the locked version: a new draft version.
+        "decline": (WAITING_FOR_SIGNATURES, Status.DRAFT),
+        "sign": (WAITING_FOR_SIGNATURES, Status.SIGNING),
+        "seal": ((Status.SIGNING,), Status.SEALED),
+    }
+
     case = models.ForeignKey(MediationCase, on_delete=models.PROTECT, related_name="agreements")
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
     verification_code = models.CharField(_("verification code"), max_length=16, unique=True)
@@ -185,15 +228,31 @@ class Agreement(models.Model):
     def __str__(self):
         return f"agreement {self.verification_code}"
 
+    def allows(self, action: str) -> bool:
+        """Whether `action` (a key of TRANSITIONS) is possible in the current state."""
+        return self.status in self.TRANSITIONS[action][0]
+
+    @property
+    def is_waiting_for_signatures(self) -> bool:
+        return self.allows("sign")
+
+    @property
+    def is_sealed(self) -> bool:
+        return self.status == self.Status.SEALED
+
 
 class AgreementVersion(models.Model):
     """One version's content. Once locked, `content` and `content_hash` never change;
     a change makes a new version and voids what was signed on this one."""
 
     class Status(models.TextChoices):
+        # Being written; its content may change.
         DRAFT = "draft", _("Draft")
+        # Content and hash fixed, the PDF rendered; signatures are collected on it.
         LOCKED = "locked", _("Locked")
+        # Replaced by a newer version (changed or declined); its signatures are void.
         VOID = "void", _("Void")
+        # Signed by everyone and sealed: the agreement.
         SEALED = "sealed", _("Sealed")
 
     agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="versions")

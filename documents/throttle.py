@@ -1,7 +1,7 @@
 """A fixed-window count of requests per client address, in the shared cache (Redis
 when REDIS_URL is set, so every process counts together).
 
-The address comes from the caller (`documents.views.client_ip`, which knows whether a
+The address comes from the caller (`documents.views.common.client_ip`, which knows whether a
 trusted proxy sits in front). IPv6 clients are counted per /64, the block one
 subscriber usually holds, so that walking through addresses does not reset the count.
 """

@@ -5,6 +5,8 @@ committed."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,6 +15,7 @@ from mediation import audit
 from mediation.errors import ActionForbidden, TransitionNotAllowed
 from mediation.models import MediationCase, RoomKind, User
 from mediation.participation import CAUCUS_OF_SIDE
+from mediation.services.cases import lock_case, lock_work_order_of
 from rooms.hub import get_hub
 from rooms.membership import member_of
 from rooms.models import ReadMark, Room, RoomEntry, RoomMute
@@ -194,3 +197,40 @@ def mark_read(*, room_id: int, user: User, seq: int) -> int | None:
     # Another of the user's sockets created it meanwhile, behind this mark.
     behind.update(seq=seq, updated_at=timezone.now())
     return seq
+
+
+# Why a case's rooms are set to close: codes stored in the event and the audit trail,
+# rendered for each reader in their language.
+CLOSING_REASONS = ("agreement_sealed",)
+
+
+@transaction.atomic
+def schedule_rooms_closing(
+    *, case: MediationCase, at: dt.datetime, reason: str, actor: User | None = None
+) -> list[Room]:
+    """Set every room of the case to close to new messages at `at` (a grace period for
+    last words), record it in each room still open and in the audit trail.
+
+    Takes its locks in the order every audited change does: the case, its work order,
+    the audit chain, then the rooms (by id). A caller that already holds them, as
+    sealing an agreement does, keeps them; taking them again here changes nothing."""
+    if reason not in CLOSING_REASONS:
+        raise ValueError(f"Unknown reason for closing rooms: {reason!r}")
+    lock_work_order_of(lock_case(case))
+    audit.hold_chain()
+    rooms = list(Room.objects.select_for_update().filter(case=case).order_by("pk"))
+    for room in rooms:
+        room.closes_at = at
+        room.save(update_fields=["closes_at"])
+        audit.record(
+            actor=actor,
+            action="room.schedule_close",
+            target=room,
+            data={"case": case.pk, "closes_at": at.isoformat(), "reason": reason},
+        )
+        if not room.is_closed:
+            # A room the mediator closed already hears nothing more.
+            post_event(
+                room=room, kind="room.closing", actor=actor, data={"closes_at": at.isoformat(), "reason": reason}
+            )
+    return rooms

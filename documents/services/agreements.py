@@ -12,23 +12,29 @@ work order awaits confirmation, and the rooms close after a grace period.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import io
-import json
-import secrets
-from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+import logging
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
-from django.utils import formats, timezone, translation
-from django.utils.dateparse import parse_date
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from documents import selectors
+from documents.agreement_rendering import agreement_document_context, signing_certificate_context
+from documents.agreement_rules import MEDIATOR_SLOT, required_slots, signer_slot, signer_slots_of, slot_refusal
 from documents.models import Agreement, AgreementVersion, Signature
-from documents.rendering import document_context, qr_data_uri, render_pdf, verification_url
+from documents.reauthentication import Reauthentication, ReauthenticationFailed, reauthenticate
+from documents.rendering import render_pdf
+from documents.services.agreement_content import (
+    clean_terms,
+    content_hash,
+    default_content,
+    new_verification_code,
+    parties_snapshot,
+)
 from documents.services.storage import read_blob, store_blob
 from documents.signing import add_signature_fields, document_timestamp, seal, sign_field
 from documents.stamps import signature_stamp, typed_signature
@@ -37,64 +43,13 @@ from mediation.errors import ActionForbidden, TransitionNotAllowed
 from mediation.models import MediationCase, Participant, Party, User
 from mediation.notifications import notify
 from mediation.services.cases import lock_case, lock_work_order_of, settle_case, start_mediation
-from rooms.models import Room
-from rooms.services import post_case_event
+from rooms.services import post_case_event, schedule_rooms_closing
 
-VERIFICATION_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-MEDIATOR_SLOT = "mediator"
-TERM_KINDS = ("payment", "act")
+logger = logging.getLogger(__name__)
 
 
 def agreement_url(agreement: Agreement) -> str:
     return reverse("agreement_detail", args=[agreement.pk])
-
-
-def new_verification_code() -> str:
-    raw = "".join(secrets.choice(VERIFICATION_ALPHABET) for _ in range(12))
-    return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
-
-
-def content_hash(content: dict) -> str:
-    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
-def party_slot(party: Party) -> str:
-    return f"party-{party.pk}"
-
-
-def parties_snapshot(case: MediationCase) -> list[dict]:
-    parties = []
-    for party in case.parties.prefetch_related("participants__user"):
-        parties.append(
-            {
-                "id": party.pk,
-                "side": party.side,
-                "kind": party.kind,
-                "name": party.name,
-                "id_number": party.id_number,
-                "credit_code": party.credit_code,
-                "legal_representative": party.legal_representative,
-                "address": party.address,
-                "participants": [
-                    {"name": str(p.user), "role": p.role} for p in party.participants.all() if p.removed_at is None
-                ],
-            }
-        )
-    return parties
-
-
-def _default_content(case: MediationCase) -> dict:
-    with translation.override(settings.DOCUMENT_LANGUAGE):
-        return {
-            "facts": case.facts,
-            "terms": [],
-            "costs": _("The mediation is free of charge; each party bears its own other costs."),
-            "effectiveness": _(
-                "This agreement takes effect when signed by the parties and the mediator and sealed by the platform."
-            ),
-            "judicial_confirmation": True,
-        }
 
 
 def _lock_agreement(agreement: Agreement) -> Agreement:
@@ -125,58 +80,11 @@ def start_agreement(*, case: MediationCase, actor: User) -> Agreement:
     if existing is not None:
         return existing
     agreement = Agreement.objects.create(case=case, verification_code=new_verification_code(), created_by=actor)
-    version = AgreementVersion.objects.create(agreement=agreement, number=1, content=_default_content(case))
+    version = AgreementVersion.objects.create(agreement=agreement, number=1, content=default_content(case))
     agreement.current_version = version
     agreement.save(update_fields=["current_version"])
     _record(agreement, actor, "start")
     return agreement
-
-
-def _parse_due_date(term: dict):
-    """The term's due date, or None when missing or not a real date (2026-02-30)."""
-    try:
-        return parse_date(str(term.get("due_date") or ""))
-    except ValueError:
-        return None
-
-
-def clean_terms(terms: list[dict], case: MediationCase) -> list[dict]:
-    """Validate the agreed terms: who owes what to whom, and by when."""
-    party_ids = set(case.parties.values_list("pk", flat=True))
-    cleaned, problems = [], []
-    for index, term in enumerate(terms, start=1):
-        kind = term.get("kind")
-        obligor, obligee = term.get("obligor"), term.get("obligee")
-        row = {"kind": kind, "obligor": obligor, "obligee": obligee}
-        if kind not in TERM_KINDS:
-            problems.append(_("Term %(n)s: choose a payment or an act.") % {"n": index})
-        if obligor not in party_ids or obligee not in party_ids or obligor == obligee:
-            problems.append(_("Term %(n)s: choose two different parties of this case.") % {"n": index})
-        if kind == "payment":
-            try:
-                amount = Decimal(str(term.get("amount", ""))).quantize(Decimal("0.01"))
-            except (InvalidOperation, ValueError):
-                amount = None
-            if amount is None or not amount.is_finite() or amount <= 0:
-                problems.append(_("Term %(n)s: give the amount in yuan.") % {"n": index})
-            due = _parse_due_date(term)
-            if due is None:
-                problems.append(_("Term %(n)s: give the due date.") % {"n": index})
-            row.update(
-                amount=str(amount) if amount is not None else "",
-                method=str(term.get("method", "")).strip()[:200],
-                due_date=due.isoformat() if due else "",
-            )
-        elif kind == "act":
-            act = str(term.get("act", "")).strip()
-            if not act:
-                problems.append(_("Term %(n)s: describe what is to be done.") % {"n": index})
-            due = _parse_due_date(term)
-            row.update(act=act[:1000], due_date=due.isoformat() if due else "")
-        cleaned.append(row)
-    if problems:
-        raise ValidationError({"terms": problems})
-    return cleaned
 
 
 @transaction.atomic
@@ -194,7 +102,7 @@ def update_draft(
     the locked one is void and so is every signature on it."""
     agreement = _lock_agreement(agreement)
     _require_mediator(agreement, actor)
-    if agreement.status == Agreement.Status.SEALED:
+    if not agreement.allows("edit"):
         raise TransitionNotAllowed(_("A sealed agreement cannot be changed."))
     content = {
         "facts": facts.strip(),
@@ -215,8 +123,7 @@ def update_draft(
 
 def _new_version(agreement: Agreement, actor: User, content: dict, *, reason: str) -> AgreementVersion:
     old = agreement.current_version
-    now = timezone.now()
-    voided = Signature.objects.filter(version=old, voided_at__isnull=True).update(voided_at=now)
+    voided = Signature.objects.filter(version=old, voided_at__isnull=True).update(voided_at=timezone.now())
     old.status = AgreementVersion.Status.VOID
     old.void_reason = reason
     old.save(update_fields=["status", "void_reason"])
@@ -242,85 +149,6 @@ def _new_version(agreement: Agreement, actor: User, content: dict, *, reason: st
     return version
 
 
-def required_slots(case: MediationCase) -> list[dict]:
-    """Who must sign: the mediator first (certification), then every party."""
-    with translation.override(settings.DOCUMENT_LANGUAGE):
-        slots = [{"slot": MEDIATOR_SLOT, "party": None, "label": _("Mediator: %(name)s") % {"name": case.mediator}}]
-        for party in case.parties.all():
-            label = (
-                _("Applicant (plaintiff): %(name)s")
-                if party.side == "plaintiff"
-                else _("Respondent (defendant): %(name)s")
-            )
-            slots.append({"slot": party_slot(party), "party": party.pk, "label": label % {"name": party.name}})
-    return slots
-
-
-def _document_date(iso_date: str) -> str:
-    """A due date as the document's language writes dates (2026年12月31日)."""
-    parsed = parse_date(iso_date) if iso_date else None
-    return formats.date_format(parsed, "DATE_FORMAT") if parsed else ""
-
-
-def _terms_rendered(content: dict, parties: dict[int, str]) -> list[str]:
-    lines = []
-    for term in content["terms"]:
-        values = {
-            "obligor": parties.get(term["obligor"], ""),
-            "obligee": parties.get(term["obligee"], ""),
-            "due": _document_date(term.get("due_date", "")),
-        }
-        if term["kind"] == "payment":
-            values.update(amount=f"{Decimal(term['amount']):,.2f}", method=term.get("method") or _("bank transfer"))
-            lines.append(_("%(obligor)s pays %(obligee)s RMB %(amount)s yuan by %(due)s, by %(method)s.") % values)
-        else:
-            values["act"] = term["act"]
-            if term.get("due_date"):
-                lines.append(_("%(obligor)s, for %(obligee)s, by %(due)s: %(act)s") % values)
-            else:
-                lines.append(_("%(obligor)s, for %(obligee)s: %(act)s") % values)
-    return lines
-
-
-def agreement_document_context(agreement: Agreement, version: AgreementVersion, slots: list[dict]) -> dict:
-    content = version.content
-    parties = {party["id"]: party["name"] for party in content["parties"]}
-    with translation.override(settings.DOCUMENT_LANGUAGE):
-        terms_rendered = _terms_rendered(content, parties)
-    return document_context(
-        content={
-            **content,
-            "facts_lines": [line for line in content["facts"].splitlines() if line.strip()],
-            "terms_rendered": terms_rendered,
-        },
-        version_number=version.number,
-        content_hash_short=(version.content_hash or content_hash(content))[:16],
-        slots=slots,
-        verification_code=agreement.verification_code,
-        verification_url=verification_url(agreement.verification_code),
-        qr=qr_data_uri(verification_url(agreement.verification_code)),
-    )
-
-
-def preview_html(agreement: Agreement) -> str:
-    """The current version as it will print, at any time, as HTML."""
-    from django.template.loader import render_to_string
-
-    version = agreement.current_version
-    content = {
-        **version.content,
-        "parties": parties_snapshot(agreement.case),
-        "case_number": agreement.case.number,
-        "cause_of_action": agreement.case.cause_of_action,
-    }
-    preview = AgreementVersion(agreement=agreement, number=version.number, content=content)
-    with translation.override(settings.DOCUMENT_LANGUAGE):
-        return render_to_string(
-            "documents/pdf/agreement.html",
-            agreement_document_context(agreement, preview, required_slots(agreement.case)),
-        )
-
-
 @transaction.atomic
 def lock_agreement(*, agreement: Agreement, actor: User) -> AgreementVersion:
     """Freeze the current draft: its content (with the parties as they are now) gets a
@@ -329,7 +157,7 @@ def lock_agreement(*, agreement: Agreement, actor: User) -> AgreementVersion:
     agreement = _lock_agreement(agreement)
     _require_mediator(agreement, actor)
     version = agreement.current_version
-    if agreement.status != Agreement.Status.DRAFT or version.status != AgreementVersion.Status.DRAFT:
+    if not agreement.allows("lock") or version.status != AgreementVersion.Status.DRAFT:
         raise TransitionNotAllowed(_("Only a draft can be locked."))
     case = agreement.case
     if not case.is_open:
@@ -385,7 +213,7 @@ def decline_agreement(*, agreement: Agreement, actor: User, reason: str) -> Agre
     agreement = _lock_agreement(agreement)
     if Participant.active.filter(case=agreement.case, user=actor).first() is None:
         raise ActionForbidden(_("Only a party's participant can decline the agreement."))
-    if agreement.status not in (Agreement.Status.LOCKED, Agreement.Status.SIGNING):
+    if not agreement.allows("decline"):
         raise TransitionNotAllowed(_("Only an agreement waiting for signatures can be declined."))
     if not reason.strip():
         raise ValidationError({"reason": _("Say why you decline, so the mediator can revise the agreement.")})
@@ -398,62 +226,6 @@ def decline_agreement(*, agreement: Agreement, actor: User, reason: str) -> Agre
         url=agreement_url(agreement),
     )
     return version
-
-
-@dataclass(frozen=True)
-class Reauthentication:
-    password: str = ""
-    totp_code: str = ""
-
-
-class ReauthenticationFailed(ActionForbidden):
-    """The password or code given to sign was not right; `method` says which was
-    asked for ("password" or "totp")."""
-
-    def __init__(self, message, *, method: str):
-        super().__init__(message)
-        self.method = method
-
-
-def _totp_authenticator(user: User):
-    from allauth.mfa.models import Authenticator
-
-    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
-
-
-def uses_totp(user: User) -> bool:
-    return _totp_authenticator(user) is not None
-
-
-def reauthenticate(user: User, proof: Reauthentication) -> str:
-    """Check the signer is who is signed in, just now: their TOTP code if they use
-    two-factor authentication, otherwise their password. Returns how."""
-    from allauth.mfa.totp.internal.auth import TOTP
-
-    authenticator = _totp_authenticator(user)
-    if authenticator is not None:
-        if proof.totp_code and TOTP(authenticator).validate_code(proof.totp_code.strip()):
-            return "totp"
-        raise ReauthenticationFailed(
-            _("The code from your authenticator app is not right. Nothing was signed."), method="totp"
-        )
-    if proof.password and user.check_password(proof.password):
-        return "password"
-    raise ReauthenticationFailed(_("Your password is not right. Nothing was signed."), method="password")
-
-
-def signer_slot(agreement: Agreement, actor: User, party: Party | None) -> tuple[str, str]:
-    """The slot this person signs, and in which role; refused for a party they do not
-    represent."""
-    case = agreement.case
-    if party is None:
-        if case.mediator_id != actor.pk:
-            raise ActionForbidden(_("Choose the party you sign for."))
-        return MEDIATOR_SLOT, "mediator"
-    participant = Participant.active.filter(case=case, user=actor, party=party).first()
-    if participant is None:
-        raise ActionForbidden(_("You do not represent %(party)s in this case.") % {"party": party.name})
-    return party_slot(party), participant.role
 
 
 def sign_agreement(
@@ -475,7 +247,7 @@ def sign_agreement(
 
     A wrong password or code is a guess at the signer's credentials, as at login: it
     is recorded in the audit trail once the refused signing has been undone (callers
-    throttle the attempts, see documents.views.agreement_sign)."""
+    throttle the attempts, see documents.views.agreements.agreement_sign)."""
     try:
         return _sign_agreement(
             agreement=agreement,
@@ -523,23 +295,18 @@ def _sign_agreement(
 ) -> Signature:
     agreement = _lock_agreement(agreement)
     version = agreement.current_version
-    if agreement.status not in (Agreement.Status.LOCKED, Agreement.Status.SIGNING):
+    if not agreement.allows("sign"):
         raise TransitionNotAllowed(_("This agreement is not waiting for signatures."))
     if version_hash != version.content_hash:
         raise TransitionNotAllowed(
             _("The agreement changed since you opened it. Read the new version before signing."), code="stale_version"
         )
     slot, role = signer_slot(agreement, actor, party)
-    slots = {entry["slot"] for entry in version.signature_slots}
-    if slot not in slots:
-        raise TransitionNotAllowed(_("This party is not a signer of this version."))
-    signed = set(Signature.objects.filter(version=version, voided_at__isnull=True).values_list("slot", flat=True))
-    if slot in signed:
-        raise TransitionNotAllowed(_("This agreement has already been signed here."), code="already_signed")
-    if slot != MEDIATOR_SLOT and MEDIATOR_SLOT not in signed:
-        raise TransitionNotAllowed(
-            _("The mediator signs first; you will be told when you can sign."), code="mediator_first"
-        )
+    slots = signer_slots_of(agreement)
+    signed = selectors.signed_slots(version)
+    refusal = slot_refusal(slot=slot, signer_slots=slots, signed=signed)
+    if refusal is not None:
+        raise refusal
     if method not in Signature.Method.values:
         raise ValidationError({"method": _("Draw your signature or type your name.")})
     how = reauthenticate(actor, reauthentication)
@@ -604,12 +371,10 @@ def _issue(actor: User):
 
 
 def seal_agreement_safely(agreement_id: int) -> None:
-    import logging
-
     try:
         seal_agreement(agreement=Agreement.objects.get(pk=agreement_id))
     except Exception:
-        logging.getLogger(__name__).exception("Sealing agreement %s failed; seal_agreements will retry", agreement_id)
+        logger.exception("Sealing agreement %s failed; seal_agreements will retry", agreement_id)
 
 
 @transaction.atomic
@@ -623,14 +388,12 @@ def seal_agreement(*, agreement: Agreement) -> Agreement:
     # chain, and a mediator's or a clerk's change, holding one of them, for the chain.
     lock_work_order_of(lock_case(agreement.case))
     agreement = _lock_agreement(agreement)
-    if agreement.status == Agreement.Status.SEALED:
+    if agreement.is_sealed:
         return agreement
     version = agreement.current_version
-    slots = {entry["slot"] for entry in version.signature_slots}
-    signatures = list(
-        Signature.objects.filter(version=version, voided_at__isnull=True).select_related("signer", "party")
-    )
-    if agreement.status != Agreement.Status.SIGNING or {s.slot for s in signatures} != slots:
+    slots = signer_slots_of(agreement)
+    signatures = selectors.live_signatures(version)
+    if not agreement.allows("seal") or {s.slot for s in signatures} != slots:
         raise TransitionNotAllowed(_("Not every signer has signed yet."))
     now = timezone.now()
     sealed_pdf = document_timestamp(read_blob(version.latest_blob))
@@ -638,16 +401,7 @@ def seal_agreement(*, agreement: Agreement) -> Agreement:
     agreement.sealed_blob = sealed_blob
     agreement.sealed_at = now
     certificate = render_pdf(
-        "documents/pdf/signing_certificate.html",
-        document_context(
-            case=agreement.case,
-            agreement=agreement,
-            version=version,
-            signatures=signatures,
-            verification_code=agreement.verification_code,
-            verification_url=verification_url(agreement.verification_code),
-            qr=qr_data_uri(verification_url(agreement.verification_code)),
-        ),
+        "documents/pdf/signing_certificate.html", signing_certificate_context(agreement, version, signatures)
     )
     with translation.override(settings.DOCUMENT_LANGUAGE):
         certificate_pdf = seal(certificate.pdf, reason=_("Signing certificate issued by the platform"))
@@ -681,7 +435,9 @@ def seal_agreement(*, agreement: Agreement) -> Agreement:
             "sha256": sealed_blob.sha256,
         },
     )
-    Room.objects.filter(case=case).update(closes_at=now + dt.timedelta(minutes=settings.ROOM_CLOSE_GRACE_MINUTES))
+    schedule_rooms_closing(
+        case=case, at=now + dt.timedelta(minutes=settings.ROOM_CLOSE_GRACE_MINUTES), reason="agreement_sealed"
+    )
     notify(
         recipients=[p.user for p in Participant.active.filter(case=case).select_related("user")] + [case.mediator],
         kind="agreement.sealed",
@@ -689,16 +445,3 @@ def seal_agreement(*, agreement: Agreement) -> Agreement:
         url=agreement_url(agreement),
     )
     return agreement
-
-
-def agreements_waiting_for_seal():
-    """Agreements whose signatures are all on but which were not sealed (a crash
-    between the last signature and the seal)."""
-    waiting = []
-    for agreement in Agreement.objects.filter(status=Agreement.Status.SIGNING).select_related("current_version"):
-        version = agreement.current_version
-        slots = {entry["slot"] for entry in version.signature_slots}
-        signed = set(Signature.objects.filter(version=version, voided_at__isnull=True).values_list("slot", flat=True))
-        if slots and slots == signed:
-            waiting.append(agreement)
-    return waiting

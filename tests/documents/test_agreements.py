@@ -6,6 +6,7 @@ Rendering and signing PDFs is slow, so the agreements that tests only read or tr
 change are built once for the module, inside a transaction rolled back at its end;
 every test runs in a savepoint of it, so whatever a test changes is undone."""
 
+import datetime as dt
 import io
 import time
 from contextlib import contextmanager
@@ -25,14 +26,18 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 
 from documents.models import Agreement, AgreementVersion, Blob, Signature
 from documents.pki import load_platform_pki
+from documents.reauthentication import Reauthentication
+from documents.selectors import agreements_waiting_for_seal
 from documents.services import agreements
+from documents.services.agreement_content import content_hash
 from documents.services.storage import read_blob
 from mediation.errors import ActionForbidden, TransitionNotAllowed
 from mediation.models import AuditEntry, MediationCase, Notification
 from mediation.roles import Role
+from mediation.services import cases
 from rooms.models import RoomEntry
 from tests.cases import make_case
-from tests.factories import PASSWORD, DepartmentFactory, staff
+from tests.factories import PASSWORD, DepartmentFactory, UserFactory, staff
 from tests.locks import tables_locked
 
 pytestmark = pytest.mark.django_db
@@ -91,7 +96,7 @@ def sign(agreement, user, party=None, *, password=PASSWORD, totp="", version_has
         party=party,
         method=method,
         image_png=drawn_signature() if method == "drawn" else None,
-        reauthentication=agreements.Reauthentication(password=password, totp_code=totp),
+        reauthentication=Reauthentication(password=password, totp_code=totp),
         ip=IP,
         user_agent=USER_AGENT,
     )
@@ -403,7 +408,7 @@ def test_locking_freezes_the_content_hash_renders_the_pdf_and_adds_empty_signatu
     version = agreement.current_version
 
     assert (agreement.status, version.status) == ("locked", "locked")
-    assert version.content_hash == agreements.content_hash(version.content)
+    assert version.content_hash == content_hash(version.content)
     assert version.content["case_number"] == world.case.number
     assert {party["name"] for party in version.content["parties"]} == {
         plaintiff_party(world).name,
@@ -558,6 +563,38 @@ def test_a_party_cannot_sign_before_the_mediator(built):
         sign(built.locked, world.plaintiff, plaintiff_party(world))
     assert refused.value.code == "mediator_first"
     assert snapshot(built.locked) == before
+
+
+def test_the_page_offers_signing_exactly_where_the_service_would_sign(client, built):
+    # One rule for who may sign what: the agreement's page and the signing service.
+    waiting, signing = built.locked_world, built.signing_world
+    # A party joined after the version was locked is no signer of it.
+    late_party = cases.add_party(
+        case=signing.case, actor=signing.mediator, side="plaintiff", kind="person", name="王芳"
+    )
+    late = UserFactory(full_name="王芳")
+    cases.attach_participant(case=signing.case, party=late_party, user=late, role="party", actor=signing.mediator)
+
+    def page(agreement, user):
+        client.force_login(user)
+        return client.get(reverse("agreement_detail", args=[agreement.pk])).context
+
+    shown = page(built.locked, waiting.plaintiff)
+    assert (shown["may_sign"], shown["waiting_for_mediator"]) == (False, True)
+    with pytest.raises(TransitionNotAllowed) as refused:
+        sign(built.locked, waiting.plaintiff, plaintiff_party(waiting))
+    assert refused.value.code == "mediator_first"
+
+    assert page(built.locked, waiting.mediator)["may_sign"] is True
+    assert page(built.signing, signing.mediator)["may_sign"] is False
+    assert page(built.signing, signing.plaintiff)["may_sign"] is True
+
+    shown = page(built.signing, late)
+    assert (shown["may_sign"], shown["waiting_for_mediator"], shown["can_sign_for"]) == (False, False, [])
+    before = snapshot(built.signing)
+    with pytest.raises(TransitionNotAllowed, match="not a signer of this version"):
+        sign(built.signing, late, late_party)
+    assert snapshot(built.signing) == before
 
 
 def test_a_wrong_password_is_refused(built):
@@ -764,7 +801,7 @@ def test_a_crash_between_signing_and_sealing_leaves_the_agreement_waiting(built)
     agreement = fresh(built.crashed)
     assert (agreement.status, agreement.sealed_blob, agreement.certificate_blob) == ("signing", None, None)
     assert MediationCase.objects.get(pk=agreement.case_id).status != MediationCase.Status.SETTLED
-    assert agreements.agreements_waiting_for_seal() == [agreement]
+    assert agreements_waiting_for_seal() == [agreement]
     assert not RoomEntry.objects.filter(kind="agreement.sealed").exists()
 
 
@@ -805,7 +842,7 @@ def test_sealing_twice_produces_one_sealed_pdf(built, monkeypatch):
     assert second.sealed_at == first.sealed_at
     assert Blob.objects.count() == blobs
     assert RoomEntry.objects.filter(room=built.crashed_world.joint, kind="agreement.sealed").count() == 1
-    assert agreements.agreements_waiting_for_seal() == []
+    assert agreements_waiting_for_seal() == []
 
 
 def test_sealing_locks_the_case_before_the_audit_chain_as_every_change_to_a_case_does(built, postgres):
@@ -816,12 +853,33 @@ def test_sealing_locks_the_case_before_the_audit_chain_as_every_change_to_a_case
     assert locked.index("mediation_mediationcase") < locked.index("mediation_auditchainhead")
 
 
+def test_sealing_tells_every_room_when_it_closes_and_audits_it(built, postgres):
+    world = built.crashed_world
+    rooms = [world.joint, world.plaintiff_caucus, world.defendant_caucus]
+    with CaptureQueriesContext(postgres) as queries:
+        agreement = agreements.seal_agreement(agreement=fresh(built.crashed))
+
+    closes_at = agreement.sealed_at + dt.timedelta(minutes=django_settings.ROOM_CLOSE_GRACE_MINUTES)
+    for room in rooms:
+        room.refresh_from_db()
+        assert room.closes_at == closes_at
+        [event] = RoomEntry.objects.filter(room=room, kind="room.closing")
+        assert event.author is None
+        assert event.data == {"actor": None, "closes_at": closes_at.isoformat(), "reason": "agreement_sealed"}
+        [entry] = AuditEntry.objects.filter(action="room.schedule_close", target_id=str(room.pk))
+        assert entry.actor_id is None
+        assert entry.data == {"case": world.case.pk, "closes_at": closes_at.isoformat(), "reason": "agreement_sealed"}
+    # The rooms are locked after the audit chain, as every audited change takes them.
+    locked = tables_locked(queries)
+    assert locked.index("mediation_auditchainhead") < locked.index("rooms_room")
+
+
 def test_an_agreement_missing_a_signature_is_not_sealed(built):
     before = snapshot(built.signing)
     with pytest.raises(TransitionNotAllowed, match="Not every signer"):
         agreements.seal_agreement(agreement=fresh(built.signing))
     assert snapshot(built.signing) == before
-    assert fresh(built.signing) not in agreements.agreements_waiting_for_seal()
+    assert fresh(built.signing) not in agreements_waiting_for_seal()
 
 
 def test_a_sealed_agreement_cannot_be_changed_or_signed(built):

@@ -19,8 +19,7 @@ from PIL import Image, ImageDraw
 from pypdf import PdfWriter
 
 from documents.models import Agreement, Document, Service, ServiceStep, Signature
-from documents.services import agreements
-from documents.services import service as services
+from documents.services import agreements, serving
 from documents.services.uploads import upload_document
 from documents.verification import verify_pdf
 from mediation.models import MediationCase, Notification, Participant, User, WebhookDelivery, WebhookEndpoint, WorkOrder
@@ -347,8 +346,8 @@ def served(world):
     complaint = upload_document(
         case=world.case, actor=world.mediator, data=pdf_file(), filename="起诉状.pdf", kind="complaint"
     )
-    services.record_consent(case=world.case, user=world.plaintiff, ip="203.0.113.9")
-    return services.serve_electronically(
+    serving.record_consent(case=world.case, user=world.plaintiff, ip="203.0.113.9")
+    return serving.serve_electronically(
         case=world.case, actor=world.mediator, recipient=world.plaintiff, documents=[complaint], ip="198.51.100.1"
     )
 
@@ -402,8 +401,8 @@ def test_the_other_side_does_not_see_a_service_of_a_document_hidden_from_it(clie
         kind="evidence",
         visibility="plaintiff",
     )
-    services.record_consent(case=world.case, user=world.plaintiff)
-    services.serve_electronically(case=world.case, actor=world.mediator, recipient=world.plaintiff, documents=[private])
+    serving.record_consent(case=world.case, user=world.plaintiff)
+    serving.serve_electronically(case=world.case, actor=world.mediator, recipient=world.plaintiff, documents=[private])
     client.force_login(world.defendant)
     assert client.get(reverse("api_my_case", args=[world.case.pk])).json()["services"] == []
     client.force_login(world.plaintiff)

@@ -32,6 +32,7 @@ from pypdf import PdfReader
 
 from documents.models import Agreement, Signature
 from documents.pki import generate_platform_pki, load_platform_pki, write_platform_pki
+from documents.reauthentication import Reauthentication
 from documents.services import agreements
 from documents.services.storage import read_blob
 from documents.verification import verify_pdf
@@ -147,7 +148,7 @@ def seal_one_agreement() -> Sealed:
                 party=party,
                 method="drawn",
                 image_png=drawn_signature(index),
-                reauthentication=agreements.Reauthentication(password=PASSWORD),
+                reauthentication=Reauthentication(password=PASSWORD),
                 ip="203.0.113.5",
                 user_agent="pytest",
             )

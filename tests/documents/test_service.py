@@ -15,7 +15,7 @@ from django.utils import timezone, translation
 from pypdf import PdfReader, PdfWriter
 
 from documents.models import Document, Service, ServiceConsent, ServiceStep
-from documents.services import service as services
+from documents.services import serving
 from documents.services.uploads import upload_document
 from documents.verification import verify_pdf
 from mediation.errors import ActionForbidden, TransitionNotAllowed
@@ -72,13 +72,13 @@ def evidence(world):
 
 @pytest.fixture
 def consent(world):
-    return services.record_consent(case=world.case, user=world.defendant, email=world.defendant.email, ip=RECIPIENT_IP)
+    return serving.record_consent(case=world.case, user=world.defendant, email=world.defendant.email, ip=RECIPIENT_IP)
 
 
 @pytest.fixture
 def served(world, complaint, evidence, consent, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        return services.serve_electronically(
+        return serving.serve_electronically(
             case=world.case,
             actor=world.mediator,
             recipient=world.defendant,
@@ -118,7 +118,7 @@ def test_consent_is_recorded_once_per_case_with_time_and_ip(client, world):
         (consent.pk, "zhou.jie@example.test", RECIPIENT_IP, consent.consented_at)
     ]
     with pytest.raises(TransitionNotAllowed):
-        services.record_consent(case=world.case, user=world.defendant)
+        serving.record_consent(case=world.case, user=world.defendant)
 
 
 def test_consent_needs_the_box_ticked(client, world):
@@ -130,7 +130,7 @@ def test_consent_needs_the_box_ticked(client, world):
 @pytest.mark.parametrize("who", ["mediator", "judge"])
 def test_only_a_participant_consents(world, who):
     with pytest.raises(ActionForbidden):
-        services.record_consent(case=world.case, user=getattr(world, who))
+        serving.record_consent(case=world.case, user=getattr(world, who))
     assert not ServiceConsent.objects.exists()
 
 
@@ -143,7 +143,7 @@ def test_electronic_service_without_consent_is_refused_and_nothing_is_stored(
     mail.outbox.clear()
     entries_before = RoomEntry.objects.count()
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(TransitionNotAllowed) as refused:
-        services.serve_electronically(
+        serving.serve_electronically(
             case=world.case, actor=world.mediator, recipient=world.defendant, documents=[complaint]
         )
     assert refused.value.code == "no_consent"
@@ -193,10 +193,10 @@ def test_the_recipient_is_notified_in_the_app_and_by_email(world, served):
 def test_without_an_email_in_the_consent_the_recipient_is_notified_in_the_app_only(
     world, complaint, django_capture_on_commit_callbacks
 ):
-    services.record_consent(case=world.case, user=world.plaintiff, email="")
+    serving.record_consent(case=world.case, user=world.plaintiff, email="")
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        services.serve_electronically(
+        serving.serve_electronically(
             case=world.case, actor=world.mediator, recipient=world.plaintiff, documents=[complaint]
         )
     assert Notification.objects.filter(kind="document.served", recipient=world.plaintiff).count() == 1
@@ -230,7 +230,7 @@ def test_the_mediator_serves_through_the_page(client, world, complaint, consent)
 @pytest.mark.parametrize("who", ["judge", "plaintiff"])
 def test_only_the_mediator_serves(world, complaint, consent, who):
     with pytest.raises(ActionForbidden):
-        services.serve_electronically(
+        serving.serve_electronically(
             case=world.case, actor=getattr(world, who), recipient=world.defendant, documents=[complaint]
         )
     assert not Service.objects.exists()
@@ -246,7 +246,7 @@ def test_a_document_the_recipient_may_not_see_cannot_be_served_on_them(world, co
         visibility=Document.Visibility.PLAINTIFF,
     )
     with pytest.raises(ValidationError) as refused:
-        services.serve_electronically(
+        serving.serve_electronically(
             case=world.case, actor=world.mediator, recipient=world.defendant, documents=[private]
         )
     assert "documents" in refused.value.message_dict
@@ -293,7 +293,7 @@ def test_the_recipient_acknowledges_receipt(client, world, served):
 
 
 def test_acknowledging_without_opening_records_the_opening_too(world, served):
-    services.acknowledge_service(service=served, user=world.defendant, ip=RECIPIENT_IP)
+    serving.acknowledge_service(service=served, user=world.defendant, ip=RECIPIENT_IP)
     assert steps_of(served)[-2:] == [Status.OPENED, Status.ACKNOWLEDGED]
 
 
@@ -306,7 +306,7 @@ def test_refusing_needs_a_reason(client, world, served):
     assert refreshed(served).status == Status.DELIVERED
     assert Status.REFUSED not in steps_of(served)
     with pytest.raises(ValidationError):
-        services.refuse_service(service=served, user=world.defendant, reason="")
+        serving.refuse_service(service=served, user=world.defendant, reason="")
 
 
 def test_the_recipient_refuses_with_a_reason_and_the_mediator_is_told(client, world, served):
@@ -326,16 +326,16 @@ def test_the_recipient_refuses_with_a_reason_and_the_mediator_is_told(client, wo
     )
     assert Notification.objects.filter(kind="document.refused", recipient=world.mediator).count() == 1
     with pytest.raises(TransitionNotAllowed):
-        services.acknowledge_service(service=service, user=world.defendant)
+        serving.acknowledge_service(service=service, user=world.defendant)
 
 
 @pytest.mark.parametrize("who", ["mediator", "judge", "plaintiff"])
 def test_only_the_recipient_may_acknowledge_or_refuse(client, world, served, who):
     user = getattr(world, who)
     with pytest.raises(PermissionDenied):
-        services.acknowledge_service(service=served, user=user)
+        serving.acknowledge_service(service=served, user=user)
     with pytest.raises(PermissionDenied):
-        services.refuse_service(service=served, user=user, reason="Not mine")
+        serving.refuse_service(service=served, user=user, reason="Not mine")
     client.force_login(user)
     assert client.post(reverse("service_action", args=[served.pk, "acknowledge"])).status_code == 403
     assert client.post(reverse("service_action", args=[served.pk, "refuse"]), {"reason": "x"}).status_code == 403
@@ -358,11 +358,11 @@ def test_strangers_cannot_see_a_service(client, world, served, people):
 def test_unacknowledged_services_expire_after_the_deadline_and_the_command_is_idempotent(
     world, served, complaint, capsys
 ):
-    services.record_consent(case=world.case, user=world.plaintiff)
-    acknowledged = services.serve_electronically(
+    serving.record_consent(case=world.case, user=world.plaintiff)
+    acknowledged = serving.serve_electronically(
         case=world.case, actor=world.mediator, recipient=world.plaintiff, documents=[complaint]
     )
-    services.acknowledge_service(service=acknowledged, user=world.plaintiff)
+    serving.acknowledge_service(service=acknowledged, user=world.plaintiff)
 
     with time_machine.travel(served.acknowledge_by - dt.timedelta(minutes=1), tick=False):
         call_command("expire_services")
@@ -386,12 +386,12 @@ def test_unacknowledged_services_expire_after_the_deadline_and_the_command_is_id
     assert steps_of(service).count(Status.EXPIRED) == 1
     assert refreshed(acknowledged).status == Status.ACKNOWLEDGED
     with pytest.raises(TransitionNotAllowed):
-        services.acknowledge_service(service=service, user=world.defendant)
+        serving.acknowledge_service(service=service, user=world.defendant)
 
 
 def test_the_acknowledgement_deadline_is_configurable(world, complaint, consent, settings):
     settings.SERVICE_ACKNOWLEDGE_DAYS = 7
-    service = services.serve_electronically(
+    service = serving.serve_electronically(
         case=world.case, actor=world.mediator, recipient=world.defendant, documents=[complaint]
     )
     assert service.acknowledge_by == service.served_at + dt.timedelta(days=7)
@@ -415,7 +415,7 @@ def postal_receipt(world):
 def test_service_by_post_is_recorded_with_its_evidence_without_consent(world, complaint, postal_receipt):
     posted_at = timezone.now() - dt.timedelta(days=2)
 
-    service = services.record_service_by_other_means(
+    service = serving.record_service_by_other_means(
         case=world.case,
         actor=world.mediator,
         recipient=world.defendant,
@@ -482,7 +482,7 @@ def test_a_service_by_other_means_needs_a_method_a_past_date_and_evidence(
     if arguments["served_at"] == "future":
         arguments["served_at"] = timezone.now() + dt.timedelta(days=1)
     with pytest.raises(ValidationError) as refused:
-        services.record_service_by_other_means(**arguments)
+        serving.record_service_by_other_means(**arguments)
     assert field in refused.value.message_dict
     assert not Service.objects.exists()
 
@@ -537,7 +537,7 @@ def test_the_proof_of_service_lists_case_documents_recipient_and_every_step_and_
 def test_a_new_step_makes_a_new_proof_and_the_same_state_returns_the_same_bytes(client, world, served, monkeypatch):
     client.force_login(world.defendant)
     first = client.get(proof_url(served)).content
-    services.acknowledge_service(service=served, user=world.defendant, ip=RECIPIENT_IP)
+    serving.acknowledge_service(service=served, user=world.defendant, ip=RECIPIENT_IP)
 
     second = client.get(proof_url(served)).content
     client.force_login(world.mediator)

@@ -14,7 +14,7 @@ from django.utils import timezone
 from pypdf import PdfWriter
 
 from documents.models import Document
-from documents.services import service as services
+from documents.services import serving
 from documents.services.uploads import upload_document
 from rooms.models import RoomEntry
 from tests.cases import make_case
@@ -52,12 +52,12 @@ def make_world(people):
         title=SHARED_TITLE,
         kind=Document.Kind.COMPLAINT,
     )
-    services.record_consent(case=world.case, user=world.defendant)
+    serving.record_consent(case=world.case, user=world.defendant)
     return world
 
 
 def serve(world, *documents):
-    return services.serve_electronically(
+    return serving.serve_electronically(
         case=world.case, actor=world.mediator, recipient=world.defendant, documents=list(documents)
     )
 
@@ -109,14 +109,14 @@ class TestThroughPagesAndHistory:
 
     def test_acknowledging_a_side_only_service_is_not_announced_in_the_joint_room(self, client, world):
         service = serve(world, world.secret)
-        services.acknowledge_service(service=service, user=world.defendant)
+        serving.acknowledge_service(service=service, user=world.defendant)
 
         assert '"document.acknowledged"' not in history(client, world.plaintiff, world.joint)
         assert '"document.acknowledged"' in history(client, world.defendant, world.defendant_caucus)
 
     def test_acknowledging_a_case_wide_service_is_announced_in_the_joint_room(self, client, world):
         service = serve(world, world.complaint)
-        services.acknowledge_service(service=service, user=world.defendant)
+        serving.acknowledge_service(service=service, user=world.defendant)
 
         assert '"document.acknowledged"' in history(client, world.plaintiff, world.joint)
 
@@ -262,14 +262,14 @@ class TestAddressesOnServiceRecords:
     @pytest.fixture
     def world(self, people):
         world = make_world(people)
-        world.service = services.serve_electronically(
+        world.service = serving.serve_electronically(
             case=world.case,
             actor=world.mediator,
             recipient=world.defendant,
             documents=[world.complaint],
             ip=MEDIATOR_IP,
         )
-        services.acknowledge_service(service=world.service, user=world.defendant, ip=DEFENDANT_IP)
+        serving.acknowledge_service(service=world.service, user=world.defendant, ip=DEFENDANT_IP)
         return world
 
     def record(self, client, user, world) -> tuple[str, list[dict], str]:

@@ -5,6 +5,7 @@ import pytest
 from django.db import transaction
 
 from documents.models import Agreement
+from documents.reauthentication import Reauthentication
 from documents.services import agreements
 from documents.services.storage import read_blob
 from documents.stamps import typed_signature
@@ -51,7 +52,7 @@ def test_an_agreement_signed_by_everyone_is_sealed_and_verifies():
                 party=party,
                 method="typed",
                 image_png=typed_signature(str(user)),
-                reauthentication=agreements.Reauthentication(password=PASSWORD),
+                reauthentication=Reauthentication(password=PASSWORD),
             )
     agreement = Agreement.objects.get(pk=agreement.pk)
     assert agreement.status == Agreement.Status.SEALED

@@ -25,6 +25,7 @@ from django.utils import timezone, translation
 from pypdf import PdfReader, PdfWriter
 
 from documents.models import Agreement, Document, Service, ServiceConsent, ServiceStep, Signature
+from documents.reauthentication import Reauthentication
 from documents.services import agreements
 from mediation.models import Department, MediationCase, Participant, Party, RoomKind, User, WorkOrder
 from mediation.roles import Role
@@ -826,7 +827,7 @@ def settled_by_sealed_agreement(court: Court) -> tuple[WorkOrder, Agreement]:
             party=party,
             method="typed",
             image_png=None,
-            reauthentication=agreements.Reauthentication(password=password),
+            reauthentication=Reauthentication(password=password),
             ip="127.0.0.1",
         )
     return WorkOrder.objects.get(pk=order.pk), Agreement.objects.get(pk=agreement.pk)

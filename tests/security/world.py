@@ -20,8 +20,7 @@ from pypdf import PdfWriter
 
 from documents.models import Document
 from documents.pki import load_platform_pki
-from documents.services import agreements
-from documents.services import service as services
+from documents.services import agreements, serving
 from documents.services.uploads import upload_document
 from mediation.models import Notification, WorkOrder
 from mediation.notifications import notify
@@ -145,14 +144,14 @@ def build_court() -> SimpleNamespace:
         )
         for visibility in Document.Visibility.values
     }
-    services.record_consent(case=case_a.case, user=case_a.defendant, email=case_a.defendant.email)
-    service_shared = services.serve_electronically(
+    serving.record_consent(case=case_a.case, user=case_a.defendant, email=case_a.defendant.email)
+    service_shared = serving.serve_electronically(
         case=case_a.case, actor=mediator, recipient=case_a.defendant, documents=[documents["case"]], ip=MEDIATOR_IP
     )
-    service_private = services.serve_electronically(
+    service_private = serving.serve_electronically(
         case=case_a.case, actor=mediator, recipient=case_a.defendant, documents=[documents["defendant"]], ip=MEDIATOR_IP
     )
-    services.mark_opened(service=service_shared, user=case_a.defendant, ip=DEFENDANT_IP)
+    serving.mark_opened(service=service_shared, user=case_a.defendant, ip=DEFENDANT_IP)
     # A session in each caucus, the defendant's in progress, with the mediator's notes.
     caucus_sessions = {
         side: sessions.schedule_session(

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from documents.services.service import expire_services
+from documents.services.serving import expire_services
 
 
 class Command(BaseCommand):

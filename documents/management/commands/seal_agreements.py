@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 
-from documents.services.agreements import agreements_waiting_for_seal, seal_agreement
+from documents.selectors import agreements_waiting_for_seal
+from documents.services.agreements import seal_agreement
 
 
 class Command(BaseCommand):

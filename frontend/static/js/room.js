@@ -81,6 +81,11 @@
         return gettext("The mediator closed this room.");
       case "room.reopened":
         return gettext("The mediator reopened this room.");
+      case "room.closing":
+        if (data.reason === "agreement_sealed") {
+          return interpolate(gettext("The settlement agreement is sealed; this room closes to new messages at %(time)s."), { time: time(data.closes_at) }, true);
+        }
+        return interpolate(gettext("This room closes to new messages at %(time)s."), { time: time(data.closes_at) }, true);
       case "case.status":
         return gettext("The status of the case changed.");
       default:

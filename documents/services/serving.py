@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from documents import selectors
 from documents.access import can_view_document, is_side_only, side_of
 from documents.models import Document, Service, ServiceConsent, ServiceStep
 from documents.services.storage import read_blob, store_blob
@@ -98,7 +99,7 @@ def serve_electronically(
     record the service: the joint room and the recipient's caucus, or that caucus alone
     when a document is for the recipient's side only."""
     _check_serving(case, actor, recipient, documents)
-    consent = ServiceConsent.objects.filter(case=case, user=recipient).first()
+    consent = selectors.consent_of(case, recipient)
     if consent is None:
         raise TransitionNotAllowed(
             _(
@@ -227,7 +228,7 @@ def _lock_for_recipient(service: Service, user: User) -> Service:
 def mark_opened(*, service: Service, user: User, ip: str | None = None) -> Service:
     """The recipient viewed the served documents. Only the first view counts."""
     service = Service.objects.select_for_update().get(pk=service.pk)
-    if service.recipient_id != user.pk or service.status != Service.Status.DELIVERED:
+    if service.recipient_id != user.pk or not service.allows("open"):
         return service
     _step(service, Service.Status.OPENED, actor=user, ip=ip)
     service.status = Service.Status.OPENED
@@ -239,7 +240,7 @@ def mark_opened(*, service: Service, user: User, ip: str | None = None) -> Servi
 @transaction.atomic
 def acknowledge_service(*, service: Service, user: User, ip: str | None = None) -> Service:
     service = _lock_for_recipient(service, user)
-    if service.status not in Service.AWAITING_RECIPIENT or service.method != Service.Method.ELECTRONIC:
+    if not service.allows("acknowledge"):
         raise TransitionNotAllowed(
             _("This service can no longer be acknowledged (it is %(status)s).")
             % {"status": service.get_status_display()}
@@ -264,7 +265,7 @@ def acknowledge_service(*, service: Service, user: User, ip: str | None = None) 
 @transaction.atomic
 def refuse_service(*, service: Service, user: User, reason: str, ip: str | None = None) -> Service:
     service = _lock_for_recipient(service, user)
-    if service.status not in Service.AWAITING_RECIPIENT or service.method != Service.Method.ELECTRONIC:
+    if not service.allows("refuse"):
         raise TransitionNotAllowed(
             _("This service can no longer be refused (it is %(status)s).") % {"status": service.get_status_display()}
         )
@@ -289,14 +290,11 @@ def expire_services(*, now: dt.datetime | None = None) -> int:
     Idempotent: the conditional update claims each service once."""
     now = now or timezone.now()
     expired = 0
-    due = Service.objects.filter(
-        method=Service.Method.ELECTRONIC, status__in=Service.AWAITING_RECIPIENT, acknowledge_by__lte=now
-    ).values_list("pk", flat=True)
-    for service_id in due:
+    for service_id in selectors.services_past_their_deadline(now):
         try:
             with transaction.atomic():
                 service = Service.objects.select_for_update().get(pk=service_id)
-                if service.status not in Service.AWAITING_RECIPIENT:
+                if not service.allows("expire"):
                     continue
                 _step(service, Service.Status.EXPIRED, actor=None, ip=None, at=now)
                 service.status = Service.Status.EXPIRED

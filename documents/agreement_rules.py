@@ -1,0 +1,105 @@
+"""Who signs a settlement agreement, in which place, and when: one rule that the
+agreement's page and the signing service both ask.
+
+Each signer signs in a slot of the locked version: the mediator's (`MEDIATOR_SLOT`,
+which certifies the document) and one per party, signed by a participant who
+represents that party. The mediator signs first; each slot is signed once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from documents.models import Agreement
+from mediation.errors import ActionForbidden, TransitionNotAllowed
+from mediation.models import MediationCase, Participant, Party, User
+
+MEDIATOR_SLOT = "mediator"
+
+
+def party_slot(party: Party) -> str:
+    return f"party-{party.pk}"
+
+
+def required_slots(case: MediationCase) -> list[dict]:
+    """Who must sign: the mediator first (certification), then every party."""
+    with translation.override(settings.DOCUMENT_LANGUAGE):
+        slots = [{"slot": MEDIATOR_SLOT, "party": None, "label": _("Mediator: %(name)s") % {"name": case.mediator}}]
+        for party in case.parties.all():
+            label = (
+                _("Applicant (plaintiff): %(name)s")
+                if party.side == "plaintiff"
+                else _("Respondent (defendant): %(name)s")
+            )
+            slots.append({"slot": party_slot(party), "party": party.pk, "label": label % {"name": party.name}})
+    return slots
+
+
+def signer_slot(agreement: Agreement, actor: User, party: Party | None) -> tuple[str, str]:
+    """The slot this person signs, and in which role; refused for a party they do not
+    represent, or for no party when they are not the case's mediator."""
+    case = agreement.case
+    if party is None:
+        if case.mediator_id != actor.pk:
+            raise ActionForbidden(_("Choose the party you sign for."))
+        return MEDIATOR_SLOT, "mediator"
+    participant = Participant.active.filter(case=case, user=actor, party=party).first()
+    if participant is None:
+        raise ActionForbidden(_("You do not represent %(party)s in this case.") % {"party": party.name})
+    return party_slot(party), participant.role
+
+
+def slot_refusal(*, slot: str, signer_slots: set[str], signed: set[str]) -> TransitionNotAllowed | None:
+    """Why `slot` cannot be signed now on a version waiting for signatures whose
+    signers are `signer_slots` and whose slots `signed` are signed; None if it can."""
+    if slot not in signer_slots:
+        return TransitionNotAllowed(_("This party is not a signer of this version."))
+    if slot in signed:
+        return TransitionNotAllowed(_("This agreement has already been signed here."), code="already_signed")
+    if slot != MEDIATOR_SLOT and MEDIATOR_SLOT not in signed:
+        return TransitionNotAllowed(
+            _("The mediator signs first; you will be told when you can sign."), code="mediator_first"
+        )
+    return None
+
+
+def signer_slots_of(agreement: Agreement) -> set[str]:
+    return {entry["slot"] for entry in agreement.current_version.signature_slots}
+
+
+@dataclass(frozen=True)
+class SigningOptions:
+    """What one person may sign on the agreement's current version, for its page."""
+
+    # The places still to sign that are theirs: None for the mediator's, else the party.
+    can_sign_for: list[Party | None] = field(default_factory=list)
+    # They may sign one of them now.
+    may_sign: bool = False
+    # Theirs are waiting for the mediator's signature.
+    waiting_for_mediator: bool = False
+
+
+def signing_options(agreement: Agreement, user: User, signed: set[str]) -> SigningOptions:
+    """The places `user` signs on the agreement's current version, given the slots
+    `signed` so far, and whether the rule above lets them sign one now."""
+    if not agreement.is_waiting_for_signatures:
+        return SigningOptions()
+    signer_slots = signer_slots_of(agreement)
+    mine: list[tuple[str, Party | None]] = []
+    if agreement.case.mediator_id == user.pk:
+        mine.append((MEDIATOR_SLOT, None))
+    for participant in Participant.active.filter(case=agreement.case, user=user).select_related("party"):
+        mine.append((party_slot(participant.party), participant.party))
+    refusals = {slot: slot_refusal(slot=slot, signer_slots=signer_slots, signed=signed) for slot, _ in mine}
+    codes = {slot: refusal.code if refusal else None for slot, refusal in refusals.items()}
+    # Still to sign: signable now, or once the mediator has signed.
+    to_sign = [(slot, party) for slot, party in mine if codes[slot] in (None, "mediator_first")]
+    return SigningOptions(
+        can_sign_for=[party for _, party in to_sign],
+        may_sign=any(codes[slot] is None for slot, _ in to_sign),
+        waiting_for_mediator=any(codes[slot] == "mediator_first" for slot, _ in to_sign),
+    )

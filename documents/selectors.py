@@ -1,0 +1,70 @@
+"""Reads of documents, services of documents and settlement agreements, for pages, the
+API, the services and the commands. Who may see what is decided in documents.access."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import QuerySet
+
+from documents.models import Agreement, AgreementVersion, Document, Service, ServiceConsent, Signature
+from mediation.models import MediationCase, User
+
+
+def document_with_blob(document_id: int) -> Document | None:
+    return Document.objects.select_related("case", "blob").filter(pk=document_id).first()
+
+
+def consent_of(case: MediationCase, user: User) -> ServiceConsent | None:
+    return ServiceConsent.objects.filter(case=case, user=user).first()
+
+
+def service_with_case(service_id: int) -> Service | None:
+    return Service.objects.select_related("case", "recipient").filter(pk=service_id).first()
+
+
+def services_delivered_to(user: User, document: Document) -> QuerySet[Service]:
+    """The services that delivered `document` to `user` and that they have not opened."""
+    return Service.objects.filter(recipient=user, documents=document, status=Service.Status.DELIVERED)
+
+
+def services_past_their_deadline(now: dt.datetime) -> QuerySet:
+    """Ids of the electronic services still waiting for their recipient after the
+    deadline to acknowledge them."""
+    return Service.objects.filter(
+        method=Service.Method.ELECTRONIC, status__in=Service.AWAITING_RECIPIENT, acknowledge_by__lte=now
+    ).values_list("pk", flat=True)
+
+
+def latest_agreement(case: MediationCase) -> Agreement | None:
+    """The case's agreement in progress, or its newest sealed one."""
+    return case.agreements.order_by("-created_at").first()
+
+
+def agreement_with_case(agreement_id: int) -> Agreement | None:
+    return Agreement.objects.select_related("case", "current_version").filter(pk=agreement_id).first()
+
+
+def agreement_by_verification_code(code: str) -> Agreement | None:
+    return Agreement.objects.select_related("case", "current_version").filter(verification_code=code.upper()).first()
+
+
+def live_signatures(version: AgreementVersion) -> list[Signature]:
+    """The signatures on the version that a new version has not voided, in order."""
+    return list(Signature.objects.filter(version=version, voided_at__isnull=True).select_related("signer", "party"))
+
+
+def signed_slots(version: AgreementVersion) -> set[str]:
+    return set(Signature.objects.filter(version=version, voided_at__isnull=True).values_list("slot", flat=True))
+
+
+def agreements_waiting_for_seal() -> list[Agreement]:
+    """Agreements whose signatures are all on but which were not sealed (a crash
+    between the last signature and the seal)."""
+    waiting = []
+    for agreement in Agreement.objects.filter(status=Agreement.Status.SIGNING).select_related("current_version"):
+        version = agreement.current_version
+        slots = {entry["slot"] for entry in version.signature_slots}
+        if slots and slots == signed_slots(version):
+            waiting.append(agreement)
+    return waiting

@@ -1,0 +1,46 @@
+"""What the documents' pages share: the client's address, the case a page is about, and
+files sent as downloads."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.utils.http import content_disposition_header
+
+from documents.access import side_of
+from mediation.models import MediationCase
+from mediation.selectors.cases import case_for
+
+
+def client_ip(request) -> str | None:
+    """The client's address. Behind the platform's own reverse proxy (TRUSTED_PROXY
+    set), the first X-Forwarded-For entry; otherwise the socket's peer."""
+    if settings.TRUSTED_PROXY:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded:
+            return forwarded.split(",")[0].strip()
+    return request.META.get("REMOTE_ADDR")
+
+
+def case_or_404(request, case_id) -> MediationCase:
+    case = case_for(request.user, case_id)
+    if case is None or (side_of(request.user, case) is None and not request.user.is_superuser):
+        raise Http404
+    return case
+
+
+def file_response(data: bytes, content_type: str, filename: str) -> HttpResponse:
+    """A download (never shown inline in the platform's origin)."""
+    response = HttpResponse(data, content_type=content_type)
+    # Django quotes and escapes the name (a quote in it cannot add parameters) and
+    # writes a Chinese name as RFC 6266 filename*, keeping the header itself ASCII.
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def error_text(error: ValidationError) -> str:
+    """A validation error's messages, as one line for a flash message."""
+    return " ".join(message for messages_ in error.message_dict.values() for message in messages_)

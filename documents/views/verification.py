@@ -1,0 +1,112 @@
+"""Public verification: a sealed agreement's record by its code, a brought PDF checked,
+and the platform's certificate authority."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+
+from documents import selectors, throttle
+from documents.pki import load_platform_pki
+from documents.verification import verify_pdf
+from documents.views.common import client_ip
+
+
+def mask_name(name: str) -> str:
+    """Enough of a party's name to recognise it, not enough to learn it."""
+    if len(name) <= 2:
+        return name[:1] + "*"
+    keep = 2 if len(name) > 6 else 1
+    return name[:keep] + "*" * (len(name) - 2 * keep) + name[-keep:]
+
+
+def _verify_refused(request, error: str, *, status: int, wants_json: bool) -> HttpResponse:
+    if wants_json:
+        return JsonResponse({"error": error}, status=status)
+    return render(request, "documents/verify.html", {"report": None, "error": error}, status=status)
+
+
+@csrf_exempt
+def verify_upload(request):
+    """Bring a PDF: is it the sealed original, and do its signatures hold? Public; a
+    pure check that changes nothing, so it takes posts without a session. Each client
+    address may check VERIFY_THROTTLE_REQUESTS files a window; what one check may cost
+    is bounded in documents.verification."""
+    wants_json = "application/json" in request.headers.get("Accept", "")
+    report = error = None
+    if request.method == "POST":
+        allowed, retry_after = throttle.allow(
+            scope="verify",
+            address=client_ip(request),
+            limit=settings.VERIFY_THROTTLE_REQUESTS,
+            window=settings.VERIFY_THROTTLE_WINDOW_SECONDS,
+        )
+        if not allowed:
+            response = _verify_refused(
+                request,
+                _("Too many files were checked from your address. Try again in %(seconds)s seconds.")
+                % {"seconds": retry_after},
+                status=429,
+                wants_json=wants_json,
+            )
+            response["Retry-After"] = str(retry_after)
+            return response
+        uploaded = request.FILES.get("file")
+        if uploaded is None:
+            error = _("Choose a PDF file.")
+        elif uploaded.size > settings.VERIFY_MAX_BYTES:
+            error = _("The file is too large to be one of the platform's documents.")
+        else:
+            report = verify_pdf(uploaded.read())
+            if not report.readable:
+                error = _("This is not a readable PDF file.")
+            elif report.too_complex:
+                error = _(
+                    "This file is too complex to verify here: it has more signatures or revisions, or needs more "
+                    "work to check, than any document the platform seals. Nothing is said about its signatures."
+                )
+        if error:
+            return _verify_refused(request, error, status=400, wants_json=wants_json)
+        if wants_json:
+            return JsonResponse(report.as_json())
+    return render(request, "documents/verify.html", {"report": report, "error": error})
+
+
+def verify_record(request, code):
+    agreement = selectors.agreement_by_verification_code(code)
+    if agreement is None:
+        return render(request, "documents/verify_record.html", {"code": code}, status=404)
+    # Who signed is told only once the agreement is sealed.
+    signatures = selectors.live_signatures(agreement.current_version) if agreement.is_sealed else []
+    parties = [
+        {"side": party.get_side_display(), "name": mask_name(party.name)} for party in agreement.case.parties.all()
+    ]
+    return render(
+        request,
+        "documents/verify_record.html",
+        {
+            "agreement": agreement,
+            "code": code,
+            "parties": parties,
+            "signatures": [
+                {
+                    "name": mask_name(str(s.signer)),
+                    "role": s.role,
+                    "party": mask_name(s.party.name) if s.party else "",
+                    "at": s.signed_at,
+                }
+                for s in signatures
+            ],
+        },
+    )
+
+
+def authority_certificate(request):
+    pem = load_platform_pki().authority.certificate_pem
+    response = HttpResponse(pem, content_type="application/x-pem-file")
+    response["Content-Disposition"] = content_disposition_header(True, "mediation-platform-ca.pem")
+    return response
