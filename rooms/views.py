@@ -22,6 +22,13 @@ def _room_for(user, room_id) -> Room:
     return room
 
 
+def _user_id(given: str) -> int:
+    """The user a control names, as posted; a value that is no user id is not found."""
+    if not (given.isascii() and given.isdigit()):
+        raise Http404
+    return int(given)
+
+
 @login_required
 def room_page(request, room_id):
     room = _room_for(request.user, room_id)
@@ -68,7 +75,7 @@ def room_control(request, room_id, action):
             services.reopen_room(room=room, actor=request.user)
             messages.success(request, _("The room is open again."))
         elif action in ("mute", "unmute"):
-            user = get_object_or_404(User, pk=request.POST.get("user"))
+            user = get_object_or_404(User, pk=_user_id(request.POST.get("user", "")))
             if action == "mute":
                 services.mute_participant(room=room, actor=request.user, user=user)
                 messages.success(request, _("%(name)s is muted in this room.") % {"name": user})
