@@ -54,9 +54,7 @@ from rooms.ratelimit import (
     TokenBucket,
     message_limiter,
 )
-from rooms.services import mark_read
-from rooms.store import PostRequest, PostResult
-from rooms.wire import (
+from rooms.server.daphne import (
     FAST_PATH,
     Burst,
     Outgoing,
@@ -69,6 +67,8 @@ from rooms.wire import (
     write_direct,
     writes_direct,
 )
+from rooms.services import mark_read
+from rooms.store import PostRequest, PostResult
 from rooms.writer import get_writer
 
 logger = logging.getLogger(__name__)
@@ -266,7 +266,7 @@ class RoomSocket:
         await self.close(CLOSE_WRITE_FAILED)
 
     def write_failed(self, seq_before: int) -> None:
-        """A burst's direct write to this socket raised (see rooms.wire.Burst.send): its
+        """A burst's direct write to this socket raised (see rooms.server.daphne.Burst.send): its
         frames count as not delivered, and the socket is closed with 1011 so that the
         client resumes from the last seq it has."""
         self._undeliver(seq_before)
@@ -389,7 +389,7 @@ class RoomSocket:
     # -- from the client -------------------------------------------------------------
 
     def take_frame(self, payload: bytes) -> bool:
-        """A client's text frame straight off the wire (see rooms.wire.read_direct). A
+        """A client's text frame straight off the wire (see rooms.server.daphne.read_direct). A
         message is handed to the writer here and now, without a trip through daphne's
         queue and this socket's task; False leaves the frame to them (`on_frame`).
         Frames are handled in the order the client sent them: none is taken while an

@@ -1,7 +1,7 @@
 """Per-process fan-out of room traffic.
 
 Each server process keeps one hub. A room frame is encoded to text once (and to its
-bytes on the wire once, see rooms.wire), handed directly to the process's own sockets
+bytes on the wire once, see rooms.server.daphne), handed directly to the process's own sockets
 in that room, and published to the other processes through Redis. No thread hop per
 delivery, no Redis subscription per socket.
 
@@ -43,7 +43,7 @@ from django.conf import settings
 
 from rooms.presence import HEARTBEAT_SECONDS, MemoryPresence, RedisPresence
 from rooms.protocol import encode
-from rooms.wire import Burst, Outgoing
+from rooms.server.daphne import Burst, Outgoing
 
 logger = logging.getLogger(__name__)
 
@@ -411,7 +411,7 @@ class RoomHub:
     async def _deliver_frames(self, frames: list[tuple[int, str, int]]) -> None:
         """Hand each (room, frame, seq) to this process's sockets in its room, in order.
         The sockets that take frames now get all of theirs in one write each, once
-        every frame is handed out (see rooms.wire.Burst). A socket that needs
+        every frame is handed out (see rooms.server.daphne.Burst). A socket that needs
         `deliver` for a frame (before its hello, closing, its client behind) gets that
         frame and its later ones through it afterwards, still in order."""
         burst = Burst()

@@ -22,7 +22,7 @@ from websockets.frames import Frame, Opcode
 from rooms.consumers import RoomSocket
 from rooms.models import RoomEntry
 from rooms.protocol import CLOSE_WRITE_FAILED
-from rooms.wire import FAST_PATH, PROTOCOL_INTERNALS, TRANSPORT_INTERNALS, Burst, Outgoing, missing_internals
+from rooms.server.daphne import FAST_PATH, PROTOCOL_INTERNALS, TRANSPORT_INTERNALS, Burst, Outgoing, missing_internals
 from tests.servers import DaphneProcess, database_url_for_servers, session_cookie
 
 
@@ -78,7 +78,7 @@ def test_every_attribute_the_fast_path_uses_is_checked_and_present_on_a_complete
 
 def test_a_missing_attribute_means_one_error_line_and_plain_asgi_for_every_socket(caplog):
     broken = Protocol(without="_dataReceived")
-    caplog.set_level(logging.INFO, logger="rooms.wire")
+    caplog.set_level(logging.INFO, logger="rooms.server.daphne")
 
     first = FAST_PATH.engage(partial(broken.reply, broken))
     second = FAST_PATH.engage(partial(Protocol().reply, Protocol()))
@@ -91,7 +91,7 @@ def test_a_missing_attribute_means_one_error_line_and_plain_asgi_for_every_socke
 
 def test_a_complete_protocol_engages_the_fast_path(caplog):
     protocol = Protocol()
-    caplog.set_level(logging.INFO, logger="rooms.wire")
+    caplog.set_level(logging.INFO, logger="rooms.server.daphne")
 
     assert FAST_PATH.engage(partial(protocol.reply, protocol)) is protocol
     assert "read and write frames directly" in caplog.text
@@ -136,7 +136,7 @@ async def test_a_socket_whose_direct_write_raises_closes_with_1011_and_keeps_its
     assert socket_.delivered_seq == 5
     assert sent == [{"type": "websocket.close", "code": CLOSE_WRITE_FAILED}]
     assert not FAST_PATH.enabled
-    assert [record.levelname for record in caplog.records if record.name == "rooms.wire"] == ["ERROR"]
+    assert [record.levelname for record in caplog.records if record.name == "rooms.server.daphne"] == ["ERROR"]
 
 
 # -- under a real daphne -----------------------------------------------------------------
@@ -222,7 +222,13 @@ def test_under_daphne_the_fast_path_is_engaged_and_delivers(daphne_server):
     raw = _open_raw_websocket(daphne_server, room.pk, session_cookie(world.plaintiff))
     try:
         assert _texts(_read_frames(raw, lambda frames: frames))[0]["type"] == "hello"
-        raw.sendall(_masked(json.dumps({"type": "message.send", "client_id": "7d0f2a1e-0000-4000-8000-000000000001", "body": "直接"}).encode()))
+        raw.sendall(
+            _masked(
+                json.dumps(
+                    {"type": "message.send", "client_id": "7d0f2a1e-0000-4000-8000-000000000001", "body": "直接"}
+                ).encode()
+            )
+        )
         frames = _read_frames(raw, lambda frames: any(f.get("type") == "message" for f in _texts(frames)))
         assert any(frame.get("body") == "直接" for frame in _texts(frames)), _texts(frames)
     finally:
@@ -243,7 +249,9 @@ def test_under_daphne_a_text_frame_between_fragments_fails_the_connection_and_is
     raw = _open_raw_websocket(daphne_server, room.pk, session_cookie(world.plaintiff))
     try:
         assert _texts(_read_frames(raw, lambda frames: frames))[0]["type"] == "hello"
-        between = json.dumps({"type": "message.send", "client_id": "7d0f2a1e-0000-4000-8000-000000000002", "body": "between fragments"}).encode()
+        between = json.dumps(
+            {"type": "message.send", "client_id": "7d0f2a1e-0000-4000-8000-000000000002", "body": "between fragments"}
+        ).encode()
         raw.sendall(_masked(b'{"type":', fin=False))
         time.sleep(0.2)  # the first fragment is autobahn's before the next read
         raw.sendall(_masked(between))

@@ -23,7 +23,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from config.cluster import DAPHNE_FLAGS
 from rooms.protocol import (
     CLOSE_NO_SUCH_ROOM,
     CLOSE_NOT_MEMBER,
@@ -33,6 +32,7 @@ from rooms.protocol import (
     MAX_BODY_CHARS,
 )
 from rooms.ratelimit import message_limiter
+from rooms.server.cluster import DAPHNE_FLAGS
 from tests.rooms.conftest import Client, rooms_settled
 
 pytestmark = pytest.mark.django_db(transaction=True)
