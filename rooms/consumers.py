@@ -26,7 +26,7 @@ from django.utils.translation.trans_real import parse_accept_lang_header
 
 from mediation.notifications import render as render_notification
 from mediation.notifications import unread_count, user_group_name
-from rooms import selectors
+from rooms import conf, selectors
 from rooms.hub import get_hub, spawn
 from rooms.membership import Member
 from rooms.protocol import (
@@ -46,14 +46,7 @@ from rooms.protocol import (
     error_frame,
     parse_client_frame,
 )
-from rooms.ratelimit import (
-    READ_MARK_BURST,
-    READ_MARKS_PER_SECOND,
-    TYPING_BURST,
-    TYPING_PER_SECOND,
-    TokenBucket,
-    message_limiter,
-)
+from rooms.ratelimit import TokenBucket, message_limiter
 from rooms.server.daphne import (
     FAST_PATH,
     Burst,
@@ -74,16 +67,6 @@ from rooms.writer import get_writer
 logger = logging.getLogger(__name__)
 
 _serials = itertools.count(1)
-# A socket whose peer stopped reading is closed once this much output waits for it
-# (4429): the server's memory for it stays bounded, and the client resumes later.
-MAX_PENDING_OUTPUT_BYTES = 1024 * 1024
-# How long a gap in the live sequence may stay open before the socket fills it from
-# the database (a frame published while Redis was unreachable, say).
-GAP_FILL_DELAY = 1.0
-MAX_FRAMES_AHEAD = 1000
-# A resume page (500 entries of up to 4,000 characters) can be larger than the cap
-# above: it is sent as fast as the client takes it, taking at most this long.
-RESUME_DRAIN_SECONDS = 10.0
 
 
 class RoomSocket:
@@ -236,7 +219,7 @@ class RoomSocket:
         if self.closed:
             return False
         protocol = self._protocol
-        if protocol is not None and pending_output(protocol) > MAX_PENDING_OUTPUT_BYTES:
+        if protocol is not None and pending_output(protocol) > conf.MAX_PENDING_OUTPUT_BYTES:
             logger.info("Closing user %s's socket in room %s: its client stopped reading", self.user_id, self.room_id)
             self.closed = True
             await self.send({"type": "websocket.close", "code": CLOSE_TOO_SLOW})
@@ -296,7 +279,7 @@ class RoomSocket:
             or not self._hello_sent
             or protocol is None
             or not writes_direct(protocol)
-            or pending_output(protocol) > MAX_PENDING_OUTPUT_BYTES
+            or pending_output(protocol) > conf.MAX_PENDING_OUTPUT_BYTES
         ):
             return False
         seq_before = self.delivered_seq
@@ -333,10 +316,12 @@ class RoomSocket:
         return True
 
     def _schedule_gap_fill(self) -> None:
-        if len(self._ahead) > MAX_FRAMES_AHEAD:
+        if len(self._ahead) > conf.MAX_FRAMES_AHEAD:
             spawn(self._fill_gap())
         elif self._gap_check is None:
-            self._gap_check = asyncio.get_running_loop().call_later(GAP_FILL_DELAY, lambda: spawn(self._fill_gap()))
+            self._gap_check = asyncio.get_running_loop().call_later(
+                conf.GAP_FILL_DELAY, lambda: spawn(self._fill_gap())
+            )
 
     async def _fill_gap(self) -> None:
         self._gap_check = None
@@ -358,7 +343,7 @@ class RoomSocket:
                 return
             # Sequence numbers in the database have no gaps, so delivering in order
             # closes every gap this socket had.
-            deadline = asyncio.get_running_loop().time() + RESUME_DRAIN_SECONDS
+            deadline = asyncio.get_running_loop().time() + conf.RESUME_DRAIN_SECONDS
             for entry in page.entries:
                 await self._wait_for_reader(deadline)
                 if self.closed:
@@ -472,7 +457,7 @@ class RoomSocket:
         if page is None:
             await self.close(CLOSE_NOT_MEMBER)
             return
-        deadline = asyncio.get_running_loop().time() + RESUME_DRAIN_SECONDS
+        deadline = asyncio.get_running_loop().time() + conf.RESUME_DRAIN_SECONDS
         for entry in page.entries:
             await self._wait_for_reader(deadline)
             if self.closed:
@@ -490,7 +475,7 @@ class RoomSocket:
         if protocol is None:
             return
         loop = asyncio.get_running_loop()
-        while pending_output(protocol) > MAX_PENDING_OUTPUT_BYTES // 2 and loop.time() < deadline:
+        while pending_output(protocol) > conf.MAX_PENDING_OUTPUT_BYTES // 2 and loop.time() < deadline:
             if self.closed or getattr(protocol.transport, "disconnected", False):
                 return
             await asyncio.sleep(0.005)
@@ -502,7 +487,7 @@ class RoomSocket:
         if self.muted:
             return
         if self._typing_limit is None:
-            self._typing_limit = TokenBucket(TYPING_BURST, TYPING_PER_SECOND)
+            self._typing_limit = TokenBucket(conf.TYPING_BURST, conf.TYPING_PER_SECOND)
         if not self._typing_limit.take():
             return
         await get_hub().publish_room(
@@ -513,7 +498,7 @@ class RoomSocket:
     def read(self, seq: int) -> None:
         """Move the read mark forward to `seq` (never past what this socket was sent).
         A mark that moves nothing is neither written nor relayed. Marks are written at
-        most READ_MARKS_PER_SECOND (after a burst of READ_MARK_BURST); one that comes
+        most conf.READ_MARKS_PER_SECOND (after a burst of conf.READ_MARK_BURST); one that comes
         sooner waits, and a later one overtakes it: the latest is written."""
         seq = min(seq, self.delivered_seq)
         if seq <= self._read_wanted:
@@ -524,7 +509,7 @@ class RoomSocket:
 
     async def _write_read_marks(self) -> None:
         if self._read_limit is None:
-            self._read_limit = TokenBucket(READ_MARK_BURST, READ_MARKS_PER_SECOND)
+            self._read_limit = TokenBucket(conf.READ_MARK_BURST, conf.READ_MARKS_PER_SECOND)
         try:
             while self._read_wanted > self._read_written:
                 # A socket that closes writes its last mark at once.

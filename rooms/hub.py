@@ -41,7 +41,8 @@ from typing import Protocol
 
 from django.conf import settings
 
-from rooms.presence import HEARTBEAT_SECONDS, MemoryPresence, RedisPresence
+from rooms import conf
+from rooms.presence import MemoryPresence, RedisPresence
 from rooms.protocol import encode
 from rooms.server.daphne import Burst, Outgoing
 
@@ -51,19 +52,6 @@ ROOM_FRAME = "F"
 ROOM_CONTROL = "C"
 USER_CONTROL = "U"
 SYNC_ORIGIN = "sync"
-RECONNECT_BACKOFF_CAP = 2.0
-# Concurrent Redis commands of one process (presence, publishing); callers beyond it
-# wait for a connection instead of failing.
-REDIS_POOL_SIZE = 32
-# Entries (a frame, or a stored batch's frames) waiting to be published; beyond this
-# the oldest are dropped (the sockets that miss them fill the gap from the database).
-MAX_PUBLISH_BACKLOG = 50_000
-# Characters of records in one published batch.
-MAX_BATCH_CHARS = 1_000_000
-# Seconds a publish from synchronous code (after a commit, in the thread that committed)
-# may wait for Redis: a Redis that accepts and never answers must not hold up that
-# thread, which under daphne serves the process's page loads and database calls.
-SYNC_PUBLISH_TIMEOUT = 2
 
 
 class Connection(Protocol):
@@ -171,7 +159,7 @@ class RoomHub:
                 except Exception as error:
                     logger.warning("Room hub cannot reach Redis (%s); retrying in %.1f s", error, backoff)
                     await asyncio.sleep(backoff)
-                    backoff = min(backoff * 2, RECONNECT_BACKOFF_CAP)
+                    backoff = min(backoff * 2, conf.RECONNECT_BACKOFF_CAP)
                     continue
             try:
                 message = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
@@ -195,7 +183,7 @@ class RoomHub:
         while not _cancelled():
             batch = [self.origin, await self._outbox.get()]
             size = len(batch[1])
-            while not self._outbox.empty() and size < MAX_BATCH_CHARS:
+            while not self._outbox.empty() and size < conf.MAX_BATCH_CHARS:
                 record = self._outbox.get_nowait()
                 batch.append(record)
                 size += len(record)
@@ -219,7 +207,7 @@ class RoomHub:
 
     async def _heartbeat(self) -> None:
         while not _cancelled():
-            await asyncio.sleep(HEARTBEAT_SECONDS)
+            await asyncio.sleep(conf.HEARTBEAT_SECONDS)
             try:
                 members = [(c.room_id, c.presence_member) for cs in self.rooms.values() for c in cs]
                 await self.presence.refresh(members)
@@ -285,7 +273,7 @@ class RoomHub:
     def pause_reading(self) -> None:
         """Stop reading every room socket of this process, and those that join, until
         `resume_reading`: the writer is too far behind the database to take more (see
-        rooms.writer.PAUSE_READING_AT). Delivery goes on."""
+        rooms.conf.PAUSE_READING_AT). Delivery goes on."""
         self.reading_paused = True
         for connection in self._connections():
             connection.pause_reading()
@@ -323,7 +311,7 @@ class RoomHub:
         """Queue one record, or several joined by line breaks, for the publisher."""
         if self._outbox is None:
             return
-        if self._outbox.qsize() >= MAX_PUBLISH_BACKLOG:
+        if self._outbox.qsize() >= conf.MAX_PUBLISH_BACKLOG:
             self._outbox.get_nowait()
             logger.warning("Publish backlog full; dropped the oldest frames")
         self._outbox.put_nowait(records)
@@ -372,12 +360,15 @@ class RoomHub:
                 self._sync_redis = sentinel.master_for(
                     settings.REDIS_SENTINEL_MASTER,
                     decode_responses=True,
-                    socket_timeout=SYNC_PUBLISH_TIMEOUT,
+                    socket_timeout=conf.SYNC_PUBLISH_TIMEOUT,
                     **settings.REDIS_SENTINEL_CONNECTION,
                 )
             else:
                 self._sync_redis = redis.Redis.from_url(
-                    self.redis_url, decode_responses=True, socket_connect_timeout=2, socket_timeout=SYNC_PUBLISH_TIMEOUT
+                    self.redis_url,
+                    decode_responses=True,
+                    socket_connect_timeout=2,
+                    socket_timeout=conf.SYNC_PUBLISH_TIMEOUT,
                 )
         return self._sync_redis
 
@@ -484,7 +475,7 @@ def _async_client(redis_url: str):
         )
     pool = aioredis.BlockingConnectionPool.from_url(
         redis_url,
-        max_connections=REDIS_POOL_SIZE,
+        max_connections=conf.REDIS_POOL_SIZE,
         timeout=10,
         decode_responses=True,
         socket_connect_timeout=2,

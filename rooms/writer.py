@@ -28,33 +28,12 @@ from concurrent.futures import ThreadPoolExecutor
 from channels.db import database_sync_to_async
 from django.db import DatabaseError, connection, connections
 
+from rooms import conf
 from rooms.activity import announce_activity, due_for_announcement
 from rooms.hub import get_hub, spawn
 from rooms.store import PostRequest, PostResult, store_messages
 
 logger = logging.getLogger(__name__)
-
-MAX_BATCH = 500
-# How long the event loop's thread may hold the GIL while the writer's thread waits
-# for it (Python's default is 5 ms; the setting is the process's, so Channels'
-# database thread gets it back as soon). The writer's thread runs in short bursts
-# between round trips to the database, and takes the GIL back after each one; on a
-# busy server, the default stretched every batch by several of those waits, and with
-# it the time each message waits to be stored and delivered.
-GIL_SWITCH_INTERVAL = 0.0005
-# Messages waiting for the database. Beyond this the writer refuses new ones at once
-# (the client keeps them and sends again) instead of queueing without bound.
-MAX_QUEUED = 10_000
-# From this many messages waiting, the process stops reading its room sockets (see
-# RoomHub.pause_reading) until the writer is down to RESUME_READING_AT: what clients
-# send meanwhile waits in the network, and the core goes to storing and delivering
-# what was read. Reading on, the server spent the core on taking in and refusing
-# messages the database could not keep up with, and stored ever fewer: past its limit
-# it delivered half of what it did at it. Half a second of messages or less at the
-# server's limit, several batches: well before MAX_QUEUED, well after an ordinary
-# burst.
-PAUSE_READING_AT = 2_000
-RESUME_READING_AT = 500
 
 # The reply to a message the database could not store (or is too far behind to take):
 # nothing was stored.
@@ -70,7 +49,7 @@ class MessageWriter:
         self._task: asyncio.Task | None = None
         self._reading_paused = False
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="room-writer")
-        sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_INTERVAL))
+        sys.setswitchinterval(min(sys.getswitchinterval(), conf.GIL_SWITCH_INTERVAL))
 
     def _ensure_started(self) -> None:
         running = asyncio.get_running_loop()
@@ -85,11 +64,11 @@ class MessageWriter:
         """Queue a message for the next batch. `reply` is called with its result once
         that batch is committed and published, or with UNAVAILABLE."""
         self._ensure_started()
-        if self._queue.qsize() >= MAX_QUEUED:
+        if self._queue.qsize() >= conf.MAX_QUEUED:
             reply(UNAVAILABLE)
             return
         self._queue.put_nowait((request, reply))
-        if not self._reading_paused and self._queue.qsize() >= PAUSE_READING_AT:
+        if not self._reading_paused and self._queue.qsize() >= conf.PAUSE_READING_AT:
             self._reading_paused = True
             get_hub().pause_reading()
 
@@ -102,9 +81,9 @@ class MessageWriter:
     async def _run(self) -> None:
         while True:
             batch = [await self._queue.get()]
-            while len(batch) < MAX_BATCH and not self._queue.empty():
+            while len(batch) < conf.MAX_BATCH and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
-            if self._reading_paused and self._queue.qsize() <= RESUME_READING_AT:
+            if self._reading_paused and self._queue.qsize() <= conf.RESUME_READING_AT:
                 self._reading_paused = False
                 get_hub().resume_reading()
             try:

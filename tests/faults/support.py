@@ -20,7 +20,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from rooms.protocol import RESUME_PAGE_SIZE
+from rooms.conf import RESUME_PAGE_SIZE
 from rooms.server.cluster import Cluster, nginx_binary, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -23,13 +23,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from rooms.conf import MAX_BODY_CHARS
 from rooms.protocol import (
     CLOSE_NO_SUCH_ROOM,
     CLOSE_NOT_MEMBER,
     CLOSE_NOT_SIGNED_IN,
     CLOSE_ROOM_CLOSED,
     CLOSE_TOO_SLOW,
-    MAX_BODY_CHARS,
 )
 from rooms.ratelimit import message_limiter
 from rooms.server.cluster import DAPHNE_FLAGS
