@@ -47,6 +47,7 @@ from rooms.protocol import (
     parse_client_frame,
 )
 from rooms.ratelimit import TokenBucket, message_limiter
+from rooms.sequence import DeliveredSequence
 from rooms.server.daphne import (
     FAST_PATH,
     Burst,
@@ -71,8 +72,6 @@ _serials = itertools.count(1)
 
 class RoomSocket:
     __slots__ = (
-        "_ahead",
-        "_gap_check",
         "_handling_frame",
         "_hello_sent",
         "_pending",
@@ -84,7 +83,6 @@ class RoomSocket:
         "_typing_limit",
         "case_id",
         "closed",
-        "delivered_seq",
         "language",
         "member",
         "muted",
@@ -93,6 +91,7 @@ class RoomSocket:
         "room_id",
         "scope",
         "send",
+        "sequence",
         "user",
         "user_id",
     )
@@ -108,13 +107,11 @@ class RoomSocket:
         self.member: Member | None = None
         self.presence_member = ""
         self.closed = False
-        self.delivered_seq = 0
+        self.sequence = DeliveredSequence(self._fill_gap)
         self.language = settings.LANGUAGE_CODE
-        self._ahead: set[int] = set()
         self._hello_sent = False
         self._handling_frame = False
         self._pending: list[tuple[Outgoing, int]] = []
-        self._gap_check: asyncio.TimerHandle | None = None
         self._protocol = None
         # None until known: a mute or unmute heard while the hello is read wins over it.
         self.muted: bool | None = None
@@ -125,6 +122,15 @@ class RoomSocket:
         self._read_written = 0
         self._read_wanted = 0
         self._read_writer: asyncio.Task | None = None
+
+    @property
+    def delivered_seq(self) -> int:
+        """Every seq of the room up to this one was delivered to this socket."""
+        return self.sequence.delivered
+
+    @delivered_seq.setter
+    def delivered_seq(self, seq: int) -> None:
+        self.sequence.delivered = seq
 
     @classmethod
     def as_asgi(cls):
@@ -198,8 +204,7 @@ class RoomSocket:
 
     async def disconnect(self) -> None:
         self.closed = True
-        if self._gap_check is not None:
-            self._gap_check.cancel()
+        self.sequence.stop()
         if self.presence_member:
             await get_hub().leave(self)
 
@@ -252,12 +257,8 @@ class RoomSocket:
         """A burst's direct write to this socket raised (see rooms.server.daphne.Burst.send): its
         frames count as not delivered, and the socket is closed with 1011 so that the
         client resumes from the last seq it has."""
-        self._undeliver(seq_before)
+        self.sequence.undeliver(seq_before)
         spawn(self._close_after_failed_write())
-
-    def _undeliver(self, seq_before: int) -> None:
-        self.delivered_seq = seq_before
-        self._ahead.clear()
 
     async def _send_error(self, code: str, detail) -> None:
         """An error frame whose detail is written in the reader's language. `detail` is
@@ -282,8 +283,9 @@ class RoomSocket:
             or pending_output(protocol) > conf.MAX_PENDING_OUTPUT_BYTES
         ):
             return False
-        seq_before = self.delivered_seq
-        if self._in_sequence(seq):
+        sequence = self.sequence
+        seq_before = sequence.delivered
+        if sequence.in_sequence(seq):
             burst.add(self, protocol, frame, seq_before)
         return True
 
@@ -293,39 +295,14 @@ class RoomSocket:
         if not self._hello_sent:
             self._pending.append((frame, seq))
             return
-        seq_before = self.delivered_seq
-        if self._in_sequence(seq) and not await self._send_frame(frame):
+        seq_before = self.sequence.delivered
+        if self.sequence.in_sequence(seq) and not await self._send_frame(frame):
             # Never counted as delivered: the socket is closed, its client resumes.
-            self._undeliver(seq_before)
-
-    def _in_sequence(self, seq: int) -> bool:
-        """Whether a frame is to be sent, given the room's sequence: not if it was
-        delivered already. A frame beyond a gap is sent, and the gap filled later."""
-        if not seq:
-            return True
-        if seq <= self.delivered_seq or seq in self._ahead:
-            return False
-        if seq == self.delivered_seq + 1:
-            self.delivered_seq = seq
-            while self.delivered_seq + 1 in self._ahead:
-                self._ahead.discard(self.delivered_seq + 1)
-                self.delivered_seq += 1
-        else:
-            self._ahead.add(seq)
-            self._schedule_gap_fill()
-        return True
-
-    def _schedule_gap_fill(self) -> None:
-        if len(self._ahead) > conf.MAX_FRAMES_AHEAD:
-            spawn(self._fill_gap())
-        elif self._gap_check is None:
-            self._gap_check = asyncio.get_running_loop().call_later(
-                conf.GAP_FILL_DELAY, lambda: spawn(self._fill_gap())
-            )
+            self.sequence.undeliver(seq_before)
 
     async def _fill_gap(self) -> None:
-        self._gap_check = None
-        if self._ahead and not self.closed:
+        """A gap in the live sequence stayed open (see rooms.sequence)."""
+        if not self.closed:
             try:
                 await self.catch_up()
             except DatabaseError:
