@@ -100,6 +100,12 @@ SYNC_PUBLISH_TIMEOUT = 2
 # The longest wait between two attempts to reach Redis again.
 RECONNECT_BACKOFF_CAP = 2.0
 
+# -- notifications (rooms.activity) ------------------------------------------------
+
+# "New message in your case" is announced at most once per room this often, per
+# process, to members not in the room.
+ACTIVITY_INTERVAL = 30.0
+
 # -- presence (rooms.presence) -----------------------------------------------------
 
 # The hub refreshes its connections' presence this often; a process that dies leaves

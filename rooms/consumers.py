@@ -46,7 +46,8 @@ from rooms.protocol import (
     error_frame,
     parse_client_frame,
 )
-from rooms.ratelimit import TokenBucket, message_limiter
+from rooms.ratelimit import TokenBucket
+from rooms.runtime import runtime
 from rooms.sequence import DeliveredSequence
 from rooms.server.daphne import (
     FAST_PATH,
@@ -393,13 +394,14 @@ class RoomSocket:
     def post_message(self, request: SendMessage) -> None:
         """Hand a message to the writer. Its sender sees it stored as every member does,
         in the room; only a message not stored now is answered to the sender alone."""
-        if not message_limiter.allow(self.user_id):
+        limiter = runtime.message_limiter
+        if not limiter.allow(self.user_id):
             spawn(
                 self._send_error(
                     "rate_limited",
                     lambda: (
                         _("Too many messages: at most %(count)s in %(seconds)s seconds.")
-                        % {"count": message_limiter.limit, "seconds": int(message_limiter.window)}
+                        % {"count": limiter.limit, "seconds": int(limiter.window)}
                     ),
                 )
             )

@@ -37,13 +37,14 @@ class SlidingWindowLimiter:
         events.append(now)
         return True
 
+    def clear(self) -> None:
+        """Forget every attempt counted so far."""
+        self._events.clear()
+
     def _forget_idle(self) -> None:
         cutoff = self.clock() - self.window
         for user_id in [uid for uid, events in self._events.items() if not events or events[-1] <= cutoff]:
             del self._events[user_id]
-
-
-message_limiter = SlidingWindowLimiter()
 
 
 # Typing indicators and read marks: limits of one socket, kept on it (TYPING_BURST,

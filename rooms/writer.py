@@ -20,6 +20,7 @@ Channels' database thread and its connection instead.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sys
 from collections.abc import Callable
@@ -31,6 +32,7 @@ from django.db import DatabaseError, connection, connections
 from rooms import conf
 from rooms.activity import announce_activity, due_for_announcement
 from rooms.hub import get_hub, spawn
+from rooms.runtime import runtime
 from rooms.store import PostRequest, PostResult, store_messages
 
 logger = logging.getLogger(__name__)
@@ -59,6 +61,15 @@ class MessageWriter:
         self._queue = asyncio.Queue()
         self._reading_paused = False
         self._task = running.create_task(self._run())
+
+    def close(self) -> None:
+        """Stop the writer for good (see rooms.runtime.reset): its task, and its
+        thread with that thread's database connection. Nothing may be posted after."""
+        if self._task is not None and not self._task.done():
+            with contextlib.suppress(RuntimeError):  # its event loop is closed
+                self._task.cancel()
+        self._thread.submit(connection.close)
+        self._thread.shutdown(wait=True)
 
     def post(self, request: PostRequest, reply: Reply) -> None:
         """Queue a message for the next batch. `reply` is called with its result once
@@ -155,11 +166,6 @@ async def _announce(hub, room_ids: list[int]) -> None:
     await announce_activity(room_ids, online)
 
 
-_writer: MessageWriter | None = None
-
-
 def get_writer() -> MessageWriter:
-    global _writer
-    if _writer is None:
-        _writer = MessageWriter()
-    return _writer
+    """The process's writer (see rooms.runtime)."""
+    return runtime.writer

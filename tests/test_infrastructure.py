@@ -60,7 +60,7 @@ SENTINEL_PROBE = """
 import json, django
 django.setup()
 from django.conf import settings
-from rooms.hub import _async_client
+from rooms.broker import _async_client
 host = settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0]
 pool = _async_client(settings.REDIS_URL).connection_pool
 sentinel = pool.sentinel_manager.sentinels[0].connection_pool.connection_kwargs

@@ -26,13 +26,6 @@ from rooms.server.daphne import FAST_PATH, PROTOCOL_INTERNALS, TRANSPORT_INTERNA
 from tests.servers import DaphneProcess, database_url_for_servers, session_cookie
 
 
-@pytest.fixture(autouse=True)
-def _fresh_fast_path():
-    FAST_PATH.reset()
-    yield
-    FAST_PATH.reset()
-
-
 class Transport:
     def __init__(self, fail=False):
         self.fail = fail

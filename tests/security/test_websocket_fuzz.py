@@ -31,7 +31,7 @@ from rooms.protocol import (
     CLOSE_ROOM_CLOSED,
     CLOSE_TOO_SLOW,
 )
-from rooms.ratelimit import message_limiter
+from rooms.runtime import runtime
 from rooms.server.cluster import DAPHNE_FLAGS
 from tests.rooms.conftest import Client, rooms_settled
 
@@ -230,7 +230,7 @@ class Room:
         got back for it. The fuzzer then posts a probe: its connection is still open
         and its frames are handled in order, so everything before the probe answers
         the hostile frame."""
-        message_limiter._events.clear()
+        runtime.message_limiter.clear()
         # The raw ASGI event, so that empty frames go through too.
         event = (
             {"type": "websocket.receive", "bytes": data}
