@@ -1,5 +1,5 @@
-"""WebSocket endpoints: `ws/rooms/<id>/` (the room protocol of ARCHITECTURE.md
-section 5) and `ws/notifications/` (the signed-in user's notifications).
+"""The room socket, `ws/rooms/<id>/` (the room protocol of ARCHITECTURE.md section
+5). The notification socket, `ws/notifications/`, is rooms.notification_socket.
 
 A room socket is a plain ASGI application rather than a Channels consumer: room
 traffic reaches it from the process's hub directly, so it needs no channel-layer
@@ -16,7 +16,6 @@ import itertools
 import logging
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.db import DatabaseError
 from django.utils import translation
@@ -24,8 +23,6 @@ from django.utils.translation import get_supported_language_variant
 from django.utils.translation import gettext as _
 from django.utils.translation.trans_real import parse_accept_lang_header
 
-from mediation.notifications import render as render_notification
-from mediation.notifications import unread_count, user_group_name
 from rooms import conf, selectors
 from rooms.hub import get_hub, spawn
 from rooms.membership import Member
@@ -516,38 +513,6 @@ class RoomSocket:
             self._read_writer = None
 
 
-class NotificationConsumer(AsyncJsonWebsocketConsumer):
-    """Pushes the signed-in user's notifications: desk notices, invitations, sessions
-    starting, new messages in their cases."""
-
-    async def connect(self):
-        await self.accept()
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            await self.close(CLOSE_NOT_SIGNED_IN)
-            return
-        self.group = user_group_name(user.pk)
-        await self.channel_layer.group_add(self.group, self.channel_name)
-        await self.send_json({"type": "hello", "unread": await database_sync_to_async(unread_count)(user)})
-
-    async def disconnect(self, code):
-        if hasattr(self, "group"):
-            await self.channel_layer.group_discard(self.group, self.channel_name)
-
-    async def receive_json(self, content, **kwargs):
-        await self.send_json({"type": "error", "code": "read_only", "detail": _("This socket only sends.")})
-
-    async def notification_created(self, event):
-        user = self.scope["user"]
-        text, unread = await database_sync_to_async(_render_for)(user, event["kind"], event.get("params", {}))
-        await self.send_json(
-            {"type": "notification", "kind": event["kind"], "text": text, "url": event.get("url", ""), "unread": unread}
-        )
-
-    async def room_activity(self, event):
-        await self.send_json({"type": "room.activity", "room": event["room"], "case": event.get("case", "")})
-
-
 def _close_code(refusal: str) -> int:
     """How a socket refused entry to its room is closed (see selectors.room_access)."""
     return {"no_such_room": CLOSE_NO_SUCH_ROOM, "not_member": CLOSE_NOT_MEMBER}.get(refusal, CLOSE_ROOM_CLOSED)
@@ -572,8 +537,3 @@ def _browser_language(scope) -> str | None:
                 except LookupError:
                     continue
     return None
-
-
-def _render_for(user, kind: str, params: dict) -> tuple[str, int]:
-    with translation.override(user.language or settings.LANGUAGE_CODE):
-        return render_notification(kind, params), unread_count(user)

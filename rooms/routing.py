@@ -2,7 +2,8 @@ from channels.auth import AuthMiddlewareStack
 from django.urls import path, re_path
 
 from rooms.auth import SessionUserMiddleware
-from rooms.consumers import NotificationConsumer, RoomSocket
+from rooms.consumers import RoomSocket
+from rooms.notification_socket import NotificationConsumer
 
 ROOM_ROUTE = "ws/rooms/<int:room_id>/"
 NOTIFICATIONS_ROUTE = "ws/notifications/"
