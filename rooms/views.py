@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 
 from mediation.errors import DomainError
 from mediation.models import RoomKind, User
-from rooms import services
+from rooms import events, services
 from rooms.membership import member_of, room_members, rooms_for_user
 from rooms.models import Room, RoomMute
 
@@ -56,6 +56,7 @@ def room_page(request, room_id):
                 "me": me.as_dict(),
                 "members": [member.as_dict() for member in members],
                 "closed": room.is_closed,
+                "eventTexts": events.texts(),
             },
         },
     )
