@@ -86,7 +86,8 @@ lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# Several daphne processes behind nginx, sharing PostgreSQL and Redis (both must run).
+# Several daphne processes behind nginx, sharing PostgreSQL and Redis (both must run):
+# rooms/server/cluster.py, through the rooms app's run_cluster command.
 CLUSTER_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/mediation_cluster
 CLUSTER_REDIS_URL ?= redis://127.0.0.1:6379/1
 run-cluster: install messages

@@ -59,7 +59,7 @@ from urllib.parse import urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from config.cluster import end_processes  # noqa: E402
+from rooms.server.cluster import end_processes  # noqa: E402
 
 BIN = Path(sys.executable).parent
 WORK_DIR = ROOT / "var" / "bench"

@@ -7,8 +7,8 @@ would refuse the surplus.
 """
 
 from config.asgi import application
-from rooms.ratelimit import message_limiter
+from rooms.runtime import runtime
 
-message_limiter.limit = 1_000_000_000
+runtime.message_limiter.limit = 1_000_000_000
 
 __all__ = ["application"]

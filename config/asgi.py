@@ -16,7 +16,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from rooms.origin import SameOriginValidator  # noqa: E402
 from rooms.routing import signed_in_websocket_urlpatterns  # noqa: E402
-from rooms.wire import close_failed_websockets_with_a_code  # noqa: E402
+from rooms.server.daphne import bound_request_bodies, close_failed_websockets_with_a_code  # noqa: E402
 
 # Daphne imports this module before it builds its WebSocket factory.
 close_failed_websockets_with_a_code()
@@ -31,7 +31,7 @@ gc.freeze()
 gc.set_threshold(50_000, 20, 10)
 
 # Request bodies past their cap are refused while they stream in (config.body_limit).
-from config.body_limit import RequestBodyLimit, bound_request_bodies  # noqa: E402
+from config.body_limit import RequestBodyLimit  # noqa: E402
 
 bound_request_bodies()
 

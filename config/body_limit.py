@@ -10,13 +10,14 @@ tells Django the client went away, so that nothing more is read.
 Daphne itself reads a whole request body before it calls the application, and
 Twisted's Request, which daphne does not tell otherwise, then read a multipart or
 form body into memory to parse it (for nothing: Django parses it again): a 200 MB
-upload cost 200 MB of memory before any of our code ran. `bound_request_bodies`
-builds daphne's requests with Twisted's public `parsePOSTFormSubmission=False` and
-stops reading a body past the largest cap of all, answering 413 and closing the
-connection as a client that went away would; the wrapper then applies each path's
-own cap. It uses daphne's HTTPFactory and WebRequest (pinned by the lock file),
-checks them at start-up and logs an ERROR, leaving the wrapper alone in place, when
-they changed. A reverse proxy with a body limit (nginx's client_max_body_size) must
+upload cost 200 MB of memory before any of our code ran.
+`rooms.server.daphne.bound_request_bodies` (the one module that knows daphne's
+internals) builds daphne's requests with Twisted's public
+`parsePOSTFormSubmission=False` and stops reading a body past the largest cap of all,
+answering 413 and closing the connection as a client that went away would; this
+wrapper then applies each path's own cap. It uses daphne's HTTPFactory and WebRequest
+(pinned by the lock file), checks them at start-up and logs an ERROR, leaving this
+wrapper alone in place, when they changed. A reverse proxy with a body limit (nginx's client_max_body_size) must
 still face clients, for slow senders and for everything else a proxy does:
 docs/request-limits.md.
 """
@@ -109,72 +110,3 @@ class RequestBodyLimit:
                 await send(message)
 
         await self.app(scope, limited_receive, guarded_send)
-
-
-def bound_request_bodies() -> None:
-    try:
-        from daphne.http_protocol import HTTPFactory, WebRequest
-    except ImportError:  # another server: config.body_limit alone applies
-        return
-    if getattr(HTTPFactory, "bounds_request_bodies", False):
-        return
-    import inspect
-    import logging
-
-    from twisted.web.http import Request
-
-    logger = logging.getLogger(__name__)
-    if "parsePOSTFormSubmission" not in inspect.signature(Request.__init__).parameters:
-        logger.error(
-            "Twisted's Request has no parsePOSTFormSubmission: daphne's request bodies are not bounded "
-            "(config.body_limit still refuses them before Django reads them)"
-        )
-        return
-
-    class BoundedWebRequest(WebRequest):
-        def __init__(self, *args, **kwargs):
-            kwargs.setdefault("parsePOSTFormSubmission", False)
-            self._body_received = 0
-            self._body_refused = False
-            super().__init__(*args, **kwargs)
-
-        def gotLength(self, length):
-            super().gotLength(length)
-            if length is not None and length > largest_body_limit():
-                self._refuse_body()
-
-        def handleContentChunk(self, data):
-            if self._body_refused:
-                return
-            self._body_received += len(data)
-            if self._body_received > largest_body_limit():
-                self._refuse_body()
-                return
-            super().handleContentChunk(data)
-
-        def requestReceived(self, command, path, version):
-            if not self._body_refused:
-                super().requestReceived(command, path, version)
-
-        def _refuse_body(self):
-            self._body_refused = True
-            languages = self.requestHeaders.getRawHeaders(b"accept-language") or [b""]
-            body = refusal_text(largest_body_limit(), languages[0].decode("latin-1")).encode()
-            self.channel.transport.write(
-                b"HTTP/1.1 413 Content Too Large\r\ncontent-type: text/plain; charset=utf-8\r\n"
-                b"content-length: %d\r\nconnection: close\r\n\r\n%s" % (len(body), body)
-            )
-            self.channel.transport.loseConnection()
-
-    original_build = HTTPFactory.buildProtocol
-
-    def buildProtocol(self, addr):
-        protocol = original_build(self, addr)
-        if protocol is not None and protocol.requestFactory is WebRequest:
-            protocol.requestFactory = BoundedWebRequest
-        elif protocol is not None and protocol.requestFactory is not BoundedWebRequest:
-            logger.error("daphne builds %r requests: request bodies are not bounded", protocol.requestFactory)
-        return protocol
-
-    HTTPFactory.buildProtocol = buildProtocol
-    HTTPFactory.bounds_request_bodies = True

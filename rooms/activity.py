@@ -1,6 +1,6 @@
 """ "New message in your case": members who are not in the room hear of it on their
-notification socket. At most once per room every ACTIVITY_INTERVAL seconds per
-process, so a lively room costs almost nothing."""
+notification socket. At most once per room every ACTIVITY_INTERVAL seconds
+(rooms.conf) per process, so a lively room costs almost nothing."""
 
 from __future__ import annotations
 
@@ -11,20 +11,19 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 
 from mediation.notifications import user_group_name
+from rooms import conf
 from rooms.membership import room_member_ids
+from rooms.runtime import runtime
 
 logger = logging.getLogger(__name__)
-
-ACTIVITY_INTERVAL = 30.0
-_last_announced: dict[int, float] = {}
 
 
 def due_for_announcement(room_id: int) -> bool:
     """True at most once per interval per room; the caller then announces."""
     now = time.monotonic()
-    if now - _last_announced.get(room_id, 0.0) < ACTIVITY_INTERVAL:
+    if now - runtime.announced.get(room_id, 0.0) < conf.ACTIVITY_INTERVAL:
         return False
-    _last_announced[room_id] = now
+    runtime.announced[room_id] = now
     return True
 
 

@@ -1,5 +1,5 @@
-"""WebSocket endpoints: `ws/rooms/<id>/` (the room protocol of ARCHITECTURE.md
-section 5) and `ws/notifications/` (the signed-in user's notifications).
+"""The room socket, `ws/rooms/<id>/` (the room protocol of ARCHITECTURE.md section
+5). The notification socket, `ws/notifications/`, is rooms.notification_socket.
 
 A room socket is a plain ASGI application rather than a Channels consumer: room
 traffic reaches it from the process's hub directly, so it needs no channel-layer
@@ -16,7 +16,6 @@ import itertools
 import logging
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.db import DatabaseError
 from django.utils import translation
@@ -24,9 +23,7 @@ from django.utils.translation import get_supported_language_variant
 from django.utils.translation import gettext as _
 from django.utils.translation.trans_real import parse_accept_lang_header
 
-from mediation.notifications import render as render_notification
-from mediation.notifications import unread_count, user_group_name
-from rooms import selectors
+from rooms import conf, selectors
 from rooms.hub import get_hub, spawn
 from rooms.membership import Member
 from rooms.protocol import (
@@ -46,17 +43,10 @@ from rooms.protocol import (
     error_frame,
     parse_client_frame,
 )
-from rooms.ratelimit import (
-    READ_MARK_BURST,
-    READ_MARKS_PER_SECOND,
-    TYPING_BURST,
-    TYPING_PER_SECOND,
-    TokenBucket,
-    message_limiter,
-)
-from rooms.services import mark_read
-from rooms.store import PostRequest, PostResult
-from rooms.wire import (
+from rooms.ratelimit import TokenBucket
+from rooms.runtime import runtime
+from rooms.sequence import DeliveredSequence
+from rooms.server.daphne import (
     FAST_PATH,
     Burst,
     Outgoing,
@@ -69,27 +59,17 @@ from rooms.wire import (
     write_direct,
     writes_direct,
 )
+from rooms.services import mark_read
+from rooms.store import PostRequest, PostResult
 from rooms.writer import get_writer
 
 logger = logging.getLogger(__name__)
 
 _serials = itertools.count(1)
-# A socket whose peer stopped reading is closed once this much output waits for it
-# (4429): the server's memory for it stays bounded, and the client resumes later.
-MAX_PENDING_OUTPUT_BYTES = 1024 * 1024
-# How long a gap in the live sequence may stay open before the socket fills it from
-# the database (a frame published while Redis was unreachable, say).
-GAP_FILL_DELAY = 1.0
-MAX_FRAMES_AHEAD = 1000
-# A resume page (500 entries of up to 4,000 characters) can be larger than the cap
-# above: it is sent as fast as the client takes it, taking at most this long.
-RESUME_DRAIN_SECONDS = 10.0
 
 
 class RoomSocket:
     __slots__ = (
-        "_ahead",
-        "_gap_check",
         "_handling_frame",
         "_hello_sent",
         "_pending",
@@ -101,7 +81,6 @@ class RoomSocket:
         "_typing_limit",
         "case_id",
         "closed",
-        "delivered_seq",
         "language",
         "member",
         "muted",
@@ -110,6 +89,7 @@ class RoomSocket:
         "room_id",
         "scope",
         "send",
+        "sequence",
         "user",
         "user_id",
     )
@@ -125,13 +105,11 @@ class RoomSocket:
         self.member: Member | None = None
         self.presence_member = ""
         self.closed = False
-        self.delivered_seq = 0
+        self.sequence = DeliveredSequence(self._fill_gap)
         self.language = settings.LANGUAGE_CODE
-        self._ahead: set[int] = set()
         self._hello_sent = False
         self._handling_frame = False
         self._pending: list[tuple[Outgoing, int]] = []
-        self._gap_check: asyncio.TimerHandle | None = None
         self._protocol = None
         # None until known: a mute or unmute heard while the hello is read wins over it.
         self.muted: bool | None = None
@@ -142,6 +120,15 @@ class RoomSocket:
         self._read_written = 0
         self._read_wanted = 0
         self._read_writer: asyncio.Task | None = None
+
+    @property
+    def delivered_seq(self) -> int:
+        """Every seq of the room up to this one was delivered to this socket."""
+        return self.sequence.delivered
+
+    @delivered_seq.setter
+    def delivered_seq(self, seq: int) -> None:
+        self.sequence.delivered = seq
 
     @classmethod
     def as_asgi(cls):
@@ -215,8 +202,7 @@ class RoomSocket:
 
     async def disconnect(self) -> None:
         self.closed = True
-        if self._gap_check is not None:
-            self._gap_check.cancel()
+        self.sequence.stop()
         if self.presence_member:
             await get_hub().leave(self)
 
@@ -236,7 +222,7 @@ class RoomSocket:
         if self.closed:
             return False
         protocol = self._protocol
-        if protocol is not None and pending_output(protocol) > MAX_PENDING_OUTPUT_BYTES:
+        if protocol is not None and pending_output(protocol) > conf.MAX_PENDING_OUTPUT_BYTES:
             logger.info("Closing user %s's socket in room %s: its client stopped reading", self.user_id, self.room_id)
             self.closed = True
             await self.send({"type": "websocket.close", "code": CLOSE_TOO_SLOW})
@@ -266,15 +252,11 @@ class RoomSocket:
         await self.close(CLOSE_WRITE_FAILED)
 
     def write_failed(self, seq_before: int) -> None:
-        """A burst's direct write to this socket raised (see rooms.wire.Burst.send): its
+        """A burst's direct write to this socket raised (see rooms.server.daphne.Burst.send): its
         frames count as not delivered, and the socket is closed with 1011 so that the
         client resumes from the last seq it has."""
-        self._undeliver(seq_before)
+        self.sequence.undeliver(seq_before)
         spawn(self._close_after_failed_write())
-
-    def _undeliver(self, seq_before: int) -> None:
-        self.delivered_seq = seq_before
-        self._ahead.clear()
 
     async def _send_error(self, code: str, detail) -> None:
         """An error frame whose detail is written in the reader's language. `detail` is
@@ -296,11 +278,12 @@ class RoomSocket:
             or not self._hello_sent
             or protocol is None
             or not writes_direct(protocol)
-            or pending_output(protocol) > MAX_PENDING_OUTPUT_BYTES
+            or pending_output(protocol) > conf.MAX_PENDING_OUTPUT_BYTES
         ):
             return False
-        seq_before = self.delivered_seq
-        if self._in_sequence(seq):
+        sequence = self.sequence
+        seq_before = sequence.delivered
+        if sequence.in_sequence(seq):
             burst.add(self, protocol, frame, seq_before)
         return True
 
@@ -310,37 +293,14 @@ class RoomSocket:
         if not self._hello_sent:
             self._pending.append((frame, seq))
             return
-        seq_before = self.delivered_seq
-        if self._in_sequence(seq) and not await self._send_frame(frame):
+        seq_before = self.sequence.delivered
+        if self.sequence.in_sequence(seq) and not await self._send_frame(frame):
             # Never counted as delivered: the socket is closed, its client resumes.
-            self._undeliver(seq_before)
-
-    def _in_sequence(self, seq: int) -> bool:
-        """Whether a frame is to be sent, given the room's sequence: not if it was
-        delivered already. A frame beyond a gap is sent, and the gap filled later."""
-        if not seq:
-            return True
-        if seq <= self.delivered_seq or seq in self._ahead:
-            return False
-        if seq == self.delivered_seq + 1:
-            self.delivered_seq = seq
-            while self.delivered_seq + 1 in self._ahead:
-                self._ahead.discard(self.delivered_seq + 1)
-                self.delivered_seq += 1
-        else:
-            self._ahead.add(seq)
-            self._schedule_gap_fill()
-        return True
-
-    def _schedule_gap_fill(self) -> None:
-        if len(self._ahead) > MAX_FRAMES_AHEAD:
-            spawn(self._fill_gap())
-        elif self._gap_check is None:
-            self._gap_check = asyncio.get_running_loop().call_later(GAP_FILL_DELAY, lambda: spawn(self._fill_gap()))
+            self.sequence.undeliver(seq_before)
 
     async def _fill_gap(self) -> None:
-        self._gap_check = None
-        if self._ahead and not self.closed:
+        """A gap in the live sequence stayed open (see rooms.sequence)."""
+        if not self.closed:
             try:
                 await self.catch_up()
             except DatabaseError:
@@ -358,7 +318,7 @@ class RoomSocket:
                 return
             # Sequence numbers in the database have no gaps, so delivering in order
             # closes every gap this socket had.
-            deadline = asyncio.get_running_loop().time() + RESUME_DRAIN_SECONDS
+            deadline = asyncio.get_running_loop().time() + conf.RESUME_DRAIN_SECONDS
             for entry in page.entries:
                 await self._wait_for_reader(deadline)
                 if self.closed:
@@ -389,7 +349,7 @@ class RoomSocket:
     # -- from the client -------------------------------------------------------------
 
     def take_frame(self, payload: bytes) -> bool:
-        """A client's text frame straight off the wire (see rooms.wire.read_direct). A
+        """A client's text frame straight off the wire (see rooms.server.daphne.read_direct). A
         message is handed to the writer here and now, without a trip through daphne's
         queue and this socket's task; False leaves the frame to them (`on_frame`).
         Frames are handled in the order the client sent them: none is taken while an
@@ -431,13 +391,14 @@ class RoomSocket:
     def post_message(self, request: SendMessage) -> None:
         """Hand a message to the writer. Its sender sees it stored as every member does,
         in the room; only a message not stored now is answered to the sender alone."""
-        if not message_limiter.allow(self.user_id):
+        limiter = runtime.message_limiter
+        if not limiter.allow(self.user_id):
             spawn(
                 self._send_error(
                     "rate_limited",
                     lambda: (
                         _("Too many messages: at most %(count)s in %(seconds)s seconds.")
-                        % {"count": message_limiter.limit, "seconds": int(message_limiter.window)}
+                        % {"count": limiter.limit, "seconds": int(limiter.window)}
                     ),
                 )
             )
@@ -472,7 +433,7 @@ class RoomSocket:
         if page is None:
             await self.close(CLOSE_NOT_MEMBER)
             return
-        deadline = asyncio.get_running_loop().time() + RESUME_DRAIN_SECONDS
+        deadline = asyncio.get_running_loop().time() + conf.RESUME_DRAIN_SECONDS
         for entry in page.entries:
             await self._wait_for_reader(deadline)
             if self.closed:
@@ -490,7 +451,7 @@ class RoomSocket:
         if protocol is None:
             return
         loop = asyncio.get_running_loop()
-        while pending_output(protocol) > MAX_PENDING_OUTPUT_BYTES // 2 and loop.time() < deadline:
+        while pending_output(protocol) > conf.MAX_PENDING_OUTPUT_BYTES // 2 and loop.time() < deadline:
             if self.closed or getattr(protocol.transport, "disconnected", False):
                 return
             await asyncio.sleep(0.005)
@@ -502,7 +463,7 @@ class RoomSocket:
         if self.muted:
             return
         if self._typing_limit is None:
-            self._typing_limit = TokenBucket(TYPING_BURST, TYPING_PER_SECOND)
+            self._typing_limit = TokenBucket(conf.TYPING_BURST, conf.TYPING_PER_SECOND)
         if not self._typing_limit.take():
             return
         await get_hub().publish_room(
@@ -513,7 +474,7 @@ class RoomSocket:
     def read(self, seq: int) -> None:
         """Move the read mark forward to `seq` (never past what this socket was sent).
         A mark that moves nothing is neither written nor relayed. Marks are written at
-        most READ_MARKS_PER_SECOND (after a burst of READ_MARK_BURST); one that comes
+        most conf.READ_MARKS_PER_SECOND (after a burst of conf.READ_MARK_BURST); one that comes
         sooner waits, and a later one overtakes it: the latest is written."""
         seq = min(seq, self.delivered_seq)
         if seq <= self._read_wanted:
@@ -524,7 +485,7 @@ class RoomSocket:
 
     async def _write_read_marks(self) -> None:
         if self._read_limit is None:
-            self._read_limit = TokenBucket(READ_MARK_BURST, READ_MARKS_PER_SECOND)
+            self._read_limit = TokenBucket(conf.READ_MARK_BURST, conf.READ_MARKS_PER_SECOND)
         try:
             while self._read_wanted > self._read_written:
                 # A socket that closes writes its last mark at once.
@@ -552,38 +513,6 @@ class RoomSocket:
             self._read_writer = None
 
 
-class NotificationConsumer(AsyncJsonWebsocketConsumer):
-    """Pushes the signed-in user's notifications: desk notices, invitations, sessions
-    starting, new messages in their cases."""
-
-    async def connect(self):
-        await self.accept()
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            await self.close(CLOSE_NOT_SIGNED_IN)
-            return
-        self.group = user_group_name(user.pk)
-        await self.channel_layer.group_add(self.group, self.channel_name)
-        await self.send_json({"type": "hello", "unread": await database_sync_to_async(unread_count)(user)})
-
-    async def disconnect(self, code):
-        if hasattr(self, "group"):
-            await self.channel_layer.group_discard(self.group, self.channel_name)
-
-    async def receive_json(self, content, **kwargs):
-        await self.send_json({"type": "error", "code": "read_only", "detail": _("This socket only sends.")})
-
-    async def notification_created(self, event):
-        user = self.scope["user"]
-        text, unread = await database_sync_to_async(_render_for)(user, event["kind"], event.get("params", {}))
-        await self.send_json(
-            {"type": "notification", "kind": event["kind"], "text": text, "url": event.get("url", ""), "unread": unread}
-        )
-
-    async def room_activity(self, event):
-        await self.send_json({"type": "room.activity", "room": event["room"], "case": event.get("case", "")})
-
-
 def _close_code(refusal: str) -> int:
     """How a socket refused entry to its room is closed (see selectors.room_access)."""
     return {"no_such_room": CLOSE_NO_SUCH_ROOM, "not_member": CLOSE_NOT_MEMBER}.get(refusal, CLOSE_ROOM_CLOSED)
@@ -608,8 +537,3 @@ def _browser_language(scope) -> str | None:
                 except LookupError:
                     continue
     return None
-
-
-def _render_for(user, kind: str, params: dict) -> tuple[str, int]:
-    with translation.override(user.language or settings.LANGUAGE_CODE):
-        return render_notification(kind, params), unread_count(user)

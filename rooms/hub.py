@@ -1,69 +1,40 @@
 """Per-process fan-out of room traffic.
 
 Each server process keeps one hub. A room frame is encoded to text once (and to its
-bytes on the wire once, see rooms.wire), handed directly to the process's own sockets
-in that room, and published to the other processes through Redis. No thread hop per
-delivery, no Redis subscription per socket.
+bytes on the wire once, see rooms.server.daphne), handed directly to the process's
+own sockets in that room, and, with Redis, published to the other processes by the
+hub's broker (rooms.broker), which hands the other processes' frames back to the hub
+for delivery. No thread hop per delivery, no Redis subscription per socket.
 
-Publishing never waits for Redis on the delivery path: frames queue for one publisher
-task, which sends whatever accumulated since its last round trip as one message on the
-deployment's one channel. Every process receives each batch once and hands each frame
-to its own sockets in that frame's room, if any; it ignores its own batches, whose
-frames it delivered already. So Redis carries one message per batch rather than one
-per frame, and a socket joining or leaving costs no subscription. Every process reads
-every room's traffic, which suits the few processes a court runs; a deployment with
-very many would split the channel by room.
-
-Without Redis (the embedded default) the hub is purely local.
-
-A batch is `<origin>` then one record per line (frame and control texts are JSON,
-which has no raw line breaks): `F<room>|<seq>|<frame text>` for room frames,
-`C<room>|<json>` and `U<user>|<json>` for control messages to a room's or a user's
-sockets (close a room, revoke a user). Synchronous code (services, after commit)
-publishes single records with the origin `sync`, which every process delivers, this
-one included.
-
-Redis pub/sub ignores the database number, so channel and presence names carry a
-prefix of their own (ROOMS_REDIS_PREFIX, by default derived from the database name):
-two deployments, or two test runs, sharing one Redis never hear each other.
+Without Redis (the embedded default) the hub is purely local. The hub also keeps
+presence (rooms.presence) and pauses reading its sockets when the writer is behind.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import json
 import logging
 import uuid
 from collections import defaultdict
 from typing import Protocol
 
-from django.conf import settings
-
-from rooms.presence import HEARTBEAT_SECONDS, MemoryPresence, RedisPresence
+from rooms import conf
+from rooms.broker import (
+    ROOM_CONTROL,
+    USER_CONTROL,
+    RedisBroker,
+    cancelled,
+    channel_prefix,
+    control_record,
+    frame_record,
+)
+from rooms.presence import MemoryPresence, RedisPresence
 from rooms.protocol import encode
-from rooms.wire import Burst, Outgoing
+from rooms.runtime import runtime
+from rooms.server.daphne import Burst, Outgoing
 
 logger = logging.getLogger(__name__)
-
-ROOM_FRAME = "F"
-ROOM_CONTROL = "C"
-USER_CONTROL = "U"
-SYNC_ORIGIN = "sync"
-RECONNECT_BACKOFF_CAP = 2.0
-# Concurrent Redis commands of one process (presence, publishing); callers beyond it
-# wait for a connection instead of failing.
-REDIS_POOL_SIZE = 32
-# Entries (a frame, or a stored batch's frames) waiting to be published; beyond this
-# the oldest are dropped (the sockets that miss them fill the gap from the database).
-MAX_PUBLISH_BACKLOG = 50_000
-# Characters of records in one published batch.
-MAX_BATCH_CHARS = 1_000_000
-# Seconds a publish from synchronous code (after a commit, in the thread that committed)
-# may wait for Redis: a Redis that accepts and never answers must not hold up that
-# thread, which under daphne serves the process's page loads and database calls.
-SYNC_PUBLISH_TIMEOUT = 2
 
 
 class Connection(Protocol):
@@ -88,14 +59,6 @@ class Connection(Protocol):
     def resume_reading(self) -> None: ...
 
 
-def channel_prefix() -> str:
-    configured = getattr(settings, "ROOMS_REDIS_PREFIX", "")
-    if configured:
-        return configured
-    database = str(settings.DATABASES["default"]["NAME"])
-    return "rooms-" + hashlib.sha1(database.encode("utf-8")).hexdigest()[:10]
-
-
 class RoomHub:
     def __init__(self, redis_url: str = ""):
         self.redis_url = redis_url
@@ -105,18 +68,10 @@ class RoomHub:
         self.rooms: dict[int, set[Connection]] = defaultdict(set)
         self.users: dict[int, set[Connection]] = defaultdict(set)
         self.presence = MemoryPresence()
-        self.redis = None
-        self._pubsub = None
-        self._connected_before = False
+        self.broker = RedisBroker(self, redis_url, self.prefix) if redis_url else None
         self._tasks: list[asyncio.Task] = []
         self._published_presence: dict[int, list[int]] = {}
-        self._outbox: asyncio.Queue | None = None
-        self._sync_redis = None
         self.reading_paused = False
-
-    @property
-    def channel(self) -> str:
-        return f"{self.prefix}:hub"
 
     # -- life cycle -------------------------------------------------------------
 
@@ -131,95 +86,21 @@ class RoomHub:
         self._published_presence.clear()
         self.reading_paused = False
         self._tasks = [running.create_task(self._heartbeat())]
-        if not self.redis_url:
+        if self.broker is None:
             self.presence = MemoryPresence()
             return
-        self.redis = _async_client(self.redis_url)
-        self.presence = RedisPresence(self.redis, self.prefix)
-        self._outbox = asyncio.Queue()
-        self._pubsub = None
-        self._connected_before = False
-        with contextlib.suppress(Exception):
-            await self._connect()
-        self._tasks.append(running.create_task(self._listen()))
-        self._tasks.append(running.create_task(self._publisher()))
+        self.presence = RedisPresence(self.broker.open(), self.prefix)
+        self._tasks += await self.broker.start(running)
 
-    async def _connect(self) -> None:
-        """Subscribe on a fresh connection. After a reconnection, every socket catches
-        up from the database on what was published while the hub was away."""
-        pubsub = self.redis.pubsub()
-        await pubsub.subscribe(self.channel)
-        self._pubsub = pubsub
-        if self._connected_before:
-            logger.info("Room hub reconnected to Redis; %s sockets catch up", self._socket_count())
-            # In the background: a socket's catch-up waits for its client to read, and
-            # the hub must go on relaying meanwhile.
-            for connections in list(self.rooms.values()):
-                for connection in list(connections):
-                    spawn(_catch_up(connection))
-        self._connected_before = True
-
-    async def _listen(self) -> None:
-        backoff = 0.1
-        while not _cancelled():
-            if self._pubsub is None:
-                try:
-                    await self._connect()
-                    backoff = 0.1
-                except asyncio.CancelledError:
-                    raise
-                except Exception as error:
-                    logger.warning("Room hub cannot reach Redis (%s); retrying in %.1f s", error, backoff)
-                    await asyncio.sleep(backoff)
-                    backoff = min(backoff * 2, RECONNECT_BACKOFF_CAP)
-                    continue
-            try:
-                message = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:
-                logger.warning("Room hub lost Redis (%s); reconnecting", error)
-                pubsub, self._pubsub = self._pubsub, None
-                with contextlib.suppress(Exception):
-                    await pubsub.aclose()
-                continue
-            if message is not None:
-                try:
-                    await self._dispatch(message["data"])
-                except Exception:
-                    # Nothing that happens to one message may stop the listener.
-                    logger.exception("Room hub could not dispatch a batch")
-
-    async def _publisher(self) -> None:
-        """Send everything queued since the last round trip as one message."""
-        while not _cancelled():
-            batch = [self.origin, await self._outbox.get()]
-            size = len(batch[1])
-            while not self._outbox.empty() and size < MAX_BATCH_CHARS:
-                record = self._outbox.get_nowait()
-                batch.append(record)
-                size += len(record)
-            payload = "\n".join(batch)
-            for attempt in (1, 2):
-                try:
-                    await self.redis.publish(self.channel, payload)
-                    break
-                except asyncio.CancelledError:
-                    raise
-                except Exception:
-                    if attempt == 1:
-                        # After Redis restarts, each pooled connection fails once (and is
-                        # reconnected): try again rather than drop the frames.
-                        continue
-                    # Stored entries are not lost: other processes catch up when their
-                    # own Redis connection comes back, and sockets fill sequence gaps
-                    # from the database.
-                    logger.warning("Could not publish %s frames", len(batch) - 1, exc_info=True)
-                    await asyncio.sleep(0.2)
+    def close(self) -> None:
+        """Let go of what outlives an event loop (see rooms.runtime.reset): the
+        broker's synchronous Redis connection. The loop's tasks end with their loop."""
+        if self.broker is not None:
+            self.broker.close()
 
     async def _heartbeat(self) -> None:
-        while not _cancelled():
-            await asyncio.sleep(HEARTBEAT_SECONDS)
+        while not cancelled():
+            await asyncio.sleep(conf.HEARTBEAT_SECONDS)
             try:
                 members = [(c.room_id, c.presence_member) for cs in self.rooms.values() for c in cs]
                 await self.presence.refresh(members)
@@ -229,8 +110,16 @@ class RoomHub:
             except Exception:
                 logger.exception("Presence heartbeat failed")
 
-    def _socket_count(self) -> int:
+    def socket_count(self) -> int:
         return sum(len(connections) for connections in self.rooms.values())
+
+    def catch_up_everyone(self) -> None:
+        """Every socket catches up from the database (the broker is back after missing
+        what the other processes published). In the background: a socket's catch-up
+        waits for its client to read, and the hub must go on relaying meanwhile."""
+        for connections in list(self.rooms.values()):
+            for connection in list(connections):
+                spawn(_catch_up(connection))
 
     # -- membership of the hub -------------------------------------------------
 
@@ -285,7 +174,7 @@ class RoomHub:
     def pause_reading(self) -> None:
         """Stop reading every room socket of this process, and those that join, until
         `resume_reading`: the writer is too far behind the database to take more (see
-        rooms.writer.PAUSE_READING_AT). Delivery goes on."""
+        rooms.conf.PAUSE_READING_AT). Delivery goes on."""
         self.reading_paused = True
         for connection in self._connections():
             connection.pause_reading()
@@ -307,51 +196,44 @@ class RoomHub:
         """Deliver each (room, frame, seq) to this process's sockets, in order, and
         queue their records for the other processes as one outbox entry (a stored
         batch goes out whole)."""
-        await self._deliver_frames(frames)
+        await self.deliver_frames(frames)
         if frames:
-            self._publish("\n".join([_frame_record(room_id, frame, seq) for room_id, frame, seq in frames]))
+            self._publish("\n".join([frame_record(room_id, frame, seq) for room_id, frame, seq in frames]))
 
     async def publish_room_control(self, room_id: int, message: dict) -> None:
-        await self._control_room(room_id, message)
-        self._publish(_control_record(ROOM_CONTROL, room_id, message))
+        await self.control_room(room_id, message)
+        self._publish(control_record(ROOM_CONTROL, room_id, message))
 
     async def publish_user_control(self, user_id: int, message: dict) -> None:
-        await self._control_user(user_id, message)
-        self._publish(_control_record(USER_CONTROL, user_id, message))
+        await self.control_user(user_id, message)
+        self._publish(control_record(USER_CONTROL, user_id, message))
 
     def _publish(self, records: str) -> None:
-        """Queue one record, or several joined by line breaks, for the publisher."""
-        if self._outbox is None:
-            return
-        if self._outbox.qsize() >= MAX_PUBLISH_BACKLOG:
-            self._outbox.get_nowait()
-            logger.warning("Publish backlog full; dropped the oldest frames")
-        self._outbox.put_nowait(records)
+        """Queue records for the other processes (nothing to do without Redis)."""
+        if self.broker is not None:
+            self.broker.publish(records)
 
     # Called from synchronous code (services, after commit) in any thread.
 
     def publish_room_threadsafe(self, room_id: int, frame: str, seq: int = 0) -> None:
         self._publish_threadsafe(
-            _frame_record(room_id, frame, seq), lambda: self._deliver_frames([(room_id, frame, seq)])
+            frame_record(room_id, frame, seq), lambda: self.deliver_frames([(room_id, frame, seq)])
         )
 
     def publish_room_control_threadsafe(self, room_id: int, message: dict) -> None:
         self._publish_threadsafe(
-            _control_record(ROOM_CONTROL, room_id, message), lambda: self._control_room(room_id, message)
+            control_record(ROOM_CONTROL, room_id, message), lambda: self.control_room(room_id, message)
         )
 
     def publish_user_control_threadsafe(self, user_id: int, message: dict) -> None:
         self._publish_threadsafe(
-            _control_record(USER_CONTROL, user_id, message), lambda: self._control_user(user_id, message)
+            control_record(USER_CONTROL, user_id, message), lambda: self.control_user(user_id, message)
         )
 
     def _publish_threadsafe(self, record: str, deliver_locally) -> None:
-        if self.redis_url:
+        if self.broker is not None:
             # Every process, this one included, receives it through Redis.
-            try:
-                self._sync_client().publish(self.channel, f"{SYNC_ORIGIN}\n{record}")
-            except Exception:
-                logger.warning("Could not publish %s", record[:40], exc_info=True)
+            self.broker.publish_sync(record)
             return
         loop = self.loop
         if loop is None or loop.is_closed():
@@ -359,59 +241,12 @@ class RoomHub:
         with contextlib.suppress(RuntimeError):
             asyncio.run_coroutine_threadsafe(deliver_locally(), loop)
 
-    def _sync_client(self):
-        if self._sync_redis is None:
-            import redis
-
-            if settings.REDIS_SENTINELS:
-                from redis.sentinel import Sentinel
-
-                sentinel = Sentinel(
-                    settings.REDIS_SENTINELS, sentinel_kwargs=settings.REDIS_SENTINEL_KWARGS, socket_connect_timeout=2
-                )
-                self._sync_redis = sentinel.master_for(
-                    settings.REDIS_SENTINEL_MASTER,
-                    decode_responses=True,
-                    socket_timeout=SYNC_PUBLISH_TIMEOUT,
-                    **settings.REDIS_SENTINEL_CONNECTION,
-                )
-            else:
-                self._sync_redis = redis.Redis.from_url(
-                    self.redis_url, decode_responses=True, socket_connect_timeout=2, socket_timeout=SYNC_PUBLISH_TIMEOUT
-                )
-        return self._sync_redis
-
     # -- delivery ------------------------------------------------------------------
 
-    async def _dispatch(self, batch: str) -> None:
-        origin, _, records = batch.partition("\n")
-        if origin == self.origin:
-            return
-        frames: list[tuple[int, str, int]] = []
-        for record in records.split("\n"):
-            kind, _, rest = record.partition("|")
-            try:
-                kind, identifier = kind[:1], int(kind[1:])
-                if kind == ROOM_FRAME:
-                    seq, _, frame = rest.partition("|")
-                    frames.append((identifier, frame, int(seq)))
-                elif kind in (ROOM_CONTROL, USER_CONTROL):
-                    message = json.loads(rest)
-                    # In order: the frames before it first.
-                    await self._deliver_frames(frames)
-                    frames = []
-                    if kind == ROOM_CONTROL:
-                        await self._control_room(identifier, message)
-                    else:
-                        await self._control_user(identifier, message)
-            except ValueError:
-                logger.warning("Ignoring a malformed hub record %r", record[:40])
-        await self._deliver_frames(frames)
-
-    async def _deliver_frames(self, frames: list[tuple[int, str, int]]) -> None:
+    async def deliver_frames(self, frames: list[tuple[int, str, int]]) -> None:
         """Hand each (room, frame, seq) to this process's sockets in its room, in order.
         The sockets that take frames now get all of theirs in one write each, once
-        every frame is handed out (see rooms.wire.Burst). A socket that needs
+        every frame is handed out (see rooms.server.daphne.Burst). A socket that needs
         `deliver` for a frame (before its hello, closing, its client behind) gets that
         frame and its later ones through it afterwards, still in order."""
         burst = Burst()
@@ -446,51 +281,15 @@ class RoomHub:
         )
         connection.write_failed(connection.delivered_seq)
 
-    async def _control_room(self, room_id: int, message: dict) -> None:
+    async def control_room(self, room_id: int, message: dict) -> None:
         for connection in list(self.rooms.get(room_id, ())):
             with contextlib.suppress(Exception):
                 await connection.control(message)
 
-    async def _control_user(self, user_id: int, message: dict) -> None:
+    async def control_user(self, user_id: int, message: dict) -> None:
         for connection in list(self.users.get(user_id, ())):
             with contextlib.suppress(Exception):
                 await connection.control(message)
-
-
-def _frame_record(room_id: int, frame: str, seq: int) -> str:
-    return f"{ROOM_FRAME}{room_id}|{seq}|{frame}"
-
-
-def _control_record(kind: str, identifier: int, message: dict) -> str:
-    return f"{kind}{identifier}|{json.dumps(message)}"
-
-
-def _async_client(redis_url: str):
-    """The hub's Redis: through Sentinel when sentinels are configured (several
-    hosts), else the URL's server, with a bounded pool callers wait for."""
-    import redis.asyncio as aioredis
-
-    if settings.REDIS_SENTINELS:
-        from redis.asyncio.sentinel import Sentinel
-
-        sentinel = Sentinel(
-            settings.REDIS_SENTINELS, sentinel_kwargs=settings.REDIS_SENTINEL_KWARGS, socket_connect_timeout=2
-        )
-        return sentinel.master_for(
-            settings.REDIS_SENTINEL_MASTER,
-            decode_responses=True,
-            socket_keepalive=True,
-            **settings.REDIS_SENTINEL_CONNECTION,
-        )
-    pool = aioredis.BlockingConnectionPool.from_url(
-        redis_url,
-        max_connections=REDIS_POOL_SIZE,
-        timeout=10,
-        decode_responses=True,
-        socket_connect_timeout=2,
-        socket_keepalive=True,
-    )
-    return aioredis.Redis(connection_pool=pool)
 
 
 async def _catch_up(connection) -> None:
@@ -521,17 +320,6 @@ async def background_settled() -> None:
         await asyncio.gather(*pending, return_exceptions=True)
 
 
-def _cancelled() -> bool:
-    """Whether this task is being cancelled: redis-py can swallow the CancelledError
-    of a pending read, and a loop that never ends keeps the event loop from closing."""
-    return asyncio.current_task().cancelling() > 0
-
-
-_hub: RoomHub | None = None
-
-
 def get_hub() -> RoomHub:
-    global _hub
-    if _hub is None:
-        _hub = RoomHub(settings.REDIS_URL)
-    return _hub
+    """The process's hub (see rooms.runtime)."""
+    return runtime.hub

@@ -2,7 +2,7 @@
 
 With Redis, each open connection is a member of a sorted set per room, scored by its
 expiry; the hub refreshes its own connections every HEARTBEAT_SECONDS, so a process
-that dies leaves no ghosts beyond EXPIRY_SECONDS. Without Redis (one process), a
+that dies leaves no ghosts beyond EXPIRY_SECONDS (rooms.conf). Without Redis (one process), a
 dictionary does.
 """
 
@@ -12,8 +12,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable
 
-HEARTBEAT_SECONDS = 15
-EXPIRY_SECONDS = 40
+from rooms import conf
 
 
 def _user_of(member: str) -> int:
@@ -25,7 +24,7 @@ class MemoryPresence:
         self._rooms: dict[int, dict[str, float]] = defaultdict(dict)
 
     async def add(self, room_id: int, member: str) -> None:
-        self._rooms[room_id][member] = time.time() + EXPIRY_SECONDS
+        self._rooms[room_id][member] = time.time() + conf.EXPIRY_SECONDS
 
     async def remove(self, room_id: int, member: str) -> None:
         self._rooms[room_id].pop(member, None)
@@ -55,8 +54,8 @@ class RedisPresence:
     async def add(self, room_id: int, member: str) -> None:
         key = self._key(room_id)
         async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.zadd(key, {member: time.time() + EXPIRY_SECONDS})
-            pipe.expire(key, EXPIRY_SECONDS * 2)
+            pipe.zadd(key, {member: time.time() + conf.EXPIRY_SECONDS})
+            pipe.expire(key, conf.EXPIRY_SECONDS * 2)
             await pipe.execute()
 
     async def remove(self, room_id: int, member: str) -> None:
@@ -65,7 +64,7 @@ class RedisPresence:
     async def refresh(self, members: list[tuple[int, str]]) -> None:
         if not members:
             return
-        expiry = time.time() + EXPIRY_SECONDS
+        expiry = time.time() + conf.EXPIRY_SECONDS
         by_room = defaultdict(dict)
         for room_id, member in members:
             by_room[room_id][member] = expiry
@@ -73,7 +72,7 @@ class RedisPresence:
         async with self._redis.pipeline(transaction=False) as pipe:
             for room_id, scores in by_room.items():
                 pipe.zadd(self._key(room_id), scores)
-                pipe.expire(self._key(room_id), EXPIRY_SECONDS * 2)
+                pipe.expire(self._key(room_id), conf.EXPIRY_SECONDS * 2)
             await pipe.execute()
 
     async def online(self, room_id: int) -> list[int]:

@@ -11,13 +11,8 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from rooms import conf
 from rooms.models import RoomEntry
-
-MAX_BODY_CHARS = 4000
-# A frame longer than this cannot be a valid client frame: a body of 4,000
-# characters, each written as a six-character \uXXXX escape, plus its envelope.
-MAX_FRAME_CHARS = 32_768
-RESUME_PAGE_SIZE = 500
 
 CLOSE_NOT_SIGNED_IN = 4401
 CLOSE_NOT_MEMBER = 4403
@@ -90,9 +85,9 @@ def parse_client_frame(text: str | None):
     """Turn one text frame into a typed request, or raise ProtocolError."""
     if text is None:
         raise ProtocolError("bad_frame", _("Send JSON text frames."))
-    if len(text) > MAX_FRAME_CHARS:
+    if len(text) > conf.MAX_FRAME_CHARS:
         raise ProtocolError(
-            "frame_too_large", _("A frame may not exceed %(limit)s characters.") % {"limit": MAX_FRAME_CHARS}
+            "frame_too_large", _("A frame may not exceed %(limit)s characters.") % {"limit": conf.MAX_FRAME_CHARS}
         )
     try:
         frame = json.loads(text)
@@ -114,9 +109,9 @@ def parse_client_frame(text: str | None):
         body = _require(frame, "body", str, A_STRING)
         if not body.strip():
             raise ProtocolError("invalid_field", _("A message cannot be empty."))
-        if len(body) > MAX_BODY_CHARS:
+        if len(body) > conf.MAX_BODY_CHARS:
             raise ProtocolError(
-                "body_too_long", _("A message may have at most %(limit)s characters.") % {"limit": MAX_BODY_CHARS}
+                "body_too_long", _("A message may have at most %(limit)s characters.") % {"limit": conf.MAX_BODY_CHARS}
             )
         if not _storable(body):
             raise ProtocolError("invalid_field", _("A message cannot contain NUL characters or unpaired surrogates."))

@@ -1,4 +1,5 @@
-"""At most RATE_LIMIT_MESSAGES messages per RATE_LIMIT_WINDOW seconds from one user.
+"""At most RATE_LIMIT_MESSAGES messages per RATE_LIMIT_WINDOW seconds (rooms.conf)
+from one user.
 
 The window slides and is kept per server process: a user's sockets normally share a
 process, and a check that needs no network round trip keeps it off the delivery
@@ -11,16 +12,13 @@ from __future__ import annotations
 import time
 from collections import defaultdict, deque
 
-RATE_LIMIT_MESSAGES = 20
-RATE_LIMIT_WINDOW = 10.0
-# Users who stopped posting are dropped from memory every so many checks.
-SWEEP_EVERY = 1000
+from rooms import conf
 
 
 class SlidingWindowLimiter:
-    def __init__(self, limit: int = RATE_LIMIT_MESSAGES, window: float = RATE_LIMIT_WINDOW, clock=time.monotonic):
-        self.limit = limit
-        self.window = window
+    def __init__(self, limit: int | None = None, window: float | None = None, clock=time.monotonic):
+        self.limit = conf.RATE_LIMIT_MESSAGES if limit is None else limit
+        self.window = conf.RATE_LIMIT_WINDOW if window is None else window
         self.clock = clock
         self._events: dict[int, deque[float]] = defaultdict(deque)
         self._calls = 0
@@ -28,7 +26,7 @@ class SlidingWindowLimiter:
     def allow(self, user_id: int) -> bool:
         """Count one attempt; False (and nothing counted) when over the limit."""
         self._calls += 1
-        if self._calls % SWEEP_EVERY == 0:
+        if self._calls % conf.RATE_LIMIT_SWEEP_EVERY == 0:
             self._forget_idle()
         now = self.clock()
         events = self._events[user_id]
@@ -39,25 +37,18 @@ class SlidingWindowLimiter:
         events.append(now)
         return True
 
+    def clear(self) -> None:
+        """Forget every attempt counted so far."""
+        self._events.clear()
+
     def _forget_idle(self) -> None:
         cutoff = self.clock() - self.window
         for user_id in [uid for uid, events in self._events.items() if not events or events[-1] <= cutoff]:
             del self._events[user_id]
 
 
-message_limiter = SlidingWindowLimiter()
-
-
-# Typing indicators and read marks: limits of one socket, kept on it.
-#
-# A client sends "typing" at most every 3 seconds while its user types (room.js), and
-# "read" when it has shown new entries, at most every 0.8 seconds: a socket that sends
-# more does it on purpose, and each typing frame is relayed to every member while each
-# read mark is a database write.
-TYPING_BURST = 3
-TYPING_PER_SECOND = 0.5
-READ_MARK_BURST = 2
-READ_MARKS_PER_SECOND = 1.0
+# Typing indicators and read marks: limits of one socket, kept on it (TYPING_BURST,
+# TYPING_PER_SECOND, READ_MARK_BURST, READ_MARKS_PER_SECOND in rooms.conf).
 
 
 class TokenBucket:

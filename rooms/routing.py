@@ -2,7 +2,8 @@ from channels.auth import AuthMiddlewareStack
 from django.urls import path, re_path
 
 from rooms.auth import SessionUserMiddleware
-from rooms.consumers import NotificationConsumer, RoomSocket
+from rooms.consumers import RoomSocket
+from rooms.notification_socket import NotificationConsumer
 
 ROOM_ROUTE = "ws/rooms/<int:room_id>/"
 NOTIFICATIONS_ROUTE = "ws/notifications/"
@@ -22,13 +23,6 @@ async def refuse_unknown_path(scope, receive, send):
 
 # Last: every path no route above matches.
 unknown_path = re_path(r"", refuse_unknown_path)
-
-# With scope["user"] given (tests).
-websocket_urlpatterns = [
-    path(ROOM_ROUTE, room_socket),
-    path(NOTIFICATIONS_ROUTE, notification_socket),
-    unknown_path,
-]
 
 # As the server serves them: signed in from the session cookie.
 signed_in_websocket_urlpatterns = [

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from django.db.models import Exists, OuterRef, Subquery
 
 from mediation.models import User
+from rooms import conf
 from rooms.membership import Member, member_of, room_members, rooms_for_user
 from rooms.models import ReadMark, Room, RoomEntry, RoomMute
-from rooms.protocol import RESUME_PAGE_SIZE
 
 
 @dataclass
@@ -81,9 +81,10 @@ class ResumePage:
     has_more: bool
 
 
-def resume_page(user: User, room_id: int, after_seq: int, limit: int = RESUME_PAGE_SIZE) -> ResumePage | None:
+def resume_page(user: User, room_id: int, after_seq: int, limit: int | None = None) -> ResumePage | None:
     """Entries after `after_seq`, oldest first, at most `limit`; None if the user may
-    no longer read the room."""
+    no longer read the room (`limit`: by default rooms.conf.RESUME_PAGE_SIZE)."""
+    limit = conf.RESUME_PAGE_SIZE if limit is None else limit
     room = Room.objects.select_related("case").filter(pk=room_id).first()
     if room is None or member_of(user, room) is None:
         return None

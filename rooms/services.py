@@ -16,6 +16,7 @@ from mediation.errors import ActionForbidden, TransitionNotAllowed
 from mediation.models import MediationCase, RoomKind, User
 from mediation.participation import CAUCUS_OF_SIDE
 from mediation.services.cases import lock_case, lock_work_order_of
+from rooms.events import check_event
 from rooms.hub import get_hub
 from rooms.membership import member_of
 from rooms.models import ReadMark, Room, RoomEntry, RoomMute
@@ -46,9 +47,12 @@ def publish_after_commit(room_id: int, entry: RoomEntry) -> None:
 def post_event(*, room: Room, kind: str, actor: User | None = None, data: dict | None = None) -> RoomEntry:
     """Persist a system event in the room's sequence and broadcast it after commit.
     Other apps (documents: served, signed, sealed) call this inside their own
-    transaction."""
+    transaction. `kind` and `data` are one of rooms.events.EVENTS (UnknownEvent
+    otherwise)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("Room events are posted inside the transaction of the change they record.")
+    # Only the kinds of the catalogue, each with its params (rooms.events).
+    check_event(kind, data or {})
     seq = allocate_seq(room.pk)
     entry = RoomEntry.objects.create(
         room=room,

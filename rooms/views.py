@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 
 from mediation.errors import DomainError
 from mediation.models import RoomKind, User
-from rooms import services
+from rooms import events, services
 from rooms.membership import member_of, room_members, rooms_for_user
 from rooms.models import Room, RoomMute
 
@@ -20,6 +20,13 @@ def _room_for(user, room_id) -> Room:
     if room is None or member_of(user, room) is None:
         raise Http404
     return room
+
+
+def _user_id(given: str) -> int:
+    """The user a control names, as posted; a value that is no user id is not found."""
+    if not (given.isascii() and given.isdigit()):
+        raise Http404
+    return int(given)
 
 
 @login_required
@@ -49,6 +56,7 @@ def room_page(request, room_id):
                 "me": me.as_dict(),
                 "members": [member.as_dict() for member in members],
                 "closed": room.is_closed,
+                "eventTexts": events.texts(),
             },
         },
     )
@@ -68,7 +76,7 @@ def room_control(request, room_id, action):
             services.reopen_room(room=room, actor=request.user)
             messages.success(request, _("The room is open again."))
         elif action in ("mute", "unmute"):
-            user = get_object_or_404(User, pk=request.POST.get("user"))
+            user = get_object_or_404(User, pk=_user_id(request.POST.get("user", "")))
             if action == "mute":
                 services.mute_participant(room=room, actor=request.user, user=user)
                 messages.success(request, _("%(name)s is muted in this room.") % {"name": user})

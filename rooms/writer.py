@@ -20,6 +20,7 @@ Channels' database thread and its connection instead.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sys
 from collections.abc import Callable
@@ -28,33 +29,13 @@ from concurrent.futures import ThreadPoolExecutor
 from channels.db import database_sync_to_async
 from django.db import DatabaseError, connection, connections
 
+from rooms import conf
 from rooms.activity import announce_activity, due_for_announcement
 from rooms.hub import get_hub, spawn
+from rooms.runtime import runtime
 from rooms.store import PostRequest, PostResult, store_messages
 
 logger = logging.getLogger(__name__)
-
-MAX_BATCH = 500
-# How long the event loop's thread may hold the GIL while the writer's thread waits
-# for it (Python's default is 5 ms; the setting is the process's, so Channels'
-# database thread gets it back as soon). The writer's thread runs in short bursts
-# between round trips to the database, and takes the GIL back after each one; on a
-# busy server, the default stretched every batch by several of those waits, and with
-# it the time each message waits to be stored and delivered.
-GIL_SWITCH_INTERVAL = 0.0005
-# Messages waiting for the database. Beyond this the writer refuses new ones at once
-# (the client keeps them and sends again) instead of queueing without bound.
-MAX_QUEUED = 10_000
-# From this many messages waiting, the process stops reading its room sockets (see
-# RoomHub.pause_reading) until the writer is down to RESUME_READING_AT: what clients
-# send meanwhile waits in the network, and the core goes to storing and delivering
-# what was read. Reading on, the server spent the core on taking in and refusing
-# messages the database could not keep up with, and stored ever fewer: past its limit
-# it delivered half of what it did at it. Half a second of messages or less at the
-# server's limit, several batches: well before MAX_QUEUED, well after an ordinary
-# burst.
-PAUSE_READING_AT = 2_000
-RESUME_READING_AT = 500
 
 # The reply to a message the database could not store (or is too far behind to take):
 # nothing was stored.
@@ -70,7 +51,7 @@ class MessageWriter:
         self._task: asyncio.Task | None = None
         self._reading_paused = False
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="room-writer")
-        sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_INTERVAL))
+        sys.setswitchinterval(min(sys.getswitchinterval(), conf.GIL_SWITCH_INTERVAL))
 
     def _ensure_started(self) -> None:
         running = asyncio.get_running_loop()
@@ -81,15 +62,24 @@ class MessageWriter:
         self._reading_paused = False
         self._task = running.create_task(self._run())
 
+    def close(self) -> None:
+        """Stop the writer for good (see rooms.runtime.reset): its task, and its
+        thread with that thread's database connection. Nothing may be posted after."""
+        if self._task is not None and not self._task.done():
+            with contextlib.suppress(RuntimeError):  # its event loop is closed
+                self._task.cancel()
+        self._thread.submit(connection.close)
+        self._thread.shutdown(wait=True)
+
     def post(self, request: PostRequest, reply: Reply) -> None:
         """Queue a message for the next batch. `reply` is called with its result once
         that batch is committed and published, or with UNAVAILABLE."""
         self._ensure_started()
-        if self._queue.qsize() >= MAX_QUEUED:
+        if self._queue.qsize() >= conf.MAX_QUEUED:
             reply(UNAVAILABLE)
             return
         self._queue.put_nowait((request, reply))
-        if not self._reading_paused and self._queue.qsize() >= PAUSE_READING_AT:
+        if not self._reading_paused and self._queue.qsize() >= conf.PAUSE_READING_AT:
             self._reading_paused = True
             get_hub().pause_reading()
 
@@ -102,9 +92,9 @@ class MessageWriter:
     async def _run(self) -> None:
         while True:
             batch = [await self._queue.get()]
-            while len(batch) < MAX_BATCH and not self._queue.empty():
+            while len(batch) < conf.MAX_BATCH and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
-            if self._reading_paused and self._queue.qsize() <= RESUME_READING_AT:
+            if self._reading_paused and self._queue.qsize() <= conf.RESUME_READING_AT:
                 self._reading_paused = False
                 get_hub().resume_reading()
             try:
@@ -176,11 +166,6 @@ async def _announce(hub, room_ids: list[int]) -> None:
     await announce_activity(room_ids, online)
 
 
-_writer: MessageWriter | None = None
-
-
 def get_writer() -> MessageWriter:
-    global _writer
-    if _writer is None:
-        _writer = MessageWriter()
-    return _writer
+    """The process's writer (see rooms.runtime)."""
+    return runtime.writer

@@ -213,8 +213,9 @@ def _no_connections_left_at_teardown(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    """The per-process message limit counts across tests otherwise."""
-    from rooms.ratelimit import message_limiter
+def _fresh_rooms_runtime():
+    """Each test starts with the rooms' process-wide state of a fresh process (the
+    message limit, for one, would count across tests otherwise)."""
+    from rooms.runtime import runtime
 
-    message_limiter._events.clear()
+    runtime.reset()

@@ -60,7 +60,7 @@ SENTINEL_PROBE = """
 import json, django
 django.setup()
 from django.conf import settings
-from rooms.hub import _async_client
+from rooms.broker import _async_client
 host = settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0]
 pool = _async_client(settings.REDIS_URL).connection_pool
 sentinel = pool.sentinel_manager.sentinels[0].connection_pool.connection_kwargs
@@ -164,3 +164,22 @@ def test_the_runtime_lock_is_a_subset_of_the_test_lock():
     root = Path(settings.BASE_DIR)
     runtime, test = _pins(root / "requirements.lock"), _pins(root / "requirements-test.lock")
     assert {name: test.get(name) for name in runtime} == runtime
+
+
+def test_mediation_imports_neither_rooms_nor_documents_nor_configs_code():
+    """Dependencies point one way (ARCHITECTURE.md section 3): `mediation` is the
+    domain every other part builds on, and config/ holds configuration, not code it
+    would need (the cluster supervisor and daphne's patches live in rooms.server)."""
+    importing = re.compile(r"^\s*(?:from|import)\s+(rooms|documents|config)\b", re.MULTILINE)
+    found = [
+        f"{path}: {match.group(0).strip()}"
+        for path in sorted(Path(settings.BASE_DIR, "mediation").rglob("*.py"))
+        for match in importing.finditer(path.read_text(encoding="utf-8"))
+    ]
+    assert found == []
+
+
+def test_run_cluster_is_the_rooms_command():
+    from django.core.management import get_commands
+
+    assert get_commands()["run_cluster"] == "rooms"

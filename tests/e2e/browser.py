@@ -59,7 +59,7 @@ class CuttableLink:
     which `BrowserContext.set_offline` alone does not do to WebSockets."""
 
     def __init__(self, target_port: int):
-        from config.cluster import free_port
+        from rooms.server.cluster import free_port
 
         self.target_port = target_port
         self.port = free_port()

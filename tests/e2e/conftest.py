@@ -69,7 +69,7 @@ def documents_dir(tmp_path_factory):
 def server(django_db_setup, _platform_keys, documents_dir, tmp_path_factory, _browser_tools):
     """The platform under daphne, with the test database, the run's signing keys and
     this module's document storage."""
-    from config.cluster import DAPHNE_FLAGS, free_port
+    from rooms.server.cluster import DAPHNE_FLAGS, free_port
 
     database = settings.DATABASES["default"]
     if database["ENGINE"] == "django.db.backends.sqlite3" and "memory" in str(database["NAME"]):

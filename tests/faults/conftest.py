@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from config.cluster import end_processes, free_port, wait_for_port
+from rooms.server.cluster import end_processes, free_port, wait_for_port
 from tests.cases import make_civil_case
 from tests.conftest import require_service
 from tests.faults.support import FaultCluster

@@ -20,8 +20,8 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from config.cluster import Cluster, nginx_binary, wait_for_port
-from rooms.protocol import RESUME_PAGE_SIZE
+from rooms.conf import RESUME_PAGE_SIZE
+from rooms.server.cluster import Cluster, nginx_binary, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[2]
 FATAL_CLOSE_CODES = {4401, 4403, 4404, 4408}
@@ -34,7 +34,7 @@ FATAL_CLOSE_CODES = {4401, 4403, 4404, 4408}
 
 
 class FaultCluster(Cluster):
-    """config.cluster.Cluster (daphne with the platform's flags behind nginx), with
+    """rooms.server.cluster.Cluster (daphne with the platform's flags behind nginx), with
     its workers started in parallel and nginx restartable on its port."""
 
     # A fast shutdown: a graceful one waits for every WebSocket to close.

@@ -17,9 +17,9 @@ import uuid
 import pytest
 from django.db import connection
 
+from rooms.conf import RESUME_PAGE_SIZE
 from rooms.membership import member_of
 from rooms.models import Room
-from rooms.protocol import RESUME_PAGE_SIZE
 from rooms.store import PostRequest, store_messages
 from tests.faults.support import (
     RoomClient,

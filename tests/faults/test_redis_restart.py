@@ -16,8 +16,8 @@ import time
 
 import pytest
 
-from config.cluster import wait_for_port
 from rooms.models import Room
+from rooms.server.cluster import wait_for_port
 from tests.faults.support import (
     RoomClient,
     assert_holds_exactly,

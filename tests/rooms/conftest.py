@@ -4,14 +4,23 @@ import json
 import pytest
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
+from django.urls import path
 
 from rooms.hub import background_settled
-from rooms.routing import websocket_urlpatterns
+from rooms.routing import NOTIFICATIONS_ROUTE, ROOM_ROUTE, notification_socket, room_socket, unknown_path
 from rooms.writer import get_writer
 from tests.cases import make_case, make_civil_case
 from tests.factories import UserFactory
 
-router = URLRouter(websocket_urlpatterns)
+# The server's routes (rooms.routing) without signing in: a test puts the user in the
+# scope itself.
+router = URLRouter(
+    [
+        path(ROOM_ROUTE, room_socket),
+        path(NOTIFICATIONS_ROUTE, notification_socket),
+        unknown_path,
+    ]
+)
 
 
 @pytest.fixture

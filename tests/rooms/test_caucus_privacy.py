@@ -12,6 +12,7 @@ from django.db import transaction
 from django.test import Client as HttpClient
 from django.urls import reverse
 
+from rooms.events import EVENTS
 from rooms.services import post_event
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -26,7 +27,7 @@ def new_message(body: str, client_id: str | None = None) -> dict:
 @database_sync_to_async
 def record_event(room, actor, kind: str) -> None:
     with transaction.atomic():
-        post_event(room=room, kind=kind, actor=actor)
+        post_event(room=room, kind=kind, actor=actor, data=EVENTS[kind].example)
 
 
 @database_sync_to_async

@@ -22,15 +22,8 @@ from websockets.frames import Frame, Opcode
 from rooms.consumers import RoomSocket
 from rooms.models import RoomEntry
 from rooms.protocol import CLOSE_WRITE_FAILED
-from rooms.wire import FAST_PATH, PROTOCOL_INTERNALS, TRANSPORT_INTERNALS, Burst, Outgoing, missing_internals
+from rooms.server.daphne import FAST_PATH, PROTOCOL_INTERNALS, TRANSPORT_INTERNALS, Burst, Outgoing, missing_internals
 from tests.servers import DaphneProcess, database_url_for_servers, session_cookie
-
-
-@pytest.fixture(autouse=True)
-def _fresh_fast_path():
-    FAST_PATH.reset()
-    yield
-    FAST_PATH.reset()
 
 
 class Transport:
@@ -78,7 +71,7 @@ def test_every_attribute_the_fast_path_uses_is_checked_and_present_on_a_complete
 
 def test_a_missing_attribute_means_one_error_line_and_plain_asgi_for_every_socket(caplog):
     broken = Protocol(without="_dataReceived")
-    caplog.set_level(logging.INFO, logger="rooms.wire")
+    caplog.set_level(logging.INFO, logger="rooms.server.daphne")
 
     first = FAST_PATH.engage(partial(broken.reply, broken))
     second = FAST_PATH.engage(partial(Protocol().reply, Protocol()))
@@ -91,7 +84,7 @@ def test_a_missing_attribute_means_one_error_line_and_plain_asgi_for_every_socke
 
 def test_a_complete_protocol_engages_the_fast_path(caplog):
     protocol = Protocol()
-    caplog.set_level(logging.INFO, logger="rooms.wire")
+    caplog.set_level(logging.INFO, logger="rooms.server.daphne")
 
     assert FAST_PATH.engage(partial(protocol.reply, protocol)) is protocol
     assert "read and write frames directly" in caplog.text
@@ -136,7 +129,7 @@ async def test_a_socket_whose_direct_write_raises_closes_with_1011_and_keeps_its
     assert socket_.delivered_seq == 5
     assert sent == [{"type": "websocket.close", "code": CLOSE_WRITE_FAILED}]
     assert not FAST_PATH.enabled
-    assert [record.levelname for record in caplog.records if record.name == "rooms.wire"] == ["ERROR"]
+    assert [record.levelname for record in caplog.records if record.name == "rooms.server.daphne"] == ["ERROR"]
 
 
 # -- under a real daphne -----------------------------------------------------------------

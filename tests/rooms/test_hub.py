@@ -7,8 +7,9 @@ import threading
 import time
 from socket import create_server
 
-from rooms.hub import SYNC_PUBLISH_TIMEOUT, RoomHub, background_settled, spawn
-from rooms.wire import text_frame
+from rooms.conf import SYNC_PUBLISH_TIMEOUT
+from rooms.hub import RoomHub, background_settled, spawn
+from rooms.server.daphne import text_frame
 
 
 class FakeTransport:

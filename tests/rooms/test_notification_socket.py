@@ -8,7 +8,6 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser
 
-from rooms import activity
 from tests.rooms.conftest import router
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -50,7 +49,6 @@ async def test_a_desk_notification_arrives_with_the_new_unread_count(people, dja
 
 
 async def test_a_member_away_from_the_room_hears_of_new_messages(world, connect):
-    activity._last_announced.clear()
     away = await open_socket(world.defendant)
     await away.receive_json_from(timeout=3)
     plaintiff, _ = await connect(world.plaintiff, world.joint)

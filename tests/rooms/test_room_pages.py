@@ -550,3 +550,16 @@ def test_parties_do_not_see_the_case_list(client, case_world):
     response = client.get(reverse("case_list"))
     assert response.status_code == 200
     assert case_world.case.number in response.content.decode()
+
+
+@pytest.mark.parametrize("action", ["mute", "unmute"])
+@pytest.mark.parametrize("given", ["abc", "", "1.5", "9" * 30, None])
+def test_a_mute_naming_no_user_id_is_not_found_and_changes_nothing(client, case_world, action, given):
+    client.force_login(case_world.mediator)
+    room = case_world.joint
+    before = list(RoomMute.objects.values_list("id", "lifted_at")), RoomEntry.objects.count()
+
+    response = client.post(control_url(room, action), {} if given is None else {"user": given})
+
+    assert response.status_code == 404
+    assert (list(RoomMute.objects.values_list("id", "lifted_at")), RoomEntry.objects.count()) == before

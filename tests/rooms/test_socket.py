@@ -6,8 +6,8 @@ import uuid
 import pytest
 from channels.db import database_sync_to_async
 
+from rooms.conf import MAX_BODY_CHARS
 from rooms.models import RoomEntry
-from rooms.protocol import MAX_BODY_CHARS
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

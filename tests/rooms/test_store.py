@@ -247,7 +247,7 @@ def test_a_message_that_waits_for_its_room_is_timed_after_the_event_recorded_mea
             Room.objects.select_for_update().get(pk=case_world.joint.pk)
             holding.set()
             may_record.wait(10)
-            post_event(room=case_world.joint, kind="session.note", actor=case_world.mediator)
+            post_event(room=case_world.joint, kind="session.started", actor=case_world.mediator, data={"session": 1})
 
     def store_the_message():
         results.extend(store_messages([request(case_world, case_world.plaintiff, body="Are you still there?")]))
@@ -257,6 +257,6 @@ def test_a_message_that_waits_for_its_room_is_timed_after_the_event_recorded_mea
     assert errors == []
     [stored] = results
     event, message = RoomEntry.objects.filter(room=case_world.joint).order_by("-seq")[:2][::-1]
-    assert (event.kind, message.seq) == ("session.note", stored.seq)
+    assert (event.kind, message.seq) == ("session.started", stored.seq)
     assert message.created_at >= event.created_at
     assert frame(stored)["sent_at"] == message.created_at.isoformat()

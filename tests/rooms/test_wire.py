@@ -4,7 +4,7 @@ library would send: any byte wrong and every client drops the connection."""
 import pytest
 from websockets.frames import Frame, Opcode
 
-from rooms.wire import Outgoing, read_direct, take_text_frames, text_frame
+from rooms.server.daphne import Outgoing, read_direct, take_text_frames, text_frame
 
 
 @pytest.mark.parametrize("length", [0, 1, 125, 126, 4000 * 4, 65535, 65536, 200_000])

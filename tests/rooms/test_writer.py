@@ -8,11 +8,12 @@ import uuid
 import pytest
 
 from rooms import writer as writer_module
+from rooms.conf import MAX_BATCH, PAUSE_READING_AT, RESUME_READING_AT
 from rooms.consumers import RoomSocket
 from rooms.hub import RoomHub
 from rooms.membership import Member
 from rooms.store import PostRequest, PostResult
-from rooms.writer import MAX_BATCH, PAUSE_READING_AT, RESUME_READING_AT, MessageWriter
+from rooms.writer import MessageWriter
 
 
 class FakeSocket:

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from config.cluster import DAPHNE_FLAGS
+from rooms.server.cluster import DAPHNE_FLAGS
 from tests.cases import make_case
 from tests.security.world import module_world, storages_at
 from tests.servers import DaphneProcess, database_url_for_servers, session_cookie

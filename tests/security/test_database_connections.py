@@ -13,7 +13,7 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from config.cluster import DAPHNE_FLAGS
+from rooms.server.cluster import DAPHNE_FLAGS
 from tests.servers import DaphneProcess, database_url_for_servers
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -144,3 +144,35 @@ def test_daphne_refuses_a_declared_200_mb_body_before_it_is_sent(daphne_server):
 
     assert answer.startswith(b"HTTP/1.1 413")
     assert "请求内容超过" in answer.decode()
+
+
+def test_daphne_classes_lacking_what_the_body_bound_uses_are_reported_and_left_alone(monkeypatch, caplog):
+    """An upgrade that renames what the bound overrides must not leave a patch in place
+    that breaks or silently stops bounding: one ERROR names the missing parts, and
+    daphne is left as it is (config.body_limit's ASGI wrapper still applies)."""
+    import daphne.http_protocol
+
+    from rooms.server import daphne as daphne_internals
+
+    factory = daphne.http_protocol.HTTPFactory
+    monkeypatch.delattr(factory, "bounds_request_bodies", raising=False)
+    monkeypatch.setattr(factory, "buildProtocol", factory.buildProtocol)
+    monkeypatch.setattr(daphne.http_protocol, "WebRequest", type("WebRequest", (), {}))
+    built_before = factory.buildProtocol
+
+    daphne_internals.bound_request_bodies()
+
+    errors = [record for record in caplog.records if record.levelname == "ERROR"]
+    assert len(errors) == 1
+    assert "WebRequest.handleContentChunk" in errors[0].getMessage()
+    assert factory.buildProtocol is built_before
+    assert not getattr(factory, "bounds_request_bodies", False)
+
+
+def test_the_installed_daphne_has_everything_the_body_bound_uses():
+    import daphne.http_protocol
+    from twisted.web.http import Request
+
+    from rooms.server.daphne import missing_http_internals
+
+    assert missing_http_internals(daphne.http_protocol.HTTPFactory, daphne.http_protocol.WebRequest, Request) == []

@@ -14,9 +14,9 @@ import pytest
 from channels.db import database_sync_to_async
 from django.db import connection
 
+from rooms.conf import READ_MARK_BURST, READ_MARKS_PER_SECOND, TYPING_BURST, TYPING_PER_SECOND
 from rooms.membership import member_of
 from rooms.models import ReadMark
-from rooms.ratelimit import READ_MARK_BURST, READ_MARKS_PER_SECOND, TYPING_BURST, TYPING_PER_SECOND
 from rooms.store import PostRequest, store_messages
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]

@@ -23,16 +23,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from config.cluster import DAPHNE_FLAGS
+from rooms.conf import MAX_BODY_CHARS
 from rooms.protocol import (
     CLOSE_NO_SUCH_ROOM,
     CLOSE_NOT_MEMBER,
     CLOSE_NOT_SIGNED_IN,
     CLOSE_ROOM_CLOSED,
     CLOSE_TOO_SLOW,
-    MAX_BODY_CHARS,
 )
-from rooms.ratelimit import message_limiter
+from rooms.runtime import runtime
+from rooms.server.cluster import DAPHNE_FLAGS
 from tests.rooms.conftest import Client, rooms_settled
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -230,7 +230,7 @@ class Room:
         got back for it. The fuzzer then posts a probe: its connection is still open
         and its frames are handled in order, so everything before the probe answers
         the hostile frame."""
-        message_limiter._events.clear()
+        runtime.message_limiter.clear()
         # The raw ASGI event, so that empty frames go through too.
         event = (
             {"type": "websocket.receive", "bytes": data}

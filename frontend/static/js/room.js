@@ -61,36 +61,28 @@
     return author.side === "plaintiff" ? gettext("Plaintiff side") : gettext("Defendant side");
   }
 
+  // An event's text comes from the server's catalogue (rooms/events.py), translated
+  // for this reader; its parameters are computed as rooms.events.text_params does.
   function eventText(frame) {
-    var actor = frame.actor ? frame.actor.name : gettext("The platform");
     var data = frame.data || {};
-    switch (frame.kind) {
-      case "participant.joined":
-        return interpolate(gettext("%(name)s joined the case for %(party)s."), { name: data.user ? data.user.name : actor, party: data.party || "" }, true);
-      case "participant.left":
-        return interpolate(gettext("%(name)s no longer takes part in the case."), { name: data.user ? data.user.name : "" }, true);
-      case "participant.muted":
-        return interpolate(gettext("The mediator muted %(name)s in this room."), { name: data.user ? data.user.name : "" }, true);
-      case "participant.unmuted":
-        return interpolate(gettext("%(name)s may post again."), { name: data.user ? data.user.name : "" }, true);
-      case "session.started":
-        return gettext("The mediation session has started.");
-      case "session.ended":
-        return gettext("The mediation session has ended.");
-      case "room.closed":
-        return gettext("The mediator closed this room.");
-      case "room.reopened":
-        return gettext("The mediator reopened this room.");
-      case "room.closing":
-        if (data.reason === "agreement_sealed") {
-          return interpolate(gettext("The settlement agreement is sealed; this room closes to new messages at %(time)s."), { time: time(data.closes_at) }, true);
-        }
-        return interpolate(gettext("This room closes to new messages at %(time)s."), { time: time(data.closes_at) }, true);
-      case "case.status":
-        return gettext("The status of the case changed.");
-      default:
-        return data.text || interpolate(gettext("%(actor)s: %(kind)s"), { actor: actor, kind: frame.kind }, true);
+    var params = { actor: frame.actor ? frame.actor.name : gettext("The platform") };
+    Object.keys(data).forEach(function (key) {
+      var value = data[key];
+      if (Array.isArray(value)) {
+        params[key] = value.join(", ");
+      } else if (value && typeof value === "object") {
+        params[key] = value.name || "";
+      } else if (/_at$/.test(key) && value) {
+        params[key] = time(value);
+      } else {
+        params[key] = value === null || value === undefined ? "" : value;
+      }
+    });
+    var text = (config.eventTexts || {})[frame.kind];
+    if (!text) {
+      return interpolate(gettext("%(actor)s: %(kind)s"), { actor: params.actor, kind: frame.kind }, true);
     }
+    return interpolate(text, params, true);
   }
 
   function render(frame, pending) {

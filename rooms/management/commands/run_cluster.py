@@ -4,7 +4,7 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from config.cluster import Cluster
+from rooms.server.cluster import Cluster
 
 
 class Command(BaseCommand):

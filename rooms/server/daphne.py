@@ -1,5 +1,6 @@
-"""Room frames on the wire, built once for all their readers.
+"""The one module that knows daphne's, autobahn's and Twisted's internals.
 
+Room frames on the wire, built once for all their readers.
 A room message goes to every member's socket with the same bytes. Through ASGI each
 socket would encode the text to UTF-8 and build the WebSocket frame again, through
 four layers of coroutines (Channels' session wrapper, daphne's reply handler, its
@@ -29,13 +30,17 @@ When nothing is waiting in that buffer, a plain TCP transport's socket is sent t
 frame directly, and only what the kernel does not take goes to the buffer.
 
 This module is the only one that knows daphne's, autobahn's and Twisted's internals;
-the rest of the rooms ask it. Those are private attributes that no version range
-protects, so the first socket a process opens is checked for every attribute used here
-(`FastPath.engage`). If one is missing, the process logs one ERROR and serves every
-socket through plain ASGI, as under any other server. If a direct write fails anyway,
-the fast path is turned off for the process, logged at ERROR, and that socket is
-closed with 1011 so that its client resumes from the last `seq` it has: a failed write
-never passes for a delivered frame. docs/rooms-internals.md has the upgrade checklist.
+the rest of the platform asks it. Besides the room sockets' fast path, it holds the
+two patches daphne gets at start-up (from config.asgi): WebSocket failures closed
+with a code (`close_failed_websockets_with_a_code`) and request bodies bounded while
+they arrive (`bound_request_bodies`, checked against `HTTP_INTERNALS` first). Those
+are private attributes that no version range protects, so the first socket a process
+opens is checked for every attribute the fast path uses (`FastPath.engage`). If one
+is missing, the process logs one ERROR and serves every socket through plain ASGI, as
+under any other server. If a direct write fails anyway, the fast path is turned off
+for the process, logged at ERROR, and that socket is closed with 1011 so that its
+client resumes from the last `seq` it has: a failed write never passes for a
+delivered frame. docs/rooms-internals.md has the upgrade checklist.
 """
 
 from __future__ import annotations
@@ -172,6 +177,112 @@ def close_failed_websockets_with_a_code() -> None:
 
     WebSocketFactory.__init__ = __init__
     WebSocketFactory.sends_close_codes = True
+
+
+# What `bound_request_bodies` overrides or calls on daphne's HTTP classes and
+# Twisted's Request, checked before anything is patched.
+HTTP_INTERNALS = (
+    "HTTPFactory.buildProtocol",
+    "WebRequest.gotLength",
+    "WebRequest.handleContentChunk",
+    "WebRequest.requestReceived",
+    "Request.__init__(parsePOSTFormSubmission)",
+)
+
+
+def missing_http_internals(http_factory, web_request, request) -> list[str]:
+    """The parts of daphne's HTTPFactory and WebRequest and Twisted's Request that
+    `bound_request_bodies` uses and these classes lack."""
+    import inspect
+
+    owners = {"HTTPFactory": http_factory, "WebRequest": web_request}
+    missing = []
+    for name in HTTP_INTERNALS:
+        owner, _, attribute = name.partition(".")
+        if owner in owners and not hasattr(owners[owner], attribute):
+            missing.append(name)
+    try:
+        parameters = inspect.signature(request.__init__).parameters
+    except (TypeError, ValueError):
+        parameters = {}
+    if "parsePOSTFormSubmission" not in parameters:
+        missing.append("Request.__init__(parsePOSTFormSubmission)")
+    return missing
+
+
+def bound_request_bodies() -> None:
+    """Have daphne stop reading a request body past the largest cap of all (see
+    config.body_limit, whose ASGI wrapper then applies each path's own cap), and build
+    its requests without Twisted parsing their bodies into memory. Called by
+    config.asgi at start-up. If daphne's or Twisted's classes lack what this uses, it
+    logs one ERROR and patches nothing: the ASGI wrapper alone applies."""
+    try:
+        from daphne.http_protocol import HTTPFactory, WebRequest
+    except ImportError:  # another server: config.body_limit alone applies
+        return
+    if getattr(HTTPFactory, "bounds_request_bodies", False):
+        return
+    from twisted.web.http import Request
+
+    from config.body_limit import largest_body_limit, refusal_text
+
+    missing = missing_http_internals(HTTPFactory, WebRequest, Request)
+    if missing:
+        logger.error(
+            "daphne's request bodies are not bounded while they arrive: the installed %s lack %s "
+            "(config.body_limit still refuses them before Django reads them; see docs/rooms-internals.md)",
+            _versions(),
+            ", ".join(missing),
+        )
+        return
+
+    class BoundedWebRequest(WebRequest):
+        def __init__(self, *args, **kwargs):
+            kwargs.setdefault("parsePOSTFormSubmission", False)
+            self._body_received = 0
+            self._body_refused = False
+            super().__init__(*args, **kwargs)
+
+        def gotLength(self, length):
+            super().gotLength(length)
+            if length is not None and length > largest_body_limit():
+                self._refuse_body()
+
+        def handleContentChunk(self, data):
+            if self._body_refused:
+                return
+            self._body_received += len(data)
+            if self._body_received > largest_body_limit():
+                self._refuse_body()
+                return
+            super().handleContentChunk(data)
+
+        def requestReceived(self, command, path, version):
+            if not self._body_refused:
+                super().requestReceived(command, path, version)
+
+        def _refuse_body(self):
+            self._body_refused = True
+            languages = self.requestHeaders.getRawHeaders(b"accept-language") or [b""]
+            body = refusal_text(largest_body_limit(), languages[0].decode("latin-1")).encode()
+            self.channel.transport.write(
+                b"HTTP/1.1 413 Content Too Large\r\ncontent-type: text/plain; charset=utf-8\r\n"
+                b"content-length: %d\r\nconnection: close\r\n\r\n%s" % (len(body), body)
+            )
+            self.channel.transport.loseConnection()
+
+    original_build = HTTPFactory.buildProtocol
+
+    def buildProtocol(self, addr):
+        protocol = original_build(self, addr)
+        if protocol is not None and protocol.requestFactory is WebRequest:
+            protocol.requestFactory = BoundedWebRequest
+        elif protocol is not None and protocol.requestFactory is not BoundedWebRequest:
+            logger.error("daphne builds %r requests: request bodies are not bounded", protocol.requestFactory)
+        return protocol
+
+    HTTPFactory.buildProtocol = buildProtocol
+    HTTPFactory.bounds_request_bodies = True
 
 
 TEXT_FINAL = 0x81

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from string import Template
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
 # The same limits as `make run` (see the Makefile).
 DAPHNE_FLAGS = [
     "--websocket-max-message-size",

@@ -1,0 +1,223 @@
+"""Every kind of room event, in one catalogue: what its `data` holds, whose rooms it
+reaches, and how it reads.
+
+An event is a persisted entry of a room's sequence (`rooms.services.post_event`,
+`post_case_event`), sent to members as
+
+    {"type": "event", "seq": N, "kind": "<kind>", "actor": {...} | null,
+     "data": {<the kind's params>}, "sent_at": "ISO-8601"}
+
+and stored as codes and parameters, never as a sentence: each reader sees it in their
+own language. `post_event` refuses a kind that is not here, or data that is not the
+kind's params, so the catalogue is the one list of what clients may receive. The room
+page hands the texts, translated for its reader, to the client (room.js renders
+events with them); `render_event` renders one on the server the same way.
+
+Text parameters: `%(actor)s` is the actor's name (or "The platform"), and each of the
+kind's params by its name, a person or party given by their name and a list joined
+with commas, and a time (a param named `*_at`, ISO 8601) in the reader's time zone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+# Whose rooms an event reaches.
+# The one room it happened in (closing, muting).
+ROOM = "room"
+# The case's joint room.
+JOINT = "joint"
+# The case's joint room, and the side's caucus when it concerns one side; a fact only
+# one side may see (a side-only document) goes to that side's caucus alone (see
+# post_case_event).
+CASE = "case"
+# The room the session is held in.
+SESSION_ROOM = "session room"
+
+PERSON = {"id": int, "name": str}
+
+
+@dataclass(frozen=True)
+class EventKind:
+    # Each key of the event's data and its type: a type, a tuple of types (None
+    # meaning the key may be null), or a dict for a nested object.
+    params: dict
+    audience: str
+    text: object
+    # An example of the data, as posted: the tests post one of each kind.
+    example: dict
+
+
+EVENTS: dict[str, EventKind] = {
+    "participant.joined": EventKind(
+        params={"user": PERSON, "role": str, "side": (str, None), "party": str},
+        audience=CASE,
+        text=_("%(user)s joined the case for %(party)s."),
+        example={"user": {"id": 7, "name": "Wang Fang"}, "role": "agent", "side": "plaintiff", "party": "Shanghai Co."},
+    ),
+    "participant.left": EventKind(
+        params={"user": PERSON, "role": str, "side": (str, None), "party": str},
+        audience=CASE,
+        text=_("%(user)s no longer takes part in the case."),
+        example={"user": {"id": 7, "name": "Wang Fang"}, "role": "agent", "side": "plaintiff", "party": "Shanghai Co."},
+    ),
+    "participant.muted": EventKind(
+        params={
+            "user": {"id": int, "name": str, "role": str, "side": (str, None), "party": (str, None)},
+        },
+        audience=ROOM,
+        text=_("The mediator muted %(user)s in this room."),
+        example={"user": {"id": 7, "name": "Wang Fang", "role": "agent", "side": "plaintiff", "party": "Shanghai Co."}},
+    ),
+    "participant.unmuted": EventKind(
+        params={"user": PERSON},
+        audience=ROOM,
+        text=_("%(user)s may post again."),
+        example={"user": {"id": 7, "name": "Wang Fang"}},
+    ),
+    "session.started": EventKind(
+        params={"session": int},
+        audience=SESSION_ROOM,
+        text=_("The mediation session has started."),
+        example={"session": 3},
+    ),
+    "session.ended": EventKind(
+        params={"session": int},
+        audience=SESSION_ROOM,
+        text=_("The mediation session has ended."),
+        example={"session": 3},
+    ),
+    "room.closed": EventKind(
+        params={},
+        audience=ROOM,
+        text=_("The mediator closed this room."),
+        example={},
+    ),
+    "room.reopened": EventKind(
+        params={},
+        audience=ROOM,
+        text=_("The mediator reopened this room."),
+        example={},
+    ),
+    "room.closing": EventKind(
+        # Why the rooms close at a set time: a reason code (rooms.services.CLOSING_REASONS).
+        params={"closes_at": str, "reason": str},
+        audience=ROOM,
+        text=_("This room closes to new messages at %(closes_at)s."),
+        example={"closes_at": "2026-12-07T18:00:00+08:00", "reason": "agreement_sealed"},
+    ),
+    "case.status": EventKind(
+        params={"from": str, "to": str},
+        audience=JOINT,
+        text=_("The status of the case changed."),
+        example={"from": "pending", "to": "in_mediation"},
+    ),
+    "agreement.changed": EventKind(
+        params={"version": int, "signatures_voided": int},
+        audience=CASE,
+        text=_("The settlement agreement was changed: version %(version)s."),
+        example={"version": 2, "signatures_voided": 1},
+    ),
+    "agreement.locked": EventKind(
+        params={"version": int, "agreement": int},
+        audience=CASE,
+        text=_("Version %(version)s of the settlement agreement is ready to sign."),
+        example={"version": 2, "agreement": 5},
+    ),
+    "agreement.signed": EventKind(
+        params={"version": int, "party": (str, None)},
+        audience=CASE,
+        text=_("%(actor)s signed version %(version)s of the settlement agreement."),
+        example={"version": 2, "party": "Beijing Tech Co."},
+    ),
+    "agreement.sealed": EventKind(
+        params={"agreement": int, "verification_code": str, "sha256": str},
+        audience=CASE,
+        text=_("The settlement agreement is sealed. Verification code: %(verification_code)s."),
+        example={"agreement": 5, "verification_code": "ABCD-EFGH", "sha256": "0" * 64},
+    ),
+    "document.served": EventKind(
+        params={"service": int, "recipient": PERSON, "documents": list},
+        audience=CASE,
+        text=_("%(actor)s served %(documents)s on %(recipient)s."),
+        example={"service": 4, "recipient": {"id": 8, "name": "Li Ming"}, "documents": ["Complaint", "Evidence"]},
+    ),
+    "document.acknowledged": EventKind(
+        params={"service": int},
+        audience=CASE,
+        text=_("%(actor)s acknowledged receipt of the served documents."),
+        example={"service": 4},
+    ),
+}
+
+
+class UnknownEvent(ValueError):
+    """A kind not in the catalogue, or data that is not its params: a defect."""
+
+
+def check_event(kind: str, data: dict) -> None:
+    """Raise UnknownEvent unless `data` is what the catalogue says `kind` carries."""
+    event = EVENTS.get(kind)
+    if event is None:
+        raise UnknownEvent(f"Room event {kind!r} is not in rooms.events.EVENTS")
+    problems = _mismatches(event.params, data, kind)
+    if problems:
+        raise UnknownEvent("; ".join(problems))
+
+
+def _mismatches(schema: dict, data, where: str) -> list[str]:
+    if not isinstance(data, dict):
+        return [f"{where} is not an object"]
+    if set(data) != set(schema):
+        return [f"{where} holds {sorted(data)}, the catalogue says {sorted(schema)}"]
+    problems = []
+    for key, expected in schema.items():
+        value = data[key]
+        if isinstance(expected, dict):
+            problems += _mismatches(expected, value, f"{where}.{key}")
+            continue
+        allowed = expected if isinstance(expected, tuple) else (expected,)
+        if value is None and None in allowed:
+            continue
+        types = tuple(t for t in allowed if t is not None)
+        # bool is an int to Python, never to the catalogue.
+        if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
+            problems.append(f"{where}.{key} is {type(value).__name__}, the catalogue says {expected}")
+    return problems
+
+
+def text_params(actor: dict | None, data: dict) -> dict:
+    """The parameters of an event's text (room.js computes the same)."""
+    params = {"actor": actor["name"] if actor else gettext("The platform")}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            params[key] = value.get("name", "")
+        elif isinstance(value, list):
+            params[key] = ", ".join(str(item) for item in value)
+        elif key.endswith("_at") and isinstance(value, str) and value:
+            params[key] = _local_time(value)
+        else:
+            params[key] = "" if value is None else value
+    return params
+
+
+def _local_time(iso: str) -> str:
+    from django.utils import dateparse, formats, timezone
+
+    moment = dateparse.parse_datetime(iso)
+    if moment is None:
+        return iso
+    return formats.date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
+
+
+def render_event(kind: str, actor: dict | None, data: dict) -> str:
+    """The event as its reader reads it, in the active language."""
+    return str(EVENTS[kind].text) % text_params(actor, data)
+
+
+def texts() -> dict[str, str]:
+    """Every kind's text in the active language, for the room page's client."""
+    return {kind: str(event.text) for kind, event in EVENTS.items()}

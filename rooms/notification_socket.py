@@ -1,0 +1,51 @@
+"""The signed-in user's notification socket, `ws/notifications/`: desk notices,
+invitations, sessions starting, new messages in their cases (rooms.activity)."""
+
+from __future__ import annotations
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from mediation.notifications import render as render_notification
+from mediation.notifications import unread_count, user_group_name
+from rooms.protocol import CLOSE_NOT_SIGNED_IN
+
+
+class NotificationConsumer(AsyncJsonWebsocketConsumer):
+    """Pushes the signed-in user's notifications: desk notices, invitations, sessions
+    starting, new messages in their cases."""
+
+    async def connect(self):
+        await self.accept()
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(CLOSE_NOT_SIGNED_IN)
+            return
+        self.group = user_group_name(user.pk)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.send_json({"type": "hello", "unread": await database_sync_to_async(unread_count)(user)})
+
+    async def disconnect(self, code):
+        if hasattr(self, "group"):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive_json(self, content, **kwargs):
+        await self.send_json({"type": "error", "code": "read_only", "detail": _("This socket only sends.")})
+
+    async def notification_created(self, event):
+        user = self.scope["user"]
+        text, unread = await database_sync_to_async(_render_for)(user, event["kind"], event.get("params", {}))
+        await self.send_json(
+            {"type": "notification", "kind": event["kind"], "text": text, "url": event.get("url", ""), "unread": unread}
+        )
+
+    async def room_activity(self, event):
+        await self.send_json({"type": "room.activity", "room": event["room"], "case": event.get("case", "")})
+
+
+def _render_for(user, kind: str, params: dict) -> tuple[str, int]:
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        return render_notification(kind, params), unread_count(user)
