@@ -54,14 +54,49 @@ class IntakeForm(forms.Form):
     content = forms.CharField(label=_("Request"), widget=forms.Textarea(attrs={"rows": 5}))
 
 
+class JudgeSelect(forms.Select):
+    """A judge list whose options carry their department, so that the page's script
+    can narrow it to the department chosen beside it (`data-follows`)."""
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex=subindex, attrs=attrs)
+        judge = getattr(value, "instance", None)
+        if judge is not None:
+            option["attrs"]["data-department"] = judge.department_id or ""
+        return option
+
+
+def active_judges(department_id=None):
+    judges = User.objects.filter(groups__name=Role.JUDGE, is_active=True).order_by("full_name", "pk")
+    if department_id is not None:
+        judges = judges.filter(department_id=department_id)
+    return judges
+
+
 class DispatchForm(forms.Form):
     department = forms.ModelChoiceField(label=_("Department"), queryset=Department.objects.filter(is_active=True))
     assignee = forms.ModelChoiceField(
         label=_("Judge (optional)"),
-        queryset=User.objects.filter(groups__name=Role.JUDGE, is_active=True).order_by("full_name"),
+        queryset=User.objects.none(),
         required=False,
+        widget=JudgeSelect(attrs={"data-follows": "department"}),
+        help_text=_("Only the judges of the chosen department."),
     )
     note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The judges offered are those of the chosen department: the posted one, else
+        # the order's current one. With none chosen yet, every judge is listed with
+        # their department and the page's script narrows the list on choosing.
+        chosen = self.data.get(self.add_prefix("department")) if self.is_bound else self.initial.get("department")
+        chosen = getattr(chosen, "pk", chosen)
+        department_id = int(chosen) if str(chosen or "").isdigit() else None
+        if self.is_bound:
+            # A judge of another department is not a valid choice.
+            self.fields["assignee"].queryset = active_judges(department_id) if department_id else User.objects.none()
+        else:
+            self.fields["assignee"].queryset = active_judges(department_id)
 
 
 class AssignForm(forms.Form):
@@ -107,7 +142,11 @@ class ReplyForm(forms.Form):
 
 
 class CloseForm(forms.Form):
-    outcome = forms.CharField(label=_("Confirmed outcome"), widget=forms.Textarea(attrs={"rows": 3}))
+    outcome = forms.CharField(
+        label=_("Confirmed outcome"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Filled in with the outcome reported; correct it if needed."),
+    )
 
 
 class SupervisionForm(forms.Form):

@@ -120,6 +120,15 @@ def work_order_for(user: User, number: str) -> WorkOrder | None:
     return order
 
 
+def proposed_outcome(order: WorkOrder) -> str:
+    """What the confirm-and-close form starts from: the outcome the system recorded
+    (a mediation's result), else the latest answer given to the requester."""
+    if order.outcome:
+        return order.outcome
+    latest = order.replies.order_by("-replied_at", "-id").values_list("content", flat=True).first()
+    return latest or ""
+
+
 def timeline(order: WorkOrder):
     return order.events.select_related("actor").order_by("created_at", "id")
 
