@@ -60,6 +60,14 @@ class WorkOrder(models.Model):
         # Reopened after an unsatisfied return visit; handled again.
         REOPENED = "reopened", _("Reopened")
 
+    class PauseReason(models.TextChoices):
+        # A handler stopped the clock while waiting for the requester (materials, a
+        # callback); the handler restarts it.
+        REQUESTER = "requester", _("Waiting for the requester")
+        # The dispute is in pre-litigation mediation; the clock restarts by itself
+        # when the mediation case ends.
+        MEDIATION = "mediation", _("In mediation")
+
     # The completion clock runs in these states; it stops once the requester is
     # answered.
     CLOCK_RUNNING_STATUSES = (
@@ -147,6 +155,9 @@ class WorkOrder(models.Model):
     completion_warn_at = models.DateTimeField(_("completion warning at"))
     paused_at = models.DateTimeField(_("waiting for the requester since"), null=True, blank=True)
     pause_reason = models.CharField(_("reason for waiting"), max_length=300, blank=True, default="")
+    pause_reason_code = models.CharField(
+        _("why the clock is stopped"), max_length=16, choices=PauseReason.choices, blank=True, default=""
+    )
     paused_working_seconds = models.PositiveIntegerField(_("working time spent waiting (seconds)"), default=0)
 
     first_contacted_at = models.DateTimeField(_("first contact at"), null=True, blank=True)
@@ -222,12 +233,17 @@ class WorkOrder(models.Model):
         if action == "pause":
             return states_ok and not self.is_paused
         if action == "resume":
-            return states_ok and self.is_paused
+            # A mediation's pause ends with the mediation, not by hand.
+            return states_ok and self.is_paused and not self.is_in_mediation_pause
         return states_ok
 
     @property
     def is_paused(self) -> bool:
         return self.paused_at is not None
+
+    @property
+    def is_in_mediation_pause(self) -> bool:
+        return self.is_paused and self.pause_reason_code == self.PauseReason.MEDIATION
 
     @property
     def completion_clock_running(self) -> bool:
