@@ -179,8 +179,23 @@ class ReturnVisitForm(forms.Form):
     reopen = forms.BooleanField(label=_("Reopen the order (only when the requester is unsatisfied)"), required=False)
 
 
+DESK_QUEUES = [
+    ("", _("All open orders")),
+    ("to_dispatch", _("To dispatch")),
+    ("to_confirm", _("To confirm")),
+    ("overdue", _("Overdue")),
+    ("visit_due", _("Return visit due")),
+]
+
+
 class DeskFilterForm(forms.Form):
-    q = forms.CharField(label=_("Search"), required=False, help_text=_("Number, name, phone or case number"))
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        help_text=_("Number, name, phone or case number; part of a number (at least 4 digits) will do"),
+    )
+    queue = forms.ChoiceField(label=_("Queue"), choices=DESK_QUEUES, required=False, widget=forms.HiddenInput)
+    include_closed = forms.BooleanField(label=_("Include closed orders"), required=False)
     status = forms.ChoiceField(
         label=_("Status"), choices=[("", _("Any status")), *WorkOrder.Status.choices], required=False
     )

@@ -22,4 +22,8 @@ class Migration(migrations.Migration):
             field=models.CharField(blank=True, choices=[('requester', 'Waiting for the requester'), ('mediation', 'In mediation')], default='', max_length=16, verbose_name='why the clock is stopped'),
         ),
         migrations.RunPython(mark_existing_pauses, migrations.RunPython.noop),
+        migrations.AddIndex(
+            model_name='workorder',
+            index=models.Index(condition=models.Q(('status', 'closed'), _negated=True), fields=['-received_at', '-id'], name='wo_open_received_idx'),
+        ),
     ]

@@ -214,6 +214,8 @@ class WorkOrder(models.Model):
                 condition=Q(status__in=["received", "dispatched", "returned", "in_progress", "reopened"]),
                 name="wo_running_received_idx",
             ),
+            # The desk by default: the orders not closed, newest first.
+            models.Index(fields=["-received_at", "-id"], condition=~Q(status="closed"), name="wo_open_received_idx"),
             models.Index(fields=["assignee", "status"], name="wo_assignee_status_idx"),
             models.Index(fields=["requester_phone"], name="wo_phone_idx"),
             models.Index(fields=["case_number"], name="wo_case_number_idx"),
@@ -246,17 +248,17 @@ class WorkOrder(models.Model):
         return self.is_paused and self.pause_reason_code == self.PauseReason.MEDIATION
 
     @property
+    def first_contact_clock_running(self) -> bool:
+        return self.first_contacted_at is None and self.status in self.CLOCK_RUNNING_STATUSES
+
+    @property
     def completion_clock_running(self) -> bool:
         return self.status in self.CLOCK_RUNNING_STATUSES and not self.is_paused
 
     def is_overdue(self, now=None) -> bool:
         now = now or timezone.now()
         completion_late = self.completion_clock_running and self.completion_due < now
-        first_contact_late = (
-            self.first_contacted_at is None
-            and self.status in self.CLOCK_RUNNING_STATUSES
-            and self.first_contact_due < now
-        )
+        first_contact_late = self.first_contact_clock_running and self.first_contact_due < now
         return completion_late or first_contact_late
 
 

@@ -10,7 +10,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from mediation import policy
-from mediation.models import MediationCase, Notification, User, WorkOrder
+from mediation.models import MediationCase, Notification, SupervisionNotice, User, WorkOrder
 from mediation.roles import API_CLIENT_GROUP, Role, has_role
 from mediation.services.work_orders import normalise_case_number
 
@@ -45,8 +45,33 @@ def overdue_condition(now: dt.datetime) -> Q:
     return running & (completion_late | first_contact_late)
 
 
+def queue_condition(queue: str, now: dt.datetime) -> Q:
+    """The desk's queues (its tabs): what waits for the general liaison."""
+    Status = WorkOrder.Status
+    conditions = {
+        # New and returned orders wait to be dispatched (again).
+        "to_dispatch": lambda: Q(status__in=[Status.RECEIVED, Status.RETURNED]),
+        # Reported results wait to be confirmed.
+        "to_confirm": lambda: Q(status=Status.AWAITING_CONFIRMATION),
+        "overdue": lambda: overdue_condition(now),
+        "visit_due": lambda: Q(status=Status.CLOSED, return_visited_at__isnull=True),
+    }
+    return conditions[queue]()
+
+
+QUEUES = ("to_dispatch", "to_confirm", "overdue", "visit_due")
+
+
+def with_supervision(orders: QuerySet[WorkOrder]) -> QuerySet[WorkOrder]:
+    """Mark the orders with an open supervision notice (`under_supervision`)."""
+    open_notice = SupervisionNotice.objects.filter(order=OuterRef("pk"), responded_at__isnull=True)
+    return orders.annotate(under_supervision=Exists(open_notice))
+
+
 @dataclass
 class DeskFilters:
+    queue: str = ""
+    include_closed: bool = False
     status: str = ""
     overdue: bool = False
     visit_due: bool = False
@@ -72,12 +97,30 @@ def search_condition(query: str) -> Q:
     return Q(requester_name__icontains=text)
 
 
+def shows_closed(filters: DeskFilters) -> bool:
+    """Closed orders stay off the desk unless asked for: by status, by the return-visit
+    queue, by a search (which looks through everything) or by ticking them in."""
+    return bool(
+        filters.include_closed
+        or filters.status
+        or filters.visit_due
+        or filters.queue == "visit_due"
+        or filters.query.strip()
+    )
+
+
 def desk_orders(user: User, filters: DeskFilters, *, now: dt.datetime | None = None) -> QuerySet[WorkOrder]:
+    now = now or timezone.now()
     orders = visible_work_orders(user)
+    if not shows_closed(filters):
+        # Matches the partial index of the orders not closed (wo_open_received_idx).
+        orders = orders.exclude(status=WorkOrder.Status.CLOSED)
+    if filters.queue:
+        orders = orders.filter(queue_condition(filters.queue, now))
     if filters.status:
         orders = orders.filter(status=filters.status)
     if filters.overdue:
-        orders = orders.filter(overdue_condition(now or timezone.now()))
+        orders = orders.filter(overdue_condition(now))
     if filters.visit_due:
         orders = orders.filter(status=WorkOrder.Status.CLOSED, return_visited_at__isnull=True)
     if filters.category:
@@ -94,7 +137,7 @@ def desk_orders(user: User, filters: DeskFilters, *, now: dt.datetime | None = N
         orders = orders.filter(received_at__date__lte=filters.received_to)
     if filters.query:
         orders = orders.filter(search_condition(filters.query))
-    return orders.select_related("department", "assignee").order_by("-received_at", "-id")
+    return with_supervision(orders.select_related("department", "assignee")).order_by("-received_at", "-id")
 
 
 def my_orders(user: User) -> QuerySet[WorkOrder]:
@@ -103,12 +146,8 @@ def my_orders(user: User) -> QuerySet[WorkOrder]:
     mine = Q(assignee=user)
     if user.department_id and has_role(user, Role.DEPARTMENT_LIAISON):
         mine |= Q(department_id=user.department_id)
-    return (
-        WorkOrder.objects.filter(mine)
-        .exclude(status=WorkOrder.Status.CLOSED)
-        .select_related("department", "assignee")
-        .order_by("completion_due", "id")
-    )
+    orders = WorkOrder.objects.filter(mine).exclude(status=WorkOrder.Status.CLOSED)
+    return with_supervision(orders.select_related("department", "assignee")).order_by("completion_due", "id")
 
 
 def work_order_for(user: User, number: str) -> WorkOrder | None:
