@@ -1,5 +1,6 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from phonenumber_field.formfields import PhoneNumberField
 
 from mediation.models import (
     Department,
@@ -43,7 +44,13 @@ class IntakeForm(forms.Form):
         help_text=_("Leave empty to use the current time."),
     )
     requester_name = forms.CharField(label=_("Requester's name"), max_length=100)
-    requester_phone = forms.CharField(label=_("Requester's phone"), max_length=32)
+    requester_phone = PhoneNumberField(
+        label=_("Requester's phone"),
+        max_length=32,
+        help_text=_(
+            "A mobile or landline number, e.g. 138 1234 5678 or 010 6512 3456; + and the country code for one abroad."
+        ),
+    )
     requester_id_number = forms.CharField(label=_("ID number"), max_length=32, required=False)
     requester_role = forms.ChoiceField(
         label=_("Role in the case"), choices=RequesterRole.choices, initial=RequesterRole.OTHER

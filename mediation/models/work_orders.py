@@ -3,6 +3,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from phonenumber_field.modelfields import PhoneNumberField
 
 
 class Channel(models.TextChoices):
@@ -114,7 +115,9 @@ class WorkOrder(models.Model):
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
     category = models.CharField(_("category"), max_length=24, choices=Category.choices)
     requester_name = models.CharField(_("requester name"), max_length=100)
-    requester_phone = models.CharField(_("requester phone"), max_length=32)
+    # E.164 ("+8613812345678"); rows recorded before numbers were checked keep what
+    # was typed if it was not a valid number (see the 0010 migration).
+    requester_phone = PhoneNumberField(_("requester phone"), max_length=32)
     requester_id_number = models.CharField(_("requester ID number"), max_length=32, blank=True, default="")
     requester_role = models.CharField(
         _("requester's role in the case"),

@@ -9,13 +9,12 @@ from dataclasses import dataclass
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from mediation import policy
+from mediation import phones, policy
 from mediation.models import MediationCase, Notification, SupervisionNotice, User, WorkOrder
 from mediation.roles import API_CLIENT_GROUP, Role, has_role
 from mediation.services.work_orders import normalise_case_number
 
 WORK_ORDER_NUMBER_PATTERN = re.compile(r"^[A-Za-z]{1,8}-\d{4}-\d{1,9}$")
-PHONE_PATTERN = re.compile(r"^\+?[\d\- ()]{5,20}$")
 CASE_NUMBER_HINTS = ("号", "(", "（", "字")
 
 
@@ -86,15 +85,31 @@ class DeskFilters:
 
 def search_condition(query: str) -> Q:
     """One box for number, phone, case number or name; the shape of the text decides
-    which index is used."""
+    which index is used.
+
+    - a whole order number: that order (the unique index);
+    - a whole phone number however typed ("138 1234 5678", "+86 138..."): its E.164
+      form (wo_phone_idx);
+    - a name (no digits): the name, in part (the name's trigram index);
+    - otherwise part of an order, case or phone number, at least
+      `phones.MIN_PARTIAL_DIGITS` characters long: read from the trigram indexes of
+      the 0010 migration. Shorter fragments match whole numbers only."""
     text = query.strip()
     if WORK_ORDER_NUMBER_PATTERN.match(text):
         return Q(number=text.upper())
-    if PHONE_PATTERN.match(text):
-        return Q(requester_phone=text)
-    if any(hint in text for hint in CASE_NUMBER_HINTS):
-        return Q(case_number=normalise_case_number(text))
-    return Q(requester_name__icontains=text)
+    phone = phones.parse(text) if phones.PHONE_LIKE.match(text) else None
+    if phone is not None:
+        return Q(requester_phone=phone.as_e164)
+    if not any(ch.isdigit() for ch in text):
+        return Q(requester_name__icontains=text)
+    case_number = normalise_case_number(text)
+    if len(text) < phones.MIN_PARTIAL_DIGITS:
+        return Q(number=text.upper()) | Q(case_number=case_number)
+    condition = Q(number__contains=text.upper()) | Q(case_number__contains=case_number)
+    digits = phones.search_digits(text)
+    if digits is not None:
+        condition |= Q(requester_phone__contains=digits)
+    return condition
 
 
 def shows_closed(filters: DeskFilters) -> bool:

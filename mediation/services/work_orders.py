@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from mediation import audit, policy
+from mediation import audit, phones, policy
 from mediation.errors import ActionForbidden, TransitionNotAllowed
 from mediation.models import Department, User, WorkOrder, WorkOrderEvent, WorkOrderReply
 from mediation.models.work_orders import Category, Channel, ReplyChannel, RequesterRole
@@ -180,11 +180,10 @@ def validate_intake(*, channel, category, requester_name, requester_phone, conte
         errors["requester_role"] = _("Unknown role “%(value)s”.") % {"value": requester_role}
     if not (requester_name or "").strip():
         errors["requester_name"] = _("The requester's name is required.")
-    phone = (requester_phone or "").strip()
-    if not phone:
-        errors["requester_phone"] = _("The requester's phone number is required.")
-    elif not all(ch.isdigit() or ch in "+- ()" for ch in phone) or sum(ch.isdigit() for ch in phone) < 5:
-        errors["requester_phone"] = _("Enter a phone number: digits, optionally with +, -, spaces or brackets.")
+    try:
+        phones.to_e164(requester_phone, field="requester_phone")
+    except ValidationError as error:
+        errors.update(error.message_dict)
     if not (content or "").strip():
         errors["content"] = _("Describe the request.")
     try:
@@ -239,7 +238,7 @@ def receive_work_order(
                 channel=channel,
                 category=category,
                 requester_name=requester_name.strip(),
-                requester_phone=requester_phone.strip(),
+                requester_phone=phones.to_e164(requester_phone, field="requester_phone"),
                 requester_id_number=requester_id_number.strip(),
                 requester_role=requester_role,
                 case_number=normalise_case_number(case_number),
