@@ -15,7 +15,8 @@ from mediation.roles import API_CLIENT_GROUP, Role, has_role
 from mediation.services.work_orders import normalise_case_number
 
 WORK_ORDER_NUMBER_PATTERN = re.compile(r"^[A-Za-z]{1,8}-\d{4}-\d{1,9}$")
-CASE_NUMBER_HINTS = ("号", "(", "（", "字")
+# A trigram index needs three characters to narrow a search.
+PARTIAL_MIN_CHARACTERS = 3
 
 
 def visible_work_orders(user: User) -> QuerySet[WorkOrder]:
@@ -92,8 +93,9 @@ def search_condition(query: str) -> Q:
       form (wo_phone_idx);
     - a name (no digits): the name, in part (the name's trigram index);
     - otherwise part of an order, case or phone number, at least
-      `phones.MIN_PARTIAL_DIGITS` characters long: read from the trigram indexes of
-      the 0010 migration. Shorter fragments match whole numbers only."""
+      `phones.MIN_PARTIAL_DIGITS` digits, or 3 characters with a letter ("民初12"):
+      read from the trigram indexes of the 0010 migration. Shorter fragments match
+      whole numbers only."""
     text = query.strip()
     if WORK_ORDER_NUMBER_PATTERN.match(text):
         return Q(number=text.upper())
@@ -103,7 +105,8 @@ def search_condition(query: str) -> Q:
     if not any(ch.isdigit() for ch in text):
         return Q(requester_name__icontains=text)
     case_number = normalise_case_number(text)
-    if len(text) < phones.MIN_PARTIAL_DIGITS:
+    digits_only = phones.PHONE_LIKE.match(text) is not None
+    if len(text) < PARTIAL_MIN_CHARACTERS or (digits_only and phones.search_digits(text) is None):
         return Q(number=text.upper()) | Q(case_number=case_number)
     condition = Q(number__contains=text.upper()) | Q(case_number__contains=case_number)
     digits = phones.search_digits(text)

@@ -100,6 +100,9 @@ def test_partial_order_and_case_numbers_find_their_orders(client, people):
     assert order.number in desk_numbers(client, tail)
     assert other.number not in desk_numbers(client, tail)
     assert desk_numbers(client, "民初9876") == {order.number}
+    assert desk_numbers(client, "初98") == {order.number}
+    # Too short to search in part: whole numbers only.
+    assert desk_numbers(client, "98") == set()
     assert desk_numbers(client, "（2026）京0107民初9876") == {order.number}
 
 
