@@ -191,7 +191,7 @@ INSERT INTO mediation_workorder (
     number, external_source, external_id, channel, category, requester_name, requester_phone,
     requester_id_number, requester_role, case_number, content, received_at, department_id, assignee_id,
     status, first_contact_hours, completion_working_days, first_contact_due, completion_clock_start,
-    first_contact_warn_at, completion_due, completion_warn_at, paused_at, pause_reason,
+    first_contact_warn_at, completion_due, completion_warn_at, paused_at, pause_reason, pause_reason_code,
     paused_working_seconds, first_contacted_at, replied_at, closed_at, outcome,
     return_visit_satisfaction, return_visited_at, created_by_id, created_at, updated_at
 )
@@ -208,7 +208,7 @@ SELECT
     || (ARRAY['', '英', '华', '明', '国', '志', '海', '东', '峰', '丹', '燕', '飞', '波', '凯', '春', '梅',
               '云', '雪', '林', '杰', '慧', '珍', '斌', '龙', '阳', '亮', '成', '新', '坤', '宁', '俊', '荣',
               '瑞', '博', '彬', '鑫', '璐', '蕾', '倩', '楠', '颖'])[1 + (t.person / 1200) %% 41],
-    '1' || (ARRAY['3', '5', '8', '9', '7'])[1 + t.person %% 5]
+    '+861' || (ARRAY['3', '5', '8', '9', '7'])[1 + t.person %% 5]
         || lpad(((t.person * 7919 + 12345) %% 1000000000)::text, 9, '0'),
     '',
     (ARRAY['plaintiff', 'defendant', 'agent', 'third_party', 'other'])[1 + t.person %% 5],
@@ -231,6 +231,7 @@ SELECT
     t.clock_start + t.working_days * interval '1 day' * 1.05,
     CASE WHEN t.status = 'in_progress' AND t.r_pause < 0.05 THEN t.received_at + interval '2 days' END,
     CASE WHEN t.status = 'in_progress' AND t.r_pause < 0.05 THEN '等待当事人补充材料' ELSE '' END,
+    CASE WHEN t.status = 'in_progress' AND t.r_pause < 0.05 THEN 'requester' ELSE '' END,
     0,
     CASE WHEN t.taken_up OR (t.dispatched_once AND t.r_contact < 0.3)
          THEN t.received_at + t.r_contact * interval '30 hours' END,
@@ -344,15 +345,20 @@ def desk_page(user, filters, page_number):
     return rows, paginator.count, paginator.num_pages
 
 
-def sample_requester() -> tuple[str, str]:
-    """A caller's phone, and a three-character name, from the middle of the table."""
+def sample_requester() -> tuple[str, str, str, str]:
+    """A caller's phone, a three-character name, and parts of an order and a case
+    number, from the middle of the table."""
     from mediation.models import WorkOrder
 
     middle = WorkOrder.objects.order_by("-id").values_list("id", flat=True).first() // 2
     orders = WorkOrder.objects.filter(id__gte=middle).order_by("id")
     phone = orders.values_list("requester_phone", flat=True).first()
     name = next(name for name in orders.values_list("requester_name", flat=True)[:100] if len(name) == 3)
-    return phone, name
+    number = orders.values_list("number", flat=True).first()
+    case_number = orders.exclude(case_number="").values_list("case_number", flat=True).first()
+    # The tail of an order number ("0050001") and the part of a case number people
+    # remember ("民初123").
+    return phone, name, number.split("-")[-1], case_number[case_number.index(")") + 6 :].rstrip("号")
 
 
 def build_cases(liaison, departments) -> list[Case]:
@@ -360,7 +366,7 @@ def build_cases(liaison, departments) -> list[Case]:
     from mediation.selectors.work_orders import DeskFilters
 
     department = departments[1].pk
-    phone, name = sample_requester()
+    phone, name, order_part, case_part = sample_requester()
     list_filters = [
         ("no filter", DeskFilters()),
         ("status=in_progress", DeskFilters(status="in_progress")),
@@ -373,7 +379,18 @@ def build_cases(liaison, departments) -> list[Case]:
         show = lambda page, f=filters: desk_page(liaison, f, page)  # noqa: E731
         cases.append(Case("list", f"{label}, page 1", show, LIST_GOAL_MS))
         cases.append(Case("list", f"{label}, middle page", show, LIST_GOAL_MS, middle_page_of=filters))
-    for label, query in ((f"phone {phone}", phone), (f"name {name}", name)):
+    national = str(phone).removeprefix("+86")
+    spaced = f"{national[:3]} {national[3:7]} {national[7:]}"
+    searches = (
+        (f"phone {phone}", str(phone)),
+        (f"phone typed {spaced}", spaced),
+        (f"phone last 4 {national[-4:]}", national[-4:]),
+        (f"phone prefix {national[:7]}", national[:7]),
+        (f"order number part {order_part}", order_part),
+        (f"case number part {case_part}", case_part),
+        (f"name {name}", name),
+    )
+    for label, query in searches:
         show = lambda page, q=query: desk_page(liaison, DeskFilters(query=q), page)  # noqa: E731
         cases.append(Case("search", label, show, LIST_GOAL_MS))
     for year_to in (2020, 2026):

@@ -1,5 +1,6 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from phonenumber_field.formfields import PhoneNumberField
 
 from mediation.models import (
     Department,
@@ -43,7 +44,13 @@ class IntakeForm(forms.Form):
         help_text=_("Leave empty to use the current time."),
     )
     requester_name = forms.CharField(label=_("Requester's name"), max_length=100)
-    requester_phone = forms.CharField(label=_("Requester's phone"), max_length=32)
+    requester_phone = PhoneNumberField(
+        label=_("Requester's phone"),
+        max_length=32,
+        help_text=_(
+            "A mobile or landline number, e.g. 138 1234 5678 or 010 6512 3456; + and the country code for one abroad."
+        ),
+    )
     requester_id_number = forms.CharField(label=_("ID number"), max_length=32, required=False)
     requester_role = forms.ChoiceField(
         label=_("Role in the case"), choices=RequesterRole.choices, initial=RequesterRole.OTHER
@@ -54,14 +61,49 @@ class IntakeForm(forms.Form):
     content = forms.CharField(label=_("Request"), widget=forms.Textarea(attrs={"rows": 5}))
 
 
+class JudgeSelect(forms.Select):
+    """A judge list whose options carry their department, so that the page's script
+    can narrow it to the department chosen beside it (`data-follows`)."""
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex=subindex, attrs=attrs)
+        judge = getattr(value, "instance", None)
+        if judge is not None:
+            option["attrs"]["data-department"] = judge.department_id or ""
+        return option
+
+
+def active_judges(department_id=None):
+    judges = User.objects.filter(groups__name=Role.JUDGE, is_active=True).order_by("full_name", "pk")
+    if department_id is not None:
+        judges = judges.filter(department_id=department_id)
+    return judges
+
+
 class DispatchForm(forms.Form):
     department = forms.ModelChoiceField(label=_("Department"), queryset=Department.objects.filter(is_active=True))
     assignee = forms.ModelChoiceField(
         label=_("Judge (optional)"),
-        queryset=User.objects.filter(groups__name=Role.JUDGE, is_active=True).order_by("full_name"),
+        queryset=User.objects.none(),
         required=False,
+        widget=JudgeSelect(attrs={"data-follows": "department"}),
+        help_text=_("Only the judges of the chosen department."),
     )
     note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The judges offered are those of the chosen department: the posted one, else
+        # the order's current one. With none chosen yet, every judge is listed with
+        # their department and the page's script narrows the list on choosing.
+        chosen = self.data.get(self.add_prefix("department")) if self.is_bound else self.initial.get("department")
+        chosen = getattr(chosen, "pk", chosen)
+        department_id = int(chosen) if str(chosen or "").isdigit() else None
+        if self.is_bound:
+            # A judge of another department is not a valid choice.
+            self.fields["assignee"].queryset = active_judges(department_id) if department_id else User.objects.none()
+        else:
+            self.fields["assignee"].queryset = active_judges(department_id)
 
 
 class AssignForm(forms.Form):
@@ -107,7 +149,11 @@ class ReplyForm(forms.Form):
 
 
 class CloseForm(forms.Form):
-    outcome = forms.CharField(label=_("Confirmed outcome"), widget=forms.Textarea(attrs={"rows": 3}))
+    outcome = forms.CharField(
+        label=_("Confirmed outcome"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Filled in with the outcome reported; correct it if needed."),
+    )
 
 
 class SupervisionForm(forms.Form):
@@ -140,8 +186,23 @@ class ReturnVisitForm(forms.Form):
     reopen = forms.BooleanField(label=_("Reopen the order (only when the requester is unsatisfied)"), required=False)
 
 
+DESK_QUEUES = [
+    ("", _("All open orders")),
+    ("to_dispatch", _("To dispatch")),
+    ("to_confirm", _("To confirm")),
+    ("overdue", _("Overdue")),
+    ("visit_due", _("Return visit due")),
+]
+
+
 class DeskFilterForm(forms.Form):
-    q = forms.CharField(label=_("Search"), required=False, help_text=_("Number, name, phone or case number"))
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        help_text=_("Number, name, phone or case number; part of a number (at least 4 digits) will do"),
+    )
+    queue = forms.ChoiceField(label=_("Queue"), choices=DESK_QUEUES, required=False, widget=forms.HiddenInput)
+    include_closed = forms.BooleanField(label=_("Include closed orders"), required=False)
     status = forms.ChoiceField(
         label=_("Status"), choices=[("", _("Any status")), *WorkOrder.Status.choices], required=False
     )

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "csp",
     "rest_framework",
     "drf_spectacular",
+    "phonenumber_field",
     # Before allauth, so that the platform's templates override allauth's.
     "frontend",
     "allauth",
@@ -373,3 +374,8 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
     },
 }
+
+# Phone numbers are stored in E.164 (mediation.phones); a number typed without its
+# country code is read as Chinese.
+PHONENUMBER_DEFAULT_REGION = "CN"
+PHONENUMBER_DB_FORMAT = "E164"

@@ -38,6 +38,14 @@ def time_left(due, running=True, now=None):
 
 
 @register.filter
+def phone(value) -> str:
+    """A stored phone number as its reader expects it (mediation.phones.display)."""
+    from mediation.phones import display
+
+    return display(value)
+
+
+@register.filter
 def action_label(action: str) -> str:
     return str(ACTION_LABELS.get(action, action))
 

@@ -17,6 +17,7 @@ from mediation.forms import (
     ReturnVisitForm,
     SupervisionForm,
 )
+from mediation.selectors.work_orders import proposed_outcome
 from mediation.services import cases, supervision
 from mediation.services import work_orders as services
 
@@ -143,6 +144,7 @@ WORK_ORDER_ACTIONS = ActionRegistry(
                 order=order, actor=actor, outcome=data["outcome"]
             ),
             rule="close",
+            form_kwargs=lambda order: {"initial": {"outcome": proposed_outcome(order)}},
             confirm=gettext_lazy("Close this order? The requester is told it is finished."),
         ),
         Action(

@@ -32,6 +32,7 @@ class WorkOrderIntakeSerializer(serializers.Serializer):
         required=False, help_text=_("When the call or message was taken, with its UTC offset; not in the future.")
     )
     requester_name = serializers.CharField(max_length=100)
+    # Checked and normalised to E.164 by the intake service, which says what is wrong.
     requester_phone = serializers.CharField(max_length=32)
     requester_id_number = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
     requester_role = serializers.ChoiceField(choices=RequesterRole.values, required=False, default=RequesterRole.OTHER)

@@ -3,6 +3,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from phonenumber_field.modelfields import PhoneNumberField
 
 
 class Channel(models.TextChoices):
@@ -60,6 +61,14 @@ class WorkOrder(models.Model):
         # Reopened after an unsatisfied return visit; handled again.
         REOPENED = "reopened", _("Reopened")
 
+    class PauseReason(models.TextChoices):
+        # A handler stopped the clock while waiting for the requester (materials, a
+        # callback); the handler restarts it.
+        REQUESTER = "requester", _("Waiting for the requester")
+        # The dispute is in pre-litigation mediation; the clock restarts by itself
+        # when the mediation case ends.
+        MEDIATION = "mediation", _("In mediation")
+
     # The completion clock runs in these states; it stops once the requester is
     # answered.
     CLOCK_RUNNING_STATUSES = (
@@ -106,7 +115,9 @@ class WorkOrder(models.Model):
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
     category = models.CharField(_("category"), max_length=24, choices=Category.choices)
     requester_name = models.CharField(_("requester name"), max_length=100)
-    requester_phone = models.CharField(_("requester phone"), max_length=32)
+    # E.164 ("+8613812345678"); rows recorded before numbers were checked keep what
+    # was typed if it was not a valid number (see the 0010 migration).
+    requester_phone = PhoneNumberField(_("requester phone"), max_length=32)
     requester_id_number = models.CharField(_("requester ID number"), max_length=32, blank=True, default="")
     requester_role = models.CharField(
         _("requester's role in the case"),
@@ -147,6 +158,9 @@ class WorkOrder(models.Model):
     completion_warn_at = models.DateTimeField(_("completion warning at"))
     paused_at = models.DateTimeField(_("waiting for the requester since"), null=True, blank=True)
     pause_reason = models.CharField(_("reason for waiting"), max_length=300, blank=True, default="")
+    pause_reason_code = models.CharField(
+        _("why the clock is stopped"), max_length=16, choices=PauseReason.choices, blank=True, default=""
+    )
     paused_working_seconds = models.PositiveIntegerField(_("working time spent waiting (seconds)"), default=0)
 
     first_contacted_at = models.DateTimeField(_("first contact at"), null=True, blank=True)
@@ -203,6 +217,8 @@ class WorkOrder(models.Model):
                 condition=Q(status__in=["received", "dispatched", "returned", "in_progress", "reopened"]),
                 name="wo_running_received_idx",
             ),
+            # The desk by default: the orders not closed, newest first.
+            models.Index(fields=["-received_at", "-id"], condition=~Q(status="closed"), name="wo_open_received_idx"),
             models.Index(fields=["assignee", "status"], name="wo_assignee_status_idx"),
             models.Index(fields=["requester_phone"], name="wo_phone_idx"),
             models.Index(fields=["case_number"], name="wo_case_number_idx"),
@@ -222,12 +238,21 @@ class WorkOrder(models.Model):
         if action == "pause":
             return states_ok and not self.is_paused
         if action == "resume":
-            return states_ok and self.is_paused
+            # A mediation's pause ends with the mediation, not by hand.
+            return states_ok and self.is_paused and not self.is_in_mediation_pause
         return states_ok
 
     @property
     def is_paused(self) -> bool:
         return self.paused_at is not None
+
+    @property
+    def is_in_mediation_pause(self) -> bool:
+        return self.is_paused and self.pause_reason_code == self.PauseReason.MEDIATION
+
+    @property
+    def first_contact_clock_running(self) -> bool:
+        return self.first_contacted_at is None and self.status in self.CLOCK_RUNNING_STATUSES
 
     @property
     def completion_clock_running(self) -> bool:
@@ -236,11 +261,7 @@ class WorkOrder(models.Model):
     def is_overdue(self, now=None) -> bool:
         now = now or timezone.now()
         completion_late = self.completion_clock_running and self.completion_due < now
-        first_contact_late = (
-            self.first_contacted_at is None
-            and self.status in self.CLOCK_RUNNING_STATUSES
-            and self.first_contact_due < now
-        )
+        first_contact_late = self.first_contact_clock_running and self.first_contact_due < now
         return completion_late or first_contact_late
 
 

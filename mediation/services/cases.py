@@ -226,6 +226,7 @@ def refer_to_mediation(
         from_status=from_status,
         data={"case": case.pk, "case_number": case.number},
     )
+    work_orders.pause_for_mediation(order=order, actor=actor, case_number=case.number)
     return case
 
 
@@ -383,6 +384,7 @@ def _conclude(case: MediationCase, *, actor: User | None, action: str, note: str
         session.save(update_fields=["ended_at"])
         signals.session_ended.send(sender=type(session), session=session)
     signals.case_status_changed.send(sender=MediationCase, case=case, from_status=from_status)
+    work_orders.resume_after_mediation(order=order, actor=actor, case_number=case.number)
     if order is not None:
         _record_outcome_on_order(case, order, actor=actor, note=note, data=data or {})
     return case

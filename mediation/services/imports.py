@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from mediation import audit
+from mediation import audit, phones
 from mediation.models import Department, WorkOrder, WorkOrderEvent
 from mediation.services import deadlines
 from mediation.services.work_orders import next_work_order_number, normalise_case_number, validate_intake
@@ -229,7 +229,7 @@ def _create_from_row(row: LedgerRow, calendar: WorkingCalendar) -> WorkOrder:
         channel=values["channel"],
         category=values["category"],
         requester_name=values["requester_name"],
-        requester_phone=values["requester_phone"],
+        requester_phone=phones.to_e164(values["requester_phone"], field="requester_phone"),
         case_number=normalise_case_number(values["case_number"]),
         content=values["content"],
         received_at=received_at,

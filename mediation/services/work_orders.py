@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from mediation import audit, policy
+from mediation import audit, phones, policy
 from mediation.errors import ActionForbidden, TransitionNotAllowed
 from mediation.models import Department, User, WorkOrder, WorkOrderEvent, WorkOrderReply
 from mediation.models.work_orders import Category, Channel, ReplyChannel, RequesterRole
@@ -43,6 +43,8 @@ ACTION_LABELS = {
     "record_contact": gettext_lazy("Requester contacted"),
     "pause": gettext_lazy("Waiting for the requester"),
     "resume": gettext_lazy("Clock resumed"),
+    "pause_for_mediation": gettext_lazy("Clock stopped during mediation"),
+    "resume_after_mediation": gettext_lazy("Clock resumed after mediation"),
     "reply": gettext_lazy("Requester answered"),
     "submit": gettext_lazy("Submitted for confirmation"),
     "close": gettext_lazy("Closed"),
@@ -178,11 +180,10 @@ def validate_intake(*, channel, category, requester_name, requester_phone, conte
         errors["requester_role"] = _("Unknown role “%(value)s”.") % {"value": requester_role}
     if not (requester_name or "").strip():
         errors["requester_name"] = _("The requester's name is required.")
-    phone = (requester_phone or "").strip()
-    if not phone:
-        errors["requester_phone"] = _("The requester's phone number is required.")
-    elif not all(ch.isdigit() or ch in "+- ()" for ch in phone) or sum(ch.isdigit() for ch in phone) < 5:
-        errors["requester_phone"] = _("Enter a phone number: digits, optionally with +, -, spaces or brackets.")
+    try:
+        phones.to_e164(requester_phone, field="requester_phone")
+    except ValidationError as error:
+        errors.update(error.message_dict)
     if not (content or "").strip():
         errors["content"] = _("Describe the request.")
     try:
@@ -237,7 +238,7 @@ def receive_work_order(
                 channel=channel,
                 category=category,
                 requester_name=requester_name.strip(),
-                requester_phone=requester_phone.strip(),
+                requester_phone=phones.to_e164(requester_phone, field="requester_phone"),
                 requester_id_number=requester_id_number.strip(),
                 requester_role=requester_role,
                 case_number=normalise_case_number(case_number),
@@ -385,8 +386,20 @@ def pause_work_order(*, order: WorkOrder, actor: User | None, reason: str) -> Wo
     order = lock_for_action(order, actor, "pause")
     if not reason.strip():
         raise ValidationError({"reason": _("Say what the order is waiting for.")})
-    update_order(order, paused_at=timezone.now(), pause_reason=reason.strip())
-    record_event(order, actor=actor, action="pause", from_status=order.status, note=reason.strip())
+    update_order(
+        order,
+        paused_at=timezone.now(),
+        pause_reason=reason.strip(),
+        pause_reason_code=WorkOrder.PauseReason.REQUESTER,
+    )
+    record_event(
+        order,
+        actor=actor,
+        action="pause",
+        from_status=order.status,
+        note=reason.strip(),
+        data={"reason": WorkOrder.PauseReason.REQUESTER},
+    )
     return order
 
 
@@ -396,6 +409,7 @@ def _resume_fields(order: WorkOrder, now: dt.datetime) -> dict:
         **deadlines.resumed_deadlines(calendar=calendar, order=order, resumed_at=now),
         "paused_at": None,
         "pause_reason": "",
+        "pause_reason_code": "",
     }
 
 
@@ -414,6 +428,45 @@ def resume_work_order(*, order: WorkOrder, actor: User | None, note: str = "") -
         data={"previous_due": previous_due.isoformat(), "completion_due": order.completion_due.isoformat()},
     )
     return order
+
+
+def pause_for_mediation(*, order: WorkOrder, actor: User | None, case_number: str) -> None:
+    """Stop the completion clock while the order's dispute is in mediation (the
+    mediation has its own deadline). The caller opened the case and holds the order's
+    row lock. An order already waiting for the requester keeps its pause, now for the
+    mediation; an order whose clock does not run is left alone."""
+    if order.status not in WorkOrder.CLOCK_RUNNING_STATUSES:
+        return
+    data = {"reason": WorkOrder.PauseReason.MEDIATION, "case_number": case_number}
+    if order.is_paused:
+        data["waiting_since"] = order.paused_at.isoformat()
+        update_order(order, pause_reason_code=WorkOrder.PauseReason.MEDIATION, pause_reason="")
+    else:
+        update_order(order, paused_at=timezone.now(), pause_reason_code=WorkOrder.PauseReason.MEDIATION)
+    record_event(order, actor=actor, action="pause_for_mediation", from_status=order.status, data=data)
+
+
+def resume_after_mediation(*, order: WorkOrder | None, actor: User | None, case_number: str) -> None:
+    """Restart the completion clock when the mediation case ends, its deadline moved by
+    the working time (on the desk's working-day calendar) the mediation took. The
+    caller ends the case and holds the order's row lock. Does nothing unless the
+    order's clock is stopped for mediation."""
+    if order is None or not order.is_in_mediation_pause:
+        return
+    previous_due = order.completion_due
+    update_order(order, **_resume_fields(order, timezone.now()))
+    record_event(
+        order,
+        actor=actor,
+        action="resume_after_mediation",
+        from_status=order.status,
+        data={
+            "reason": WorkOrder.PauseReason.MEDIATION,
+            "case_number": case_number,
+            "previous_due": previous_due.isoformat(),
+            "completion_due": order.completion_due.isoformat(),
+        },
+    )
 
 
 @transaction.atomic

@@ -16,6 +16,7 @@ from mediation import policy
 from mediation.actions.work_orders import WORK_ORDER_ACTIONS
 from mediation.errors import DomainError
 from mediation.forms import (
+    DESK_QUEUES,
     DeskFilterForm,
     IntakeForm,
     SupervisionAnswerForm,
@@ -59,6 +60,8 @@ def desk(request):
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
         filters = selectors.DeskFilters(
+            queue=data["queue"],
+            include_closed=data["include_closed"],
             status=data["status"],
             overdue=data["overdue"],
             visit_due=data["visit_due"],
@@ -74,6 +77,12 @@ def desk(request):
     page = DeskPaginator(orders, DESK_PAGE_SIZE).get_page(request.GET.get("page"))
     query_without_page = request.GET.copy()
     query_without_page.pop("page", None)
+    # Each tab keeps the other filters and search, and replaces the queue.
+    tabs = []
+    for code, label in DESK_QUEUES:
+        tab_query = query_without_page.copy()
+        tab_query["queue"] = code
+        tabs.append({"label": label, "query": tab_query.urlencode(), "current": code == filters.queue})
     return render(
         request,
         "mediation/desk.html",
@@ -81,6 +90,8 @@ def desk(request):
             "form": form,
             "page": page,
             "query_string": query_without_page.urlencode(),
+            "tabs": tabs,
+            "shows_closed": selectors.shows_closed(filters),
             "can_receive": policy.can(request.user, "receive"),
             "now": timezone.now(),
         },

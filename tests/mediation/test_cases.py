@@ -96,7 +96,7 @@ def test_the_assigned_judge_refers_a_dispatched_order_which_moves_to_in_progress
 
     order = refresh(order)
     assert order.status == Status.IN_PROGRESS
-    event = order.events.latest("id")
+    event = order.events.get(action="refer_to_mediation")
     assert (event.action, event.actor, event.from_status, event.to_status) == (
         "refer_to_mediation",
         people["judge"],
@@ -133,7 +133,7 @@ def test_the_general_liaison_refers_an_order_in_progress_which_stays_in_progress
 
     order = refresh(order)
     assert order.status == Status.IN_PROGRESS
-    event = order.events.latest("id")
+    event = order.events.get(action="refer_to_mediation")
     assert (event.action, event.from_status, event.to_status) == (
         "refer_to_mediation",
         Status.IN_PROGRESS,

@@ -3,11 +3,15 @@
 (function () {
   "use strict";
 
-  // Irreversible actions ask first.
+  // Irreversible actions ask first, once the form is complete: a form with a
+  // missing answer goes to the server unasked, which changes nothing and says what
+  // is missing (the forms are `novalidate` so that the server's messages show).
   document.addEventListener("submit", function (event) {
     var submitter = event.submitter;
     var message = submitter && submitter.getAttribute("data-confirm");
-    if (message && !window.confirm(message)) {
+    var form = event.target;
+    var complete = !form || typeof form.checkValidity !== "function" || form.checkValidity();
+    if (message && complete && !window.confirm(message)) {
       event.preventDefault();
     }
   });
@@ -25,4 +29,53 @@
       submitter.setAttribute("aria-busy", "true");
     }
   });
+})();
+
+// A list that follows another (a judge list by department): options whose
+// data-department differs from the chosen department are hidden and cannot be chosen.
+(function () {
+  "use strict";
+  function narrow(select) {
+    var form = select.form;
+    var leader = form && form.elements.namedItem(select.getAttribute("data-follows-name"));
+    if (!leader) {
+      return;
+    }
+    var chosen = leader.value;
+    Array.prototype.forEach.call(select.options, function (option) {
+      var department = option.getAttribute("data-department");
+      if (department === null) {
+        return;
+      }
+      var mismatch = !chosen || department !== chosen;
+      option.hidden = mismatch;
+      option.disabled = mismatch;
+      if (mismatch && option.selected) {
+        select.value = "";
+      }
+    });
+  }
+  function followers() {
+    return document.querySelectorAll("select[data-follows]");
+  }
+  document.addEventListener("change", function (event) {
+    Array.prototype.forEach.call(followers(), function (select) {
+      if (event.target === select.form.elements.namedItem(select.getAttribute("data-follows-name"))) {
+        narrow(select);
+      }
+    });
+  });
+  function start() {
+    Array.prototype.forEach.call(followers(), function (select) {
+      // The leader's name carries the form's prefix ("dispatch-department").
+      var prefix = select.name.slice(0, select.name.length - select.name.split("-").pop().length);
+      select.setAttribute("data-follows-name", prefix + select.getAttribute("data-follows"));
+      narrow(select);
+    });
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
 })();
