@@ -78,6 +78,7 @@ SETTINGS = "benchmarks.rooms_settings"
 # Another ASGI application to serve as "ours" (an instrumented one, say).
 OURS_APPLICATION = os.environ.get("BENCH_OURS_APPLICATION", "benchmarks.rooms_asgi:application")
 SOCKETIO_PEER = ROOT / "benchmarks" / "peers" / "socketio"
+LISTEN_BACKLOG = 1024
 SERVER_CPU = 0
 LOAD_CPU = 1
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -482,7 +483,15 @@ def servers(targets: list[str], redis_url: str, private_redis: PrivateRedis | No
         "ours": Server(
             name="ours",
             label="daphne + Redis hub + PostgreSQL",
-            command=[str(BIN / "daphne"), "-b", "127.0.0.1", "-p", "{port}", OURS_APPLICATION],
+            # The listen backlog of docs/deployment.md (Twisted's default is 50; a
+            # restart storm overflows it, and every dropped SYN costs its client 1, 3,
+            # 7 ... s). Node's, for the peer, is 511.
+            command=[
+                str(BIN / "daphne"),
+                "-e",
+                f"tcp:port={{port}}:interface=127.0.0.1:backlog={LISTEN_BACKLOG}",
+                OURS_APPLICATION,
+            ],
             env={
                 **os.environ,
                 "DJANGO_SETTINGS_MODULE": SETTINGS,
