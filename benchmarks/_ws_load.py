@@ -13,7 +13,13 @@ so each generator checks its own rooms completely) and then commands:
 
     {"cmd": "warmup"}    connect the first room, send one message from each member,
                          wait for every receipt, disconnect
-    {"cmd": "connect"}   connect every client and wait for each one's `hello`
+    {"cmd": "connect", "concurrency": n}
+                         connect every client and wait for each one's `hello`, at most
+                         n handshakes in flight (default: the spec's concurrency);
+                         answers with the time from the first connect to the last
+                         hello, and when half and 99 % of the hellos had arrived
+    {"cmd": "disconnect"}
+                         close every client (the phase before a reconnection storm)
     {"cmd": "run", "rate": r, "duration": s, "warmup": s, "drain": s, "start_ns": t}
                          from monotonic time t, every client sends `message.send` at r
                          per second for `duration` seconds (phases spread evenly);
@@ -316,16 +322,18 @@ class Generator:
                 self.on_text(client, text)
         ws.on_text = lambda text: self.on_text(client, text)
 
-    async def connect_clients(self, clients: list[Client]) -> dict:
+    async def connect_clients(self, clients: list[Client], concurrency: int | None = None) -> dict:
         started = time.monotonic()
-        limit = asyncio.Semaphore(self.concurrency)
+        limit = asyncio.Semaphore(concurrency or self.concurrency)
         failures: list[str] = []
+        hellos: list[float] = []
 
         async def one(client: Client) -> None:
             async with limit:
                 for attempt in range(3):
                     try:
                         await self.open(client)
+                        hellos.append(time.monotonic() - started)
                         return
                     except Exception as error:
                         last = f"{type(error).__name__}: {error}"
@@ -333,11 +341,14 @@ class Generator:
                 failures.append(last)
 
         await asyncio.gather(*(one(client) for client in clients))
+        hellos.sort()
         return {
             "connected": len(clients) - len(failures),
             "failed": len(failures),
             "first_failures": failures[:3],
-            "seconds": round(time.monotonic() - started, 2),
+            "seconds": round(time.monotonic() - started, 3),
+            "p50_seconds": round(hellos[len(hellos) // 2], 3) if hellos else None,
+            "p99_seconds": round(hellos[min(len(hellos) - 1, int(len(hellos) * 0.99))], 3) if hellos else None,
         }
 
     async def close_clients(self, clients: list[Client]) -> None:
@@ -571,7 +582,10 @@ class Generator:
             if name == "warmup":
                 say(await self.warmup())
             elif name == "connect":
-                say(await self.connect_clients(self.clients))
+                say(await self.connect_clients(self.clients, command.get("concurrency")))
+            elif name == "disconnect":
+                await self.close_clients(self.clients)
+                say({"disconnected": len(self.clients)})
             elif name == "run":
                 say(
                     await self.run_step(

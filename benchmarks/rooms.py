@@ -23,10 +23,19 @@ inside the body), loss and duplicates per room by client_id and seq, the memory 
 idle connection (server RSS with N idle connections minus RSS with none, divided by
 N), CPU use of each process, and our figures beside the ceiling's with the ratio.
 
+Then a restart storm (issue 22), --storms times per server (default 3; the median
+counts): every client disconnects, the server restarts on the same port, and every
+client connects again at once (--storm-concurrency handshakes in flight, by default
+all of them), as clients do when the server they were on comes back. Timed from the
+first connect to the last `hello`, ours beside Socket.IO's with the ratio and the
+goal (at most 1.5x). `--storm-only` skips the message runs; with --profile, the first
+storm of ours is profiled too (into FILE.storm).
+
     make bench-rooms                               # 1 msg/s per client for 20 s, both servers
     .venv/bin/python benchmarks/rooms.py --rate 1,2,4 --duration 15
     .venv/bin/python benchmarks/rooms.py --find-max            # highest rate with zero loss, p99 <= 250 ms
     .venv/bin/python benchmarks/rooms.py --profile var/bench/daphne.raw   # + py-spy profile of daphne
+    .venv/bin/python benchmarks/rooms.py --targets ours,socketio --storm-only --reuse-db   # restart storms only
 
 BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/bench_rooms, dropped and
 recreated unless --reuse-db) chooses the database; before each run the rooms' tables
@@ -46,6 +55,7 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -68,6 +78,7 @@ SETTINGS = "benchmarks.rooms_settings"
 # Another ASGI application to serve as "ours" (an instrumented one, say).
 OURS_APPLICATION = os.environ.get("BENCH_OURS_APPLICATION", "benchmarks.rooms_asgi:application")
 SOCKETIO_PEER = ROOT / "benchmarks" / "peers" / "socketio"
+LISTEN_BACKLOG = 1024
 SERVER_CPU = 0
 LOAD_CPU = 1
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -77,6 +88,9 @@ GOAL_P99_MS = 100
 GOAL_RATIO = 0.5
 GOAL_KB_PER_CONNECTION = 50
 GOAL_KB_PER_CONNECTION_PEER = 30
+# Issue 22: after a restart, every client reconnecting at once has its hello within
+# this many times Socket.IO's time.
+GOAL_STORM_RATIO = 1.5
 
 
 # -- the benchmark database ----------------------------------------------------------
@@ -399,8 +413,8 @@ class Server:
     private_redis: PrivateRedis | None = None
     pinner: PostgresPinner | None = None
 
-    def start(self, pin: bool, pin_redis: bool) -> None:
-        self.port = free_port()
+    def start(self, pin: bool, pin_redis: bool, port: int = 0) -> None:
+        self.port = port or free_port()
         self.log = WORK_DIR / f"{self.name}.log"
         command = [part.replace("{port}", str(self.port)) for part in self.command]
         if pin:
@@ -433,6 +447,12 @@ class Server:
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
+    def restart(self, pin: bool, pin_redis: bool) -> None:
+        """Stop the server and start it again on the same port, as a deployment
+        restarts it: its clients reconnect to the address they know."""
+        self.stop()
+        self.start(pin, pin_redis, port=self.port)
+
     def stop(self) -> None:
         if self.pinner:
             self.pinner.stop()
@@ -463,7 +483,15 @@ def servers(targets: list[str], redis_url: str, private_redis: PrivateRedis | No
         "ours": Server(
             name="ours",
             label="daphne + Redis hub + PostgreSQL",
-            command=[str(BIN / "daphne"), "-b", "127.0.0.1", "-p", "{port}", OURS_APPLICATION],
+            # The listen backlog of docs/deployment.md (Twisted's default is 50; a
+            # restart storm overflows it, and every dropped SYN costs its client 1, 3,
+            # 7 ... s). Node's, for the peer, is 511.
+            command=[
+                str(BIN / "daphne"),
+                "-e",
+                f"tcp:port={{port}}:interface=127.0.0.1:backlog={LISTEN_BACKLOG}",
+                OURS_APPLICATION,
+            ],
             env={
                 **os.environ,
                 "DJANGO_SETTINGS_MODULE": SETTINGS,
@@ -759,29 +787,49 @@ def profile_summary(raw: Path, top: int = 25) -> str:
     return "\n".join(lines)
 
 
-def profile(server: Server, generators: Generators, args, rate: float) -> Run | None:
+def start_profiler(server: Server, args, output: Path, seconds: int | None) -> subprocess.Popen | None:
+    """py-spy recording `server` into `output` for `seconds` (None: until stopped)."""
     spy = shutil.which("py-spy", path=str(BIN)) or shutil.which("py-spy")
     if spy is None:
         print("py-spy is not installed (pip install py-spy); no profile.")
         return None
-    output = Path(args.profile).resolve()
+    output = output.resolve()
     output.parent.mkdir(parents=True, exist_ok=True)
-    seconds = max(1, int(args.duration - args.warmup))
     command = [spy, "record", "--pid", str(server.pid), "--rate", "100"]
     if not args.no_pin:
         command = ["taskset", "-c", str(LOAD_CPU), *command]
-    command += ["--duration", str(seconds), "--nonblocking", "--format", "raw", "--output", str(output)]
-    spy_process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if seconds is not None:
+        command += ["--duration", str(seconds)]
+    command += ["--nonblocking", "--format", "raw", "--output", str(output)]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def finish_profiler(spy_process: subprocess.Popen, output: Path, server: Server) -> bool:
+    """Wait for py-spy (stopping it first if it records until stopped) and print the
+    summary of what it recorded."""
+    if spy_process.poll() is None and "--duration" not in spy_process.args:
+        spy_process.send_signal(signal.SIGINT)
+    _out, errors = spy_process.communicate(timeout=60)
+    output = output.resolve()
+    if not output.exists():
+        print(f"py-spy failed ({spy_process.returncode}): {errors.strip()[-500:]}")
+        return False
+    print(f"Profile of {server.name} (py-spy raw stacks in {output}):")
+    print(profile_summary(output))
+    return True
+
+
+def profile(server: Server, generators: Generators, args, rate: float) -> Run | None:
+    output = Path(args.profile)
+    seconds = max(1, int(args.duration - args.warmup))
+    spy_process = start_profiler(server, args, output, seconds)
+    if spy_process is None:
+        return None
     settle(server, generators, args)
     print(f"Profiling {server.name} with py-spy for {seconds} s at {rate:g} msg/s per client ...", flush=True)
     run = run_step(server, generators, args, rate, args.duration, check_store=False)
-    _out, errors = spy_process.communicate(timeout=60)
     print(describe(run))
-    if spy_process.returncode != 0 or not output.exists():
-        print(f"py-spy failed ({spy_process.returncode}): {errors.strip()[-500:]}")
-        return run
-    print(f"Profile of {server.name} (py-spy raw stacks in {output}):")
-    print(profile_summary(output))
+    finish_profiler(spy_process, output, server)
     return run
 
 
@@ -800,6 +848,12 @@ class Outcome:
     first_bad: Run | None = None
     problems: list[str] = field(default_factory=list)
     profile_run: Run | None = None
+    storms: list[dict] = field(default_factory=list)
+
+    @property
+    def storm_seconds(self) -> float:
+        """The median storm: from the first connect to the last hello."""
+        return statistics.median(storm["seconds"] for storm in self.storms) if self.storms else float("nan")
 
 
 def measure(server: Server, room_list: list[dict], args) -> Outcome:
@@ -831,7 +885,9 @@ def measure(server: Server, room_list: list[dict], args) -> Outcome:
             flush=True,
         )
         check_store = server.uses_postgres
-        if args.find_max:
+        if args.storm_only:
+            pass
+        elif args.find_max:
             find_max(server, generators, args, outcome, check_store)
         else:
             for rate in args.rates:
@@ -841,9 +897,13 @@ def measure(server: Server, room_list: list[dict], args) -> Outcome:
                 if not server.alive():
                     break
                 settle(server, generators, args)
-        if args.profile and server.name == "ours" and server.alive():
+        if args.profile and server.name == "ours" and server.alive() and not args.storm_only:
             rate = outcome.best.rate if outcome.best else args.rates[0]
             outcome.profile_run = profile(server, generators, args, args.profile_rate or rate)
+        for number in range(args.storms):
+            if not server.alive():
+                break
+            outcome.storms.append(storm(server, generators, args, number))
         status = generators.tell({"cmd": "status"})
         closes = {}
         for report in status:
@@ -860,6 +920,42 @@ def measure(server: Server, room_list: list[dict], args) -> Outcome:
         if not alive:
             outcome.problems.insert(0, f"server exited with {server.process.returncode}")
     return outcome
+
+
+def storm(server: Server, generators: Generators, args, number: int) -> dict:
+    """A restart storm: every client disconnects, the server restarts on the same port,
+    and every client connects again at once (at most --storm-concurrency handshakes in
+    flight), each waiting for its hello. Timed from the first connect to the last
+    hello, by the generators. With --profile, the first storm of ours is profiled."""
+    generators.tell({"cmd": "disconnect"})
+    server.restart(pin=not args.no_pin, pin_redis=not args.no_pin_redis)
+    spy_process = None
+    if args.profile and server.name == "ours" and number == 0:
+        spy_process = start_profiler(server, args, Path(str(args.profile) + ".storm"), seconds=None)
+    cpu_before = server.cpu()
+    reports = generators.tell({"cmd": "connect", "concurrency": max(1, args.storm_concurrency // args.generators)})
+    cpu_after = server.cpu()
+    connected = sum(report["connected"] for report in reports)
+    result = {
+        "connected": connected,
+        "seconds": max(report["seconds"] for report in reports),
+        "p50_seconds": max(report["p50_seconds"] or 0 for report in reports),
+        "p99_seconds": max(report["p99_seconds"] or 0 for report in reports),
+        "cpu": {name: cpu_after[name] - cpu_before.get(name, 0.0) for name in cpu_after},
+    }
+    cpu = " ".join(f"{name} {value:.1f} s" for name, value in result["cpu"].items())
+    print(
+        f"  storm {number + 1}: {connected}/{args.clients} clients connected and had their hello "
+        f"{result['seconds']:.2f} s after the first connect (half by {result['p50_seconds']:.2f} s, "
+        f"99 % by {result['p99_seconds']:.2f} s); CPU {cpu}",
+        flush=True,
+    )
+    if connected != args.clients:
+        failures = [failure for report in reports for failure in report["first_failures"]]
+        print(f"  storm {number + 1}: {args.clients - connected} clients failed: {failures}")
+    if spy_process is not None:
+        finish_profiler(spy_process, Path(str(args.profile) + ".storm"), server)
+    return result
 
 
 def find_max(server: Server, generators: Generators, args, outcome: Outcome, check_store: bool) -> None:
@@ -1029,8 +1125,28 @@ def print_report(outcomes: dict[str, Outcome], args) -> None:
             print(f"\n{name}: {len(outcome.problems)} warning/error lines in {outcome.server.log}; the first ones:")
             for line in outcome.problems[:10]:
                 print(f"  {line[:300]}")
+    print_storms(outcomes, args)
     load = os.getloadavg()
     print(f"\nload average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (other work on this machine counts)")
+
+
+def print_storms(outcomes: dict[str, Outcome], args) -> None:
+    stormed = {name: outcome for name, outcome in outcomes.items() if outcome.storms}
+    if not stormed:
+        return
+    print(
+        f"\nrestart storm: {args.clients} clients reconnect at once after a restart "
+        f"(at most {args.storm_concurrency} handshakes in flight); first connect to last hello, "
+        f"median of {args.storms}:"
+    )
+    for name, outcome in stormed.items():
+        each = ", ".join(f"{storm['seconds']:.2f}" for storm in outcome.storms)
+        print(f"  {name:9}{outcome.storm_seconds:>7.2f} s  (each: {each} s)")
+    ours, peer = stormed.get("ours"), stormed.get("socketio")
+    if ours and peer:
+        share = ours.storm_seconds / peer.storm_seconds
+        verdict = "met" if share <= GOAL_STORM_RATIO else "MISSED"
+        print(f"  ours / socketio: {share:.2f}x; issue 22 goal <= {GOAL_STORM_RATIO}x {verdict}")
 
 
 def failed(outcomes: dict[str, Outcome], args) -> list[str]:
@@ -1043,6 +1159,8 @@ def failed(outcomes: dict[str, Outcome], args) -> list[str]:
                 reasons.append(f"{name} at {run.rate:g}/s: lost, refused or undelivered messages")
         if args.find_max and outcome.best is None:
             reasons.append(f"{name}: no rate met zero loss and p99 <= {args.max_p99:g} ms")
+        if any(storm["connected"] != args.clients for storm in outcome.storms):
+            reasons.append(f"{name}: clients failed to connect in a restart storm")
         if any(line.startswith("server exited") for line in outcome.problems):
             reasons.append(f"{name}: {outcome.problems[0]}")
     return reasons
@@ -1077,6 +1195,13 @@ def parse_args(argv=None):
     )
     parser.add_argument("--generators", type=int, default=1, help="load generator processes, all on CPU 1 (default 1)")
     parser.add_argument("--connect-concurrency", type=int, default=50, help="handshakes in flight (default 50)")
+    parser.add_argument(
+        "--storms", type=int, default=3, help="restart storms after the runs; the median counts (default 3, 0: none)"
+    )
+    parser.add_argument("--storm-only", action="store_true", help="measure the restart storms only, no message runs")
+    parser.add_argument(
+        "--storm-concurrency", type=int, help="handshakes in flight during a storm (default: every client at once)"
+    )
     parser.add_argument("--settle", type=float, default=3, help="pause before reading RSS, s (default 3)")
     parser.add_argument("--profile", metavar="FILE", help="after the runs, profile daphne with py-spy into FILE")
     parser.add_argument("--profile-rate", type=float, help="rate of the profiled run (default: best or first rate)")
@@ -1086,6 +1211,9 @@ def parse_args(argv=None):
     parser.add_argument("--no-pin", action="store_true", help="pin nothing (a diagnostic: figures not comparable)")
     args = parser.parse_args(argv)
     args.rates = [float(rate) for rate in args.rate.split(",")]
+    args.storm_concurrency = args.storm_concurrency or args.clients
+    if args.storm_only and not args.storms:
+        parser.error("--storm-only needs --storms of at least 1")
     args.targets = [name.strip() for name in args.targets.split(",") if name.strip()]
     if args.clients % args.rooms or args.clients // args.rooms < 2:
         parser.error("--clients must be a multiple of --rooms, with at least 2 members per room")

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation.trans_real import parse_accept_lang_header
 
 from rooms import conf, selectors
+from rooms.auth import SESSION_KEY_SCOPE, user_of_session
 from rooms.hub import get_hub, spawn
 from rooms.membership import Member
 from rooms.protocol import (
@@ -72,6 +73,7 @@ class RoomSocket:
     __slots__ = (
         "_handling_frame",
         "_hello_sent",
+        "_in_hub",
         "_pending",
         "_protocol",
         "_read_limit",
@@ -108,6 +110,7 @@ class RoomSocket:
         self.sequence = DeliveredSequence(self._fill_gap)
         self.language = settings.LANGUAGE_CODE
         self._hello_sent = False
+        self._in_hub = False
         self._handling_frame = False
         self._pending: list[tuple[Outgoing, int]] = []
         self._protocol = None
@@ -159,8 +162,12 @@ class RoomSocket:
     # -- connection ------------------------------------------------------------------
 
     async def connect(self) -> None:
-        # A close code can only be given once the socket is accepted.
+        # A close code can only be given once the socket is accepted; and accepted
+        # before any database work, which in a restart storm queues behind every other
+        # socket's and must not run into daphne's handshake timeout.
         await self.send({"type": "websocket.accept"})
+        if self.user is None and self.scope.get(SESSION_KEY_SCOPE):
+            self.user = await database_sync_to_async(user_of_session)(self.scope[SESSION_KEY_SCOPE])
         if self.user is None or not self.user.is_authenticated:
             await self.close(CLOSE_NOT_SIGNED_IN)
             return
@@ -168,31 +175,29 @@ class RoomSocket:
         self._protocol = FAST_PATH.engage(self.send)
         if self._protocol is not None:
             read_direct(self._protocol, self.take_frame)
-        room_id = int(self.scope["url_route"]["kwargs"]["room_id"])
-        access = await database_sync_to_async(selectors.room_access)(self.user, room_id)
-        if access.refusal:
-            await self.close(_close_code(access.refusal))
-            return
         hub = get_hub()
-        self.language = self.user.language or _browser_language(self.scope) or settings.LANGUAGE_CODE
         self.user_id = self.user.pk
-        self.room_id = room_id
-        self.case_id = access.room.case_id
-        self.member = access.member
-        self.presence_member = f"{self.user_id}:{hub.origin}:{next(_serials)}"
-        # Join the hub before reading last_seq and the access again: anything committed
+        self.room_id = int(self.scope["url_route"]["kwargs"]["room_id"])
+        # Enter the hub (its frames and control messages, not its presence) before
+        # reading the access, last_seq and the rest of the hello: anything committed
         # from here on (a removal's revoke, a closing, a message) reaches this socket
-        # live, frames held back until the hello is sent.
-        await hub.join(self)
-        access, hello = await database_sync_to_async(selectors.hello)(self.user, room_id)
+        # live, frames held back until the hello is sent. One thread hop, two queries.
+        await hub.enter(self)
+        self._in_hub = True
+        access, hello = await database_sync_to_async(selectors.hello)(self.user, self.room_id)
         if access.refusal:
             await self.close(_close_code(access.refusal))
             return
+        self.language = self.user.language or _browser_language(self.scope) or settings.LANGUAGE_CODE
+        self.case_id = access.room.case_id
         self.member = access.member
         if self.muted is None:
             self.muted = access.muted
         self._read_written = self._read_wanted = access.read_seq
-        hello["online"] = await hub.online(room_id)
+        # Online only once let in: never a refused socket, whose user may not even
+        # know the room exists.
+        self.presence_member = f"{self.user_id}:{hub.origin}:{next(_serials)}"
+        hello["online"] = await hub.announce(self)
         self.delivered_seq = hello["last_seq"]
         await self._send_text(encode(hello))
         self._hello_sent = True
@@ -203,7 +208,7 @@ class RoomSocket:
     async def disconnect(self) -> None:
         self.closed = True
         self.sequence.stop()
-        if self.presence_member:
+        if self._in_hub:
             await get_hub().leave(self)
 
     async def close(self, code: int) -> None:
@@ -211,7 +216,7 @@ class RoomSocket:
             return
         self.closed = True
         await self.send({"type": "websocket.close", "code": code})
-        if self.presence_member:
+        if self._in_hub:
             await get_hub().leave(self)
 
     async def _send_text(self, text: str) -> None:
@@ -226,7 +231,7 @@ class RoomSocket:
             logger.info("Closing user %s's socket in room %s: its client stopped reading", self.user_id, self.room_id)
             self.closed = True
             await self.send({"type": "websocket.close", "code": CLOSE_TOO_SLOW})
-            if self.presence_member:
+            if self._in_hub:
                 # Not inside the hub's delivery of a frame to every socket: leaving
                 # publishes presence, which would reach the others before that frame
                 # does (and a stale list after a newer one).

@@ -102,7 +102,10 @@ class RoomHub:
         while not cancelled():
             await asyncio.sleep(conf.HEARTBEAT_SECONDS)
             try:
-                members = [(c.room_id, c.presence_member) for cs in self.rooms.values() for c in cs]
+                # Not a socket still entering: it is not online until its access is read.
+                members = [
+                    (c.room_id, c.presence_member) for cs in self.rooms.values() for c in cs if c.presence_member
+                ]
                 await self.presence.refresh(members)
                 for room_id, online in (await self.presence.online_in(list(self.rooms))).items():
                     if room_id in self.rooms:
@@ -124,12 +127,35 @@ class RoomHub:
     # -- membership of the hub -------------------------------------------------
 
     async def join(self, connection: Connection) -> None:
+        """Join the room's traffic and its presence."""
+        await self.enter(connection)
+        await self.announce(connection)
+
+    async def enter(self, connection: Connection) -> None:
+        """Receive the room's frames and the room's and the user's control messages,
+        without appearing online: a room socket enters before its access is read, and
+        is announced (`announce`) once that read let it in."""
         await self._ensure_started()
         self.rooms[connection.room_id].add(connection)
         self.users[connection.user_id].add(connection)
         if self.reading_paused:
             connection.pause_reading()
-        await self._presence_change(connection.room_id, self.presence.add, connection.presence_member)
+
+    async def announce(self, connection: Connection) -> list[int]:
+        """Add an entered connection (its `presence_member` set) to its room's presence,
+        tell the room, and answer who is online there, itself included. While presence
+        is unreachable (Redis away), those announced through this process."""
+        room_id = connection.room_id
+        try:
+            online = await self.presence.arrive(room_id, connection.presence_member)
+        except Exception as error:
+            logger.warning("Presence of room %s unavailable (%s); answering with this process's", room_id, error)
+            return self._online_here(room_id)
+        try:
+            await self._publish_presence(room_id, online)
+        except Exception:
+            logger.warning("Presence update for room %s failed", room_id, exc_info=True)
+        return online
 
     async def leave(self, connection: Connection) -> None:
         room_connections = self.rooms.get(connection.room_id)
@@ -142,7 +168,8 @@ class RoomHub:
             self._published_presence.pop(connection.room_id, None)
         if not self.users[connection.user_id]:
             del self.users[connection.user_id]
-        await self._presence_change(connection.room_id, self.presence.remove, connection.presence_member)
+        if connection.presence_member:
+            await self._presence_change(connection.room_id, self.presence.remove, connection.presence_member)
 
     async def _presence_change(self, room_id: int, change, member: str) -> None:
         try:
@@ -158,7 +185,10 @@ class RoomHub:
             return await self.presence.online(room_id)
         except Exception as error:
             logger.warning("Presence of room %s unavailable (%s); answering with this process's", room_id, error)
-            return sorted({connection.user_id for connection in self.rooms.get(room_id, ())})
+            return self._online_here(room_id)
+
+    def _online_here(self, room_id: int) -> list[int]:
+        return sorted({each.user_id for each in self.rooms.get(room_id, ()) if each.presence_member})
 
     async def online_in(self, room_ids: list[int]) -> dict[int, list[int]]:
         return await self.presence.online_in(room_ids)

@@ -26,6 +26,10 @@ class MemoryPresence:
     async def add(self, room_id: int, member: str) -> None:
         self._rooms[room_id][member] = time.time() + conf.EXPIRY_SECONDS
 
+    async def arrive(self, room_id: int, member: str) -> list[int]:
+        await self.add(room_id, member)
+        return await self.online(room_id)
+
     async def remove(self, room_id: int, member: str) -> None:
         self._rooms[room_id].pop(member, None)
         if not self._rooms[room_id]:
@@ -57,6 +61,19 @@ class RedisPresence:
             pipe.zadd(key, {member: time.time() + conf.EXPIRY_SECONDS})
             pipe.expire(key, conf.EXPIRY_SECONDS * 2)
             await pipe.execute()
+
+    async def arrive(self, room_id: int, member: str) -> list[int]:
+        """Add a connection and answer who is online in its room (it included), in one
+        round trip: in a restart storm every socket of a process does this at once."""
+        key = self._key(room_id)
+        now = time.time()
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.zadd(key, {member: now + conf.EXPIRY_SECONDS})
+            pipe.expire(key, conf.EXPIRY_SECONDS * 2)
+            pipe.zremrangebyscore(key, "-inf", now)
+            pipe.zrangebyscore(key, now, "+inf")
+            replies = await pipe.execute()
+        return sorted({_user_of(each) for each in replies[3]})
 
     async def remove(self, room_id: int, member: str) -> None:
         await self._redis.zrem(self._key(room_id), member)

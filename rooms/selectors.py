@@ -49,28 +49,42 @@ def room_summary(room: Room) -> dict:
 
 def hello(user: User, room_id: int) -> tuple[RoomAccess, dict | None]:
     """The first frame of a socket that has joined its room's hub, with the access it
-    is sent on; None if the user may no longer enter (removed, moved to the other side,
-    the room closed since the socket was let in). Read after joining: a change committed
-    before this read shows here, and one committed after it reaches the socket through
-    the hub (revoke, close), so none slips between the two."""
-    access = room_access(user, room_id)
-    if access.refusal:
-        return access, None
-    room = access.room
-    access.muted, access.read_seq = (
-        Room.objects.filter(pk=room.pk)
-        .values_list(
-            Exists(RoomMute.objects.filter(room=room, user=user, lifted_at__isnull=True)),
-            Subquery(ReadMark.objects.filter(room=room, user=user).values("seq")[:1]),
+    is sent on; None if the user may not enter (not a member, removed, moved to the
+    other side, the room closed). Read after joining: a change committed before this
+    read shows here, and one committed after it reaches the socket through the hub
+    (revoke, close), so none slips between the two.
+
+    Two queries, whatever the user's role: the room with its case, its staff, the
+    user's mute and read mark; then its members, among whom the user is found as
+    `member_of` would find them (mediator, then judge, then participant:
+    `room_members` lists them in that order, and a user takes part in a case once).
+    Refused the same ways as `room_access`: a restart storm has every socket of a
+    process run this at once, and each query saved is one per socket."""
+    if not user.is_authenticated:
+        return room_access(user, room_id), None
+    room = (
+        Room.objects.select_related("case", "case__mediator", "case__judge")
+        .annotate(
+            user_muted=Exists(RoomMute.objects.filter(room=OuterRef("pk"), user=user, lifted_at__isnull=True)),
+            user_read_seq=Subquery(ReadMark.objects.filter(room=OuterRef("pk"), user=user).values("seq")[:1]),
         )
-        .get()
+        .filter(pk=room_id)
+        .first()
     )
-    access.read_seq = access.read_seq or 0
+    if room is None:
+        return RoomAccess(refusal="no_such_room"), None
+    members = room_members(room)
+    member = next((each for each in members if each.id == user.pk), None)
+    if member is None:
+        return RoomAccess(refusal="not_member"), None
+    if room.is_closed:
+        return RoomAccess(room=room, member=member, refusal="room_closed"), None
+    access = RoomAccess(room=room, member=member, muted=room.user_muted, read_seq=room.user_read_seq or 0)
     return access, {
         "type": "hello",
         "room": room_summary(room),
-        "me": access.member.as_dict(),
-        "members": [m.as_dict() for m in room_members(room)],
+        "me": member.as_dict(),
+        "members": [each.as_dict() for each in members],
         "last_seq": room.last_seq,
     }
 

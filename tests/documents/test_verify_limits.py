@@ -135,7 +135,9 @@ def test_a_file_with_more_revisions_than_a_sealed_document_is_too_complex(signed
 
 def test_a_file_larger_than_a_sealed_agreement_can_be_is_refused_unread(client, settings, monkeypatch):
     assert settings.VERIFY_MAX_BYTES <= 10 * 1024 * 1024
-    monkeypatch.setattr("documents.views.verification.verify_pdf", lambda data: pytest.fail("a file over the cap was read"))
+    monkeypatch.setattr(
+        "documents.views.verification.verify_pdf", lambda data: pytest.fail("a file over the cap was read")
+    )
     data = b"%PDF-1.7\n" + b"0" * settings.VERIFY_MAX_BYTES
 
     response = post_verify(client, data)

@@ -380,16 +380,16 @@ async def test_a_participant_removed_while_their_socket_enters_is_refused_before
     from mediation.services.cases import remove_participant
     from rooms.hub import RoomHub
 
-    join = RoomHub.join
+    enter = RoomHub.enter
 
     async def removed_before_joining(hub, socket):
         await database_sync_to_async(remove_participant)(
             participant=world.defendant_participant, actor=world.mediator, reason="Replaced by a new lawyer"
         )
         await asyncio.sleep(0.1)
-        await join(hub, socket)
+        await enter(hub, socket)
 
-    monkeypatch.setattr(RoomHub, "join", removed_before_joining)
+    monkeypatch.setattr(RoomHub, "enter", removed_before_joining)
     defendant, code = await connect(world.defendant, world.joint)
     assert (code, defendant.hello) == (4403, None)
 
@@ -424,6 +424,7 @@ async def test_with_presence_unreachable_a_socket_still_enters_and_sees_itself_o
         raise ConnectionError("Redis is away")
 
     for presence in (MemoryPresence, RedisPresence):
+        monkeypatch.setattr(presence, "arrive", unreachable)
         monkeypatch.setattr(presence, "online", unreachable)
         monkeypatch.setattr(presence, "online_in", unreachable)
     plaintiff, code = await connect(world.plaintiff, world.joint)
