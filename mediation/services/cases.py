@@ -196,7 +196,8 @@ def refer_to_mediation(
 ) -> MediationCase:
     """A judge or the general liaison refers a work order to pre-litigation
     mediation: a case is opened and linked, and the order moves to in_progress if it
-    was not."""
+    was not. The case's facts are what the referrer writes for the parties, never the
+    order's content: that is the clerk's internal note, for court staff only."""
     order = work_orders.lock_for_action(order, actor, "refer_to_mediation")
     open_case = order.mediation_cases.filter(status__in=MediationCase.OPEN_STATUSES).first()
     if open_case is not None:
@@ -212,7 +213,7 @@ def refer_to_mediation(
         judge=judge,
         cause_of_action=cause_of_action,
         claim_amount=claim_amount,
-        facts=facts or order.content,
+        facts=facts,
         work_order=order,
     )
     record_case_event(case, actor=actor, action="refer", from_status="", data={"work_order": order.number})

@@ -114,7 +114,7 @@ def test_the_assigned_judge_refers_a_dispatched_order_which_moves_to_in_progress
     )
     assert case.cause_of_action == "合同纠纷"
     assert case.claim_amount == Decimal("500000")
-    assert case.facts == order.content
+    assert case.facts == ""
     assert list(case.events.values_list("action", flat=True)) == ["refer"]
     assert Notification.objects.filter(recipient=people["mediator"], kind="case.assigned").count() == 1
 
