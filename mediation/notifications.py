@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from mediation.models import Notification, User
+from mediation.models import MediationCase, Notification, User
 
 logger = logging.getLogger(__name__)
 
@@ -37,12 +37,20 @@ KINDS = {
     "case.assigned": _("Mediation case %(number)s was assigned to you."),
     "case.invited": _("You were invited to take part in mediation case %(number)s: open the link in the email."),
     "case.concluded": _("Work order %(number)s: mediation case %(case)s ended (%(outcome)s)."),
+    "case.concluded.answer_requester": _(
+        "Work order %(number)s: mediation case %(case)s ended (%(outcome)s). The platform has not told the "
+        "requester: call %(requester)s on %(phone)s, then record your answer on the order."
+    ),
     "case.joined": _("%(name)s joined mediation case %(number)s."),
     "case.removed": _("You no longer take part in mediation case %(number)s."),
     "session.scheduled": _("A mediation session of case %(number)s is scheduled for %(starts)s."),
     "session.cancelled": _("The mediation session of case %(number)s on %(starts)s is cancelled."),
     "session.starting": _("The mediation session of case %(number)s starts at %(starts)s."),
 }
+
+
+# Parameters stored as codes and shown by their label, in the reader's language.
+PARAMETER_LABELS = {"outcome": MediationCase.Status}
 
 
 def register_kind(kind: str, template) -> None:
@@ -53,8 +61,12 @@ def render(kind: str, params: dict) -> str:
     template = KINDS.get(kind)
     if template is None:
         return kind
+    labelled = dict(params)
+    for name, choices in PARAMETER_LABELS.items():
+        if labelled.get(name) in choices.values:
+            labelled[name] = choices(labelled[name]).label
     try:
-        return str(template) % params
+        return str(template) % labelled
     except (KeyError, TypeError, ValueError):
         return str(template)
 

@@ -392,47 +392,43 @@ def _conclude(case: MediationCase, *, actor: User | None, action: str, note: str
 def _record_outcome_on_order(
     case: MediationCase, order: WorkOrder, *, actor: User | None, note: str, data: dict
 ) -> None:
-    """Feed the mediation's outcome back to its work order (locked). A settlement
-    answers the requester, so the order goes on to await the general liaison's
-    confirmation."""
+    """Feed the mediation's outcome back to its work order (locked), as what the
+    platform did: one timeline entry whose code and parameters (the case, its outcome)
+    each reader sees in their own language.
+
+    Nobody answered or contacted the requester by this, so no reply and no contact is
+    recorded and the order's clocks keep running: whoever handles the order tells the
+    requester and records that answer, as for any order. Only an order whose requester
+    was already answered goes on to await the general liaison's confirmation."""
     outcome = {"case": case.pk, "case_number": case.number, "outcome": case.status, **data}
     from_status = order.status
-    if case.status == MediationCase.Status.SETTLED and order.status in (
-        WorkOrder.Status.IN_PROGRESS,
-        WorkOrder.Status.REPLIED,
-    ):
-        now = timezone.now()
-        if order.status == WorkOrder.Status.IN_PROGRESS:
-            order.replies.create(
-                author=actor,
-                content=_("Settled in mediation case %(number)s.") % {"number": case.number},
-                channel="portal",
-                replied_at=now,
-            )
-            fields = {"replied_at": now}
-            if order.first_contacted_at is None:
-                fields["first_contacted_at"] = now
-            if order.is_paused:
-                fields.update({"paused_at": None, "pause_reason": ""})
-            work_orders.apply_transition(order, "reply", **fields)
+    settled = case.status == MediationCase.Status.SETTLED
+    if settled and order.allows("submit"):
         work_orders.apply_transition(order, "submit")
+    if settled and order.status in (WorkOrder.Status.IN_PROGRESS, WorkOrder.Status.AWAITING_CONFIRMATION):
         work_orders.update_order(order, outcome=note)
     work_orders.record_event(
         order, actor=actor, action="mediation_outcome", from_status=from_status, note=note, data=outcome
     )
+    params = {"number": order.number, "case": case.number, "outcome": case.status}
+    url = work_orders.order_url(order)
     recipients = work_orders.general_liaisons() + work_orders.department_managers(order.department)
-    notify(
-        recipients=recipients,
-        kind="case.concluded",
-        params={"number": order.number, "case": case.number, "outcome": case.status},
-        url=work_orders.order_url(order),
-    )
+    notify(recipients=recipients, kind="case.concluded", params=params, url=url)
+    if order.allows("reply"):
+        # The order still owes the requester an answer, and only a person can give it.
+        handlers = [order.assignee] if order.assignee else work_orders.department_managers(order.department)
+        notify(
+            recipients=handlers,
+            kind="case.concluded.answer_requester",
+            params={**params, "requester": order.requester_name, "phone": order.requester_phone},
+            url=url,
+        )
 
 
 @transaction.atomic
 def settle_case(*, case: MediationCase, actor: User | None, note: str, data: dict | None = None) -> MediationCase:
     """in_mediation → settled. The signed agreement calls this with its reference in
-    `data`; the originating order records the outcome and awaits confirmation."""
+    `data`; the originating order records the outcome (see `_record_outcome_on_order`)."""
     case = lock_case_for_action(case, actor, "settle")
     return _conclude(case, actor=actor, action="settle", note=note.strip(), data=data)
 

@@ -7,10 +7,13 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
-from mediation.models import WorkOrder
+from mediation.models import MediationCase, Notification, WorkOrder
+from mediation.notifications import render
 from mediation.services import cases
-from tests.factories import UserFactory
+from mediation.services import work_orders as order_services
+from tests.factories import UserFactory, refresh
 from tests.workflows import order_in_state
 
 pytestmark = pytest.mark.django_db
@@ -78,3 +81,82 @@ def test_the_defendant_does_not_read_the_clerks_note_but_the_mediator_does(clien
     client.force_login(people["mediator"])
     page = client.get(reverse("case_detail", args=[case.pk]))
     assert CLERKS_NOTE in page.content.decode()
+
+
+# A settlement records what the platform did, not a reply nobody gave ------------------
+
+
+def settled_by_the_seal(people, *, answered_first=False, signer_language="en"):
+    """A referred order whose case the sealed agreement settles (actor None), while the
+    last signer's request runs in `signer_language`."""
+    order = order_in_state(Status.DISPATCHED, people)
+    case = refer(order, people["judge"], people["mediator"])
+    if answered_first:
+        order_services.reply_to_requester(order=order, actor=people["judge"], content="已转调解。", channel="phone")
+    cases.start_mediation(case=case, actor=people["mediator"])
+    with translation.override(signer_language):
+        cases.settle_case(case=case, actor=None, note="以盖章协议 ABC123 调解成功。", data={"agreement": 1})
+    return refresh(order), case
+
+
+def test_a_settlement_records_no_reply_and_no_contact_with_the_requester(people):
+    order, case = settled_by_the_seal(people)
+
+    assert order.replies.count() == 0
+    assert order.first_contacted_at is None
+    assert order.replied_at is None
+    # The requester is still owed an answer: the order stays with its handler.
+    assert order.status == Status.IN_PROGRESS
+    assert order.completion_clock_running
+    event = order.events.get(action="mediation_outcome")
+    assert event.actor is None
+    assert event.data["outcome"] == MediationCase.Status.SETTLED
+    assert event.data["case_number"] == case.number
+
+
+def test_a_settlement_tells_the_orders_judge_to_call_the_requester(people):
+    order, _case = settled_by_the_seal(people)
+
+    [notice] = Notification.objects.filter(kind="case.concluded.answer_requester")
+    assert notice.recipient == people["judge"]
+    with translation.override("en"):
+        text = render(notice.kind, notice.params)
+    assert order.requester_phone in text and order.requester_name in text
+    assert "Settled" in text and "settled)" not in text
+
+
+def test_the_judge_then_answers_the_requester_and_the_order_closes(people):
+    order, _case = settled_by_the_seal(people)
+
+    order_services.reply_to_requester(order=order, actor=people["judge"], content="电话告知调解成功。", channel="phone")
+    order_services.submit_for_confirmation(order=order, actor=people["dept_liaison"])
+    order_services.close_work_order(order=order, actor=people["liaison"], outcome="调解成功。")
+
+    order = refresh(order)
+    assert order.status == Status.CLOSED
+    [reply] = order.replies.all()
+    assert (reply.author, reply.channel) == (people["judge"], "phone")
+
+
+def test_a_settled_order_whose_requester_was_answered_awaits_confirmation(people):
+    order, _case = settled_by_the_seal(people, answered_first=True)
+
+    assert order.status == Status.AWAITING_CONFIRMATION
+    assert [reply.author for reply in order.replies.all()] == [people["judge"]]
+    assert not Notification.objects.filter(kind="case.concluded.answer_requester").exists()
+
+
+def test_the_settlement_on_the_orders_timeline_reads_in_the_readers_language(client, people):
+    order, case = settled_by_the_seal(people, signer_language="en")
+    liaison = people["liaison"]
+    client.force_login(liaison)
+
+    for language, expected, foreign in (
+        ("zh-hans", f"调解案件 {case.number}：调解成功", "Settled in mediation case"),
+        ("en", f"Mediation case {case.number}: Settled", "调解案件"),
+    ):
+        liaison.language = language
+        liaison.save(update_fields=["language"])
+        page = client.get(reverse("work_order_detail", args=[order.number])).content.decode()
+        assert expected in page, language
+        assert foreign not in page, language
