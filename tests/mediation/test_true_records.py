@@ -160,3 +160,28 @@ def test_the_settlement_on_the_orders_timeline_reads_in_the_readers_language(cli
         page = client.get(reverse("work_order_detail", args=[order.number])).content.decode()
         assert expected in page, language
         assert foreign not in page, language
+
+
+# Closing an order promises nothing the platform does not do --------------------------
+
+
+@pytest.mark.parametrize(
+    ("language", "promise", "instruction"),
+    [
+        ("en", "The requester is told it is finished", "Call {name} on {phone} yourself"),
+        ("zh-hans", "系统将告知诉求人", "请您亲自致电{name}（{phone}）"),
+    ],
+)
+def test_closing_an_order_says_the_liaison_must_call_the_requester(client, people, language, promise, instruction):
+    order = order_in_state(Status.AWAITING_CONFIRMATION, people)
+    liaison = people["liaison"]
+    liaison.language = language
+    liaison.save(update_fields=["language"])
+    client.force_login(liaison)
+
+    page = client.get(reverse("work_order_detail", args=[order.number]))
+
+    assert "close" in page.context["action_forms"]
+    text = page.content.decode()
+    assert promise not in text
+    assert instruction.format(name=order.requester_name, phone=order.requester_phone) in text
