@@ -15,6 +15,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
@@ -102,13 +103,35 @@ def _deliver(recipients: list[User], kind: str, params: dict, url: str, email: b
         push_to_user(user.pk, {"type": "notification.created", "kind": kind, "params": params, "url": url})
 
 
-def _send_email(user: User, kind: str, params: dict, url: str) -> None:
+def court_details() -> dict:
+    """The court as every mail names it: in its signature and its sender."""
+    return {
+        "court_name": settings.COURT_NAME,
+        "court_phone": settings.COURT_CONTACT_PHONE,
+        "court_address": settings.COURT_ADDRESS,
+    }
+
+
+def render_email(user: User, kind: str, params: dict, url: str) -> tuple[str, str]:
+    """A notification's mail, (subject, body), in the recipient's language: a greeting,
+    the notice, a link to it and the court's signature."""
     language = user.language or settings.LANGUAGE_CODE
     with translation.override(language):
-        body = render(kind, params)
-        if url:
-            body = f"{body}\n\n{settings.SITE_URL}{url}"
-        subject = str(_("Court mediation platform")) + ": " + render(kind, params)[:80]
+        notice = render(kind, params)
+        body = render_to_string(
+            "emails/notification.txt",
+            {
+                **court_details(),
+                "name": user.get_full_name(),
+                "notice": notice,
+                "link": f"{settings.SITE_URL}{url}" if url else "",
+            },
+        )
+    return f"[{settings.COURT_NAME}] {notice[:80]}", body.strip() + "\n"
+
+
+def _send_email(user: User, kind: str, params: dict, url: str) -> None:
+    subject, body = render_email(user, kind, params, url)
     try:
         send_mail(subject, body, None, [user.email])
     except Exception:
