@@ -57,7 +57,10 @@ def event_summary(event) -> str:
     if event.action == "mediation_outcome" and data.get("case_number"):
         outcome = data.get("outcome", "")
         label = MediationCase.Status(outcome).label if outcome in MediationCase.Status.values else outcome
-        return _("Mediation case %(case)s: %(outcome)s") % {"case": data["case_number"], "outcome": label}
+        summary = _("Mediation case %(case)s: %(outcome)s") % {"case": data["case_number"], "outcome": label}
+        if data.get("verification_code"):
+            summary += " · " + _("sealed agreement %(code)s") % {"code": data["verification_code"]}
+        return summary
     return ""
 
 

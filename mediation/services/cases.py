@@ -399,16 +399,22 @@ def _record_outcome_on_order(
     Nobody answered or contacted the requester by this, so no reply and no contact is
     recorded and the order's clocks keep running: whoever handles the order tells the
     requester and records that answer, as for any order. Only an order whose requester
-    was already answered goes on to await the general liaison's confirmation."""
+    was already answered goes on to await the general liaison's confirmation. The case's
+    outcome note stays on the case."""
     outcome = {"case": case.pk, "case_number": case.number, "outcome": case.status, **data}
     from_status = order.status
-    settled = case.status == MediationCase.Status.SETTLED
-    if settled and order.allows("submit"):
+    if case.status == MediationCase.Status.SETTLED and order.allows("submit"):
         work_orders.apply_transition(order, "submit")
-    if settled and order.status in (WorkOrder.Status.IN_PROGRESS, WorkOrder.Status.AWAITING_CONFIRMATION):
-        work_orders.update_order(order, outcome=note)
+    # The order's own outcome stays for the general liaison to confirm. A note goes on
+    # its timeline only if a person wrote it (a mediator's reason); the platform's own
+    # wording would be in one language for every reader, and the codes say it all.
     work_orders.record_event(
-        order, actor=actor, action="mediation_outcome", from_status=from_status, note=note, data=outcome
+        order,
+        actor=actor,
+        action="mediation_outcome",
+        from_status=from_status,
+        note=note if actor is not None else "",
+        data=outcome,
     )
     params = {"number": order.number, "case": case.number, "outcome": case.status}
     url = work_orders.order_url(order)

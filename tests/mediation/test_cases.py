@@ -559,7 +559,8 @@ def test_settling_records_the_outcome_and_leaves_the_answer_to_the_orders_judge(
     assert order.status == Status.IN_PROGRESS
     assert order.replied_at is None
     assert not order.replies.exists()
-    assert order.outcome == "The defendant pays 400,000 yuan."
+    # The order's outcome is the general liaison's to confirm.
+    assert order.outcome == ""
     event = order.events.latest("id")
     assert (event.action, event.from_status, event.to_status, event.note) == (
         "mediation_outcome",

@@ -95,7 +95,12 @@ def settled_by_the_seal(people, *, answered_first=False, signer_language="en"):
         order_services.reply_to_requester(order=order, actor=people["judge"], content="已转调解。", channel="phone")
     cases.start_mediation(case=case, actor=people["mediator"])
     with translation.override(signer_language):
-        cases.settle_case(case=case, actor=None, note="以盖章协议 ABC123 调解成功。", data={"agreement": 1})
+        cases.settle_case(
+            case=case,
+            actor=None,
+            note="以盖章协议 ABC123 调解成功。",
+            data={"agreement": 1, "verification_code": "ABC123"},
+        )
     return refresh(order), case
 
 
@@ -109,7 +114,9 @@ def test_a_settlement_records_no_reply_and_no_contact_with_the_requester(people)
     assert order.status == Status.IN_PROGRESS
     assert order.completion_clock_running
     event = order.events.get(action="mediation_outcome")
-    assert event.actor is None
+    assert (event.actor, event.note) == (None, "")
+    # The order's outcome is the general liaison's to confirm, not the platform's.
+    assert order.outcome == ""
     assert event.data["outcome"] == MediationCase.Status.SETTLED
     assert event.data["case_number"] == case.number
 
@@ -152,8 +159,9 @@ def test_the_settlement_on_the_orders_timeline_reads_in_the_readers_language(cli
     client.force_login(liaison)
 
     for language, expected, foreign in (
-        ("zh-hans", f"调解案件 {case.number}：调解成功", "Settled in mediation case"),
-        ("en", f"Mediation case {case.number}: Settled", "调解案件"),
+        ("zh-hans", f"调解案件 {case.number}：调解成功 · 已盖章协议ABC123", "Settled in mediation case"),
+        # Not even the platform's own note, written in the court's language.
+        ("en", f"Mediation case {case.number}: Settled · sealed agreement ABC123", "调解成功"),
     ):
         liaison.language = language
         liaison.save(update_fields=["language"])
