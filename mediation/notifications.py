@@ -112,6 +112,13 @@ def court_details() -> dict:
     }
 
 
+def signed_by_the_court(subject: str, body: str) -> tuple[str, str]:
+    """A mail's subject with the court's name in front, and its body with the court's
+    signature (phone, address) below, in the active language."""
+    signature = render_to_string("emails/signature.txt", court_details()).strip()
+    return f"[{settings.COURT_NAME}] {subject}", f"{body.strip()}\n\n{signature}\n"
+
+
 def render_email(user: User, kind: str, params: dict, url: str) -> tuple[str, str]:
     """A notification's mail, (subject, body), in the recipient's language: a greeting,
     the notice, a link to it and the court's signature."""

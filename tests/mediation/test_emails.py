@@ -89,3 +89,19 @@ def test_by_default_mail_is_sent_in_the_courts_name():
     assert base.DEFAULT_FROM_EMAIL.startswith(base.COURT_NAME + " <noreply@")
     assert f"[{base.COURT_NAME}] " == base.ACCOUNT_EMAIL_SUBJECT_PREFIX
     assert base.COURT_CONTACT_PHONE and base.COURT_ADDRESS
+
+
+def test_an_invitation_mail_names_the_court_and_signs_with_its_contact(people, django_capture_on_commit_callbacks):
+    from mediation.services import cases, invitations
+
+    case = cases.open_mediation_case(actor=people["mediator"], cause_of_action="合同纠纷")
+    party = cases.add_party(case=case, actor=people["mediator"], side="defendant", kind="person", name="王秀兰")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        invitations.invite_participant(
+            case=case, actor=people["mediator"], party=party, role="party", full_name="王秀兰", email="w@example.test"
+        )
+
+    [message] = mail.outbox
+    assert_signed_by_the_court(message)
+    assert case.number in message.subject

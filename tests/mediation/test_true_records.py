@@ -35,7 +35,7 @@ def refer(order, actor, mediator, **fields):
 
 def with_defendant(case, user):
     party = cases.add_party(case=case, actor=case.mediator, side="defendant", kind="person", name="王秀兰")
-    cases.attach_participant(case=case, party=party, user=user, role="self", actor=case.mediator)
+    cases.attach_participant(case=case, party=party, user=user, role="party", actor=case.mediator)
     return party
 
 
