@@ -14,3 +14,7 @@ urlpatterns = [
     path("", include("documents.urls")),
     path("", include("mediation.urls")),
 ]
+
+handler403 = "frontend.errors.permission_denied"
+handler404 = "frontend.errors.page_not_found"
+handler500 = "frontend.errors.server_error"

@@ -1,8 +1,15 @@
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
 from allauth.account.adapter import DefaultAccountAdapter
 from django import forms
+from django.conf import settings
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 
+from mediation.models import User
+from mediation.notifications import court_details
 from mediation.services.invitations import InvitationInvalid, check_invitation
 
 INVITATION_SESSION_KEY = "invitation_token"
@@ -17,6 +24,18 @@ def pending_invitation(request):
         return check_invitation(token)
     except InvitationInvalid:
         return None
+
+
+@dataclass(frozen=True)
+class CourtSite:
+    """What allauth's mails call the site: the court, not the host the request came to."""
+
+    name: str
+    domain: str
+
+
+def court_site() -> CourtSite:
+    return CourtSite(name=settings.COURT_NAME, domain=urlsplit(settings.SITE_URL).netloc)
 
 
 class CourtAccountAdapter(DefaultAccountAdapter):
@@ -42,6 +61,15 @@ class CourtAccountAdapter(DefaultAccountAdapter):
             return True
         invitation = pending_invitation(request)
         return invitation is not None and bool(invitation.email) and email.strip().lower() == invitation.email
+
+    def send_mail(self, template_prefix, email, context):
+        """allauth's mails in the court's name, with its signature, and in the
+        language the account chose (else the request's)."""
+        context = {**court_details(), "current_site": court_site(), **context}
+        account = User.objects.filter(email__iexact=email).only("language").first()
+        language = (account.language if account else "") or translation.get_language()
+        with translation.override(language):
+            super().send_mail(template_prefix, email, context)
 
     def get_signup_redirect_url(self, request):
         case_id = getattr(request, "joined_case_id", None)

@@ -238,7 +238,10 @@ class ReferForm(forms.Form):
         label=_("Facts and claims"),
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
-        help_text=_("Leave empty to use the work order's content."),
+        help_text=_(
+            "The parties read this on their case page and in the agreement. The work order's "
+            "own note stays with court staff."
+        ),
     )
 
 

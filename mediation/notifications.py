@@ -15,10 +15,11 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from mediation.models import Notification, User
+from mediation.models import MediationCase, Notification, User
 
 logger = logging.getLogger(__name__)
 
@@ -37,12 +38,20 @@ KINDS = {
     "case.assigned": _("Mediation case %(number)s was assigned to you."),
     "case.invited": _("You were invited to take part in mediation case %(number)s: open the link in the email."),
     "case.concluded": _("Work order %(number)s: mediation case %(case)s ended (%(outcome)s)."),
+    "case.concluded.answer_requester": _(
+        "Work order %(number)s: mediation case %(case)s ended (%(outcome)s). The platform has not told the "
+        "requester: call %(requester)s on %(phone)s, then record your answer on the order."
+    ),
     "case.joined": _("%(name)s joined mediation case %(number)s."),
     "case.removed": _("You no longer take part in mediation case %(number)s."),
     "session.scheduled": _("A mediation session of case %(number)s is scheduled for %(starts)s."),
     "session.cancelled": _("The mediation session of case %(number)s on %(starts)s is cancelled."),
     "session.starting": _("The mediation session of case %(number)s starts at %(starts)s."),
 }
+
+
+# Parameters stored as codes and shown by their label, in the reader's language.
+PARAMETER_LABELS = {"outcome": MediationCase.Status}
 
 
 def register_kind(kind: str, template) -> None:
@@ -53,8 +62,12 @@ def render(kind: str, params: dict) -> str:
     template = KINDS.get(kind)
     if template is None:
         return kind
+    labelled = dict(params)
+    for name, choices in PARAMETER_LABELS.items():
+        if labelled.get(name) in choices.values:
+            labelled[name] = choices(labelled[name]).label
     try:
-        return str(template) % params
+        return str(template) % labelled
     except (KeyError, TypeError, ValueError):
         return str(template)
 
@@ -90,13 +103,42 @@ def _deliver(recipients: list[User], kind: str, params: dict, url: str, email: b
         push_to_user(user.pk, {"type": "notification.created", "kind": kind, "params": params, "url": url})
 
 
-def _send_email(user: User, kind: str, params: dict, url: str) -> None:
+def court_details() -> dict:
+    """The court as every mail names it: in its signature and its sender."""
+    return {
+        "court_name": settings.COURT_NAME,
+        "court_phone": settings.COURT_CONTACT_PHONE,
+        "court_address": settings.COURT_ADDRESS,
+    }
+
+
+def signed_by_the_court(subject: str, body: str) -> tuple[str, str]:
+    """A mail's subject with the court's name in front, and its body with the court's
+    signature (phone, address) below, in the active language."""
+    signature = render_to_string("emails/signature.txt", court_details()).strip()
+    return f"[{settings.COURT_NAME}] {subject}", f"{body.strip()}\n\n{signature}\n"
+
+
+def render_email(user: User, kind: str, params: dict, url: str) -> tuple[str, str]:
+    """A notification's mail, (subject, body), in the recipient's language: a greeting,
+    the notice, a link to it and the court's signature."""
     language = user.language or settings.LANGUAGE_CODE
     with translation.override(language):
-        body = render(kind, params)
-        if url:
-            body = f"{body}\n\n{settings.SITE_URL}{url}"
-        subject = str(_("Court mediation platform")) + ": " + render(kind, params)[:80]
+        notice = render(kind, params)
+        body = render_to_string(
+            "emails/notification.txt",
+            {
+                **court_details(),
+                "name": user.get_full_name(),
+                "notice": notice,
+                "link": f"{settings.SITE_URL}{url}" if url else "",
+            },
+        )
+    return f"[{settings.COURT_NAME}] {notice[:80]}", body.strip() + "\n"
+
+
+def _send_email(user: User, kind: str, params: dict, url: str) -> None:
+    subject, body = render_email(user, kind, params, url)
     try:
         send_mail(subject, body, None, [user.email])
     except Exception:

@@ -6,6 +6,7 @@ developer's machine.
 """
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.utils.translation import gettext_lazy as _
@@ -252,10 +253,10 @@ EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
-DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="mediation@localhost")
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
+CSRF_FAILURE_VIEW = "frontend.errors.csrf_failure"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -301,6 +302,16 @@ WORK_ORDER_NUMBER_PREFIX = env("WORK_ORDER_NUMBER_PREFIX", default="GD")
 # The court's code in case numbers: (2026)京0107民诉前调123号.
 COURT_CODE = env("COURT_CODE", default="京0107")
 COURT_NAME = env("COURT_NAME", default="北京市石景山区人民法院")
+# How people reach the court: shown on error pages and in every e-mail's signature.
+COURT_CONTACT_PHONE = env("COURT_CONTACT_PHONE", default="12368")
+COURT_ADDRESS = env("COURT_ADDRESS", default="北京市石景山区人民法院诉讼服务中心")
+# Mail is sent in the court's name; the address's domain is the site's unless set.
+_SITE_HOST = urlsplit(SITE_URL).hostname or "localhost"
+_MAIL_DOMAIN = "localhost" if _SITE_HOST.replace(".", "").isdigit() else _SITE_HOST
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default=f"{COURT_NAME} <noreply@{_MAIL_DOMAIN}>")
+SERVER_EMAIL = env("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
+# allauth's mails (password reset) start their subject with the court's name.
+ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{COURT_NAME}] "
 MEDIATION_DEADLINE_DAYS = env.int("MEDIATION_DEADLINE_DAYS", default=30)
 INVITATION_VALID_DAYS = env.int("INVITATION_VALID_DAYS", default=7)
 SESSION_REMINDER_MINUTES = env.int("SESSION_REMINDER_MINUTES", default=60)

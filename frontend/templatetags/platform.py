@@ -56,6 +56,23 @@ def case_action_label(action: str) -> str:
 
 
 @register.filter
+def event_summary(event) -> str:
+    """What a timeline entry's parameters say, in the reader's language: the entry
+    stores codes (a case's number, its outcome), never a sentence."""
+    from mediation.models import MediationCase
+
+    data = event.data or {}
+    if event.action == "mediation_outcome" and data.get("case_number"):
+        outcome = data.get("outcome", "")
+        label = MediationCase.Status(outcome).label if outcome in MediationCase.Status.values else outcome
+        summary = _("Mediation case %(case)s: %(outcome)s") % {"case": data["case_number"], "outcome": label}
+        if data.get("verification_code"):
+            summary += " · " + _("sealed agreement %(code)s") % {"code": data["verification_code"]}
+        return summary
+    return ""
+
+
+@register.filter
 def status_label(code: str) -> str:
     from mediation.models import WorkOrder
 

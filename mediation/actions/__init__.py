@@ -42,6 +42,9 @@ class Action:
     rule: str
     # Asked before the form is sent, for steps that cannot be taken back.
     confirm: Promise | None = None
+    # What the person must know before acting on this subject, shown with the form:
+    # `lambda order: _("…") % {...}`. None: nothing.
+    notice: Callable[[Any], str] | None = None
     # What the form needs to know of the subject, e.g. `lambda order: {"order": order}`.
     form_kwargs: Callable[[Any], dict] | None = None
     # What must exist for the action to make sense now, beyond the subject's state:
@@ -67,6 +70,7 @@ class OfferedAction:
     action: Action
     form: forms.Form
     url: str
+    notice: str = ""
 
 
 class ActionRegistry:

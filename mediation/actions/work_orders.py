@@ -1,7 +1,7 @@
 """The actions on a work order, in the order its page lists them. The page and the
 API (`POST /api/v1/work-orders/<number>/actions/<name>/`) share them."""
 
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from mediation import policy
 from mediation.actions import Action, ActionRegistry
@@ -61,6 +61,13 @@ def _return_visit(order, actor, data):
         comment=data["comment"],
         reopen=data["reopen"],
     )
+
+
+def _who_tells_the_requester(order) -> str:
+    # No message reaches the requester from the platform yet (no SMS): say who must call.
+    return gettext(
+        "Closing sends the requester nothing. Call %(name)s on %(phone)s yourself to tell them the outcome."
+    ) % {"name": order.requester_name, "phone": order.requester_phone}
 
 
 WORK_ORDER_ACTIONS = ActionRegistry(
@@ -145,7 +152,8 @@ WORK_ORDER_ACTIONS = ActionRegistry(
             ),
             rule="close",
             form_kwargs=lambda order: {"initial": {"outcome": proposed_outcome(order)}},
-            confirm=gettext_lazy("Close this order? The requester is told it is finished."),
+            confirm=gettext_lazy("Close this order? The platform does not tell the requester: you call them."),
+            notice=_who_tells_the_requester,
         ),
         Action(
             name="return",

@@ -291,7 +291,7 @@ class WorkOrderEvent(models.Model):
 
 class WorkOrderReply(models.Model):
     order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="replies")
-    # None when the platform recorded it (a settled mediation answers the requester).
+    # A person's answer; rows from before settlements stopped recording one may have none.
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

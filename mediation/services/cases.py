@@ -196,7 +196,8 @@ def refer_to_mediation(
 ) -> MediationCase:
     """A judge or the general liaison refers a work order to pre-litigation
     mediation: a case is opened and linked, and the order moves to in_progress if it
-    was not."""
+    was not. The case's facts are what the referrer writes for the parties, never the
+    order's content: that is the clerk's internal note, for court staff only."""
     order = work_orders.lock_for_action(order, actor, "refer_to_mediation")
     open_case = order.mediation_cases.filter(status__in=MediationCase.OPEN_STATUSES).first()
     if open_case is not None:
@@ -212,7 +213,7 @@ def refer_to_mediation(
         judge=judge,
         cause_of_action=cause_of_action,
         claim_amount=claim_amount,
-        facts=facts or order.content,
+        facts=facts,
         work_order=order,
     )
     record_case_event(case, actor=actor, action="refer", from_status="", data={"work_order": order.number})
@@ -393,47 +394,49 @@ def _conclude(case: MediationCase, *, actor: User | None, action: str, note: str
 def _record_outcome_on_order(
     case: MediationCase, order: WorkOrder, *, actor: User | None, note: str, data: dict
 ) -> None:
-    """Feed the mediation's outcome back to its work order (locked). A settlement
-    answers the requester, so the order goes on to await the general liaison's
-    confirmation."""
+    """Feed the mediation's outcome back to its work order (locked), as what the
+    platform did: one timeline entry whose code and parameters (the case, its outcome)
+    each reader sees in their own language.
+
+    Nobody answered or contacted the requester by this, so no reply and no contact is
+    recorded and the order's clocks keep running: whoever handles the order tells the
+    requester and records that answer, as for any order. Only an order whose requester
+    was already answered goes on to await the general liaison's confirmation. The case's
+    outcome note stays on the case."""
     outcome = {"case": case.pk, "case_number": case.number, "outcome": case.status, **data}
     from_status = order.status
-    if case.status == MediationCase.Status.SETTLED and order.status in (
-        WorkOrder.Status.IN_PROGRESS,
-        WorkOrder.Status.REPLIED,
-    ):
-        now = timezone.now()
-        if order.status == WorkOrder.Status.IN_PROGRESS:
-            order.replies.create(
-                author=actor,
-                content=_("Settled in mediation case %(number)s.") % {"number": case.number},
-                channel="portal",
-                replied_at=now,
-            )
-            fields = {"replied_at": now}
-            if order.first_contacted_at is None:
-                fields["first_contacted_at"] = now
-            if order.is_paused:
-                fields.update({"paused_at": None, "pause_reason": ""})
-            work_orders.apply_transition(order, "reply", **fields)
+    if case.status == MediationCase.Status.SETTLED and order.allows("submit"):
         work_orders.apply_transition(order, "submit")
-        work_orders.update_order(order, outcome=note)
+    # The order's own outcome stays for the general liaison to confirm. A note goes on
+    # its timeline only if a person wrote it (a mediator's reason); the platform's own
+    # wording would be in one language for every reader, and the codes say it all.
     work_orders.record_event(
-        order, actor=actor, action="mediation_outcome", from_status=from_status, note=note, data=outcome
+        order,
+        actor=actor,
+        action="mediation_outcome",
+        from_status=from_status,
+        note=note if actor is not None else "",
+        data=outcome,
     )
+    params = {"number": order.number, "case": case.number, "outcome": case.status}
+    url = work_orders.order_url(order)
     recipients = work_orders.general_liaisons() + work_orders.department_managers(order.department)
-    notify(
-        recipients=recipients,
-        kind="case.concluded",
-        params={"number": order.number, "case": case.number, "outcome": case.status},
-        url=work_orders.order_url(order),
-    )
+    notify(recipients=recipients, kind="case.concluded", params=params, url=url)
+    if order.allows("reply"):
+        # The order still owes the requester an answer, and only a person can give it.
+        handlers = [order.assignee] if order.assignee else work_orders.department_managers(order.department)
+        notify(
+            recipients=handlers,
+            kind="case.concluded.answer_requester",
+            params={**params, "requester": order.requester_name, "phone": order.requester_phone},
+            url=url,
+        )
 
 
 @transaction.atomic
 def settle_case(*, case: MediationCase, actor: User | None, note: str, data: dict | None = None) -> MediationCase:
     """in_mediation → settled. The signed agreement calls this with its reference in
-    `data`; the originating order records the outcome and awaits confirmation."""
+    `data`; the originating order records the outcome (see `_record_outcome_on_order`)."""
     case = lock_case_for_action(case, actor, "settle")
     return _conclude(case, actor=actor, action="settle", note=note.strip(), data=data)
 

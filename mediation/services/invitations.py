@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy
 from mediation.errors import DomainError, TransitionNotAllowed
 from mediation.models import Invitation, MediationCase, Participant, Party, User
 from mediation.models.cases import ParticipantRole
-from mediation.notifications import notify
+from mediation.notifications import notify, signed_by_the_court
 from mediation.roles import is_court_staff
 from mediation.services.cases import (
     attach_participant,
@@ -111,6 +111,7 @@ def _send_invitation_email(invitation: Invitation, link: str) -> None:
             "days": settings.INVITATION_VALID_DAYS,
             "link": link,
         }
+        subject, body = signed_by_the_court(subject, body)
     send_mail(subject, body, None, [invitation.email])
 
 

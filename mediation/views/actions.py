@@ -25,6 +25,7 @@ def action_forms_context(registry: ActionRegistry, user, subject, bound_forms: d
             action=action,
             form=bound_forms.get(action.name) or action.form(subject),
             url=registry.url(subject, action),
+            notice=action.notice(subject) if action.notice else "",
         )
         for action in registry.offered(user, subject)
     ]

@@ -260,12 +260,13 @@ def test_a_hotline_order_is_settled_by_a_sealed_agreement_and_closed_with_a_retu
     assert (late.outcome, late.code) == ("refused", "room_closed")
     assert not RoomEntry.objects.filter(room=joint, body="还有一个问题").exists()
 
-    # The work order awaits confirmation with the outcome and the agreement on its timeline.
+    # The work order has the outcome and the agreement on its timeline; nobody has told
+    # the requester yet, so no answer is recorded and the order is still the judge's.
     order = refresh(order)
-    assert order.status == Status.AWAITING_CONFIRMATION
-    assert agreement.verification_code in order.outcome
+    assert order.status == Status.IN_PROGRESS
+    assert (order.replied_at, order.replies.count()) == (None, 0)
     outcome_event = order.events.get(action="mediation_outcome")
-    assert outcome_event.to_status == Status.AWAITING_CONFIRMATION
+    assert outcome_event.to_status == Status.IN_PROGRESS
     assert outcome_event.data["agreement"] == agreement.pk
     assert outcome_event.data["verification_code"] == agreement.verification_code
     assert outcome_event.data["sha256"] == agreement.sealed_blob_id
@@ -273,6 +274,10 @@ def test_a_hotline_order_is_settled_by_a_sealed_agreement_and_closed_with_a_retu
     concluded = set(Notification.objects.filter(kind="case.concluded").values_list("recipient", flat=True))
     assert {people["liaison"].pk, people["dept_liaison"].pk} <= concluded
     assert people["outside_judge"].pk not in concluded
+
+    # The judge calls the requester and records it; the department reports back.
+    order_services.reply_to_requester(order=order, actor=judge, content="已电话告知调解成功。", channel="phone")
+    order_services.submit_for_confirmation(order=order, actor=people["dept_liaison"])
 
     # The general liaison confirms and closes it: the webhook is queued.
     client.force_login(liaison)

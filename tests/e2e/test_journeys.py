@@ -782,7 +782,8 @@ def test_settlement_signed_on_phones_sealed_and_verified(journey):
 
 def settled_by_sealed_agreement(court: Court) -> tuple[WorkOrder, Agreement]:
     """A hotline order referred to mediation and settled by a sealed agreement: the
-    state journeys 1 to 5 lead to. The order awaits the liaison's confirmation."""
+    state journeys 1 to 5 lead to, and the judge's call to the requester. The order
+    awaits the liaison's confirmation."""
     order = WorkOrderFactory(
         channel="hotline",
         category="urge",
@@ -830,6 +831,12 @@ def settled_by_sealed_agreement(court: Court) -> tuple[WorkOrder, Agreement]:
             reauthentication=Reauthentication(password=password),
             ip="127.0.0.1",
         )
+    # The seal records the outcome but tells the requester nothing: the judge calls her
+    # and records it, and the department reports back.
+    order_services.reply_to_requester(
+        order=order, actor=court.judge, content="已电话告知王芳调解成功。", channel="phone"
+    )
+    order_services.submit_for_confirmation(order=order, actor=court.dept_liaison)
     return WorkOrder.objects.get(pk=order.pk), Agreement.objects.get(pk=agreement.pk)
 
 

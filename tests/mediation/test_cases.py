@@ -114,7 +114,7 @@ def test_the_assigned_judge_refers_a_dispatched_order_which_moves_to_in_progress
     )
     assert case.cause_of_action == "合同纠纷"
     assert case.claim_amount == Decimal("500000")
-    assert case.facts == order.content
+    assert case.facts == ""
     assert list(case.events.values_list("action", flat=True)) == ["refer"]
     assert Notification.objects.filter(recipient=people["mediator"], kind="case.assigned").count() == 1
 
@@ -543,7 +543,7 @@ def test_the_mediator_is_refused_an_extension_on_the_page(client, people, case):
 # Outcomes -----------------------------------------------------------------------
 
 
-def test_settling_moves_the_order_through_replied_to_awaiting_confirmation(people, referred):
+def test_settling_records_the_outcome_and_leaves_the_answer_to_the_orders_judge(people, referred):
     order = referred.work_order
     in_mediation(referred, people["mediator"])
 
@@ -555,22 +555,28 @@ def test_settling_moves_the_order_through_replied_to_awaiting_confirmation(peopl
     assert (case.status, case.outcome_note) == (CaseStatus.SETTLED, "The defendant pays 400,000 yuan.")
     assert case.concluded_at is not None
     order = refresh(order)
-    assert order.status == Status.AWAITING_CONFIRMATION
-    assert order.replied_at is not None
-    assert order.outcome == "The defendant pays 400,000 yuan."
-    assert case.number in order.replies.get().content
+    # Nobody answered the requester: no reply is recorded and the order stays in progress.
+    assert order.status == Status.IN_PROGRESS
+    assert order.replied_at is None
+    assert not order.replies.exists()
+    # The order's outcome is the general liaison's to confirm.
+    assert order.outcome == ""
     event = order.events.latest("id")
     assert (event.action, event.from_status, event.to_status, event.note) == (
         "mediation_outcome",
         Status.IN_PROGRESS,
-        Status.AWAITING_CONFIRMATION,
+        Status.IN_PROGRESS,
         "The defendant pays 400,000 yuan.",
     )
     assert event.data == {"case": case.pk, "case_number": case.number, "outcome": "settled", "agreement": 7}
     told = set(Notification.objects.filter(kind="case.concluded").values_list("recipient", flat=True))
     assert told == {people["liaison"].pk, people["dept_liaison"].pk, people["head"].pk}
+    asked = Notification.objects.filter(kind="case.concluded.answer_requester").values_list("recipient", flat=True)
+    assert list(asked) == [people["judge"].pk]
     assert case.events.filter(action="settle").count() == 1
-    # The order is ready for the liaison to confirm and close.
+    # The judge answers the requester; the order then goes the usual way to closing.
+    order_services.reply_to_requester(order=order, actor=people["judge"], content="Settled.", channel="phone")
+    order_services.submit_for_confirmation(order=order, actor=people["dept_liaison"])
     order_services.close_work_order(order=order, actor=people["liaison"], outcome="Settled in mediation.")
     assert refresh(order).status == Status.CLOSED
 
