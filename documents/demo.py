@@ -17,7 +17,7 @@ from documents.services.uploads import upload_document
 from documents.stamps import typed_signature
 from mediation.demo import DEMO_PASSWORD, DEMO_SOURCE, DemoPerson, _party_user
 from mediation.models import MediationCase, ParticipantRole, User, WorkOrder
-from mediation.services import cases, sessions
+from mediation.services import cases, sessions, work_orders
 
 COMPLAINT_HTML = """<html><body style="font-family: 'Noto Serif CJK SC'"><h1 style="text-align:center">民事起诉状</h1>
 <p>原告：上海某文化传媒有限公司</p><p>被告：北京某科技有限公司</p>
@@ -110,6 +110,20 @@ def _settle_report_case(case: MediationCase) -> None:
     _sign(agreement, plaintiff_user, plaintiff)
     _sign(agreement, defendant_user, defendant)
     agreements.seal_agreement(agreement=Agreement.objects.get(pk=agreement.pk))
+    _answer_the_requester(case.work_order)
+
+
+def _answer_the_requester(order: WorkOrder) -> None:
+    """The seal tells the requester nothing: the order's judge calls her and records
+    it, and the department reports back, so the order awaits the liaison."""
+    order.refresh_from_db()
+    if order.status != WorkOrder.Status.IN_PROGRESS:
+        return
+    judge = order.assignee or User.objects.get(email="judge@demo.court")
+    work_orders.reply_to_requester(
+        order=order, actor=judge, content="已电话告知申请人：双方已达成调解协议并经平台签章。", channel="phone"
+    )
+    work_orders.submit_for_confirmation(order=order, actor=User.objects.get(email="dept.liaison@demo.court"))
 
 
 @transaction.atomic
