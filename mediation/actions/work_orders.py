@@ -3,7 +3,7 @@ API (`POST /api/v1/work-orders/<number>/actions/<name>/`) share them."""
 
 from django.utils.translation import gettext, gettext_lazy
 
-from mediation import policy
+from mediation import phones, policy
 from mediation.actions import Action, ActionRegistry
 from mediation.forms import (
     AssignForm,
@@ -67,7 +67,7 @@ def _who_tells_the_requester(order) -> str:
     # No message reaches the requester from the platform yet (no SMS): say who must call.
     return gettext(
         "Closing sends the requester nothing. Call %(name)s on %(phone)s yourself to tell them the outcome."
-    ) % {"name": order.requester_name, "phone": order.requester_phone}
+    ) % {"name": order.requester_name, "phone": phones.display(order.requester_phone)}
 
 
 WORK_ORDER_ACTIONS = ActionRegistry(

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from mediation import audit, policy, signals
+from mediation import audit, phones, policy, signals
 from mediation.errors import ActionForbidden, TransitionNotAllowed
 from mediation.models import CaseEvent, MediationCase, Participant, Party, User, WorkOrder
 from mediation.models.cases import Side
@@ -428,7 +428,7 @@ def _record_outcome_on_order(
         notify(
             recipients=handlers,
             kind="case.concluded.answer_requester",
-            params={**params, "requester": order.requester_name, "phone": order.requester_phone},
+            params={**params, "requester": order.requester_name, "phone": phones.display(order.requester_phone)},
             url=url,
         )
 
