@@ -205,15 +205,20 @@ def record_service_by_other_means(
 
 
 def _email_service(address: str, case: MediationCase, service: Service) -> None:
+    """The mail of a service, in the recipient's language, in the court's name and
+    with its signature, as every mail of the platform."""
     from django.core.mail import send_mail
     from django.utils import translation
 
-    with translation.override(settings.LANGUAGE_CODE):
+    from mediation.notifications import signed_by_the_court
+
+    with translation.override(service.recipient.language or settings.LANGUAGE_CODE):
         subject = _("Documents served in mediation case %(number)s") % {"number": case.number}
         body = _("Documents were served on you in mediation case %(number)s. Open them here:\n%(link)s") % {
             "number": case.number,
             "link": settings.SITE_URL + service_url(service),
         }
+        subject, body = signed_by_the_court(subject, body)
     send_mail(subject, body, None, [address])
 
 

@@ -7,6 +7,7 @@ import re
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
@@ -188,6 +189,9 @@ def test_the_recipient_is_notified_in_the_app_and_by_email(world, served):
     [message] = [m for m in mail.outbox if world.case.number in m.body]
     assert message.to == [world.defendant.email]
     assert reverse("service_detail", args=[served.pk]) in message.body
+    # In the court's name, signed with its contact, like every mail of the platform.
+    assert message.subject.startswith(f"[{settings.COURT_NAME}] ")
+    assert settings.COURT_CONTACT_PHONE in message.body
 
 
 def test_without_an_email_in_the_consent_the_recipient_is_notified_in_the_app_only(
