@@ -10,6 +10,8 @@ export DJANGO_SETTINGS_MODULE ?= config.settings.local
 # several-process cluster (make run-cluster and its tests).
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk gettext chromium nginx-light
 
+# Served on a listen backlog of 1,024 (Twisted's default of 50 drops connection
+# attempts when every client reconnects at once after a restart: docs/performance.md).
 # WebSocket limits set explicitly: a client frame is at most 64 KiB (a message body is
 # at most 4,000 characters), and a silent peer is dropped within 35 s, so presence
 # shows a frozen client offline soon.
@@ -20,7 +22,7 @@ DAPHNE_FLAGS := --websocket-max-message-size 65536 --websocket-max-frame-size 65
 run: install system-packages messages migrate seed
 	@echo ""
 	@echo "Serving on http://127.0.0.1:8000  (demo logins above, password mediate-demo-2026)"
-	$(BIN)/daphne $(DAPHNE_FLAGS) -b 127.0.0.1 -p 8000 config.asgi:application
+	$(BIN)/daphne $(DAPHNE_FLAGS) -e tcp:8000:interface=127.0.0.1:backlog=1024 config.asgi:application
 
 test: install-test system-packages messages frontend/node_modules/.installed
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/pytest $(PYTEST_ARGS)

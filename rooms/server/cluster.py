@@ -105,10 +105,10 @@ class Cluster:
             [
                 str(Path(sys.executable).with_name("daphne")),
                 *DAPHNE_FLAGS,
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(port),
+                # A backlog of 1,024: Twisted's 50 drops connection attempts when every
+                # client reconnects at once after a restart (docs/performance.md).
+                "-e",
+                f"tcp:{port}:interface=127.0.0.1:backlog=1024",
                 "config.asgi:application",
             ],
             cwd=BASE_DIR,
