@@ -144,7 +144,10 @@ def test_intake_and_dispatch(journey):
     judge.goto("/desk/mine/", "my orders", tour="en-04-my-orders")
     row = judge.page.locator("table.orders tbody tr", has=judge.page.get_by_text(number))
     assert row.count() == 1
-    deadline = row.locator(".deadline")
+    # Both clocks: the first contact's (hours) and the completion's (days).
+    first_contact = row.locator(".clock", has_text="First contact").locator(".deadline")
+    assert re.search(r"\d+\s+\w+ left", first_contact.inner_text()), first_contact.inner_text()
+    deadline = row.locator(".clock", has_text="Completion").locator(".deadline")
     assert re.search(r"\d+\s+\w+ left", deadline.inner_text()), deadline.inner_text()
     assert "deadline--ok" in (deadline.get_attribute("class") or "")
     due = timezone.localtime(WorkOrder.objects.get(pk=order.pk).completion_due)
