@@ -21,6 +21,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 # The server's long-lived threads may each keep one (Channels' database thread, the
 # room writer); a request's thread must keep none.
 HANDFUL = 5
+SERVER_NAME = "connection-burst-test"
 
 
 @pytest.fixture
@@ -29,7 +30,9 @@ def server_as_a_court_runs_it(postgres, world, cookies, tmp_path):
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": database_url_for_servers(),
+        # Named, so that only this server's connections are counted (not those of a
+        # server an earlier test is still stopping, on the same test database).
+        "DATABASE_URL": f"{database_url_for_servers()}?application_name={SERVER_NAME}",
         "DATABASE_CONN_MAX_AGE": "60",
         "PYTHONUNBUFFERED": "1",
         "LOG_LEVEL": "WARNING",
@@ -45,7 +48,8 @@ def server_as_a_court_runs_it(postgres, world, cookies, tmp_path):
 def server_connections() -> int:
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = %s",
+            [SERVER_NAME],
         )
         return cursor.fetchone()[0]
 
