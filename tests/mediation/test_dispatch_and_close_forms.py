@@ -12,7 +12,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from mediation.models import WorkOrder
-from mediation.services import cases
+from mediation.services import cases, work_orders
 from tests.factories import refresh
 from tests.workflows import order_in_state
 
@@ -63,17 +63,23 @@ def test_close_form_starts_from_the_proposed_outcome(client, people):
     assert form["outcome"].value() == "We called back."
 
 
-def test_close_form_starts_from_a_settled_mediations_outcome(client, people):
+def test_close_form_starts_from_the_answer_the_requester_was_given_after_a_settlement(client, people):
+    """A settlement tells the requester nothing by itself: the judge calls and records
+    the answer, and the close form starts from that answer."""
     order = order_in_state(Status.IN_PROGRESS, people)
     case = cases.refer_to_mediation(
         order=order, actor=people["judge"], mediator=people["mediator"], cause_of_action="合同纠纷"
     )
     cases.start_mediation(case=case, actor=people["mediator"])
     cases.settle_case(case=refresh_case(case), actor=people["mediator"], note="双方达成还款协议")
+    work_orders.reply_to_requester(
+        order=refresh(order), actor=people["judge"], content="已电话告知：双方达成还款协议", channel="phone"
+    )
+    work_orders.submit_for_confirmation(order=refresh(order), actor=people["dept_liaison"])
     client.force_login(people["liaison"])
     form = detail(client, refresh(order)).context["action_forms"]["close"]
-    assert form["outcome"].value() == "双方达成还款协议"
-    assert "双方达成还款协议</textarea>" in str(form["outcome"])
+    assert form["outcome"].value() == "已电话告知：双方达成还款协议"
+    assert "已电话告知：双方达成还款协议</textarea>" in str(form["outcome"])
 
 
 def refresh_case(case):

@@ -82,12 +82,14 @@ def test_the_mediation_pause_cannot_be_ended_by_hand(client, people):
     assert "In mediation" in page.content.decode()
 
 
-def test_a_settled_mediation_answers_the_order_without_a_running_pause(people):
+def test_a_settled_mediation_resumes_the_orders_clock_for_the_answer_to_the_requester(people):
+    """Nobody has answered the requester yet: the order stays in progress, its clock
+    running again, until its judge records the answer."""
     order = order_in_state(Status.IN_PROGRESS, people)
     case = refer(order, people)
     cases.start_mediation(case=case, actor=people["mediator"])
     cases.settle_case(case=fresh(case), actor=people["mediator"], note="Settled")
     order = refresh(order)
-    assert order.status == Status.AWAITING_CONFIRMATION and order.paused_at is None
+    assert order.status == Status.IN_PROGRESS and order.paused_at is None
     actions = list(order.events.values_list("action", flat=True))
     assert actions.index("pause_for_mediation") < actions.index("resume_after_mediation")

@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
+from mediation import phones
 from mediation.models import MediationCase, Notification, WorkOrder
 from mediation.notifications import render
 from mediation.services import cases
@@ -128,7 +129,7 @@ def test_a_settlement_tells_the_orders_judge_to_call_the_requester(people):
     assert notice.recipient == people["judge"]
     with translation.override("en"):
         text = render(notice.kind, notice.params)
-    assert order.requester_phone in text and order.requester_name in text
+    assert phones.display(order.requester_phone) in text and order.requester_name in text
     assert "Settled" in text and "settled)" not in text
 
 
@@ -192,4 +193,4 @@ def test_closing_an_order_says_the_liaison_must_call_the_requester(client, peopl
     assert "close" in page.context["action_forms"]
     text = page.content.decode()
     assert promise not in text
-    assert instruction.format(name=order.requester_name, phone=order.requester_phone) in text
+    assert instruction.format(name=order.requester_name, phone=phones.display(order.requester_phone)) in text
