@@ -25,7 +25,7 @@ from mediation.services.cases import attach_participant, remove_participant
 from mediation.services.sessions import people_of_session
 from rooms.membership import Member, member_of, room_member_ids, room_members, rooms_for_user
 from rooms.models import Room
-from rooms.selectors import resume_page, room_access
+from rooms.selectors import hello, resume_page
 from rooms.store import PostRequest, store_messages
 from tests.cases import make_case
 from tests.factories import UserFactory, staff
@@ -221,7 +221,9 @@ def test_every_implementation_of_membership_follows_the_table(world, state):
 
 
 def _socket_entry(world, requests):
-    return [room_access(user, room.pk).refusal or "ok" for user, room in requests]
+    """What a socket is told on entering: `hello` reads its access after it joined the
+    room's hub (rooms.consumers.RoomSocket.connect)."""
+    return [hello(user, room.pk)[0].refusal or "ok" for user, room in requests]
 
 
 def _pages(world, requests):
