@@ -55,13 +55,6 @@ class RedisPresence:
     def _key(self, room_id: int) -> str:
         return f"{self._prefix}:presence:{room_id}"
 
-    async def add(self, room_id: int, member: str) -> None:
-        key = self._key(room_id)
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.zadd(key, {member: time.time() + conf.EXPIRY_SECONDS})
-            pipe.expire(key, conf.EXPIRY_SECONDS * 2)
-            await pipe.execute()
-
     async def arrive(self, room_id: int, member: str) -> list[int]:
         """Add a connection and answer who is online in its room (it included), in one
         round trip: in a restart storm every socket of a process does this at once."""
