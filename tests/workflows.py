@@ -1,8 +1,10 @@
 """Drive a work order to a given state through the services, as the people of the
 `people` fixture would."""
 
+from decimal import Decimal
+
 from mediation.models import WorkOrder
-from mediation.services import supervision
+from mediation.services import cases, supervision
 from mediation.services import work_orders as services
 from tests.factories import WorkOrderFactory, refresh
 
@@ -38,3 +40,15 @@ def order_in_state(status: str, people: dict, **intake) -> WorkOrder:
     if status == Status.REOPENED:
         return refresh(order)
     raise ValueError(status)
+
+
+def refer(order, actor, mediator, **fields):
+    """Refer an order to mediation with the contract dispute the case tests use."""
+    return cases.refer_to_mediation(
+        order=order,
+        actor=actor,
+        mediator=mediator,
+        cause_of_action="合同纠纷",
+        claim_amount=Decimal("500000"),
+        **fields,
+    )

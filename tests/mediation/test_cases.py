@@ -32,7 +32,7 @@ from rooms.models import Room
 from tests.cases import make_case
 from tests.factories import refresh
 from tests.locks import tables_locked
-from tests.workflows import order_in_state
+from tests.workflows import order_in_state, refer
 
 pytestmark = pytest.mark.django_db
 Status = WorkOrder.Status
@@ -41,17 +41,6 @@ SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 CASE_NUMBER = re.compile(r"^\(2026\)京0107民诉前调(\d+)号$")
 VALID_ID_NUMBER = "11010519491231002X"
 VALID_CREDIT_CODE = "91310115MA1K3YJ12T"
-
-
-def refer(order, actor, mediator, **fields):
-    return cases.refer_to_mediation(
-        order=order,
-        actor=actor,
-        mediator=mediator,
-        cause_of_action="合同纠纷",
-        claim_amount=Decimal("500000"),
-        **fields,
-    )
 
 
 def snapshot(case: MediationCase) -> tuple:

@@ -3,8 +3,6 @@ work order (as a code, rendered in the reader's language) and never a reply or a
 contact nobody made; closing an order says who must tell the requester; the
 clerk's internal note on an order never becomes the facts the parties read."""
 
-from decimal import Decimal
-
 import pytest
 from django.urls import reverse
 from django.utils import translation
@@ -15,23 +13,12 @@ from mediation.notifications import render
 from mediation.services import cases
 from mediation.services import work_orders as order_services
 from tests.factories import UserFactory, refresh
-from tests.workflows import order_in_state
+from tests.workflows import order_in_state, refer
 
 pytestmark = pytest.mark.django_db
 Status = WorkOrder.Status
 
 CLERKS_NOTE = "来电人情绪激动，称要去法院门口拉横幅；内部备注：勿告知对方。"
-
-
-def refer(order, actor, mediator, **fields):
-    return cases.refer_to_mediation(
-        order=order,
-        actor=actor,
-        mediator=mediator,
-        cause_of_action="合同纠纷",
-        claim_amount=Decimal("500000"),
-        **fields,
-    )
 
 
 def with_defendant(case, user):
