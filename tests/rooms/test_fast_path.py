@@ -6,7 +6,6 @@ daphne it is actually engaged."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import logging
@@ -23,6 +22,7 @@ from rooms.consumers import RoomSocket
 from rooms.models import RoomEntry
 from rooms.protocol import CLOSE_WRITE_FAILED
 from rooms.server.daphne import FAST_PATH, PROTOCOL_INTERNALS, TRANSPORT_INTERNALS, Burst, Outgoing, missing_internals
+from tests.cases import make_civil_case
 from tests.servers import DaphneProcess, database_url_for_servers, session_cookie
 
 
@@ -204,24 +204,25 @@ def _texts(frames):
     return [json.loads(payload) for opcode, payload in frames if opcode == Opcode.TEXT.value]
 
 
+def _plaintiff_in_the_joint_room(server) -> socket.socket:
+    """A raw connection of a case's plaintiff to its joint room, past its hello."""
+    world = make_civil_case()
+    raw = _open_raw_websocket(server, world.joint.pk, session_cookie(world.plaintiff))
+    assert _texts(_read_frames(raw, lambda frames: frames))[0]["type"] == "hello"
+    return raw
+
+
+def _message_send(client_id: str, body: str) -> bytes:
+    return json.dumps({"type": "message.send", "client_id": client_id, "body": body}).encode()
+
+
 @pytest.mark.redis
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_under_daphne_the_fast_path_is_engaged_and_delivers(daphne_server):
-    from tests.cases import make_civil_case
-
-    world = make_civil_case()
-    room = world.joint
-    raw = _open_raw_websocket(daphne_server, room.pk, session_cookie(world.plaintiff))
+    raw = _plaintiff_in_the_joint_room(daphne_server)
     try:
-        assert _texts(_read_frames(raw, lambda frames: frames))[0]["type"] == "hello"
-        raw.sendall(
-            _masked(
-                json.dumps(
-                    {"type": "message.send", "client_id": "7d0f2a1e-0000-4000-8000-000000000001", "body": "直接"}
-                ).encode()
-            )
-        )
+        raw.sendall(_masked(_message_send("7d0f2a1e-0000-4000-8000-000000000001", "直接")))
         frames = _read_frames(raw, lambda frames: any(f.get("type") == "message" for f in _texts(frames)))
         assert any(frame.get("body") == "直接" for frame in _texts(frames)), _texts(frames)
     finally:
@@ -235,23 +236,15 @@ def test_under_daphne_the_fast_path_is_engaged_and_delivers(daphne_server):
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_under_daphne_a_text_frame_between_fragments_fails_the_connection_and_is_not_stored(daphne_server):
-    from tests.cases import make_civil_case
-
-    world = make_civil_case()
-    room = world.joint
-    raw = _open_raw_websocket(daphne_server, room.pk, session_cookie(world.plaintiff))
+    raw = _plaintiff_in_the_joint_room(daphne_server)
     try:
-        assert _texts(_read_frames(raw, lambda frames: frames))[0]["type"] == "hello"
-        between = json.dumps(
-            {"type": "message.send", "client_id": "7d0f2a1e-0000-4000-8000-000000000002", "body": "between fragments"}
-        ).encode()
         raw.sendall(_masked(b'{"type":', fin=False))
         time.sleep(0.2)  # the first fragment is autobahn's before the next read
-        raw.sendall(_masked(between))
+        raw.sendall(_masked(_message_send("7d0f2a1e-0000-4000-8000-000000000002", "between fragments")))
         frames = _read_frames(raw, lambda frames: any(opcode == Opcode.CLOSE.value for opcode, _ in frames))
     finally:
         raw.close()
     closes = [payload for opcode, payload in frames if opcode == Opcode.CLOSE.value]
     assert closes and int.from_bytes(closes[0][:2], "big") == 1002
-    asyncio.run(asyncio.sleep(0.3))
+    time.sleep(0.3)  # a message the server took would be stored by now
     assert not RoomEntry.objects.filter(body="between fragments").exists()
