@@ -15,13 +15,64 @@ from django.utils.translation import gettext as _
 from documents.agreement_rules import required_slots
 from documents.models import Agreement, AgreementVersion, Signature
 from documents.rendering import document_context, qr_data_uri, verification_url
-from documents.services.agreement_content import content_hash, parties_snapshot
+from documents.services.agreement_content import content_hash, instalment_pairs, parties_snapshot, signing_place
+from mediation.models import side_label
 
 
 def document_date(iso_date: str) -> str:
     """A due date as the document's language writes dates (2026年12月31日)."""
     parsed = parse_date(iso_date) if iso_date else None
     return formats.date_format(parsed, "DATE_FORMAT") if parsed else ""
+
+
+def default_clause_rendered(content: dict, parties: dict[int, str]) -> list[str]:
+    """The default and acceleration clause, once per debtor paying in instalments."""
+    clause = content.get("default_clause") or {}
+    if not clause.get("enabled"):
+        return []
+    lines = []
+    for obligor, obligee in instalment_pairs(content["terms"]):
+        values = {
+            "obligor": parties.get(obligor, ""),
+            "obligee": parties.get(obligee, ""),
+            "days": clause.get("grace_days") or 0,
+        }
+        if values["days"]:
+            text = _(
+                "If %(obligor)s pays any instalment above more than %(days)s days late or not in full, the whole "
+                "unpaid balance becomes due at once, and %(obligee)s may apply for enforcement of all of it."
+            )
+        else:
+            text = _(
+                "If %(obligor)s fails to pay any instalment above in full and on time, the whole unpaid balance "
+                "becomes due at once, and %(obligee)s may apply for enforcement of all of it."
+            )
+        text = text % values
+        if clause.get("penalty") == "interest":
+            text += " " + _(
+                "%(obligor)s also pays %(obligee)s interest on the overdue sum at %(rate)s%% a year, from the day "
+                "after the missed due date until it is paid in full."
+            ) % {**values, "rate": Decimal(clause["rate"]).normalize()}
+        elif clause.get("penalty") == "fixed":
+            text += " " + _("%(obligor)s also pays %(obligee)s liquidated damages of RMB %(amount)s yuan.") % {
+                **values,
+                "amount": f"{Decimal(clause['amount']):,.2f}",
+            }
+        lines.append(text)
+    return lines
+
+
+def signing_place_rendered(content: dict) -> str:
+    """Where the agreement is concluded: stored when it is locked, today's court
+    before that (a draft is not concluded anywhere yet)."""
+    place = content.get("signing_place") or signing_place()
+    return _("the online mediation platform of %(court)s") % {"court": place["court"]}
+
+
+def agreed_clauses(content: dict, parties: dict[int, str]) -> list[str]:
+    """The numbered clauses as the parties read them: the terms, then the default
+    clause, in the active language."""
+    return terms_rendered(content, parties) + default_clause_rendered(content, parties)
 
 
 def terms_rendered(content: dict, parties: dict[int, str]) -> list[str]:
@@ -48,12 +99,16 @@ def agreement_document_context(agreement: Agreement, version: AgreementVersion, 
     content = version.content
     parties = {party["id"]: party["name"] for party in content["parties"]}
     with translation.override(settings.DOCUMENT_LANGUAGE):
-        rendered_terms = terms_rendered(content, parties)
+        rendered_terms = agreed_clauses(content, parties)
+        place = signing_place_rendered(content)
+        designated = [{**party, "side_label": side_label(party["side"])} for party in content["parties"]]
     return document_context(
         content={
             **content,
+            "parties": designated,
             "facts_lines": [line for line in content["facts"].splitlines() if line.strip()],
             "terms_rendered": rendered_terms,
+            "signing_place_rendered": place,
         },
         version_number=version.number,
         content_hash_short=(version.content_hash or content_hash(content))[:16],
@@ -81,12 +136,25 @@ def preview_html(agreement: Agreement) -> str:
         )
 
 
+def reader_text(agreement: Agreement) -> dict:
+    """The current version's agreed clauses and place of signing in the reader's
+    (active) language, for the agreement's page: the party names as locked, or as
+    they stand now for a draft."""
+    content = agreement.current_version.content
+    names = content.get("parties") or [{"id": p.pk, "name": p.name} for p in agreement.case.parties.all()]
+    parties = {party["id"]: party["name"] for party in names}
+    return {"clauses": agreed_clauses(content, parties), "signing_place": signing_place_rendered(content)}
+
+
 def signing_certificate_context(agreement: Agreement, version: AgreementVersion, signatures: list[Signature]) -> dict:
     """The context of the signing certificate issued with the sealed agreement."""
+    with translation.override(settings.DOCUMENT_LANGUAGE):
+        place = signing_place_rendered(version.content)
     return document_context(
         case=agreement.case,
         agreement=agreement,
         version=version,
+        signing_place_rendered=place,
         signatures=signatures,
         verification_code=agreement.verification_code,
         verification_url=verification_url(agreement.verification_code),

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from documents.models import Agreement
 from mediation.errors import ActionForbidden, TransitionNotAllowed
-from mediation.models import MediationCase, Participant, Party, User
+from mediation.models import MediationCase, Participant, Party, User, side_label
 
 MEDIATOR_SLOT = "mediator"
 
@@ -25,17 +25,26 @@ def party_slot(party: Party) -> str:
     return f"party-{party.pk}"
 
 
+def party_designation(party: Party) -> str:
+    """A party as the agreement and its pages name it: 原告：上海星河文化传媒有限公司."""
+    return _("%(side)s: %(name)s") % {"side": side_label(party.side), "name": party.name}
+
+
+def slot_labels(case: MediationCase) -> dict[str, str]:
+    """Each signing place's label in the active language."""
+    labels = {MEDIATOR_SLOT: _("Mediator: %(name)s") % {"name": case.mediator}}
+    for party in case.parties.all():
+        labels[party_slot(party)] = party_designation(party)
+    return labels
+
+
 def required_slots(case: MediationCase) -> list[dict]:
     """Who must sign: the mediator first (certification), then every party."""
     with translation.override(settings.DOCUMENT_LANGUAGE):
-        slots = [{"slot": MEDIATOR_SLOT, "party": None, "label": _("Mediator: %(name)s") % {"name": case.mediator}}]
-        for party in case.parties.all():
-            label = (
-                _("Applicant (plaintiff): %(name)s")
-                if party.side == "plaintiff"
-                else _("Respondent (defendant): %(name)s")
-            )
-            slots.append({"slot": party_slot(party), "party": party.pk, "label": label % {"name": party.name}})
+        labels = slot_labels(case)
+    slots = [{"slot": MEDIATOR_SLOT, "party": None, "label": labels[MEDIATOR_SLOT]}]
+    for party in case.parties.all():
+        slots.append({"slot": party_slot(party), "party": party.pk, "label": labels[party_slot(party)]})
     return slots
 
 

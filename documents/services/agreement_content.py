@@ -19,6 +19,10 @@ from mediation.models import MediationCase
 
 VERIFICATION_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 TERM_KINDS = ("payment", "act")
+# What the debtor owes on top of the accelerated balance when an instalment is missed.
+PENALTY_KINDS = ("none", "interest", "fixed")
+MAX_GRACE_DAYS = 365
+MAX_INTEREST_RATE = Decimal("100")
 
 
 def new_verification_code() -> str:
@@ -65,6 +69,12 @@ def default_content(case: MediationCase) -> dict:
         }
 
 
+def signing_place() -> dict:
+    """Where an agreement is concluded, as data: the court whose online mediation
+    platform it is signed on (rendered in the reader's language)."""
+    return {"court": settings.COURT_NAME}
+
+
 def parse_due_date(term: dict):
     """The term's due date, or None when missing or not a real date (2026-02-30)."""
     try:
@@ -74,7 +84,8 @@ def parse_due_date(term: dict):
 
 
 def clean_terms(terms: list[dict], case: MediationCase) -> list[dict]:
-    """Validate the agreed terms: who owes what to whom, and by when."""
+    """Validate the agreed terms: who owes what to whom, and by when. Each problem
+    carries its term's number (`params["n"]`), so a form can show it on its row."""
     party_ids = set(case.parties.values_list("pk", flat=True))
     cleaned, problems = [], []
     for index, term in enumerate(terms, start=1):
@@ -82,19 +93,21 @@ def clean_terms(terms: list[dict], case: MediationCase) -> list[dict]:
         obligor, obligee = term.get("obligor"), term.get("obligee")
         row = {"kind": kind, "obligor": obligor, "obligee": obligee}
         if kind not in TERM_KINDS:
-            problems.append(_("Term %(n)s: choose a payment or an act.") % {"n": index})
+            problems.append(ValidationError(_("Term %(n)s: choose a payment or an act."), params={"n": index}))
         if obligor not in party_ids or obligee not in party_ids or obligor == obligee:
-            problems.append(_("Term %(n)s: choose two different parties of this case.") % {"n": index})
+            problems.append(
+                ValidationError(_("Term %(n)s: choose two different parties of this case."), params={"n": index})
+            )
         if kind == "payment":
             try:
                 amount = Decimal(str(term.get("amount", ""))).quantize(Decimal("0.01"))
             except (InvalidOperation, ValueError):
                 amount = None
             if amount is None or not amount.is_finite() or amount <= 0:
-                problems.append(_("Term %(n)s: give the amount in yuan.") % {"n": index})
+                problems.append(ValidationError(_("Term %(n)s: give the amount in yuan."), params={"n": index}))
             due = parse_due_date(term)
             if due is None:
-                problems.append(_("Term %(n)s: give the due date.") % {"n": index})
+                problems.append(ValidationError(_("Term %(n)s: give the due date."), params={"n": index}))
             row.update(
                 amount=str(amount) if amount is not None else "",
                 method=str(term.get("method", "")).strip()[:200],
@@ -103,10 +116,82 @@ def clean_terms(terms: list[dict], case: MediationCase) -> list[dict]:
         elif kind == "act":
             act = str(term.get("act", "")).strip()
             if not act:
-                problems.append(_("Term %(n)s: describe what is to be done.") % {"n": index})
+                problems.append(ValidationError(_("Term %(n)s: describe what is to be done."), params={"n": index}))
             due = parse_due_date(term)
             row.update(act=act[:1000], due_date=due.isoformat() if due else "")
         cleaned.append(row)
     if problems:
         raise ValidationError({"terms": problems})
+    return cleaned
+
+
+def instalment_pairs(terms: list[dict]) -> list[tuple[int, int]]:
+    """The (debtor, creditor) pairs whose payments are in instalments: two or more
+    payment terms from the same party to the same party, in the order they first
+    appear. The default and acceleration clause applies to these."""
+    counts: dict[tuple[int, int], int] = {}
+    for term in terms:
+        if term.get("kind") == "payment":
+            pair = (term.get("obligor"), term.get("obligee"))
+            counts[pair] = counts.get(pair, 0) + 1
+    return [pair for pair, count in counts.items() if count > 1]
+
+
+def _positive_decimal(value, *, maximum: Decimal | None = None) -> Decimal | None:
+    try:
+        number = Decimal(str(value if value is not None else "")).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError):
+        return None
+    if not number.is_finite() or number <= 0 or (maximum is not None and number > maximum):
+        return None
+    return number
+
+
+def clean_default_clause(clause: dict | None, terms: list[dict]) -> dict | None:
+    """Validate the default and acceleration clause (违约责任、加速到期) against the
+    cleaned terms: if a debtor misses an instalment (by more than the days of grace),
+    the whole unpaid balance falls due at once, and they may owe interest on it or a
+    fixed sum. Stored as codes and numbers, rendered in the reader's language.
+
+    None means the clause was never offered (no instalments and not ticked); a ticked
+    clause without instalments is refused, an unticked one with instalments is kept as
+    the mediator's decision not to include it."""
+    has_instalments = bool(instalment_pairs(terms))
+    if not clause or not clause.get("enabled"):
+        return {"enabled": False} if has_instalments else None
+    problems = []
+    if not has_instalments:
+        problems.append(
+            _(
+                "Default clause: it applies to payments in instalments. Add two or more payments by the same "
+                "party to the same party, or untick the clause."
+            )
+        )
+    try:
+        grace_days = int(str(clause.get("grace_days") if clause.get("grace_days") not in (None, "") else 0))
+    except ValueError:
+        grace_days = -1
+    if not 0 <= grace_days <= MAX_GRACE_DAYS:
+        problems.append(
+            _("Default clause: give the days of grace as a whole number from 0 to %(max)s.") % {"max": MAX_GRACE_DAYS}
+        )
+    penalty = clause.get("penalty") or "none"
+    cleaned = {"enabled": True, "grace_days": max(grace_days, 0), "penalty": penalty}
+    if penalty not in PENALTY_KINDS:
+        problems.append(_("Default clause: choose what the debtor pays besides the balance."))
+    elif penalty == "interest":
+        rate = _positive_decimal(clause.get("rate"), maximum=MAX_INTEREST_RATE)
+        if rate is None:
+            problems.append(
+                _("Default clause: give the yearly interest rate in per cent, more than 0 and at most %(max)s.")
+                % {"max": MAX_INTEREST_RATE}
+            )
+        cleaned["rate"] = str(rate) if rate is not None else ""
+    elif penalty == "fixed":
+        amount = _positive_decimal(clause.get("amount"))
+        if amount is None:
+            problems.append(_("Default clause: give the fixed sum in yuan."))
+        cleaned["amount"] = str(amount) if amount is not None else ""
+    if problems:
+        raise ValidationError({"default_clause": problems})
     return cleaned

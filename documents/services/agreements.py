@@ -29,11 +29,13 @@ from documents.models import Agreement, AgreementVersion, Signature
 from documents.reauthentication import Reauthentication, ReauthenticationFailed, reauthenticate
 from documents.rendering import render_pdf
 from documents.services.agreement_content import (
+    clean_default_clause,
     clean_terms,
     content_hash,
     default_content,
     new_verification_code,
     parties_snapshot,
+    signing_place,
 )
 from documents.services.storage import read_blob, store_blob
 from documents.signing import add_signature_fields, document_timestamp, seal, sign_field
@@ -97,16 +99,32 @@ def update_draft(
     costs: str,
     effectiveness: str,
     judicial_confirmation: bool,
+    default_clause: dict | None = None,
 ) -> AgreementVersion:
-    """Save the mediator's changes. On a locked agreement this makes a new version:
-    the locked one is void and so is every signature on it."""
+    """Save the mediator's changes: every term and the default clause at once, or
+    nothing when any of them is invalid. On a locked agreement this makes a new
+    version: the locked one is void and so is every signature on it."""
     agreement = _lock_agreement(agreement)
     _require_mediator(agreement, actor)
     if not agreement.allows("edit"):
         raise TransitionNotAllowed(_("A sealed agreement cannot be changed."))
+    # Check the terms and the clause both, so that every problem is shown at once.
+    problems = {}
+    try:
+        cleaned_terms = clean_terms(terms, agreement.case)
+    except ValidationError as error:
+        problems.update(error.error_dict)
+        cleaned_terms = terms
+    try:
+        clause = clean_default_clause(default_clause, cleaned_terms)
+    except ValidationError as error:
+        problems.update(error.error_dict)
+    if problems:
+        raise ValidationError(problems)
     content = {
         "facts": facts.strip(),
-        "terms": clean_terms(terms, agreement.case),
+        "terms": cleaned_terms,
+        "default_clause": clause,
         "costs": costs.strip(),
         "effectiveness": effectiveness.strip(),
         "judicial_confirmation": bool(judicial_confirmation),
@@ -176,6 +194,7 @@ def lock_agreement(*, agreement: Agreement, actor: User) -> AgreementVersion:
         "cause_of_action": case.cause_of_action,
         "parties": parties_snapshot(case),
         "mediator": str(case.mediator),
+        "signing_place": signing_place(),
     }
     version.content = content
     version.content_hash = content_hash(content)

@@ -17,8 +17,8 @@ from django.views.decorators.http import require_POST
 
 from documents import selectors
 from documents.access import side_of
-from documents.agreement_rendering import preview_html
-from documents.agreement_rules import signing_options
+from documents.agreement_rendering import preview_html, reader_text
+from documents.agreement_rules import party_designation, signing_options, slot_labels
 from documents.forms import AgreementForm, ReasonForm, SignForm, TermFormSet
 from documents.models import Agreement
 from documents.reauthentication import (
@@ -83,6 +83,10 @@ def agreement_detail(request, agreement_id):
     agreement = _agreement(request, agreement_id)
     state = _signer_state(agreement, request.user)
     is_mediator = agreement.case.mediator_id == request.user.pk
+    labels = slot_labels(agreement.case)
+    slots = [
+        {**slot, "label": labels.get(slot["slot"], slot["label"])} for slot in agreement.current_version.signature_slots
+    ]
     return render(
         request,
         "documents/agreement_detail.html",
@@ -93,7 +97,8 @@ def agreement_detail(request, agreement_id):
             "is_mediator": is_mediator,
             "is_participant": Participant.active.filter(case=agreement.case, user=request.user).exists(),
             "decline_form": ReasonForm(),
-            "slots": agreement.current_version.signature_slots,
+            "slots": slots,
+            "text": reader_text(agreement),
             **state,
         },
     )
@@ -208,6 +213,7 @@ def agreement_sign(request, agreement_id):
         initial={"version_hash": agreement.current_version.content_hash, "party": parties[0] if parties else None},
     )
     form.fields["party"].queryset = agreement.case.parties.filter(pk__in=[p.pk for p in parties])
+    form.fields["party"].label_from_instance = party_designation
     signer_uses_totp = uses_totp(request.user)
     status = 400 if request.method == "POST" else 200
     if request.method == "POST" and form.is_valid() and not signing_attempt_allowed(request):

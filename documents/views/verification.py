@@ -14,6 +14,7 @@ from documents import selectors, throttle
 from documents.pki import load_platform_pki
 from documents.verification import verify_pdf
 from documents.views.common import client_ip
+from mediation.models import side_label
 
 
 def mask_name(name: str) -> str:
@@ -83,7 +84,7 @@ def verify_record(request, code):
     # Who signed is told only once the agreement is sealed.
     signatures = selectors.live_signatures(agreement.current_version) if agreement.is_sealed else []
     parties = [
-        {"side": party.get_side_display(), "name": mask_name(party.name)} for party in agreement.case.parties.all()
+        {"side": side_label(party.side), "name": mask_name(party.name)} for party in agreement.case.parties.all()
     ]
     return render(
         request,

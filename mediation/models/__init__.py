@@ -12,6 +12,7 @@ from .cases import (
     Party,
     RoomKind,
     Side,
+    side_label,
 )
 from .figures import WorkOrderTally
 from .integration import ApiToken, WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -58,4 +59,5 @@ __all__ = [
     "WorkOrderEvent",
     "WorkOrderReply",
     "WorkOrderTally",
+    "side_label",
 ]

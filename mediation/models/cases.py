@@ -139,6 +139,12 @@ class Side(models.TextChoices):
     DEFENDANT = "defendant", _("Defendant")
 
 
+def side_label(side: str) -> str:
+    """What a side is called (原告/被告) on every page and document: the case, the
+    rooms, the agreement and its verification all name the parties by this."""
+    return str(Side(side).label)
+
+
 class Party(models.Model):
     """A plaintiff or defendant: a natural person or an organisation."""
 
