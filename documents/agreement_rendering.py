@@ -49,12 +49,13 @@ def default_clause_rendered(content: dict, parties: dict[int, str]) -> list[str]
             )
         text = text % values
         if clause.get("penalty") == "interest":
-            text += " " + _(
-                "%(obligor)s also pays %(obligee)s interest on the overdue sum at %(rate)s%% a year, from the day "
+            # The leading space separates English sentences; Chinese runs on.
+            text += _(
+                " %(obligor)s also pays %(obligee)s interest on the overdue sum at %(rate)s%% a year, from the day "
                 "after the missed due date until it is paid in full."
-            ) % {**values, "rate": Decimal(clause["rate"]).normalize()}
+            ) % {**values, "rate": format(Decimal(clause["rate"]).normalize(), "f")}
         elif clause.get("penalty") == "fixed":
-            text += " " + _("%(obligor)s also pays %(obligee)s liquidated damages of RMB %(amount)s yuan.") % {
+            text += _(" %(obligor)s also pays %(obligee)s liquidated damages of RMB %(amount)s yuan.") % {
                 **values,
                 "amount": f"{Decimal(clause['amount']):,.2f}",
             }

@@ -2,7 +2,9 @@ from django import forms
 from django.forms import formset_factory
 from django.utils.translation import gettext_lazy as _
 
+from documents.agreement_rules import party_designation
 from documents.models import Document, Service
+from documents.services.agreement_content import MAX_TERMS, instalment_pairs
 from mediation.forms import LOCAL_DATETIME_FORMATS, DateInput, DateTimeInput
 from mediation.models import MediationCase, Participant, Party
 
@@ -57,7 +59,11 @@ class ReasonForm(forms.Form):
 
 
 class TermForm(forms.Form):
-    kind = forms.ChoiceField(label=_("Kind"), choices=[("payment", _("Payment")), ("act", _("Act"))])
+    """One agreed term, a row of the drafting page. A row left untouched (kind and
+    parties not chosen) is no term; what a term needs is checked by the service
+    (documents.services.agreement_content.clean_terms), whose errors land on their row."""
+
+    kind = forms.ChoiceField(label=_("Kind"), choices=[("", "—"), ("payment", _("Payment")), ("act", _("Act"))])
     obligor = forms.TypedChoiceField(label=_("Who"), coerce=int, choices=())
     obligee = forms.TypedChoiceField(label=_("For whom"), coerce=int, choices=())
     amount = forms.DecimalField(label=_("Amount (yuan)"), required=False, max_digits=14, decimal_places=2, min_value=0)
@@ -67,12 +73,12 @@ class TermForm(forms.Form):
 
     def __init__(self, *args, parties: list[Party] = (), **kwargs):
         super().__init__(*args, **kwargs)
-        choices = [(party.pk, party.name) for party in parties]
+        choices = [("", "—")] + [(party.pk, party_designation(party)) for party in parties]
         self.fields["obligor"].choices = choices
         self.fields["obligee"].choices = choices
 
 
-TermFormSet = formset_factory(TermForm, extra=1, can_delete=True)
+TermFormSet = formset_factory(TermForm, extra=1, can_delete=True, max_num=MAX_TERMS, validate_max=True)
 
 
 class AgreementForm(forms.Form):
@@ -82,6 +88,68 @@ class AgreementForm(forms.Form):
     judicial_confirmation = forms.BooleanField(
         label=_("The parties will apply for judicial confirmation (司法确认)"), required=False
     )
+    # The default and acceleration clause (违约责任、加速到期), for payments in instalments.
+    default_clause = forms.BooleanField(
+        label=_("Add the default and acceleration clause: if an instalment is missed, the whole balance falls due"),
+        required=False,
+    )
+    # Whether the page offered the clause (there were instalments): unticked then is the
+    # mediator's decision to leave it out, unticked before is no decision yet.
+    default_clause_offered = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    grace_days = forms.IntegerField(label=_("Days of grace after a missed due date"), required=False, initial=0)
+    penalty = forms.ChoiceField(
+        label=_("Besides the balance, the debtor pays"),
+        choices=[
+            ("none", _("Nothing more")),
+            ("interest", _("Interest on the overdue sum at a yearly rate")),
+            ("fixed", _("A fixed sum (liquidated damages)")),
+        ],
+        initial="none",
+    )
+    penalty_rate = forms.DecimalField(
+        label=_("Yearly interest rate, per cent"), required=False, max_digits=6, decimal_places=2
+    )
+    penalty_amount = forms.DecimalField(label=_("Fixed sum (yuan)"), required=False, max_digits=14, decimal_places=2)
+
+    @staticmethod
+    def initial_from(content: dict) -> dict:
+        """The form's initial values from a version's content. An undecided clause is
+        offered ticked once the terms have instalments."""
+        clause = content.get("default_clause")
+        offered = clause is not None or bool(instalment_pairs(content.get("terms", [])))
+        return {
+            **content,
+            "default_clause": clause.get("enabled", False) if clause is not None else offered,
+            "default_clause_offered": offered,
+            "grace_days": (clause or {}).get("grace_days", 0),
+            "penalty": (clause or {}).get("penalty", "none"),
+            "penalty_rate": (clause or {}).get("rate") or None,
+            "penalty_amount": (clause or {}).get("amount") or None,
+        }
+
+    def default_clause_data(self) -> dict | None:
+        """The clause as the service takes it: None while the mediator has not decided."""
+        data = self.cleaned_data
+        if not data["default_clause"] and not data["default_clause_offered"]:
+            return None
+        return {
+            "enabled": data["default_clause"],
+            "grace_days": data["grace_days"] if data["grace_days"] is not None else 0,
+            "penalty": data["penalty"],
+            "rate": str(data["penalty_rate"]) if data["penalty_rate"] is not None else "",
+            "amount": str(data["penalty_amount"]) if data["penalty_amount"] is not None else "",
+        }
+
+    def draft_fields(self) -> dict:
+        """The fields update_draft takes besides the terms."""
+        data = self.cleaned_data
+        return {
+            "facts": data["facts"],
+            "costs": data["costs"],
+            "effectiveness": data["effectiveness"],
+            "judicial_confirmation": data["judicial_confirmation"],
+            "default_clause": self.default_clause_data(),
+        }
 
 
 class SignForm(forms.Form):

@@ -22,6 +22,8 @@ TERM_KINDS = ("payment", "act")
 # What the debtor owes on top of the accelerated balance when an instalment is missed.
 PENALTY_KINDS = ("none", "interest", "fixed")
 MAX_GRACE_DAYS = 365
+# Terms one agreement may hold: bounds what a draft's single submission makes us check.
+MAX_TERMS = 50
 MAX_INTEREST_RATE = Decimal("100")
 
 
@@ -86,6 +88,8 @@ def parse_due_date(term: dict):
 def clean_terms(terms: list[dict], case: MediationCase) -> list[dict]:
     """Validate the agreed terms: who owes what to whom, and by when. Each problem
     carries its term's number (`params["n"]`), so a form can show it on its row."""
+    if len(terms) > MAX_TERMS:
+        raise ValidationError({"terms": [_("At most %(max)s terms.") % {"max": MAX_TERMS}]})
     party_ids = set(case.parties.values_list("pk", flat=True))
     cleaned, problems = [], []
     for index, term in enumerate(terms, start=1):
@@ -153,14 +157,15 @@ def clean_default_clause(clause: dict | None, terms: list[dict]) -> dict | None:
     the whole unpaid balance falls due at once, and they may owe interest on it or a
     fixed sum. Stored as codes and numbers, rendered in the reader's language.
 
-    None means the clause was never offered (no instalments and not ticked); a ticked
-    clause without instalments is refused, an unticked one with instalments is kept as
-    the mediator's decision not to include it."""
-    has_instalments = bool(instalment_pairs(terms))
-    if not clause or not clause.get("enabled"):
-        return {"enabled": False} if has_instalments else None
+    None means the mediator has not decided yet (the clause was never offered: the page
+    offers it ticked once there are instalments); `{"enabled": False}` is their
+    decision to leave it out. A clause without instalments to apply to is refused."""
+    if clause is None:
+        return None
+    if not clause.get("enabled"):
+        return {"enabled": False}
     problems = []
-    if not has_instalments:
+    if not instalment_pairs(terms):
         problems.append(
             _(
                 "Default clause: it applies to payments in instalments. Add two or more payments by the same "

@@ -112,8 +112,43 @@ def agreement_preview(request, agreement_id):
     return HttpResponse(preview_html(agreement))
 
 
+def _term_rows(terms) -> tuple[list[dict], list]:
+    """The formset's terms as the service takes them, and the form of each, in order:
+    rows left empty or marked for removal are no terms."""
+    rows, forms = [], []
+    for form in terms.forms:
+        row = form.cleaned_data
+        if not row or row.get("DELETE"):
+            continue
+        rows.append(
+            {
+                **{key: value for key, value in row.items() if key != "DELETE"},
+                "amount": str(row["amount"]) if row.get("amount") is not None else "",
+                "due_date": row["due_date"].isoformat() if row.get("due_date") else "",
+            }
+        )
+        forms.append(form)
+    return rows, forms
+
+
+def _attach_draft_errors(error: ValidationError, form: AgreementForm, term_forms: list) -> None:
+    """Each term's problems on its row (the service numbers them from 1), the clause's
+    beside the clause, anything else at the top."""
+    for field, problems in error.error_dict.items():
+        for problem in problems:
+            n = (problem.params or {}).get("n") if field == "terms" else None
+            if n is not None and 0 < n <= len(term_forms):
+                term_forms[n - 1].add_error(None, problem)
+            elif field == "default_clause":
+                form.add_error("default_clause", problem)
+            else:
+                form.add_error(None, problem)
+
+
 @login_required
 def agreement_edit(request, agreement_id):
+    """Every term, the default clause and the rest of the draft on one page, saved in
+    one submission: all of it, or nothing when any row is wrong."""
     agreement = _agreement(request, agreement_id)
     if agreement.case.mediator_id != request.user.pk:
         raise PermissionDenied
@@ -125,32 +160,18 @@ def agreement_edit(request, agreement_id):
         form = AgreementForm(request.POST)
         terms = TermFormSet(request.POST, prefix="terms", form_kwargs={"parties": parties})
         if form.is_valid() and terms.is_valid():
-            rows = [
-                {
-                    **row,
-                    "amount": str(row["amount"]) if row.get("amount") is not None else "",
-                    "due_date": row["due_date"].isoformat() if row.get("due_date") else "",
-                }
-                for row in terms.cleaned_data
-                if row and not row.get("DELETE")
-            ]
+            rows, term_forms = _term_rows(terms)
             try:
-                agreements.update_draft(
-                    agreement=agreement,
-                    actor=request.user,
-                    terms=[{key: value for key, value in row.items() if key != "DELETE"} for row in rows],
-                    **form.cleaned_data,
-                )
+                agreements.update_draft(agreement=agreement, actor=request.user, terms=rows, **form.draft_fields())
             except ValidationError as error:
-                for message in error.message_dict.get("terms", []):
-                    form.add_error(None, message)
+                _attach_draft_errors(error, form, term_forms)
             except DomainError as error:
                 form.add_error(None, error.message)
             else:
                 messages.success(request, _("The draft is saved."))
                 return redirect("agreement_detail", agreement_id=agreement.pk)
     else:
-        form = AgreementForm(initial=content)
+        form = AgreementForm(initial=AgreementForm.initial_from(content))
         terms = TermFormSet(prefix="terms", initial=content.get("terms", []), form_kwargs={"parties": parties})
     return render(
         request,
