@@ -132,6 +132,7 @@ def seal_one_agreement() -> Sealed:
         costs="本次调解不收取费用。",
         effectiveness="本协议经双方当事人及调解员签署并经平台加盖时间戳后生效。",
         judicial_confirmation=True,
+        default_clause={"enabled": True, "grace_days": 15, "penalty": "interest", "rate": "6"},
     )
     version = agreements.lock_agreement(agreement=agreement, actor=mediator)
     signers = [
@@ -284,6 +285,40 @@ def test_chinese_party_names_are_real_text_in_the_pdf(sealed):
     for name in (PLAINTIFF_NAME, DEFENDANT_NAME, PLAINTIFF_AGENT, DEFENDANT_AGENT, sealed.case.number):
         assert squashed(name) in text
     assert "50,000.00" in text
+
+
+def pdf_text(data: bytes) -> str:
+    return squashed("\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages))
+
+
+def test_the_sealed_pdf_names_the_parties_plaintiff_and_defendant_as_the_case_does(sealed):
+    text = pdf_text(sealed.pdf)
+
+    assert f"原告：{PLAINTIFF_NAME}" in text
+    assert f"被告：{DEFENDANT_NAME}" in text
+    assert "申请人" not in text
+
+
+def test_the_sealed_pdf_states_where_it_was_signed_and_the_certificate_the_day_it_took_effect(sealed):
+    text = pdf_text(sealed.pdf)
+    assert "签订地点：北京市石景山区人民法院在线调解平台" in text
+    assert "签订日期：以下列最后一方签名之日为准" in text
+
+    certificate = pdf_text(read_blob(sealed.agreement.certificate_blob))
+    sealed_on = timezone.localdate(sealed.agreement.sealed_at)
+    assert "北京市石景山区人民法院在线调解平台" in certificate
+    assert f"签订日期（生效日期）{sealed_on.year}年{sealed_on.month}月{sealed_on.day}日" in certificate
+
+
+def test_the_sealed_pdf_holds_the_default_and_acceleration_clause_after_the_instalments(sealed):
+    text = pdf_text(sealed.pdf)
+
+    clause = (
+        f"11.{DEFENDANT_NAME}如有上述任何一期款项逾期超过15日或未足额支付，剩余未付款项全部提前到期，"
+        f"{PLAINTIFF_NAME}有权就全部未付款项申请强制执行。{DEFENDANT_NAME}并应按年利率6%向{PLAINTIFF_NAME}"
+        "支付逾期款项的利息"
+    )
+    assert clause in text
 
 
 def test_every_page_shows_the_verification_code(sealed):
