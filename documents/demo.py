@@ -104,6 +104,8 @@ def _settle_report_case(case: MediationCase) -> None:
         costs="本案调解不收取费用，双方各自承担律师费等其他费用。",
         effectiveness="本协议经双方当事人及调解员签名并经平台签章后生效。",
         judicial_confirmation=True,
+        # The two payments are instalments: a missed one makes the rest due at once.
+        default_clause={"enabled": True, "grace_days": 10, "penalty": "none"},
     )
     agreements.lock_agreement(agreement=agreement, actor=mediator)
     _sign(agreement, mediator, None)
