@@ -13,6 +13,7 @@ class DocumentsConfig(AppConfig):
         # Set explicitly, not left to Pillow's default (which only warns below twice
         # its 89 megapixels): uploads check the same number first, with a clear error.
         Image.MAX_IMAGE_PIXELS = settings.DOCUMENT_MAX_IMAGE_PIXELS
+        from documents import receivers  # noqa: F401
         from mediation.notifications import register_kind
 
         register_kind("document.served", _("Documents were served on you in mediation case %(number)s: open them."))

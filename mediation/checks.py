@@ -31,3 +31,45 @@ def check_audit_chain_key(app_configs, **kwargs):
             )
         ]
     return []
+
+
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "0.0.0.0", ""}
+
+
+@register(Tags.security, deploy=True)
+def check_site_url(app_configs, **kwargs):
+    """Every link the platform sends (invitations, emails, the QR code and the
+    verification address printed on each PDF) starts with SITE_URL: on a court's
+    server it must be the public HTTPS address that ALLOWED_HOSTS serves."""
+    from django.http.request import validate_host
+
+    from mediation.links import origin
+
+    scheme, host, _port = origin(settings.SITE_URL)
+    problems = []
+    if host in LOOPBACK_HOSTS or host.startswith("127."):
+        problems.append(
+            Warning(
+                f"SITE_URL is {settings.SITE_URL!r}: links sent to the parties would point at this machine itself.",
+                hint="Set SITE_URL to the address the parties open, e.g. https://mediation.court.example.",
+                id="mediation.W003",
+            )
+        )
+    elif not validate_host(host, settings.ALLOWED_HOSTS):
+        problems.append(
+            Warning(
+                f"SITE_URL's host {host!r} is not in ALLOWED_HOSTS: every link sent would be refused.",
+                hint="Set SITE_URL and DJANGO_ALLOWED_HOSTS to the same public host name.",
+                id="mediation.W004",
+            )
+        )
+    if scheme != "https":
+        problems.append(
+            Warning(
+                f"SITE_URL {settings.SITE_URL!r} is not HTTPS: invitation links and the verification address on "
+                "documents would be sent in the clear.",
+                hint="Serve the platform over HTTPS and set SITE_URL to its https:// address.",
+                id="mediation.W005",
+            )
+        )
+    return problems

@@ -273,6 +273,35 @@ class PartyForm(forms.Form):
     address = forms.CharField(label=_("Address"), max_length=300, required=False)
 
 
+class PartyEditForm(PartyForm):
+    """Correct one party's details: shown with the party, filled with what it has now."""
+
+    party = forms.ModelChoiceField(queryset=Party.objects.none(), widget=forms.HiddenInput)
+
+    field_order = ["party"]
+
+    def __init__(self, *args, case, party=None, **kwargs):
+        if party is not None:
+            kwargs.setdefault(
+                "initial", {"party": party.pk, **{field: getattr(party, field) for field in Party.DETAILS}}
+            )
+        super().__init__(*args, **kwargs)
+        self.fields["party"].queryset = case.parties.all()
+
+
+class PartyRemoveForm(forms.Form):
+    """Remove one party added by mistake: shown with the party."""
+
+    party = forms.ModelChoiceField(queryset=Party.objects.none(), widget=forms.HiddenInput)
+    reason = forms.CharField(label=_("Why remove this party?"), max_length=300)
+
+    def __init__(self, *args, case, party=None, **kwargs):
+        if party is not None:
+            kwargs.setdefault("initial", {"party": party.pk})
+        super().__init__(*args, **kwargs)
+        self.fields["party"].queryset = case.parties.all()
+
+
 class InvitationForm(forms.Form):
     party = forms.ModelChoiceField(label=_("For the party"), queryset=Party.objects.none())
     role = forms.ChoiceField(label=_("As"), choices=ParticipantRole.choices)

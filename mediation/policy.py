@@ -116,6 +116,8 @@ for action in (
     "manage",
     "invite",
     "add_party",
+    "edit_party",
+    "remove_party",
     "schedule",
     "remove_participant",
     "start",

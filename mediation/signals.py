@@ -16,3 +16,6 @@ participant_removed = Signal()
 session_started = Signal()
 # session
 session_ended = Signal()
+# case. Asked, not told: a receiver returns why the case's parties can no longer be
+# corrected or removed (a locked or signed agreement is their record), or None.
+parties_frozen = Signal()

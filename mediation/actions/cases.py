@@ -13,21 +13,36 @@ from mediation.forms import (
     InvitationChoiceForm,
     InvitationForm,
     NoteForm,
+    PartyEditForm,
     PartyForm,
+    PartyRemoveForm,
     ReasonForm,
     RemoveParticipantForm,
     SessionChoiceForm,
     SessionForm,
 )
-from mediation.models import Participant
+from mediation.models import Participant, Party
 from mediation.selectors.cases import open_invitations, sessions_open_to
-from mediation.services import cases, invitations, sessions
+from mediation.services import cases, invitations, parties, sessions
 
 CANNOT_BE_UNDONE = gettext_lazy("This cannot be undone. Continue?")
 
 
 def _of_case(case) -> dict:
     return {"case": case}
+
+
+def _parties_may_change(case) -> bool:
+    return case.parties.exists() and parties.why_parties_are_frozen(case) is None
+
+
+def _party_details(data) -> dict:
+    return {field: data[field] for field in Party.DETAILS}
+
+
+# Shown with each party on the case page (its form filled with that party's details),
+# not in the list of actions.
+PARTY_ACTIONS = ("edit_party", "remove_party")
 
 
 def _session_step(step: str) -> dict:
@@ -54,6 +69,29 @@ CASE_ACTIONS = ActionRegistry(
             form_class=PartyForm,
             perform=lambda case, actor, data: cases.add_party(case=case, actor=actor, **data),
             rule="add_party",
+        ),
+        Action(
+            name="edit_party",
+            label=gettext_lazy("Correct the party's details"),
+            form_class=PartyEditForm,
+            perform=lambda case, actor, data: parties.edit_party(
+                party=data["party"], actor=actor, **_party_details(data)
+            ),
+            rule="edit_party",
+            form_kwargs=_of_case,
+            needs=_parties_may_change,
+        ),
+        Action(
+            name="remove_party",
+            label=gettext_lazy("Remove this party"),
+            form_class=PartyRemoveForm,
+            perform=lambda case, actor, data: parties.remove_party(
+                party=data["party"], actor=actor, reason=data["reason"]
+            ),
+            rule="remove_party",
+            confirm=CANNOT_BE_UNDONE,
+            form_kwargs=_of_case,
+            needs=_parties_may_change,
         ),
         Action(
             name="invite",

@@ -34,6 +34,8 @@ class MediationCase(models.Model):
         "schedule": OPEN_STATUSES,
         "remove_participant": OPEN_STATUSES,
         "add_party": OPEN_STATUSES,
+        "edit_party": OPEN_STATUSES,
+        "remove_party": OPEN_STATUSES,
         "extend": OPEN_STATUSES,
         "transfer_to_filing": (Status.FAILED,),
     }
@@ -151,6 +153,9 @@ class Party(models.Model):
     class Kind(models.TextChoices):
         PERSON = "person", _("Natural person")
         ORGANISATION = "organisation", _("Organisation")
+
+    # The details a mediator enters and may correct.
+    DETAILS = ("side", "kind", "name", "id_number", "credit_code", "legal_representative", "phone", "address")
 
     case = models.ForeignKey(MediationCase, on_delete=models.CASCADE, related_name="parties")
     side = models.CharField(_("side"), max_length=10, choices=Side.choices)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from mediation import policy
-from mediation.models import Invitation, MediationCase, MediationSession, Participant, User
+from mediation import phones, policy
+from mediation.models import Invitation, MediationCase, MediationSession, Participant, ParticipantRole, User
 from mediation.roles import Role, has_role
 
 
@@ -81,4 +82,32 @@ def case_page_data(case: MediationCase, viewer: User) -> dict:
         "extensions": case.extensions.select_related("approved_by"),
         "timeline": case.events.select_related("actor") if is_staff_view else [],
         "is_staff_view": is_staff_view,
+    }
+
+
+def _phone(value: str) -> dict | None:
+    """A phone number to show and to dial (tel:), or None when there is none."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    return {"display": phones.display(value) or value, "dial": "".join(c for c in value if c.isdigit() or c == "+")}
+
+
+def invitation_page_data(invitation: Invitation) -> dict:
+    """What the invitation page tells a person who may never have heard of the
+    platform, so that they can tell it from a scam: the court, the case, their side (as
+    the case page names it), whom they act for when it is not themselves, the mediator,
+    and numbers to call to check."""
+    case, party = invitation.case, invitation.party
+    return {
+        "court_name": settings.COURT_NAME,
+        "case": case,
+        "party": party,
+        "side_label": party.get_side_display(),
+        # An agent or a legal representative acts for someone else; the party in person
+        # is never told they "represent" themselves.
+        "acts_for_another": invitation.role != ParticipantRole.PARTY,
+        "mediator": case.mediator,
+        "court_phone": _phone(settings.COURT_CONTACT_PHONE),
+        "mediator_phone": _phone(case.mediator.phone),
     }

@@ -34,6 +34,8 @@ CASE_ACTION_LABELS = {
     "open": gettext_lazy("Case opened"),
     "refer": gettext_lazy("Referred from a work order"),
     "add_party": gettext_lazy("Party added"),
+    "edit_party": gettext_lazy("Party's details corrected"),
+    "remove_party": gettext_lazy("Party removed"),
     "invite": gettext_lazy("Invitation sent"),
     "revoke_invitation": gettext_lazy("Invitation withdrawn"),
     "join": gettext_lazy("Participant joined"),
@@ -247,6 +249,25 @@ def _validate_party(*, side, kind, name, id_number, credit_code) -> None:
         raise ValidationError(errors)
 
 
+def party_values(
+    *, side, kind, name, id_number="", credit_code="", legal_representative="", phone="", address=""
+) -> dict:
+    """A party's details validated and normalised, as stored: the one rule for adding a
+    party and for correcting one. A person has no credit code or legal representative,
+    an organisation no ID number."""
+    _validate_party(side=side, kind=kind, name=name, id_number=id_number, credit_code=credit_code)
+    return {
+        "side": side,
+        "kind": kind,
+        "name": name.strip(),
+        "id_number": id_number.strip().upper() if kind == Party.Kind.PERSON else "",
+        "credit_code": credit_code.strip().upper() if kind == Party.Kind.ORGANISATION else "",
+        "legal_representative": legal_representative.strip() if kind == Party.Kind.ORGANISATION else "",
+        "phone": phone.strip(),
+        "address": address.strip(),
+    }
+
+
 @transaction.atomic
 def add_party(
     *,
@@ -262,17 +283,18 @@ def add_party(
     address: str = "",
 ) -> Party:
     case = lock_case_for_action(case, actor, "add_party")
-    _validate_party(side=side, kind=kind, name=name, id_number=id_number, credit_code=credit_code)
     party = Party.objects.create(
         case=case,
-        side=side,
-        kind=kind,
-        name=name.strip(),
-        id_number=id_number.strip().upper() if kind == Party.Kind.PERSON else "",
-        credit_code=credit_code.strip().upper() if kind == Party.Kind.ORGANISATION else "",
-        legal_representative=legal_representative.strip() if kind == Party.Kind.ORGANISATION else "",
-        phone=phone.strip(),
-        address=address.strip(),
+        **party_values(
+            side=side,
+            kind=kind,
+            name=name,
+            id_number=id_number,
+            credit_code=credit_code,
+            legal_representative=legal_representative,
+            phone=phone,
+            address=address,
+        ),
     )
     record_case_event(case, actor=actor, action="add_party", data={"party": party.pk, "side": side, "name": party.name})
     return party

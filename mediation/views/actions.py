@@ -15,10 +15,14 @@ from mediation.errors import DomainError
 from mediation.views.forms import attach_errors
 
 
-def action_forms_context(registry: ActionRegistry, user, subject, bound_forms: dict | None = None) -> dict:
+def action_forms_context(
+    registry: ActionRegistry, user, subject, bound_forms: dict | None = None, *, apart: tuple[str, ...] = ()
+) -> dict:
     """What a page needs to list the actions `user` may take now: `offered_actions`
     for the template, each with its form (the bound one after a failed post), and
-    `action_forms`, the same forms by action name."""
+    `action_forms`, the same forms by action name. The actions named in `apart` are
+    offered too but not listed: the page shows them with what they act on (a party),
+    from `actions_apart`."""
     bound_forms = bound_forms or {}
     offered = [
         OfferedAction(
@@ -30,8 +34,9 @@ def action_forms_context(registry: ActionRegistry, user, subject, bound_forms: d
         for action in registry.offered(user, subject)
     ]
     return {
-        "offered_actions": offered,
+        "offered_actions": [item for item in offered if item.action.name not in apart],
         "action_forms": {item.action.name: item.form for item in offered},
+        "actions_apart": {item.action.name: item for item in offered if item.action.name in apart},
     }
 
 

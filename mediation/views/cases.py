@@ -13,10 +13,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from mediation import policy
-from mediation.actions.cases import CASE_ACTIONS
+from mediation.actions.cases import CASE_ACTIONS, PARTY_ACTIONS
 from mediation.adapters import INVITATION_SESSION_KEY
 from mediation.errors import DomainError
 from mediation.forms import CaseForm
+from mediation.links import qr_svg, site_url_mismatch
 from mediation.selectors import cases as selectors
 from mediation.services import cases as services
 from mediation.services.cases import CASE_ACTION_LABELS
@@ -65,18 +66,44 @@ def _load(request, case_id):
     return case
 
 
+def _party_entries(case, parties, actions_apart: dict, bound_forms: dict) -> list[dict]:
+    """Each party with the forms of the party actions offered now (to correct it, to
+    remove it), filled with its details; after a failed post, that party's form is
+    the bound one with its errors."""
+    entries = []
+    for party in parties:
+        forms = []
+        for name, offered in actions_apart.items():
+            bound = bound_forms.get(name)
+            if bound is not None and str(bound["party"].value()) == str(party.pk):
+                form = bound
+            else:
+                form = offered.action.form_class(prefix=name, case=case, party=party)
+            forms.append({"offered": offered, "form": form})
+        entries.append({"party": party, "actions": forms})
+    return entries
+
+
 @login_required
 def case_detail(request, case_id, *, bound_forms=None, status=200, new_invitation=None):
     case = _load(request, case_id)
+    actions = action_forms_context(CASE_ACTIONS, request.user, case, bound_forms, apart=PARTY_ACTIONS)
+    page = selectors.case_page_data(case, request.user)
+    may_invite = "invite" in actions["action_forms"] or new_invitation is not None
+    if new_invitation is not None:
+        new_invitation["qr"] = qr_svg(new_invitation["url"], title=_("Invitation link"))
     return render(
         request,
         "mediation/case_detail.html",
         {
             "case": case,
-            **action_forms_context(CASE_ACTIONS, request.user, case, bound_forms),
+            **actions,
             "new_invitation": new_invitation,
+            # Links sent from here point to SITE_URL: say so when this is not it.
+            "site_url_mismatch": site_url_mismatch(request) if may_invite else None,
             "today": timezone.localdate(),
-            **selectors.case_page_data(case, request.user),
+            **page,
+            "party_entries": _party_entries(case, page["parties"], actions["actions_apart"], bound_forms or {}),
         },
         status=status,
     )
@@ -138,4 +165,8 @@ def invitation(request, token):
         )
         return redirect("case_detail", case_id=participant.case_id)
     request.session[INVITATION_SESSION_KEY] = token
-    return render(request, "mediation/invitation.html", {"invitation": invitation, "token": token})
+    return render(
+        request,
+        "mediation/invitation.html",
+        {"invitation": invitation, "token": token, **selectors.invitation_page_data(invitation)},
+    )

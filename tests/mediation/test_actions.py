@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from mediation import policy
-from mediation.actions.cases import CASE_ACTIONS
+from mediation.actions.cases import CASE_ACTIONS, PARTY_ACTIONS
 from mediation.actions.work_orders import WORK_ORDER_ACTIONS
 from mediation.errors import TransitionNotAllowed
 from mediation.models import Invitation, MediationCase, MediationSession, WorkOrder
@@ -40,7 +40,13 @@ def offered_on_page(client, user, url) -> list[str] | None:
     if response.status_code == 404:
         return None
     assert response.status_code == 200
-    return ACTION_LINK.findall(response.content.decode())
+    return [name for name in ACTION_LINK.findall(response.content.decode()) if name not in PARTY_ACTIONS]
+
+
+def offered_with_parties(client, user, url) -> set[str]:
+    """The party actions (correct, remove) a case page offers with its parties."""
+    client.force_login(user)
+    return {name for name in ACTION_LINK.findall(client.get(url).content.decode()) if name in PARTY_ACTIONS}
 
 
 def state_machine_actions(model) -> set[str]:
@@ -164,7 +170,11 @@ def test_the_case_page_offers_exactly_the_actions_the_rules_allow(client, people
         if offered is None:
             assert not policy.can_on_case(user, "view", world.case), who
             continue
-        assert offered == expected_case_actions(user, world.case), who
+        expected = expected_case_actions(user, world.case)
+        # The party actions are offered with each party (tests/mediation/test_parties.py),
+        # the others in the list of actions, in the registry's order.
+        assert offered == [name for name in expected if name not in PARTY_ACTIONS], who
+        assert offered_with_parties(client, user, url) == set(expected) & set(PARTY_ACTIONS), who
     # The parties' people never see a staff action.
     assert offered_on_page(client, world.plaintiff, url) == []
 

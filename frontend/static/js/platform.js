@@ -79,3 +79,46 @@
     start();
   }
 })();
+
+// A copy button next to a read-only field (the invitation link). Without scripts, or
+// where the clipboard is refused, the field stays there to select and copy by hand.
+(function () {
+  "use strict";
+  function selectField(field) {
+    field.focus();
+    field.select();
+  }
+  document.querySelectorAll("[data-copy-from]").forEach(function (button) {
+    var field = document.getElementById(button.getAttribute("data-copy-from"));
+    if (!field) {
+      return;
+    }
+    button.hidden = false;
+    field.addEventListener("focus", function () {
+      field.select();
+    });
+    button.addEventListener("click", function () {
+      var label = button.textContent;
+      function done() {
+        button.textContent = button.getAttribute("data-copied-label") || label;
+        window.setTimeout(function () {
+          button.textContent = label;
+        }, 2000);
+      }
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(field.value).then(done, function () {
+          selectField(field);
+        });
+      } else {
+        selectField(field);
+        try {
+          if (document.execCommand("copy")) {
+            done();
+          }
+        } catch (error) {
+          // The field is selected: the person copies it by hand.
+        }
+      }
+    });
+  });
+})();

@@ -1,0 +1,23 @@
+"""What documents answers when mediation asks (mediation.signals)."""
+
+from django.dispatch import receiver
+from django.utils.translation import gettext as _
+
+from documents.models import Agreement
+from mediation import signals
+
+
+@receiver(signals.parties_frozen)
+def agreement_is_the_record_of_the_parties(sender, case, **kwargs):
+    """Once the agreement is locked for signing (or signed), it names the parties as
+    the signers read them: they can no longer be corrected or removed. Editing a locked
+    agreement takes it back to a draft, and then they can."""
+    agreements = case.agreements.all()
+    if agreements.filter(status=Agreement.Status.SEALED).exists():
+        return _("The settlement agreement of this case is signed and sealed: it is the record of the parties.")
+    if agreements.filter(status__in=Agreement.WAITING_FOR_SIGNATURES).exists():
+        return _(
+            "The settlement agreement is locked for signing and names the parties as they are: to correct a party, "
+            "first edit the agreement (which takes it back from signing)."
+        )
+    return None
