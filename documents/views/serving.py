@@ -36,6 +36,8 @@ def serve(request, case_id):
                 actor=request.user,
                 recipient=data["recipient"].user,
                 documents=list(data["documents"]),
+                acknowledge_days=data["acknowledge_days"],
+                note=data["note"],
                 ip=client_ip(request),
             )
         else:
@@ -97,6 +99,7 @@ def service_detail(request, service_id):
             "steps": service.steps.select_related("actor"),
             "documents": service.documents.select_related("blob"),
             "is_recipient": service.recipient_id == request.user.pk,
+            "opened": service.status != Service.Status.DELIVERED,
             "show_addresses": sees_service_addresses(request.user, service.case),
             "awaiting": service.awaits_recipient,
             "refuse_form": ReasonForm(),

@@ -296,9 +296,56 @@ def test_the_recipient_acknowledges_receipt(client, world, served):
     assert len(steps_of(service)) == 5
 
 
-def test_acknowledging_without_opening_records_the_opening_too(world, served):
-    serving.acknowledge_service(service=served, user=world.defendant, ip=RECIPIENT_IP)
-    assert steps_of(served)[-2:] == [Status.OPENED, Status.ACKNOWLEDGED]
+def in_language(user, language: str):
+    user.language = language
+    user.save(update_fields=["language"])
+    return user
+
+
+def test_acknowledging_without_opening_is_recorded_as_such_and_no_opening_is_invented(client, world, served):
+    client.force_login(in_language(world.defendant, "zh-hans"))
+    before = client.get(reverse("service_detail", args=[served.pk])).content.decode()
+    # The recipient is told before acknowledging what the record will say.
+    assert "如现在签收，记录将载明您未查阅文书即签收" in before
+
+    client.post(reverse("service_action", args=[served.pk, "acknowledge"]), REMOTE_ADDR=RECIPIENT_IP)
+
+    assert steps_of(served) == [Status.PREPARED, Status.SENT, Status.DELIVERED, Status.ACKNOWLEDGED]
+    assert ServiceStep.objects.get(service=served, step=Status.ACKNOWLEDGED).without_opening
+    assert refreshed(served).status == Status.ACKNOWLEDGED
+    page = client.get(reverse("service_detail", args=[served.pk])).content.decode()
+    assert page.count("未查阅文书即签收") == 2  # the status and the step
+    assert "已查阅" not in page
+    # The case's rooms say so too, in each reader's language.
+    entry = RoomEntry.objects.get(room=world.joint, kind="document.acknowledged_unopened")
+    assert not RoomEntry.objects.filter(kind="document.acknowledged").exists()
+    from rooms.events import render_event
+
+    with translation.override("zh-hans"):
+        assert "未查阅" in render_event(entry.kind, {"name": str(world.defendant)}, entry.data)
+    with translation.override("en"):
+        assert "without opening them" in render_event(entry.kind, {"name": str(world.defendant)}, entry.data)
+    # Both copies of the proof of service.
+    party_copy = squashed(pdf_text(client.get(proof_url(served)).content))
+    client.force_login(world.mediator)
+    court_copy = squashed(pdf_text(client.get(proof_url(served)).content))
+    for copy in (party_copy, court_copy):
+        assert "未查阅文书即签收" in copy
+        assert "已查阅" not in copy
+
+
+def test_acknowledging_after_opening_is_a_plain_acknowledgement(client, world, served, complaint):
+    client.force_login(in_language(world.defendant, "zh-hans"))
+    client.get(reverse("document_file", args=[complaint.pk]))
+    page = client.get(reverse("service_detail", args=[served.pk])).content.decode()
+    assert "未查阅文书即签收" not in page
+
+    client.post(reverse("service_action", args=[served.pk, "acknowledge"]))
+
+    assert not ServiceStep.objects.get(service=served, step=Status.ACKNOWLEDGED).without_opening
+    assert "未查阅文书即签收" not in client.get(reverse("service_detail", args=[served.pk])).content.decode()
+    assert "未查阅文书即签收" not in squashed(pdf_text(client.get(proof_url(served)).content))
+    assert RoomEntry.objects.filter(room=world.joint, kind="document.acknowledged").count() == 1
 
 
 def test_refusing_needs_a_reason(client, world, served):
@@ -399,6 +446,80 @@ def test_the_acknowledgement_deadline_is_configurable(world, complaint, consent,
         case=world.case, actor=world.mediator, recipient=world.defendant, documents=[complaint]
     )
     assert service.acknowledge_by == service.served_at + dt.timedelta(days=7)
+
+
+# The mediator's note and the deadline ------------------------------------------------------
+
+
+def serve_with(world, complaint, **kwargs) -> Service:
+    return serving.serve_electronically(
+        case=world.case, actor=world.mediator, recipient=world.defendant, documents=[complaint], **kwargs
+    )
+
+
+def test_the_note_is_shown_beside_the_deadline_to_the_recipient_the_mediator_and_on_the_proof(
+    client, world, complaint, consent
+):
+    service = serve_with(world, complaint, acknowledge_days=5, note="请核对证据清单，如有疑问请联系调解员。")
+    assert service.acknowledge_by == service.served_at + dt.timedelta(days=5)
+    deadline = timezone.localtime(service.acknowledge_by).strftime("%Y-%m-%d %H:%M")
+
+    for user in (world.defendant, world.mediator):
+        client.force_login(in_language(user, "zh-hans"))
+        page = client.get(reverse("service_detail", args=[service.pk])).content.decode()
+        assert "请核对证据清单，如有疑问请联系调解员。" in page
+        assert f"{deadline}前（自送达之日起5日内，按自然日计算）" in page
+    client.force_login(in_language(world.defendant, "en"))
+    page = client.get(reverse("service_detail", args=[service.pk])).content.decode()
+    assert f"{deadline} (5 calendar days from the date of service)" in page
+
+    proof = squashed(pdf_text(client.get(proof_url(service)).content))
+    assert squashed("请核对证据清单，如有疑问请联系调解员。") in proof
+    assert squashed(f"{deadline}前（自送达之日起5日内，按自然日计算）") in proof
+
+
+@pytest.mark.parametrize(
+    "note",
+    [
+        "请在7日内确认收到",
+        "请于七天内签收",
+        "Please confirm within 7 days.",
+        "请在3个工作日内签收",
+        "within 3 working days",
+    ],
+)
+def test_a_note_stating_another_period_than_the_deadline_is_refused(world, complaint, consent, note):
+    with pytest.raises(ValidationError) as error:
+        serve_with(world, complaint, acknowledge_days=3, note=note)
+    assert "note" in error.value.message_dict
+    assert not Service.objects.exists()
+
+
+@pytest.mark.parametrize("note", ["请在3日内确认收到", "请于三天内签收", "Please confirm within 3 days.", "请及时查收"])
+def test_a_note_agreeing_with_the_deadline_is_accepted(world, complaint, consent, note):
+    assert serve_with(world, complaint, acknowledge_days=3, note=note).note == note
+
+
+def test_the_serve_form_refuses_a_contradicting_note_with_a_message(client, world, complaint, consent):
+    client.force_login(world.mediator)
+    data = {"recipient": world.defendant_participant.pk, "documents": [complaint.pk], "method": "electronic"}
+
+    response = client.post(
+        reverse("service_new", args=[world.case.pk]),
+        {**data, "acknowledge_days": "3", "note": "请在7日内确认"},
+        follow=True,
+    )
+
+    assert "The note states a different period from the 3 calendar days you chose" in response.content.decode()
+    assert not Service.objects.exists()
+    for days in ("0", "31"):
+        client.post(reverse("service_new", args=[world.case.pk]), {**data, "acknowledge_days": days})
+        assert not Service.objects.exists()
+    client.post(
+        reverse("service_new", args=[world.case.pk]), {**data, "acknowledge_days": "7", "note": "请在7日内确认"}
+    )
+    service = Service.objects.get()
+    assert (service.acknowledge_days, service.note) == (7, "请在7日内确认")
 
 
 # Service by other means --------------------------------------------------------------------
