@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from documents import selectors
@@ -291,7 +291,6 @@ def _email_service(address: str, case: MediationCase, service: Service) -> None:
     """The mail of a service, in the recipient's language, in the court's name and
     with its signature, as every mail of the platform."""
     from django.core.mail import send_mail
-    from django.utils import translation
 
     from mediation.notifications import signed_by_the_court
 
@@ -411,7 +410,7 @@ def proof_of_service(service: Service, *, for_court: bool) -> bytes:
     them, for an address locates a person. Each copy is made once per state and kept,
     so repeated downloads return the same file."""
     from documents.rendering import document_context, render_pdf
-    from documents.signing import seal
+    from documents.signing import SEAL_FIELD, seal
 
     state = _proof_state(service)
     blob_field, state_field = ("proof_blob", "proof_state") if for_court else ("party_proof_blob", "party_proof_state")
@@ -428,9 +427,16 @@ def proof_of_service(service: Service, *, for_court: bool) -> bytes:
             documents=service.documents.select_related("blob"),
             steps=service.steps.select_related("actor"),
             with_addresses=for_court,
+            seal_date=timezone.now(),
         ),
     )
-    pdf = seal(rendered.pdf, reason=_("Proof of service issued by the platform"))
+    [seal_box] = [slot for slot in rendered.slots if slot.slot == SEAL_FIELD]
+    with translation.override(settings.DOCUMENT_LANGUAGE):
+        pdf = seal(
+            rendered.pdf,
+            reason=_("Proof of service issued by the platform"),
+            visible_at=seal_box,
+        )
     blob = store_blob(pdf, "application/pdf")
     Service.objects.filter(pk=service.pk).update(**{blob_field: blob, state_field: state})
     return pdf

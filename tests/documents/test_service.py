@@ -4,6 +4,7 @@ service by other means, expiry, and the sealed proof of service."""
 import datetime as dt
 import io
 import re
+from urllib.parse import quote
 
 import pytest
 import time_machine
@@ -13,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone, translation
+from PIL import Image
 from pypdf import PdfReader, PdfWriter
 
 from documents.models import Document, Service, ServiceConsent, ServiceStep
@@ -697,3 +699,68 @@ def test_strangers_get_404_for_the_proof(client, world, served, people, who):
     assert client.get(proof_url(served)).status_code == 404
     assert refreshed(served).proof_blob_id is None
     assert refreshed(served).party_proof_blob_id is None
+
+
+# The visible seal and the file's name ------------------------------------------------------
+
+
+def seal_images(data: bytes) -> list[tuple[int, int]]:
+    """The images in the appearance of the platform's seal field, with the field's page."""
+    reader = PdfReader(io.BytesIO(data))
+    found = []
+    for page in reader.pages:
+        for annotation in page.get("/Annots") or []:
+            annotation = annotation.get_object()
+            if annotation.get("/T") == "platform-seal" and annotation.get("/AP"):
+                resources = annotation["/AP"]["/N"].get_object()["/Resources"]
+                for xobject in resources["/XObject"].values():
+                    xobject = xobject.get_object()
+                    if xobject.get("/Subtype") == "/Image":
+                        found.append((int(xobject["/Width"]), int(xobject["/Height"])))
+    return found
+
+
+def test_the_proof_of_service_shows_the_court_seal_over_its_name_and_date(client, world, served):
+    client.force_login(world.mediator)
+
+    data = client.get(proof_url(served)).content
+
+    # The seal signature's appearance is the court's seal, drawn on the server.
+    assert seal_images(data) == [(600, 600)]
+    report = verify_pdf(data)
+    assert [s.field for s in report.signatures] == ["platform-seal"]
+    assert report.all_valid
+    text = squashed(pdf_text(data))
+    assert squashed(settings.COURT_NAME) in text
+    assert f"{timezone.localtime():%Y}年" in text
+
+
+def test_an_operator_may_configure_the_seal_image(client, world, served, settings, tmp_path):
+    path = tmp_path / "seal.png"
+    Image.new("RGBA", (321, 321), (200, 20, 30, 255)).save(path)
+    settings.COURT_SEAL_IMAGE = str(path)
+    client.force_login(world.mediator)
+
+    assert seal_images(client.get(proof_url(served)).content) == [(321, 321)]
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("zh-hans", "送达回证-(2026)京0107民诉前调1号-{name}.pdf"),
+        ("en", "proof-of-service-(2026)京0107民诉前调1号-{name}.pdf"),
+    ],
+)
+def test_the_proof_is_named_in_the_readers_language(client, world, served, language, expected):
+    client.force_login(in_language(world.defendant, language))
+    world.case.number = "(2026)京0107民诉前调1号"
+    world.case.save(update_fields=["number"])
+
+    disposition = client.get(proof_url(served))["Content-Disposition"]
+
+    name = expected.format(name=world.defendant)
+    assert disposition.isascii()
+    assert f"filename*=UTF-8''{quote(name, safe='')}" in disposition
+    # Clients that do not read filename* get an ASCII name still saying what it is.
+    fallback = re.search(r'filename="([^"]*)"', disposition).group(1)
+    assert fallback.endswith(".pdf") and "2026" in fallback
