@@ -34,6 +34,8 @@ def _step(step, *, with_address: bool) -> dict:
         "at": step.at,
         "actor": str(step.actor) if step.actor else None,
         "method": step.method,
+        # On the acknowledged step: acknowledged without opening the documents.
+        "without_opening": step.without_opening,
     }
     # The court's eyes only (sees_service_addresses): absent, not null, for a party.
     if with_address:
@@ -48,6 +50,9 @@ def _service(request, service: Service, *, with_addresses: bool) -> dict:
         "method": service.method,
         "status": service.status,
         "served_at": service.served_at,
+        "acknowledge_by": service.acknowledge_by,
+        "acknowledge_days": service.acknowledge_days,
+        "note": service.note,
         "documents": [{"title": d.title, "sha256": d.blob_id} for d in service.documents.all()],
         "steps": [_step(step, with_address=with_addresses) for step in service.steps.select_related("actor")],
         "proof_of_service_url": request.build_absolute_uri(reverse("service_proof", args=[service.pk])),

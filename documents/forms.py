@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 from django.forms import formset_factory
 from django.utils.translation import gettext_lazy as _
 
@@ -31,10 +32,27 @@ class ServeForm(forms.Form):
     evidence = forms.ModelChoiceField(
         label=_("Evidence of service (post or in person)"), queryset=Document.objects.none(), required=False
     )
-    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+    acknowledge_days = forms.IntegerField(
+        label=_("Days to acknowledge (electronic)"),
+        required=False,
+        help_text=_("Calendar days from the date of service. The deadline is shown to the recipient beside your note."),
+    )
+    note = forms.CharField(
+        label=_("Note"),
+        max_length=300,
+        required=False,
+        help_text=_("Shown to the recipient and on the proof of service. Leave the deadline out: it is added for you."),
+    )
 
     def __init__(self, *args, case: MediationCase, **kwargs):
         super().__init__(*args, **kwargs)
+        # Bounds from the service, which checks them too (one rule).
+        from documents.services.serving import MAX_ACKNOWLEDGE_DAYS, MIN_ACKNOWLEDGE_DAYS
+
+        self.fields["acknowledge_days"].min_value = MIN_ACKNOWLEDGE_DAYS
+        self.fields["acknowledge_days"].max_value = MAX_ACKNOWLEDGE_DAYS
+        self.fields["acknowledge_days"].widget.attrs.update(min=MIN_ACKNOWLEDGE_DAYS, max=MAX_ACKNOWLEDGE_DAYS)
+        self.fields["acknowledge_days"].initial = settings.SERVICE_ACKNOWLEDGE_DAYS
         self.fields["recipient"].queryset = Participant.active.filter(case=case).select_related("user", "party")
         self.fields["recipient"].label_from_instance = lambda p: f"{p.user} · {p.party.name}"
         self.fields["documents"].queryset = Document.objects.filter(case=case).exclude(

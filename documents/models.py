@@ -121,6 +121,13 @@ class Service(models.Model):
     method = models.CharField(_("method"), max_length=12, choices=Method.choices)
     status = models.CharField(_("status"), max_length=14, choices=Status.choices, default=Status.PREPARED)
     acknowledge_by = models.DateTimeField(_("acknowledge by"), null=True, blank=True)
+    # The period the mediator chose for acknowledging an electronic service, in
+    # calendar days from the date of service; `acknowledge_by` is computed from it.
+    # Empty on services made before the period was chosen.
+    acknowledge_days = models.PositiveSmallIntegerField(_("days to acknowledge"), null=True, blank=True)
+    # The mediator's note to the recipient when serving. The deadline is never written
+    # here: it is rendered from `acknowledge_by` and `acknowledge_days` beside the note.
+    note = models.TextField(_("note"), blank=True, default="")
     served_at = models.DateTimeField(_("date of service"), null=True, blank=True)
     refusal_reason = models.TextField(_("reason for refusal"), blank=True, default="")
     evidence = models.ForeignKey(
@@ -152,6 +159,14 @@ class Service(models.Model):
         return self.status in self.TRANSITIONS[action][0]
 
     @property
+    def acknowledged_without_opening(self) -> bool:
+        """The recipient acknowledged receipt without opening the documents here."""
+        return (
+            self.status == self.Status.ACKNOWLEDGED
+            and self.steps.filter(step=self.Status.ACKNOWLEDGED, without_opening=True).exists()
+        )
+
+    @property
     def awaits_recipient(self) -> bool:
         """The recipient may still acknowledge or refuse it."""
         return self.allows("acknowledge")
@@ -167,6 +182,10 @@ class ServiceStep(models.Model):
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     method = models.CharField(max_length=12, choices=Service.Method.choices)
     note = models.TextField(blank=True, default="")
+    # On the acknowledged step: the recipient acknowledged receipt without having
+    # opened any of the served documents on the platform. No "opened" step is written
+    # for them: the record says what happened.
+    without_opening = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["at", "id"]
@@ -174,6 +193,13 @@ class ServiceStep(models.Model):
 
     def __str__(self):
         return f"{self.service_id} {self.step}"
+
+    @property
+    def label(self) -> str:
+        """The step as it reads on the service page and the proof of service."""
+        if self.step == Service.Status.ACKNOWLEDGED and self.without_opening:
+            return _("Acknowledged without opening the documents")
+        return self.get_step_display()
 
 
 class Agreement(models.Model):

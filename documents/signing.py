@@ -13,16 +13,26 @@ import hashlib
 import io
 
 from django.conf import settings
+from django.utils import translation
+from django.utils.translation import pgettext
 from PIL import Image
 from pyhanko.pdf_utils.images import PdfImage
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import signers, timestamps
-from pyhanko.sign.fields import MDPPerm, SigFieldSpec, SigSeedSubFilter, append_signature_field
+from pyhanko.sign.fields import (
+    MDPPerm,
+    SigFieldSpec,
+    SigSeedSubFilter,
+    append_signature_field,
+    enumerate_sig_fields,
+)
 from pyhanko.stamp import StaticStampStyle
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from documents.pki import KeyPair, load_platform_pki
 from documents.rendering import SlotBox
+from documents.stamps import court_seal
 
 # Room reserved in the PDF for one signature (CMS with two certificates and a
 # timestamp token). Reserving it saves pyHanko a trial signature to measure it.
@@ -97,6 +107,15 @@ def _signer(pair: KeyPair) -> signers.SimpleSigner:
     )
 
 
+def seal_style() -> StaticStampStyle:
+    """The appearance of the platform's seal: the court's seal image (in the document's
+    language, "电子签章" beneath the star)."""
+    with translation.override(settings.DOCUMENT_LANGUAGE):
+        label = pgettext("text on a seal", "Electronic seal")
+    # Ink, not paper: the text under the seal stays legible through it.
+    return StaticStampStyle(background=PdfImage(court_seal(label)), border_width=0, background_opacity=0.9)
+
+
 def sign_field(
     pdf: bytes,
     *,
@@ -105,6 +124,7 @@ def sign_field(
     stamp: Image.Image | None,
     certify: bool = False,
     reason: str = "",
+    style: StaticStampStyle | None = None,
 ) -> bytes:
     """Add one signature in `field`, as an incremental update."""
     metadata = signers.PdfSignatureMetadata(
@@ -115,21 +135,51 @@ def sign_field(
         docmdp_permissions=MDPPerm.FILL_FORMS,
         reason=reason or None,
     )
-    style = StaticStampStyle(background=PdfImage(stamp), border_width=0) if stamp is not None else None
+    if stamp is not None:
+        style = StaticStampStyle(background=PdfImage(stamp), border_width=0)
     pdf_signer = signers.PdfSigner(metadata, signer=_signer(pair), timestamper=_timestamper(), stamp_style=style)
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
     return pdf_signer.sign_pdf(writer, bytes_reserved=SIGNATURE_BYTES_RESERVED).getvalue()
 
 
-def seal(pdf: bytes, *, reason: str) -> bytes:
-    """The platform's own signature (its seal) on a document it issues."""
-    field = "platform-seal"
+SEAL_FIELD = "platform-seal"
+
+
+def seal(pdf: bytes, *, reason: str, visible_at: SlotBox | None = None) -> bytes:
+    """The platform's own signature (its seal) on a document it issues. With
+    `visible_at` (where the template placed the seal: documents/pdf/_seal.html), the
+    signature shows as the court's seal there; otherwise it is invisible."""
+    field = SEAL_FIELD
     metadata = signers.PdfSignatureMetadata(
         field_name=field, subfilter=SigSeedSubFilter.PADES, md_algorithm="sha256", reason=reason
     )
-    pdf_signer = signers.PdfSigner(metadata, signer=_signer(load_platform_pki().seal), timestamper=_timestamper())
+    visible = {}
+    if visible_at is not None:
+        visible = {
+            "new_field_spec": SigFieldSpec(sig_field_name=field, on_page=visible_at.page, box=visible_at.box),
+            "stamp_style": seal_style(),
+        }
+    pdf_signer = signers.PdfSigner(
+        metadata, signer=_signer(load_platform_pki().seal), timestamper=_timestamper(), **visible
+    )
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
     return pdf_signer.sign_pdf(writer, bytes_reserved=SIGNATURE_BYTES_RESERVED).getvalue()
+
+
+def has_empty_seal_field(pdf: bytes) -> bool:
+    """Whether the document was laid out with a place for the platform's seal (a
+    signature field named SEAL_FIELD, not signed yet)."""
+    reader = PdfFileReader(io.BytesIO(pdf))
+    return any(True for _field in enumerate_sig_fields(reader, filled_status=False, with_name=SEAL_FIELD))
+
+
+def seal_in_place(pdf: bytes, *, reason: str) -> bytes:
+    """The platform's seal in the document's own SEAL_FIELD, made when it was laid
+    out (documents/pdf/_seal.html), showing the court's seal there: for a document
+    signed by others first, whose certification allows filling its fields only."""
+    return sign_field(
+        pdf, field=SEAL_FIELD, pair=load_platform_pki().seal, stamp=None, reason=reason, style=seal_style()
+    )
 
 
 def document_timestamp(pdf: bytes) -> bytes:

@@ -151,6 +151,13 @@ EVENTS: dict[str, EventKind] = {
         text=_("%(actor)s acknowledged receipt of the served documents."),
         example={"service": 4},
     ),
+    # Acknowledged without having opened any of the documents on the platform.
+    "document.acknowledged_unopened": EventKind(
+        params={"service": int},
+        audience=CASE,
+        text=_("%(actor)s acknowledged receipt of the served documents without opening them."),
+        example={"service": 4},
+    ),
 }
 
 

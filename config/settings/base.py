@@ -302,6 +302,10 @@ WORK_ORDER_NUMBER_PREFIX = env("WORK_ORDER_NUMBER_PREFIX", default="GD")
 # The court's code in case numbers: (2026)京0107民诉前调123号.
 COURT_CODE = env("COURT_CODE", default="京0107")
 COURT_NAME = env("COURT_NAME", default="北京市石景山区人民法院")
+# The seal shown where the platform seals a document (proof of service, agreement): a
+# PNG on the server's disk, ideally with a transparent background. Empty: a seal is
+# drawn from COURT_NAME (red ring, star, the name around the top).
+COURT_SEAL_IMAGE = env("COURT_SEAL_IMAGE", default="")
 # How people reach the court: shown on error pages and in every e-mail's signature.
 COURT_CONTACT_PHONE = env("COURT_CONTACT_PHONE", default="12368")
 COURT_ADDRESS = env("COURT_ADDRESS", default="北京市石景山区人民法院诉讼服务中心")

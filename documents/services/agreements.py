@@ -38,7 +38,15 @@ from documents.services.agreement_content import (
     signing_place,
 )
 from documents.services.storage import read_blob, store_blob
-from documents.signing import add_signature_fields, document_timestamp, seal, sign_field
+from documents.signing import (
+    SEAL_FIELD,
+    add_signature_fields,
+    document_timestamp,
+    has_empty_seal_field,
+    seal,
+    seal_in_place,
+    sign_field,
+)
 from documents.stamps import signature_stamp, typed_signature
 from mediation import audit
 from mediation.errors import ActionForbidden, TransitionNotAllowed
@@ -201,7 +209,8 @@ def lock_agreement(*, agreement: Agreement, actor: User) -> AgreementVersion:
     slots = required_slots(case)
     rendered = render_pdf("documents/pdf/agreement.html", agreement_document_context(agreement, version, slots))
     boxes = {box.slot: box for box in rendered.slots}
-    pdf = add_signature_fields(rendered.pdf, [boxes[slot["slot"]] for slot in slots])
+    # The signers' fields, and the platform's, where its seal shows once sealed.
+    pdf = add_signature_fields(rendered.pdf, [boxes[slot["slot"]] for slot in slots] + [boxes[SEAL_FIELD]])
     blob = store_blob(pdf, "application/pdf")
     version.locked_blob = blob
     version.latest_blob = blob
@@ -415,7 +424,13 @@ def seal_agreement(*, agreement: Agreement) -> Agreement:
     if not agreement.allows("seal") or {s.slot for s in signatures} != slots:
         raise TransitionNotAllowed(_("Not every signer has signed yet."))
     now = timezone.now()
-    sealed_pdf = document_timestamp(read_blob(version.latest_blob))
+    signed_pdf = read_blob(version.latest_blob)
+    if has_empty_seal_field(signed_pdf):
+        # The court's seal where the agreement was laid out for it (versions locked
+        # before it had a place have none), then the timestamp over everything.
+        with translation.override(settings.DOCUMENT_LANGUAGE):
+            signed_pdf = seal_in_place(signed_pdf, reason=_("Settlement agreement sealed by the platform"))
+    sealed_pdf = document_timestamp(signed_pdf)
     sealed_blob = store_blob(sealed_pdf, "application/pdf")
     agreement.sealed_blob = sealed_blob
     agreement.sealed_at = now

@@ -11,12 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from documents import selectors
@@ -38,8 +39,18 @@ def _participant(case: MediationCase, user: User) -> Participant | None:
     return Participant.active.filter(case=case, user=user).select_related("party").first()
 
 
-def _step(service: Service, step: str, *, actor: User | None, ip: str | None, at=None, note: str = "") -> ServiceStep:
+def _step(
+    service: Service,
+    step: str,
+    *,
+    actor: User | None,
+    ip: str | None,
+    at=None,
+    note: str = "",
+    without_opening: bool = False,
+) -> ServiceStep:
     return ServiceStep.objects.create(
+        without_opening=without_opening,
         service=service,
         step=step,
         actor=actor,
@@ -89,16 +100,84 @@ def _check_serving(case: MediationCase, actor: User, recipient: User, documents:
         raise ValidationError(errors)
 
 
+# The period a mediator may give a recipient to acknowledge an electronic service,
+# in calendar days.
+MIN_ACKNOWLEDGE_DAYS = 1
+MAX_ACKNOWLEDGE_DAYS = 30
+
+_CHINESE_NUMERALS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+# A period in days written in a note: "7 日", "七天", "3个工作日", "10 days", "5 working days".
+_PERIOD_IN_NOTE = re.compile(
+    r"(?P<number>\d+|[一二两三四五六七八九十]+)\s*(?:个)?\s*(?P<working>工作)?\s*(?:日|天)"
+    r"|(?P<en_number>\d+)\s*(?P<en_working>working\s+|business\s+)?(?:calendar\s+)?days?\b",
+    re.IGNORECASE,
+)
+
+
+def _chinese_number(text: str) -> int | None:
+    """一 … 九十九 as an int (the numbers a note gives days in); None otherwise."""
+    if text.isdigit():
+        return int(text)
+    if "十" not in text:
+        return _CHINESE_NUMERALS.get(text) if len(text) == 1 else None
+    tens, _sep, units = text.partition("十")
+    value = (_CHINESE_NUMERALS.get(tens, 0) if tens else 1) * 10
+    return value + (_CHINESE_NUMERALS.get(units, 0) if units else 0)
+
+
+def note_contradicts_period(note: str, days: int) -> bool:
+    """Whether a serving note states a period other than the `days` calendar days the
+    recipient is given: another number of days, or working days (the deadline counts
+    calendar days). The deadline is printed beside the note, so the note need not say
+    it; when it does, it must say the same."""
+    for match in _PERIOD_IN_NOTE.finditer(note):
+        number = _chinese_number(match.group("number") or match.group("en_number"))
+        working = match.group("working") or match.group("en_working")
+        if number != days or working:
+            return True
+    return False
+
+
+def check_acknowledge_period(days: int, note: str) -> None:
+    """The period and note a mediator gives when serving electronically."""
+    errors = {}
+    if not MIN_ACKNOWLEDGE_DAYS <= days <= MAX_ACKNOWLEDGE_DAYS:
+        errors["acknowledge_days"] = _("Give the recipient between %(min)s and %(max)s days to acknowledge.") % {
+            "min": MIN_ACKNOWLEDGE_DAYS,
+            "max": MAX_ACKNOWLEDGE_DAYS,
+        }
+    elif note_contradicts_period(note, days):
+        errors["note"] = _(
+            "The note states a different period from the %(days)s calendar days you chose. The deadline is shown "
+            "beside the note: leave the period out of the note, or choose it in “Days to acknowledge”."
+        ) % {"days": days}
+    if errors:
+        raise ValidationError(errors)
+
+
 @transaction.atomic
 def serve_electronically(
-    *, case: MediationCase, actor: User, recipient: User, documents: list[Document], ip: str | None = None
+    *,
+    case: MediationCase,
+    actor: User,
+    recipient: User,
+    documents: list[Document],
+    acknowledge_days: int | None = None,
+    note: str = "",
+    ip: str | None = None,
 ) -> Service:
     """Serve documents through the platform. Refused without the recipient's consent.
     The documents reach the recipient's account at once: that moment is the date of
-    service. The recipient is notified in the app and by email, and the case's rooms
-    record the service: the joint room and the recipient's caucus, or that caucus alone
-    when a document is for the recipient's side only."""
+    service, and the recipient has `acknowledge_days` calendar days from it (by default
+    SERVICE_ACKNOWLEDGE_DAYS) to acknowledge. The mediator's `note` is shown to the
+    recipient beside that deadline and may not state another period. The recipient is
+    notified in the app and by email, and the case's rooms record the service: the
+    joint room and the recipient's caucus, or that caucus alone when a document is for
+    the recipient's side only."""
     _check_serving(case, actor, recipient, documents)
+    days = settings.SERVICE_ACKNOWLEDGE_DAYS if acknowledge_days is None else acknowledge_days
+    note = note.strip()
+    check_acknowledge_period(days, note)
     consent = selectors.consent_of(case, recipient)
     if consent is None:
         raise TransitionNotAllowed(
@@ -115,7 +194,9 @@ def serve_electronically(
         recipient=recipient,
         method=Service.Method.ELECTRONIC,
         created_by=actor,
-        acknowledge_by=now + dt.timedelta(days=settings.SERVICE_ACKNOWLEDGE_DAYS),
+        acknowledge_by=now + dt.timedelta(days=days),
+        acknowledge_days=days,
+        note=note,
     )
     service.documents.set(documents)
     _step(service, Service.Status.PREPARED, actor=actor, ip=ip, at=now)
@@ -135,7 +216,9 @@ def serve_electronically(
     service.status = Service.Status.DELIVERED
     service.served_at = now
     service.save(update_fields=["status", "served_at"])
-    _audit(service, actor, "serve", recipient=recipient.pk, documents=[d.blob_id for d in documents])
+    _audit(
+        service, actor, "serve", recipient=recipient.pk, documents=[d.blob_id for d in documents], days=days, note=note
+    )
     participant = _participant(case, recipient)
     post_case_event(
         case=case,
@@ -208,7 +291,6 @@ def _email_service(address: str, case: MediationCase, service: Service) -> None:
     """The mail of a service, in the recipient's language, in the court's name and
     with its signature, as every mail of the platform."""
     from django.core.mail import send_mail
-    from django.utils import translation
 
     from mediation.notifications import signed_by_the_court
 
@@ -244,21 +326,24 @@ def mark_opened(*, service: Service, user: User, ip: str | None = None) -> Servi
 
 @transaction.atomic
 def acknowledge_service(*, service: Service, user: User, ip: str | None = None) -> Service:
+    """The recipient acknowledges receipt. A recipient who has not opened any of the
+    documents on the platform may still acknowledge (they may hold them by other
+    means); the acknowledged step then says "without opening", and no opened step is
+    written, for none happened."""
     service = _lock_for_recipient(service, user)
     if not service.allows("acknowledge"):
         raise TransitionNotAllowed(
             _("This service can no longer be acknowledged (it is %(status)s).")
             % {"status": service.get_status_display()}
         )
-    if service.status == Service.Status.DELIVERED:
-        _step(service, Service.Status.OPENED, actor=user, ip=ip)
-    _step(service, Service.Status.ACKNOWLEDGED, actor=user, ip=ip)
+    without_opening = not service.steps.filter(step=Service.Status.OPENED).exists()
+    _step(service, Service.Status.ACKNOWLEDGED, actor=user, ip=ip, without_opening=without_opening)
     service.status = Service.Status.ACKNOWLEDGED
     service.save(update_fields=["status"])
-    _audit(service, user, "acknowledge")
+    _audit(service, user, "acknowledge", without_opening=without_opening)
     post_case_event(
         case=service.case,
-        kind="document.acknowledged",
+        kind="document.acknowledged_unopened" if without_opening else "document.acknowledged",
         actor=user,
         data={"service": service.pk},
         side=side_of(user, service.case),
@@ -312,6 +397,8 @@ def expire_services(*, now: dt.datetime | None = None) -> int:
 
 
 def _proof_state(service: Service) -> str:
+    # The "without opening" flag is written with the acknowledged step, which already
+    # changes this state; leaving it out keeps the state of proofs already made.
     steps = list(service.steps.values_list("step", "at", "actor_id", "ip_address", "note"))
     return hashlib.sha256(json.dumps([service.status, steps], default=str).encode()).hexdigest()
 
@@ -323,7 +410,7 @@ def proof_of_service(service: Service, *, for_court: bool) -> bytes:
     them, for an address locates a person. Each copy is made once per state and kept,
     so repeated downloads return the same file."""
     from documents.rendering import document_context, render_pdf
-    from documents.signing import seal
+    from documents.signing import SEAL_FIELD, seal
 
     state = _proof_state(service)
     blob_field, state_field = ("proof_blob", "proof_state") if for_court else ("party_proof_blob", "party_proof_state")
@@ -340,9 +427,16 @@ def proof_of_service(service: Service, *, for_court: bool) -> bytes:
             documents=service.documents.select_related("blob"),
             steps=service.steps.select_related("actor"),
             with_addresses=for_court,
+            seal_date=timezone.now(),
         ),
     )
-    pdf = seal(rendered.pdf, reason=_("Proof of service issued by the platform"))
+    [seal_box] = [slot for slot in rendered.slots if slot.slot == SEAL_FIELD]
+    with translation.override(settings.DOCUMENT_LANGUAGE):
+        pdf = seal(
+            rendered.pdf,
+            reason=_("Proof of service issued by the platform"),
+            visible_at=seal_box,
+        )
     blob = store_blob(pdf, "application/pdf")
     Service.objects.filter(pk=service.pk).update(**{blob_field: blob, state_field: state})
     return pdf

@@ -19,6 +19,7 @@ from documents import selectors
 from documents.access import side_of
 from documents.agreement_rendering import preview_html, reader_text
 from documents.agreement_rules import party_designation, signing_options, slot_labels
+from documents.filenames import agreement_filename
 from documents.forms import AgreementForm, ReasonForm, SignForm, TermFormSet
 from documents.models import Agreement
 from documents.reauthentication import (
@@ -291,4 +292,4 @@ def agreement_pdf(request, agreement_id, which):
     blob = blobs.get(which)
     if blob is None:
         raise Http404
-    return file_response(read_blob(blob), "application/pdf", f"agreement-{agreement.verification_code}-{which}.pdf")
+    return file_response(read_blob(blob), "application/pdf", agreement_filename(agreement, which))

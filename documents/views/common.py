@@ -6,9 +6,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
-from django.utils.http import content_disposition_header
 
 from documents.access import side_of
+from documents.filenames import attachment
 from mediation.models import MediationCase
 from mediation.selectors.cases import case_for
 
@@ -33,9 +33,9 @@ def case_or_404(request, case_id) -> MediationCase:
 def file_response(data: bytes, content_type: str, filename: str) -> HttpResponse:
     """A download (never shown inline in the platform's origin)."""
     response = HttpResponse(data, content_type=content_type)
-    # Django quotes and escapes the name (a quote in it cannot add parameters) and
-    # writes a Chinese name as RFC 6266 filename*, keeping the header itself ASCII.
-    response["Content-Disposition"] = content_disposition_header(True, filename)
+    # The name is quoted and escaped (a quote in it cannot add parameters); a Chinese
+    # name goes as RFC 5987 filename* beside an ASCII filename, the header itself ASCII.
+    response["Content-Disposition"] = attachment(filename)
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response

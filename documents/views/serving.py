@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from documents import selectors
 from documents.access import sees_service_addresses, visible_services
+from documents.filenames import proof_of_service_filename
 from documents.forms import ConsentForm, ReasonForm, ServeForm
 from documents.models import Service
 from documents.services import serving
@@ -36,6 +37,8 @@ def serve(request, case_id):
                 actor=request.user,
                 recipient=data["recipient"].user,
                 documents=list(data["documents"]),
+                acknowledge_days=data["acknowledge_days"],
+                note=data["note"],
                 ip=client_ip(request),
             )
         else:
@@ -97,6 +100,7 @@ def service_detail(request, service_id):
             "steps": service.steps.select_related("actor"),
             "documents": service.documents.select_related("blob"),
             "is_recipient": service.recipient_id == request.user.pk,
+            "opened": service.status != Service.Status.DELIVERED,
             "show_addresses": sees_service_addresses(request.user, service.case),
             "awaiting": service.awaits_recipient,
             "refuse_form": ReasonForm(),
@@ -130,4 +134,4 @@ def service_action(request, service_id, action):
 def service_proof(request, service_id):
     service = _service(request, service_id)
     pdf = serving.proof_of_service(service, for_court=sees_service_addresses(request.user, service.case))
-    return file_response(pdf, "application/pdf", f"proof-of-service-{service.pk}.pdf")
+    return file_response(pdf, "application/pdf", proof_of_service_filename(service))

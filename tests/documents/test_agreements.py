@@ -422,7 +422,8 @@ def test_locking_freezes_the_content_hash_renders_the_pdf_and_adds_empty_signatu
     assert [slot["slot"] for slot in version.signature_slots] == expected
     reader = PdfFileReader(io.BytesIO(pdf))
     fields = {field["/T"]: field for field in (ref.get_object() for ref in reader.root["/AcroForm"]["/Fields"])}
-    assert sorted(fields) == sorted(expected)
+    # The signers' fields, and the platform's, where its seal shows once sealed.
+    assert sorted(fields) == sorted([*expected, "platform-seal"])
     assert all(field["/FT"] == "/Sig" and "/V" not in field for field in fields.values())
     assert list(reader.embedded_signatures) == []
     assert RoomEntry.objects.filter(room=world.joint, kind="agreement.locked").count() == 1

@@ -10,6 +10,7 @@ import datetime as dt
 import io
 import re
 from contextlib import contextmanager
+from urllib.parse import quote
 
 import pytest
 import time_machine
@@ -192,8 +193,13 @@ def test_one_signature_per_signer_mediator_first_then_a_document_timestamp(seale
     signatures = embedded(sealed.pdf)
     plaintiff, defendant = sealed.case.parties.get(side="plaintiff"), sealed.case.parties.get(side="defendant")
 
-    assert [s.sig_object_type for s in signatures] == ["/Sig", "/Sig", "/Sig", "/DocTimeStamp"]
-    assert [s.field_name for s in signatures[:3]] == ["mediator", f"party-{plaintiff.pk}", f"party-{defendant.pk}"]
+    assert [s.sig_object_type for s in signatures] == ["/Sig", "/Sig", "/Sig", "/Sig", "/DocTimeStamp"]
+    assert [s.field_name for s in signatures[:4]] == [
+        "mediator",
+        f"party-{plaintiff.pk}",
+        f"party-{defendant.pk}",
+        "platform-seal",
+    ]
     names = [s.signer_cert.subject.native["common_name"] for s in signatures[:3]]
     assert names == [MEDIATOR_NAME, PLAINTIFF_AGENT, DEFENDANT_AGENT]
     assert [s.signer_cert.serial_number for s in signatures[:3]] == [
@@ -238,7 +244,7 @@ def test_still_trusted_two_days_later_although_signer_certificates_lived_one_hou
     with time_machine.travel(later, tick=False):
         report = verify_pdf(sealed.pdf)
     assert report.all_valid
-    assert [s.trusted for s in report.signatures] == [True, True, True, True]
+    assert [s.trusted for s in report.signatures] == [True, True, True, True, True]
     assert report.matches_sealed_original
 
 
@@ -258,6 +264,51 @@ def test_the_signature_images_are_in_each_signature_appearance(sealed):
         assert images[name], f"no image in the appearance of {name}"
         width, height = images[name][0]
         assert width >= 300 and height >= 100
+
+
+def _seal_annotations(data: bytes) -> list:
+    return [
+        annotation.get_object()
+        for page in PdfReader(io.BytesIO(data)).pages
+        for annotation in page.get("/Annots") or []
+        if annotation.get_object().get("/T") == "platform-seal"
+    ]
+
+
+def test_the_court_seal_shows_where_the_platform_sealed_after_every_signer(sealed):
+    seal = embedded(sealed.pdf)[3]
+    assert seal.field_name == "platform-seal"
+    assert seal.signer_cert.serial_number == load_platform_pki().seal.certificate.serial_number
+    status = validate_pdf_signature(seal, platform_context(), ts_validation_context=platform_context())
+    assert (status.intact, status.valid, status.trusted) == (True, True, True)
+    [annotation] = _seal_annotations(sealed.pdf)
+    assert list(_images_in(annotation["/AP"]["/N"].get_object())) == [(600, 600)]
+    # Before sealing the place is there, empty: no seal shows on a version in signing.
+    [empty] = _seal_annotations(read_blob(sealed.agreement.current_version.locked_blob))
+    assert "/V" not in empty
+    assert "/AP" not in empty or not list(_images_in(empty["/AP"]["/N"].get_object()))
+
+
+@pytest.mark.parametrize(
+    ("language", "which", "expected"),
+    [
+        ("zh-hans", "sealed", "调解协议书-{number}.pdf"),
+        ("en", "sealed", "mediation-agreement-{number}.pdf"),
+        ("zh-hans", "certificate", "签署证书-{number}.pdf"),
+        ("en", "certificate", "signing-certificate-{number}.pdf"),
+    ],
+)
+def test_the_agreement_files_are_named_in_the_readers_language(client, sealed, language, which, expected):
+    reader = sealed.signers[1]
+    User.objects.filter(pk=reader.pk).update(language=language)
+    client.force_login(reader)
+
+    response = client.get(reverse("agreement_pdf", args=[sealed.agreement.pk, which]))
+
+    assert response.status_code == 200
+    name = expected.format(number=sealed.case.number)
+    assert f"filename*=UTF-8''{quote(name, safe='')}" in response["Content-Disposition"]
+    assert response["Content-Disposition"].isascii()
 
 
 def _images_in(xobject, seen=None):
@@ -392,7 +443,7 @@ def test_the_untouched_file_is_the_sealed_original_and_all_valid(client, sealed)
     assert body["verification_code"] == sealed.agreement.verification_code
     assert body["all_valid"] is True
     assert [s["signer"] for s in body["signatures"][:3]] == [MEDIATOR_NAME, PLAINTIFF_AGENT, DEFENDANT_AGENT]
-    assert len(body["signatures"]) == 4
+    assert len(body["signatures"]) == 5
     assert all(s["intact"] and s["valid"] and s["trusted"] and not s["modified_after"] for s in body["signatures"])
     page = verify_page(client, sealed.pdf).content.decode()
     assert 'data-result="original"' in page

@@ -4,6 +4,7 @@ service by other means, expiry, and the sealed proof of service."""
 import datetime as dt
 import io
 import re
+from urllib.parse import quote
 
 import pytest
 import time_machine
@@ -13,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone, translation
+from PIL import Image
 from pypdf import PdfReader, PdfWriter
 
 from documents.models import Document, Service, ServiceConsent, ServiceStep
@@ -296,9 +298,56 @@ def test_the_recipient_acknowledges_receipt(client, world, served):
     assert len(steps_of(service)) == 5
 
 
-def test_acknowledging_without_opening_records_the_opening_too(world, served):
-    serving.acknowledge_service(service=served, user=world.defendant, ip=RECIPIENT_IP)
-    assert steps_of(served)[-2:] == [Status.OPENED, Status.ACKNOWLEDGED]
+def in_language(user, language: str):
+    user.language = language
+    user.save(update_fields=["language"])
+    return user
+
+
+def test_acknowledging_without_opening_is_recorded_as_such_and_no_opening_is_invented(client, world, served):
+    client.force_login(in_language(world.defendant, "zh-hans"))
+    before = client.get(reverse("service_detail", args=[served.pk])).content.decode()
+    # The recipient is told before acknowledging what the record will say.
+    assert "如现在签收，记录将载明您未查阅文书即签收" in before
+
+    client.post(reverse("service_action", args=[served.pk, "acknowledge"]), REMOTE_ADDR=RECIPIENT_IP)
+
+    assert steps_of(served) == [Status.PREPARED, Status.SENT, Status.DELIVERED, Status.ACKNOWLEDGED]
+    assert ServiceStep.objects.get(service=served, step=Status.ACKNOWLEDGED).without_opening
+    assert refreshed(served).status == Status.ACKNOWLEDGED
+    page = client.get(reverse("service_detail", args=[served.pk])).content.decode()
+    assert page.count("未查阅文书即签收") == 2  # the status and the step
+    assert "已查阅" not in page
+    # The case's rooms say so too, in each reader's language.
+    entry = RoomEntry.objects.get(room=world.joint, kind="document.acknowledged_unopened")
+    assert not RoomEntry.objects.filter(kind="document.acknowledged").exists()
+    from rooms.events import render_event
+
+    with translation.override("zh-hans"):
+        assert "未查阅" in render_event(entry.kind, {"name": str(world.defendant)}, entry.data)
+    with translation.override("en"):
+        assert "without opening them" in render_event(entry.kind, {"name": str(world.defendant)}, entry.data)
+    # Both copies of the proof of service.
+    party_copy = squashed(pdf_text(client.get(proof_url(served)).content))
+    client.force_login(world.mediator)
+    court_copy = squashed(pdf_text(client.get(proof_url(served)).content))
+    for copy in (party_copy, court_copy):
+        assert "未查阅文书即签收" in copy
+        assert "已查阅" not in copy
+
+
+def test_acknowledging_after_opening_is_a_plain_acknowledgement(client, world, served, complaint):
+    client.force_login(in_language(world.defendant, "zh-hans"))
+    client.get(reverse("document_file", args=[complaint.pk]))
+    page = client.get(reverse("service_detail", args=[served.pk])).content.decode()
+    assert "未查阅文书即签收" not in page
+
+    client.post(reverse("service_action", args=[served.pk, "acknowledge"]))
+
+    assert not ServiceStep.objects.get(service=served, step=Status.ACKNOWLEDGED).without_opening
+    assert "未查阅文书即签收" not in client.get(reverse("service_detail", args=[served.pk])).content.decode()
+    assert "未查阅文书即签收" not in squashed(pdf_text(client.get(proof_url(served)).content))
+    assert RoomEntry.objects.filter(room=world.joint, kind="document.acknowledged").count() == 1
 
 
 def test_refusing_needs_a_reason(client, world, served):
@@ -399,6 +448,80 @@ def test_the_acknowledgement_deadline_is_configurable(world, complaint, consent,
         case=world.case, actor=world.mediator, recipient=world.defendant, documents=[complaint]
     )
     assert service.acknowledge_by == service.served_at + dt.timedelta(days=7)
+
+
+# The mediator's note and the deadline ------------------------------------------------------
+
+
+def serve_with(world, complaint, **kwargs) -> Service:
+    return serving.serve_electronically(
+        case=world.case, actor=world.mediator, recipient=world.defendant, documents=[complaint], **kwargs
+    )
+
+
+def test_the_note_is_shown_beside_the_deadline_to_the_recipient_the_mediator_and_on_the_proof(
+    client, world, complaint, consent
+):
+    service = serve_with(world, complaint, acknowledge_days=5, note="请核对证据清单，如有疑问请联系调解员。")
+    assert service.acknowledge_by == service.served_at + dt.timedelta(days=5)
+    deadline = timezone.localtime(service.acknowledge_by).strftime("%Y-%m-%d %H:%M")
+
+    for user in (world.defendant, world.mediator):
+        client.force_login(in_language(user, "zh-hans"))
+        page = client.get(reverse("service_detail", args=[service.pk])).content.decode()
+        assert "请核对证据清单，如有疑问请联系调解员。" in page
+        assert f"{deadline}前（自送达之日起5日内，按自然日计算）" in page
+    client.force_login(in_language(world.defendant, "en"))
+    page = client.get(reverse("service_detail", args=[service.pk])).content.decode()
+    assert f"{deadline} (5 calendar days from the date of service)" in page
+
+    proof = squashed(pdf_text(client.get(proof_url(service)).content))
+    assert squashed("请核对证据清单，如有疑问请联系调解员。") in proof
+    assert squashed(f"{deadline}前（自送达之日起5日内，按自然日计算）") in proof
+
+
+@pytest.mark.parametrize(
+    "note",
+    [
+        "请在7日内确认收到",
+        "请于七天内签收",
+        "Please confirm within 7 days.",
+        "请在3个工作日内签收",
+        "within 3 working days",
+    ],
+)
+def test_a_note_stating_another_period_than_the_deadline_is_refused(world, complaint, consent, note):
+    with pytest.raises(ValidationError) as error:
+        serve_with(world, complaint, acknowledge_days=3, note=note)
+    assert "note" in error.value.message_dict
+    assert not Service.objects.exists()
+
+
+@pytest.mark.parametrize("note", ["请在3日内确认收到", "请于三天内签收", "Please confirm within 3 days.", "请及时查收"])
+def test_a_note_agreeing_with_the_deadline_is_accepted(world, complaint, consent, note):
+    assert serve_with(world, complaint, acknowledge_days=3, note=note).note == note
+
+
+def test_the_serve_form_refuses_a_contradicting_note_with_a_message(client, world, complaint, consent):
+    client.force_login(world.mediator)
+    data = {"recipient": world.defendant_participant.pk, "documents": [complaint.pk], "method": "electronic"}
+
+    response = client.post(
+        reverse("service_new", args=[world.case.pk]),
+        {**data, "acknowledge_days": "3", "note": "请在7日内确认"},
+        follow=True,
+    )
+
+    assert "The note states a different period from the 3 calendar days you chose" in response.content.decode()
+    assert not Service.objects.exists()
+    for days in ("0", "31"):
+        client.post(reverse("service_new", args=[world.case.pk]), {**data, "acknowledge_days": days})
+        assert not Service.objects.exists()
+    client.post(
+        reverse("service_new", args=[world.case.pk]), {**data, "acknowledge_days": "7", "note": "请在7日内确认"}
+    )
+    service = Service.objects.get()
+    assert (service.acknowledge_days, service.note) == (7, "请在7日内确认")
 
 
 # Service by other means --------------------------------------------------------------------
@@ -576,3 +699,68 @@ def test_strangers_get_404_for_the_proof(client, world, served, people, who):
     assert client.get(proof_url(served)).status_code == 404
     assert refreshed(served).proof_blob_id is None
     assert refreshed(served).party_proof_blob_id is None
+
+
+# The visible seal and the file's name ------------------------------------------------------
+
+
+def seal_images(data: bytes) -> list[tuple[int, int]]:
+    """The images in the appearance of the platform's seal field, with the field's page."""
+    reader = PdfReader(io.BytesIO(data))
+    found = []
+    for page in reader.pages:
+        for annotation in page.get("/Annots") or []:
+            annotation = annotation.get_object()
+            if annotation.get("/T") == "platform-seal" and annotation.get("/AP"):
+                resources = annotation["/AP"]["/N"].get_object()["/Resources"]
+                for xobject in resources["/XObject"].values():
+                    xobject = xobject.get_object()
+                    if xobject.get("/Subtype") == "/Image":
+                        found.append((int(xobject["/Width"]), int(xobject["/Height"])))
+    return found
+
+
+def test_the_proof_of_service_shows_the_court_seal_over_its_name_and_date(client, world, served):
+    client.force_login(world.mediator)
+
+    data = client.get(proof_url(served)).content
+
+    # The seal signature's appearance is the court's seal, drawn on the server.
+    assert seal_images(data) == [(600, 600)]
+    report = verify_pdf(data)
+    assert [s.field for s in report.signatures] == ["platform-seal"]
+    assert report.all_valid
+    text = squashed(pdf_text(data))
+    assert squashed(settings.COURT_NAME) in text
+    assert f"{timezone.localtime():%Y}年" in text
+
+
+def test_an_operator_may_configure_the_seal_image(client, world, served, settings, tmp_path):
+    path = tmp_path / "seal.png"
+    Image.new("RGBA", (321, 321), (200, 20, 30, 255)).save(path)
+    settings.COURT_SEAL_IMAGE = str(path)
+    client.force_login(world.mediator)
+
+    assert seal_images(client.get(proof_url(served)).content) == [(321, 321)]
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("zh-hans", "送达回证-(2026)京0107民诉前调1号-{name}.pdf"),
+        ("en", "proof-of-service-(2026)京0107民诉前调1号-{name}.pdf"),
+    ],
+)
+def test_the_proof_is_named_in_the_readers_language(client, world, served, language, expected):
+    client.force_login(in_language(world.defendant, language))
+    world.case.number = "(2026)京0107民诉前调1号"
+    world.case.save(update_fields=["number"])
+
+    disposition = client.get(proof_url(served))["Content-Disposition"]
+
+    name = expected.format(name=world.defendant)
+    assert disposition.isascii()
+    assert f"filename*=UTF-8''{quote(name, safe='')}" in disposition
+    # Clients that do not read filename* get an ASCII name still saying what it is.
+    fallback = re.search(r'filename="([^"]*)"', disposition).group(1)
+    assert fallback.endswith(".pdf") and "2026" in fallback

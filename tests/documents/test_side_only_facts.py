@@ -111,14 +111,15 @@ class TestThroughPagesAndHistory:
         service = serve(world, world.secret)
         serving.acknowledge_service(service=service, user=world.defendant)
 
-        assert '"document.acknowledged"' not in history(client, world.plaintiff, world.joint)
-        assert '"document.acknowledged"' in history(client, world.defendant, world.defendant_caucus)
+        # Neither kind of acknowledgement (opened or not) reaches the joint room.
+        assert '"document.acknowledged' not in history(client, world.plaintiff, world.joint)
+        assert '"document.acknowledged_unopened"' in history(client, world.defendant, world.defendant_caucus)
 
     def test_acknowledging_a_case_wide_service_is_announced_in_the_joint_room(self, client, world):
         service = serve(world, world.complaint)
         serving.acknowledge_service(service=service, user=world.defendant)
 
-        assert '"document.acknowledged"' in history(client, world.plaintiff, world.joint)
+        assert '"document.acknowledged_unopened"' in history(client, world.plaintiff, world.joint)
 
     def test_the_plaintiff_is_not_notified_and_counts_nothing_new(self, client, world):
         client.force_login(world.plaintiff)
@@ -292,8 +293,10 @@ class TestAddressesOnServiceRecords:
             assert address not in page
             assert address not in json.dumps(steps)
             assert address not in proof
-        # The steps themselves are there: what happened, when and by whom.
-        assert [step["step"] for step in steps] == ["prepared", "sent", "delivered", "opened", "acknowledged"]
+        # The steps themselves are there: what happened, when and by whom (the defendant
+        # acknowledged without opening the documents, and no opening is invented).
+        assert [step["step"] for step in steps] == ["prepared", "sent", "delivered", "acknowledged"]
+        assert steps[-1]["without_opening"] is True
         assert str(world.defendant) in page and str(world.defendant) in proof
 
     def test_the_recipient_sees_the_steps_without_addresses(self, client, world):
@@ -307,5 +310,5 @@ class TestAddressesOnServiceRecords:
             page, steps, proof = self.record(client, user, world)
 
             assert DEFENDANT_IP in page and MEDIATOR_IP in page
-            assert [step["ip"] for step in steps] == [MEDIATOR_IP, MEDIATOR_IP, None, DEFENDANT_IP, DEFENDANT_IP]
+            assert [step["ip"] for step in steps] == [MEDIATOR_IP, MEDIATOR_IP, None, DEFENDANT_IP]
             assert DEFENDANT_IP in proof and MEDIATOR_IP in proof

@@ -59,4 +59,6 @@ def test_an_agreement_signed_by_everyone_is_sealed_and_verifies():
     assert MediationCase.objects.get(pk=case.pk).status == MediationCase.Status.SETTLED
     report = verify_pdf(read_blob(agreement.sealed_blob))
     assert report.matches_sealed_original and report.all_valid
-    assert len(report.signatures) == 4
+    # The three signers, the platform's seal (its visible seal over the court's name)
+    # and the document timestamp.
+    assert len(report.signatures) == 5
