@@ -4,8 +4,8 @@
   var kind = document.getElementById("period");
   if (kind) {
     var showChosen = function () {
-      document.querySelectorAll("fieldset[data-period]").forEach(function (fieldset) {
-        fieldset.hidden = fieldset.getAttribute("data-period") !== kind.value;
+      document.querySelectorAll("[data-period]").forEach(function (field) {
+        field.hidden = field.getAttribute("data-period") !== kind.value;
       });
     };
     kind.addEventListener("change", showChosen);
