@@ -1,4 +1,7 @@
+import re
+
 from django import forms
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
@@ -17,6 +20,7 @@ from mediation.models import (
 from mediation.models.work_orders import Category, Channel, ReplyChannel, RequesterRole, Satisfaction
 from mediation.roles import Role
 from mediation.selectors.cases import open_invitations, sessions_open_to
+from mediation.selectors.stats import Period
 
 
 class DateTimeInput(forms.DateTimeInput):
@@ -383,3 +387,71 @@ class SignupDetailsForm(forms.Form):
         user.full_name = self.cleaned_data["full_name"].strip()
         user.phone = self.cleaned_data["phone"].strip()
         user.save(update_fields=["full_name", "phone"])
+
+
+class FiguresPeriodForm(forms.Form):
+    """The span the figures page and its exports cover: a range of years, a quarter or
+    a month. The page's links and the API name the years `from` and `to`."""
+
+    class Kind(models.TextChoices):
+        YEAR = "year", _("Years")
+        QUARTER = "quarter", _("Quarter")
+        MONTH = "month", _("Month")
+
+    FIRST_YEAR = 2000
+
+    period = forms.ChoiceField(label=_("Period"), choices=Kind.choices, required=False)
+    to = forms.IntegerField(label=_("to"), required=False)
+    year = forms.IntegerField(label=_("Year"), required=False)
+    quarter = forms.TypedChoiceField(
+        label=_("Quarter"),
+        coerce=int,
+        required=False,
+        choices=[(1, _("Q1")), (2, _("Q2")), (3, _("Q3")), (4, _("Q4"))],
+    )
+    month = forms.CharField(label=_("Month"), required=False, max_length=7)
+
+    def __init__(self, data=None, *, today):
+        self.today = today
+        super().__init__(data=data)
+        # `from` is a Python keyword, so it cannot be declared as a class attribute.
+        self.fields = {"period": self.fields["period"], "from": forms.IntegerField(label=_("From"), required=False)} | {
+            name: field for name, field in self.fields.items() if name != "period"
+        }
+
+    def _year(self, value, field):
+        if value is None:
+            self.add_error(field, _("Enter a year."))
+        elif not self.FIRST_YEAR <= value <= self.today.year:
+            self.add_error(
+                field,
+                _("Enter a year from %(first)d to %(last)d.") % {"first": self.FIRST_YEAR, "last": self.today.year},
+            )
+        return value
+
+    def clean(self):
+        data = super().clean()
+        kind = data.get("period") or self.Kind.YEAR
+        if kind == self.Kind.YEAR:
+            first = self._year(data.get("from"), "from")
+            last = self._year(data.get("to"), "to")
+            if not self.errors and first > last:
+                self.add_error("to", _("The last year must not be before the first."))
+            if not self.errors:
+                data["span"] = Period.years(first, last)
+        elif kind == self.Kind.QUARTER:
+            year = self._year(data.get("year"), "year")
+            quarter = data.get("quarter")
+            if not quarter:
+                self.add_error("quarter", _("Choose a quarter."))
+            if not self.errors:
+                data["span"] = Period.of_quarter(year, quarter)
+        else:
+            match = re.fullmatch(r"(\d{4})-(\d{2})", data.get("month") or "")
+            if not match or not 1 <= int(match[2]) <= 12:
+                self.add_error("month", _("Enter a month as YYYY-MM, e.g. 2026-03."))
+            elif self._year(int(match[1]), "month") and not self.errors:
+                data["span"] = Period.of_month(int(match[1]), int(match[2]))
+        if not self.errors and data["span"].start > self.today:
+            self.add_error(None, _("This period has not begun yet."))
+        return data

@@ -119,4 +119,5 @@ class WorkOrderFiguresView(APIView):
             year_to=query.validated_data["to"],
             department_id=policy.figures_department(request.user),
         )
-        return Response(figures)
+        # The page's own keys (its period and rows) are not part of the API.
+        return Response({key: value for key, value in figures.items() if key not in ("period", "rows")})

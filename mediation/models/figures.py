@@ -2,16 +2,17 @@ from django.db import models
 
 
 class WorkOrderTally(models.Model):
-    """Running totals behind the supervision figures, one row per year (of receipt,
+    """Running totals behind the supervision figures, one row per month (of receipt,
     court time), channel, category and department (0: not dispatched).
 
-    Database triggers (migration 0008) keep them: every insert, update or delete of a
+    Database triggers (migrations 0008 and 0011) keep them: every insert, update or delete of a
     work order takes its old contribution off and adds its new one, in the same
-    transaction, whoever writes. The figures then read a few hundred rows instead of
+    transaction, whoever writes. The figures then read a few thousand rows instead of
     every order. `python manage.py rebuild_figures` recounts them from the orders.
     """
 
     year = models.PositiveSmallIntegerField()
+    month = models.PositiveSmallIntegerField()
     channel = models.CharField(max_length=16)
     category = models.CharField(max_length=24)
     department_key = models.BigIntegerField()
@@ -26,9 +27,9 @@ class WorkOrderTally(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["year", "channel", "category", "department_key"], name="work_order_tally_cell"
+                fields=["year", "month", "channel", "category", "department_key"], name="work_order_tally_cell"
             )
         ]
 
     def __str__(self):
-        return f"{self.year} {self.channel} {self.category} {self.department_key}: {self.received}"
+        return f"{self.year}-{self.month:02d} {self.channel} {self.category} {self.department_key}: {self.received}"

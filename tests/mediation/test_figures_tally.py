@@ -17,7 +17,7 @@ Status = WorkOrder.Status
 
 def normalised(cells):
     return sorted(
-        (c["year"], c["channel"], c["category"], c["department_id"] or 0, *(c[n] for n in COUNTS)) for c in cells
+        (c["year"], c["month"], c["channel"], c["category"], c["department_id"] or 0, *(c[n] for n in COUNTS)) for c in cells
     )
 
 

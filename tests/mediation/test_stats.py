@@ -5,6 +5,8 @@ import csv
 import datetime as dt
 import io
 import itertools
+import re
+import urllib.parse
 import zoneinfo
 
 import pytest
@@ -300,16 +302,156 @@ def test_the_csv_export_has_a_row_per_year_and_the_growth(client, liaison, hand_
     assert float(rows[-1][1]) == 7.0
 
 
-def test_the_excel_export_opens_with_the_same_numbers(client, liaison, hand_made_year):
+def excel(response):
+    return load_workbook(io.BytesIO(response.content))
+
+
+def sheet_rows(sheet):
+    return [list(row) for row in sheet.iter_rows(values_only=True)]
+
+
+def test_the_excel_export_holds_every_table_of_the_page_under_a_title_block(client, liaison, hand_made_year, settings):
+    civil, other = hand_made_year
+
     response = signed_in(client, liaison).get("/figures/export.xlsx", YEARS)
 
     assert response.status_code == 200
     assert "work-order-figures-2018-2019.xlsx" in response["Content-Disposition"]
-    sheet = load_workbook(io.BytesIO(response.content)).active
-    rows = [list(row) for row in sheet.iter_rows(values_only=True)]
-    assert rows[0][:2] == ["Year", "Received"]
-    assert rows[2] == [2019, 8, 5, 4, 0.8, 0.625, 0.75, 0.8, 0.6667]
-    assert rows[-1][:2] == ["Compound annual growth of received orders", 7]
+    book = excel(response)
+    assert book.sheetnames == ["By year", "By channel", "By category", "By department"]
+    for sheet in book.worksheets:
+        rows = sheet_rows(sheet)
+        assert rows[0][0] == settings.COURT_NAME
+        assert rows[1][0] == "Work-order figures"
+        assert rows[2][:2] == ["Period", "2018-2019: 2018-01-01 – 2019-12-31"]
+        assert rows[3][0] == "Generated" and re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", rows[3][1])
+        # The header row is bold and stays in view; every column has a width.
+        assert sheet.freeze_panes == "A7"
+        assert rows[5][1:] == [
+            "Received", "Closed", "Closed on time", "On-time rate", "Completion rate", "Reply rate",
+            "Return-visit rate", "Satisfaction rate",
+        ]  # fmt: skip
+        assert all(cell.font.bold for cell in sheet[6])
+        assert all(sheet.column_dimensions[letter].width >= 10 for letter in "ABCDEFGHI")
+    by_year = book["By year"]
+    assert sheet_rows(by_year)[5][0] == "Year"
+    assert sheet_rows(by_year)[7] == [2019, 8, 5, 4, 0.8, 0.625, 0.75, 0.8, 0.6667]
+    # Counts are whole numbers; rates are numbers shown as percentages, an empty cell where none.
+    assert [cell.number_format for cell in by_year[8][4:]] == ["0.0%"] * 5
+    assert by_year["E7"].value is None
+    assert sheet_rows(by_year)[-1][:2] == ["Compound annual growth of received orders", 7]
+    assert by_year.cell(by_year.max_row, 2).number_format == "0.0%"
+    channels = {row[0]: row for row in sheet_rows(book["By channel"])[6:]}
+    assert channels["WeChat account"][1:5] == [2, 2, 2, 1.0]
+    categories = {row[0]: row for row in sheet_rows(book["By category"])[6:]}
+    assert categories["Other"][1] == 1
+    departments = {row[0]: row for row in sheet_rows(book["By department"])[6:]}
+    assert departments[civil.name][1:3] == [5, 3]
+    assert departments[other.name][1:5] == [2, 2, 2, 1.0]
+    assert departments["Not dispatched"][1] == 2
+
+
+def test_the_excel_export_is_in_the_exporters_language(client, liaison, hand_made_year):
+    signed_in(client, liaison)
+
+    response = client.get(
+        "/figures/export.xlsx", {"period": "quarter", "year": 2019, "quarter": 2}, HTTP_ACCEPT_LANGUAGE="zh-hans"
+    )
+
+    assert response.status_code == 200
+    assert "filename*=utf-8''" in response["Content-Disposition"]
+    assert urllib.parse.unquote(response["Content-Disposition"].split("''")[1]) == "工单统计数据-2019年第二季度.xlsx"
+    book = excel(response)
+    assert book.sheetnames == ["按月份", "按来源渠道", "按诉求类别", "按承办部门"]
+    rows = sheet_rows(book["按月份"])
+    assert rows[1][0] == "工单统计数据"
+    assert rows[2] == ["统计期间", "2019年第二季度: 2019-04-01 – 2019-06-30"] + [None] * 7
+    assert rows[5][:3] == ["月份", "已受理", "已办结"]
+    assert [row[:2] for row in rows[6:9]] == [["2019年4月", 0], ["2019年5月", 0], ["2019年6月", 8]]
+
+
+# Quarters and months ----------------------------------------------------------------
+
+
+def test_a_quarter_is_shown_month_by_month(client, liaison, template_order):
+    make_orders(
+        template_order,
+        [
+            *({"received_at": dt.datetime(2025, 1, 31, 23, 30, tzinfo=SHANGHAI)} for _ in range(3)),
+            *({"received_at": dt.datetime(2025, 3, 1, 0, 10, tzinfo=SHANGHAI)} for _ in range(2)),
+            # Court time: 1 April in Shanghai, still 31 March in UTC; not in the first quarter.
+            {"received_at": dt.datetime(2025, 4, 1, 7, 0, tzinfo=SHANGHAI)},
+            {"received_at": dt.datetime(2024, 12, 31, 23, 0, tzinfo=SHANGHAI)},
+        ],
+    )
+
+    response = signed_in(client, liaison).get("/figures/", {"period": "quarter", "year": 2025, "quarter": 1})
+
+    assert response.status_code == 200
+    figures = response.context["figures"]
+    assert [(row["month"], row["received"]) for row in figures["rows"]] == [(1, 3), (2, 0), (3, 2)]
+    assert sum(row["received"] for row in figures["by_channel"]) == 5
+    html = response.content.decode()
+    assert "Q1 2025" in html and "2025-01-01 – 2025-03-31" in html
+    assert "By month" in html and "January 2025" in html and "March 2025" in html
+
+
+def test_a_month_is_shown_on_its_own_and_its_export_follows(client, liaison, template_order):
+    make_orders(
+        template_order,
+        [
+            {"received_at": dt.datetime(2025, 3, 1, 0, 10, tzinfo=SHANGHAI)},
+            {"received_at": dt.datetime(2025, 2, 28, 23, 50, tzinfo=SHANGHAI)},
+        ],
+    )
+    signed_in(client, liaison)
+
+    page = client.get("/figures/", {"period": "month", "month": "2025-03"})
+    exported = client.get("/figures/export.xlsx", {"period": "month", "month": "2025-03"})
+
+    assert [(row["month"], row["received"]) for row in page.context["figures"]["rows"]] == [(3, 1)]
+    assert "/figures/export.xlsx?period=month&amp;month=2025-03" in page.content.decode()
+    assert "work-order-figures-March-2025.xlsx" in exported["Content-Disposition"]
+    rows = sheet_rows(excel(exported)["By month"])
+    assert rows[2][1] == "March 2025: 2025-03-01 – 2025-03-31"
+    assert rows[6][:2] == ["March 2025", 1]
+    assert len(rows) == 7
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"period": "month", "month": "2025-13"}, "Enter a month as YYYY-MM, e.g. 2026-03."),
+        ({"period": "month", "month": "March"}, "Enter a month as YYYY-MM, e.g. 2026-03."),
+        ({"period": "quarter", "year": 2025, "quarter": 5}, "Select a valid choice."),
+        ({"period": "quarter", "year": "twenty", "quarter": 1}, "Enter a whole number."),
+        ({"from": 2020, "to": 2018}, "The last year must not be before the first."),
+        ({"from": 1990, "to": 2018}, "Enter a year from 2000 to"),
+        ({"period": "decade"}, "Select a valid choice."),
+    ],
+)
+def test_a_bad_period_gets_a_clear_error_and_no_figures(client, liaison, hand_made_year, params, message):
+    signed_in(client, liaison)
+
+    page = client.get("/figures/", params)
+    exported = client.get("/figures/export.xlsx", params)
+
+    assert page.status_code == 400
+    assert page.context["figures"] is None
+    html = page.content.decode()
+    assert message in html
+    assert "table" not in html and "Export Excel" not in html
+    assert exported.status_code == 400
+    assert message in exported.content.decode()
+
+
+def test_a_period_not_yet_begun_is_refused(client, liaison):
+    next_year = dt.date.today().year + 1
+
+    response = signed_in(client, liaison).get("/figures/", {"period": "month", "month": f"{next_year}-01"})
+
+    assert response.status_code == 400
+    assert "Enter a year from 2000 to" in response.content.decode()
 
 
 @pytest.mark.parametrize("url", ["/figures/", "/figures/export.csv", "/figures/export.xlsx"])

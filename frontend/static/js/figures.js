@@ -1,5 +1,16 @@
 (function () {
   "use strict";
+  // The period form: only the chosen kind's fields are shown (all are, without script).
+  var kind = document.getElementById("period");
+  if (kind) {
+    var showChosen = function () {
+      document.querySelectorAll("[data-period]").forEach(function (field) {
+        field.hidden = field.getAttribute("data-period") !== kind.value;
+      });
+    };
+    kind.addEventListener("change", showChosen);
+    showChosen();
+  }
   var canvas = document.getElementById("figures-chart");
   var source = document.getElementById("figures-chart-data");
   if (!canvas || !source || !window.Chart) {

@@ -17,13 +17,15 @@ class Command(BaseCommand):
             list(WorkOrder.objects.select_for_update().values_list("pk", flat=True)[:0])
             cells = cells_from_orders(WorkOrder.objects.all(), 1900, 2999)
             expected = {
-                (c["year"], c["channel"], c["category"], c["department_id"] or 0): tuple(c[n] for n in COUNTS)
+                (c["year"], c["month"], c["channel"], c["category"], c["department_id"] or 0): tuple(c[n] for n in COUNTS)
                 for c in cells
             }
             actual = {
-                (row[0], row[1], row[2], row[3]): tuple(row[4:])
-                for row in WorkOrderTally.objects.values_list("year", "channel", "category", "department_key", *COUNTS)
-                if any(row[4:])
+                row[:5]: tuple(row[5:])
+                for row in WorkOrderTally.objects.values_list(
+                    "year", "month", "channel", "category", "department_key", *COUNTS
+                )
+                if any(row[5:])
             }
             if check:
                 if expected != actual:
@@ -35,9 +37,10 @@ class Command(BaseCommand):
             WorkOrderTally.objects.bulk_create(
                 WorkOrderTally(
                     year=key[0],
-                    channel=key[1],
-                    category=key[2],
-                    department_key=key[3],
+                    month=key[1],
+                    channel=key[2],
+                    category=key[3],
+                    department_key=key[4],
                     **dict(zip(COUNTS, values, strict=True)),
                 )
                 for key, values in expected.items()
