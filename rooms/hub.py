@@ -52,6 +52,8 @@ class Connection(Protocol):
 
     async def control(self, message: dict) -> None: ...
 
+    def heard(self, user_id: int, message: dict) -> None: ...
+
     async def catch_up(self) -> None: ...
 
     def pause_reading(self) -> None: ...
@@ -67,6 +69,8 @@ class RoomHub:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.rooms: dict[int, set[Connection]] = defaultdict(set)
         self.users: dict[int, set[Connection]] = defaultdict(set)
+        # Entered, their user not known yet (see `enter`).
+        self.entering: set[Connection] = set()
         self.presence = MemoryPresence()
         self.broker = RedisBroker(self, redis_url, self.prefix) if redis_url else None
         self._tasks: list[asyncio.Task] = []
@@ -83,6 +87,7 @@ class RoomHub:
         self.loop = running
         self.rooms.clear()
         self.users.clear()
+        self.entering.clear()
         self._published_presence.clear()
         self.reading_paused = False
         self._tasks = [running.create_task(self._heartbeat())]
@@ -134,12 +139,24 @@ class RoomHub:
     async def enter(self, connection: Connection) -> None:
         """Receive the room's frames and the room's and the user's control messages,
         without appearing online: a room socket enters before its access is read, and
-        is announced (`announce`) once that read let it in."""
+        is announced (`announce`) once that read let it in. A connection whose user is
+        not known yet (`user_id` 0: it enters before it is signed in) is handed every
+        user's control messages (`heard`) until `signed_in`."""
         await self._ensure_started()
         self.rooms[connection.room_id].add(connection)
-        self.users[connection.user_id].add(connection)
+        if connection.user_id:
+            self.users[connection.user_id].add(connection)
+        else:
+            self.entering.add(connection)
         if self.reading_paused:
             connection.pause_reading()
+
+    def signed_in(self, connection: Connection) -> None:
+        """An entered connection's user is known (its `user_id` set): it receives that
+        user's control messages only."""
+        if connection in self.entering:
+            self.entering.discard(connection)
+            self.users[connection.user_id].add(connection)
 
     async def announce(self, connection: Connection) -> list[int]:
         """Add an entered connection (its `presence_member` set) to its room's presence,
@@ -162,12 +179,15 @@ class RoomHub:
         if not room_connections or connection not in room_connections:
             return
         room_connections.discard(connection)
-        self.users[connection.user_id].discard(connection)
+        self.entering.discard(connection)
         if not room_connections:
             del self.rooms[connection.room_id]
             self._published_presence.pop(connection.room_id, None)
-        if not self.users[connection.user_id]:
-            del self.users[connection.user_id]
+        user_connections = self.users.get(connection.user_id)
+        if user_connections is not None:
+            user_connections.discard(connection)
+            if not user_connections:
+                del self.users[connection.user_id]
         if connection.presence_member:
             await self._presence_change(connection.room_id, self.presence.remove, connection.presence_member)
 
@@ -320,6 +340,9 @@ class RoomHub:
         for connection in list(self.users.get(user_id, ())):
             with contextlib.suppress(Exception):
                 await connection.control(message)
+        for connection in list(self.entering):
+            with contextlib.suppress(Exception):
+                connection.heard(user_id, message)
 
 
 async def _catch_up(connection) -> None:
