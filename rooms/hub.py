@@ -75,6 +75,8 @@ class RoomHub:
         self.broker = RedisBroker(self, redis_url, self.prefix) if redis_url else None
         self._tasks: list[asyncio.Task] = []
         self._published_presence: dict[int, list[int]] = {}
+        self._arrivals: list[tuple[Connection, asyncio.Future]] = []
+        self._announcing: asyncio.Task | None = None
         self.reading_paused = False
 
     # -- life cycle -------------------------------------------------------------
@@ -89,6 +91,7 @@ class RoomHub:
         self.users.clear()
         self.entering.clear()
         self._published_presence.clear()
+        self._arrivals, self._announcing = [], None
         self.reading_paused = False
         self._tasks = [running.create_task(self._heartbeat())]
         if self.broker is None:
@@ -161,18 +164,48 @@ class RoomHub:
     async def announce(self, connection: Connection) -> list[int]:
         """Add an entered connection (its `presence_member` set) to its room's presence,
         tell the room, and answer who is online there, itself included. While presence
-        is unreachable (Redis away), those announced through this process."""
-        room_id = connection.room_id
-        try:
-            online = await self.presence.arrive(room_id, connection.presence_member)
-        except Exception as error:
-            logger.warning("Presence of room %s unavailable (%s); answering with this process's", room_id, error)
-            return self._online_here(room_id)
-        try:
-            await self._publish_presence(room_id, online)
-        except Exception:
-            logger.warning("Presence update for room %s failed", room_id, exc_info=True)
-        return online
+        is unreachable (Redis away), those announced through this process. The
+        connections announced together (a restart storm's, let in by one batch of
+        rooms.entry) are added in one round trip, and each room told once."""
+        future = asyncio.get_running_loop().create_future()
+        self._arrivals.append((connection, future))
+        if self._announcing is None or self._announcing.done():
+            self._announcing = asyncio.get_running_loop().create_task(self._announce_arrivals())
+        return await future
+
+    async def _announce_arrivals(self) -> None:
+        # Let the connections let in with this one queue first.
+        await asyncio.sleep(0)
+        while self._arrivals:
+            batch, self._arrivals = self._arrivals, []
+            # Not one that left meanwhile (closed by a control message): it would stay
+            # online until its presence expired.
+            present = []
+            for connection, future in batch:
+                if connection in self.rooms.get(connection.room_id, ()):
+                    present.append((connection, future))
+                elif not future.done():
+                    future.set_result(self._online_here(connection.room_id))
+            batch = present
+            if not batch:
+                continue
+            try:
+                online = await self.presence.arrive([(c.room_id, c.presence_member) for c, _future in batch])
+            except Exception as error:
+                room_ids = sorted({c.room_id for c, _future in batch})
+                logger.warning("Presence of rooms %s unavailable (%s); answering with this process's", room_ids, error)
+                for connection, future in batch:
+                    if not future.done():
+                        future.set_result(self._online_here(connection.room_id))
+                continue
+            for room_id, room_online in online.items():
+                try:
+                    await self._publish_presence(room_id, room_online)
+                except Exception:
+                    logger.warning("Presence update for room %s failed", room_id, exc_info=True)
+            for connection, future in batch:
+                if not future.done():
+                    future.set_result(online[connection.room_id])
 
     async def leave(self, connection: Connection) -> None:
         room_connections = self.rooms.get(connection.room_id)
