@@ -95,6 +95,12 @@ def participants_in_room(case: MediationCase, room_kind: str) -> QuerySet[Partic
     return Participant.active.filter(case_id=case.pk, party__side__in=sides).select_related("party", "user")
 
 
+def participants_in_room_among(participants: list[Participant], room_kind: str) -> list[Participant]:
+    """Those of a case's active participants (read already, with their parties) who
+    may be in a room of this kind: `participants_in_room` without a query."""
+    return [participant for participant in participants if may_be_in_room(participant.party.side, room_kind)]
+
+
 def court_staff_in_room(case: MediationCase, room_kind: str) -> list[tuple[str, User]]:
     """(standing, user) of the case's mediator, and of its judge where they may be."""
     staff = [(MEDIATOR, case.mediator)]

@@ -24,7 +24,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation.trans_real import parse_accept_lang_header
 
 from rooms import conf, selectors
-from rooms.auth import SESSION_KEY_SCOPE, user_of_session
+from rooms.auth import SESSION_KEY_SCOPE
+from rooms.entry import get_entry_reader
 from rooms.hub import get_hub, spawn
 from rooms.membership import Member
 from rooms.protocol import (
@@ -72,6 +73,7 @@ _serials = itertools.count(1)
 class RoomSocket:
     __slots__ = (
         "_handling_frame",
+        "_heard",
         "_hello_sent",
         "_in_hub",
         "_pending",
@@ -112,6 +114,9 @@ class RoomSocket:
         self._hello_sent = False
         self._in_hub = False
         self._handling_frame = False
+        # While entering, before the user is known: the control messages heard, as
+        # (user id or None for the room's, message).
+        self._heard: list[tuple[int | None, dict]] | None = None
         self._pending: list[tuple[Outgoing, int]] = []
         self._protocol = None
         # None until known: a mute or unmute heard while the hello is read wins over it.
@@ -166,30 +171,48 @@ class RoomSocket:
         # before any database work, which in a restart storm queues behind every other
         # socket's and must not run into daphne's handshake timeout.
         await self.send({"type": "websocket.accept"})
-        if self.user is None and self.scope.get(SESSION_KEY_SCOPE):
-            self.user = await database_sync_to_async(user_of_session)(self.scope[SESSION_KEY_SCOPE])
-        if self.user is None or not self.user.is_authenticated:
+        session_key = self.scope.get(SESSION_KEY_SCOPE)
+        if (self.user is None and not session_key) or (self.user is not None and not self.user.is_authenticated):
+            await self.close(CLOSE_NOT_SIGNED_IN)
+            return
+        hub = get_hub()
+        self.room_id = int(self.scope["url_route"]["kwargs"]["room_id"])
+        # Enter the hub (its frames and control messages, not its presence) before
+        # signing in and reading the access, last_seq and the rest of the hello:
+        # anything committed from here on (a removal's revoke, a closing, a message)
+        # reaches this socket live, frames held back until the hello is sent, control
+        # messages until its user is known (`heard`). Signing in and the hello are
+        # read in one thread hop, together with every socket entering meanwhile
+        # (rooms.entry).
+        self._heard = []
+        await hub.enter(self)
+        self._in_hub = True
+        entry = await get_entry_reader().read(self.user, session_key, self.room_id)
+        self.user = entry.user
+        if not self.user.is_authenticated:
             await self.close(CLOSE_NOT_SIGNED_IN)
             return
         # Checked once the handshake is done: the fast path's attributes exist then.
         self._protocol = FAST_PATH.engage(self.send)
         if self._protocol is not None:
             read_direct(self._protocol, self.take_frame)
-        hub = get_hub()
         self.user_id = self.user.pk
-        self.room_id = int(self.scope["url_route"]["kwargs"]["room_id"])
-        # Enter the hub (its frames and control messages, not its presence) before
-        # reading the access, last_seq and the rest of the hello: anything committed
-        # from here on (a removal's revoke, a closing, a message) reaches this socket
-        # live, frames held back until the hello is sent. One thread hop, two queries.
-        await hub.enter(self)
-        self._in_hub = True
-        access, hello = await database_sync_to_async(selectors.hello)(self.user, self.room_id)
+        hub.signed_in(self)
+        access, hello = entry.access, entry.hello
+        if access.room is not None:
+            self.case_id = access.room.case_id
+        # What was heard while the user was not known, now that they are: a closing,
+        # a revoke or a mute wins over the read, as one heard after it would.
+        heard, self._heard = self._heard, None
+        for user_id, message in heard:
+            if user_id is None or user_id == self.user_id:
+                await self.control(message)
         if access.refusal:
             await self.close(_close_code(access.refusal))
             return
+        if self.closed:
+            return
         self.language = self.user.language or _browser_language(self.scope) or settings.LANGUAGE_CODE
-        self.case_id = access.room.case_id
         self.member = access.member
         if self.muted is None:
             self.muted = access.muted
@@ -332,7 +355,17 @@ class RoomSocket:
             if not page.has_more:
                 return
 
+    def heard(self, user_id: int, message: dict) -> None:
+        """A user's control message, heard before this socket's user is known (see
+        RoomHub.enter): applied in `connect` if it is theirs."""
+        if self._heard is not None:
+            self._heard.append((user_id, message))
+
     async def control(self, message: dict) -> None:
+        if self._heard is not None:
+            # The user is not known yet: applied in `connect` once they are.
+            self._heard.append((None, message))
+            return
         op = message.get("op")
         if op == "close":
             await self.close(int(message.get("code", CLOSE_ROOM_CLOSED)))
@@ -519,7 +552,7 @@ class RoomSocket:
 
 
 def _close_code(refusal: str) -> int:
-    """How a socket refused entry to its room is closed (see selectors.room_access)."""
+    """How a socket refused entry to its room is closed (see selectors._access)."""
     return {"no_such_room": CLOSE_NO_SUCH_ROOM, "not_member": CLOSE_NOT_MEMBER}.get(refusal, CLOSE_ROOM_CLOSED)
 
 

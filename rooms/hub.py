@@ -52,6 +52,8 @@ class Connection(Protocol):
 
     async def control(self, message: dict) -> None: ...
 
+    def heard(self, user_id: int, message: dict) -> None: ...
+
     async def catch_up(self) -> None: ...
 
     def pause_reading(self) -> None: ...
@@ -67,10 +69,14 @@ class RoomHub:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.rooms: dict[int, set[Connection]] = defaultdict(set)
         self.users: dict[int, set[Connection]] = defaultdict(set)
+        # Entered, their user not known yet (see `enter`).
+        self.entering: set[Connection] = set()
         self.presence = MemoryPresence()
         self.broker = RedisBroker(self, redis_url, self.prefix) if redis_url else None
         self._tasks: list[asyncio.Task] = []
         self._published_presence: dict[int, list[int]] = {}
+        self._arrivals: list[tuple[Connection, asyncio.Future]] = []
+        self._announcing: asyncio.Task | None = None
         self.reading_paused = False
 
     # -- life cycle -------------------------------------------------------------
@@ -83,7 +89,9 @@ class RoomHub:
         self.loop = running
         self.rooms.clear()
         self.users.clear()
+        self.entering.clear()
         self._published_presence.clear()
+        self._arrivals, self._announcing = [], None
         self.reading_paused = False
         self._tasks = [running.create_task(self._heartbeat())]
         if self.broker is None:
@@ -134,40 +142,85 @@ class RoomHub:
     async def enter(self, connection: Connection) -> None:
         """Receive the room's frames and the room's and the user's control messages,
         without appearing online: a room socket enters before its access is read, and
-        is announced (`announce`) once that read let it in."""
+        is announced (`announce`) once that read let it in. A connection whose user is
+        not known yet (`user_id` 0: it enters before it is signed in) is handed every
+        user's control messages (`heard`) until `signed_in`."""
         await self._ensure_started()
         self.rooms[connection.room_id].add(connection)
-        self.users[connection.user_id].add(connection)
+        if connection.user_id:
+            self.users[connection.user_id].add(connection)
+        else:
+            self.entering.add(connection)
         if self.reading_paused:
             connection.pause_reading()
+
+    def signed_in(self, connection: Connection) -> None:
+        """An entered connection's user is known (its `user_id` set): it receives that
+        user's control messages only."""
+        if connection in self.entering:
+            self.entering.discard(connection)
+            self.users[connection.user_id].add(connection)
 
     async def announce(self, connection: Connection) -> list[int]:
         """Add an entered connection (its `presence_member` set) to its room's presence,
         tell the room, and answer who is online there, itself included. While presence
-        is unreachable (Redis away), those announced through this process."""
-        room_id = connection.room_id
-        try:
-            online = await self.presence.arrive(room_id, connection.presence_member)
-        except Exception as error:
-            logger.warning("Presence of room %s unavailable (%s); answering with this process's", room_id, error)
-            return self._online_here(room_id)
-        try:
-            await self._publish_presence(room_id, online)
-        except Exception:
-            logger.warning("Presence update for room %s failed", room_id, exc_info=True)
-        return online
+        is unreachable (Redis away), those announced through this process. The
+        connections announced together (a restart storm's, let in by one batch of
+        rooms.entry) are added in one round trip, and each room told once."""
+        future = asyncio.get_running_loop().create_future()
+        self._arrivals.append((connection, future))
+        if self._announcing is None or self._announcing.done():
+            self._announcing = asyncio.get_running_loop().create_task(self._announce_arrivals())
+        return await future
+
+    async def _announce_arrivals(self) -> None:
+        # Let the connections let in with this one queue first.
+        await asyncio.sleep(0)
+        while self._arrivals:
+            batch, self._arrivals = self._arrivals, []
+            # Not one that left meanwhile (closed by a control message): it would stay
+            # online until its presence expired.
+            present = []
+            for connection, future in batch:
+                if connection in self.rooms.get(connection.room_id, ()):
+                    present.append((connection, future))
+                elif not future.done():
+                    future.set_result(self._online_here(connection.room_id))
+            batch = present
+            if not batch:
+                continue
+            try:
+                online = await self.presence.arrive([(c.room_id, c.presence_member) for c, _future in batch])
+            except Exception as error:
+                room_ids = sorted({c.room_id for c, _future in batch})
+                logger.warning("Presence of rooms %s unavailable (%s); answering with this process's", room_ids, error)
+                for connection, future in batch:
+                    if not future.done():
+                        future.set_result(self._online_here(connection.room_id))
+                continue
+            for room_id, room_online in online.items():
+                try:
+                    await self._publish_presence(room_id, room_online)
+                except Exception:
+                    logger.warning("Presence update for room %s failed", room_id, exc_info=True)
+            for connection, future in batch:
+                if not future.done():
+                    future.set_result(online[connection.room_id])
 
     async def leave(self, connection: Connection) -> None:
         room_connections = self.rooms.get(connection.room_id)
         if not room_connections or connection not in room_connections:
             return
         room_connections.discard(connection)
-        self.users[connection.user_id].discard(connection)
+        self.entering.discard(connection)
         if not room_connections:
             del self.rooms[connection.room_id]
             self._published_presence.pop(connection.room_id, None)
-        if not self.users[connection.user_id]:
-            del self.users[connection.user_id]
+        user_connections = self.users.get(connection.user_id)
+        if user_connections is not None:
+            user_connections.discard(connection)
+            if not user_connections:
+                del self.users[connection.user_id]
         if connection.presence_member:
             await self._presence_change(connection.room_id, self.presence.remove, connection.presence_member)
 
@@ -320,6 +373,9 @@ class RoomHub:
         for connection in list(self.users.get(user_id, ())):
             with contextlib.suppress(Exception):
                 await connection.control(message)
+        for connection in list(self.entering):
+            with contextlib.suppress(Exception):
+                connection.heard(user_id, message)
 
 
 async def _catch_up(connection) -> None:

@@ -26,9 +26,10 @@ class MemoryPresence:
     async def add(self, room_id: int, member: str) -> None:
         self._rooms[room_id][member] = time.time() + conf.EXPIRY_SECONDS
 
-    async def arrive(self, room_id: int, member: str) -> list[int]:
-        await self.add(room_id, member)
-        return await self.online(room_id)
+    async def arrive(self, members: list[tuple[int, str]]) -> dict[int, list[int]]:
+        for room_id, member in members:
+            await self.add(room_id, member)
+        return await self.online_in({room_id for room_id, _member in members})
 
     async def remove(self, room_id: int, member: str) -> None:
         self._rooms[room_id].pop(member, None)
@@ -55,18 +56,24 @@ class RedisPresence:
     def _key(self, room_id: int) -> str:
         return f"{self._prefix}:presence:{room_id}"
 
-    async def arrive(self, room_id: int, member: str) -> list[int]:
-        """Add a connection and answer who is online in its room (it included), in one
-        round trip: in a restart storm every socket of a process does this at once."""
-        key = self._key(room_id)
+    async def arrive(self, members: list[tuple[int, str]]) -> dict[int, list[int]]:
+        """Add connections (room id, member) and answer who is online in each of their
+        rooms (they included), in one round trip: in a restart storm every socket of a
+        process does this at once (see RoomHub.announce)."""
         now = time.time()
+        by_room = defaultdict(dict)
+        for room_id, member in members:
+            by_room[room_id][member] = now + conf.EXPIRY_SECONDS
         async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.zadd(key, {member: now + conf.EXPIRY_SECONDS})
-            pipe.expire(key, conf.EXPIRY_SECONDS * 2)
-            pipe.zremrangebyscore(key, "-inf", now)
-            pipe.zrangebyscore(key, now, "+inf")
+            for room_id, scores in by_room.items():
+                key = self._key(room_id)
+                pipe.zadd(key, scores)
+                pipe.expire(key, conf.EXPIRY_SECONDS * 2)
+                pipe.zremrangebyscore(key, "-inf", now)
+                pipe.zrangebyscore(key, now, "+inf")
             replies = await pipe.execute()
-        return sorted({_user_of(each) for each in replies[3]})
+        online = zip(by_room, replies[3::4], strict=True)
+        return {room_id: sorted({_user_of(each) for each in room}) for room_id, room in online}
 
     async def remove(self, room_id: int, member: str) -> None:
         await self._redis.zrem(self._key(room_id), member)

@@ -2,6 +2,7 @@
 
 A server process has one of each: the hub (its sockets by room and user, presence,
 its Redis broker), the message writer (its queue, thread and database connection),
+the entry reader (the sockets entering together),
 the fast path's verdict on daphne's internals, the per-user message rate limiter, and
 when each room last announced activity. They are made on first use, and
 `runtime.reset()` forgets them all, as a fresh process would have them: tests call it
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 
 if TYPE_CHECKING:
+    from rooms.entry import EntryReader
     from rooms.hub import RoomHub
     from rooms.ratelimit import SlidingWindowLimiter
     from rooms.server.daphne import FastPath
@@ -25,6 +27,7 @@ class RoomsRuntime:
     def __init__(self):
         self._hub: RoomHub | None = None
         self._writer: MessageWriter | None = None
+        self._entry_reader: EntryReader | None = None
         self._message_limiter: SlidingWindowLimiter | None = None
         # Room id -> when (time.monotonic) its activity was last announced.
         self.announced: dict[int, float] = {}
@@ -44,6 +47,14 @@ class RoomsRuntime:
 
             self._writer = MessageWriter()
         return self._writer
+
+    @property
+    def entry_reader(self) -> EntryReader:
+        if self._entry_reader is None:
+            from rooms.entry import EntryReader
+
+            self._entry_reader = EntryReader()
+        return self._entry_reader
 
     @property
     def message_limiter(self) -> SlidingWindowLimiter:
@@ -72,6 +83,7 @@ class RoomsRuntime:
         if writer is not None:
             writer.close()
         self._message_limiter = None
+        self._entry_reader = None
         self.announced.clear()
         self.fast_path.reset()
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Subquery
+from django.db.models import OuterRef, Subquery
 
 from mediation.models import User
 from rooms import conf
-from rooms.membership import Member, member_of, room_members, rooms_for_user
+from rooms.membership import Member, case_participants, member_of, room_members, rooms_for_user
 from rooms.models import ReadMark, Room, RoomEntry, RoomMute
 
 
@@ -28,9 +28,15 @@ def room_access(user: User, room_id: int) -> RoomAccess:
     same way whether or not it exists for others (4403), except when it does not
     exist at all (4404)."""
     room = Room.objects.select_related("case", "case__mediator", "case__judge").filter(pk=room_id).first()
+    return _access(room, None if room is None else member_of(user, room))
+
+
+def _access(room: Room | None, member: Member | None) -> RoomAccess:
+    """The refusal order, once for `room_access` and `hellos`: no such room (4404),
+    then not a member (4403: the same whether or not the room exists for others),
+    then the room closed (4408)."""
     if room is None:
         return RoomAccess(refusal="no_such_room")
-    member = member_of(user, room)
     if member is None:
         return RoomAccess(refusal="not_member")
     if room.is_closed:
@@ -49,44 +55,72 @@ def room_summary(room: Room) -> dict:
 
 def hello(user: User, room_id: int) -> tuple[RoomAccess, dict | None]:
     """The first frame of a socket that has joined its room's hub, with the access it
-    is sent on; None if the user may not enter (not a member, removed, moved to the
-    other side, the room closed). Read after joining: a change committed before this
-    read shows here, and one committed after it reaches the socket through the hub
-    (revoke, close), so none slips between the two.
+    is sent on; None if the user may not enter (see `hellos`)."""
+    return hellos([(user, room_id)])[0]
 
-    Two queries, whatever the user's role: the room with its case, its staff, the
-    user's mute and read mark; then its members, among whom the user is found as
-    `member_of` would find them (mediator, then judge, then participant:
-    `room_members` lists them in that order, and a user takes part in a case once).
-    Refused the same ways as `room_access`: a restart storm has every socket of a
-    process run this at once, and each query saved is one per socket."""
-    if not user.is_authenticated:
-        return room_access(user, room_id), None
-    room = (
-        Room.objects.select_related("case", "case__mediator", "case__judge")
-        .annotate(
-            user_muted=Exists(RoomMute.objects.filter(room=OuterRef("pk"), user=user, lifted_at__isnull=True)),
-            user_read_seq=Subquery(ReadMark.objects.filter(room=OuterRef("pk"), user=user).values("seq")[:1]),
-        )
-        .filter(pk=room_id)
-        .first()
-    )
-    if room is None:
-        return RoomAccess(refusal="no_such_room"), None
-    members = room_members(room)
-    member = next((each for each in members if each.id == user.pk), None)
-    if member is None:
-        return RoomAccess(refusal="not_member"), None
-    if room.is_closed:
-        return RoomAccess(room=room, member=member, refusal="room_closed"), None
-    access = RoomAccess(room=room, member=member, muted=room.user_muted, read_seq=room.user_read_seq or 0)
-    return access, {
-        "type": "hello",
-        "room": room_summary(room),
-        "me": member.as_dict(),
-        "members": [each.as_dict() for each in members],
-        "last_seq": room.last_seq,
+
+def hellos(requests: list[tuple[User, int]]) -> list[tuple[RoomAccess, dict | None]]:
+    """For each (user, room id), the first frame of a socket that has joined its
+    room's hub, with the access it is sent on; None if the user may not enter (not a
+    member, removed, moved to the other side, the room closed). Read after joining: a
+    change committed before this read shows here, and one committed after it reaches
+    the socket through the hub (revoke, close), so none slips between the two.
+
+    Four queries, however many sockets enter together (in a restart storm, every
+    socket of a process at once; see rooms.entry): the rooms with their cases and
+    staff; the active participants of those cases; the users' mutes; their read marks.
+    Each user is found among their room's members (`room_members`, which states the
+    membership rule's answer for everyone in the room: mediator, then judge, then
+    participants) and refused as `room_access` refuses (`_access`)."""
+    room_ids = {room_id for _user, room_id in requests}
+    rooms = {
+        room.pk: room
+        for room in Room.objects.select_related("case", "case__mediator", "case__judge").filter(pk__in=room_ids)
     }
+    participants = case_participants({room.case_id for room in rooms.values()})
+    members = {room_id: room_members(room, participants[room.case_id]) for room_id, room in rooms.items()}
+    user_ids = {user.pk for user, room_id in requests if user.is_authenticated and room_id in rooms}
+    let_in = {(room_id, user.pk) for user, room_id in requests if user.pk in user_ids}
+    muted, read_seqs = set(), {}
+    if let_in:
+        muted = {
+            pair
+            for pair in RoomMute.objects.filter(
+                room_id__in=rooms, user_id__in=user_ids, lifted_at__isnull=True
+            ).values_list("room_id", "user_id")
+            if pair in let_in
+        }
+        read_seqs = {
+            (room_id, user_id): seq
+            for room_id, user_id, seq in ReadMark.objects.filter(room_id__in=rooms, user_id__in=user_ids).values_list(
+                "room_id", "user_id", "seq"
+            )
+            if (room_id, user_id) in let_in
+        }
+    answers = []
+    for user, room_id in requests:
+        room = rooms.get(room_id)
+        room_people = members.get(room_id, [])
+        member = next((each for each in room_people if each.id == user.pk), None) if user.is_authenticated else None
+        access = _access(room, member)
+        if access.refusal:
+            answers.append((access, None))
+            continue
+        access.muted = (room_id, user.pk) in muted
+        access.read_seq = read_seqs.get((room_id, user.pk), 0)
+        answers.append(
+            (
+                access,
+                {
+                    "type": "hello",
+                    "room": room_summary(room),
+                    "me": member.as_dict(),
+                    "members": [each.as_dict() for each in room_people],
+                    "last_seq": room.last_seq,
+                },
+            )
+        )
+    return answers
 
 
 @dataclass

@@ -113,3 +113,43 @@ def test_a_publish_after_commit_gives_up_on_a_redis_that_never_answers(settings)
         publishing.join(SYNC_PUBLISH_TIMEOUT + 3)
         assert not publishing.is_alive()
         assert time.monotonic() - started >= SYNC_PUBLISH_TIMEOUT - 0.1
+
+
+class Arriving(FakeSocket):
+    """A socket being announced: its user, its presence member, and the frames the
+    hub hands it."""
+
+    def __init__(self, room_id, user_id):
+        super().__init__(room_id)
+        self.user_id = user_id
+        self.presence_member = f"{user_id}:here:{user_id}"
+
+    def pause_reading(self):
+        pass
+
+
+async def test_sockets_let_in_together_are_announced_in_one_presence_write_and_each_room_told_once():
+    """A restart storm lets in a batch of sockets at once (rooms.entry): each is
+    answered who is online (everyone of the batch in its room, itself included), with
+    one presence round trip for all and one presence frame per room, not one each."""
+    present = Arriving(1, 10)
+    entering = [Arriving(1, 11), Arriving(1, 12), Arriving(2, 13)]
+    hub = RoomHub()
+    await hub.join(present)
+    present.writes.clear()
+    arrivals = []
+    arrive = hub.presence.arrive
+
+    async def counted_arrive(members):
+        arrivals.append(members)
+        return await arrive(members)
+
+    hub.presence.arrive = counted_arrive
+    for socket in entering:
+        await hub.enter(socket)
+
+    online = await asyncio.gather(*(hub.announce(socket) for socket in entering))
+
+    assert online == [[10, 11, 12], [10, 11, 12], [13]]
+    assert len(arrivals) == 1
+    assert present.writes == [wire('{"type":"presence","online":[10,11,12]}')]

@@ -23,12 +23,14 @@ from mediation.models import MediationSession, RoomKind, User
 from mediation.roles import Role
 from mediation.services.cases import attach_participant, remove_participant
 from mediation.services.sessions import people_of_session
+from rooms.entry import read_entries
 from rooms.membership import Member, member_of, room_member_ids, room_members, rooms_for_user
 from rooms.models import Room
 from rooms.selectors import hello, resume_page
 from rooms.store import PostRequest, store_messages
 from tests.cases import make_case
 from tests.factories import UserFactory, staff
+from tests.servers import session_cookie
 
 pytestmark = pytest.mark.django_db
 
@@ -226,6 +228,14 @@ def _socket_entry(world, requests):
     return [hello(user, room.pk)[0].refusal or "ok" for user, room in requests]
 
 
+def _sockets_entering_together(world, requests):
+    """What sockets entering together are told (a restart storm: rooms.entry reads
+    them in one batch, signed in from their sessions)."""
+    keys = {user.pk: session_cookie(user).split("=", 1)[1] for user, _room in requests}
+    entries = read_entries([(None, keys[user.pk], room.pk) for user, room in requests])
+    return [entry.access.refusal or "ok" for entry in entries]
+
+
 def _pages(world, requests):
     """What the room page and the rooms API show: the room's closed flag, for a member."""
     return [
@@ -258,7 +268,7 @@ def _store_python(world, requests):
         return _store(world, requests)
 
 
-POSTING = [_socket_entry, _pages, _store_sql, _store_python]
+POSTING = [_socket_entry, _sockets_entering_together, _pages, _store_sql, _store_python]
 
 
 @pytest.mark.parametrize("implementation", POSTING, ids=lambda implementation: implementation.__name__)
