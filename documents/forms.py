@@ -123,6 +123,7 @@ class AgreementForm(forms.Form):
             ("fixed", _("A fixed sum (liquidated damages)")),
         ],
         initial="none",
+        required=False,
     )
     penalty_rate = forms.DecimalField(
         label=_("Yearly interest rate, per cent"), required=False, max_digits=6, decimal_places=2
@@ -153,7 +154,7 @@ class AgreementForm(forms.Form):
         return {
             "enabled": data["default_clause"],
             "grace_days": data["grace_days"] if data["grace_days"] is not None else 0,
-            "penalty": data["penalty"],
+            "penalty": data["penalty"] or "none",
             "rate": str(data["penalty_rate"]) if data["penalty_rate"] is not None else "",
             "amount": str(data["penalty_amount"]) if data["penalty_amount"] is not None else "",
         }
