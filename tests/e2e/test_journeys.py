@@ -225,6 +225,11 @@ def test_referral_and_joining_by_invitation(journey):
         mediator.submit(form.get_by_role("button", name="Invite a participant"), f"{role} invited", tour=None)
         link = mediator.page.locator("[data-invitation-link]")
         assert link.get_attribute("readonly") is not None
+        # A copy button (the script shows it) and the link as a QR code, for a phone to scan.
+        assert mediator.page.get_by_role("button", name="Copy the link").is_visible()
+        assert mediator.page.locator("[data-invitation-qr] svg").is_visible()
+        # Served where SITE_URL says: no warning.
+        assert mediator.page.locator("[data-site-url-mismatch]").count() == 0
         links[full_name] = (link.input_value(), email)
     mediator.check("invitation link shown", tour="en-05-invitation-link", axe=False)
     assert all(url.startswith(journey.base_url + "/invite/") for url, _email in links.values())
@@ -235,6 +240,10 @@ def test_referral_and_joining_by_invitation(journey):
         phone = journey.person(f"phone {full_name}", phone=True)
         phone.goto(url, "invitation", tour="en-06-phone-invitation" if email else None)
         assert case.number in phone.text()
+        # Who invites, on which side, and the court's number to check it is genuine.
+        assert settings.COURT_NAME in phone.text()
+        assert ("Plaintiff" if email else "Defendant") in phone.text()
+        assert phone.page.locator("[data-check-genuine] a[href^='tel:']").is_visible()
         phone.submit(phone.page.get_by_role("link", name="Create my account and join"), "sign-up")
         form = phone.page.locator("main form")
         address = form.locator("input[name=email]")

@@ -88,8 +88,9 @@
     field.focus();
     field.select();
   }
-  document.querySelectorAll("[data-copy-from]").forEach(function (button) {
-    var field = document.getElementById(button.getAttribute("data-copy-from"));
+  document.querySelectorAll("button[data-copy-from]").forEach(function (button) {
+    var id = button.getAttribute("data-copy-from");
+    var field = id && document.getElementById(id);
     if (!field) {
       return;
     }
