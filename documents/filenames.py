@@ -58,4 +58,6 @@ def attachment(filename: str) -> str:
     if filename.isascii():
         return content_disposition_header(True, filename)
     fallback = ascii_fallback(filename).replace("\\", "").replace('"', "")
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+    # filename* first: readers that know it take it, whichever comes first (browsers,
+    # Python's email parser); older ones skip it and read the ASCII name.
+    return f"attachment; filename*=UTF-8''{quote(filename, safe='')}; filename=\"{fallback}\""

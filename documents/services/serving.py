@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from documents import selectors
 from documents.access import can_view_document, is_side_only, side_of
@@ -300,6 +301,17 @@ def _email_service(address: str, case: MediationCase, service: Service) -> None:
             "number": case.number,
             "link": settings.SITE_URL + service_url(service),
         }
+        # The deadline, and the mediator's note beside it, as the service page shows them.
+        body += "\n\n" + ngettext(
+            "Acknowledge receipt by %(deadline)s (%(days)s calendar day from the date of service).",
+            "Acknowledge receipt by %(deadline)s (%(days)s calendar days from the date of service).",
+            service.acknowledge_days,
+        ) % {
+            "deadline": timezone.localtime(service.acknowledge_by).strftime("%Y-%m-%d %H:%M"),
+            "days": service.acknowledge_days,
+        }
+        if service.note:
+            body += "\n" + _("The mediator's note: %(note)s") % {"note": service.note}
         subject, body = signed_by_the_court(subject, body)
     send_mail(subject, body, None, [address])
 
@@ -341,14 +353,17 @@ def acknowledge_service(*, service: Service, user: User, ip: str | None = None) 
     service.status = Service.Status.ACKNOWLEDGED
     service.save(update_fields=["status"])
     _audit(service, user, "acknowledge", without_opening=without_opening)
-    post_case_event(
-        case=service.case,
-        kind="document.acknowledged_unopened" if without_opening else "document.acknowledged",
-        actor=user,
-        data={"service": service.pk},
-        side=side_of(user, service.case),
-        side_only=is_side_only(service.documents.all()),
-    )
+    event = {
+        "case": service.case,
+        "actor": user,
+        "data": {"service": service.pk},
+        "side": side_of(user, service.case),
+        "side_only": is_side_only(service.documents.all()),
+    }
+    if without_opening:
+        post_case_event(kind="document.acknowledged_unopened", **event)
+    else:
+        post_case_event(kind="document.acknowledged", **event)
     return service
 
 

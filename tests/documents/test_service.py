@@ -460,11 +460,17 @@ def serve_with(world, complaint, **kwargs) -> Service:
 
 
 def test_the_note_is_shown_beside_the_deadline_to_the_recipient_the_mediator_and_on_the_proof(
-    client, world, complaint, consent
+    client, world, complaint, consent, django_capture_on_commit_callbacks
 ):
-    service = serve_with(world, complaint, acknowledge_days=5, note="请核对证据清单，如有疑问请联系调解员。")
+    in_language(world.defendant, "zh-hans")
+    with django_capture_on_commit_callbacks(execute=True):
+        service = serve_with(world, complaint, acknowledge_days=5, note="请核对证据清单，如有疑问请联系调解员。")
     assert service.acknowledge_by == service.served_at + dt.timedelta(days=5)
     deadline = timezone.localtime(service.acknowledge_by).strftime("%Y-%m-%d %H:%M")
+    # The email of the service says both too.
+    [message] = mail.outbox
+    assert f"请于{deadline}前签收（自送达之日起5日内，按自然日计算）。" in message.body
+    assert "调解员附言：请核对证据清单，如有疑问请联系调解员。" in message.body
 
     for user in (world.defendant, world.mediator):
         client.force_login(in_language(user, "zh-hans"))

@@ -387,13 +387,18 @@ def test_files_are_served_only_through_the_view_never_by_a_media_url(client, wor
 def disposition(response) -> tuple[str, str]:
     """What a browser reads from Content-Disposition: the type and the file name."""
     import email.message
+    import email.utils
 
     header = response["Content-Disposition"]
     # An encoded header (=?utf-8?...) or any non-ASCII byte loses both to a browser.
     assert header.isascii() and "=?" not in header, header
     message = email.message.Message()
     message["Content-Disposition"] = header
-    return message.get_content_disposition(), message.get_filename()
+    # A browser takes filename* (RFC 6266, 4.3) over the ASCII filename beside it;
+    # Python's parser would return the plain one first.
+    encoded = [value for key, value in message.get_params(header="content-disposition") if isinstance(value, tuple)]
+    filename = email.utils.collapse_rfc2231_value(encoded[0]) if encoded else message.get_filename()
+    return message.get_content_disposition(), filename
 
 
 @pytest.mark.parametrize(
