@@ -182,7 +182,9 @@ def work_order_figures(
         rows = [_with_rates({"year": year, **by_row.get(year, empty)}) for year, _month in period.rows()]
     else:
         by_row = _sum_by(cells, "month")
-        rows = [_with_rates({"year": year, "month": month, **by_row.get(month, empty)}) for year, month in period.rows()]
+        rows = [
+            _with_rates({"year": year, "month": month, **by_row.get(month, empty)}) for year, month in period.rows()
+        ]
     # Channel and category codes sort alike in C, ICU and the usual libc collations.
     by_channel = _sum_by(cells, "channel")
     by_category = _sum_by(cells, "category")

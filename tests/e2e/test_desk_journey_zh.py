@@ -183,7 +183,9 @@ def test_the_desk_and_figures_in_chinese(journey, phone):
     assert months["A2"].value == "工单统计数据"
     assert months["B3"].value.startswith(f"{today.year}年{quarter_name}")
     assert months["A6"].value == "月份" and months["A6"].font.bold and months.freeze_panes == "A7"
-    this_month = [row for row in months.iter_rows(min_row=7, values_only=True) if row[0] == f"{today.year}年{today.month}月"]
+    this_month = [
+        row for row in months.iter_rows(min_row=7, values_only=True) if row[0] == f"{today.year}年{today.month}月"
+    ]
     assert this_month and isinstance(this_month[0][1], int)
     # Received this quarter: the searched order, the closed one and the one in good time
     # at least (the late ones may fall in the quarter before).
