@@ -78,7 +78,11 @@ def tables(figures: dict) -> list[dict]:
             "heading": _("Month") if by_month else _("Year"),
             "rows": [{**row, "label": _row_label(row)} for row in figures["rows"]],
         },
-        {"title": _("By channel"), "heading": _("Channel"), "rows": _labelled(figures["by_channel"], dict(Channel.choices))},
+        {
+            "title": _("By channel"),
+            "heading": _("Channel"),
+            "rows": _labelled(figures["by_channel"], dict(Channel.choices)),
+        },
         {
             "title": _("By category"),
             "heading": _("Category"),
@@ -128,7 +132,11 @@ def workbook(figures: dict, *, department_name: str = "") -> bytes:
             cell.fill = header_fill
         for row in table["rows"]:
             sheet.append(
-                [row["label"], *(int(row[key]) for key, _label in COUNT_COLUMNS), *(row[key] for key, _l in RATE_COLUMNS)]
+                [
+                    row["label"],
+                    *(int(row[key]) for key, _label in COUNT_COLUMNS),
+                    *(row[key] for key, _l in RATE_COLUMNS),
+                ]
             )
             for cell in sheet[sheet.max_row][1 + len(COUNT_COLUMNS) :]:
                 cell.number_format = PERCENT_FORMAT

@@ -420,6 +420,8 @@ class FiguresPeriodForm(forms.Form):
         }
 
     def _year(self, value, field):
+        if field in self.errors:
+            return None  # already refused by the field itself ("Enter a whole number.")
         if value is None:
             self.add_error(field, _("Enter a year."))
         elif not self.FIRST_YEAR <= value <= self.today.year:

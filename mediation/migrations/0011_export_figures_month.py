@@ -23,7 +23,14 @@ CONDITIONS = {
     "satisfied": "r.return_visit_satisfaction IN ('satisfied', 'basically')",
 }
 KEY_COLUMNS = ["received_at", "channel", "category", "department_id"]
-COUNTED_COLUMNS = [*KEY_COLUMNS, "status", "replied_at", "completion_due", "return_visited_at", "return_visit_satisfaction"]
+COUNTED_COLUMNS = [
+    *KEY_COLUMNS,
+    "status",
+    "replied_at",
+    "completion_due",
+    "return_visited_at",
+    "return_visit_satisfaction",
+]
 TALLY_KEY = "year, month, channel, category, department_key"
 
 
@@ -144,7 +151,6 @@ def restore_yearly(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("mediation", "0010_desk_clocks_and_phones"),
     ]

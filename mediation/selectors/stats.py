@@ -145,8 +145,11 @@ def tally_cells(
     rows however many orders there are."""
     period = period or Period.years(year_from, year_to)
     (first_year, first_month), (last_year, last_month) = period.first, period.last
-    tally = WorkOrderTally.objects.annotate(year_month=F("year") * 100 + F("month")).filter(
-        year_month__gte=first_year * 100 + first_month, year_month__lte=last_year * 100 + last_month
+    # The years narrow by the cell key's index; the months within them are a few rows.
+    tally = (
+        WorkOrderTally.objects.filter(year__gte=first_year, year__lte=last_year)
+        .annotate(year_month=F("year") * 100 + F("month"))
+        .filter(year_month__gte=first_year * 100 + first_month, year_month__lte=last_year * 100 + last_month)
     )
     if department_id is not None:
         tally = tally.filter(department_key=department_id)
@@ -182,7 +185,9 @@ def work_order_figures(
         rows = [_with_rates({"year": year, **by_row.get(year, empty)}) for year, _month in period.rows()]
     else:
         by_row = _sum_by(cells, "month")
-        rows = [_with_rates({"year": year, "month": month, **by_row.get(month, empty)}) for year, month in period.rows()]
+        rows = [
+            _with_rates({"year": year, "month": month, **by_row.get(month, empty)}) for year, month in period.rows()
+        ]
     # Channel and category codes sort alike in C, ICU and the usual libc collations.
     by_channel = _sum_by(cells, "channel")
     by_category = _sum_by(cells, "category")

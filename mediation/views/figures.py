@@ -112,7 +112,9 @@ def figures_xlsx(request):
     figures = _figures(request, form)
     if figures is None:
         return HttpResponseBadRequest(_errors(form), content_type="text/plain; charset=utf-8")
-    response = HttpResponse(figures_report.workbook(figures, department_name=_department_name(figures)), content_type=XLSX)
+    response = HttpResponse(
+        figures_report.workbook(figures, department_name=_department_name(figures)), content_type=XLSX
+    )
     response["Content-Disposition"] = content_disposition_header(
         True, figures_report.filename(figures["period"], "xlsx")
     )

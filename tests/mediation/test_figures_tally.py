@@ -2,6 +2,9 @@
 orders (services, imports, bulk inserts, plain updates, deletes), the tally equals a
 count of the orders themselves."""
 
+import datetime as dt
+import zoneinfo
+
 import pytest
 from django.core.management import call_command
 
@@ -17,7 +20,8 @@ Status = WorkOrder.Status
 
 def normalised(cells):
     return sorted(
-        (c["year"], c["month"], c["channel"], c["category"], c["department_id"] or 0, *(c[n] for n in COUNTS)) for c in cells
+        (c["year"], c["month"], c["channel"], c["category"], c["department_id"] or 0, *(c[n] for n in COUNTS))
+        for c in cells
     )
 
 
@@ -72,3 +76,19 @@ def test_rebuild_figures_repairs_a_damaged_tally(people, capsys):
     call_command("rebuild_figures", "--check")
     assert "match" in capsys.readouterr().out
     assert_tally_matches_orders()
+
+
+def test_the_tally_counts_each_month_in_court_time(people):
+    shanghai = zoneinfo.ZoneInfo("Asia/Shanghai")
+    # 00:30 on 1 March in Shanghai is still February in UTC: the court's month counts.
+    order = WorkOrderFactory(received_at=dt.datetime(2025, 3, 1, 0, 30, tzinfo=shanghai))
+    WorkOrderFactory(received_at=dt.datetime(2025, 2, 28, 23, 30, tzinfo=shanghai))
+    assert_tally_matches_orders()
+    assert sorted((c.year, c.month, c.received) for c in WorkOrderTally.objects.filter(year=2025)) == [
+        (2025, 2, 1),
+        (2025, 3, 1),
+    ]
+    # Moved to another month, the order moves its count with it.
+    WorkOrder.objects.filter(pk=order.pk).update(received_at=dt.datetime(2025, 2, 10, 9, 0, tzinfo=shanghai))
+    assert_tally_matches_orders()
+    assert [(c.month, c.received) for c in WorkOrderTally.objects.filter(year=2025, received__gt=0)] == [(2, 2)]

@@ -17,7 +17,9 @@ class Command(BaseCommand):
             list(WorkOrder.objects.select_for_update().values_list("pk", flat=True)[:0])
             cells = cells_from_orders(WorkOrder.objects.all(), 1900, 2999)
             expected = {
-                (c["year"], c["month"], c["channel"], c["category"], c["department_id"] or 0): tuple(c[n] for n in COUNTS)
+                (c["year"], c["month"], c["channel"], c["category"], c["department_id"] or 0): tuple(
+                    c[n] for n in COUNTS
+                )
                 for c in cells
             }
             actual = {
