@@ -167,7 +167,9 @@ def agreement_lock(request, agreement_id):
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, _("The agreement is locked; the parties are asked to sign."))
+        messages.success(
+            request, _("The agreement is locked. Sign it first: the parties are then told that it is their turn to sign.")
+        )
     return redirect("agreement_detail", agreement_id=agreement.pk)
 
 

@@ -201,7 +201,8 @@ def test_the_signing_page_fits_a_phone_and_shows_the_terms_in_the_readers_langua
 
     assert 'name="viewport"' in page
     assert "data-agreement-reading" in page
-    assert "Beijing Tech A支付Shanghai Culture Media A人民币500,000.00元" in page.replace(" ", "")
+    terms = re.search(r"<ol[^>]*data-terms>(.*?)</ol>", page, re.S).group(1)
+    assert "Beijing Tech A于2026年12月31日前向Shanghai Culture Media A支付人民币500,000.00元" in terms
     assert reverse("agreement_pdf", args=[agreement.pk, "current"]) in page
     english = client.get(reverse("agreement_sign", args=[agreement.pk]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "pays Shanghai Culture Media A RMB 500,000.00 yuan" in english
