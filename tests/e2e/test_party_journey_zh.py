@@ -138,12 +138,22 @@ def test_the_defendant_follows_her_to_do_list_and_signs_when_told_on_a_phone(jou
 
     # The agreement is locked: she reads that the mediator signs first.
     agreement = off_the_loop(lock_an_agreement, world, court)
+    # Its verification code is data, shown as it is.
+    journey.data.append(agreement.verification_code)
     defendant.goto(f"/cases/{case.pk}/", "to-do waiting for the mediator")
     assert tasks_shown(defendant) == ["session", "waiting.mediator_signs"]
     assert not Notification.objects.filter(recipient=world.defendant, kind="agreement.your_turn").exists()
 
     # The mediator signs; she is told it is her turn, and signs from that notice.
     off_the_loop(mediator_signs, agreement, court)
+    # On the narrowest phones still common the list and the signing page fit too.
+    plaintiff = journey.person("plaintiff", phone=True, width=360)
+    plaintiff.sign_in(world.plaintiff)
+    plaintiff.goto("/my-cases/", "my cases at 360 px")
+    plaintiff.goto(f"/cases/{case.pk}/", "to-do at 360 px")
+    assert "sign" in tasks_shown(plaintiff)
+    plaintiff.goto(f"/agreements/{agreement.pk}/sign/", "sign page at 360 px", full_page=True)
+
     defendant.goto("/notifications/", "your turn to sign")
     notice = t("It is your turn to sign the settlement agreement of case %(number)s: open it to sign.") % {
         "number": case.number
