@@ -80,10 +80,11 @@ def agreement_reading(agreement: Agreement) -> dict:
 
     content = agreement.current_version.content
     parties = content.get("parties") or parties_snapshot(agreement.case)
+    names = {party["id"]: party["name"] for party in parties}
     return {
         "parties": parties,
         "facts_lines": [line for line in content.get("facts", "").splitlines() if line.strip()],
-        "terms": terms_rendered(content, {party["id"]: party["name"] for party in parties}) if content.get("terms") else [],
+        "terms": terms_rendered(content, names) if content.get("terms") else [],
         "costs": content.get("costs", ""),
         "effectiveness": content.get("effectiveness", ""),
         "judicial_confirmation": content.get("judicial_confirmation", False),

@@ -177,4 +177,3 @@ def party_tasks(case: MediationCase, user: User) -> list[Task]:
 
 def open_task_count(tasks: list[Task]) -> int:
     return sum(1 for task in tasks if not task.is_waiting)
-

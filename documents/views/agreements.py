@@ -168,7 +168,8 @@ def agreement_lock(request, agreement_id):
         messages.error(request, error.message)
     else:
         messages.success(
-            request, _("The agreement is locked. Sign it first: the parties are then told that it is their turn to sign.")
+            request,
+            _("The agreement is locked. Sign it first: the parties are then told that it is their turn to sign."),
         )
     return redirect("agreement_detail", agreement_id=agreement.pk)
 
@@ -282,9 +283,7 @@ def after_signing(agreement: Agreement) -> str:
         )
     )
     if signed == {MEDIATOR_SLOT}:
-        return _(
-            "You signed the agreement. %(names)s are now told that it is their turn to sign."
-        ) % {"names": names}
+        return _("You signed the agreement. %(names)s are now told that it is their turn to sign.") % {"names": names}
     return _(
         "You signed the agreement. Waiting for %(names)s to sign; once everyone has signed, the platform seals it "
         "and you are told."

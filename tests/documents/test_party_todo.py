@@ -22,6 +22,7 @@ from mediation.services import sessions
 from tests.cases import make_case
 from tests.documents.test_agreements import draft, drawn_signature, fresh, sign
 from tests.documents.test_service import pdf_file
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -259,11 +260,9 @@ def test_what_is_given_back_is_only_a_drawing_the_platform_would_take(client, wo
     assert 'value="" data-signature-data' in response.content.decode()
 
 
-def test_after_signing_the_page_says_who_signs_next_then_that_it_is_sealed(client, world, settings):
+def test_after_signing_the_page_says_who_signs_next_then_that_it_is_sealed(client, world):
     agreement = locked(world)
     client.force_login(world.mediator)
-    from tests.factories import PASSWORD
-
     drawing = "data:image/png;base64," + base64.b64encode(drawn_signature()).decode()
     response = client.post(
         reverse("agreement_sign", args=[agreement.pk]),
@@ -280,6 +279,13 @@ def test_after_signing_the_page_says_who_signs_next_then_that_it_is_sealed(clien
     assert world.defendant_participant.party.name in page
 
     client.force_login(world.defendant)
-    response = post_sign(client, fresh(agreement), world.defendant_participant.party, password=PASSWORD, signature=drawing)
+    party = world.defendant_participant.party
+    response = post_sign(client, fresh(agreement), party, password=PASSWORD, signature=drawing)
     page = client.get(response.url).content.decode()
     assert f"Waiting for {world.plaintiff_participant.party.name} to sign" in page
+
+    client.force_login(world.plaintiff)
+    party = world.plaintiff_participant.party
+    response = post_sign(client, fresh(agreement), party, password=PASSWORD, signature=drawing)
+    page = client.get(response.url).content.decode()
+    assert "Everyone has signed: the platform now seals it and tells every party when it is sealed" in page

@@ -23,6 +23,7 @@ from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
+
 def tasks_shown(person) -> list[str]:
     return person.page.locator("[data-todo] [data-task]").evaluate_all("items => items.map(item => item.dataset.task)")
 
