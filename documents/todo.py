@@ -22,12 +22,13 @@ from dataclasses import dataclass, field
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 from documents import selectors
 from documents.access import visible_services
 from documents.agreement_rules import party_slot, signer_slots_of, signing_options
 from documents.models import Agreement, Service
-from mediation.models import MediationCase, MediationSession, Participant, User
+from mediation.models import MediationCase, MediationSession, Participant, RoomKind, User
 from mediation.participation import rooms_of_user
 
 # A session not started by then is not the next one any more (the longest a session
@@ -53,6 +54,11 @@ TEXTS = {
 }
 
 
+def names_listed(names: list[str]) -> str:
+    """Names in a row as the reader's language lists them (A, B; 甲、乙)."""
+    return pgettext("between names in a list", ", ").join(names)
+
+
 @dataclass(frozen=True)
 class Task:
     code: str
@@ -71,11 +77,9 @@ class Task:
         if "starts" in params:
             params["starts"] = formats.date_format(timezone.localtime(params["starts"]), "DATETIME_FORMAT")
         if "room" in params:
-            from mediation.models import RoomKind
-
             params["room"] = RoomKind(params["room"]).label
         if "names" in params:
-            params["names"] = "、".join(params["names"])
+            params["names"] = names_listed(params["names"])
         return str(TEXTS[self.code]) % params
 
 

@@ -31,6 +31,7 @@ from documents.reauthentication import (
 from documents.services import agreements
 from documents.services.storage import read_blob
 from documents.stamps import MAX_SIGNATURE_IMAGE_BYTES
+from documents.todo import names_listed
 from documents.views.common import case_or_404, client_ip, error_text, file_response
 from mediation.errors import DomainError
 from mediation.models import Participant
@@ -277,7 +278,7 @@ def after_signing(agreement: Agreement) -> str:
             "You signed the agreement. Everyone has signed: the platform now seals it and tells every party when it "
             "is sealed; the sealed agreement can then be downloaded on this page."
         )
-    names = "、".join(
+    names = names_listed(
         agreement.case.parties.filter(pk__in=[entry["party"] for entry in missing if entry["party"]]).values_list(
             "name", flat=True
         )
