@@ -76,6 +76,29 @@ def slot_refusal(*, slot: str, signer_slots: set[str], signed: set[str]) -> Tran
     return None
 
 
+def slots_opened_by(*, slot: str, signer_slots: set[str], signed: set[str]) -> set[str]:
+    """The places that signing `slot` (on top of `signed`) lets be signed now and that
+    could not be before: whose signers' turn it is once `slot` is signed."""
+    after = signed | {slot}
+    return {
+        other
+        for other in signer_slots - after
+        if slot_refusal(slot=other, signer_slots=signer_slots, signed=signed) is not None
+        and slot_refusal(slot=other, signer_slots=signer_slots, signed=after) is None
+    }
+
+
+def signers_of_slot(case: MediationCase, slot: str) -> list[User]:
+    """Who signs in `slot`: the mediator in theirs, the active participants who
+    represent the party in a party's."""
+    if slot == MEDIATOR_SLOT:
+        return [case.mediator]
+    for party in case.parties.all():
+        if party_slot(party) == slot:
+            return [p.user for p in Participant.active.filter(case=case, party=party).select_related("user")]
+    return []
+
+
 def signer_slots_of(agreement: Agreement) -> set[str]:
     return {entry["slot"] for entry in agreement.current_version.signature_slots}
 

@@ -18,6 +18,19 @@ class DocumentsConfig(AppConfig):
 
         register_kind("document.served", _("Documents were served on you in mediation case %(number)s: open them."))
         register_kind("document.refused", _("%(name)s refused the documents served in case %(number)s."))
+        # Sent at locking before signatures were taken in turn; kept so that old
+        # notifications still read.
         register_kind("agreement.ready", _("The settlement agreement of case %(number)s is ready for your signature."))
+        register_kind(
+            "agreement.locked",
+            _(
+                "The settlement agreement of case %(number)s is final: read it. The mediator signs first; you will "
+                "be told when it is your turn to sign."
+            ),
+        )
+        register_kind(
+            "agreement.your_turn",
+            _("It is your turn to sign the settlement agreement of case %(number)s: open it to sign."),
+        )
         register_kind("agreement.declined", _("%(name)s declined the settlement agreement of case %(number)s."))
         register_kind("agreement.sealed", _("The settlement agreement of case %(number)s is signed and sealed."))

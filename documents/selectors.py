@@ -68,3 +68,24 @@ def agreements_waiting_for_seal() -> list[Agreement]:
         if slots and slots == signed_slots(version):
             waiting.append(agreement)
     return waiting
+
+
+def agreement_reading(agreement: Agreement) -> dict:
+    """The agreement's current version to read on the signing page, in the reader's
+    language: its parties, facts, terms (worded as the PDF words them), costs and
+    effect. A locked version is read as it was locked; a draft with the parties as
+    they are now."""
+    from documents.agreement_rendering import terms_rendered
+    from documents.services.agreement_content import parties_snapshot
+
+    content = agreement.current_version.content
+    parties = content.get("parties") or parties_snapshot(agreement.case)
+    names = {party["id"]: party["name"] for party in parties}
+    return {
+        "parties": parties,
+        "facts_lines": [line for line in content.get("facts", "").splitlines() if line.strip()],
+        "terms": terms_rendered(content, names) if content.get("terms") else [],
+        "costs": content.get("costs", ""),
+        "effectiveness": content.get("effectiveness", ""),
+        "judicial_confirmation": content.get("judicial_confirmation", False),
+    }

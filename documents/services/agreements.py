@@ -24,7 +24,15 @@ from django.utils.translation import gettext as _
 
 from documents import selectors
 from documents.agreement_rendering import agreement_document_context, signing_certificate_context
-from documents.agreement_rules import MEDIATOR_SLOT, required_slots, signer_slot, signer_slots_of, slot_refusal
+from documents.agreement_rules import (
+    MEDIATOR_SLOT,
+    required_slots,
+    signer_slot,
+    signer_slots_of,
+    signers_of_slot,
+    slot_refusal,
+    slots_opened_by,
+)
 from documents.models import Agreement, AgreementVersion, Signature
 from documents.reauthentication import Reauthentication, ReauthenticationFailed, reauthenticate
 from documents.rendering import render_pdf
@@ -225,9 +233,11 @@ def lock_agreement(*, agreement: Agreement, actor: User) -> AgreementVersion:
     post_case_event(
         case=case, kind="agreement.locked", actor=actor, data={"version": version.number, "agreement": agreement.pk}
     )
+    # The parties read it now; they are told again when it is their turn to sign
+    # (`_notify_next_signers`), since the mediator signs first.
     notify(
         recipients=[p.user for p in Participant.active.filter(case=case).select_related("user")],
-        kind="agreement.ready",
+        kind="agreement.locked",
         params={"number": case.number},
         url=agreement_url(agreement),
     )
@@ -385,11 +395,29 @@ def _sign_agreement(
         actor=actor,
         data={"version": version.number, "party": party.name if party else None},
     )
+    _notify_next_signers(agreement, slot=slot, signer_slots=slots, signed=signed)
     if signed | {slot} == slots:
         agreement_id = agreement.pk
         # Sealing runs in its own transaction; if it fails, `seal_agreements` finishes it.
         transaction.on_commit(lambda: seal_agreement_safely(agreement_id))
     return signature
+
+
+def _notify_next_signers(agreement: Agreement, *, slot: str, signer_slots: set[str], signed: set[str]) -> None:
+    """Tell the signers whose turn the signature in `slot` has just opened (the parties,
+    once the mediator has signed) that they can sign now, in the app and by mail,
+    with the link to the signing page."""
+    recipients = [
+        user
+        for opened in sorted(slots_opened_by(slot=slot, signer_slots=signer_slots, signed=signed))
+        for user in signers_of_slot(agreement.case, opened)
+    ]
+    notify(
+        recipients=recipients,
+        kind="agreement.your_turn",
+        params={"number": agreement.case.number},
+        url=reverse("agreement_sign", args=[agreement.pk]),
+    )
 
 
 def _issue(actor: User):

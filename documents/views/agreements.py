@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from documents import selectors
 from documents.access import side_of
 from documents.agreement_rendering import preview_html, reader_text
-from documents.agreement_rules import party_designation, signing_options, slot_labels
+from documents.agreement_rules import MEDIATOR_SLOT, party_designation, signing_options, slot_labels
 from documents.filenames import agreement_filename
 from documents.forms import AgreementForm, ReasonForm, SignForm, TermFormSet
 from documents.models import Agreement
@@ -31,6 +31,8 @@ from documents.reauthentication import (
 )
 from documents.services import agreements
 from documents.services.storage import read_blob
+from documents.stamps import MAX_SIGNATURE_IMAGE_BYTES
+from documents.todo import names_listed
 from documents.views.common import case_or_404, client_ip, error_text, file_response
 from mediation.errors import DomainError
 from mediation.models import Participant
@@ -193,7 +195,10 @@ def agreement_lock(request, agreement_id):
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, _("The agreement is locked; the parties are asked to sign."))
+        messages.success(
+            request,
+            _("The agreement is locked. Sign it first: the parties are then told that it is their turn to sign."),
+        )
     return redirect("agreement_detail", agreement_id=agreement.pk)
 
 
@@ -265,7 +270,7 @@ def agreement_sign(request, agreement_id):
             form.add_error(None, error.message)
         else:
             signing_succeeded(request)
-            messages.success(request, _("You signed the agreement."))
+            messages.success(request, after_signing(selectors.agreement_with_case(agreement.pk)))
             return redirect("agreement_detail", agreement_id=agreement.pk)
     return render(
         request,
@@ -275,9 +280,43 @@ def agreement_sign(request, agreement_id):
             "form": form,
             "uses_totp": signer_uses_totp,
             "is_mediator": agreement.case.mediator_id == request.user.pk,
+            "reading": selectors.agreement_reading(agreement),
+            # A refused attempt (a wrong password) gives the drawing back, for the
+            # canvas to draw it again, if it is one the service would take.
+            "signature_to_redraw": _redrawable(form.data.get("signature", "")) if form.is_bound else "",
         },
         status=status,
     )
+
+
+def _redrawable(data_url: str) -> str:
+    image = _decode_png(data_url)
+    return data_url if image and len(image) <= MAX_SIGNATURE_IMAGE_BYTES else ""
+
+
+def after_signing(agreement: Agreement) -> str:
+    """What happens next, for whoever has just signed: who signs after them, or the
+    seal; each of these is notified (`agreements._notify_next_signers`, the seal's
+    `agreement.sealed` notice)."""
+    version = agreement.current_version
+    signed = selectors.signed_slots(version)
+    missing = [entry for entry in version.signature_slots if entry["slot"] not in signed]
+    if not missing:
+        return _(
+            "You signed the agreement. Everyone has signed: the platform now seals it and tells every party when it "
+            "is sealed; the sealed agreement can then be downloaded on this page."
+        )
+    names = names_listed(
+        agreement.case.parties.filter(pk__in=[entry["party"] for entry in missing if entry["party"]]).values_list(
+            "name", flat=True
+        )
+    )
+    if signed == {MEDIATOR_SLOT}:
+        return _("You signed the agreement. %(names)s are now told that it is their turn to sign.") % {"names": names}
+    return _(
+        "You signed the agreement. Waiting for %(names)s to sign; once everyone has signed, the platform seals it "
+        "and you are told."
+    ) % {"names": names}
 
 
 @login_required

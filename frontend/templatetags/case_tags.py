@@ -3,6 +3,7 @@
 
 from django import template
 
+from documents import todo
 from mediation.participation import rooms_of_user
 from rooms.membership import rooms_for_user
 from rooms.views import ROOM_TAB_ORDER
@@ -33,3 +34,15 @@ def sessions_of_case(case, user, staff_view=False):
     if staff_view:
         return sessions
     return sessions.filter(rooms_of_user(user, kind_field="room_kind"))
+
+
+@register.simple_tag
+def party_tasks(case, user):
+    """What one of the case's parties' people has to do next, and waits for
+    (`documents.todo`); empty for court staff."""
+    return todo.party_tasks(case, user)
+
+
+@register.filter
+def open_task_count(tasks):
+    return todo.open_task_count(tasks)

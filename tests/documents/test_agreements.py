@@ -427,7 +427,7 @@ def test_locking_freezes_the_content_hash_renders_the_pdf_and_adds_empty_signatu
     assert all(field["/FT"] == "/Sig" and "/V" not in field for field in fields.values())
     assert list(reader.embedded_signatures) == []
     assert RoomEntry.objects.filter(room=world.joint, kind="agreement.locked").count() == 1
-    assert Notification.objects.filter(kind="agreement.ready", recipient=world.defendant).count() == 1
+    assert Notification.objects.filter(kind="agreement.locked", recipient=world.defendant).count() == 1
 
 
 def test_a_locked_agreement_cannot_be_locked_again(built):

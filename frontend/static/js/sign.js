@@ -12,6 +12,19 @@
   var area = form.querySelector("[data-signature-pad]");
   var typedHint = form.querySelector("[data-typed-hint]");
 
+  // A drawing the server gave back after a refused attempt (a wrong password): it
+  // is drawn again, so the signer need not draw it twice. Until they draw on, it
+  // stays the signature sent.
+  var restored = hidden.value.indexOf("data:image/png;base64,") === 0 ? hidden.value : "";
+
+  function redraw() {
+    return pad.fromDataURL(restored, {
+      ratio: 1,
+      width: canvas.offsetWidth,
+      height: canvas.offsetHeight,
+    });
+  }
+
   function resize() {
     var ratio = Math.max(window.devicePixelRatio || 1, 1);
     var data = pad.toData();
@@ -19,7 +32,11 @@
     canvas.height = canvas.offsetHeight * ratio;
     canvas.getContext("2d").scale(ratio, ratio);
     pad.clear();
-    pad.fromData(data);
+    if (restored) {
+      redraw();
+    } else {
+      pad.fromData(data);
+    }
   }
 
   function method() {
@@ -33,12 +50,25 @@
     typedHint.hidden = drawn;
   }
 
-  form.querySelector("[data-clear]").addEventListener("click", function () { pad.clear(); });
+  form.querySelector("[data-clear]").addEventListener("click", function () {
+    restored = "";
+    pad.clear();
+  });
+  pad.addEventListener("beginStroke", function () {
+    // Drawing on the given-back signature makes a new one, the strokes over the image.
+    if (restored) {
+      restored = "";
+    }
+  });
   form.querySelectorAll("input[name=method]").forEach(function (input) {
     input.addEventListener("change", showMethod);
   });
   form.addEventListener("submit", function (event) {
     if (method() === "drawn") {
+      if (restored) {
+        hidden.value = restored;
+        return;
+      }
       if (pad.isEmpty()) {
         event.preventDefault();
         window.alert(gettext("Draw your signature first, or choose to type your name."));
