@@ -73,10 +73,10 @@ def room_members(room: Room) -> list[Member]:
     return members
 
 
-def room_member_ids(room_ids: list[int]) -> dict[int, tuple[set[int], str]]:
-    """For each room, the ids of its members and its case's number, in two queries
-    for any number of rooms: the same members as `room_members`, without building
-    them."""
+def room_member_ids(room_ids: list[int]) -> dict[int, tuple[set[int], str, str]]:
+    """For each room, the ids of its members, its case's number and its kind, in two
+    queries for any number of rooms: the same members as `room_members`, without
+    building them."""
     rooms = list(
         Room.objects.filter(pk__in=room_ids).values_list(
             "pk", "kind", "case_id", "case__number", "case__mediator_id", "case__judge_id"
@@ -101,7 +101,7 @@ def room_member_ids(room_ids: list[int]) -> dict[int, tuple[set[int], str]]:
                 kind,
             )
         }
-        members[room_id] = (ids, number)
+        members[room_id] = (ids, number, kind)
     return members
 
 
