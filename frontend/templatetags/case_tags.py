@@ -3,6 +3,7 @@
 
 from django import template
 
+from documents import next_step as next_steps
 from mediation.participation import rooms_of_user
 from rooms.membership import rooms_for_user
 from rooms.views import ROOM_TAB_ORDER
@@ -33,3 +34,10 @@ def sessions_of_case(case, user, staff_view=False):
     if staff_view:
         return sessions
     return sessions.filter(rooms_of_user(user, kind_field="room_kind"))
+
+
+@register.simple_tag
+def next_step(case, user):
+    """The hint of what this reader should do next in the case (documents.next_step),
+    or None."""
+    return next_steps.next_step(case, user)

@@ -104,7 +104,9 @@ async def test_a_caucus_message_reaches_the_mediator_and_that_side_at_once_and_n
         await listening[name].receive_json_from(timeout=3)
 
     plaintiff, _ = await connect(world.plaintiff, world.plaintiff_caucus)
-    await plaintiff.send({"type": "message.send", "client_id": str(uuid.uuid4()), "body": "Our lowest offer is 300,000"})
+    await plaintiff.send(
+        {"type": "message.send", "client_id": str(uuid.uuid4()), "body": "Our lowest offer is 300,000"}
+    )
 
     to_mediator = await listening["mediator"].receive_json_from(timeout=5)
     assert to_mediator["type"] == "room.activity" and to_mediator["kind"] == "caucus_plaintiff"
