@@ -103,6 +103,8 @@
       } else if (frame.type === "room.activity" && frame.room !== currentRoom) {
         roomActive(frame);
         announce(frame.text, frame.url);
+        // A room page refreshes its tabs' unread counts now rather than at its next poll.
+        document.dispatchEvent(new CustomEvent("room-activity", { detail: { room: frame.room } }));
       }
     };
     socket.onclose = function (event) {

@@ -500,4 +500,6 @@
   });
   refreshUnread();
   setInterval(refreshUnread, 30000);
+  // Pushed by the notification socket (notifications.js): a message in another room.
+  document.addEventListener("room-activity", refreshUnread);
 })();
