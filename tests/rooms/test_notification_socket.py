@@ -139,3 +139,26 @@ async def test_the_notification_socket_only_sends(people):
     await communicator.send_json_to({"type": "anything"})
     assert (await communicator.receive_json_from(timeout=3))["code"] == "read_only"
     await communicator.disconnect()
+
+
+def test_wording_an_activity_announcement_costs_no_query(world, django_assert_num_queries):
+    """Each member's socket words the announcement itself, from the room's kind and
+    case number: a caucus message costs no query per member."""
+    from asgiref.sync import async_to_sync
+
+    from rooms.notification_socket import NotificationConsumer
+
+    world.mediator.language = "zh-hans"
+    consumer = NotificationConsumer()
+    consumer.scope = {"user": world.mediator}
+    sent = []
+
+    async def send_json(content, close=False):
+        sent.append(content)
+
+    consumer.send_json = send_json
+    event = {"type": "room.activity", "room": world.plaintiff_caucus.pk, "case": world.case.number}
+    with django_assert_num_queries(0):
+        async_to_sync(consumer.room_activity)({**event, "kind": "caucus_plaintiff"})
+
+    assert sent[0]["text"] == f"案件{world.case.number}的原告背对背调解室有新消息。"
