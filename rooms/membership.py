@@ -90,10 +90,10 @@ def case_participants(case_ids) -> dict[int, list[Participant]]:
     return by_case
 
 
-def room_member_ids(room_ids: list[int]) -> dict[int, tuple[set[int], str]]:
-    """For each room, the ids of its members and its case's number, in two queries
-    for any number of rooms: the same members as `room_members`, without building
-    them."""
+def room_member_ids(room_ids: list[int]) -> dict[int, tuple[set[int], str, str]]:
+    """For each room, the ids of its members, its case's number and its kind, in two
+    queries for any number of rooms: the same members as `room_members`, without
+    building them."""
     rooms = list(
         Room.objects.filter(pk__in=room_ids).values_list(
             "pk", "kind", "case_id", "case__number", "case__mediator_id", "case__judge_id"
@@ -118,7 +118,7 @@ def room_member_ids(room_ids: list[int]) -> dict[int, tuple[set[int], str]]:
                 kind,
             )
         }
-        members[room_id] = (ids, number)
+        members[room_id] = (ids, number, kind)
     return members
 
 

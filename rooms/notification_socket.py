@@ -6,11 +6,13 @@ from __future__ import annotations
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from mediation.notifications import render as render_notification
 from mediation.notifications import unread_count, user_group_name
+from rooms.activity import activity_text
 from rooms.protocol import CLOSE_NOT_SIGNED_IN
 
 
@@ -43,7 +45,22 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
         )
 
     async def room_activity(self, event):
-        await self.send_json({"type": "room.activity", "room": event["room"], "case": event.get("case", "")})
+        # Worded here, in this user's language, without a query: the announcement
+        # costs the same whatever the number of members (rooms.activity).
+        user = self.scope["user"]
+        kind, case_number = event.get("kind", ""), event.get("case", "")
+        with translation.override(user.language or settings.LANGUAGE_CODE):
+            text = activity_text(kind, case_number)
+        await self.send_json(
+            {
+                "type": "room.activity",
+                "room": event["room"],
+                "case": case_number,
+                "kind": kind,
+                "text": text,
+                "url": reverse("room", args=[event["room"]]),
+            }
+        )
 
 
 def _render_for(user, kind: str, params: dict) -> tuple[str, int]:

@@ -29,6 +29,18 @@ def _user_id(given: str) -> int:
     return int(given)
 
 
+def caucus_notice(room: Room, me) -> str:
+    """What the caucus banner tells this reader: who cannot see the room. Empty for
+    the joint room, which everyone in the case sees."""
+    if room.kind == RoomKind.JOINT:
+        return ""
+    if me.role in ("mediator", "judge"):
+        if room.kind == RoomKind.CAUCUS_PLAINTIFF:
+            return _("The defendant's side cannot see this room.")
+        return _("The plaintiff's side cannot see this room.")
+    return _("Only your side and the mediator see this room: the other side cannot see it.")
+
+
 @login_required
 def room_page(request, room_id):
     room = _room_for(request.user, room_id)
@@ -48,6 +60,8 @@ def room_page(request, room_id):
             "members": members,
             "muted": muted,
             "is_mediator": is_mediator,
+            "is_caucus": room.kind != RoomKind.JOINT,
+            "caucus_notice": caucus_notice(room, me),
             "client_config": {
                 "roomId": room.pk,
                 "socketPath": f"/ws/rooms/{room.pk}/",

@@ -3,6 +3,7 @@
 
 from django import template
 
+from documents import next_step as next_steps
 from documents import todo
 from mediation.participation import rooms_of_user
 from rooms.membership import rooms_for_user
@@ -46,3 +47,10 @@ def party_tasks(case, user):
 @register.filter
 def open_task_count(tasks):
     return todo.open_task_count(tasks)
+
+
+@register.simple_tag
+def next_step(case, user):
+    """The hint of what this reader should do next in the case (documents.next_step),
+    or None."""
+    return next_steps.next_step(case, user)

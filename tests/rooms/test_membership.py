@@ -21,8 +21,10 @@ def test_member_ids_are_each_rooms_members(mediator, judge):
 
     found = room_member_ids([room.pk for room in rooms])
 
-    assert found == {room.pk: ({member.id for member in room_members(room)}, room.case.number) for room in rooms}
-    joint_ids, _ = found[world.joint.pk]
+    assert found == {
+        room.pk: ({member.id for member in room_members(room)}, room.case.number, room.kind) for room in rooms
+    }
+    joint_ids, _, _ = found[world.joint.pk]
     assert world.defendant.pk not in joint_ids
     assert judge.pk in joint_ids
     assert judge.pk not in found[world.plaintiff_caucus.pk][0]

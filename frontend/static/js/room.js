@@ -80,7 +80,11 @@
     });
     var text = (config.eventTexts || {})[frame.kind];
     if (!text) {
-      return interpolate(gettext("%(actor)s: %(kind)s"), { actor: params.actor, kind: frame.kind }, true);
+      // A kind this page's catalogue does not hold (a newer server than the page):
+      // a translated line, never the raw kind.
+      return frame.actor
+        ? interpolate(gettext("%(actor)s did something in this case."), { actor: params.actor }, true)
+        : gettext("Something happened in this case.");
     }
     return interpolate(text, params, true);
   }
@@ -445,8 +449,14 @@
       send({ type: "typing", active: false });
       typingSentAt = 0;
     });
+    // On a phone (a coarse pointer: a finger) Enter inserts a line, as phone keyboards
+    // promise, and the Send button sends; on a desktop Enter sends and Shift+Enter
+    // inserts a line.
+    var enterSends = !(window.matchMedia && window.matchMedia("(pointer: coarse)").matches);
+    composer.setAttribute("data-enter-sends", enterSends ? "true" : "false");
+    textarea.setAttribute("enterkeyhint", enterSends ? "send" : "enter");
     textarea.addEventListener("keydown", function (event) {
-      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      if (enterSends && event.key === "Enter" && !event.shiftKey && !event.isComposing) {
         event.preventDefault();
         composer.requestSubmit();
       }
@@ -490,4 +500,6 @@
   });
   refreshUnread();
   setInterval(refreshUnread, 30000);
+  // Pushed by the notification socket (notifications.js): a message in another room.
+  document.addEventListener("room-activity", refreshUnread);
 })();
