@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from documents import selectors
 from documents.access import side_of
 from documents.agreement_rendering import preview_html
-from documents.agreement_rules import signing_options
+from documents.agreement_rules import labelled_slots, signing_options
 from documents.forms import AgreementForm, ReasonForm, SignForm, TermFormSet
 from documents.models import Agreement
 from documents.reauthentication import (
@@ -93,7 +93,7 @@ def agreement_detail(request, agreement_id):
             "is_mediator": is_mediator,
             "is_participant": Participant.active.filter(case=agreement.case, user=request.user).exists(),
             "decline_form": ReasonForm(),
-            "slots": agreement.current_version.signature_slots,
+            "slots": labelled_slots(agreement.current_version.signature_slots, agreement.current_version.content),
             **state,
         },
     )
