@@ -4,17 +4,27 @@ role sees, in Simplified Chinese and in English."""
 
 from __future__ import annotations
 
+import re
+from html.parser import HTMLParser
 from pathlib import Path
 
 import allauth
 import django
 import pytest
+from django.apps import apps
+from django.conf import settings
+from django.db import models, transaction
+from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
+from documents.views.verification import mask_name
+from mediation.models import Party, User
 from tests.cases import make_case
-from tests.languages import CJK, english_words
+from tests.languages import CJK, english_words, han_characters
 from tests.mediation.test_invitations import INVITED_EMAIL, invitation_path, invite
+from tests.security.conftest import court, court_files_in_use, module_files  # noqa: F401 (fixtures)
+from tests.security.test_authorisation_matrix import RIGHTS, url_of
 from tests.test_translations import compiled_catalog, parse_po  # noqa: F401 (a fixture)
 
 # The packages whose own messages reach our pages: form and model validation, the
@@ -77,3 +87,180 @@ def test_the_chinese_sign_up_page_refuses_a_weak_password_in_chinese(client, peo
     assert errors
     for error in errors:
         assert CJK.search(error) and not english_words(error, []), error
+
+
+# The crawl: every page each role sees, in both languages ------------------------------------
+
+# Pages that are not the platform's words: JSON and files, the JavaScript catalogue,
+# and the agreement's preview, which is the document itself (always in the document's
+# language).
+NOT_PAGES = {
+    "javascript-catalog",
+    "verify_ca",
+    "api_schema",
+    "figures_xlsx",
+    "document_file",
+    "agreement_pdf",
+    "service_proof",
+    "notification_count",
+}
+# Pages outside the authorisation matrix's table: allauth's, and an unknown address.
+OTHER_PAGES = [
+    ("anonymous", "/accounts/login/"),
+    ("anonymous", "/accounts/password/reset/"),
+    ("anonymous", "/accounts/signup/"),
+    ("anonymous", "/no-such-page/"),
+    ("plaintiff", "/accounts/password/change/"),
+    ("plaintiff", "/accounts/email/"),
+    ("plaintiff", "/no-such-page/"),
+]
+# Han characters an English page may hold besides data: the language switcher names
+# Chinese in Chinese, and a case number's format is shown by an example.
+HAN_ALLOWED = ["简体中文", "(2026)京0107民初123号"]
+# The settlement agreement's preview is the document itself, in the document's language
+# whoever reads it.
+DOCUMENT_PAGES = {"agreement_preview"}
+# Model fields that hold codes, not people's words: a raw code on a page is a leak.
+CODE_FIELDS = {"kind", "status", "action", "code", "side", "role", "channel", "category", "language", "slot"}
+CODE = re.compile(r"^[a-z][a-z0-9_.\-]*$")
+WORDS = re.compile(r"[A-Za-z\u4e00-\u9fff]")
+
+
+class PageText(HTMLParser):
+    """What a reader sees of a page: its text (not scripts or styles) and the words in
+    attributes a screen reader or a hover shows. Text marked as another language
+    (`lang`: the error pages' second language, the language switcher) is left out."""
+
+    ATTRIBUTES = ("placeholder", "aria-label", "title", "alt")
+    VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+    def __init__(self, language: str):
+        super().__init__(convert_charrefs=True)
+        self.language = language.split("-")[0].lower()
+        self.parts: list[str] = []
+        # Open elements whose text is left out: (tag, depth of that tag inside).
+        self.skipped: list[list] = []
+
+    def _other_language(self, values: dict) -> bool:
+        lang = (values.get("lang") or "").split("-")[0].lower()
+        return bool(lang) and lang != self.language
+
+    def handle_starttag(self, tag, attrs):
+        values = dict(attrs)
+        if self.skipped and tag == self.skipped[-1][0] and tag not in self.VOID:
+            self.skipped[-1][1] += 1
+        elif tag in ("script", "style", "template") or self._other_language(values):
+            if tag not in self.VOID:
+                self.skipped.append([tag, 1])
+            return
+        if self.skipped:
+            return
+        self.parts.extend(values[name] for name in self.ATTRIBUTES if values.get(name))
+        if tag == "input" and values.get("type") in ("submit", "button") and values.get("value"):
+            self.parts.append(values["value"])
+
+    def handle_endtag(self, tag):
+        if self.skipped and tag == self.skipped[-1][0]:
+            self.skipped[-1][1] -= 1
+            if not self.skipped[-1][1]:
+                self.skipped.pop()
+
+    def handle_data(self, data):
+        if not self.skipped:
+            self.parts.append(data)
+
+
+def page_text(html: str, language: str) -> str:
+    parser = PageText(language)
+    parser.feed(html)
+    return "\n".join(parser.parts)
+
+
+def stored_words() -> list[str]:
+    """Every string people or the builders put in the database (names, addresses,
+    case numbers, titles, notes, message texts), to be taken out of the pages; codes
+    (statuses, kinds, roles) stay, so that a raw code on a page is found."""
+    found: set[str] = set()
+
+    def walk(value):
+        if isinstance(value, str):
+            # Bare numbers are no words (and taking them out would cut hashes apart).
+            if WORDS.search(value) and not CODE.match(value):
+                found.add(value)
+                found.update(line for line in value.splitlines() if line.strip())
+        elif isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    for app in ("mediation", "documents", "rooms"):
+        for model in apps.get_app_config(app).get_models():
+            fields = [
+                field.name
+                for field in model._meta.concrete_fields
+                if isinstance(field, (models.CharField, models.TextField, models.JSONField))
+                and not field.choices
+                and field.name not in CODE_FIELDS
+                and not field.name.endswith(("hash", "token", "sha256", "password"))
+            ]
+            if fields:
+                for row in model.objects.values_list(*fields):
+                    walk(list(row))
+    found.update(str(user) for user in User.objects.all())
+    # The public verification page shows the parties' names masked.
+    found.update(mask_name(name) for name in Party.objects.values_list("name", flat=True))
+    found.update([settings.COURT_NAME, settings.COURT_ADDRESS, settings.COURT_CONTACT_PHONE])
+    return sorted(found, key=len, reverse=True)
+
+
+def crawl_rows():
+    for row in RIGHTS:
+        if row.method != "GET" or row.json or row.name in NOT_PAGES or row.name.startswith("api_"):
+            continue
+        for role in sorted(row.allowed):
+            if role == "anonymous" or row.name.startswith("admin:"):
+                continue
+            yield role, row
+
+
+def fetch(world, role, url, language, query=None):
+    with transaction.atomic():
+        client = Client(HTTP_ACCEPT_LANGUAGE=language)
+        if role != "anonymous":
+            user = world.people[role]
+            User.objects.filter(pk=user.pk).update(language=language)
+            client.force_login(user)
+        response = client.get(url, query or {}, follow=True)
+        transaction.set_rollback(True)
+    return response
+
+
+def leaks_of(response, language, data) -> list[str]:
+    content_type = response.get("Content-Type", "")
+    body = response.content.decode()
+    text = page_text(body, language) if content_type.startswith("text/html") else body
+    if language == "zh-hans":
+        return sorted(set(english_words(text, data)))
+    return sorted(set(han_characters(text, [*data, *HAN_ALLOWED])))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_every_page_speaks_only_the_readers_language(court, court_files_in_use, language, compiled_catalog):  # noqa: F811
+    data = stored_words()
+    leaks = {}
+    pages = [
+        (role, url_of(row, court), row.query, row.label)
+        for role, row in crawl_rows()
+        if not (language == "en" and row.name in DOCUMENT_PAGES)
+    ]
+    pages += [(role, url, {}, url) for role, url in OTHER_PAGES]
+    for role, url, query, label in pages:
+        response = fetch(court, role, url, language, query)
+        assert response.status_code in (200, 404), f"{label} as {role}: {response.status_code}"
+        found = leaks_of(response, language, data)
+        if found:
+            leaks[f"{label} as {role}"] = found
+    assert not leaks, "\n" + "\n".join(f"{page}: {words}" for page, words in leaks.items())
