@@ -19,13 +19,17 @@ from django.urls import reverse
 from django.utils import translation
 
 from documents.views.verification import mask_name
-from mediation.models import Party, User
+from mediation.models import MediationCase, Party, User, WorkOrder
+from mediation.notifications import KINDS, notify, render_email
+from mediation.services import cases
 from tests.cases import make_case
+from tests.factories import UserFactory
 from tests.languages import CJK, english_words, han_characters
 from tests.mediation.test_invitations import INVITED_EMAIL, invitation_path, invite
 from tests.security.conftest import court, court_files_in_use, module_files  # noqa: F401 (fixtures)
 from tests.security.test_authorisation_matrix import RIGHTS, url_of
 from tests.test_translations import compiled_catalog, parse_po  # noqa: F401 (a fixture)
+from tests.workflows import order_in_state, refer
 
 # The packages whose own messages reach our pages: form and model validation, the
 # password validators, allauth's sign-in, sign-up and password pages, the operator's admin.
@@ -115,8 +119,11 @@ OTHER_PAGES = [
     ("plaintiff", "/no-such-page/"),
 ]
 # Han characters an English page may hold besides data: the language switcher names
-# Chinese in Chinese, and a case number's format is shown by an example.
-HAN_ALLOWED = ["简体中文", "(2026)京0107民初123号"]
+# Chinese in Chinese.
+HAN_ALLOWED = ["简体中文"]
+# Case numbers, "(2026)京0107民诉前调1号", are data in every language, also the ones an
+# action makes and a form's example.
+CASE_NUMBER = re.compile(r"[(（]\d{4}[)）][\u4e00-\u9fff]\d{4}[\u4e00-\u9fff]+\d+号")
 # The settlement agreement's preview is the document itself, in the document's language
 # whoever reads it.
 DOCUMENT_PAGES = {"agreement_preview"}
@@ -240,27 +247,143 @@ def fetch(world, role, url, language, query=None):
 def leaks_of(response, language, data) -> list[str]:
     content_type = response.get("Content-Type", "")
     body = response.content.decode()
-    text = page_text(body, language) if content_type.startswith("text/html") else body
+    text = CASE_NUMBER.sub(" ", page_text(body, language) if content_type.startswith("text/html") else body)
     if language == "zh-hans":
         return sorted(set(english_words(text, data)))
     return sorted(set(han_characters(text, [*data, *HAN_ALLOWED])))
 
 
+@pytest.fixture(scope="module")
+def crawled_court(court, django_db_blocker):  # noqa: F811
+    """The matrix's court (its case in mediation with a session running, documents
+    served, the agreement locked for signing), and besides: a referred order whose case
+    settled (the outcome on the order's timeline and in its notices), and a notice of
+    every kind to the people who read them."""
+    with django_db_blocker.unblock():
+        people = court.people
+        order = order_in_state(
+            WorkOrder.Status.IN_PROGRESS,
+            {
+                "liaison": people["general_liaison"],
+                "dept_liaison": people["department_liaison"],
+                "judge": people["judge"],
+            },
+            requester_name="Wang Requester",
+        )
+        referred = refer(order, people["judge"], people["other_mediator"])
+        cases.start_mediation(case=referred, actor=people["other_mediator"])
+        cases.settle_case(case=referred, actor=people["other_mediator"], note="Both sides agreed.")
+        params = {
+            "number": order.number,
+            "case": referred.number,
+            "department": court.civil.name,
+            "reason": "Not ours",
+            "due": "2026-12-08 09:00",
+            "outcome": MediationCase.Status.SETTLED,
+            "requester": "Wang Requester",
+            "phone": "13800000000",
+            "name": str(people["defendant"]),
+            "starts": "2026-12-08 09:00",
+        }
+        for kind in KINDS:
+            notify(
+                recipients=[people[role] for role in ("plaintiff", "mediator", "general_liaison", "judge")],
+                kind=kind,
+                params=params,
+                url="/",
+                email=False,
+            )
+    return court
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
-def test_every_page_speaks_only_the_readers_language(court, court_files_in_use, language, compiled_catalog):  # noqa: F811
+def test_every_page_speaks_only_the_readers_language(crawled_court, court_files_in_use, language, compiled_catalog):  # noqa: F811
+    world = crawled_court
     data = stored_words()
     leaks = {}
     pages = [
-        (role, url_of(row, court), row.query, row.label)
+        (role, url_of(row, world), row.query, row.label)
         for role, row in crawl_rows()
         if not (language == "en" and row.name in DOCUMENT_PAGES)
     ]
     pages += [(role, url, {}, url) for role, url in OTHER_PAGES]
     for role, url, query, label in pages:
-        response = fetch(court, role, url, language, query)
+        response = fetch(world, role, url, language, query)
         assert response.status_code in (200, 404), f"{label} as {role}: {response.status_code}"
         found = leaks_of(response, language, data)
         if found:
             leaks[f"{label} as {role}"] = found
     assert not leaks, "\n" + "\n".join(f"{page}: {words}" for page, words in leaks.items())
+
+
+def posted_rows():
+    """Each page action of the matrix, once, by the first role it allows."""
+    for row in RIGHTS:
+        if row.method != "POST" or row.json or row.name.startswith("api_") or row.name == "set_language":
+            continue
+        roles = sorted(row.allowed - {"anonymous"})
+        if roles:
+            yield roles[0], row
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_every_action_answers_in_the_readers_language(crawled_court, court_files_in_use, language, compiled_catalog):  # noqa: F811
+    """What a page action shows next, its flash message or its form's errors, with the
+    matrix's data and with nothing filled in."""
+    world = crawled_court
+    data = stored_words()
+    leaks = {}
+    for role, row in posted_rows():
+        for variant, body in (("filled in", row.data(world)), ("empty", {})):
+            with transaction.atomic():
+                client = Client(HTTP_ACCEPT_LANGUAGE=language)
+                user = world.people[role]
+                User.objects.filter(pk=user.pk).update(language=language)
+                client.force_login(user)
+                response = client.post(url_of(row, world), body, follow=True)
+                transaction.set_rollback(True)
+            assert response.status_code < 500, f"{row.label} ({variant}) as {role}"
+            found = leaks_of(response, language, [*data, *map(str, body.values())])
+            if found:
+                leaks[f"{row.label} ({variant}) as {role}"] = found
+    assert not leaks, "\n" + "\n".join(f"{page}: {words}" for page, words in leaks.items())
+
+
+# Mail ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_every_notification_mail_speaks_only_the_readers_language(language, compiled_catalog):  # noqa: F811
+    reader = UserFactory(full_name="Wang Xiulan", email="wang.xiulan@example.test", language=language)
+    params = {
+        "number": "GD-2026-000123",
+        "case": "(2026)京0107民诉前调1号",
+        "department": "Second civil division",
+        "reason": "Not ours",
+        "due": "2026-12-08 09:00",
+        "outcome": MediationCase.Status.SETTLED,
+        "requester": "Wang Requester",
+        "phone": "13800000000",
+        "name": "Li Ming",
+        "starts": "2026-12-08 09:00",
+    }
+    data = [
+        *params.values(),
+        str(reader),
+        reader.email,
+        settings.COURT_NAME,
+        settings.COURT_ADDRESS,
+        settings.COURT_CONTACT_PHONE,
+        settings.SITE_URL,
+    ]
+    leaks = {}
+    for kind in KINDS:
+        subject, body = render_email(reader, kind, params, "/cases/7/")
+        text = f"{subject}\n{body}"
+        found = english_words(text, data) if language == "zh-hans" else han_characters(text, data)
+        if found:
+            leaks[kind] = sorted(set(found))
+    assert not leaks, leaks
