@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
-from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from mediation.notifications import render as render_notification
 from mediation.notifications import unread_count, user_group_name
+from rooms.language import reader_language
 from rooms.protocol import CLOSE_NOT_SIGNED_IN
 
 
@@ -37,7 +37,8 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
 
     async def notification_created(self, event):
         user = self.scope["user"]
-        text, unread = await database_sync_to_async(_render_for)(user, event["kind"], event.get("params", {}))
+        language = reader_language(self.scope, user)
+        text, unread = await database_sync_to_async(_render_for)(user, language, event["kind"], event.get("params", {}))
         await self.send_json(
             {"type": "notification", "kind": event["kind"], "text": text, "url": event.get("url", ""), "unread": unread}
         )
@@ -46,6 +47,6 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": "room.activity", "room": event["room"], "case": event.get("case", "")})
 
 
-def _render_for(user, kind: str, params: dict) -> tuple[str, int]:
-    with translation.override(user.language or settings.LANGUAGE_CODE):
+def _render_for(user, language: str, kind: str, params: dict) -> tuple[str, int]:
+    with translation.override(language):
         return render_notification(kind, params), unread_count(user)
