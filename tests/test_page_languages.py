@@ -14,20 +14,25 @@ import pytest
 from django.apps import apps
 from django.conf import settings
 from django.db import models, transaction
-from django.test import Client
+from django.test import Client, TestCase, override_settings
 from django.urls import reverse
 from django.utils import translation
 
+from documents.models import Agreement
+from documents.pki import load_platform_pki
+from documents.services import agreements
 from documents.views.verification import mask_name
 from mediation.models import MediationCase, Party, User, WorkOrder
 from mediation.notifications import KINDS, notify, render_email
 from mediation.services import cases
 from tests.cases import make_case
+from tests.documents.test_agreements import draft, sign
 from tests.factories import UserFactory
 from tests.languages import CJK, english_words, han_characters
 from tests.mediation.test_invitations import INVITED_EMAIL, invitation_path, invite
 from tests.security.conftest import court, court_files_in_use, module_files  # noqa: F401 (fixtures)
 from tests.security.test_authorisation_matrix import RIGHTS, url_of
+from tests.security.world import storages_at
 from tests.test_translations import compiled_catalog, parse_po  # noqa: F401 (a fixture)
 from tests.workflows import order_in_state, refer
 
@@ -118,6 +123,8 @@ OTHER_PAGES = [
     ("plaintiff", "/accounts/email/"),
     ("plaintiff", "/no-such-page/"),
 ]
+# The sealed agreement's pages (crawled_court), for its mediator.
+SEALED_PAGES = ["agreement_detail", "agreement_sign"]
 # Han characters an English page may hold besides data: the language switcher names
 # Chinese in Chinese.
 HAN_ALLOWED = ["简体中文"]
@@ -216,8 +223,9 @@ def stored_words() -> list[str]:
                 for row in model.objects.values_list(*fields):
                     walk(list(row))
     found.update(str(user) for user in User.objects.all())
-    # The public verification page shows the parties' names masked.
-    found.update(mask_name(name) for name in Party.objects.values_list("name", flat=True))
+    # The public verification page shows the parties' and signers' names masked.
+    names = [*Party.objects.values_list("name", flat=True), *(str(user) for user in User.objects.all())]
+    found.update(mask_name(name) for name in names)
     found.update([settings.COURT_NAME, settings.COURT_ADDRESS, settings.COURT_CONTACT_PHONE])
     return sorted(found, key=len, reverse=True)
 
@@ -253,14 +261,31 @@ def leaks_of(response, language, data) -> list[str]:
     return sorted(set(han_characters(text, [*data, *HAN_ALLOWED])))
 
 
+def sealed_agreement(people):
+    """Case C's agreement, signed by all and sealed (the sealing runs after commit)."""
+    world = make_case(people["mediator"], people["judge"], label="C")
+    agreement = draft(world)
+    agreements.lock_agreement(agreement=agreement, actor=world.mediator)
+    sign(agreement, world.mediator)
+    sign(agreement, world.plaintiff, world.plaintiff_participant.party)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        sign(agreement, world.defendant, world.defendant_participant.party, method="typed")
+    agreement.refresh_from_db()
+    assert agreement.status == Agreement.Status.SEALED
+    return agreement
+
+
 @pytest.fixture(scope="module")
-def crawled_court(court, django_db_blocker):  # noqa: F811
+def crawled_court(court, django_db_blocker, module_files, _platform_keys):  # noqa: F811
     """The matrix's court (its case in mediation with a session running, documents
     served, the agreement locked for signing), and besides: a referred order whose case
     settled (the outcome on the order's timeline and in its notices), and a notice of
-    every kind to the people who read them."""
-    with django_db_blocker.unblock():
+    every kind to the people who read them, and a sealed agreement."""
+    with django_db_blocker.unblock(), override_settings(STORAGES=storages_at(module_files), **_platform_keys):
         people = court.people
+        load_platform_pki.cache_clear()
+        court.sealed = sealed_agreement(people)
+        load_platform_pki.cache_clear()
         order = order_in_state(
             WorkOrder.Status.IN_PROGRESS,
             {
@@ -308,6 +333,8 @@ def test_every_page_speaks_only_the_readers_language(crawled_court, court_files_
         if not (language == "en" and row.name in DOCUMENT_PAGES)
     ]
     pages += [(role, url, {}, url) for role, url in OTHER_PAGES]
+    pages += [("mediator", reverse(name, args=[world.sealed.pk]), {}, f"{name} [sealed]") for name in SEALED_PAGES]
+    pages += [("anonymous", reverse("verify_record", args=[world.sealed.verification_code]), {}, "verify [sealed]")]
     for role, url, query, label in pages:
         response = fetch(world, role, url, language, query)
         assert response.status_code in (200, 404), f"{label} as {role}: {response.status_code}"
