@@ -12,7 +12,7 @@ from django.utils import formats, translation
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
-from documents.agreement_rules import required_slots
+from documents.agreement_rules import labelled_slots, required_slots
 from documents.models import Agreement, AgreementVersion, Signature
 from documents.rendering import document_context, qr_data_uri, verification_url
 from documents.services.agreement_content import content_hash, instalment_pairs, parties_snapshot, signing_place
@@ -103,6 +103,7 @@ def agreement_document_context(agreement: Agreement, version: AgreementVersion, 
         rendered_terms = agreed_clauses(content, parties)
         place = signing_place_rendered(content)
         designated = [{**party, "side_label": side_label(party["side"])} for party in content["parties"]]
+        slots = labelled_slots(slots, content)
     return document_context(
         content={
             **content,

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.conf import settings
-from django.utils import translation
 from django.utils.translation import gettext as _
 
 from documents.models import Agreement
@@ -25,27 +23,49 @@ def party_slot(party: Party) -> str:
     return f"party-{party.pk}"
 
 
-def party_designation(party: Party) -> str:
+def designation(side: str, name: str) -> str:
     """A party as the agreement and its pages name it: 原告：上海星河文化传媒有限公司."""
-    return _("%(side)s: %(name)s") % {"side": side_label(party.side), "name": party.name}
+    return _("%(side)s: %(name)s") % {"side": side_label(side), "name": name}
 
 
-def slot_labels(case: MediationCase) -> dict[str, str]:
-    """Each signing place's label in the active language."""
-    labels = {MEDIATOR_SLOT: _("Mediator: %(name)s") % {"name": case.mediator}}
-    for party in case.parties.all():
-        labels[party_slot(party)] = party_designation(party)
-    return labels
+def party_designation(party: Party) -> str:
+    return designation(party.side, party.name)
 
 
 def required_slots(case: MediationCase) -> list[dict]:
-    """Who must sign: the mediator first (certification), then every party."""
-    with translation.override(settings.DOCUMENT_LANGUAGE):
-        labels = slot_labels(case)
-    slots = [{"slot": MEDIATOR_SLOT, "party": None, "label": labels[MEDIATOR_SLOT]}]
+    """Who must sign: the mediator first (certification), then every party. A slot
+    keeps who signs there (side and name), not a sentence: `labelled_slots` words it
+    for each reader, and for the PDF in the document's language."""
+    slots = [{"slot": MEDIATOR_SLOT, "party": None, "side": "", "name": str(case.mediator)}]
     for party in case.parties.all():
-        slots.append({"slot": party_slot(party), "party": party.pk, "label": labels[party_slot(party)]})
+        slots.append({"slot": party_slot(party), "party": party.pk, "side": party.side, "name": party.name})
     return slots
+
+
+def slot_label(entry: dict) -> str:
+    """A signature place as the active language words it: "Mediator: Liu Yang"."""
+    if entry["slot"] == MEDIATOR_SLOT:
+        return _("Mediator: %(name)s") % {"name": entry["name"]}
+    return designation(entry["side"], entry["name"])
+
+
+def labelled_slots(slots: list[dict], content: dict) -> list[dict]:
+    """The slots with their label in the active language. Slots locked before they
+    kept their side and name (they kept a label in the document's language) take them
+    from the version's content, which snapshots the parties and the mediator."""
+    parties = {party["id"]: party for party in content.get("parties", [])}
+    labelled = []
+    for entry in slots:
+        entry = dict(entry)
+        if "name" not in entry:
+            if entry["slot"] == MEDIATOR_SLOT:
+                entry.update(side="", name=content.get("mediator", ""))
+            else:
+                party = parties.get(entry["party"], {})
+                entry.update(side=party.get("side", ""), name=party.get("name", ""))
+        entry["label"] = slot_label(entry)
+        labelled.append(entry)
+    return labelled
 
 
 def signer_slot(agreement: Agreement, actor: User, party: Party | None) -> tuple[str, str]:

@@ -104,7 +104,7 @@ class AgreementForm(forms.Form):
     costs = forms.CharField(label=_("Costs"), widget=forms.Textarea(attrs={"rows": 2}))
     effectiveness = forms.CharField(label=_("Effect of the agreement"), widget=forms.Textarea(attrs={"rows": 2}))
     judicial_confirmation = forms.BooleanField(
-        label=_("The parties will apply for judicial confirmation (司法确认)"), required=False
+        label=_("The parties will apply for judicial confirmation"), required=False
     )
     # The default and acceleration clause (违约责任、加速到期), for payments in instalments.
     default_clause = forms.BooleanField(

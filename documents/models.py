@@ -22,7 +22,7 @@ class Blob(models.Model):
 
 class Document(models.Model):
     class Kind(models.TextChoices):
-        COMPLAINT = "complaint", _("Complaint (起诉状)")
+        COMPLAINT = "complaint", _("Complaint")
         EVIDENCE = "evidence", _("Evidence")
         ID_DOCUMENT = "id_document", _("Identity document")
         POWER_OF_ATTORNEY = "power_of_attorney", _("Power of attorney")

@@ -19,14 +19,13 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db import DatabaseError
 from django.utils import translation
-from django.utils.translation import get_supported_language_variant
 from django.utils.translation import gettext as _
-from django.utils.translation.trans_real import parse_accept_lang_header
 
 from rooms import conf, selectors
 from rooms.auth import SESSION_KEY_SCOPE
 from rooms.entry import get_entry_reader
 from rooms.hub import get_hub, spawn
+from rooms.language import reader_language
 from rooms.membership import Member
 from rooms.protocol import (
     CLOSE_NO_SUCH_ROOM,
@@ -212,7 +211,7 @@ class RoomSocket:
             return
         if self.closed:
             return
-        self.language = self.user.language or _browser_language(self.scope) or settings.LANGUAGE_CODE
+        self.language = reader_language(self.scope, self.user)
         self.member = access.member
         if self.muted is None:
             self.muted = access.muted
@@ -564,14 +563,3 @@ def _detail_of(text: str | None) -> str:
     except ProtocolError as error:
         return error.detail
     return ""
-
-
-def _browser_language(scope) -> str | None:
-    for name, value in scope.get("headers", ()):
-        if name == b"accept-language":
-            for code, _quality in parse_accept_lang_header(value.decode("latin-1")):
-                try:
-                    return get_supported_language_variant(code)
-                except LookupError:
-                    continue
-    return None

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
-from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -13,6 +12,7 @@ from django.utils.translation import gettext as _
 from mediation.notifications import render as render_notification
 from mediation.notifications import unread_count, user_group_name
 from rooms.activity import activity_text
+from rooms.language import reader_language
 from rooms.protocol import CLOSE_NOT_SIGNED_IN
 
 
@@ -39,7 +39,8 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
 
     async def notification_created(self, event):
         user = self.scope["user"]
-        text, unread = await database_sync_to_async(_render_for)(user, event["kind"], event.get("params", {}))
+        language = reader_language(self.scope, user)
+        text, unread = await database_sync_to_async(_render_for)(user, language, event["kind"], event.get("params", {}))
         await self.send_json(
             {"type": "notification", "kind": event["kind"], "text": text, "url": event.get("url", ""), "unread": unread}
         )
@@ -49,7 +50,7 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
         # costs the same whatever the number of members (rooms.activity).
         user = self.scope["user"]
         kind, case_number = event.get("kind", ""), event.get("case", "")
-        with translation.override(user.language or settings.LANGUAGE_CODE):
+        with translation.override(reader_language(self.scope, user)):
             text = activity_text(kind, case_number)
         await self.send_json(
             {
@@ -63,6 +64,6 @@ class NotificationConsumer(AsyncJsonWebsocketConsumer):
         )
 
 
-def _render_for(user, kind: str, params: dict) -> tuple[str, int]:
-    with translation.override(user.language or settings.LANGUAGE_CODE):
+def _render_for(user, language: str, kind: str, params: dict) -> tuple[str, int]:
+    with translation.override(language):
         return render_notification(kind, params), unread_count(user)

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from documents import selectors
 from documents.access import side_of
 from documents.agreement_rendering import preview_html, reader_text
-from documents.agreement_rules import MEDIATOR_SLOT, party_designation, signing_options, slot_labels
+from documents.agreement_rules import MEDIATOR_SLOT, labelled_slots, party_designation, signing_options
 from documents.filenames import agreement_filename
 from documents.forms import AgreementForm, ReasonForm, SignForm, TermFormSet
 from documents.models import Agreement
@@ -86,10 +86,6 @@ def agreement_detail(request, agreement_id):
     agreement = _agreement(request, agreement_id)
     state = _signer_state(agreement, request.user)
     is_mediator = agreement.case.mediator_id == request.user.pk
-    labels = slot_labels(agreement.case)
-    slots = [
-        {**slot, "label": labels.get(slot["slot"], slot["label"])} for slot in agreement.current_version.signature_slots
-    ]
     return render(
         request,
         "documents/agreement_detail.html",
@@ -100,7 +96,7 @@ def agreement_detail(request, agreement_id):
             "is_mediator": is_mediator,
             "is_participant": Participant.active.filter(case=agreement.case, user=request.user).exists(),
             "decline_form": ReasonForm(),
-            "slots": slots,
+            "slots": labelled_slots(agreement.current_version.signature_slots, agreement.current_version.content),
             "text": reader_text(agreement),
             **state,
         },

@@ -444,6 +444,50 @@ def test_the_preview_of_a_locked_agreement_shows_its_fingerprint(client, built):
     assert agreement.current_version.content_hash[:16] in page
 
 
+def signature_list(client, agreement, user, language) -> list[str]:
+    client.force_login(user)
+    response = client.get(reverse("agreement_detail", args=[agreement.pk]), HTTP_ACCEPT_LANGUAGE=language)
+    return [slot["label"] for slot in response.context["slots"]]
+
+
+def test_the_signature_list_names_each_place_in_the_readers_language(client, built):
+    world, agreement = built.signing_world, fresh(built.signing)
+    plaintiff, defendant = plaintiff_party(world).name, defendant_party(world).name
+
+    assert signature_list(client, agreement, world.plaintiff, "en") == [
+        "Mediator: 刘洋",
+        f"Applicant (plaintiff): {plaintiff}",
+        f"Respondent (defendant): {defendant}",
+    ]
+    assert signature_list(client, agreement, world.defendant, "zh-hans") == [
+        "调解员：刘洋",
+        f"申请人：{plaintiff}",
+        f"被申请人：{defendant}",
+    ]
+    # The agreement itself stays in the document's language, whoever reads it.
+    client.force_login(world.plaintiff)
+    preview = client.get(reverse("agreement_preview", args=[agreement.pk]), HTTP_ACCEPT_LANGUAGE="en")
+    assert "调解员：刘洋" in preview.content.decode()
+
+
+def test_places_locked_with_a_chinese_label_are_named_in_the_readers_language(client, built):
+    # Versions locked before the places kept their side and name stored a label in the
+    # document's language; the parties' snapshot in the version names them.
+    world, agreement = built.signing_world, fresh(built.signing)
+    version = agreement.current_version
+    version.signature_slots = [
+        {"slot": entry["slot"], "party": entry["party"], "label": "调解员：旧" if entry["party"] is None else "旧"}
+        for entry in version.signature_slots
+    ]
+    version.save(update_fields=["signature_slots"])
+
+    assert signature_list(client, agreement, world.plaintiff, "en") == [
+        "Mediator: 刘洋",
+        f"Applicant (plaintiff): {plaintiff_party(world).name}",
+        f"Respondent (defendant): {defendant_party(world).name}",
+    ]
+
+
 # Versions: editing and declining ------------------------------------------------------------------
 
 

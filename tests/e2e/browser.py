@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from tests.languages import english_words
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -186,15 +188,6 @@ def off_the_loop(function, *args, **kwargs):
 
 # -- checks -------------------------------------------------------------------------------
 
-# Words allowed on a Chinese page besides names and data: abbreviations a Chinese
-# reader uses as they are, and the language switcher's own "English".
-ASCII_ALLOWED = {
-    *("PDF", "SHA", "IP", "CA", "QR", "ID", "URL", "TOTP", "MB", "KB"),
-    *("English", "Excel", "CSV", "PNG", "JPEG", "Word"),
-}
-TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9@._:/+\-]*")
-CJK = re.compile(r"[\u4e00-\u9fff]")
-
 PAGE_TEXT = """() => {
   const parts = [document.title, document.body.innerText];
   const labelled = '[placeholder], [aria-label], [title], img[alt], input[type=submit], input[type=button]';
@@ -208,21 +201,6 @@ PAGE_TEXT = """() => {
   }
   return parts.join('\\n');
 }"""
-
-
-def english_words(text: str, data: list[str]) -> list[str]:
-    """The English words in a page's text once names and data are taken out."""
-    for value in sorted(data, key=len, reverse=True):
-        if value:
-            text = text.replace(value, " ")
-    found = []
-    for token in TOKEN.findall(text):
-        if any(ch.isdigit() for ch in token) or "@" in token or "/" in token:
-            continue  # numbers, dates, hashes, codes, addresses, links
-        for word in re.findall(r"[A-Za-z]+", token):
-            if word not in ASCII_ALLOWED:
-                found.append(word)
-    return found
 
 
 AXE_RUN = """async () => {

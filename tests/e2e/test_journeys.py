@@ -32,8 +32,9 @@ from mediation.roles import Role
 from mediation.services import cases
 from mediation.services import work_orders as order_services
 from rooms.models import Room, RoomEntry
-from tests.e2e.browser import CuttableLink, english_words, off_the_loop
+from tests.e2e.browser import CuttableLink, off_the_loop
 from tests.factories import PASSWORD, DepartmentFactory, UserFactory, WorkOrderFactory, staff
+from tests.languages import english_words
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

@@ -13,8 +13,8 @@ from tests.rooms.conftest import router
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-async def open_socket(user):
-    communicator = WebsocketCommunicator(router, "/ws/notifications/")
+async def open_socket(user, headers=()):
+    communicator = WebsocketCommunicator(router, "/ws/notifications/", headers=list(headers))
     communicator.scope["user"] = user
     connected, _ = await communicator.connect()
     assert connected
@@ -162,3 +162,37 @@ def test_wording_an_activity_announcement_costs_no_query(world, django_assert_nu
         async_to_sync(consumer.room_activity)({**event, "kind": "caucus_plaintiff"})
 
     assert sent[0]["text"] == f"案件{world.case.number}的原告背对背调解室有新消息。"
+
+
+@pytest.mark.parametrize(
+    ("chosen", "headers", "expected"),
+    [
+        # No language chosen on the account: the one the pages are in, from the
+        # language cookie, else from the browser.
+        ("", [(b"cookie", b"django_language=en")], "Mediation case CASE-1 was assigned to you."),
+        ("", [(b"accept-language", b"en-GB,en;q=0.9")], "Mediation case CASE-1 was assigned to you."),
+        ("", [(b"accept-language", b"zh-CN")], "调解案件CASE-1已分配给您。"),
+        # The account's choice wins, as on the pages.
+        ("zh-hans", [(b"accept-language", b"en")], "调解案件CASE-1已分配给您。"),
+    ],
+)
+async def test_a_pushed_notification_reads_in_the_language_of_the_readers_pages(people, chosen, headers, expected):
+    from mediation.notifications import notify
+
+    mediator = people["mediator"]
+    mediator.language = chosen
+    await database_sync_to_async(mediator.save)(update_fields=["language"])
+    communicator = await open_socket(mediator, headers)
+    await communicator.receive_json_from(timeout=3)
+
+    @database_sync_to_async
+    def assign():
+        from django.db import transaction
+
+        with transaction.atomic():
+            notify(recipients=[mediator], kind="case.assigned", params={"number": "CASE-1"}, url="/", email=False)
+
+    await assign()
+    frame = await communicator.receive_json_from(timeout=5)
+    assert frame["type"] == "notification" and frame["text"] == expected
+    await communicator.disconnect()
