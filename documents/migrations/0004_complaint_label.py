@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('documents', '0002_service_party_proof'),
+        ('documents', '0003_service_note_and_acknowledgement'),
     ]
 
     operations = [
