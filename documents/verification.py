@@ -36,6 +36,7 @@ from pyhanko_certvalidator import ValidationContext
 
 from documents.models import Agreement, Service
 from documents.pki import load_platform_pki
+from documents.signing import SEAL_FIELD
 
 logger = logging.getLogger(__name__)
 
@@ -154,7 +155,9 @@ def _check_signature(embedded, roots) -> SignatureCheck:
     return SignatureCheck(
         signer=_signer_name(status),
         field=embedded.field_name,
-        kind="signature",
+        # The platform's seal is named by what it is, in the reader's language, not
+        # by its certificate's common name.
+        kind="seal" if embedded.field_name == SEAL_FIELD else "signature",
         intact=status.intact,
         # A signature over bytes that changed is not valid, whatever its CMS says.
         valid=status.valid and status.intact,

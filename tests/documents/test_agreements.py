@@ -456,8 +456,8 @@ def test_the_signature_list_names_each_place_in_the_readers_language(client, bui
 
     assert signature_list(client, agreement, world.plaintiff, "en") == [
         "Mediator: 刘洋",
-        f"Applicant (plaintiff): {plaintiff}",
-        f"Respondent (defendant): {defendant}",
+        f"Plaintiff: {plaintiff}",
+        f"Defendant: {defendant}",
     ]
     assert signature_list(client, agreement, world.defendant, "zh-hans") == [
         "调解员：刘洋",
@@ -483,8 +483,8 @@ def test_places_locked_with_a_chinese_label_are_named_in_the_readers_language(cl
 
     assert signature_list(client, agreement, world.plaintiff, "en") == [
         "Mediator: 刘洋",
-        f"Applicant (plaintiff): {plaintiff_party(world).name}",
-        f"Respondent (defendant): {defendant_party(world).name}",
+        f"Plaintiff: {plaintiff_party(world).name}",
+        f"Defendant: {defendant_party(world).name}",
     ]
 
 
