@@ -10,7 +10,7 @@ query here filters by side, so the room is absent from lists, not merely locked.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
@@ -40,7 +40,9 @@ class Member:
     party: str | None = None
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        # Not dataclasses.asdict, which deep-copies field by field: a restart storm
+        # builds a thousand hellos at once.
+        return {"id": self.id, "name": self.name, "role": self.role, "side": self.side, "party": self.party}
 
 
 def _staff_member(user: User, role: str) -> Member:

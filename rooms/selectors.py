@@ -79,6 +79,8 @@ def hellos(requests: list[tuple[User, int]]) -> list[tuple[RoomAccess, dict | No
     }
     participants = case_participants({room.case_id for room in rooms.values()})
     members = {room_id: room_members(room, participants[room.case_id]) for room_id, room in rooms.items()}
+    # The same list for every socket of a room (the hellos are encoded, not changed).
+    member_dicts = {room_id: [each.as_dict() for each in room_people] for room_id, room_people in members.items()}
     user_ids = {user.pk for user, room_id in requests if user.is_authenticated and room_id in rooms}
     let_in = {(room_id, user.pk) for user, room_id in requests if user.pk in user_ids}
     muted, read_seqs = set(), {}
@@ -115,7 +117,7 @@ def hellos(requests: list[tuple[User, int]]) -> list[tuple[RoomAccess, dict | No
                     "type": "hello",
                     "room": room_summary(room),
                     "me": member.as_dict(),
-                    "members": [each.as_dict() for each in room_people],
+                    "members": member_dicts[room_id],
                     "last_seq": room.last_seq,
                 },
             )

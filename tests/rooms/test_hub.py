@@ -153,3 +153,30 @@ async def test_sockets_let_in_together_are_announced_in_one_presence_write_and_e
     assert online == [[10, 11, 12], [10, 11, 12], [13]]
     assert len(arrivals) == 1
     assert present.writes == [wire('{"type":"presence","online":[10,11,12]}')]
+
+
+async def test_a_socket_entering_before_its_user_is_known_hears_every_users_control_messages_until_it_is():
+    """A socket enters its room's hub before it is signed in (rooms.entry reads both
+    at once): a revoke published meanwhile must still reach it, so it is handed every
+    user's control messages, and only its own user's once it is signed in."""
+    heard = []
+
+    class Entering(Arriving):
+        def heard(self, user_id, message):
+            heard.append((user_id, message))
+
+        async def control(self, message):
+            heard.append(("mine", message))
+
+    socket = Entering(1, 0)
+    hub = RoomHub()
+    await hub.enter(socket)
+    await hub.control_user(42, {"op": "revoke", "case": 7})
+    socket.user_id = 42
+    hub.signed_in(socket)
+    await hub.control_user(43, {"op": "revoke", "case": 7})
+    await hub.control_user(42, {"op": "revoke", "case": 8})
+
+    assert heard == [(42, {"op": "revoke", "case": 7}), ("mine", {"op": "revoke", "case": 8})]
+    await hub.leave(socket)
+    assert not hub.entering and not hub.users and not hub.rooms

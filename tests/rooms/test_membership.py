@@ -2,10 +2,12 @@
 that each room's page lists, caucus sides and removals included, for several rooms
 of several cases at once."""
 
+from dataclasses import asdict
+
 import pytest
 
 from mediation.services import cases
-from rooms.membership import room_member_ids, room_members
+from rooms.membership import Member, room_member_ids, room_members
 from tests.cases import make_case
 
 pytestmark = pytest.mark.django_db
@@ -30,3 +32,10 @@ def test_member_ids_are_each_rooms_members(mediator, judge):
     assert judge.pk not in found[world.plaintiff_caucus.pk][0]
     assert world.plaintiff.pk not in found[world.defendant_caucus.pk][0]
     assert other.plaintiff.pk not in joint_ids
+
+
+def test_a_member_as_a_dict_has_every_field():
+    # as_dict is written out by hand for speed: a field added to Member must be added there.
+    member = Member(id=7, name="Wang Fang", role="party", side="plaintiff", party="Wang Fang")
+
+    assert member.as_dict() == asdict(member)
