@@ -33,7 +33,7 @@ def _of_case(case) -> dict:
 
 
 def _parties_may_change(case) -> bool:
-    return case.parties.exists() and parties.why_parties_are_frozen(case) is None
+    return case.parties.exists() and cases.why_parties_are_frozen(case) is None
 
 
 def _party_details(data) -> dict:
@@ -69,6 +69,7 @@ CASE_ACTIONS = ActionRegistry(
             form_class=PartyForm,
             perform=lambda case, actor, data: cases.add_party(case=case, actor=actor, **data),
             rule="add_party",
+            needs=lambda case: cases.why_parties_are_frozen(case) is None,
         ),
         Action(
             name="edit_party",

@@ -268,6 +268,17 @@ def party_values(
     }
 
 
+def why_parties_are_frozen(case: MediationCase) -> str | None:
+    """Why the case's parties can no longer be added, corrected or removed (the
+    agreement naming them is locked for signing: `signals.parties_frozen`, answered by
+    documents), or None if they can: the one rule the services and the case page's
+    actions ask."""
+    for _receiver, reason in signals.parties_frozen.send(sender=MediationCase, case=case):
+        if reason:
+            return str(reason)
+    return None
+
+
 @transaction.atomic
 def add_party(
     *,
@@ -283,6 +294,9 @@ def add_party(
     address: str = "",
 ) -> Party:
     case = lock_case_for_action(case, actor, "add_party")
+    reason = why_parties_are_frozen(case)
+    if reason:
+        raise TransitionNotAllowed(reason, code="parties_frozen")
     party = Party.objects.create(
         case=case,
         **party_values(

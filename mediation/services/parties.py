@@ -21,20 +21,15 @@ from django.db.models import ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from mediation import signals
 from mediation.errors import TransitionNotAllowed
 from mediation.models import MediationCase, Participant, Party, User
 from mediation.selectors.cases import open_invitations
-from mediation.services.cases import lock_case_for_action, party_values, record_case_event
-
-
-def why_parties_are_frozen(case: MediationCase) -> str | None:
-    """Why the case's parties can no longer be corrected or removed, or None if they
-    can: the one rule the services and the case page's actions ask."""
-    for _receiver, reason in signals.parties_frozen.send(sender=MediationCase, case=case):
-        if reason:
-            return str(reason)
-    return None
+from mediation.services.cases import (
+    lock_case_for_action,
+    party_values,
+    record_case_event,
+    why_parties_are_frozen,
+)
 
 
 def _lock_party(party: Party, case: MediationCase) -> Party:

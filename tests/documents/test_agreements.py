@@ -461,8 +461,8 @@ def test_the_signature_list_names_each_place_in_the_readers_language(client, bui
     ]
     assert signature_list(client, agreement, world.defendant, "zh-hans") == [
         "调解员：刘洋",
-        f"申请人：{plaintiff}",
-        f"被申请人：{defendant}",
+        f"原告：{plaintiff}",
+        f"被告：{defendant}",
     ]
     # The agreement itself stays in the document's language, whoever reads it.
     client.force_login(world.plaintiff)

@@ -172,6 +172,20 @@ def test_a_party_cannot_be_removed_once_the_agreement_is_locked(world, mistaken)
     assert Party.objects.filter(pk=mistaken.pk).exists()
 
 
+def test_no_party_can_be_added_once_the_agreement_is_locked(client, world):
+    # The locked agreement names its signers: a party added now would have no place
+    # to sign, so adding is refused like correcting, and not offered on the page.
+    locked_agreement(world)
+    count = world.case.parties.count()
+    with pytest.raises(TransitionNotAllowed) as error:
+        cases.add_party(case=world.case, actor=world.mediator, side="defendant", kind="person", name="Late Party")
+    assert error.value.code == "parties_frozen"
+    assert world.case.parties.count() == count
+    client.force_login(world.mediator)
+    page = client.get(reverse("case_detail", args=[world.case.pk])).content.decode()
+    assert reverse("case_action", args=[world.case.pk, "add_party"]) not in page
+
+
 def test_a_draft_agreement_does_not_stop_a_correction(world, mistaken):
     cases.start_mediation(case=world.case, actor=world.mediator)
     agreements.start_agreement(case=world.case, actor=world.mediator)
