@@ -99,18 +99,41 @@ def invite_participant(
 
 
 def _send_invitation_email(invitation: Invitation, link: str) -> None:
+    """The invitation as the invitation page words it: the court, the case, the
+    person's side (whom they act for only when that is someone else), and the court's
+    number to check that it is genuine."""
+    case, party = invitation.case, invitation.party
     with translation.override(settings.LANGUAGE_CODE):
-        subject = _("Invitation to mediation case %(number)s") % {"number": invitation.case.number}
-        body = _(
-            "%(mediator)s invites you to take part in pre-litigation mediation case %(number)s for %(party)s.\n\n"
-            "Open this link within %(days)s days to create your account or sign in; it works once:\n%(link)s"
-        ) % {
-            "mediator": invitation.created_by,
-            "number": invitation.case.number,
-            "party": invitation.party.name,
-            "days": settings.INVITATION_VALID_DAYS,
-            "link": link,
+        subject = _("Invitation to mediation case %(number)s") % {"number": case.number}
+        facts = {
+            "court": settings.COURT_NAME,
+            "mediator": case.mediator,
+            "number": case.number,
+            "side": party.get_side_display(),
+            "party": party.name,
         }
+        if invitation.role == ParticipantRole.PARTY:
+            invited = _(
+                "%(mediator)s, mediator at %(court)s, invites you, as the %(side)s, to take part in "
+                "pre-litigation mediation case %(number)s."
+            )
+        else:
+            invited = _(
+                "%(mediator)s, mediator at %(court)s, invites you to take part in pre-litigation mediation case "
+                "%(number)s for the %(side)s, %(party)s."
+            )
+        body = "\n\n".join(
+            [
+                invited % facts,
+                _("Open this link within %(days)s days to create your account or sign in; it works once:\n%(link)s")
+                % {"days": settings.INVITATION_VALID_DAYS, "link": link},
+                _(
+                    "To check that this invitation is genuine, call %(court)s at %(phone)s. The court will never ask "
+                    "you for money or bank details."
+                )
+                % {"court": settings.COURT_NAME, "phone": settings.COURT_CONTACT_PHONE},
+            ]
+        )
         subject, body = signed_by_the_court(subject, body)
     send_mail(subject, body, None, [invitation.email])
 

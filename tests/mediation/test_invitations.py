@@ -10,12 +10,14 @@ import re
 import pytest
 import time_machine
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
 from mediation.models import CaseEvent, Invitation, MediationCase, Notification, Participant, User
 from mediation.services import cases
+from mediation.services.invitations import invite_participant
 from tests.cases import make_case
 from tests.factories import PASSWORD, UserFactory
 
@@ -123,6 +125,11 @@ def test_the_mediator_invites_by_email_and_sees_the_link_once(
     assert message.to == [INVITED_EMAIL]
     assert world.case.number in message.subject
     assert link in message.body
+    # Like the invitation page: the court, the side the agent acts for, and the court's
+    # number to check the invitation is genuine.
+    assert settings.COURT_NAME in message.body
+    assert f"for the Plaintiff, {plaintiff_party.name}" in message.body
+    assert settings.COURT_CONTACT_PHONE in message.body
     # Only the hash is stored, nowhere the token itself.
     invitation = Invitation.objects.get()
     assert invitation.token_hash == hashlib.sha256(token.encode()).hexdigest()
@@ -572,3 +579,17 @@ def test_only_an_account_that_verified_the_invited_address_hears_of_the_invitati
 
     assert Notification.objects.filter(recipient=owner, kind="case.invited").exists()
     assert not Notification.objects.filter(recipient=claimant).exists()
+
+
+def test_the_party_in_person_is_invited_as_their_side_not_for_themselves(
+    world, plaintiff_party, django_capture_on_commit_callbacks
+):
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        invite_participant(
+            case=world.case, actor=world.mediator, party=plaintiff_party, role="party", email="self@example.test"
+        )
+    body = mail.outbox[0].body
+    assert "invites you, as the Plaintiff, to take part" in body
+    assert plaintiff_party.name not in body
+    assert "The court will never ask you for money or bank details." in body
