@@ -279,6 +279,12 @@ def why_parties_are_frozen(case: MediationCase) -> str | None:
     return None
 
 
+def refuse_if_parties_are_frozen(case: MediationCase) -> None:
+    reason = why_parties_are_frozen(case)
+    if reason:
+        raise TransitionNotAllowed(reason, code="parties_frozen")
+
+
 @transaction.atomic
 def add_party(
     *,
@@ -294,9 +300,7 @@ def add_party(
     address: str = "",
 ) -> Party:
     case = lock_case_for_action(case, actor, "add_party")
-    reason = why_parties_are_frozen(case)
-    if reason:
-        raise TransitionNotAllowed(reason, code="parties_frozen")
+    refuse_if_parties_are_frozen(case)
     party = Party.objects.create(
         case=case,
         **party_values(

@@ -28,7 +28,7 @@ from mediation.services.cases import (
     lock_case_for_action,
     party_values,
     record_case_event,
-    why_parties_are_frozen,
+    refuse_if_parties_are_frozen,
 )
 
 
@@ -36,9 +36,7 @@ def _lock_party(party: Party, case: MediationCase) -> Party:
     locked = Party.objects.select_for_update().filter(pk=party.pk, case=case).first()
     if locked is None:
         raise TransitionNotAllowed(_("This party is no longer in the case."))
-    reason = why_parties_are_frozen(case)
-    if reason:
-        raise TransitionNotAllowed(reason, code="parties_frozen")
+    refuse_if_parties_are_frozen(case)
     return locked
 
 
