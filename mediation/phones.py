@@ -65,3 +65,26 @@ def display(value) -> str:
         home = phonenumbers.country_code_for_region(settings.PHONENUMBER_DEFAULT_REGION)
         return number.as_national if number.country_code == home else number.as_international
     return str(getattr(number, "raw_input", "") or value)
+
+
+def mask(value) -> str:
+    """A number as shown to whoever does not need it whole: 138****1234 (the first 3
+    and the last 4 digits of the national number; +852 61****67 abroad)."""
+    if value is None or str(value).strip() == "":
+        return ""
+    number = parse(value)
+    if number is None:
+        digits = re.sub(r"\D", "", str(value))
+        return _mask_digits(digits)
+    national = str(number.national_number)
+    if number.country_code == 86:
+        return _mask_digits(national)
+    return f"+{number.country_code} {_mask_digits(national)}"
+
+
+def _mask_digits(digits: str) -> str:
+    if len(digits) >= 10:
+        return digits[:3] + "*" * (len(digits) - 7) + digits[-4:]
+    if len(digits) > 4:
+        return digits[:2] + "*" * (len(digits) - 4) + digits[-2:]
+    return "*" * len(digits)

@@ -48,6 +48,15 @@ def _english_by_default(settings):
     settings.LANGUAGE_CODE = "en"
 
 
+@pytest.fixture(autouse=True)
+def sms_outbox():
+    """The text messages sent during a test (the locmem SMS backend), empty at its start."""
+    from mediation.sms.backends import locmem
+
+    locmem.outbox.clear()
+    return locmem.outbox
+
+
 @pytest.fixture
 def filing(db):
     return DepartmentFactory(name="Filing division", code="filing")

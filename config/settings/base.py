@@ -394,3 +394,14 @@ LOGGING = {
 # country code is read as Chinese.
 PHONENUMBER_DEFAULT_REGION = "CN"
 PHONENUMBER_DB_FORMAT = "E164"
+
+# Text messages (mediation.sms). SMS_BACKEND names the transport as EMAIL_BACKEND
+# does: console (prints each message), file, locmem (tests), aliyun, tencent, or a
+# dotted path. Messages are rows first; `send_sms_messages` retries the ones a
+# provider did not take.
+SMS_BACKEND = env("SMS_BACKEND", default="console")
+SMS_FILE_DIR = env("SMS_FILE_DIR", default=str(BASE_DIR / "var" / "sms"))
+SMS_SEND_IN_BACKGROUND = env.bool("SMS_SEND_IN_BACKGROUND", default=True)
+SMS_TIMEOUT_SECONDS = env.int("SMS_TIMEOUT_SECONDS", default=10)
+# The language of a message to a number with no account behind it.
+SMS_DEFAULT_LANGUAGE = env("SMS_DEFAULT_LANGUAGE", default="zh-hans")

@@ -27,3 +27,5 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
     # Tests need not wait for the disk: each transactional test truncates every table.
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c synchronous_commit=off"  # noqa: F405
+SMS_BACKEND = "locmem"
+SMS_SEND_IN_BACKGROUND = False

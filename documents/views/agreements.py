@@ -33,7 +33,8 @@ from documents.services import agreements
 from documents.services.storage import read_blob
 from documents.stamps import MAX_SIGNATURE_IMAGE_BYTES
 from documents.todo import names_listed
-from documents.views.common import case_or_404, client_ip, error_text, file_response
+from documents.views.common import case_or_404, error_text, file_response
+from mediation.client_address import client_ip
 from mediation.errors import DomainError
 from mediation.models import Participant
 from mediation.selectors.cases import case_for

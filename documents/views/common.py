@@ -3,7 +3,6 @@ files sent as downloads."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 
@@ -11,16 +10,6 @@ from documents.access import side_of
 from documents.filenames import attachment
 from mediation.models import MediationCase
 from mediation.selectors.cases import case_for
-
-
-def client_ip(request) -> str | None:
-    """The client's address. Behind the platform's own reverse proxy (TRUSTED_PROXY
-    set), the first X-Forwarded-For entry; otherwise the socket's peer."""
-    if settings.TRUSTED_PROXY:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip()
-    return request.META.get("REMOTE_ADDR")
 
 
 def case_or_404(request, case_id) -> MediationCase:

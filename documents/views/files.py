@@ -17,7 +17,8 @@ from documents.forms import ConsentForm, ServeForm, UploadForm
 from documents.services import serving
 from documents.services.storage import read_blob
 from documents.services.uploads import too_large, upload_document
-from documents.views.common import case_or_404, client_ip, file_response
+from documents.views.common import case_or_404, file_response
+from mediation.client_address import client_ip
 from mediation.errors import DomainError
 from mediation.models import Participant
 from mediation.views.forms import attach_errors

@@ -17,7 +17,8 @@ from documents.filenames import proof_of_service_filename
 from documents.forms import ConsentForm, ReasonForm, ServeForm
 from documents.models import Service
 from documents.services import serving
-from documents.views.common import case_or_404, client_ip, error_text, file_response
+from documents.views.common import case_or_404, error_text, file_response
+from mediation.client_address import client_ip
 from mediation.errors import DomainError
 
 

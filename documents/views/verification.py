@@ -13,7 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 from documents import selectors, throttle
 from documents.pki import load_platform_pki
 from documents.verification import verify_pdf
-from documents.views.common import client_ip
+from mediation.client_address import client_ip
 from mediation.models import side_label
 
 

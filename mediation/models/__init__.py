@@ -16,6 +16,7 @@ from .cases import (
 )
 from .figures import WorkOrderTally
 from .integration import ApiToken, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from .messaging import PhoneCode, SmsMessage
 from .notifications import Notification
 from .numbering import NumberSequence
 from .work_orders import (
@@ -47,9 +48,11 @@ __all__ = [
     "Participant",
     "ParticipantRole",
     "Party",
+    "PhoneCode",
     "ReturnVisit",
     "RoomKind",
     "Side",
+    "SmsMessage",
     "SupervisionNotice",
     "User",
     "WebhookAttempt",
