@@ -381,12 +381,10 @@ class SignupDetailsForm(forms.Form):
     """Asked of a person signing up through an invitation, besides email and password."""
 
     full_name = forms.CharField(label=_("Your full name"), max_length=100)
-    phone = forms.CharField(label=_("Mobile phone"), max_length=32, required=False)
 
     def signup(self, request, user):
         user.full_name = self.cleaned_data["full_name"].strip()
-        user.phone = self.cleaned_data["phone"].strip()
-        user.save(update_fields=["full_name", "phone"])
+        user.save(update_fields=["full_name"])
 
 
 class FiguresPeriodForm(forms.Form):

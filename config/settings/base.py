@@ -405,3 +405,11 @@ SMS_SEND_IN_BACKGROUND = env.bool("SMS_SEND_IN_BACKGROUND", default=True)
 SMS_TIMEOUT_SECONDS = env.int("SMS_TIMEOUT_SECONDS", default=10)
 # The language of a message to a number with no account behind it.
 SMS_DEFAULT_LANGUAGE = env("SMS_DEFAULT_LANGUAGE", default="zh-hans")
+
+# Personal data at rest (mediation.personal_data): Fernet keys, comma-separated, the
+# first encrypting and all decrypting (rotate: put a new key first, run
+# `rotate_personal_data_keys`, then drop the old one); and the key of the keyed hashes
+# that match ID numbers and phones without storing them. Without them, keys derived
+# from SECRET_KEY (`check --deploy` warns).
+PERSONAL_DATA_KEYS = env.list("PERSONAL_DATA_KEYS", default=[])
+PERSONAL_DATA_HASH_KEY = env("PERSONAL_DATA_HASH_KEY", default="")
