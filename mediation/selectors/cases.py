@@ -85,9 +85,10 @@ def case_page_data(case: MediationCase, viewer: User) -> dict:
     }
 
 
-def _phone(value: str) -> dict | None:
-    """A phone number to show and to dial (tel:), or None when there is none."""
-    value = (value or "").strip()
+def _phone(value) -> dict | None:
+    """A phone number (text or a stored PhoneNumber) to show and to dial (tel:), or
+    None when there is none."""
+    value = str(value or "").strip()
     if not value:
         return None
     return {"display": phones.display(value) or value, "dial": "".join(c for c in value if c.isdigit() or c == "+")}
