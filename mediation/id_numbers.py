@@ -18,7 +18,15 @@ LENGTH = 18
 
 def normalise(value: str) -> str:
     """The number as stored: no spaces, an upper-case X."""
-    return ric.compact(value or "").upper()
+    return "".join(ric.compact(value or "").split()).upper()
+
+
+def keyed_hash(value: str) -> str:
+    """The keyed hash an ID number is matched by (personal_data.keyed_hash of its
+    normalised form); "" for none. One rule for every table that keeps one."""
+    from mediation import personal_data
+
+    return personal_data.keyed_hash("id_number", normalise(value)) if value else ""
 
 
 def validate(value: str, *, field: str = "id_number") -> str:

@@ -1,4 +1,4 @@
-from .accounts import Department, User
+from .accounts import Department, IdentityLevel, User
 from .audit import AuditChainHead, AuditEntry
 from .calendar import CalendarDay, CalendarYear
 from .cases import (
@@ -35,6 +35,7 @@ __all__ = [
     "AuditEntry",
     "CalendarDay",
     "CalendarYear",
+    "IdentityLevel",
     "CaseEvent",
     "DeadlineAlert",
     "DeadlineExtension",

@@ -5,6 +5,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
+from mediation.id_numbers import keyed_hash as id_number_hash
+from mediation.personal_data import EncryptedCharField
+
 
 class Department(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
@@ -18,6 +21,14 @@ class Department(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class IdentityLevel(models.TextChoices):
+    """How much of a person's identity the platform has verified (实名), in order."""
+
+    ACCOUNT = "account", _("Account only")
+    MOBILE = "mobile", _("Mobile number verified")
+    REAL_NAME = "real_name", _("Real name verified")
 
 
 class UserManager(BaseUserManager):
@@ -53,6 +64,22 @@ class User(AbstractBaseUser, PermissionsMixin):
     # (phone_verified_at), and the platform texts them there.
     phone = PhoneNumberField(_("mobile phone"), max_length=32, null=True, blank=True, unique=True)
     phone_verified_at = models.DateTimeField(_("phone verified at"), null=True, blank=True)
+    # Identity (实名): account only → mobile verified (phone_verified_at, by an SMS
+    # code) → real name verified (full_name and the resident ID number checked, by whom
+    # or by which verifier, and when: mediation.identity). The ID number is personal
+    # data: encrypted, matched by its keyed hash.
+    id_number = EncryptedCharField(_("resident ID number"), blank=True, default="")
+    id_number_hash = models.CharField(max_length=64, blank=True, default="", db_index=True, editable=False)
+    real_name_verified_at = models.DateTimeField(_("real name verified at"), null=True, blank=True)
+    real_name_verified_by = models.ForeignKey(
+        "self",
+        verbose_name=_("real name verified by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    real_name_verifier = models.CharField(_("real name verified through"), max_length=40, blank=True, default="")
     department = models.ForeignKey(
         Department,
         verbose_name=_("department"),
@@ -87,6 +114,21 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self):
         return self.full_name or self.email
+
+    def save(self, *args, **kwargs):
+        self.id_number_hash = id_number_hash(self.id_number)
+        if kwargs.get("update_fields") is not None and "id_number" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "id_number_hash"}
+        super().save(*args, **kwargs)
+
+    @property
+    def identity_level(self) -> str:
+        """IdentityLevel: what has been verified of who this account is."""
+        if self.real_name_verified_at:
+            return IdentityLevel.REAL_NAME
+        if self.phone_verified_at and self.phone:
+            return IdentityLevel.MOBILE
+        return IdentityLevel.ACCOUNT
 
     def get_full_name(self):
         return self.full_name or self.email

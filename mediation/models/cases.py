@@ -4,6 +4,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+from phonenumber_field.modelfields import PhoneNumberField
+
+from mediation.id_numbers import keyed_hash as id_number_hash
+from mediation.personal_data import EncryptedCharField
 
 
 class MediationCase(models.Model):
@@ -161,10 +165,13 @@ class Party(models.Model):
     side = models.CharField(_("side"), max_length=10, choices=Side.choices)
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
     name = models.CharField(_("name"), max_length=200)
-    id_number = models.CharField(_("ID number"), max_length=32, blank=True, default="")
+    # A resident ID number is personal data: stored encrypted, matched by its keyed
+    # hash (mediation.personal_data), shown masked to whoever does not need it whole.
+    id_number = EncryptedCharField(_("ID number"), blank=True, default="")
+    id_number_hash = models.CharField(max_length=64, blank=True, default="", db_index=True, editable=False)
     credit_code = models.CharField(_("unified social credit code"), max_length=18, blank=True, default="")
     legal_representative = models.CharField(_("legal representative"), max_length=100, blank=True, default="")
-    phone = models.CharField(_("phone"), max_length=32, blank=True, default="")
+    phone = PhoneNumberField(_("mobile phone"), max_length=32, blank=True, default="")
     address = models.CharField(_("address"), max_length=300, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -176,6 +183,12 @@ class Party(models.Model):
 
     def __str__(self):
         return self.name
+
+    def save(self, *args, **kwargs):
+        self.id_number_hash = id_number_hash(self.id_number)
+        if kwargs.get("update_fields") is not None and "id_number" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "id_number_hash"}
+        super().save(*args, **kwargs)
 
 
 class ParticipantRole(models.TextChoices):
@@ -239,6 +252,9 @@ class Invitation(models.Model):
     role = models.CharField(_("role"), max_length=24, choices=ParticipantRole.choices)
     email = models.EmailField(_("email"), blank=True, default="")
     full_name = models.CharField(_("name"), max_length=100, blank=True, default="")
+    # The invited person's mobile number: the invitation is texted there, and accepting
+    # it needs a code sent to it.
+    phone = PhoneNumberField(_("mobile phone"), max_length=32, blank=True, default="")
     token_hash = models.CharField(max_length=64, unique=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)

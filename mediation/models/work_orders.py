@@ -5,6 +5,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
+from mediation.id_numbers import keyed_hash as id_number_hash
+from mediation.personal_data import EncryptedCharField
+
 
 class Channel(models.TextChoices):
     HOTLINE = "hotline", _("12368 hotline")
@@ -118,7 +121,9 @@ class WorkOrder(models.Model):
     # E.164 ("+8613812345678"); rows recorded before numbers were checked keep what
     # was typed if it was not a valid number (see the 0010 migration).
     requester_phone = PhoneNumberField(_("requester phone"), max_length=32)
-    requester_id_number = models.CharField(_("requester ID number"), max_length=32, blank=True, default="")
+    # Personal data: encrypted, matched by its keyed hash (mediation.personal_data).
+    requester_id_number = EncryptedCharField(_("requester ID number"), blank=True, default="")
+    requester_id_number_hash = models.CharField(max_length=64, blank=True, default="", db_index=True, editable=False)
     requester_role = models.CharField(
         _("requester's role in the case"),
         max_length=16,
@@ -227,6 +232,12 @@ class WorkOrder(models.Model):
 
     def __str__(self):
         return self.number
+
+    def save(self, *args, **kwargs):
+        self.requester_id_number_hash = id_number_hash(self.requester_id_number)
+        if kwargs.get("update_fields") is not None and "requester_id_number" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "requester_id_number_hash"}
+        super().save(*args, **kwargs)
 
     def allows(self, action: str) -> bool:
         """Whether the current state allows `action` (not whether a user may do it)."""

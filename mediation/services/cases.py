@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from mediation import audit, phones, policy, signals
+from mediation import audit, id_numbers, phones, policy, signals
 from mediation.errors import ActionForbidden, TransitionNotAllowed
 from mediation.models import CaseEvent, MediationCase, Participant, Party, User, WorkOrder
 from mediation.models.cases import Side
@@ -53,7 +53,6 @@ CASE_ACTION_LABELS = {
 }
 
 CREDIT_CODE_PATTERN = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
-ID_NUMBER_PATTERN = re.compile(r"^\d{17}[\dXx]$")
 
 
 def case_url(case: MediationCase) -> str:
@@ -233,7 +232,7 @@ def refer_to_mediation(
     return case
 
 
-def _validate_party(*, side, kind, name, id_number, credit_code) -> None:
+def _validate_party(*, side, kind, name, id_number, credit_code, phone="") -> None:
     errors = {}
     if side not in Side.values:
         errors["side"] = _("Choose plaintiff or defendant.")
@@ -241,8 +240,16 @@ def _validate_party(*, side, kind, name, id_number, credit_code) -> None:
         errors["kind"] = _("Choose a natural person or an organisation.")
     if not name.strip():
         errors["name"] = _("Give the party's name.")
-    if kind == Party.Kind.PERSON and id_number and not ID_NUMBER_PATTERN.match(id_number.strip()):
-        errors["id_number"] = _("A resident ID number has 18 characters: 17 digits and a digit or X.")
+    if kind == Party.Kind.PERSON and id_number and id_number.strip():
+        try:
+            id_numbers.validate(id_number)
+        except ValidationError as error:
+            errors.update(error.message_dict)
+    if phone and str(phone).strip():
+        try:
+            phones.to_e164(phone)
+        except ValidationError as error:
+            errors.update(error.message_dict)
     if kind == Party.Kind.ORGANISATION and credit_code and not CREDIT_CODE_PATTERN.match(credit_code.strip().upper()):
         errors["credit_code"] = _("A unified social credit code has 18 characters (digits and capital letters).")
     if errors:
@@ -255,15 +262,15 @@ def party_values(
     """A party's details validated and normalised, as stored: the one rule for adding a
     party and for correcting one. A person has no credit code or legal representative,
     an organisation no ID number."""
-    _validate_party(side=side, kind=kind, name=name, id_number=id_number, credit_code=credit_code)
+    _validate_party(side=side, kind=kind, name=name, id_number=id_number, credit_code=credit_code, phone=phone)
     return {
         "side": side,
         "kind": kind,
         "name": name.strip(),
-        "id_number": id_number.strip().upper() if kind == Party.Kind.PERSON else "",
+        "id_number": id_numbers.normalise(id_number) if kind == Party.Kind.PERSON else "",
         "credit_code": credit_code.strip().upper() if kind == Party.Kind.ORGANISATION else "",
         "legal_representative": legal_representative.strip() if kind == Party.Kind.ORGANISATION else "",
-        "phone": phone.strip(),
+        "phone": phones.to_e164(phone) if phone and str(phone).strip() else "",
         "address": address.strip(),
     }
 

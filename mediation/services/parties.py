@@ -69,9 +69,9 @@ def edit_party(
         address=address,
     )
     changes = {
-        field: {"old": getattr(party, field), "new": value}
+        field: {"old": str(getattr(party, field)), "new": value}
         for field, value in values.items()
-        if getattr(party, field) != value
+        if str(getattr(party, field)) != value
     }
     if not changes:
         return party
@@ -117,7 +117,7 @@ def remove_party(*, party: Party, actor: User | None, reason: str) -> dict:
         record_case_event(
             case, actor=actor, action="revoke_invitation", data={"invitation": invitation_id, "party": party.pk}
         )
-    details = {field: getattr(party, field) for field in Party.DETAILS}
+    details = {field: str(getattr(party, field)) for field in Party.DETAILS}
     invitation_ids = list(party.invitations.values_list("pk", flat=True))
     try:
         with transaction.atomic():

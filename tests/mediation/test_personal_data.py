@@ -35,3 +35,37 @@ def test_the_keyed_hash_matches_per_kind_and_depends_on_the_key(settings):
     settings.PERSONAL_DATA_HASH_KEY = "two"
     assert first != personal_data.keyed_hash("id_number", ID)
     assert personal_data.keyed_hash("id_number", "") == ""
+
+
+@pytest.mark.django_db
+def test_id_numbers_are_stored_encrypted_and_found_by_their_keyed_hash(django_db_setup):
+    from django.db import connection
+
+    from mediation import id_numbers
+    from mediation.models import Party, User, WorkOrder
+    from mediation.services import cases
+    from tests.factories import UserFactory, WorkOrderFactory, staff
+
+    mediator = staff("mediator")
+    case = cases.open_mediation_case(actor=mediator, cause_of_action="民间借贷纠纷", claim_amount=30000)
+    party = cases.add_party(
+        case=case, actor=mediator, side="plaintiff", kind="person", name="王芳", id_number="11010519491231002x"
+    )
+    order = WorkOrderFactory(requester_id_number="11010519491231002X")
+    person = UserFactory(id_number="11010519491231002X")
+
+    with connection.cursor() as cursor:
+        for table, column, pk in (
+            ("mediation_party", "id_number", party.pk),
+            ("mediation_workorder", "requester_id_number", order.pk),
+            ("mediation_user", "id_number", person.pk),
+        ):
+            cursor.execute(f"SELECT {column}, {column}_hash FROM {table} WHERE id = %s", [pk])
+            stored, stored_hash = cursor.fetchone()
+            assert "1949" not in stored and "002X" not in stored.upper()
+            assert stored_hash == id_numbers.keyed_hash(ID)
+    assert Party.objects.get(pk=party.pk).id_number == ID
+    assert WorkOrder.objects.get(pk=order.pk).requester_id_number == ID
+    hash_ = id_numbers.keyed_hash("110105 19491231 002x")
+    assert list(Party.objects.filter(id_number_hash=hash_)) == [party]
+    assert list(User.objects.filter(id_number_hash=hash_)) == [person]
