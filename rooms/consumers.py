@@ -176,6 +176,10 @@ class RoomSocket:
             return
         hub = get_hub()
         self.room_id = int(self.scope["url_route"]["kwargs"]["room_id"])
+        if not 0 < self.room_id < 2**63:
+            # No row has an id no database integer holds: no such room (id 0), not a
+            # database error (SQLite cannot even bind one).
+            self.room_id = 0
         # Enter the hub (its frames and control messages, not its presence) before
         # signing in and reading the access, last_seq and the rest of the hello:
         # anything committed from here on (a removal's revoke, a closing, a message)
