@@ -187,6 +187,12 @@ class SignForm(forms.Form):
         required=False,
         help_text=_("Enter it again to confirm it is you who signs."),
     )
+    sms_code = forms.CharField(
+        label=_("Code texted to your phone"),
+        required=False,
+        max_length=8,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
     totp_code = forms.CharField(
         label=_("Code from your authenticator app"),
         required=False,

@@ -7,21 +7,29 @@ cannot each take a guess the limit no longer allows; an attempt that signs clear
 the count (whoever signs knew the password). The service audits each wrong password
 or code (`agreements.record_failed_reauthentication`).
 
-The check itself, the signer's TOTP code if they use two-factor authentication and
-their password otherwise, is `reauthenticate`."""
+The check itself is `reauthenticate`: the signer's TOTP code if they use two-factor
+authentication; for a party with a verified mobile number (most have no password
+they remember), a one-time code texted to that number (`signs_by_sms`; the code's own
+limits are mediation.verification_codes'), or their password if they have one;
+otherwise their password."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from allauth.core import ratelimit
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
+from mediation import phones, verification_codes
 from mediation.errors import ActionForbidden
 from mediation.models import User
+from mediation.roles import is_court_staff
 
 RATE_LIMIT_ACTION = "sign_reauthentication"
+# The purpose of the one-time codes texted to sign: a code sent to sign in, or to
+# accept an invitation, does not sign anything.
+SMS_PURPOSE = "sign"
 
 
 def signing_attempt_allowed(request: HttpRequest) -> bool:
@@ -37,11 +45,14 @@ def signing_succeeded(request: HttpRequest) -> None:
 class Reauthentication:
     password: str = ""
     totp_code: str = ""
+    sms_code: str = ""
+    # Set by check_sms_code: the texted code found right, to be spent on signing.
+    sms_checked: verification_codes.CheckedCode | None = None
 
 
 class ReauthenticationFailed(ActionForbidden):
     """The password or code given to sign was not right; `method` says which was
-    asked for ("password" or "totp")."""
+    asked for ("password", "totp" or "sms")."""
 
     def __init__(self, message, *, method: str):
         super().__init__(message)
@@ -58,9 +69,53 @@ def uses_totp(user: User) -> bool:
     return _totp_authenticator(user) is not None
 
 
+def signs_by_sms(user: User) -> bool:
+    """Whether this signer confirms it is them with a code texted to their verified
+    mobile number: a party (court staff keep their password or authenticator app)
+    without an authenticator app, whose number was verified."""
+    return bool(user.phone and user.phone_verified_at) and not is_court_staff(user) and not uses_totp(user)
+
+
+def send_signing_code(user: User, *, client_address: str | None, language: str | None = None) -> str:
+    """Text a signing code to the signer's verified number; the masked number it went
+    to. Refused (CodeRefused, saying when to try again) by the codes' limits."""
+    if not signs_by_sms(user):
+        raise ActionForbidden(_("Your account has no verified mobile number to send a code to."))
+    verification_codes.send_code(str(user.phone), SMS_PURPOSE, client_address=client_address, language=language)
+    return phones.mask(user.phone)
+
+
+def _chooses_sms(user: User, proof: Reauthentication) -> bool:
+    """A party who signs by SMS gives the texted code, or their password if they
+    have one and typed it instead."""
+    return signs_by_sms(user) and (bool(proof.sms_code.strip()) or not proof.password)
+
+
+def check_sms_code(user: User, proof: Reauthentication) -> Reauthentication:
+    """The texted code checked, before the signing's transaction, so that a wrong try
+    counts even though the signing is undone (five wrong tries kill a code); it is
+    spent by `reauthenticate`, inside that transaction, only if the signature is made.
+    Unchanged when the signer does not sign by SMS."""
+    if not _chooses_sms(user, proof):
+        return proof
+    if not proof.sms_code.strip():
+        raise ReauthenticationFailed(
+            _("Enter the code texted to your phone to confirm it is you who signs. Nothing was signed."),
+            method="sms",
+        )
+    try:
+        checked = verification_codes.check_code(str(user.phone), SMS_PURPOSE, proof.sms_code.strip())
+    except verification_codes.CodeRefused as refused:
+        raise ReauthenticationFailed(
+            _("%(reason)s Nothing was signed.") % {"reason": refused.message}, method="sms"
+        ) from None
+    return replace(proof, sms_checked=checked)
+
+
 def reauthenticate(user: User, proof: Reauthentication) -> str:
     """Check the signer is who is signed in, just now: their TOTP code if they use
-    two-factor authentication, otherwise their password. Returns how."""
+    two-factor authentication; a texted code (or their password) for a party who
+    signs by SMS; otherwise their password. Returns how."""
     from allauth.mfa.totp.internal.auth import TOTP
 
     authenticator = _totp_authenticator(user)
@@ -70,6 +125,16 @@ def reauthenticate(user: User, proof: Reauthentication) -> str:
         raise ReauthenticationFailed(
             _("The code from your authenticator app is not right. Nothing was signed."), method="totp"
         )
+    if _chooses_sms(user, proof):
+        if proof.sms_checked is None:
+            raise ReauthenticationFailed(_("Check the texted code first. Nothing was signed."), method="sms")
+        try:
+            verification_codes.use_code(proof.sms_checked)
+        except verification_codes.CodeRefused as refused:
+            raise ReauthenticationFailed(
+                _("%(reason)s Nothing was signed.") % {"reason": refused.message}, method="sms"
+            ) from None
+        return "sms"
     if proof.password and user.check_password(proof.password):
         return "password"
     raise ReauthenticationFailed(_("Your password is not right. Nothing was signed."), method="password")

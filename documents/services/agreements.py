@@ -34,7 +34,7 @@ from documents.agreement_rules import (
     slots_opened_by,
 )
 from documents.models import Agreement, AgreementVersion, Signature
-from documents.reauthentication import Reauthentication, ReauthenticationFailed, reauthenticate
+from documents.reauthentication import Reauthentication, ReauthenticationFailed, check_sms_code, reauthenticate
 from documents.rendering import render_pdf
 from documents.services.agreement_content import (
     clean_default_clause,
@@ -287,6 +287,7 @@ def sign_agreement(
     is recorded in the audit trail once the refused signing has been undone (callers
     throttle the attempts, see documents.views.agreements.agreement_sign)."""
     try:
+        reauthentication = check_sms_code(actor, reauthentication)
         return _sign_agreement(
             agreement=agreement,
             actor=actor,

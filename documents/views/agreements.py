@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -25,8 +26,10 @@ from documents.models import Agreement
 from documents.reauthentication import (
     Reauthentication,
     ReauthenticationFailed,
+    send_signing_code,
     signing_attempt_allowed,
     signing_succeeded,
+    signs_by_sms,
     uses_totp,
 )
 from documents.services import agreements
@@ -34,10 +37,12 @@ from documents.services.storage import read_blob
 from documents.stamps import MAX_SIGNATURE_IMAGE_BYTES
 from documents.todo import names_listed
 from documents.views.common import case_or_404, error_text, file_response
+from mediation import phones
 from mediation.client_address import client_ip
 from mediation.errors import DomainError
 from mediation.models import Participant
 from mediation.selectors.cases import case_for
+from mediation.verification_codes import CodeRefused
 from mediation.views.forms import attach_errors
 
 
@@ -239,8 +244,16 @@ def agreement_sign(request, agreement_id):
     form.fields["party"].queryset = agreement.case.parties.filter(pk__in=[p.pk for p in parties])
     form.fields["party"].label_from_instance = party_designation
     signer_uses_totp = uses_totp(request.user)
+    by_sms = signs_by_sms(request.user)
     status = 400 if request.method == "POST" else 200
-    if request.method == "POST" and form.is_valid() and not signing_attempt_allowed(request):
+    if request.method == "POST" and request.POST.get("send_code"):
+        # "Text me a code": the form comes back as it was filled (the drawing too),
+        # with the code to type; nothing is signed.
+        status = _send_signing_code(request, state)
+        form = SignForm(initial={**form.initial, **{k: request.POST.get(k) for k in ("party", "method")}})
+        form.fields["party"].queryset = agreement.case.parties.filter(pk__in=[p.pk for p in parties])
+        form.fields["party"].label_from_instance = party_designation
+    elif request.method == "POST" and form.is_valid() and not signing_attempt_allowed(request):
         form.add_error(None, _("Too many wrong passwords or codes. Nothing was signed. Try again in a few minutes."))
         status = 429
     elif request.method == "POST" and form.is_valid():
@@ -253,14 +266,16 @@ def agreement_sign(request, agreement_id):
                 party=data["party"] if agreement.case.mediator_id != request.user.pk else None,
                 method=data["method"],
                 image_png=_decode_png(data["signature"]) if data["method"] == "drawn" else None,
-                reauthentication=Reauthentication(password=data["password"], totp_code=data["totp_code"]),
+                reauthentication=Reauthentication(
+                    password=data["password"], totp_code=data["totp_code"], sms_code=data["sms_code"]
+                ),
                 ip=client_ip(request),
                 user_agent=request.headers.get("User-Agent", ""),
             )
         except ValidationError as error:
             attach_errors(form, error)
         except ReauthenticationFailed as error:
-            form.add_error("totp_code" if signer_uses_totp else "password", str(error))
+            form.add_error({"totp": "totp_code", "sms": "sms_code"}.get(error.method, "password"), str(error))
         except PermissionDenied as error:
             form.add_error(None, str(error))
         except DomainError as error:
@@ -276,14 +291,33 @@ def agreement_sign(request, agreement_id):
             "agreement": agreement,
             "form": form,
             "uses_totp": signer_uses_totp,
+            "signs_by_sms": by_sms,
+            "masked_phone": phones.mask(request.user.phone) if by_sms else "",
             "is_mediator": agreement.case.mediator_id == request.user.pk,
             "reading": selectors.agreement_reading(agreement),
             # A refused attempt (a wrong password) gives the drawing back, for the
             # canvas to draw it again, if it is one the service would take.
-            "signature_to_redraw": _redrawable(form.data.get("signature", "")) if form.is_bound else "",
+            "signature_to_redraw": _redrawable(request.POST.get("signature", "")) if request.method == "POST" else "",
         },
         status=status,
     )
+
+
+def _send_signing_code(request, state: dict) -> int:
+    """Text the signer a code to sign with, if they may sign now; the page's status."""
+    if not state["may_sign"]:
+        messages.error(request, _("There is nothing for you to sign now."))
+        return 403
+    try:
+        masked = send_signing_code(request.user, client_address=client_ip(request), language=translation.get_language())
+    except DomainError as error:
+        messages.error(request, error.message)
+        return 429 if isinstance(error, CodeRefused) else 403
+    messages.success(
+        request,
+        _("A 6-digit code was texted to %(phone)s. Type it below within 5 minutes, then sign.") % {"phone": masked},
+    )
+    return 200
 
 
 def _redrawable(data_url: str) -> str:

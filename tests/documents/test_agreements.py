@@ -8,6 +8,7 @@ every test runs in a savepoint of it, so whatever a test changes is undone."""
 
 import datetime as dt
 import io
+import re
 import time
 from contextlib import contextmanager
 
@@ -21,6 +22,7 @@ from django.db import transaction
 from django.test import TestCase, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from PIL import Image, ImageDraw
 from pyhanko.pdf_utils.reader import PdfFileReader
 
@@ -32,7 +34,7 @@ from documents.services import agreements
 from documents.services.agreement_content import content_hash
 from documents.services.storage import read_blob
 from mediation.errors import ActionForbidden, TransitionNotAllowed
-from mediation.models import AuditEntry, MediationCase, Notification, Party
+from mediation.models import AuditEntry, MediationCase, Notification, Party, PhoneCode
 from mediation.roles import Role
 from mediation.services import cases
 from rooms.models import RoomEntry
@@ -682,6 +684,134 @@ def test_a_correct_totp_code_is_accepted(built):
     assert signature.reauthenticated_by == "totp"
     assert fresh(built.signing).status == "signing"
     assert Signature.objects.filter(version=signature.version, voided_at__isnull=True).count() == 2
+
+
+def with_verified_phone(user, number="+8613912345678"):
+    user.phone, user.phone_verified_at = number, timezone.now()
+    user.save(update_fields=["phone", "phone_verified_at"])
+    return user
+
+
+def texted_code(sms_outbox) -> str:
+    return re.search(r"(?<!\d)(\d{6})(?!\d)", sms_outbox[-1].body).group(1)
+
+
+def sms_signing(client, agreement, party, **fields):
+    return client.post(
+        reverse("agreement_sign", args=[agreement.pk]),
+        {"version_hash": agreement.current_version.content_hash, "party": party.pk, "method": "typed", **fields},
+    )
+
+
+def test_a_party_with_a_verified_phone_signs_with_a_texted_code_and_only_the_right_one(client, built, sms_outbox):
+    world = built.signing_world
+    agreement = fresh(built.signing)
+    party = plaintiff_party(world)
+    with_verified_phone(world.plaintiff)
+    client.force_login(world.plaintiff)
+    page = client.get(reverse("agreement_sign", args=[agreement.pk])).content.decode()
+    assert "Text me a code" in page and "139****5678" in page
+    assert 'name="password"' not in page
+    before = snapshot(agreement)
+
+    # Without a code, or with a wrong one: nothing is signed, and the page says why.
+    response = sms_signing(client, agreement, party)
+    assert response.status_code == 400 and "code texted to your phone" in response.content.decode()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = client.post(
+            reverse("agreement_sign", args=[agreement.pk]),
+            {"version_hash": agreement.current_version.content_hash, "party": party.pk, "send_code": "1"},
+        )
+    assert response.status_code == 200
+    assert "139****5678" in response.content.decode()
+    assert [message.to for message in sms_outbox] == ["+8613912345678"]
+    code = texted_code(sms_outbox)
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    response = sms_signing(client, agreement, party, sms_code=wrong)
+    assert response.status_code == 400 and "The code is not right" in response.content.decode()
+    assert snapshot(agreement) == before
+
+    response = sms_signing(client, agreement, party, sms_code=code)
+
+    assert response.status_code == 302
+    signature = Signature.objects.get(version=agreement.current_version, signer=world.plaintiff)
+    assert signature.reauthenticated_by == "sms"
+
+
+def test_a_texted_code_tried_five_times_wrong_no_longer_signs(built, sms_outbox):
+    from documents.reauthentication import send_signing_code
+
+    world = built.signing_world
+    with_verified_phone(world.plaintiff)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        send_signing_code(world.plaintiff, client_address=IP)
+    code = texted_code(sms_outbox)
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    before = snapshot(built.signing)
+    for _attempt in range(5):
+        with pytest.raises(ActionForbidden, match="not right"):
+            sms_sign(built.signing, world.plaintiff, plaintiff_party(world), wrong)
+
+    with pytest.raises(ActionForbidden, match="tried too many times"):
+        sms_sign(built.signing, world.plaintiff, plaintiff_party(world), code)
+    assert snapshot(built.signing) == before
+
+
+def test_a_texted_code_signs_once_and_a_code_for_another_purpose_never(built, sms_outbox):
+    from documents.reauthentication import send_signing_code
+    from mediation.verification_codes import send_code
+
+    world = built.signing_world
+    with_verified_phone(world.plaintiff)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        send_code("+8613912345678", "login", client_address=IP)
+    with pytest.raises(ActionForbidden, match="Ask for a code first"):
+        sms_sign(built.signing, world.plaintiff, plaintiff_party(world), texted_code(sms_outbox))
+    # A minute later (a number gets one code a minute, whatever it is for).
+    PhoneCode.objects.update(created_at=timezone.now() - dt.timedelta(minutes=2))
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        send_signing_code(world.plaintiff, client_address=IP)
+    code = texted_code(sms_outbox)
+    assert sms_sign(built.signing, world.plaintiff, plaintiff_party(world), code).reauthenticated_by == "sms"
+    with pytest.raises((ActionForbidden, TransitionNotAllowed)):
+        sms_sign(built.signing, world.defendant, defendant_party(world), code)
+
+
+def test_no_code_is_texted_to_someone_with_nothing_to_sign_nor_to_court_staff(client, built, sms_outbox):
+    world = built.locked_world  # the mediator has not signed: the parties wait
+    agreement = fresh(built.locked)
+    with_verified_phone(world.defendant, "+8613700001111")
+    client.force_login(world.defendant)
+    response = client.post(
+        reverse("agreement_sign", args=[agreement.pk]),
+        {"version_hash": agreement.current_version.content_hash, "send_code": "1"},
+    )
+    assert response.status_code == 403
+    with_verified_phone(world.mediator, "+8613700002222")
+    client.force_login(world.mediator)
+    page = client.get(reverse("agreement_sign", args=[agreement.pk])).content.decode()
+    assert 'name="password"' in page and "Text me a code" not in page
+    response = client.post(
+        reverse("agreement_sign", args=[agreement.pk]),
+        {"version_hash": agreement.current_version.content_hash, "send_code": "1"},
+    )
+    assert response.status_code == 403
+    assert sms_outbox == []
+
+
+def sms_sign(agreement, user, party, code):
+    agreement = fresh(agreement)
+    return agreements.sign_agreement(
+        agreement=agreement,
+        actor=user,
+        version_hash=agreement.current_version.content_hash,
+        party=party,
+        method="typed",
+        image_png=None,
+        reauthentication=Reauthentication(sms_code=code),
+        ip=IP,
+        user_agent=USER_AGENT,
+    )
 
 
 def test_the_sign_page_shows_a_wrong_password_and_changes_nothing(client, built):

@@ -64,9 +64,15 @@
     input.addEventListener("change", showMethod);
   });
   form.addEventListener("submit", function (event) {
+    // "Text me a code" sends the form too, so that the drawing comes back with the page.
+    var askingForCode = event.submitter && event.submitter.hasAttribute("data-send-code");
     if (method() === "drawn") {
       if (restored) {
         hidden.value = restored;
+        return;
+      }
+      if (pad.isEmpty() && askingForCode) {
+        hidden.value = "";
         return;
       }
       if (pad.isEmpty()) {
