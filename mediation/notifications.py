@@ -113,7 +113,7 @@ def register_kind(kind: str, template, *, topic: str | None = None, sms_template
 
 register_topic(
     "work_orders",
-    _("Work orders"),
+    _("Work orders and supervision"),
     _("Orders dispatched, assigned, returned or reopened, supervision notices."),
     for_parties=False,
 )
