@@ -129,10 +129,9 @@ def test_a_kind_without_an_sms_template_is_never_texted(world):
 
 
 def test_a_rolled_back_action_texts_and_mails_nobody(world, django_capture_on_commit_callbacks, sms_outbox):
-    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
-        with transaction.atomic():
-            notify(recipients=[world.plaintiff], kind="session.starting", params={"number": "x", "starts": "y"})
-            raise RuntimeError("the action failed")
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError), transaction.atomic():
+        notify(recipients=[world.plaintiff], kind="session.starting", params={"number": "x", "starts": "y"})
+        raise RuntimeError("the action failed")
 
     assert not SmsMessage.objects.exists()
     assert sms_outbox == [] and mail.outbox == []
