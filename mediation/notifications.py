@@ -272,7 +272,7 @@ def sms_parameters(template: str, params: dict, link: str) -> dict:
     (a document's title, a person's name) stay off the phone."""
     # The names are the same in every language (msgfmt -c checks them).
     names = set(re.findall(r"%\((\w+)\)s", str(SMS_WORDING[template])))
-    values = {"court": settings.COURT_NAME, "link": link, **{key: str(value) for key, value in params.items()}}
+    values = {**{key: str(value) for key, value in params.items()}, "court": settings.COURT_NAME, "link": link}
     return {name: values[name] for name in sorted(names) if name in values}
 
 
