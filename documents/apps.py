@@ -14,23 +14,53 @@ class DocumentsConfig(AppConfig):
         # its 89 megapixels): uploads check the same number first, with a clear error.
         Image.MAX_IMAGE_PIXELS = settings.DOCUMENT_MAX_IMAGE_PIXELS
         from documents import receivers  # noqa: F401
-        from mediation.notifications import register_kind
+        from mediation.notifications import register_kind, register_topic
 
-        register_kind("document.served", _("Documents were served on you in mediation case %(number)s: open them."))
-        register_kind("document.refused", _("%(name)s refused the documents served in case %(number)s."))
+        register_topic("documents", _("Documents served"), _("Documents served on you, or refused by a party."))
+        register_topic(
+            "agreements",
+            _("Settlement agreements"),
+            _("An agreement to read, your turn to sign, the sealed agreement."),
+        )
+        register_kind(
+            "document.served",
+            _("Documents were served on you in mediation case %(number)s: open them."),
+            topic="documents",
+            sms_template="notice_document_served",
+        )
+        register_kind(
+            "document.refused", _("%(name)s refused the documents served in case %(number)s."), topic="documents"
+        )
         # Sent at locking before signatures were taken in turn; kept so that old
         # notifications still read.
-        register_kind("agreement.ready", _("The settlement agreement of case %(number)s is ready for your signature."))
+        register_kind(
+            "agreement.ready",
+            _("The settlement agreement of case %(number)s is ready for your signature."),
+            topic="agreements",
+            sms_template="notice_agreement_ready",
+        )
         register_kind(
             "agreement.locked",
             _(
                 "The settlement agreement of case %(number)s is final: read it. The mediator signs first; you will "
                 "be told when it is your turn to sign."
             ),
+            topic="agreements",
         )
         register_kind(
             "agreement.your_turn",
             _("It is your turn to sign the settlement agreement of case %(number)s: open it to sign."),
+            topic="agreements",
+            sms_template="notice_agreement_ready",
         )
-        register_kind("agreement.declined", _("%(name)s declined the settlement agreement of case %(number)s."))
-        register_kind("agreement.sealed", _("The settlement agreement of case %(number)s is signed and sealed."))
+        register_kind(
+            "agreement.declined",
+            _("%(name)s declined the settlement agreement of case %(number)s."),
+            topic="agreements",
+        )
+        register_kind(
+            "agreement.sealed",
+            _("The settlement agreement of case %(number)s is signed and sealed."),
+            topic="agreements",
+            sms_template="notice_agreement_sealed",
+        )

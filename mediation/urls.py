@@ -19,6 +19,9 @@ urlpatterns = [
     path("notifications/count/", notifications.notification_count, name="notification_count"),
     path("notifications/read-all/", notifications.read_all_notifications, name="notifications_read_all"),
     path("notifications/<int:notification_id>/open/", notifications.open_notification, name="notification_open"),
+    path("accounts/notifications/", notifications.notification_preferences, name="notification_preferences"),
+    # The short link of a notice sent by SMS.
+    path("n/<int:notification_id>/", notifications.follow_notification_link, name="notification_link"),
     path("cases/", cases.case_list, name="case_list"),
     path("cases/new/", cases.case_new, name="case_new"),
     path("cases/<int:case_id>/", cases.case_detail, name="case_detail"),

@@ -318,7 +318,9 @@ SERVER_EMAIL = env("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{COURT_NAME}] "
 MEDIATION_DEADLINE_DAYS = env.int("MEDIATION_DEADLINE_DAYS", default=30)
 INVITATION_VALID_DAYS = env.int("INVITATION_VALID_DAYS", default=7)
-SESSION_REMINDER_MINUTES = env.int("SESSION_REMINDER_MINUTES", default=60)
+# Sessions are reminded this many minutes before they start, each once per person:
+# a day before and an hour before (mediation.services.sessions.remind_upcoming_sessions).
+SESSION_REMINDER_MINUTES = env.list("SESSION_REMINDER_MINUTES", cast=int, default=[24 * 60, 60])
 DOCUMENT_MAX_BYTES = env.int("DOCUMENT_MAX_BYTES", default=20 * 1024 * 1024)
 # Decoding an image costs memory by its pixels (4 bytes each), not its file size: 50
 # megapixels is a 48-megapixel phone photo. Pillow's decompression-bomb limit is set

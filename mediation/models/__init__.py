@@ -17,7 +17,7 @@ from .cases import (
 from .figures import WorkOrderTally
 from .integration import ApiToken, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from .messaging import PhoneCode, SmsMessage
-from .notifications import Notification
+from .notifications import Notification, NotificationPreference, SessionReminder
 from .numbering import NumberSequence
 from .work_orders import (
     DeadlineAlert,
@@ -45,6 +45,7 @@ __all__ = [
     "MediationCase",
     "MediationSession",
     "Notification",
+    "NotificationPreference",
     "NumberSequence",
     "Participant",
     "ParticipantRole",
@@ -52,6 +53,7 @@ __all__ = [
     "PhoneCode",
     "ReturnVisit",
     "RoomKind",
+    "SessionReminder",
     "Side",
     "SmsMessage",
     "SupervisionNotice",

@@ -4,6 +4,7 @@ in the case, started and ended in a room."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -13,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from mediation import signals
 from mediation.errors import TransitionNotAllowed
-from mediation.models import MediationCase, MediationSession, User
+from mediation.models import MediationCase, MediationSession, SessionReminder, User
 from mediation.models.cases import RoomKind
 from mediation.notifications import notify
 from mediation.participation import people_in_room
@@ -127,31 +128,65 @@ def end_session(*, session: MediationSession, actor: User | None) -> MediationSe
     return session
 
 
-def remind_upcoming_sessions(*, now: dt.datetime | None = None) -> int:
-    """Remind everyone of sessions starting within SESSION_REMINDER_MINUTES. Each
-    session is claimed by a conditional update, so running this twice, or on two
-    machines at once, reminds once."""
+@dataclass
+class ReminderReport:
+    sessions: int = 0
+    people: int = 0
+
+
+def reminder_windows() -> list[int]:
+    """Minutes before a session's start at which it is reminded, the earliest first
+    (by default a day and an hour)."""
+    return sorted({int(minutes) for minutes in settings.SESSION_REMINDER_MINUTES if int(minutes) > 0}, reverse=True)
+
+
+def remind_upcoming_sessions(*, now: dt.datetime | None = None) -> ReminderReport:
+    """Remind everyone of a session a day and an hour before it starts (each window
+    of SESSION_REMINDER_MINUTES), each person once per window: a SessionReminder row
+    per person, under the session's row lock, so running this twice, or on two
+    machines at once, reminds nobody twice, while someone who joins the case later
+    is still reminded. A session closer than the next window gets only that one (a
+    session scheduled 30 minutes ahead is reminded once, not twice)."""
     now = now or timezone.now()
-    horizon = now + dt.timedelta(minutes=settings.SESSION_REMINDER_MINUTES)
-    due = MediationSession.objects.filter(
-        reminded_at__isnull=True,
-        cancelled_at__isnull=True,
-        started_at__isnull=True,
-        starts_at__gt=now,
-        starts_at__lte=horizon,
-        case__status__in=MediationCase.OPEN_STATUSES,
-    ).select_related("case")
-    reminded = 0
-    for session in due:
-        with transaction.atomic():
-            claimed = MediationSession.objects.filter(pk=session.pk, reminded_at__isnull=True).update(reminded_at=now)
-            if not claimed:
-                continue
-            notify(
-                recipients=people_of_session(session),
-                kind="session.starting",
-                params={"number": session.case.number, "starts": localtime_label(session.starts_at)},
-                url=case_url(session.case),
-            )
-        reminded += 1
-    return reminded
+    report = ReminderReport()
+    windows = reminder_windows()
+    for index, minutes in enumerate(windows):
+        closer = windows[index + 1] if index + 1 < len(windows) else 0
+        due = MediationSession.objects.filter(
+            cancelled_at__isnull=True,
+            started_at__isnull=True,
+            starts_at__gt=now + dt.timedelta(minutes=closer),
+            starts_at__lte=now + dt.timedelta(minutes=minutes),
+            case__status__in=MediationCase.OPEN_STATUSES,
+        ).values_list("pk", flat=True)
+        for session_id in list(due):
+            reminded = _remind(session_id, minutes, now)
+            if reminded:
+                report.sessions += 1
+                report.people += reminded
+    return report
+
+
+@transaction.atomic
+def _remind(session_id: int, minutes: int, now: dt.datetime) -> int:
+    session = MediationSession.objects.select_for_update().select_related("case").get(pk=session_id)
+    if session.cancelled_at or session.started_at:
+        return 0
+    already = set(
+        SessionReminder.objects.filter(session=session, minutes_before=minutes).values_list("recipient_id", flat=True)
+    )
+    people = [user for user in people_of_session(session) if user.pk not in already and user.is_active]
+    if not people:
+        return 0
+    SessionReminder.objects.bulk_create(
+        [SessionReminder(session=session, recipient=user, minutes_before=minutes, sent_at=now) for user in people]
+    )
+    session.reminded_at = now
+    session.save(update_fields=["reminded_at"])
+    notify(
+        recipients=people,
+        kind="session.starting",
+        params={"number": session.case.number, "starts": localtime_label(session.starts_at)},
+        url=case_url(session.case),
+    )
+    return len(people)

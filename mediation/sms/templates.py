@@ -14,6 +14,20 @@ TEMPLATES = {
     "verification_code": _(
         "Your verification code is %(code)s. It is valid for %(minutes)s minutes. Do not tell it to anyone."
     ),
+    # Notices (mediation.notifications.notify): short, naming the court, with a short
+    # link to the notice; the recipient's side only ever learns the case number.
+    "notice_session_reminder": _("%(court)s: the mediation session of case %(number)s starts at %(starts)s. %(link)s"),
+    "notice_document_served": _("%(court)s: documents were served on you in case %(number)s. Read them: %(link)s"),
+    "notice_agreement_ready": _(
+        "%(court)s: the settlement agreement of case %(number)s is ready for your signature: %(link)s"
+    ),
+    "notice_agreement_sealed": _("%(court)s: the settlement agreement of case %(number)s is sealed. %(link)s"),
+    "notice_deadline_contact": _("%(court)s: work order %(number)s: contact the requester by %(due)s. %(link)s"),
+    "notice_deadline_contact_overdue": _(
+        "%(court)s: work order %(number)s: the requester was not contacted in time. %(link)s"
+    ),
+    "notice_deadline_completion": _("%(court)s: work order %(number)s must be completed by %(due)s. %(link)s"),
+    "notice_deadline_overdue": _("%(court)s: work order %(number)s is overdue. %(link)s"),
 }
 
 

@@ -34,7 +34,7 @@ from documents.services import agreements
 from documents.services.agreement_content import content_hash
 from documents.services.storage import read_blob
 from mediation.errors import ActionForbidden, TransitionNotAllowed
-from mediation.models import AuditEntry, MediationCase, Notification, Party, PhoneCode
+from mediation.models import AuditEntry, MediationCase, Notification, Party, PhoneCode, SmsMessage
 from mediation.roles import Role
 from mediation.services import cases
 from rooms.models import RoomEntry
@@ -1067,3 +1067,42 @@ def test_a_sealed_agreement_cannot_be_changed_or_signed(built):
     with pytest.raises((TransitionNotAllowed, PermissionDenied)):
         agreements.decline_agreement(agreement=fresh(built.crashed), actor=world.defendant, reason="too late")
     assert fresh(built.crashed).status == "sealed"
+
+
+# Text messages -----------------------------------------------------------------------------------
+
+
+def with_verified_phones(world) -> dict:
+    """The people of a case with verified mobile numbers, by phone."""
+    phones = {}
+    for index, user in enumerate((world.plaintiff, world.defendant, world.mediator)):
+        user.phone = f"+86138001381{index:02d}"
+        user.phone_verified_at = dt.datetime.now(dt.UTC)
+        user.save(update_fields=["phone", "phone_verified_at"])
+        phones[user.phone] = user
+    return phones
+
+
+def test_the_parties_are_texted_once_when_it_is_their_turn_to_sign(built):
+    world = built.locked_world
+    with_verified_phones(world)
+
+    sign(built.locked, world.mediator)
+
+    texts = list(SmsMessage.objects.filter(template="notice_agreement_ready"))
+    assert sorted(text.to for text in texts) == sorted([str(world.plaintiff.phone), str(world.defendant.phone)])
+    assert all(world.case.number in text.body and "/n/" in text.body for text in texts)
+    # The mediator (staff, not opted in) is not texted; nobody else is.
+    assert SmsMessage.objects.count() == 2
+
+
+def test_the_sealed_agreement_is_texted_once_to_each_party_and_not_to_staff(built):
+    world = built.crashed_world
+    with_verified_phones(world)
+
+    agreements.seal_agreement(agreement=fresh(built.crashed))
+    agreements.seal_agreement(agreement=fresh(built.crashed))
+
+    texts = list(SmsMessage.objects.filter(template="notice_agreement_sealed"))
+    assert sorted(text.to for text in texts) == sorted([str(world.plaintiff.phone), str(world.defendant.phone)])
+    assert all(world.case.number in text.body for text in texts)

@@ -1,6 +1,6 @@
 """Mediation sessions: scheduled by the mediator and announced to the people of that
 room, cancelled, started (which starts the mediation and is announced in the room),
-ended, and reminded once by `remind_sessions`."""
+ended, and reminded a day and an hour before, once per person, by `remind_sessions`."""
 
 import datetime as dt
 import io
@@ -19,6 +19,7 @@ from mediation.models import CaseEvent, MediationCase, MediationSession, Notific
 from mediation.services import cases, sessions
 from rooms.models import Room, RoomEntry
 from tests.cases import make_case
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
@@ -286,8 +287,7 @@ def test_the_mediator_starts_and_ends_a_session_from_the_case_page(client, world
 # Reminders -------------------------------------------------------------------------
 
 
-def test_remind_sessions_reminds_everyone_once(world, settings, django_capture_on_commit_callbacks):
-    settings.SESSION_REMINDER_MINUTES = 60
+def test_remind_sessions_reminds_everyone_once(world, django_capture_on_commit_callbacks):
     session = schedule(world, starts_at=in_hours(0.5))
     mail.outbox.clear()
 
@@ -297,8 +297,8 @@ def test_remind_sessions_reminds_everyone_once(world, settings, django_capture_o
     with django_capture_on_commit_callbacks(execute=True):
         second = remind()
 
-    assert first.strip() == "sessions reminded: 1"
-    assert second.strip() == "sessions reminded: 0"
+    assert first.strip() == "sessions reminded: 1; people reminded: 4"
+    assert second.strip() == "sessions reminded: 0; people reminded: 0"
     assert told("session.starting") == ids(world.mediator, world.judge, world.plaintiff, world.defendant)
     assert Notification.objects.filter(kind="session.starting").count() == 4
     assert emails == 4
@@ -307,28 +307,64 @@ def test_remind_sessions_reminds_everyone_once(world, settings, django_capture_o
     assert session.reminded_at is not None
 
 
+def test_a_session_is_reminded_a_day_before_and_an_hour_before_once_each(world):
+    now = timezone.now()
+    schedule(world, starts_at=now + dt.timedelta(hours=30))
+
+    runs = {
+        "now": remind(now),
+        "25 h before": remind(now + dt.timedelta(hours=5)),
+        "23 h 50 before": remind(now + dt.timedelta(hours=6, minutes=10)),
+        "23 h 40 before": remind(now + dt.timedelta(hours=6, minutes=20)),
+        "2 h before": remind(now + dt.timedelta(hours=28)),
+        "50 min before": remind(now + dt.timedelta(hours=29, minutes=10)),
+        "40 min before": remind(now + dt.timedelta(hours=29, minutes=20)),
+    }
+
+    reminded = {when: out.strip() for when, out in runs.items()}
+    assert reminded == {
+        "now": "sessions reminded: 0; people reminded: 0",
+        "25 h before": "sessions reminded: 0; people reminded: 0",
+        "23 h 50 before": "sessions reminded: 1; people reminded: 4",
+        "23 h 40 before": "sessions reminded: 0; people reminded: 0",
+        "2 h before": "sessions reminded: 0; people reminded: 0",
+        "50 min before": "sessions reminded: 1; people reminded: 4",
+        "40 min before": "sessions reminded: 0; people reminded: 0",
+    }
+    assert Notification.objects.filter(kind="session.starting", recipient=world.plaintiff).count() == 2
+
+
+def test_a_session_scheduled_within_the_hour_is_reminded_once_not_twice(world):
+    schedule(world, starts_at=in_hours(0.5))
+    remind()
+    remind()
+    assert Notification.objects.filter(kind="session.starting", recipient=world.plaintiff).count() == 1
+
+
+def test_someone_who_joins_after_a_reminder_is_reminded_and_nobody_twice(world, people):
+    now = timezone.now()
+    schedule(world, starts_at=now + dt.timedelta(hours=20))
+    remind(now)
+    newcomer = UserFactory(full_name="Second agent")
+    cases.attach_participant(
+        case=world.case, party=world.plaintiff_participant.party, user=newcomer, role="agent", actor=world.mediator
+    )
+
+    assert remind(now + dt.timedelta(minutes=1)).strip() == "sessions reminded: 1; people reminded: 1"
+    assert Notification.objects.filter(kind="session.starting").count() == 5
+    assert told("session.starting") == ids(world.mediator, world.judge, world.plaintiff, world.defendant, newcomer)
+
+
 def test_a_caucus_session_is_reminded_to_the_mediator_and_that_side_only(world):
     schedule(world, starts_at=in_hours(0.5), room_kind=RoomKind.CAUCUS_PLAINTIFF)
     remind()
     assert told("session.starting") == ids(world.mediator, world.plaintiff)
 
 
-def test_a_session_is_reminded_only_when_it_comes_within_the_reminder_time(world, settings):
-    settings.SESSION_REMINDER_MINUTES = 60
-    now = timezone.now()
-    schedule(world, starts_at=now + dt.timedelta(hours=3))
-
-    assert remind(now).strip() == "sessions reminded: 0"
-    assert remind(now + dt.timedelta(hours=1, minutes=30)).strip() == "sessions reminded: 0"
-    assert remind(now + dt.timedelta(hours=2, minutes=10)).strip() == "sessions reminded: 1"
-    assert remind(now + dt.timedelta(hours=2, minutes=50)).strip() == "sessions reminded: 0"
-    assert Notification.objects.filter(kind="session.starting", recipient=world.plaintiff).count() == 1
-
-
 def test_a_session_already_past_is_not_reminded(world):
     now = timezone.now()
     schedule(world, starts_at=now + dt.timedelta(minutes=30))
-    assert remind(now + dt.timedelta(minutes=40)).strip() == "sessions reminded: 0"
+    assert remind(now + dt.timedelta(minutes=40)).strip() == "sessions reminded: 0; people reminded: 0"
     assert not told("session.starting")
 
 
@@ -340,14 +376,14 @@ def test_cancelled_or_started_sessions_are_not_reminded(world, change):
     else:
         sessions.start_session(session=session, actor=world.mediator)
 
-    assert remind().strip() == "sessions reminded: 0"
+    assert remind().strip() == "sessions reminded: 0; people reminded: 0"
     assert not told("session.starting")
 
 
 def test_sessions_of_an_ended_case_are_not_reminded(world):
     schedule(world, starts_at=in_hours(0.5))
     cases.withdraw_case(case=world.case, actor=world.mediator, reason="Withdrawn.")
-    assert remind().strip() == "sessions reminded: 0"
+    assert remind().strip() == "sessions reminded: 0; people reminded: 0"
 
 
 def test_a_removed_participant_is_not_reminded(world):
@@ -362,7 +398,7 @@ def test_each_case_is_reminded_of_its_own_sessions(world, people):
     schedule(world, starts_at=in_hours(0.5))
     schedule(other, starts_at=in_hours(0.75))
 
-    assert remind().strip() == "sessions reminded: 2"
+    assert remind().strip() == "sessions reminded: 2; people reminded: 7"
     numbers = {
         notification.recipient_id: notification.params["number"]
         for notification in Notification.objects.filter(kind="session.starting").exclude(recipient=world.mediator)

@@ -112,6 +112,12 @@ RIGHTS = [
     Row("notifications_read_all", SIGNED_IN, "POST"),
     # Opening marks only one's own notification read (see the test below).
     Row("notification_open", SIGNED_IN, "POST", kwargs=lambda w: {"notification_id": w.notification.pk}),
+    # One's own channel choices: the page takes no user id, so each person reaches only theirs
+    # (tests/mediation/test_notification_preferences.py).
+    Row("notification_preferences", SIGNED_IN),
+    Row("notification_preferences", SIGNED_IN, "POST", data=lambda w: {"sessions-email": "on"}),
+    # An SMS's short link opens the notice for its recipient only (the plaintiff of case A).
+    Row("notification_link", frozenset({"plaintiff"}), kwargs=lambda w: {"notification_id": w.notification.pk}),
     Row("api_my_rooms", SIGNED_IN),
     Row("api_my_cases", SIGNED_IN),
     # -- the work-order desk ---------------------------------------------------------------------

@@ -4,7 +4,11 @@ from mediation.services.sessions import remind_upcoming_sessions
 
 
 class Command(BaseCommand):
-    help = "Remind participants of mediation sessions starting soon. Idempotent: run it every minute."
+    help = (
+        "Remind everyone of a mediation session a day and an hour before it starts (SESSION_REMINDER_MINUTES), "
+        "in the app and on each person's chosen channels. Idempotent: run it every minute."
+    )
 
     def handle(self, *args, **options):
-        self.stdout.write(f"sessions reminded: {remind_upcoming_sessions()}")
+        report = remind_upcoming_sessions()
+        self.stdout.write(f"sessions reminded: {report.sessions}; people reminded: {report.people}")
