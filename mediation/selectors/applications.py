@@ -1,0 +1,82 @@
+"""What a citizen who proved their mobile number sees of their requests at
+/apply/track/: each order's number, what it is about, its state in plain words, its
+deadlines, the replies sent to them and the mediation case number once referred.
+Nothing else: not the clerk's notes, the timeline, or who handles it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Prefetch
+from django.utils.translation import gettext_lazy as _
+
+from mediation.models import MediationCase, WorkOrder, WorkOrderReply
+
+# At most this many of a number's orders are listed, newest first.
+MAX_TRACKED_ORDERS = 50
+
+PLAIN_STATUS = {
+    WorkOrder.Status.RECEIVED: _("Received: the court will pass it to the people who handle it."),
+    WorkOrder.Status.DISPATCHED: _("Passed to the department that handles it."),
+    WorkOrder.Status.RETURNED: _("Being passed to the right department."),
+    WorkOrder.Status.IN_PROGRESS: _("Being handled."),
+    WorkOrder.Status.REPLIED: _("You have been answered; the court is finishing the request."),
+    WorkOrder.Status.AWAITING_CONFIRMATION: _("You have been answered; the court is finishing the request."),
+    WorkOrder.Status.CLOSED: _("Finished."),
+    WorkOrder.Status.REOPENED: _("Opened again and being handled."),
+}
+IN_MEDIATION = _("In mediation: a mediator will contact you.")
+
+
+@dataclass(frozen=True)
+class TrackedOrder:
+    number: str
+    category: str
+    received_at: dt.datetime
+    status: str
+    in_mediation: bool
+    case_numbers: list[str]
+    contact_due: dt.datetime | None
+    completion_due: dt.datetime | None
+    replies: list[WorkOrderReply]
+
+
+def _tracked(order: WorkOrder) -> TrackedOrder:
+    cases = [case.number for case in order.mediation_cases.all()]
+    return TrackedOrder(
+        number=order.number,
+        category=order.get_category_display(),
+        received_at=order.received_at,
+        status=str(IN_MEDIATION if order.is_in_mediation_pause else PLAIN_STATUS[order.status]),
+        in_mediation=order.is_in_mediation_pause,
+        case_numbers=cases,
+        contact_due=order.first_contact_due if order.first_contact_clock_running else None,
+        completion_due=order.completion_due if order.completion_clock_running else None,
+        replies=list(order.replies.all()),
+    )
+
+
+def orders_of_phone(phone_e164: str) -> list[TrackedOrder]:
+    """The orders whose requester's number is `phone_e164` (proved by the caller),
+    newest first."""
+    orders = (
+        WorkOrder.objects.filter(requester_phone=phone_e164)
+        .only(
+            "number",
+            "category",
+            "status",
+            "received_at",
+            "first_contact_due",
+            "first_contacted_at",
+            "completion_due",
+            "paused_at",
+            "pause_reason_code",
+        )
+        .prefetch_related(
+            Prefetch("replies", queryset=WorkOrderReply.objects.only("order_id", "content", "channel", "replied_at")),
+            Prefetch("mediation_cases", queryset=MediationCase.objects.only("work_order_id", "number")),
+        )
+        .order_by("-received_at", "-id")[:MAX_TRACKED_ORDERS]
+    )
+    return [_tracked(order) for order in orders]
