@@ -44,6 +44,7 @@ class ApplicationForm(forms.Form):
         label=_("You apply"),
         choices=Application.ApplicantKind.choices,
         initial=Application.ApplicantKind.PERSON,
+        required=False,
         widget=forms.RadioSelect,
     )
     organisation_name = forms.CharField(
@@ -56,6 +57,7 @@ class ApplicationForm(forms.Form):
         label=_("The other side is"),
         choices=Application.RespondentKind.choices,
         initial=Application.RespondentKind.PERSON,
+        required=False,
         widget=forms.RadioSelect,
     )
     respondent_name = forms.CharField(

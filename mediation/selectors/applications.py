@@ -43,14 +43,17 @@ class TrackedOrder:
 
 
 def _tracked(order: WorkOrder) -> TrackedOrder:
-    cases = [case.number for case in order.mediation_cases.all()]
+    cases = list(order.mediation_cases.all())
+    # While a case opened from the order is open, that is what the requester waits for,
+    # whatever the order's own state (a reply to them ends the order's pause).
+    in_mediation = any(case.status in MediationCase.OPEN_STATUSES for case in cases)
     return TrackedOrder(
         number=order.number,
         category=order.get_category_display(),
         received_at=order.received_at,
-        status=str(IN_MEDIATION if order.is_in_mediation_pause else PLAIN_STATUS[order.status]),
-        in_mediation=order.is_in_mediation_pause,
-        case_numbers=cases,
+        status=str(IN_MEDIATION if in_mediation else PLAIN_STATUS[order.status]),
+        in_mediation=in_mediation,
+        case_numbers=[case.number for case in cases],
         contact_due=order.first_contact_due if order.first_contact_clock_running else None,
         completion_due=order.completion_due if order.completion_clock_running else None,
         replies=list(order.replies.all()),
@@ -75,7 +78,7 @@ def orders_of_phone(phone_e164: str) -> list[TrackedOrder]:
         )
         .prefetch_related(
             Prefetch("replies", queryset=WorkOrderReply.objects.only("order_id", "content", "channel", "replied_at")),
-            Prefetch("mediation_cases", queryset=MediationCase.objects.only("work_order_id", "number")),
+            Prefetch("mediation_cases", queryset=MediationCase.objects.only("work_order_id", "number", "status")),
         )
         .order_by("-received_at", "-id")[:MAX_TRACKED_ORDERS]
     )
