@@ -460,3 +460,11 @@ def test_an_order_recorded_by_staff_brings_no_parties(people):
     )
     case = refer(refresh(order), people["judge"], people["mediator"])
     assert not case.parties.exists()
+
+
+def test_the_desk_sees_what_the_citizen_applied_for(client, people):
+    order = applied_and_dispatched(client, people)
+    client.force_login(people["judge"])
+    page = client.get(reverse("work_order_detail", args=[order.number])).content.decode()
+    assert "data-application" in page
+    assert "李建国" in page and "Pay back the 20,000 yuan." in page and "20000.00" in page

@@ -96,6 +96,15 @@ RIGHTS = [
     Row("verify", EVERYONE),
     Row("verify_ca", EVERYONE),
     Row("verify_record", EVERYONE, kwargs=lambda w: {"code": w.agreement.verification_code}),
+    # Applying and tracking without staff: open to all; what they do is bound by SMS codes.
+    Row("apply", EVERYONE),
+    Row("apply", EVERYONE, "POST", data=lambda w: {"phone": "13800138000", "action": "send_code"},
+        variant="send a code"),
+    Row("apply_done", EVERYONE),
+    Row("apply_track", EVERYONE),
+    Row("apply_track", EVERYONE, "POST", data=lambda w: {"phone": "13800138000", "action": "send_code"},
+        variant="send a code"),
+    Row("track", EVERYONE),
     # A link bound to an address: a signed-out visitor sees it (to sign in or up), any
     # other signed-in account is told it is someone else's (403).
     Row("invitation", frozenset({"anonymous"}), kwargs=lambda w: {"token": w.bound_invitation_token},
