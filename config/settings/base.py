@@ -349,7 +349,13 @@ TRACK_SESSION_SECONDS = env.int("TRACK_SESSION_SECONDS", default=15 * 60)
 REQUEST_MAX_BYTES = env.int("REQUEST_MAX_BYTES", default=DOCUMENT_MAX_BYTES + 1024 * 1024)
 # The application form holds text only (about 8,000 characters, up to 9 bytes each
 # when a browser percent-encodes Chinese); tracking holds a number and a code.
-REQUEST_BODY_LIMITS = {"/verify/": VERIFY_MAX_BYTES + 256 * 1024, "/apply/": 128 * 1024, "/apply/track/": 8 * 1024}
+REQUEST_BODY_LIMITS = {
+    "/verify/": VERIFY_MAX_BYTES + 256 * 1024,
+    "/apply/": 128 * 1024,
+    "/apply/track/": 8 * 1024,
+    "/api/v1/public/applications/": 128 * 1024,
+    "/api/v1/public/verification-codes/": 8 * 1024,
+}
 # What Django keeps in memory (Django's defaults, set here on purpose): form fields
 # beyond this are refused, uploaded files beyond it go to a temporary file.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440

@@ -34,7 +34,8 @@ class TrackedOrder:
     number: str
     category: str
     received_at: dt.datetime
-    status: str
+    state: str  # the order's status code
+    status: str  # in plain words
     in_mediation: bool
     case_numbers: list[str]
     contact_due: dt.datetime | None
@@ -51,6 +52,7 @@ def _tracked(order: WorkOrder) -> TrackedOrder:
         number=order.number,
         category=order.get_category_display(),
         received_at=order.received_at,
+        state=order.status,
         status=str(IN_MEDIATION if in_mediation else PLAIN_STATUS[order.status]),
         in_mediation=in_mediation,
         case_numbers=[case.number for case in cases],
@@ -60,10 +62,8 @@ def _tracked(order: WorkOrder) -> TrackedOrder:
     )
 
 
-def orders_of_phone(phone_e164: str) -> list[TrackedOrder]:
-    """The orders whose requester's number is `phone_e164` (proved by the caller),
-    newest first."""
-    orders = (
+def _orders_of_phone(phone_e164: str):
+    return (
         WorkOrder.objects.filter(requester_phone=phone_e164)
         .only(
             "number",
@@ -80,6 +80,19 @@ def orders_of_phone(phone_e164: str) -> list[TrackedOrder]:
             Prefetch("replies", queryset=WorkOrderReply.objects.only("order_id", "content", "channel", "replied_at")),
             Prefetch("mediation_cases", queryset=MediationCase.objects.only("work_order_id", "number", "status")),
         )
-        .order_by("-received_at", "-id")[:MAX_TRACKED_ORDERS]
     )
+
+
+def orders_of_phone(phone_e164: str) -> list[TrackedOrder]:
+    """The orders whose requester's number is `phone_e164` (proved by the caller),
+    newest first."""
+    orders = _orders_of_phone(phone_e164).order_by("-received_at", "-id")[:MAX_TRACKED_ORDERS]
     return [_tracked(order) for order in orders]
+
+
+def order_of_phone(phone_e164: str, number: str) -> TrackedOrder | None:
+    """Order `number` if its requester's number is `phone_e164` (proved by the
+    caller), else None: the same answer whether the order does not exist or is
+    someone else's."""
+    order = _orders_of_phone(phone_e164).filter(number=number[:32]).first()
+    return _tracked(order) if order is not None else None
