@@ -48,7 +48,10 @@ class ApplicationForm(forms.Form):
         widget=forms.RadioSelect,
     )
     organisation_name = forms.CharField(
-        label=_("Company or organisation you apply for"), max_length=LIMITS["organisation_name"], required=False
+        label=_("Company or organisation you apply for"),
+        max_length=LIMITS["organisation_name"],
+        required=False,
+        help_text=_("Only if you apply for a company or organisation: it becomes the applicant."),
     )
     organisation_credit_code = forms.CharField(
         label=_("Its unified social credit code"), max_length=18, required=False, help_text=_("If you know it.")
