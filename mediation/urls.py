@@ -1,6 +1,7 @@
 from django.urls import path
+from django.views.generic import RedirectView
 
-from mediation.views import account, cases, figures, notifications, work_orders
+from mediation.views import account, applications, cases, figures, notifications, work_orders
 
 urlpatterns = [
     path("", work_orders.home, name="home"),
@@ -28,6 +29,10 @@ urlpatterns = [
     path("cases/<int:case_id>/do/<slug:action>/", cases.case_action, name="case_action"),
     path("my-cases/", cases.my_cases, name="my_cases"),
     path("invite/<str:token>/", cases.invitation, name="invitation"),
+    path("apply/", applications.apply, name="apply"),
+    path("apply/done/", applications.apply_done, name="apply_done"),
+    path("apply/track/", applications.track, name="apply_track"),
+    path("track/", RedirectView.as_view(pattern_name="apply_track"), name="track"),
     path("figures/", figures.figures_page, name="figures"),
     path("figures/export.csv", figures.figures_csv, name="figures_csv"),
     path("figures/export.xlsx", figures.figures_xlsx, name="figures_xlsx"),

@@ -338,12 +338,26 @@ VERIFY_TIME_BUDGET_SECONDS = env.float("VERIFY_TIME_BUDGET_SECONDS", default=10.
 # Checks per client address (documents.throttle) in each window.
 VERIFY_THROTTLE_REQUESTS = env.int("VERIFY_THROTTLE_REQUESTS", default=10)
 VERIFY_THROTTLE_WINDOW_SECONDS = env.int("VERIFY_THROTTLE_WINDOW_SECONDS", default=60)
+# /apply/ and /apply/track/ are public: posts per client address (mediation.throttle)
+# in each window, besides the limits on SMS codes (mediation.verification_codes).
+APPLY_THROTTLE_REQUESTS = env.int("APPLY_THROTTLE_REQUESTS", default=30)
+APPLY_THROTTLE_WINDOW_SECONDS = env.int("APPLY_THROTTLE_WINDOW_SECONDS", default=600)
+# How long a mobile number proved by a code may follow its requests at /apply/track/.
+TRACK_SESSION_SECONDS = env.int("TRACK_SESSION_SECONDS", default=15 * 60)
 # Request bodies: past these a request is refused with 413 while it streams in
 # (config.body_limit), before Django spools or parses it. The default leaves room for
 # a document upload and its form; /verify/ takes one PDF. A reverse proxy in front
 # must cap bodies too (nginx's client_max_body_size): daphne reads a whole body first.
 REQUEST_MAX_BYTES = env.int("REQUEST_MAX_BYTES", default=DOCUMENT_MAX_BYTES + 1024 * 1024)
-REQUEST_BODY_LIMITS = {"/verify/": VERIFY_MAX_BYTES + 256 * 1024}
+# The application form holds text only (about 8,000 characters, up to 9 bytes each
+# when a browser percent-encodes Chinese); tracking holds a number and a code.
+REQUEST_BODY_LIMITS = {
+    "/verify/": VERIFY_MAX_BYTES + 256 * 1024,
+    "/apply/": 128 * 1024,
+    "/apply/track/": 8 * 1024,
+    "/api/v1/public/applications/": 128 * 1024,
+    "/api/v1/public/verification-codes/": 8 * 1024,
+}
 # What Django keeps in memory (Django's defaults, set here on purpose): form fields
 # beyond this are refused, uploaded files beyond it go to a temporary file.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440

@@ -16,6 +16,7 @@ WEBHOOK_DELIVER_ON_COMMIT = False
 # Rate limits are exercised by their own tests, which switch them back on.
 ACCOUNT_RATE_LIMITS = False
 VERIFY_THROTTLE_REQUESTS = 10_000
+APPLY_THROTTLE_REQUESTS = 10_000
 LANGUAGE_CODE = env("DJANGO_LANGUAGE_CODE", default="en")
 # Static files come straight from the apps (no collectstatic before tests).
 STATIC_ROOT = None

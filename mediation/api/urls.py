@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
-from mediation.api import views
+from mediation.api import public, views
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
@@ -12,5 +12,8 @@ urlpatterns = [
         views.WorkOrderActionView.as_view(),
         name="api_work_order_action",
     ),
+    path("public/verification-codes/", public.VerificationCodeView.as_view(), name="api_public_codes"),
+    path("public/applications/", public.ApplicationView.as_view(), name="api_public_applications"),
+    path("public/work-orders/<str:number>/", public.TrackedOrderView.as_view(), name="api_public_work_order"),
     path("stats/work-orders/", views.WorkOrderFiguresView.as_view(), name="api_work_order_stats"),
 ]

@@ -1,4 +1,5 @@
 from .accounts import Department, IdentityLevel, User
+from .applications import Application
 from .audit import AuditChainHead, AuditEntry
 from .calendar import CalendarDay, CalendarYear
 from .cases import (
@@ -31,6 +32,7 @@ from .work_orders import (
 
 __all__ = [
     "ApiToken",
+    "Application",
     "AuditChainHead",
     "AuditEntry",
     "CalendarDay",

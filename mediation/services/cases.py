@@ -26,7 +26,7 @@ from mediation.models import CaseEvent, MediationCase, Participant, Party, User,
 from mediation.models.cases import Side
 from mediation.notifications import notify
 from mediation.roles import Role, has_role, is_court_staff
-from mediation.services import work_orders
+from mediation.services import applications, work_orders
 from mediation.services.numbering import next_sequence_value
 from mediation.working_calendar import local_zone
 
@@ -198,7 +198,9 @@ def refer_to_mediation(
     """A judge or the general liaison refers a work order to pre-litigation
     mediation: a case is opened and linked, and the order moves to in_progress if it
     was not. The case's facts are what the referrer writes for the parties, never the
-    order's content: that is the clerk's internal note, for court staff only."""
+    order's content: that is the clerk's internal note, for court staff only. An order
+    applied for online brings its plaintiff and defendant (applications.
+    plaintiff_and_defendant_of)."""
     order = work_orders.lock_for_action(order, actor, "refer_to_mediation")
     open_case = order.mediation_cases.filter(status__in=MediationCase.OPEN_STATUSES).first()
     if open_case is not None:
@@ -218,6 +220,17 @@ def refer_to_mediation(
         work_order=order,
     )
     record_case_event(case, actor=actor, action="refer", from_status="", data={"work_order": order.number})
+    # An order applied for online names its parties: the applicant with the mobile
+    # number they proved and the ID number they gave, and the other side. The
+    # mediator types nothing again.
+    for values in applications.plaintiff_and_defendant_of(order):
+        party = Party.objects.create(case=case, **party_values(**values))
+        record_case_event(
+            case,
+            actor=actor,
+            action="add_party",
+            data={"party": party.pk, "side": party.side, "work_order": order.number},
+        )
     from_status = order.status
     if order.status in (WorkOrder.Status.DISPATCHED, WorkOrder.Status.REOPENED):
         work_orders.apply_transition(order, "start")

@@ -96,6 +96,23 @@ RIGHTS = [
     Row("verify", EVERYONE),
     Row("verify_ca", EVERYONE),
     Row("verify_record", EVERYONE, kwargs=lambda w: {"code": w.agreement.verification_code}),
+    # Applying and tracking without staff: open to all; what they do is bound by SMS codes.
+    Row("apply", EVERYONE),
+    Row("apply", EVERYONE, "POST", data=lambda w: {"phone": "13800138000", "action": "send_code"},
+        variant="send a code"),
+    Row("apply_done", EVERYONE),
+    Row("apply_track", EVERYONE),
+    Row("apply_track", EVERYONE, "POST", data=lambda w: {"phone": "13800138000", "action": "send_code"},
+        variant="send a code"),
+    Row("track", EVERYONE),
+    Row("api_public_codes", EVERYONE, "POST", json=True,
+        data=lambda w: {"phone": "+8613800138000", "purpose": "track"}),
+    # Refused for its fields (400), not for who asks: no session is looked at.
+    Row("api_public_applications", EVERYONE, "POST", json=True, data=lambda w: {}),
+    # Without a fresh code sent to the requester's number nobody sees an order here,
+    # court staff included (tests/mediation/test_public_api.py: with one).
+    Row("api_public_work_order", NOBODY, kwargs=order("received"),
+        query={"phone": "+8613800000000", "code": "123456"}),
     # A link bound to an address: a signed-out visitor sees it (to sign in or up), any
     # other signed-in account is told it is someone else's (403).
     Row("invitation", frozenset({"anonymous"}), kwargs=lambda w: {"token": w.bound_invitation_token},
