@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("mediation", "0014_personal_data_encrypted_and_identity_levels"),
+        ("mediation", "0015_notification_channels"),
     ]
 
     operations = [
