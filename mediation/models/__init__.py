@@ -16,7 +16,7 @@ from .cases import (
 )
 from .figures import WorkOrderTally
 from .integration import ApiToken, WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from .messaging import PhoneCode, SmsMessage
+from .messaging import PhoneCode, SmsMessage, SmsReceipt
 from .notifications import Notification
 from .numbering import NumberSequence
 from .work_orders import (
@@ -54,6 +54,7 @@ __all__ = [
     "RoomKind",
     "Side",
     "SmsMessage",
+    "SmsReceipt",
     "SupervisionNotice",
     "User",
     "WebhookAttempt",
