@@ -538,3 +538,53 @@ def test_console_backend_writes_to_the_stream_it_is_given():
     message = SmsMessage(pk=7, to=PHONE, template="verification_code", body="您的验证码是123456。")
     assert console.SmsBackend(stream).send(message).startswith("console-")
     assert "您的验证码是123456。" in stream.getvalue() and "message 7" in stream.getvalue()
+
+
+# -- settings checks ---------------------------------------------------------------------------
+
+
+def ids(problems) -> list[str]:
+    return [problem.id for problem in problems]
+
+
+def test_a_provider_without_its_keys_is_an_error(settings):
+    from mediation.sms.checks import check_sms_backend
+
+    settings.SMS_BACKEND = "tencent"
+    settings.SMS_TENCENT_SECRET_ID = settings.SMS_TENCENT_SECRET_KEY = ""
+    settings.SMS_TENCENT_TEMPLATES = {"verification_code": "1794311"}
+    problems = check_sms_backend(None)
+    assert ids(problems) == ["mediation.sms.E002", "mediation.sms.E003"]
+    assert "SMS_TENCENT_SECRET_ID" in problems[0].msg
+
+
+def test_a_template_the_provider_map_lacks_is_named(settings):
+    from mediation.sms.checks import check_sms_backend
+
+    settings.SMS_BACKEND = "aliyun"
+    settings.SMS_ALIYUN_ACCESS_KEY_ID = settings.SMS_ALIYUN_ACCESS_KEY_SECRET = "key"
+    settings.SMS_ALIYUN_SIGN_NAME = "石景山法院"
+    settings.SMS_ALIYUN_TEMPLATES = {}
+    [problem] = check_sms_backend(None)
+    assert problem.id == "mediation.sms.W001" and "verification_code" in problem.msg
+    settings.SMS_ALIYUN_TEMPLATES = {"verification_code": "SMS_460755123"}
+    assert [p for p in check_sms_backend(None) if "verification_code" in p.msg] == []
+
+
+def test_an_unknown_backend_is_an_error(settings):
+    from mediation.sms.checks import check_sms_backend
+
+    settings.SMS_BACKEND = "carrier-pigeon"
+    assert ids(check_sms_backend(None)) == ["mediation.sms.E001"]
+
+
+def test_deploy_checks_warn_of_a_development_transport_and_a_weak_receipt_secret(settings):
+    from mediation.sms.checks import check_sms_for_deployment
+
+    settings.SMS_BACKEND = "console"
+    assert ids(check_sms_for_deployment(None)) == ["mediation.sms.W002"]
+    settings.SMS_BACKEND = "aliyun"
+    settings.SMS_RECEIPT_TOKEN = "short"
+    assert ids(check_sms_for_deployment(None)) == ["mediation.sms.W003"]
+    settings.SMS_RECEIPT_TOKEN = TOKEN
+    assert check_sms_for_deployment(None) == []
