@@ -29,6 +29,7 @@ from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 
 from mediation.models import SmsMessage
+from mediation.sms.templates import SECRET_PARAMS, masked
 from mediation.sms.templates import render as render_template
 
 logger = logging.getLogger(__name__)
@@ -159,7 +160,20 @@ def _send_one(backend, message: SmsMessage) -> bool:
     message.save(
         update_fields=["status", "attempt_count", "provider_message_id", "sent_at", "next_attempt_at", "last_error"]
     )
+    redact(message)
     return True
+
+
+def redact(message: SmsMessage) -> None:
+    """Once a message is out of our hands (sent, or failed for good), mask its secret
+    parameters (a one-time code) in the stored row: the record keeps what was sent,
+    never the secret. The instance the transport saw keeps them (tests read it)."""
+    if message.template not in SECRET_PARAMS:
+        return
+    params = masked(message.template, message.params)
+    with translation.override(message.language):
+        body = render_template(message.template, params)
+    SmsMessage.objects.filter(pk=message.pk).update(params=params, body=body)
 
 
 def _not_sent(message: SmsMessage, error: str, *, give_up: bool) -> None:
@@ -173,3 +187,5 @@ def _not_sent(message: SmsMessage, error: str, *, give_up: bool) -> None:
     else:
         message.next_attempt_at = now + backoff(message.attempt_count)
     message.save(update_fields=["status", "attempt_count", "next_attempt_at", "last_error", "failed_at"])
+    if give_up:
+        redact(message)

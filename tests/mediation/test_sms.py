@@ -588,3 +588,30 @@ def test_deploy_checks_warn_of_a_development_transport_and_a_weak_receipt_secret
     assert ids(check_sms_for_deployment(None)) == ["mediation.sms.W003"]
     settings.SMS_RECEIPT_TOKEN = TOKEN
     assert check_sms_for_deployment(None) == []
+
+
+# -- secrets in the record --------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_sent_code_is_kept_in_the_record_only_masked(sms_outbox, django_capture_on_commit_callbacks):
+    message = queue(code="654321", capture=django_capture_on_commit_callbacks)
+    [sent] = sms_outbox
+    assert "654321" in sent.body  # what the phone received
+    stored = reloaded(message)
+    assert stored.status == SmsMessage.Status.SENT
+    assert "654321" not in stored.body and "654321" not in json.dumps(stored.params)
+    assert stored.params == {"code": "******", "minutes": 5} and "******" in stored.body
+
+
+@pytest.mark.django_db
+def test_a_code_waiting_for_a_retry_is_kept_until_it_fails_for_good(
+    settings, failing_transport, monkeypatch, django_capture_on_commit_callbacks
+):
+    settings.SMS_MAX_ATTEMPTS = 2
+    message = queue(code="654321", capture=django_capture_on_commit_callbacks)
+    assert reloaded(message).params["code"] == "654321"  # needed for the next attempt
+    monkeypatch.setattr("mediation.sms.timezone.now", at(reloaded(message).next_attempt_at))
+    deliver()
+    failed = reloaded(message)
+    assert failed.status == SmsMessage.Status.FAILED and "654321" not in failed.body + json.dumps(failed.params)
