@@ -615,3 +615,16 @@ def test_a_code_waiting_for_a_retry_is_kept_until_it_fails_for_good(
     deliver()
     failed = reloaded(message)
     assert failed.status == SmsMessage.Status.FAILED and "654321" not in failed.body + json.dumps(failed.params)
+
+
+@pytest.mark.django_db
+def test_the_operator_sees_deliveries_with_numbers_masked_and_no_queued_code(
+    admin_client, failing_transport, django_capture_on_commit_callbacks
+):
+    queued = queue(code="654321", capture=django_capture_on_commit_callbacks)
+    listing = admin_client.get(reverse("admin:mediation_smsmessage_changelist"))
+    assert listing.status_code == 200
+    page = listing.content.decode()
+    assert "138****8000" in page and "13800138000" not in page and "+8613800138000" not in page
+    detail = admin_client.get(reverse("admin:mediation_smsmessage_change", args=[queued.pk])).content.decode()
+    assert "654321" not in detail and "isp.SYSTEM_ERROR" in detail
