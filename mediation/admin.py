@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from mediation.models import (
     ApiToken,
@@ -191,7 +192,7 @@ class SmsMessageAdmin(ReadOnlyAdmin):
     ]
     readonly_fields = fields
 
-    @admin.display(description=_("to"))
+    @admin.display(description=pgettext_lazy("sms", "Recipient"))
     def masked_to(self, message):
         from mediation.phones import mask
 
