@@ -628,3 +628,22 @@ def test_the_operator_sees_deliveries_with_numbers_masked_and_no_queued_code(
     assert "138****8000" in page and "13800138000" not in page and "+8613800138000" not in page
     detail = admin_client.get(reverse("admin:mediation_smsmessage_change", args=[queued.pk])).content.decode()
     assert "654321" not in detail and "isp.SYSTEM_ERROR" in detail
+
+
+@pytest.mark.django_db
+def test_the_receipt_secret_never_reaches_the_log(client, receipts_on, settings):
+    import logging
+
+    [console_handler] = [h for h in logging.getLogger().handlers if getattr(h, "name", "") == "console"]
+    stream = io.StringIO()
+    previous = console_handler.setStream(stream)
+    try:
+        message = sent_message("aliyun", "900619746936498440^0")
+        post(client, receipt_url("aliyun"), [aliyun_receipt()])
+        replay = post(client, receipt_url("aliyun"), [aliyun_receipt()])  # refused: Django logs the path
+    finally:
+        console_handler.setStream(previous)
+    assert replay.status_code == 400 and reloaded(message).status == SmsMessage.Status.DELIVERED
+    logged = stream.getvalue()
+    assert "Bad Request: /sms/receipts/aliyun/[SMS_RECEIPT_TOKEN]/" in logged
+    assert settings.SMS_RECEIPT_TOKEN not in logged
