@@ -153,12 +153,23 @@ def _send_one(backend, message: SmsMessage) -> bool:
         logger.exception("SMS %s: the transport failed", message.pk)
         return False
     message.status = SmsMessage.Status.SENT
+    # The transport that took it, whose receipt will name provider_message_id (the
+    # setting may have changed since the message was queued).
+    message.backend = settings.SMS_BACKEND
     message.provider_message_id = provider_id or ""
     message.sent_at = timezone.now()
     message.next_attempt_at = None
     message.last_error = ""
     message.save(
-        update_fields=["status", "attempt_count", "provider_message_id", "sent_at", "next_attempt_at", "last_error"]
+        update_fields=[
+            "status",
+            "backend",
+            "attempt_count",
+            "provider_message_id",
+            "sent_at",
+            "next_attempt_at",
+            "last_error",
+        ]
     )
     redact(message)
     return True

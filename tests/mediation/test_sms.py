@@ -26,6 +26,7 @@ from tencentcloud.sms.v20210111.sms_client import SmsClient as TencentClient
 from mediation.models import SmsMessage, SmsReceipt
 from mediation.sms import backoff, deliver, destination, send_sms
 from mediation.sms.backends import console
+from mediation.sms.backends.file import read_messages
 
 PHONE = "+8613800138000"
 HONG_KONG = "+85261234567"
@@ -81,6 +82,7 @@ class TestConsoleAndFile:
         assert "111111" in record["body"]
         assert record["id"] == reloaded(first).provider_message_id
         assert dt.datetime.fromisoformat(record["sent_at"]) <= timezone.now()
+        assert [m["to"] for m in read_messages()] == [PHONE, HONG_KONG]  # oldest first
 
     def test_an_unwritable_directory_leaves_the_message_queued_for_a_retry(
         self, settings, tmp_path, django_capture_on_commit_callbacks
@@ -288,6 +290,17 @@ class TestDelivery:
         assert waits[1] > waits[0]
         monkeypatch.setattr("mediation.sms.timezone.now", at(timezone.now() + dt.timedelta(days=1)))
         assert deliver() == 0 and len(failing_transport) == 3  # never again
+
+    def test_a_message_queued_before_the_transport_changed_is_recorded_as_sent_by_the_new_one(
+        self, aliyun, settings, failing_transport, monkeypatch, django_capture_on_commit_callbacks
+    ):
+        settings.SMS_BACKEND = "locmem"
+        message = queue(capture=django_capture_on_commit_callbacks)  # the locmem transport refuses it
+        settings.SMS_BACKEND = "aliyun"
+        monkeypatch.setattr("mediation.sms.timezone.now", at(reloaded(message).next_attempt_at))
+        assert deliver() == 1
+        sent = reloaded(message)
+        assert sent.backend == "aliyun" and sent.provider_message_id == "900619746936498440^0"
 
     def test_a_retried_message_is_sent_once_the_provider_is_back(
         self, failing_transport, monkeypatch, sms_outbox, django_capture_on_commit_callbacks

@@ -53,3 +53,12 @@ class SmsBackend:
             # A full disk or a missing permission: retried later, like a provider outage.
             raise SmsNotSent(f"cannot write {self.directory}: {exc}") from exc
         return message_id
+
+
+def read_messages(directory: str | os.PathLike | None = None) -> list[dict]:
+    """The messages written so far, oldest first: for a test or a demo reading what a
+    server in another process sent."""
+    folder = Path(directory or settings.SMS_FILE_DIR)
+    if not folder.is_dir():
+        return []
+    return [json.loads(path.read_text(encoding="utf-8")) for path in sorted(folder.glob("*.json"))]
