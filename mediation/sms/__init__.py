@@ -129,7 +129,15 @@ def deliver(message_ids: list[int] | None = None) -> int:
     if not claimed:
         return 0
     sent = 0
-    backend = get_backend()
+    try:
+        backend = get_backend()
+    except Exception as exc:  # a misconfigured transport: each message counts an attempt
+        logger.exception("The SMS transport %r cannot be created", settings.SMS_BACKEND)
+        for message in claimed:
+            message.attempt_count += 1
+            give_up = message.attempt_count >= settings.SMS_MAX_ATTEMPTS
+            _not_sent(message, f"transport: {type(exc).__name__}: {exc}", give_up=give_up)
+        return 0
     for message in claimed:
         if _send_one(backend, message):
             sent += 1

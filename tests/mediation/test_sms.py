@@ -313,6 +313,15 @@ class TestDelivery:
         assert sent.status == SmsMessage.Status.SENT and sent.attempt_count == 2 and sent.last_error == ""
         assert [m.pk for m in sms_outbox] == [message.pk]
 
+    def test_a_transport_that_cannot_be_created_counts_an_attempt(
+        self, settings, monkeypatch, django_capture_on_commit_callbacks
+    ):
+        settings.SMS_BACKEND = "mediation.sms.backends.nowhere.SmsBackend"
+        message = reloaded(queue(capture=django_capture_on_commit_callbacks))
+        assert message.status == SmsMessage.Status.QUEUED and message.attempt_count == 1
+        assert message.last_error.startswith("transport: ModuleNotFoundError")
+        assert message.next_attempt_at > timezone.now()
+
     def test_a_rolled_back_action_texts_nobody(self, sms_outbox, django_capture_on_commit_callbacks):
         from django.db import transaction
 
