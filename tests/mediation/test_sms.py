@@ -522,6 +522,14 @@ class TestReceipts:
         assert message.receipt_code == "DELIVERED"
         assert reloaded(other).status == SmsMessage.Status.SENT
 
+    def test_a_provider_needs_no_csrf_token(self, receipts_on):
+        from django.test import Client
+
+        message = sent_message("tencent", "2640:3217500812")
+        provider = Client(enforce_csrf_checks=True)
+        assert post(provider, receipt_url("tencent"), [tencent_receipt()]).status_code == 200
+        assert reloaded(message).status == SmsMessage.Status.DELIVERED
+
     def test_a_tencent_receipt_marks_its_message_failed(self, client, receipts_on):
         message = sent_message("tencent", "2640:3217500812")
         response = post(client, receipt_url("tencent"), [tencent_receipt(status="FAIL", code="MK:0001")])
