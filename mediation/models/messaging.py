@@ -39,7 +39,8 @@ class SmsMessage(models.Model):
     language = models.CharField(max_length=10, default="zh-hans")
     # The text the template rendered to, in the recipient's language, as sent.
     body = models.TextField(_("text"))
-    backend = models.CharField(max_length=40, blank=True, default="")
+    # The transport that took it: a name of mediation.sms.BACKENDS or a dotted path.
+    backend = models.CharField(max_length=200, blank=True, default="")
     provider_message_id = models.CharField(max_length=100, blank=True, default="")
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.QUEUED)
     attempt_count = models.PositiveSmallIntegerField(default=0)

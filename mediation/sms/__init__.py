@@ -79,7 +79,7 @@ def send_sms(to: str, template: str, params: dict, *, language: str | None = Non
         params=params,
         language=language,
         body=body,
-        backend=settings.SMS_BACKEND,
+        backend=settings.SMS_BACKEND[:200],
         next_attempt_at=timezone.now(),
     )
     transaction.on_commit(lambda: _send_after_commit(message.pk))
@@ -163,7 +163,7 @@ def _send_one(backend, message: SmsMessage) -> bool:
     message.status = SmsMessage.Status.SENT
     # The transport that took it, whose receipt will name provider_message_id (the
     # setting may have changed since the message was queued).
-    message.backend = settings.SMS_BACKEND
+    message.backend = settings.SMS_BACKEND[:200]
     message.provider_message_id = provider_id or ""
     message.sent_at = timezone.now()
     message.next_attempt_at = None
