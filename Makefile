@@ -22,6 +22,7 @@ DAPHNE_FLAGS := --websocket-max-message-size 65536 --websocket-max-frame-size 65
 run: install system-packages messages migrate seed
 	@echo ""
 	@echo "Serving on http://127.0.0.1:8000  (demo logins above, password mediate-demo-2026)"
+	@$(MANAGE) deliver_sms --where
 	$(BIN)/daphne $(DAPHNE_FLAGS) -e tcp:8000:interface=127.0.0.1:backlog=1024 config.asgi:application
 
 test: install-test system-packages messages frontend/node_modules/.installed

@@ -10,6 +10,7 @@ urlpatterns = [
     path("api/v1/", include("mediation.api.urls")),
     path("api/v1/", include("rooms.api_urls")),
     path("api/v1/", include("documents.api_urls")),
+    path("", include("mediation.sms.urls")),
     path("", include("rooms.urls")),
     path("", include("documents.urls")),
     path("", include("mediation.urls")),

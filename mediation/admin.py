@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from mediation.models import (
     ApiToken,
@@ -9,6 +10,8 @@ from mediation.models import (
     CalendarYear,
     DeadlinePolicy,
     Department,
+    SmsMessage,
+    SmsReceipt,
     User,
     WebhookAttempt,
     WebhookDelivery,
@@ -149,3 +152,52 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
     list_display = ["id", "endpoint", "event", "status", "attempt_count", "next_attempt_at", "delivered_at"]
     list_filter = ["status", "endpoint"]
     inlines = [WebhookAttemptInline]
+
+
+class SmsReceiptInline(admin.TabularInline):
+    model = SmsReceipt
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = ["provider", "delivered", "code", "reported_at", "received_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SmsMessage)
+class SmsMessageAdmin(ReadOnlyAdmin):
+    """Text messages and their delivery (docs/sms.md): the number masked in the list,
+    the text only once it is out of our hands (a queued one-time code stays unseen)."""
+
+    list_display = ["id", "created_at", "template", "masked_to", "status", "attempt_count", "next_attempt_at"]
+    list_filter = ["status", "template", "backend"]
+    search_fields = ["provider_message_id"]
+    inlines = [SmsReceiptInline]
+    fields = [
+        "to",
+        "template",
+        "language",
+        "text",
+        "backend",
+        "status",
+        "attempt_count",
+        "next_attempt_at",
+        "last_error",
+        "provider_message_id",
+        "receipt_code",
+        "created_at",
+        "sent_at",
+        "delivered_at",
+        "failed_at",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description=pgettext_lazy("sms", "Recipient"))
+    def masked_to(self, message):
+        from mediation.phones import mask
+
+        return mask(message.to)
+
+    @admin.display(description=_("text"))
+    def text(self, message):
+        return "—" if message.status == SmsMessage.Status.QUEUED else message.body

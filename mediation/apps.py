@@ -8,3 +8,4 @@ class MediationConfig(AppConfig):
 
     def ready(self):
         from mediation import checks, receivers  # noqa: F401  (registers the checks, connects the receivers)
+        from mediation.sms import checks as sms_checks  # noqa: F401

@@ -397,7 +397,10 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"redact_secrets": {"()": "config.log_filters.RedactSecrets"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_secrets"]},
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
         "daphne": {"level": "WARNING"},
@@ -411,16 +414,47 @@ LOGGING = {
 PHONENUMBER_DEFAULT_REGION = "CN"
 PHONENUMBER_DB_FORMAT = "E164"
 
-# Text messages (mediation.sms). SMS_BACKEND names the transport as EMAIL_BACKEND
-# does: console (prints each message), file, locmem (tests), aliyun, tencent, or a
-# dotted path. Messages are rows first; `send_sms_messages` retries the ones a
-# provider did not take.
+# Text messages (mediation.sms, docs/sms.md). SMS_BACKEND names the transport as
+# EMAIL_BACKEND does: console (prints each message), file (a JSON file per message
+# under SMS_FILE_DIR), locmem (tests), aliyun, tencent, or a dotted path. Messages are
+# rows first; `deliver_sms` retries the ones a provider did not take, with backoff,
+# up to SMS_MAX_ATTEMPTS.
 SMS_BACKEND = env("SMS_BACKEND", default="console")
 SMS_FILE_DIR = env("SMS_FILE_DIR", default=str(BASE_DIR / "var" / "sms"))
 SMS_SEND_IN_BACKGROUND = env.bool("SMS_SEND_IN_BACKGROUND", default=True)
 SMS_TIMEOUT_SECONDS = env.int("SMS_TIMEOUT_SECONDS", default=10)
+SMS_MAX_ATTEMPTS = env.int("SMS_MAX_ATTEMPTS", default=8)
 # The language of a message to a number with no account behind it.
 SMS_DEFAULT_LANGUAGE = env("SMS_DEFAULT_LANGUAGE", default="zh-hans")
+# Alibaba Cloud SMS: a RAM user's AccessKey allowed dysms:SendSms, the approved sign
+# name, and our template codes mapped to the approved template codes as JSON:
+# {"verification_code": "SMS_123456789", ...}.
+SMS_ALIYUN_ACCESS_KEY_ID = env("SMS_ALIYUN_ACCESS_KEY_ID", default="")
+SMS_ALIYUN_ACCESS_KEY_SECRET = env("SMS_ALIYUN_ACCESS_KEY_SECRET", default="")
+SMS_ALIYUN_SIGN_NAME = env("SMS_ALIYUN_SIGN_NAME", default="")
+SMS_ALIYUN_ENDPOINT = env("SMS_ALIYUN_ENDPOINT", default="dysmsapi.aliyuncs.com")
+SMS_ALIYUN_TEMPLATES = env.json("SMS_ALIYUN_TEMPLATES", default={})
+# Tencent Cloud SMS: a CAM SecretId/SecretKey, the SMS application's SdkAppId, the
+# approved sign name, and our template codes mapped to the approved template ids with
+# the order of their parameters as JSON:
+# {"verification_code": {"id": "1234567", "params": ["code", "minutes"]}, ...}.
+SMS_TENCENT_SECRET_ID = env("SMS_TENCENT_SECRET_ID", default="")
+SMS_TENCENT_SECRET_KEY = env("SMS_TENCENT_SECRET_KEY", default="")
+SMS_TENCENT_SDK_APP_ID = env("SMS_TENCENT_SDK_APP_ID", default="")
+SMS_TENCENT_SIGN_NAME = env("SMS_TENCENT_SIGN_NAME", default="")
+SMS_TENCENT_REGION = env("SMS_TENCENT_REGION", default="ap-guangzhou")
+SMS_TENCENT_ENDPOINT = env("SMS_TENCENT_ENDPOINT", default="sms.tencentcloudapi.com")
+SMS_TENCENT_TEMPLATES = env.json("SMS_TENCENT_TEMPLATES", default={})
+# Delivery receipts (mediation.sms.receipts): the providers push them unsigned, so the
+# callback address carries this deployment's secret (a random value of 32+
+# characters): https://<host>/sms/receipts/<aliyun|tencent>/<SMS_RECEIPT_TOKEN>/.
+# Empty: receipts are refused. A receipt reported longer ago than
+# SMS_RECEIPT_MAX_AGE_SECONDS is stale and refused; a body over SMS_RECEIPT_MAX_BYTES
+# or with more than SMS_RECEIPT_MAX_COUNT receipts is refused unread.
+SMS_RECEIPT_TOKEN = env("SMS_RECEIPT_TOKEN", default="")
+SMS_RECEIPT_MAX_AGE_SECONDS = env.int("SMS_RECEIPT_MAX_AGE_SECONDS", default=24 * 60 * 60)
+SMS_RECEIPT_MAX_BYTES = env.int("SMS_RECEIPT_MAX_BYTES", default=256 * 1024)
+SMS_RECEIPT_MAX_COUNT = env.int("SMS_RECEIPT_MAX_COUNT", default=1000)
 
 # Personal data at rest (mediation.personal_data): Fernet keys, comma-separated, the
 # first encrypting and all decrypting (rotate: put a new key first, run

@@ -30,3 +30,4 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c synchronous_commit=off"  # noqa: F405
 SMS_BACKEND = "locmem"
 SMS_SEND_IN_BACKGROUND = False
+SMS_RECEIPT_TOKEN = "test-sms-receipt-token-0123456789abcdef"

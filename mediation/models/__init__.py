@@ -17,7 +17,7 @@ from .cases import (
 )
 from .figures import WorkOrderTally
 from .integration import ApiToken, WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from .messaging import PhoneCode, SmsMessage
+from .messaging import PhoneCode, SmsMessage, SmsReceipt
 from .notifications import Notification, NotificationPreference, SessionReminder
 from .numbering import NumberSequence
 from .work_orders import (
@@ -58,6 +58,7 @@ __all__ = [
     "SessionReminder",
     "Side",
     "SmsMessage",
+    "SmsReceipt",
     "SupervisionNotice",
     "User",
     "WebhookAttempt",

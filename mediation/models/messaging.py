@@ -12,11 +12,26 @@ from django.utils.translation import pgettext_lazy
 
 
 class SmsMessage(models.Model):
+    """One text message and its delivery: queued → sent → delivered, or failed."""
+
     class Status(models.TextChoices):
+        # Waiting for the transport: new, or to be retried at next_attempt_at.
         QUEUED = "queued", pgettext_lazy("sms", "Queued")
+        # The provider took it (provider_message_id); no receipt has come yet.
         SENT = "sent", pgettext_lazy("sms", "Sent")
+        # The provider's receipt says the phone received it. Final.
         DELIVERED = "delivered", pgettext_lazy("sms", "Delivered")
+        # Final: the provider refused it for good, every attempt failed, or the
+        # provider's receipt says the phone did not receive it.
         FAILED = "failed", pgettext_lazy("sms", "Failed")
+
+    # The only moves a message makes (mediation.sms changes status nowhere else).
+    TRANSITIONS = {
+        Status.QUEUED: {Status.SENT, Status.FAILED},
+        Status.SENT: {Status.DELIVERED, Status.FAILED},
+        Status.DELIVERED: set(),
+        Status.FAILED: set(),
+    }
 
     to = models.CharField(_("to"), max_length=32)
     template = models.CharField(_("template"), max_length=60)
@@ -24,15 +39,19 @@ class SmsMessage(models.Model):
     language = models.CharField(max_length=10, default="zh-hans")
     # The text the template rendered to, in the recipient's language, as sent.
     body = models.TextField(_("text"))
-    backend = models.CharField(max_length=40, blank=True, default="")
+    # The transport that took it: a name of mediation.sms.BACKENDS or a dotted path.
+    backend = models.CharField(max_length=200, blank=True, default="")
     provider_message_id = models.CharField(max_length=100, blank=True, default="")
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.QUEUED)
     attempt_count = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True, default="")
+    # The provider's delivery-receipt code (DELIVERED, DELIVRD, UNDELIV, MK:0001 ...).
+    receipt_code = models.CharField(max_length=60, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]
@@ -46,6 +65,31 @@ class SmsMessage(models.Model):
 
     def __str__(self):
         return f"{self.template} → {self.to} ({self.status})"
+
+    def can_become(self, status: str) -> bool:
+        return status in self.TRANSITIONS[self.Status(self.status)]
+
+
+class SmsReceipt(models.Model):
+    """A provider's delivery receipt, as it arrived: one per message and provider, so a
+    repeated receipt is recognised and changes nothing."""
+
+    provider = models.CharField(max_length=20)
+    provider_message_id = models.CharField(max_length=100)
+    message = models.ForeignKey(SmsMessage, on_delete=models.CASCADE, related_name="receipts")
+    delivered = models.BooleanField()
+    code = models.CharField(max_length=60, blank=True, default="")
+    reported_at = models.DateTimeField()
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "provider_message_id"], name="sms_receipt_once"),
+        ]
+
+    def __str__(self):
+        return f"{self.provider} receipt {self.provider_message_id}"
 
 
 class PhoneCode(models.Model):

@@ -4,11 +4,17 @@ Each code is what a provider registers as a template (Alibaba Cloud's SMS_…, T
 Cloud's numeric id, mapped in settings); the wording here is what the message says,
 kept translatable so that the text stored for the record is in the recipient's
 language. Parameters are short values (a code, a number, a date), as carriers require.
-Other apps add theirs with `register`."""
+Other apps add theirs with `register`.
+
+A parameter named secret (a one-time code) is kept on the message row only until the
+transport has taken the message or it has failed: then the row keeps the text with
+the secret masked (mediation.sms.redact), so the codes live nowhere in clear."""
 
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
+
+MASK = "******"
 
 TEMPLATES = {
     "verification_code": _(
@@ -29,12 +35,21 @@ TEMPLATES = {
     "notice_deadline_completion": _("%(court)s: work order %(number)s must be completed by %(due)s. %(link)s"),
     "notice_deadline_overdue": _("%(court)s: work order %(number)s is overdue. %(link)s"),
 }
+SECRET_PARAMS: dict[str, frozenset[str]] = {"verification_code": frozenset({"code"})}
 
 
-def register(code: str, wording) -> None:
+def register(code: str, wording, *, secret: tuple[str, ...] = ()) -> None:
     TEMPLATES[code] = wording
+    if secret:
+        SECRET_PARAMS[code] = frozenset(secret)
 
 
 def render(code: str, params: dict) -> str:
     """The template's text with its parameters, in the active language."""
     return str(TEMPLATES[code]) % params
+
+
+def masked(code: str, params: dict) -> dict:
+    """`params` with the template's secret parameters masked."""
+    secret = SECRET_PARAMS.get(code, frozenset())
+    return {name: (MASK if name in secret else value) for name, value in params.items()}

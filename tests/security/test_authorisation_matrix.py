@@ -17,11 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.conf import settings
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
+from django.utils import timezone
 
 from mediation.models import Notification
 from mediation.models import WorkOrder as Order
@@ -86,6 +89,13 @@ INTAKE = {
     "content": "Please call me back.",
 }
 
+
+def sms_receipt() -> dict:
+    """A fresh Alibaba Cloud delivery receipt for a message nobody sent."""
+    now = timezone.localtime(timezone.now(), ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M:%S")
+    return {"biz_id": "matrix^0", "success": True, "err_code": "DELIVERED", "report_time": now}
+
+
 # fmt: off
 RIGHTS = [
     # -- public ---------------------------------------------------------------------------------
@@ -120,6 +130,15 @@ RIGHTS = [
     # A link without an address: anyone but court staff, who never join for a party.
     Row("invitation", frozenset({"anonymous", "no_role", "plaintiff", "defendant", "other_party"}),
         kwargs=lambda w: {"token": w.open_invitation_token}, variant="open link"),
+    # SMS delivery receipts: the provider is the caller, with no session; the secret in
+    # the address is the only thing that lets a receipt in (tests/mediation/test_sms.py).
+    Row("sms_receipt", NOBODY, "POST", json=True, kwargs=lambda w: {"provider": "aliyun"},
+        data=lambda w: [sms_receipt()], variant="without the secret"),
+    Row("sms_receipt", NOBODY, "POST", json=True, kwargs=lambda w: {"provider": "tencent", "token": "guessed"},
+        data=lambda w: [sms_receipt()], variant="with a wrong secret"),
+    Row("sms_receipt", EVERYONE, "POST", json=True,
+        kwargs=lambda w: {"provider": "aliyun", "token": settings.SMS_RECEIPT_TOKEN},
+        data=lambda w: [sms_receipt()], variant="with the secret"),
     # -- every signed-in person: their own things ------------------------------------------------
     Row("home", SIGNED_IN),
     Row("my_work_orders", SIGNED_IN),
