@@ -295,6 +295,8 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Who applies and who the other side is are both "a person or an organisation".
+    "ENUM_NAME_OVERRIDES": {"PersonOrOrganisationEnum": ["person", "organisation"]},
 }
 
 # The platform's own knobs.

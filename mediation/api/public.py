@@ -68,7 +68,7 @@ class ApplicationRequestSerializer(serializers.Serializer):
         return value
 
 
-class DeadlinesSerializer(serializers.Serializer):
+class PublicDeadlinesSerializer(serializers.Serializer):
     first_contact_due = serializers.DateTimeField(source="contact_due", allow_null=True)
     completion_due = serializers.DateTimeField(allow_null=True)
 
@@ -87,7 +87,7 @@ class TrackedOrderSerializer(serializers.Serializer):
     status_text = serializers.CharField(source="status")
     in_mediation = serializers.BooleanField()
     case_numbers = serializers.ListField(child=serializers.CharField())
-    deadlines = DeadlinesSerializer(source="*")
+    deadlines = PublicDeadlinesSerializer(source="*")
     replies = ReplySerializer(many=True)
 
 

@@ -582,7 +582,9 @@ def test_a_provider_without_its_keys_is_an_error(settings):
 
     settings.SMS_BACKEND = "tencent"
     settings.SMS_TENCENT_SECRET_ID = settings.SMS_TENCENT_SECRET_KEY = ""
-    settings.SMS_TENCENT_TEMPLATES = {"verification_code": "1794311"}
+    from mediation.sms.templates import TEMPLATES
+
+    settings.SMS_TENCENT_TEMPLATES = dict.fromkeys(TEMPLATES, "1794311")
     problems = check_sms_backend(None)
     assert ids(problems) == ["mediation.sms.E002", "mediation.sms.E003"]
     assert "SMS_TENCENT_SECRET_ID" in problems[0].msg
