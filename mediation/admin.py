@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import OuterRef, Subquery
 from django.utils.translation import gettext_lazy as _
 
 from mediation.models import (
@@ -107,8 +108,29 @@ class WorkOrderEventAdmin(ReadOnlyAdmin):
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ReadOnlyAdmin):
-    list_display = ["id", "created_at", "actor_label", "action", "target_type", "target_id"]
+    list_display = ["id", "created_at", "actor", "action", "target_type", "target_id"]
     list_filter = ["action", "target_type"]
+
+    def get_queryset(self, request):
+        # The trail keeps the actor's id only: their name is looked up as the page is
+        # read, so an erased account shows as its id (audit.actor_display).
+        accounts = User.objects.filter(pk=OuterRef("actor_id"))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                actor_full_name=Subquery(accounts.values("full_name")[:1]),
+                actor_email=Subquery(accounts.values("email")[:1]),
+            )
+        )
+
+    @admin.display(description=_("actor"))
+    def actor(self, entry):
+        if entry.actor_id is not None and (entry.actor_full_name or entry.actor_email):
+            return entry.actor_full_name or entry.actor_email
+        from mediation.audit import actor_display
+
+        return actor_display(entry, users={})
 
 
 @admin.register(ApiToken)

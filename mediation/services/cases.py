@@ -321,7 +321,7 @@ def add_party(
             address=address,
         ),
     )
-    record_case_event(case, actor=actor, action="add_party", data={"party": party.pk, "side": side, "name": party.name})
+    record_case_event(case, actor=actor, action="add_party", data={"party": party.pk, "side": side})
     return party
 
 
@@ -350,7 +350,7 @@ def attach_participant(*, case: MediationCase, party: Party, user: User, role: s
         case,
         actor=user,
         action="join",
-        data={"participant": participant.pk, "party": party.name, "side": party.side, "role": role},
+        data={"participant": participant.pk, "party": party.pk, "side": party.side, "role": role},
     )
     signals.participant_joined.send(sender=Participant, participant=participant)
     return participant
