@@ -136,15 +136,27 @@ def test_the_desk_list_never_spells_a_requesters_numbers(court, personal, role):
 
 
 @pytest.mark.parametrize("role", ["mediator", "judge", "plaintiff", "defendant", "other_party"])
-def test_the_case_api_never_spells_a_partys_numbers(court, personal, role):
+def test_the_case_api_gives_each_partys_numbers_whole_only_to_who_needs_them(court, personal, role):
     client = Client()
     client.force_login(court.people[role])
 
-    for url in (reverse("api_my_cases"), reverse("api_my_case", args=[court.case.case.pk])):
-        body = client.get(url).content.decode()
-        for value in (PLAINTIFF_PHONE, DEFENDANT_PHONE):
-            assert not any(form in body for form in whole_phone_forms(value)), (role, url)
-        assert PLAINTIFF_ID not in body and DEFENDANT_ID not in body
+    listing = client.get(reverse("api_my_cases")).content.decode()
+    response = client.get(reverse("api_my_case", args=[court.case.case.pk]))
+
+    for value in (PLAINTIFF_PHONE, DEFENDANT_PHONE):
+        assert not any(form in listing for form in whole_phone_forms(value))
+    assert PLAINTIFF_ID not in listing and DEFENDANT_ID not in listing
+    if role == "other_party":
+        assert response.status_code == 404
+        return
+    assert response.status_code == 200
+    shown = {party["side"]: party for party in response.json()["parties"]}
+    for side in ("plaintiff", "defendant"):
+        phone, number = personal.values[f"{side}_phone"], personal.values[f"{side}_id"]
+        whole_phone = role in WHOLE_ON_CASE_PAGE[f"{side}_phone"]
+        whole_id = role in WHOLE_ON_CASE_PAGE[f"{side}_id"]
+        assert shown[side]["phone"] == (phones.display(phone) if whole_phone else phones.mask(phone)), (role, side)
+        assert shown[side]["id_number"] == (number if whole_id else id_numbers.mask(number)), (role, side)
 
 
 def test_the_work_order_api_never_spells_the_requesters_numbers(court, personal):
