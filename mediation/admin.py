@@ -3,6 +3,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import OuterRef, Subquery
 from django.utils.translation import gettext_lazy as _
 
+from mediation import id_numbers, phones
 from mediation.models import (
     ApiToken,
     AuditEntry,
@@ -99,6 +100,18 @@ class WorkOrderAdmin(ReadOnlyAdmin):
     list_display = ["number", "status", "channel", "category", "department", "assignee", "received_at"]
     list_filter = ["status", "channel", "category", "department"]
     search_fields = ["number", "requester_name", "requester_phone", "case_number"]
+    # The operator's account does not handle orders: it reads the requester's numbers
+    # masked, like every page (mediation.disclosure).
+    exclude = ["requester_phone", "requester_id_number"]
+    readonly_fields = ["masked_requester_phone", "masked_requester_id_number"]
+
+    @admin.display(description=_("requester phone"))
+    def masked_requester_phone(self, order):
+        return phones.mask(order.requester_phone)
+
+    @admin.display(description=_("requester ID number"))
+    def masked_requester_id_number(self, order):
+        return id_numbers.mask(order.requester_id_number) if order.requester_id_number else ""
 
 
 @admin.register(WorkOrderEvent)

@@ -181,3 +181,24 @@ def test_the_mediator_of_a_case_opened_from_an_order_reads_its_requesters_id_num
         REQUESTER_ID
     )
     assert disclosure.shown_phone(order.requester_phone, other_mediator, order=order) == phones.mask(REQUESTER_PHONE)
+
+
+def test_the_operators_admin_reads_a_requesters_numbers_masked(court, personal):
+    client = Client()
+    client.force_login(court.people["superuser"])
+
+    html = client.get(reverse("admin:mediation_workorder_change", args=[personal.order.pk])).content.decode()
+
+    assert phones.mask(REQUESTER_PHONE) in html and id_numbers.mask(REQUESTER_ID) in html
+    assert not any(form in html for form in whole_phone_forms(REQUESTER_PHONE))
+    assert REQUESTER_ID not in html
+
+
+def test_the_audit_trail_in_the_admin_names_actors_from_their_accounts(court):
+    client = Client()
+    client.force_login(court.people["superuser"])
+
+    response = client.get(reverse("admin:mediation_auditentry_changelist"), {"action__exact": "work_order.dispatch"})
+
+    assert response.status_code == 200
+    assert court.people["general_liaison"].full_name in response.content.decode()
