@@ -23,7 +23,9 @@ participants, invitations by theirs), and a value that identifies a person (a na
 email address, a phone or resident ID number, an address, a free-text note that may
 name one) is kept only as its keyed hash (`personal_reference`), which matches the
 value while it exists and tells nothing once the person's rows are erased. `record`
-applies this to every entry, whoever writes it (`PERSONAL_KEYS`); pages and exports
+applies this to every entry, whoever writes it: the values under `PERSONAL_KEYS`, and
+any value shaped like an e-mail address, a phone or an ID number under another key;
+pages and exports
 show names by looking the rows up when they are read (`actor_display`). Entries
 written before this rule (an e-mail address as `actor_label`, a party's name in
 `data`) stay as they are: rewriting them would break the chain.
@@ -34,6 +36,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from dataclasses import dataclass, field
 
 from django.db import models, transaction
@@ -145,6 +148,28 @@ def personal_reference(kind: str, value) -> str:
     return REFERENCE_PREFIX + personal_data.keyed_hash(kind, text)
 
 
+EMAIL_LIKE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MOBILE_LIKE = re.compile(r"^(\+|1[3-9]\d{9}$)")
+
+
+def _personal_kind_of_value(text: str) -> str | None:
+    """The kind of personal value a text is by its shape (an e-mail address, a phone
+    number, a resident ID number), whatever key it was given under: a caller that
+    names its key otherwise ("to", "contact") still leaves no number in clear."""
+    from mediation import id_numbers, phones
+
+    text = text.strip()
+    if not text or len(text) > 254:
+        return None
+    if EMAIL_LIKE.match(text):
+        return "email"
+    if len(text) == id_numbers.LENGTH and id_numbers.is_valid(text):
+        return "id_number"
+    if MOBILE_LIKE.match(text) and phones.parse(text) is not None:
+        return "phone"
+    return None
+
+
 def _hashed(kind: str, value):
     if value is None or isinstance(value, bool | int | float):
         return value
@@ -170,6 +195,8 @@ def without_personal_data(value):
         return cleaned
     if isinstance(value, list | tuple):
         return [without_personal_data(item) for item in value]
+    if isinstance(value, str) and (kind := _personal_kind_of_value(value)) is not None:
+        return personal_reference(kind, value)
     return value
 
 

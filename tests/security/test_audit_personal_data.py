@@ -186,3 +186,37 @@ def test_entries_written_with_personal_data_before_the_rule_keep_verifying(court
     assert AuditEntry.objects.filter(id__gt=old.pk).order_by("id").first().prev_hash == old.entry_hash
     assert newest.action == "mediation_case.add_party"
     assert "孙桂兰" not in json.dumps(newest.data, ensure_ascii=False)
+
+
+@pytest.mark.parametrize(
+    ("value", "kind"),
+    [
+        ("+8613812345678", "phone"),
+        ("13812345678", "phone"),
+        ("+85261234567", "phone"),
+        ("Wu.Jianhua@Example.test", "email"),
+        ("11010519491231002X", "id_number"),
+    ],
+)
+def test_a_personal_value_under_any_key_is_kept_as_its_reference(court, value, kind):
+    case = court.case.case
+    with transaction.atomic():
+        entry = audit.record(actor=None, action="test.contact", target=case, data={"to": value, "sent": [value]})
+
+    assert entry.data == {"to": audit.personal_reference(kind, value), "sent": [audit.personal_reference(kind, value)]}
+
+
+def test_codes_numbers_and_times_stay_as_they_are(court):
+    data = {
+        "order": "GD-2026-000123",
+        "case_number": "(2026)京0105民诉前调1号",
+        "sha256": "0" * 64,
+        "at": "2026-12-07T09:30:00+08:00",
+        "amount": "500000",
+        "count": 12,
+        "channel": "hotline",
+    }
+    with transaction.atomic():
+        entry = audit.record(actor=None, action="test.codes", target=court.case.case, data=data)
+
+    assert entry.data == data
