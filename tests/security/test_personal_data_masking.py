@@ -12,6 +12,8 @@ The operator's account (superuser) reads everything masked.
 
 from __future__ import annotations
 
+import io
+import zipfile
 from types import SimpleNamespace
 
 import pytest
@@ -202,3 +204,16 @@ def test_the_audit_trail_in_the_admin_names_actors_from_their_accounts(court):
 
     assert response.status_code == 200
     assert court.people["general_liaison"].full_name in response.content.decode()
+
+
+def test_the_figures_exports_carry_no_requesters_numbers(court, personal):
+    client = Client()
+    client.force_login(court.people["general_liaison"])
+
+    csv = client.get(reverse("figures_csv")).content.decode("utf-8-sig")
+    workbook = zipfile.ZipFile(io.BytesIO(client.get(reverse("figures_xlsx")).content))
+    sheets = "".join(workbook.read(name).decode("utf-8") for name in workbook.namelist() if name.endswith(".xml"))
+
+    for text in (csv, sheets):
+        assert not any(form in text for form in whole_phone_forms(REQUESTER_PHONE))
+        assert REQUESTER_ID not in text
