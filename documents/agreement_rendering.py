@@ -15,7 +15,13 @@ from django.utils.translation import gettext as _
 from documents.agreement_rules import labelled_slots, required_slots
 from documents.models import Agreement, AgreementVersion, Signature
 from documents.rendering import document_context, qr_data_uri, verification_url
-from documents.services.agreement_content import content_hash, instalment_pairs, parties_snapshot, signing_place
+from documents.services.agreement_content import (
+    content_hash,
+    instalment_pairs,
+    parties_snapshot,
+    party_id_numbers,
+    signing_place,
+)
 from mediation.models import side_label
 
 
@@ -102,7 +108,9 @@ def agreement_document_context(agreement: Agreement, version: AgreementVersion, 
     with translation.override(settings.DOCUMENT_LANGUAGE):
         rendered_terms = agreed_clauses(content, parties)
         place = signing_place_rendered(content)
-        designated = [{**party, "side_label": side_label(party["side"])} for party in content["parties"]]
+        designated = [
+            {**party, "side_label": side_label(party["side"])} for party in party_id_numbers(content["parties"])
+        ]
         slots = labelled_slots(slots, content)
     return document_context(
         content={

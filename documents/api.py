@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from documents.access import sees_service_addresses, side_of, visible_services
 from documents.models import Agreement, Service
+from mediation.api.fields import ShownIdNumberField, ShownPhoneField
 from mediation.models import MediationCase
 from mediation.selectors.cases import visible_cases
 
@@ -22,6 +23,17 @@ CaseSummary = inline_serializer(
         "cause_of_action": serializers.CharField(),
     },
 )
+
+
+class PartySerializer(serializers.Serializer):
+    """A party of the case; its phone and ID number whole or masked for the reader
+    (mediation.disclosure)."""
+
+    side = serializers.CharField()
+    kind = serializers.CharField()
+    name = serializers.CharField()
+    phone = ShownPhoneField()
+    id_number = ShownIdNumberField()
 
 
 def _case_summary(case: MediationCase) -> dict:
@@ -96,7 +108,7 @@ class MyCaseView(APIView):
             "CaseDetail",
             {
                 "case": CaseSummary,
-                "parties": serializers.ListField(child=serializers.DictField()),
+                "parties": PartySerializer(many=True),
                 "services": serializers.ListField(child=serializers.DictField()),
                 "agreements": serializers.ListField(child=serializers.DictField()),
             },
@@ -111,7 +123,9 @@ class MyCaseView(APIView):
         return Response(
             {
                 "case": _case_summary(case),
-                "parties": [{"side": p.side, "kind": p.kind, "name": p.name} for p in case.parties.all()],
+                "parties": PartySerializer(
+                    case.parties.all(), many=True, context={"request": request, "case": case}
+                ).data,
                 "services": [_service(request, service, with_addresses=with_addresses) for service in services],
                 "agreements": [_agreement(request, a) for a in case.agreements.select_related("current_version")],
             }

@@ -1,8 +1,10 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import OuterRef, Subquery
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from mediation import id_numbers, phones
 from mediation.models import (
     ApiToken,
     AuditEntry,
@@ -101,6 +103,18 @@ class WorkOrderAdmin(ReadOnlyAdmin):
     list_display = ["number", "status", "channel", "category", "department", "assignee", "received_at"]
     list_filter = ["status", "channel", "category", "department"]
     search_fields = ["number", "requester_name", "requester_phone", "case_number"]
+    # The operator's account does not handle orders: it reads the requester's numbers
+    # masked, like every page (mediation.disclosure).
+    exclude = ["requester_phone", "requester_id_number"]
+    readonly_fields = ["masked_requester_phone", "masked_requester_id_number"]
+
+    @admin.display(description=_("requester phone"))
+    def masked_requester_phone(self, order):
+        return phones.mask(order.requester_phone)
+
+    @admin.display(description=_("requester ID number"))
+    def masked_requester_id_number(self, order):
+        return id_numbers.mask(order.requester_id_number) if order.requester_id_number else ""
 
 
 @admin.register(WorkOrderEvent)
@@ -110,8 +124,29 @@ class WorkOrderEventAdmin(ReadOnlyAdmin):
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(ReadOnlyAdmin):
-    list_display = ["id", "created_at", "actor_label", "action", "target_type", "target_id"]
+    list_display = ["id", "created_at", "actor", "action", "target_type", "target_id"]
     list_filter = ["action", "target_type"]
+
+    def get_queryset(self, request):
+        # The trail keeps the actor's id only: their name is looked up as the page is
+        # read, so an erased account shows as its id (audit.actor_display).
+        accounts = User.objects.filter(pk=OuterRef("actor_id"))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                actor_full_name=Subquery(accounts.values("full_name")[:1]),
+                actor_email=Subquery(accounts.values("email")[:1]),
+            )
+        )
+
+    @admin.display(description=_("actor"))
+    def actor(self, entry):
+        if entry.actor_id is not None and (entry.actor_full_name or entry.actor_email):
+            return entry.actor_full_name or entry.actor_email
+        from mediation.audit import actor_display
+
+        return actor_display(entry, users={})
 
 
 @admin.register(ApiToken)

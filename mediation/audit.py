@@ -16,6 +16,19 @@ Entries written before the chain was keyed (an empty `key_id`) keep their plain
 SHA-256 and still verify; after the first keyed entry every entry must be keyed, and
 migration 0009 appended a keyed entry to every chain that had unkeyed ones, so a
 chain whose newest entry is unkeyed was rewritten by someone without the key.
+
+The trail is kept forever, so it holds no personal data in clear (PIPL): entries
+refer to rows by id (the actor by `actor_id`, the target by its type and id, parties,
+participants, invitations by theirs), and a value that identifies a person (a name, an
+email address, a phone or resident ID number, an address, a free-text note that may
+name one) is kept only as its keyed hash (`personal_reference`), which matches the
+value while it exists and tells nothing once the person's rows are erased. `record`
+applies this to every entry, whoever writes it: the values under `PERSONAL_KEYS`, and
+any value shaped like an e-mail address, a phone or an ID number under another key;
+pages and exports
+show names by looking the rows up when they are read (`actor_display`). Entries
+written before this rule (an e-mail address as `actor_label`, a party's name in
+`data`) stay as they are: rewriting them would break the chain.
 """
 
 from __future__ import annotations
@@ -23,6 +36,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from dataclasses import dataclass, field
 
 from django.db import models, transaction
@@ -89,17 +103,132 @@ def _fields_of(entry: AuditEntry) -> dict:
     }
 
 
+# Keys of an entry's data whose values are personal data, or free text that may carry
+# some, with the kind of keyed hash the trail keeps instead (personal_data.keyed_hash
+# keeps kinds apart). A dict or list under such a key (a party's changed name, old and
+# new) has each of its values hashed.
+PERSONAL_KEYS = {
+    "name": "name",
+    "full_name": "name",
+    "legal_representative": "name",
+    "requester_name": "name",
+    "respondent_name": "name",
+    "email": "email",
+    "phone": "phone",
+    "requester_phone": "phone",
+    "respondent_phone": "phone",
+    "id_number": "id_number",
+    "requester_id_number": "id_number",
+    "address": "address",
+    "note": "text",
+}
+# A key that names a row by its id, and a person by name in older callers: a text
+# value under it is hashed as a name.
+ROW_OR_NAME_KEYS = {"party", "recipient", "user"}
+REFERENCE_PREFIX = "hmac-sha256:"
+
+
+def personal_reference(kind: str, value) -> str:
+    """What the trail keeps of a personal value: its keyed hash, marked as one
+    ("hmac-sha256:..."), of the value in its normal form (E.164 for a phone, upper
+    case for an ID number, lower case for an email address), so that the same value
+    always gives the same reference. "" for no value."""
+    from mediation import id_numbers, personal_data, phones
+
+    text = str(value).strip()
+    if not text:
+        return ""
+    if kind == "phone":
+        number = phones.parse(text)
+        text = number.as_e164 if number is not None else text
+    elif kind == "id_number":
+        text = id_numbers.normalise(text)
+    elif kind == "email":
+        text = text.lower()
+    return REFERENCE_PREFIX + personal_data.keyed_hash(kind, text)
+
+
+EMAIL_LIKE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MOBILE_LIKE = re.compile(r"^(\+|1[3-9]\d{9}$)")
+
+
+def _personal_kind_of_value(text: str) -> str | None:
+    """The kind of personal value a text is by its shape (an e-mail address, a phone
+    number, a resident ID number), whatever key it was given under: a caller that
+    names its key otherwise ("to", "contact") still leaves no number in clear."""
+    from mediation import id_numbers, phones
+
+    text = text.strip()
+    if not text or len(text) > 254:
+        return None
+    if EMAIL_LIKE.match(text):
+        return "email"
+    if len(text) == id_numbers.LENGTH and id_numbers.is_valid(text):
+        return "id_number"
+    if MOBILE_LIKE.match(text) and phones.parse(text) is not None:
+        return "phone"
+    return None
+
+
+def _hashed(kind: str, value):
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, dict):
+        return {key: _hashed(kind, item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_hashed(kind, item) for item in value]
+    return personal_reference(kind, value)
+
+
+def without_personal_data(value):
+    """An entry's data with every personal value (`PERSONAL_KEYS`) replaced by its
+    reference (`personal_reference`)."""
+    if isinstance(value, dict):
+        cleaned = {}
+        for key, item in value.items():
+            if key in PERSONAL_KEYS:
+                cleaned[key] = _hashed(PERSONAL_KEYS[key], item)
+            elif key in ROW_OR_NAME_KEYS and isinstance(item, str) and not item.isdigit():
+                cleaned[key] = _hashed("name", item)
+            else:
+                cleaned[key] = without_personal_data(item)
+        return cleaned
+    if isinstance(value, list | tuple):
+        return [without_personal_data(item) for item in value]
+    if isinstance(value, str) and (kind := _personal_kind_of_value(value)) is not None:
+        return personal_reference(kind, value)
+    return value
+
+
+def actor_display(entry: AuditEntry, users: dict | None = None) -> str:
+    """Who acted, as a reader sees it: the account's name looked up now (the trail
+    keeps its id only), "#id" once the account is erased, or the label of a system
+    actor. `users` maps ids to accounts already fetched (a page of entries)."""
+    if entry.actor_id is None:
+        return entry.actor_label or "system"
+    if users is not None:
+        user = users.get(entry.actor_id)
+    else:
+        from mediation.models import User
+
+        user = User.objects.filter(pk=entry.actor_id).first()
+    return str(user) if user is not None else f"#{entry.actor_id}"
+
+
 def record(*, actor, action: str, target: models.Model, data: dict | None = None) -> AuditEntry:
     """Append one entry. Call inside the transaction that makes the change, so that the
     entry exists exactly when the change does. Appends are serialised by a row lock on
     the chain head."""
     head = hold_chain()
     # Round-trip through JSON so the hashed value is exactly what the database returns.
-    stored_data = json.loads(_canonical(data or {}))
+    # Personal values are hashed first (see the module's docstring).
+    stored_data = json.loads(_canonical(without_personal_data(data or {})))
+    is_user = actor is not None and actor.pk
     fields = {
         "created_at": timezone.now(),
-        "actor_id": actor.pk if actor is not None and actor.pk else None,
-        "actor_label": (actor.get_username() if actor is not None and actor.pk else "system"),
+        "actor_id": actor.pk if is_user else None,
+        # The account's id says who: its e-mail address (the username) is personal data.
+        "actor_label": "" if is_user else "system",
         "action": action,
         "target_type": target._meta.label_lower,
         "target_id": str(target.pk),

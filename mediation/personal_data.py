@@ -55,6 +55,17 @@ def decrypt(token: str) -> str:
     return fernet().decrypt(token.encode("ascii")).decode("utf-8")
 
 
+def is_current(token: str) -> bool:
+    """Whether a token is encrypted under the first key (the one that encrypts now)."""
+    keys = tuple(settings.PERSONAL_DATA_KEYS)
+    first = Fernet(keys[0].encode("ascii")) if keys else Fernet(base64.urlsafe_b64encode(_derived(_DERIVE)))
+    try:
+        first.decrypt(token.encode("ascii"))
+    except InvalidToken:
+        return False
+    return True
+
+
 def rotate(token: str) -> str:
     """The token re-encrypted under the first key (unchanged when empty)."""
     if not token:

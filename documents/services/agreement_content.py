@@ -15,6 +15,7 @@ from django.utils import translation
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
+from mediation import id_numbers
 from mediation.models import MediationCase
 
 VERIFICATION_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -46,7 +47,12 @@ def parties_snapshot(case: MediationCase) -> list[dict]:
                 "side": party.side,
                 "kind": party.kind,
                 "name": party.name,
-                "id_number": party.id_number,
+                # Not the number itself: a version's content is a plain JSON record kept
+                # as long as the agreement. Its keyed hash fixes which number the
+                # version names (the content hash covers it); the PDF prints the number
+                # from the party's encrypted field (`party_id_numbers`).
+                "id_number_hash": party.id_number_hash,
+                "id_number_masked": id_numbers.mask(party.id_number) if party.id_number else "",
                 "credit_code": party.credit_code,
                 "legal_representative": party.legal_representative,
                 "address": party.address,
@@ -56,6 +62,26 @@ def parties_snapshot(case: MediationCase) -> list[dict]:
             }
         )
     return parties
+
+
+def party_id_numbers(parties: list[dict]) -> list[dict]:
+    """A version's parties with each one's ID number to print (`id_number`): read from
+    the party's encrypted field when it is still the number the version fixed (its
+    keyed hash), masked when the party's record has changed or gone since. Versions
+    locked before the snapshot kept hashes carry the number itself, unchanged."""
+    from mediation.models import Party
+
+    wanted = [party["id"] for party in parties if party.get("id_number_hash") and "id_number" not in party]
+    rows = {row.pk: row for row in Party.objects.filter(pk__in=wanted)}
+    shown = []
+    for party in parties:
+        if "id_number" in party or not party.get("id_number_hash"):
+            shown.append({"id_number": "", **party})
+            continue
+        row = rows.get(party["id"])
+        same = row is not None and row.id_number_hash == party["id_number_hash"]
+        shown.append({**party, "id_number": row.id_number if same else party.get("id_number_masked", "")})
+    return shown
 
 
 def default_content(case: MediationCase) -> dict:

@@ -26,7 +26,7 @@ def create_api_token(*, name: str) -> tuple[ApiToken, str]:
     user.save(update_fields=["password"])
     user.groups.add(Group.objects.get_or_create(name=API_CLIENT_GROUP)[0])
     token = ApiToken.objects.create(name=name, user=user, key_hash=hash_token(raw), key_prefix=raw[:10])
-    audit.record(actor=None, action="api_token.create", target=token, data={"name": name})
+    audit.record(actor=None, action="api_token.create", target=token, data={"label": name})
     return token, raw
 
 
@@ -36,7 +36,7 @@ def revoke_api_token(*, token: ApiToken) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
-        audit.record(actor=None, action="api_token.revoke", target=token, data={"name": token.name})
+        audit.record(actor=None, action="api_token.revoke", target=token, data={"label": token.name})
     return token
 
 

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from mediation import audit, id_numbers, phones, policy, signals
+from mediation import audit, disclosure, id_numbers, phones, policy, signals
 from mediation.errors import ActionForbidden, TransitionNotAllowed
 from mediation.models import CaseEvent, MediationCase, Participant, Party, User, WorkOrder
 from mediation.models.cases import Side
@@ -334,7 +334,7 @@ def add_party(
             address=address,
         ),
     )
-    record_case_event(case, actor=actor, action="add_party", data={"party": party.pk, "side": side, "name": party.name})
+    record_case_event(case, actor=actor, action="add_party", data={"party": party.pk, "side": side})
     return party
 
 
@@ -363,7 +363,7 @@ def attach_participant(*, case: MediationCase, party: Party, user: User, role: s
         case,
         actor=user,
         action="join",
-        data={"participant": participant.pk, "party": party.name, "side": party.side, "role": role},
+        data={"participant": participant.pk, "party": party.pk, "side": party.side, "role": role},
     )
     signals.participant_joined.send(sender=Participant, participant=participant)
     return participant
@@ -485,12 +485,18 @@ def _record_outcome_on_order(
     if order.allows("reply"):
         # The order still owes the requester an answer, and only a person can give it.
         handlers = [order.assignee] if order.assignee else work_orders.department_managers(order.department)
-        notify(
-            recipients=handlers,
-            kind="case.concluded.answer_requester",
-            params={**params, "requester": order.requester_name, "phone": phones.display(order.requester_phone)},
-            url=url,
-        )
+        for handler in handlers:
+            # Each reads the requester's number as the rule lets them (handlers whole).
+            notify(
+                recipients=[handler],
+                kind="case.concluded.answer_requester",
+                params={
+                    **params,
+                    "requester": order.requester_name,
+                    "phone": disclosure.shown_phone(order.requester_phone, handler, order=order),
+                },
+                url=url,
+            )
 
 
 @transaction.atomic

@@ -21,6 +21,7 @@ from django.db.models import ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from mediation import id_numbers
 from mediation.errors import TransitionNotAllowed
 from mediation.models import MediationCase, Participant, Party, User
 from mediation.selectors.cases import open_invitations
@@ -73,6 +74,9 @@ def edit_party(
         for field, value in values.items()
         if str(getattr(party, field)) != value
     }
+    # The timeline (and the audit trail, which hashes them) keeps ID numbers masked:
+    # the clear number lives only in the encrypted field.
+    recorded_changes = {field: _as_recorded(field, change) for field, change in changes.items()}
     if not changes:
         return party
     if "side" in changes and Participant.active.filter(party=party).exists():
@@ -88,8 +92,17 @@ def edit_party(
     for field in changes:
         setattr(party, field, values[field])
     party.save(update_fields=list(changes))
-    record_case_event(case, actor=actor, action="edit_party", data={"party": party.pk, "changes": changes})
+    record_case_event(case, actor=actor, action="edit_party", data={"party": party.pk, "changes": recorded_changes})
     return party
+
+
+def _as_recorded(field: str, value):
+    """A party's detail as the timeline keeps it: an ID number masked."""
+    if field != "id_number":
+        return value
+    if isinstance(value, dict):
+        return {key: id_numbers.mask(item) for key, item in value.items()}
+    return id_numbers.mask(value)
 
 
 @transaction.atomic
@@ -137,6 +150,10 @@ def remove_party(*, party: Party, actor: User | None, reason: str) -> dict:
         actor=actor,
         action="remove_party",
         note=reason.strip(),
-        data={"party": party_id, "removed": details, "invitations": invitation_ids},
+        data={
+            "party": party_id,
+            "removed": {field: _as_recorded(field, value) for field, value in details.items()},
+            "invitations": invitation_ids,
+        },
     )
     return details

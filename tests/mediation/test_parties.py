@@ -2,6 +2,7 @@
 into the agreement, removes a party added by mistake, and can do neither once the
 agreement is locked for signing; nobody else can do either."""
 
+import json
 import re
 
 import pytest
@@ -9,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
 from documents.services import agreements
+from mediation import audit, id_numbers
 from mediation.errors import TransitionNotAllowed
 from mediation.models import AuditEntry, CaseEvent, Invitation, Party
 from mediation.participation import standing_in_case
@@ -84,7 +86,10 @@ def test_the_mediator_corrects_a_typo_in_a_name_and_the_record_keeps_old_and_new
     assert event.actor == world.mediator
     assert event.data["changes"] == {"name": {"old": "孙桂蓝", "new": "孙桂兰"}}
     entry = AuditEntry.objects.filter(action="mediation_case.edit_party").latest("id")
-    assert entry.data["changes"] == {"name": {"old": "孙桂蓝", "new": "孙桂兰"}}
+    # The trail keeps which detail changed, and only the keyed hashes of the names.
+    assert entry.data["changes"] == {
+        "name": {"old": audit.personal_reference("name", "孙桂蓝"), "new": audit.personal_reference("name", "孙桂兰")}
+    }
 
 
 def test_a_correction_is_checked_like_a_new_party(world, mistaken):
@@ -131,7 +136,13 @@ def test_removing_a_party_withdraws_its_links_and_records_what_it_was(world, mis
     event = CaseEvent.objects.get(case=world.case, action="remove_party")
     assert event.note == "Added twice by mistake."
     assert event.data["removed"]["name"] == "孙桂蓝"
-    assert event.data["removed"]["id_number"] == VALID_ID_NUMBER
+    # The ID number stays in the encrypted field only: the timeline keeps it masked,
+    # the audit trail its keyed hashes.
+    assert event.data["removed"]["id_number"] == id_numbers.mask(VALID_ID_NUMBER)
+    entry = AuditEntry.objects.filter(action="mediation_case.remove_party").latest("id")
+    assert entry.data["removed"]["name"] == audit.personal_reference("name", "孙桂蓝")
+    assert VALID_ID_NUMBER not in json.dumps(entry.data)
+    assert "孙桂蓝" not in json.dumps(entry.data, ensure_ascii=False)
     assert CaseEvent.objects.filter(case=world.case, action="revoke_invitation").count() == 1
 
 
