@@ -58,6 +58,7 @@ from documents.signing import (
 from documents.stamps import signature_stamp, typed_signature
 from mediation import audit
 from mediation.errors import ActionForbidden, TransitionNotAllowed
+from mediation.identity import identity_now
 from mediation.models import MediationCase, Participant, Party, User
 from mediation.notifications import notify
 from mediation.services.cases import lock_case, lock_work_order_of, settle_case, start_mediation
@@ -348,6 +349,7 @@ def _sign_agreement(
     if method not in Signature.Method.values:
         raise ValidationError({"method": _("Draw your signature or type your name.")})
     how = reauthenticate(actor, reauthentication)
+    identity = identity_now(actor)
     now = timezone.now()
     if method == Signature.Method.TYPED or not image_png:
         drawn = typed_signature(str(actor))
@@ -377,6 +379,8 @@ def _sign_agreement(
         ip_address=ip or None,
         user_agent=user_agent[:400],
         reauthenticated_by=how,
+        identity_level=identity.level,
+        identity_verifier=identity.verifier,
         version_hash=version.content_hash,
         method=method,
         image=store_blob(image_buffer.getvalue(), "image/png"),

@@ -1,4 +1,4 @@
-from .accounts import Department, IdentityLevel, User
+from .accounts import Department, IdentityCheck, IdentityLevel, User
 from .audit import AuditChainHead, AuditEntry
 from .calendar import CalendarDay, CalendarYear
 from .cases import (
@@ -40,6 +40,7 @@ __all__ = [
     "DeadlineExtension",
     "DeadlinePolicy",
     "Department",
+    "IdentityCheck",
     "IdentityLevel",
     "Invitation",
     "MediationCase",
