@@ -179,9 +179,7 @@ def may_record_identity_check(actor: User, person: User, case: MediationCase | N
     participations = Participant.active.filter(user=person)
     if case is not None:
         participations = participations.filter(case_id=case.pk)
-    return (
-        participations.filter(case__mediator=actor).exists() or participations.filter(case__judge=actor).exists()
-    )
+    return participations.filter(case__mediator=actor).exists() or participations.filter(case__judge=actor).exists()
 
 
 @dataclass(frozen=True)

@@ -35,3 +35,17 @@ def identity_badge(person, with_details=False):
         "person": person,
         "verifier": verifier_label(person.real_name_verifier) if level == IdentityLevel.REAL_NAME else "",
     }
+
+
+@register.filter
+def for_participant(entries: dict, participant_id):
+    """The identity-check entry of one participant (`identity_check_entries`)."""
+    return (entries or {}).get(participant_id)
+
+
+@register.filter
+def id_number_masked(value: str) -> str:
+    """A resident ID number as those who need not see it whole see it."""
+    from mediation.id_numbers import mask
+
+    return mask(value) if value else ""

@@ -145,9 +145,7 @@ class IdentityCheck(models.Model):
     the ID document as evidence, stored once by its SHA-256 in the documents storage,
     which has no public URL. The audit trail refers to this row by its id."""
 
-    user = models.ForeignKey(
-        User, verbose_name=_("person"), on_delete=models.PROTECT, related_name="identity_checks"
-    )
+    user = models.ForeignKey(User, verbose_name=_("person"), on_delete=models.PROTECT, related_name="identity_checks")
     verifier = models.CharField(_("verified through"), max_length=40)
     verified_by = models.ForeignKey(
         User, verbose_name=_("verified by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
