@@ -41,6 +41,7 @@ from mediation.models import MediationCase, Party, User
 from mediation.roles import Role
 from tests.cases import make_case
 from tests.factories import PASSWORD, DepartmentFactory, staff
+from tests.identities import valid_id_number, verify_in_person, verify_phone
 
 pytestmark = pytest.mark.django_db
 
@@ -49,6 +50,7 @@ DEFENDANT_NAME = "北京云图科技有限公司"
 MEDIATOR_NAME = "刘洋"
 PLAINTIFF_AGENT = "王志强"
 DEFENDANT_AGENT = "赵丽华"
+PLAINTIFF_AGENT_ID_NUMBER = valid_id_number("11010519800101001")
 
 
 # The module's sealed agreement -------------------------------------------------------------
@@ -113,6 +115,16 @@ def seal_one_agreement() -> Sealed:
     User.objects.filter(pk=world.plaintiff.pk).update(full_name=PLAINTIFF_AGENT)
     User.objects.filter(pk=world.defendant.pk).update(full_name=DEFENDANT_AGENT)
     plaintiff_user, defendant_user = User.objects.get(pk=world.plaintiff.pk), User.objects.get(pk=world.defendant.pk)
+    # Identity levels when signing: the plaintiff's agent verified in person by the
+    # mediator, the defendant's representative by SMS code only, the mediator neither.
+    plaintiff_user = verify_in_person(
+        verify_phone(plaintiff_user, "+8613800138001"),
+        by=mediator,
+        full_name=PLAINTIFF_AGENT,
+        id_number=PLAINTIFF_AGENT_ID_NUMBER,
+        case=world.case,
+    )
+    defendant_user = verify_phone(defendant_user, "+8613800138002")
     agreement = agreements.start_agreement(case=world.case, actor=mediator)
     instalments = [
         {
@@ -359,6 +371,31 @@ def test_the_sealed_pdf_states_where_it_was_signed_and_the_certificate_the_day_i
     sealed_on = timezone.localdate(sealed.agreement.sealed_at)
     assert "北京市石景山区人民法院在线调解平台" in certificate
     assert f"签订日期（生效日期）{sealed_on.year}年{sealed_on.month}月{sealed_on.day}日" in certificate
+
+
+def test_each_signature_records_the_signers_identity_level_when_signing(sealed):
+    signatures = Signature.objects.filter(version__agreement=sealed.agreement).order_by("signed_at", "id")
+    assert [(signature.identity_level, signature.identity_verifier) for signature in signatures] == [
+        ("account", ""),
+        ("real_name", "in_person"),
+        ("mobile", ""),
+    ]
+
+
+def test_the_signing_certificate_page_shows_each_signers_identity_level(sealed):
+    certificate = pdf_text(read_blob(sealed.agreement.certificate_blob))
+
+    assert "签署时身份核验" in certificate
+    rows = {name: certificate.index(squashed(name)) for name in (MEDIATOR_NAME, PLAINTIFF_AGENT, DEFENDANT_AGENT)}
+    # Each signer's row holds their level, in the order they signed.
+    mediator_row = certificate[rows[MEDIATOR_NAME] : rows[PLAINTIFF_AGENT]]
+    plaintiff_row = certificate[rows[PLAINTIFF_AGENT] : rows[DEFENDANT_AGENT]]
+    defendant_row = certificate[rows[DEFENDANT_AGENT] :]
+    assert "仅注册账号" in mediator_row
+    assert "已实名认证" in plaintiff_row and "法院工作人员当面核验" in plaintiff_row
+    assert "手机号已验证" in defendant_row.split("已签署文件的修订")[0]
+    # The ID number itself is never on the page.
+    assert PLAINTIFF_AGENT_ID_NUMBER not in certificate
 
 
 def test_the_sealed_pdf_holds_the_default_and_acceleration_clause_after_the_instalments(sealed):

@@ -7,7 +7,6 @@ sees it."""
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 from pathlib import Path
 
@@ -17,8 +16,6 @@ from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
-from PIL import Image
-from stdnum.cn import ric
 
 from mediation import identity
 from mediation.errors import ActionForbidden, TransitionNotAllowed
@@ -34,28 +31,13 @@ from mediation.roles import Role
 from mediation.services.identity import verify_real_name
 from tests.cases import make_case
 from tests.factories import UserFactory, staff
+from tests.identities import png_bytes, valid_id_number, verify_phone
 
 pytestmark = pytest.mark.django_db
 
 
-def valid_id_number(prefix: str = "11010519491231002") -> str:
-    """A resident ID number whose check digit is right (GB 11643-1999)."""
-    return prefix + ric.calc_check_digit(prefix + "0")
-
-
 ID_NUMBER = valid_id_number()
 WRONG_CHECK_DIGIT = ID_NUMBER[:17] + ("1" if ID_NUMBER[17] == "0" else "0")
-
-
-def verify_phone(user: User, phone: str = "+8613800138000") -> User:
-    User.objects.filter(pk=user.pk).update(phone=phone, phone_verified_at=timezone.now())
-    return User.objects.get(pk=user.pk)
-
-
-def png_bytes(size=(40, 25)) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", size, (200, 180, 160)).save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 def stored_files(settings) -> list[Path]:
