@@ -189,13 +189,17 @@ class IdentityAtMoment:
 
     level: str
     verifier: str = ""
+    # The keyed hash of the verified ID number (never the number): a real name only.
+    id_number_hash: str = ""
 
 
 def identity_now(person: User) -> IdentityAtMoment:
     """The person's identity level as stored now (read again from the database: the
     object in hand may be older than a check recorded since)."""
-    fresh = User.objects.only("phone", "phone_verified_at", "real_name_verified_at", "real_name_verifier").get(
-        pk=person.pk
-    )
+    fresh = User.objects.only(
+        "phone", "phone_verified_at", "real_name_verified_at", "real_name_verifier", "id_number_hash"
+    ).get(pk=person.pk)
     level = fresh.identity_level
-    return IdentityAtMoment(level=level, verifier=fresh.real_name_verifier if level == IdentityLevel.REAL_NAME else "")
+    if level != IdentityLevel.REAL_NAME:
+        return IdentityAtMoment(level=level)
+    return IdentityAtMoment(level=level, verifier=fresh.real_name_verifier, id_number_hash=fresh.id_number_hash)

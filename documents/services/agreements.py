@@ -357,7 +357,7 @@ def _sign_agreement(
     else:
         drawn = image_png
     stamp = signature_stamp(drawn, name=str(actor), signed_at=now)
-    pair = _issue(actor)
+    pair = _issue(actor, identity)
     pdf = sign_field(
         read_blob(version.latest_blob),
         field=slot,
@@ -424,10 +424,15 @@ def _notify_next_signers(agreement: Agreement, *, slot: str, signer_slots: set[s
     )
 
 
-def _issue(actor: User):
+def _issue(actor: User, identity):
+    """The signer's one-hour certificate: their name (the verified one, for a real
+    name) and, for a real-name-verified person, the keyed hash of their ID number,
+    never the number itself."""
     from documents.pki import issue_signer_certificate
 
-    return issue_signer_certificate(name=str(actor), user_id=actor.pk, email=actor.email)
+    return issue_signer_certificate(
+        name=str(actor), user_id=actor.pk, email=actor.email, id_number_hash=identity.id_number_hash
+    )
 
 
 def seal_agreement_safely(agreement_id: int) -> None:

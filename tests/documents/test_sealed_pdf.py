@@ -15,6 +15,7 @@ from urllib.parse import quote
 import pytest
 import time_machine
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
@@ -380,6 +381,32 @@ def test_each_signature_records_the_signers_identity_level_when_signing(sealed):
         ("real_name", "in_person"),
         ("mobile", ""),
     ]
+
+
+def test_a_real_name_verified_signers_certificate_carries_the_keyed_hash_of_their_id_number_only(sealed):
+    from cryptography.x509.oid import NameOID
+
+    from documents.pki import ID_NUMBER_HASH_PREFIX
+    from mediation.id_numbers import keyed_hash
+
+    by_signer = {
+        signature.signer_id: x509.load_pem_x509_certificate(signature.certificate_pem.encode())
+        for signature in Signature.objects.filter(version__agreement=sealed.agreement)
+    }
+    mediator, plaintiff, defendant = sealed.signers
+
+    pseudonyms = by_signer[plaintiff.pk].subject.get_attributes_for_oid(NameOID.PSEUDONYM)
+    assert [attribute.value for attribute in pseudonyms] == [
+        ID_NUMBER_HASH_PREFIX + keyed_hash(PLAINTIFF_AGENT_ID_NUMBER)
+    ]
+    assert by_signer[plaintiff.pk].subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == PLAINTIFF_AGENT
+    for certificate in by_signer.values():
+        assert PLAINTIFF_AGENT_ID_NUMBER not in certificate.public_bytes(serialization.Encoding.PEM).decode()
+        assert PLAINTIFF_AGENT_ID_NUMBER.encode() not in certificate.public_bytes(serialization.Encoding.DER)
+    # Those whose real name is not verified have no ID-number hash in theirs.
+    for user in (mediator, defendant):
+        assert by_signer[user.pk].subject.get_attributes_for_oid(NameOID.PSEUDONYM) == []
+    assert PLAINTIFF_AGENT_ID_NUMBER.encode() not in sealed.pdf
 
 
 def test_the_signing_certificate_page_shows_each_signers_identity_level(sealed):
