@@ -495,3 +495,13 @@ def test_the_identity_page_needs_a_sign_in(client):
 def test_identity_check_is_timestamped_in_the_courts_time_zone(world):
     check = record(world, world.mediator)
     assert abs(timezone.now() - check.verified_at) < dt.timedelta(minutes=1)
+
+
+def test_a_wrong_verifier_setting_fails_the_system_check_at_start_up(settings):
+    from mediation.checks import check_identity_verifier
+
+    assert check_identity_verifier(None) == []
+    settings.IDENTITY_VERIFIER = "mediation.identity.no_such_thing"
+    errors = check_identity_verifier(None)
+    assert [error.id for error in errors] == ["mediation.E010"]
+    assert "no_such_thing" in errors[0].msg
