@@ -626,6 +626,16 @@ def test_the_verification_record_shows_case_masked_parties_signers_and_the_final
     assert "No document has this verification code" in unknown.content.decode()
 
 
+def test_the_verification_record_tells_each_signers_identity_level_when_signing(client, sealed):
+    import re
+
+    page = client.get(reverse("verify_record", args=[sealed.agreement.verification_code])).content.decode()
+
+    assert re.findall(r'data-identity-level="(\w+)"', page) == ["account", "real_name", "mobile"]
+    assert "Real name verified" in page and "Mobile number verified" in page
+    assert PLAINTIFF_AGENT_ID_NUMBER not in page
+
+
 def test_the_ca_certificate_is_downloadable(client):
     response = client.get(reverse("verify_ca"))
     assert response.status_code == 200
