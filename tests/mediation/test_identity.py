@@ -505,3 +505,17 @@ def test_a_wrong_verifier_setting_fails_the_system_check_at_start_up(settings):
     errors = check_identity_verifier(None)
     assert [error.id for error in errors] == ["mediation.E010"]
     assert "no_such_thing" in errors[0].msg
+
+
+def test_the_operator_reads_checks_in_the_admin_without_the_id_number_and_cannot_change_them(client, world):
+    check = record(world, world.mediator)
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+
+    listing = client.get(reverse("admin:mediation_identitycheck_changelist"))
+    detail = client.get(reverse("admin:mediation_identitycheck_change", args=[check.pk]))
+
+    assert listing.status_code == detail.status_code == 200
+    assert ID_NUMBER not in listing.content.decode() + detail.content.decode()
+    assert client.get(reverse("admin:mediation_identitycheck_add")).status_code == 403
+    client.post(reverse("admin:mediation_identitycheck_delete", args=[check.pk]), {"post": "yes"})
+    assert IdentityCheck.objects.filter(pk=check.pk).exists()
