@@ -10,9 +10,22 @@ from django.utils.translation import gettext as _
 from mediation import audit, id_numbers
 from mediation.errors import ActionForbidden, TransitionNotAllowed
 from mediation.identity import get_verifier, may_record_identity_check
-from mediation.models import IdentityCheck, IdentityLevel, MediationCase, User
+from mediation.models import IdentityCheck, IdentityLevel, MediationCase, Participant, ParticipantRole, Party, User
 
 FULL_NAME_MAX_LENGTH = 100
+
+
+def _party_recorded_otherwise(person: User, id_number_hash: str) -> Party | None:
+    """A natural-person party this person takes part for in person whose recorded ID
+    number is another one: the person checked is not the party on record."""
+    participations = Participant.active.filter(
+        user=person, role=ParticipantRole.PARTY, party__kind=Party.Kind.PERSON
+    ).select_related("party")
+    for participation in participations:
+        party = participation.party
+        if party.id_number_hash and party.id_number_hash != id_number_hash:
+            return party
+    return None
 
 
 @transaction.atomic
@@ -33,7 +46,8 @@ def verify_real_name(
     Refused, changing nothing: an actor who may not (`may_record_identity_check`), a
     person whose mobile number is not verified yet (levels come in order) or whose
     real name is verified already, an invalid ID number (the error names what is
-    wrong), one verified for another account, a verifier that does not confirm.
+    wrong), one verified for another account, one other than the ID number recorded
+    for a party the person is in person, a verifier that does not confirm.
     Locks the person's row; the audit entry names the check by its id only."""
     if not may_record_identity_check(actor, person, case):
         raise ActionForbidden(_("You may not record an identity check for this person."))
@@ -69,6 +83,13 @@ def verify_real_name(
         )
         if taken:
             errors["id_number"] = _("This ID number is verified for another account already.")
+        else:
+            recorded = _party_recorded_otherwise(person, id_number_hash)
+            if recorded is not None:
+                errors["id_number"] = _(
+                    "This is not the ID number recorded for the party %(party)s, whom this person is in person: "
+                    "check the card, or correct the party's details first."
+                ) % {"party": recorded.name}
     if errors:
         raise ValidationError(errors)
     result = get_verifier().verify(

@@ -519,3 +519,23 @@ def test_the_operator_reads_checks_in_the_admin_without_the_id_number_and_cannot
     assert client.get(reverse("admin:mediation_identitycheck_add")).status_code == 403
     client.post(reverse("admin:mediation_identitycheck_delete", args=[check.pk]), {"post": "yes"})
     assert IdentityCheck.objects.filter(pk=check.pk).exists()
+
+
+def test_a_party_in_person_is_verified_only_with_the_id_number_recorded_for_them(world):
+    from mediation.services import cases
+
+    party = cases.add_party(
+        case=world.case, actor=world.mediator, side="plaintiff", kind="person", name="周明", id_number=ID_NUMBER
+    )
+    person = verify_phone(UserFactory(full_name="周明"), "+8613800138009")
+    cases.attach_participant(case=world.case, party=party, user=person, role="party", actor=world.mediator)
+    other_number = valid_id_number("11010519800101001")
+
+    with pytest.raises(ValidationError) as refused:
+        record(world, world.mediator, person=person, full_name="周明", id_number=other_number)
+
+    assert "not the ID number recorded for the party 周明" in refused.value.message_dict["id_number"][0]
+    assert_unchanged(person)
+
+    record(world, world.mediator, person=person, full_name="周明", id_number=ID_NUMBER)
+    assert User.objects.get(pk=person.pk).identity_level == IdentityLevel.REAL_NAME
