@@ -15,7 +15,7 @@ from documents.reauthentication import Reauthentication
 from documents.services import agreements, serving
 from documents.services.uploads import upload_document
 from documents.stamps import typed_signature
-from mediation.demo import DEMO_PASSWORD, DEMO_SOURCE, DemoPerson, _party_user
+from mediation.demo import DEMO_PASSWORD, DEMO_SOURCE, DemoPerson, _party_user, seed_identity
 from mediation.models import MediationCase, ParticipantRole, User, WorkOrder
 from mediation.services import cases, sessions, work_orders
 
@@ -206,6 +206,9 @@ def seed(stdout) -> None:
         stdout.write("report's case: complaint served, agreement signed and sealed")
     people = {name: User.objects.get(email=f"{name}@demo.court") for name in ("liaison", "mediator")}
     neighbours = _neighbours_case(people)
+    # One neighbour's real name checked in person; the other's mobile number only.
+    for person in NEIGHBOURS:
+        seed_identity(User.objects.get(email=person.email), by=people["mediator"], case=neighbours)
     if not neighbours.agreements.exists():
         _half_sign(neighbours)
         stdout.write(f"second case {neighbours.number}: agreement waiting for the defendant's signature")

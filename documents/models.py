@@ -319,6 +319,12 @@ class Signature(models.Model):
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=400, blank=True, default="")
     reauthenticated_by = models.CharField(max_length=12)
+    # The signer's identity level when they signed (mediation.models.IdentityLevel),
+    # and for a real name, through which verifier: the signing certificate page tells
+    # what was verified then, whatever changes later. "" for signatures from before
+    # levels were recorded.
+    identity_level = models.CharField(max_length=12, blank=True, default="")
+    identity_verifier = models.CharField(max_length=40, blank=True, default="")
     version_hash = models.CharField(max_length=64)
     method = models.CharField(max_length=8, choices=Method.choices)
     image = models.ForeignKey(Blob, on_delete=models.PROTECT, related_name="+")

@@ -65,6 +65,10 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+# The prefix of the pseudonym attribute that carries a signer's keyed ID-number hash.
+ID_NUMBER_HASH_PREFIX = "id-number-hmac-sha256:"
+
+
 def _name(common_name: str, *, serial: str | None = None) -> x509.Name:
     attributes = [
         x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
@@ -202,13 +206,21 @@ def load_platform_pki() -> PlatformPKI:
     )
 
 
-def issue_signer_certificate(*, name: str, user_id: int, email: str) -> KeyPair:
+def issue_signer_certificate(*, name: str, user_id: int, email: str, id_number_hash: str = "") -> KeyPair:
     """A fresh key and a certificate valid for an hour, for one signature by one
-    authenticated person."""
+    authenticated person. For a person whose real name is verified, the subject
+    carries the keyed hash of their resident ID number as a pseudonym
+    (ID_NUMBER_HASH_PREFIX + hex): whoever holds the platform's hash key can match it
+    to a number, nobody can read the number from it."""
     pki = load_platform_pki()
     key = ec.generate_private_key(ec.SECP256R1())
+    subject = _name(name or email, serial=f"user-{user_id}")
+    if id_number_hash:
+        subject = x509.Name(
+            [*subject, x509.NameAttribute(NameOID.PSEUDONYM, f"{ID_NUMBER_HASH_PREFIX}{id_number_hash}")]
+        )
     certificate = _certificate(
-        subject=_name(name or email, serial=f"user-{user_id}"),
+        subject=subject,
         public_key=key.public_key(),
         issuer=pki.authority,
         issuer_name=pki.authority.certificate.subject,

@@ -12,6 +12,7 @@ from mediation.models import (
     CalendarYear,
     DeadlinePolicy,
     Department,
+    IdentityCheck,
     SmsMessage,
     SmsReceipt,
     User,
@@ -120,6 +121,17 @@ class WorkOrderAdmin(ReadOnlyAdmin):
 @admin.register(WorkOrderEvent)
 class WorkOrderEventAdmin(ReadOnlyAdmin):
     list_display = ["order", "action", "from_status", "to_status", "actor", "created_at"]
+
+
+@admin.register(IdentityCheck)
+class IdentityCheckAdmin(ReadOnlyAdmin):
+    """Real-name checks, recorded only through `verify_real_name`. The ID number is
+    not here (only its keyed hash), nor the scan: that opens from the case page for
+    those who may see it."""
+
+    list_display = ["id", "user", "verifier", "verified_by", "verified_at", "case"]
+    list_filter = ["verifier"]
+    exclude = ["evidence_storage_name"]
 
 
 @admin.register(AuditEntry)

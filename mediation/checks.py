@@ -73,3 +73,26 @@ def check_site_url(app_configs, **kwargs):
             )
         )
     return problems
+
+
+@register()
+def check_identity_verifier(app_configs, **kwargs):
+    """IDENTITY_VERIFIER must name an IdentityVerifier: found at start-up, not when
+    the first ID check is recorded."""
+    from django.core.checks import Error
+    from django.core.exceptions import ImproperlyConfigured
+
+    from mediation.identity import get_verifier
+
+    try:
+        get_verifier()
+    except ImproperlyConfigured as error:
+        return [
+            Error(
+                str(error),
+                hint="Set IDENTITY_VERIFIER to the dotted path of an IdentityVerifier subclass, or leave it unset "
+                "for mediation.identity.InPersonVerifier.",
+                id="mediation.E010",
+            )
+        ]
+    return []

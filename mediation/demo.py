@@ -330,6 +330,62 @@ REPORT_CASE_FACTS = (
 )
 
 
+# The demo people's identities (实名): mobile numbers (verified as by an SMS code) and,
+# for those checked in person by the mediator, the resident ID number's first 17
+# digits (its check digit is computed: GB 11643-1999). Made-up numbers.
+DEMO_IDENTITIES = {
+    "plaintiff@demo.court": ("+8613800020001", "31010419850312203"),
+    "defendant@demo.court": ("+8613800020002", "11010719780905151"),
+    "neighbour.a@demo.court": ("+8613800010010", "11010719620718242"),
+    # The neighbours' defendant stays at "mobile verified": no ID check yet.
+    "neighbour.b@demo.court": ("+8613800010013", None),
+}
+
+
+def demo_id_number(first_17_digits: str) -> str:
+    from stdnum.cn import ric
+
+    return first_17_digits + ric.calc_check_digit(first_17_digits + "0")
+
+
+def _demo_id_card_scan(full_name: str) -> bytes:
+    """A stand-in for a scanned ID card: a card-shaped PNG that says it is a demo."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (856, 540), (226, 238, 246))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((16, 16, 840, 524), outline=(60, 90, 130), width=6)
+    draw.text((60, 60), "DEMO ID CARD SCAN - NOT A REAL DOCUMENT", fill=(60, 90, 130))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def seed_identity(user: User, *, by: User, case: MediationCase) -> User:
+    """Give a demo person their verified mobile number and, where DEMO_IDENTITIES has
+    an ID number, an in-person ID check by `by` (the case's mediator) through the
+    service. Idempotent: what is verified already is left as it is."""
+    from mediation.services.identity import verify_real_name
+
+    phone, id_digits = DEMO_IDENTITIES[user.email]
+    if user.phone_verified_at is None:
+        User.objects.filter(pk=user.pk).update(phone=phone, phone_verified_at=timezone.now())
+        user.refresh_from_db()
+    if id_digits and user.real_name_verified_at is None:
+        verify_real_name(
+            person=user,
+            actor=by,
+            full_name=user.full_name,
+            id_number=demo_id_number(id_digits),
+            evidence=(_demo_id_card_scan(user.full_name), "id-card.png"),
+            case=case,
+        )
+        user.refresh_from_db()
+    return user
+
+
 def _party_user(person: DemoPerson) -> User:
     user = User.objects.filter(email=person.email).first() or User(email=person.email)
     user.full_name = person.full_name
@@ -381,6 +437,10 @@ def seed(stdout) -> None:
     )
     case = seed_report_case(people)
     stdout.write(f"mediation case of the report: {case.number}")
+    # Both companies' people: mobile numbers and real names verified (in person, by
+    # the mediator), before they sign anything.
+    for person in PARTIES:
+        seed_identity(User.objects.get(email=person.email), by=case.mediator, case=case)
 
 
 def demo_logins() -> list[tuple[str, str]]:

@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from mediation.views import account, applications, cases, figures, notifications, work_orders
+from mediation.views import account, applications, cases, figures, identity, notifications, work_orders
 
 urlpatterns = [
     path("", work_orders.home, name="home"),
@@ -28,6 +28,13 @@ urlpatterns = [
     path("cases/<int:case_id>/", cases.case_detail, name="case_detail"),
     path("cases/<int:case_id>/do/<slug:action>/", cases.case_action, name="case_action"),
     path("my-cases/", cases.my_cases, name="my_cases"),
+    path(
+        "cases/<int:case_id>/participants/<int:participant_id>/identity-check/",
+        identity.record_identity_check,
+        name="record_identity_check",
+    ),
+    path("identity-checks/<int:check_id>/evidence/", identity.identity_check_evidence, name="identity_check_evidence"),
+    path("account/identity/", identity.my_identity, name="my_identity"),
     path("invite/<str:token>/", cases.invitation, name="invitation"),
     path("apply/", applications.apply, name="apply"),
     path("apply/done/", applications.apply_done, name="apply_done"),

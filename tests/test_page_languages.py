@@ -112,6 +112,7 @@ NOT_PAGES = {
     "agreement_pdf",
     "service_proof",
     "notification_count",
+    "identity_check_evidence",
 }
 # Pages outside the authorisation matrix's table: allauth's, and an unknown address.
 OTHER_PAGES = [

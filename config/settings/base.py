@@ -465,3 +465,10 @@ SMS_RECEIPT_MAX_COUNT = env.int("SMS_RECEIPT_MAX_COUNT", default=1000)
 # from SECRET_KEY (`check --deploy` warns).
 PERSONAL_DATA_KEYS = env.list("PERSONAL_DATA_KEYS", default=[])
 PERSONAL_DATA_HASH_KEY = env("PERSONAL_DATA_HASH_KEY", default="")
+
+# Real-name verification (实名, mediation.identity): the adapter, a dotted path like
+# allauth's ACCOUNT_ADAPTER. The default records an in-person check of the ID card by
+# court staff, with a scan or photo of it as evidence of at most
+# IDENTITY_EVIDENCE_MAX_BYTES; a deployment plugs in its provider's adapter here.
+IDENTITY_VERIFIER = env("IDENTITY_VERIFIER", default="mediation.identity.InPersonVerifier")
+IDENTITY_EVIDENCE_MAX_BYTES = env.int("IDENTITY_EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)

@@ -58,6 +58,7 @@ from documents.signing import (
 from documents.stamps import signature_stamp, typed_signature
 from mediation import audit
 from mediation.errors import ActionForbidden, TransitionNotAllowed
+from mediation.identity import identity_now
 from mediation.models import MediationCase, Participant, Party, User
 from mediation.notifications import notify
 from mediation.services.cases import lock_case, lock_work_order_of, settle_case, start_mediation
@@ -349,6 +350,7 @@ def _sign_agreement(
     if method not in Signature.Method.values:
         raise ValidationError({"method": _("Draw your signature or type your name.")})
     how = reauthenticate(actor, reauthentication)
+    identity = identity_now(actor)
     now = timezone.now()
     if method == Signature.Method.TYPED or not image_png:
         drawn = typed_signature(str(actor))
@@ -356,7 +358,7 @@ def _sign_agreement(
     else:
         drawn = image_png
     stamp = signature_stamp(drawn, name=str(actor), signed_at=now)
-    pair = _issue(actor)
+    pair = _issue(actor, identity)
     pdf = sign_field(
         read_blob(version.latest_blob),
         field=slot,
@@ -378,6 +380,8 @@ def _sign_agreement(
         ip_address=ip or None,
         user_agent=user_agent[:400],
         reauthenticated_by=how,
+        identity_level=identity.level,
+        identity_verifier=identity.verifier,
         version_hash=version.content_hash,
         method=method,
         image=store_blob(image_buffer.getvalue(), "image/png"),
@@ -421,10 +425,15 @@ def _notify_next_signers(agreement: Agreement, *, slot: str, signer_slots: set[s
     )
 
 
-def _issue(actor: User):
+def _issue(actor: User, identity):
+    """The signer's one-hour certificate: their name (the verified one, for a real
+    name) and, for a real-name-verified person, the keyed hash of their ID number,
+    never the number itself."""
     from documents.pki import issue_signer_certificate
 
-    return issue_signer_certificate(name=str(actor), user_id=actor.pk, email=actor.email)
+    return issue_signer_certificate(
+        name=str(actor), user_id=actor.pk, email=actor.email, id_number_hash=identity.id_number_hash
+    )
 
 
 def seal_agreement_safely(agreement_id: int) -> None:

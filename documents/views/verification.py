@@ -99,6 +99,7 @@ def verify_record(request, code):
                     "role": s.role,
                     "party": mask_name(s.party.name) if s.party else "",
                     "at": s.signed_at,
+                    "identity_level": s.identity_level,
                 }
                 for s in signatures
             ],

@@ -1,4 +1,4 @@
-from .accounts import Department, IdentityLevel, User
+from .accounts import Department, IdentityCheck, IdentityLevel, User
 from .applications import Application
 from .audit import AuditChainHead, AuditEntry
 from .calendar import CalendarDay, CalendarYear
@@ -42,6 +42,7 @@ __all__ = [
     "DeadlineExtension",
     "DeadlinePolicy",
     "Department",
+    "IdentityCheck",
     "IdentityLevel",
     "Invitation",
     "MediationCase",

@@ -135,3 +135,38 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self):
         return self.full_name or self.email
+
+
+class IdentityCheck(models.Model):
+    """One real-name verification of a person (实名): who or what verified them
+    (`verifier`, the IDENTITY_VERIFIER adapter's name), when, the keyed hash of the ID
+    number checked (never the number itself) and the verifier's reference. An
+    in-person check by court staff names the staff member and keeps a scan or photo of
+    the ID document as evidence, stored once by its SHA-256 in the documents storage,
+    which has no public URL. The audit trail refers to this row by its id."""
+
+    user = models.ForeignKey(User, verbose_name=_("person"), on_delete=models.PROTECT, related_name="identity_checks")
+    verifier = models.CharField(_("verified through"), max_length=40)
+    verified_by = models.ForeignKey(
+        User, verbose_name=_("verified by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    verified_at = models.DateTimeField(_("verified at"))
+    id_number_hash = models.CharField(max_length=64, editable=False)
+    reference = models.CharField(_("reference"), max_length=100, blank=True, default="")
+    # The case from whose page the check was recorded, if any: why this staff member
+    # could record it.
+    case = models.ForeignKey(
+        "mediation.MediationCase", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    evidence_sha256 = models.CharField(max_length=64, blank=True, default="")
+    evidence_content_type = models.CharField(max_length=100, blank=True, default="")
+    evidence_size = models.PositiveIntegerField(null=True, blank=True)
+    evidence_storage_name = models.CharField(max_length=200, blank=True, default="")
+
+    class Meta:
+        ordering = ["-verified_at", "-id"]
+        verbose_name = _("identity check")
+        verbose_name_plural = _("identity checks")
+
+    def __str__(self):
+        return f"{self.verifier} #{self.pk}"

@@ -24,6 +24,7 @@ from mediation.services.cases import CASE_ACTION_LABELS
 from mediation.services.invitations import InvitationInvalid, accept_invitation, check_invitation, invitation_url
 from mediation.views.actions import action_forms_context, take_action
 from mediation.views.forms import attach_errors
+from mediation.views.identity import identity_check_entries
 
 
 @login_required
@@ -85,7 +86,7 @@ def _party_entries(case, parties, actions_apart: dict, bound_forms: dict) -> lis
 
 
 @login_required
-def case_detail(request, case_id, *, bound_forms=None, status=200, new_invitation=None):
+def case_detail(request, case_id, *, bound_forms=None, status=200, new_invitation=None, identity_form=None):
     case = _load(request, case_id)
     actions = action_forms_context(CASE_ACTIONS, request.user, case, bound_forms, apart=PARTY_ACTIONS)
     page = selectors.case_page_data(case, request.user)
@@ -104,6 +105,7 @@ def case_detail(request, case_id, *, bound_forms=None, status=200, new_invitatio
             "today": timezone.localdate(),
             **page,
             "party_entries": _party_entries(case, page["parties"], actions["actions_apart"], bound_forms or {}),
+            "identity_checks": identity_check_entries(case, request.user, page["participants"], identity_form),
         },
         status=status,
     )

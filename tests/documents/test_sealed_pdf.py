@@ -15,6 +15,7 @@ from urllib.parse import quote
 import pytest
 import time_machine
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
@@ -41,6 +42,7 @@ from mediation.models import MediationCase, Party, User
 from mediation.roles import Role
 from tests.cases import make_case
 from tests.factories import PASSWORD, DepartmentFactory, staff
+from tests.identities import valid_id_number, verify_in_person, verify_phone
 
 pytestmark = pytest.mark.django_db
 
@@ -49,6 +51,7 @@ DEFENDANT_NAME = "北京云图科技有限公司"
 MEDIATOR_NAME = "刘洋"
 PLAINTIFF_AGENT = "王志强"
 DEFENDANT_AGENT = "赵丽华"
+PLAINTIFF_AGENT_ID_NUMBER = valid_id_number("11010519800101001")
 
 
 # The module's sealed agreement -------------------------------------------------------------
@@ -113,6 +116,16 @@ def seal_one_agreement() -> Sealed:
     User.objects.filter(pk=world.plaintiff.pk).update(full_name=PLAINTIFF_AGENT)
     User.objects.filter(pk=world.defendant.pk).update(full_name=DEFENDANT_AGENT)
     plaintiff_user, defendant_user = User.objects.get(pk=world.plaintiff.pk), User.objects.get(pk=world.defendant.pk)
+    # Identity levels when signing: the plaintiff's agent verified in person by the
+    # mediator, the defendant's representative by SMS code only, the mediator neither.
+    plaintiff_user = verify_in_person(
+        verify_phone(plaintiff_user, "+8613800138001"),
+        by=mediator,
+        full_name=PLAINTIFF_AGENT,
+        id_number=PLAINTIFF_AGENT_ID_NUMBER,
+        case=world.case,
+    )
+    defendant_user = verify_phone(defendant_user, "+8613800138002")
     agreement = agreements.start_agreement(case=world.case, actor=mediator)
     instalments = [
         {
@@ -361,6 +374,57 @@ def test_the_sealed_pdf_states_where_it_was_signed_and_the_certificate_the_day_i
     assert f"签订日期（生效日期）{sealed_on.year}年{sealed_on.month}月{sealed_on.day}日" in certificate
 
 
+def test_each_signature_records_the_signers_identity_level_when_signing(sealed):
+    signatures = Signature.objects.filter(version__agreement=sealed.agreement).order_by("signed_at", "id")
+    assert [(signature.identity_level, signature.identity_verifier) for signature in signatures] == [
+        ("account", ""),
+        ("real_name", "in_person"),
+        ("mobile", ""),
+    ]
+
+
+def test_a_real_name_verified_signers_certificate_carries_the_keyed_hash_of_their_id_number_only(sealed):
+    from cryptography.x509.oid import NameOID
+
+    from documents.pki import ID_NUMBER_HASH_PREFIX
+    from mediation.id_numbers import keyed_hash
+
+    by_signer = {
+        signature.signer_id: x509.load_pem_x509_certificate(signature.certificate_pem.encode())
+        for signature in Signature.objects.filter(version__agreement=sealed.agreement)
+    }
+    mediator, plaintiff, defendant = sealed.signers
+
+    pseudonyms = by_signer[plaintiff.pk].subject.get_attributes_for_oid(NameOID.PSEUDONYM)
+    assert [attribute.value for attribute in pseudonyms] == [
+        ID_NUMBER_HASH_PREFIX + keyed_hash(PLAINTIFF_AGENT_ID_NUMBER)
+    ]
+    assert by_signer[plaintiff.pk].subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == PLAINTIFF_AGENT
+    for certificate in by_signer.values():
+        assert PLAINTIFF_AGENT_ID_NUMBER not in certificate.public_bytes(serialization.Encoding.PEM).decode()
+        assert PLAINTIFF_AGENT_ID_NUMBER.encode() not in certificate.public_bytes(serialization.Encoding.DER)
+    # Those whose real name is not verified have no ID-number hash in theirs.
+    for user in (mediator, defendant):
+        assert by_signer[user.pk].subject.get_attributes_for_oid(NameOID.PSEUDONYM) == []
+    assert PLAINTIFF_AGENT_ID_NUMBER.encode() not in sealed.pdf
+
+
+def test_the_signing_certificate_page_shows_each_signers_identity_level(sealed):
+    certificate = pdf_text(read_blob(sealed.agreement.certificate_blob))
+
+    assert "签署时身份核验" in certificate
+    rows = {name: certificate.index(squashed(name)) for name in (MEDIATOR_NAME, PLAINTIFF_AGENT, DEFENDANT_AGENT)}
+    # Each signer's row holds their level, in the order they signed.
+    mediator_row = certificate[rows[MEDIATOR_NAME] : rows[PLAINTIFF_AGENT]]
+    plaintiff_row = certificate[rows[PLAINTIFF_AGENT] : rows[DEFENDANT_AGENT]]
+    defendant_row = certificate[rows[DEFENDANT_AGENT] :]
+    assert "仅注册账号" in mediator_row
+    assert "已实名认证" in plaintiff_row and "法院工作人员当面核验" in plaintiff_row
+    assert "手机号已验证" in defendant_row.split("已签署文件的修订")[0]
+    # The ID number itself is never on the page.
+    assert PLAINTIFF_AGENT_ID_NUMBER not in certificate
+
+
 def test_the_sealed_pdf_holds_the_default_and_acceleration_clause_after_the_instalments(sealed):
     text = pdf_text(sealed.pdf)
 
@@ -560,6 +624,16 @@ def test_the_verification_record_shows_case_masked_parties_signers_and_the_final
     unknown = client.get(reverse("verify_record", args=["AAAA-BBBB-CCCC"]))
     assert unknown.status_code == 404
     assert "No document has this verification code" in unknown.content.decode()
+
+
+def test_the_verification_record_tells_each_signers_identity_level_when_signing(client, sealed):
+    import re
+
+    page = client.get(reverse("verify_record", args=[sealed.agreement.verification_code])).content.decode()
+
+    assert re.findall(r'data-identity-level="(\w+)"', page) == ["account", "real_name", "mobile"]
+    assert "Real name verified" in page and "Mobile number verified" in page
+    assert PLAINTIFF_AGENT_ID_NUMBER not in page
 
 
 def test_the_ca_certificate_is_downloadable(client):

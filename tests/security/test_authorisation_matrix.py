@@ -49,6 +49,8 @@ CASE_LIST = frozenset({"general_liaison", "judge", "other_judge", "mediator", "o
 CASE_VIEWERS = frozenset({"general_liaison", "mediator", "judge", "plaintiff", "defendant", "superuser"})
 CASE_SIDES = frozenset({"mediator", "judge", "plaintiff", "defendant"})
 CASE_FILES = CASE_SIDES | {"superuser"}
+# Who may record (and see the scan of) an ID check of case A's participants.
+IDENTITY_CHECKERS = frozenset({"general_liaison", "mediator", "judge"})
 # Rooms of case A: caucus isolation (背对背调解).
 JOINT_ROOM = frozenset({"mediator", "judge", "plaintiff", "defendant"})
 PLAINTIFF_CAUCUS = frozenset({"mediator", "plaintiff"})
@@ -156,6 +158,7 @@ RIGHTS = [
     Row("notification_link", frozenset({"plaintiff"}), kwargs=lambda w: {"notification_id": w.notification.pk}),
     Row("api_my_rooms", SIGNED_IN),
     Row("api_my_cases", SIGNED_IN),
+    Row("my_identity", SIGNED_IN),
     # -- the work-order desk ---------------------------------------------------------------------
     Row("desk", DESK),
     Row("work_order_intake", frozenset({"general_liaison"})),
@@ -217,6 +220,11 @@ RIGHTS = [
         kwargs=lambda w: {**case_a(w), "action": "extend"},
         data=lambda w: {"extend-new_deadline": "2099-01-01", "extend-reason": "Both sides asked."}),
     Row("api_my_case", CASE_SIDES, kwargs=case_a),
+    # An in-person ID check (实名) of case A's participant: its mediator and judge, and
+    # the general liaison; a party verifies neither themselves nor anyone else.
+    Row("record_identity_check", IDENTITY_CHECKERS, "POST",
+        kwargs=lambda w: {**case_a(w), "participant_id": w.case.defendant_participant.pk}),
+    Row("identity_check_evidence", IDENTITY_CHECKERS, kwargs=lambda w: {"check_id": w.identity_check.pk}),
     # -- rooms: the joint room for all sides, each caucus for its side and the mediator ------------
     Row("room", JOINT_ROOM, kwargs=lambda w: {"room_id": w.case.joint.pk}, variant="joint"),
     Row("room", PLAINTIFF_CAUCUS, kwargs=lambda w: {"room_id": w.case.plaintiff_caucus.pk},

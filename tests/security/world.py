@@ -22,7 +22,7 @@ from documents.models import Document
 from documents.pki import load_platform_pki
 from documents.services import agreements, serving
 from documents.services.uploads import upload_document
-from mediation.models import Notification, WorkOrder
+from mediation.models import IdentityCheck, Notification, WorkOrder
 from mediation.notifications import notify
 from mediation.roles import Role
 from mediation.services import sessions, supervision
@@ -30,6 +30,7 @@ from mediation.services.api_tokens import create_api_token
 from mediation.services.invitations import invite_participant
 from tests.cases import make_case
 from tests.factories import DepartmentFactory, UserFactory, staff
+from tests.identities import valid_id_number, verify_in_person, verify_phone
 from tests.workflows import order_in_state
 
 # Side-only facts the world holds, for the tests that no channel shows them to the
@@ -205,6 +206,16 @@ def build_court() -> SimpleNamespace:
         email=False,
     )[0]
     _token, api_token = create_api_token(name="hotline")
+    # The plaintiff's agent's ID card was checked in person; the defendant's
+    # representative has a verified mobile number only, so a check can be recorded.
+    verify_in_person(
+        verify_phone(case_a.plaintiff, "+8613800138001"),
+        by=mediator,
+        full_name="王志强",
+        id_number=valid_id_number("11010519800101001"),
+        case=case_a.case,
+    )
+    verify_phone(case_a.defendant, "+8613800138002")
 
     return SimpleNamespace(
         people=people,
@@ -222,4 +233,5 @@ def build_court() -> SimpleNamespace:
         open_invitation_token=open_token,
         notification=Notification.objects.get(pk=notification.pk),
         api_token=api_token,
+        identity_check=IdentityCheck.objects.get(user=case_a.plaintiff),
     )
