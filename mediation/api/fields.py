@@ -11,6 +11,8 @@ or the work order itself, the `case` or `order` the value belongs to:
     PartySerializer(parties, many=True, context={"request": request, "case": case})
 """
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from mediation import disclosure
@@ -39,6 +41,7 @@ class _ShownField(serializers.Field):
         return getattr(request, "user", None)
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class ShownPhoneField(_ShownField):
     """A phone number, whole (national form at home) or masked (138****1234)."""
 
@@ -47,6 +50,7 @@ class ShownPhoneField(_ShownField):
         return disclosure.shown_phone(number, self.reader(), **_scope(self, instance))
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class ShownIdNumberField(_ShownField):
     """A resident ID number, whole or masked (110***********1234)."""
 
