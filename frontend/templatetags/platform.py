@@ -45,6 +45,15 @@ def phone(value) -> str:
     return display(value)
 
 
+@register.simple_tag
+def party_phone(party, viewer) -> str:
+    """A party's phone as `viewer` may see it: the one place pages render one, so
+    that what each role sees of it is decided here."""
+    from mediation.phones import display
+
+    return display(party.phone)
+
+
 @register.filter
 def action_label(action: str) -> str:
     return str(ACTION_LABELS.get(action, action))

@@ -244,8 +244,9 @@ class Participant(models.Model):
 
 
 class Invitation(models.Model):
-    """A single-use link, valid for a week, that signs a person up (or in) and attaches
-    them to a party of the case. Only the SHA-256 of the token is stored."""
+    """A single-use link, valid for a week, texted to the invited person's mobile
+    number, that attaches them to a party of the case once they confirm a code sent to
+    that number. Only the SHA-256 of the token is stored."""
 
     case = models.ForeignKey(MediationCase, on_delete=models.CASCADE, related_name="invitations")
     party = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="invitations")
@@ -264,6 +265,9 @@ class Invitation(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    # Wrong ID numbers given when accepting (mediation.services.invitations): past a
+    # few, the invitation is dead.
+    wrong_id_numbers = models.PositiveSmallIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -271,7 +275,7 @@ class Invitation(models.Model):
         verbose_name_plural = _("invitations")
 
     def __str__(self):
-        return f"{self.email or self.full_name} → {self.party}"
+        return f"{self.full_name or self.email} → {self.party}"
 
     def state(self, now=None) -> str:
         now = now or timezone.now()
