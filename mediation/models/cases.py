@@ -265,8 +265,8 @@ class Invitation(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
-    # Wrong ID numbers given when accepting (mediation.services.invitations): past a
-    # few, the invitation is dead.
+    # Wrong ID numbers given when accepting (mediation.services.invitations): at
+    # MAX_WRONG_ID_NUMBERS the invitation is dead ("locked").
     wrong_id_numbers = models.PositiveSmallIntegerField(default=0, editable=False)
 
     class Meta:
@@ -277,12 +277,18 @@ class Invitation(models.Model):
     def __str__(self):
         return f"{self.full_name or self.email} → {self.party}"
 
+    # An ID number's last digits are few enough to guess for someone who knows the
+    # person's birthplace and birthday, so wrong ones are counted per invitation.
+    MAX_WRONG_ID_NUMBERS = 5
+
     def state(self, now=None) -> str:
         now = now or timezone.now()
         if self.revoked_at:
             return "revoked"
         if self.accepted_at:
             return "accepted"
+        if self.wrong_id_numbers >= self.MAX_WRONG_ID_NUMBERS:
+            return "locked"
         if self.expires_at <= now:
             return "expired"
         return "open"

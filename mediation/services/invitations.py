@@ -50,9 +50,8 @@ from mediation.sms import templates as sms_templates
 
 CODE_PURPOSE = "invitation"
 # Wrong ID numbers one invitation takes before it is dead and the mediator must invite
-# again: an ID number's last digits are few enough to guess for someone who knows the
-# person's birthplace and birthday, so the count is per invitation, not per code.
-MAX_WRONG_ID_NUMBERS = 5
+# again (counted per invitation, not per code: see Invitation).
+MAX_WRONG_ID_NUMBERS = Invitation.MAX_WRONG_ID_NUMBERS
 # Accounts created by accepting an invitation have no email address (parties are
 # reached by SMS). User.email is still required and unique, so such an account gets a
 # reserved address (RFC 2606 ".invalid") that is never mailed, like the service
@@ -298,8 +297,6 @@ def check_invitation(raw_token: str, *, user: User | None = None) -> Invitation:
         raise _invalid("case_closed")
     if not invitation.phone:
         raise _invalid("no_phone")
-    if invitation.wrong_id_numbers >= MAX_WRONG_ID_NUMBERS:
-        raise _invalid("locked")
     if user is not None and user.is_authenticated and is_court_staff(user):
         raise _invalid("court_staff")
     return invitation

@@ -290,7 +290,7 @@ class _RollBack(Exception):
     pass
 
 
-@pytest.mark.parametrize("row", ["open", "accepted", "revoked", "expired"])
+@pytest.mark.parametrize("row", ["open", "accepted", "revoked", "expired", "locked"])
 def test_the_invitations_offered_for_withdrawal_are_the_open_ones(people, row):
     world = case_in_state(CaseStatus.PENDING, people)
     invitation, _token = invitations.invite_participant(
@@ -307,6 +307,8 @@ def test_the_invitations_offered_for_withdrawal_are_the_open_ones(people, row):
         invitations.revoke_invitation(invitation=invitation, actor=world.mediator)
     elif row == "expired":
         Invitation.objects.filter(pk=invitation.pk).update(expires_at=timezone.now() - dt.timedelta(minutes=1))
+    elif row == "locked":
+        Invitation.objects.filter(pk=invitation.pk).update(wrong_id_numbers=Invitation.MAX_WRONG_ID_NUMBERS)
     invitation.refresh_from_db()
     assert open_invitations(world.case).filter(pk=invitation.pk).exists() == (invitation.state() == "open")
     assert (invitation.state() == "open") == (row == "open")

@@ -626,6 +626,10 @@ def test_guessing_the_id_number_kills_the_invitation(client, world, sun_guilan, 
     assert (response.status_code, problem_code(response)) == (410, "locked")
     assert nothing_joined(world, before)
     assert client.get(invitation_path(token)).status_code == 410
+    # The mediator sees why, and may invite again.
+    client.force_login(world.mediator)
+    case_page = client.get(reverse("case_detail", args=[world.case.pk])).content.decode()
+    assert "dead: too many wrong ID numbers" in case_page
 
 
 def test_an_agent_for_a_natural_person_is_not_asked_the_partys_id_number(client, world, sun_guilan, sms_outbox):
