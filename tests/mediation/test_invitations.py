@@ -770,3 +770,22 @@ def test_the_party_in_person_is_invited_as_their_side_not_for_themselves(
     assert "invites you, as the Plaintiff, to take part" in body
     assert plaintiff_party.name not in body
     assert "The court will never ask you for money or bank details." in body
+
+
+def test_signed_in_as_someone_else_the_account_with_the_number_joins_and_is_signed_in(
+    client, world, defendant_party, people, sms_outbox
+):
+    owner = UserFactory(phone=INVITED_PHONE, full_name="Zhou Jie")
+    bystander = people["nobody"]
+    token = invite(client, world, defendant_party, role="party", full_name="Zhou Jie")
+    client.force_login(bystander)
+    code = ask_for_code(client, token, sms_outbox)
+
+    response = accept(client, token, code)
+
+    assert response.status_code == 302
+    assert int(client.session["_auth_user_id"]) == owner.pk
+    assert Participant.active.filter(user=owner, party=defendant_party).exists()
+    assert not Participant.objects.filter(user=bystander).exists()
+    bystander.refresh_from_db()
+    assert not bystander.phone
