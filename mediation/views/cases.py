@@ -126,7 +126,13 @@ def case_action(request, case_id, action):
             invitation, raw_token = result
             # The link is shown once, on this response; only its hash is stored.
             return case_detail(
-                request, case_id, new_invitation={"invitation": invitation, "url": invitation_url(raw_token)}
+                request,
+                case_id,
+                new_invitation={
+                    "invitation": invitation,
+                    "url": invitation_url(raw_token),
+                    "asks_id_number": invitations.needs_id_number(invitation),
+                },
             )
         messages.success(request, _("%(action)s: done.") % {"action": CASE_ACTION_LABELS.get(done.name, done.name)})
         return redirect("case_detail", case_id=case_id)

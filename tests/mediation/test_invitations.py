@@ -584,7 +584,14 @@ def test_a_person_cannot_join_both_sides_of_a_case(client, world, defendant_part
 
 
 def test_the_party_in_person_must_give_the_recorded_id_number(client, world, sun_guilan, sms_outbox):
-    token = invite(client, world, sun_guilan, phone="", role="party", full_name="")
+    client.force_login(world.mediator)
+    panel = client.post(
+        reverse("case_action", args=[world.case.pk, "invite"]),
+        {"invite-party": sun_guilan.pk, "invite-role": "party"},
+    )
+    assert "Accepting it also needs the ID number on record for the party." in panel.content.decode()
+    client.logout()
+    token = token_of(shown_link(panel))
     assert 'name="id_number"' in client.get(invitation_path(token)).content.decode()
     code = ask_for_code(client, token, sms_outbox, to="+8613900001111")
     before = counts()
