@@ -1,10 +1,12 @@
 import re
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
+from mediation import phones
 from mediation.models import (
     Department,
     Invitation,
@@ -35,6 +37,30 @@ class DateInput(forms.DateInput):
 
 
 LOCAL_DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
+
+
+class PhoneField(forms.CharField):
+    """A phone number as people type it (138 1234 5678, +852 6123 4567), cleaned to
+    E.164 by the platform's one rule (mediation.phones); `mobile` for a number that
+    must receive text messages. Empty stays "" when not required."""
+
+    def __init__(self, *, mobile: bool = False, **kwargs):
+        kwargs.setdefault("max_length", 32)
+        kwargs.setdefault("widget", forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}))
+        super().__init__(**kwargs)
+        self.mobile = mobile
+
+    def prepare_value(self, value):
+        return phones.display(value) if value and not isinstance(value, str) else value
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return ""
+        try:
+            return (phones.to_mobile_e164 if self.mobile else phones.to_e164)(value)
+        except ValidationError as error:
+            raise ValidationError(error.message_dict["phone"]) from None
 
 
 class IntakeForm(forms.Form):
@@ -273,7 +299,7 @@ class PartyForm(forms.Form):
     legal_representative = forms.CharField(
         label=_("Legal representative (an organisation)"), max_length=100, required=False
     )
-    phone = forms.CharField(label=_("Phone"), max_length=32, required=False)
+    phone = PhoneField(label=_("Phone"), required=False)
     address = forms.CharField(label=_("Address"), max_length=300, required=False)
 
 
@@ -309,11 +335,27 @@ class PartyRemoveForm(forms.Form):
 class InvitationForm(forms.Form):
     party = forms.ModelChoiceField(label=_("For the party"), queryset=Party.objects.none())
     role = forms.ChoiceField(label=_("As"), choices=ParticipantRole.choices)
-    full_name = forms.CharField(label=_("Name of the person"), max_length=100, required=False)
-    email = forms.EmailField(
-        label=_("Email"),
+    full_name = forms.CharField(
+        label=_("Name of the person"),
+        max_length=100,
         required=False,
-        help_text=_("The link is emailed. Without an address you get the link to send by SMS or WeChat."),
+        help_text=_(
+            "Their account bears it. Inviting a natural person in person, leave it empty for the party's name."
+        ),
+    )
+    phone = PhoneField(
+        label=_("Mobile phone"),
+        mobile=True,
+        required=False,
+        help_text=_(
+            "The invitation is texted there, and accepting it needs a code sent to it. Inviting the party in person, "
+            "leave it empty for the party's phone."
+        ),
+    )
+    email = forms.EmailField(
+        label=_("Email (optional)"),
+        required=False,
+        help_text=_("The link is also emailed there."),
     )
 
     def __init__(self, *args, case, **kwargs):
@@ -375,6 +417,28 @@ class InvitationChoiceForm(forms.Form):
     def __init__(self, *args, case, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["invitation"].queryset = case.invitations.all() if self.is_bound else open_invitations(case)
+
+
+class AcceptInvitationForm(forms.Form):
+    """What accepting an invitation asks: the code texted to the invited number and,
+    where the court recorded the party's ID number, that number."""
+
+    code = forms.CharField(
+        label=_("Code from the SMS"),
+        max_length=6,
+        min_length=6,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "pattern": "[0-9]*"}),
+    )
+    id_number = forms.CharField(
+        label=_("Your resident ID number"),
+        max_length=32,
+        help_text=_("The same number as on your ID card, which the court recorded for this case."),
+    )
+
+    def __init__(self, *args, needs_id_number: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not needs_id_number:
+            del self.fields["id_number"]
 
 
 class SignupDetailsForm(forms.Form):

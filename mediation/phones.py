@@ -88,3 +88,23 @@ def _mask_digits(digits: str) -> str:
     if len(digits) > 4:
         return digits[:2] + "*" * (len(digits) - 4) + digits[-2:]
     return "*" * len(digits)
+
+
+def is_mobile(value) -> bool:
+    """Whether `value` is a valid number that can receive text messages (a mobile
+    number; abroad, where numbers do not say, one that may be mobile)."""
+    number = parse(value)
+    return number is not None and phonenumbers.number_type(number) in (
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    )
+
+
+def to_mobile_e164(value, *, field: str = "phone") -> str:
+    """The E.164 form of a mobile number, or a ValidationError on `field` saying what
+    is wrong (not a number at all, or a landline that cannot receive an SMS)."""
+    number = to_e164(value, field=field)
+    if not is_mobile(number):
+        message = _("%(number)s is not a mobile number: text messages cannot reach it. Give a mobile number.")
+        raise ValidationError({field: message % {"number": display(number)}})
+    return number

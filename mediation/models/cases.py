@@ -244,8 +244,9 @@ class Participant(models.Model):
 
 
 class Invitation(models.Model):
-    """A single-use link, valid for a week, that signs a person up (or in) and attaches
-    them to a party of the case. Only the SHA-256 of the token is stored."""
+    """A single-use link, valid for a week, texted to the invited person's mobile
+    number, that attaches them to a party of the case once they confirm a code sent to
+    that number. Only the SHA-256 of the token is stored."""
 
     case = models.ForeignKey(MediationCase, on_delete=models.CASCADE, related_name="invitations")
     party = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="invitations")
@@ -264,6 +265,9 @@ class Invitation(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    # Wrong ID numbers given when accepting (mediation.services.invitations): at
+    # MAX_WRONG_ID_NUMBERS the invitation is dead ("locked").
+    wrong_id_numbers = models.PositiveSmallIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -271,7 +275,11 @@ class Invitation(models.Model):
         verbose_name_plural = _("invitations")
 
     def __str__(self):
-        return f"{self.email or self.full_name} → {self.party}"
+        return f"{self.full_name or self.email} → {self.party}"
+
+    # An ID number's last digits are few enough to guess for someone who knows the
+    # person's birthplace and birthday, so wrong ones are counted per invitation.
+    MAX_WRONG_ID_NUMBERS = 5
 
     def state(self, now=None) -> str:
         now = now or timezone.now()
@@ -279,6 +287,8 @@ class Invitation(models.Model):
             return "revoked"
         if self.accepted_at:
             return "accepted"
+        if self.wrong_id_numbers >= self.MAX_WRONG_ID_NUMBERS:
+            return "locked"
         if self.expires_at <= now:
             return "expired"
         return "open"

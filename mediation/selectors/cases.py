@@ -51,7 +51,10 @@ def open_invitations(case: MediationCase, now: dt.datetime | None = None) -> Que
     """The case's invitations that can still be accepted, or withdrawn: the "open"
     state of `Invitation.state()`."""
     return case.invitations.filter(
-        revoked_at__isnull=True, accepted_at__isnull=True, expires_at__gt=now or timezone.now()
+        revoked_at__isnull=True,
+        accepted_at__isnull=True,
+        wrong_id_numbers__lt=Invitation.MAX_WRONG_ID_NUMBERS,
+        expires_at__gt=now or timezone.now(),
     )
 
 

@@ -4,24 +4,28 @@ party's own cases, and the invitation link."""
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from mediation import policy
+from mediation import phones, policy
 from mediation.actions.cases import CASE_ACTIONS, PARTY_ACTIONS
-from mediation.adapters import INVITATION_SESSION_KEY
+from mediation.client_address import client_ip
 from mediation.errors import DomainError
-from mediation.forms import CaseForm
+from mediation.forms import AcceptInvitationForm, CaseForm
 from mediation.links import qr_svg, site_url_mismatch
 from mediation.selectors import cases as selectors
 from mediation.services import cases as services
+from mediation.services import invitations
 from mediation.services.cases import CASE_ACTION_LABELS
-from mediation.services.invitations import InvitationInvalid, accept_invitation, check_invitation, invitation_url
+from mediation.services.invitations import InvitationInvalid, invitation_url
+from mediation.verification_codes import CodeRefused
 from mediation.views.actions import action_forms_context, take_action
 from mediation.views.forms import attach_errors
 from mediation.views.identity import identity_check_entries
@@ -124,7 +128,13 @@ def case_action(request, case_id, action):
             invitation, raw_token = result
             # The link is shown once, on this response; only its hash is stored.
             return case_detail(
-                request, case_id, new_invitation={"invitation": invitation, "url": invitation_url(raw_token)}
+                request,
+                case_id,
+                new_invitation={
+                    "invitation": invitation,
+                    "url": invitation_url(raw_token),
+                    "asks_id_number": invitations.needs_id_number(invitation),
+                },
             )
         messages.success(request, _("%(action)s: done.") % {"action": CASE_ACTION_LABELS.get(done.name, done.name)})
         return redirect("case_detail", case_id=case_id)
@@ -137,38 +147,88 @@ def my_cases(request):
     return render(request, "mediation/my_cases.html", {"cases": selectors.participant_cases(request.user)})
 
 
+INVALID_STATUS = {"unknown": 404, "court_staff": 403, "second_factor": 403, "other_person": 403}
+
+
+def _invitation_invalid(request, error: DomainError, status: int | None = None):
+    return render(
+        request,
+        "mediation/invitation_invalid.html",
+        {"reason": error.message, "code": error.code},
+        status=status or INVALID_STATUS.get(error.code, 410),
+    )
+
+
 def invitation(request, token):
-    """The page an invitation link opens. Signed out: explain and offer to create an
-    account (the only public sign-up) or sign in. Signed in: confirm joining."""
+    """The page an invitation link opens: who invites, to what, and how to check it is
+    genuine; then a code texted to the invited number (masked here), and, where the
+    court recorded the party's ID number, that number. The right code joins the case:
+    the account with that number (signed in now), the signed-in one, or a new one."""
+    user = request.user if request.user.is_authenticated else None
     try:
-        invitation = check_invitation(token, user=request.user if request.user.is_authenticated else None)
+        invitation = invitations.check_invitation(token, user=user)
     except InvitationInvalid as error:
-        request.session.pop(INVITATION_SESSION_KEY, None)
-        return render(
-            request,
-            "mediation/invitation_invalid.html",
-            {"reason": error.message, "code": error.code},
-            status={"unknown": 404, "wrong_account": 403, "unverified_address": 403, "court_staff": 403}.get(
-                error.code, 410
-            ),
-        )
-    if request.method == "POST":
-        if not request.user.is_authenticated:
-            return redirect("account_login")
+        return _invitation_invalid(request, error)
+    needs_id_number = invitations.needs_id_number(invitation)
+    form = AcceptInvitationForm(needs_id_number=needs_id_number)
+    status = 200
+    if request.method == "POST" and request.POST.get("action") == "send_code":
         try:
-            participant = accept_invitation(raw_token=token, user=request.user)
-        except DomainError as error:
-            return render(
-                request, "mediation/invitation_invalid.html", {"reason": error.message, "code": error.code}, status=409
+            invitations.send_invitation_code(
+                raw_token=token, user=user, client_address=client_ip(request), language=get_language()
             )
-        request.session.pop(INVITATION_SESSION_KEY, None)
-        messages.success(
-            request, _("You now take part in mediation case %(number)s.") % {"number": participant.case.number}
-        )
-        return redirect("case_detail", case_id=participant.case_id)
-    request.session[INVITATION_SESSION_KEY] = token
+        except InvitationInvalid as error:
+            return _invitation_invalid(request, error)
+        except CodeRefused as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(
+                request,
+                _("A code was texted to %(phone)s. It is valid for 5 minutes.")
+                % {"phone": phones.mask(invitation.phone)},
+            )
+        return redirect("invitation", token=token)
+    if request.method == "POST":
+        form = AcceptInvitationForm(request.POST, needs_id_number=needs_id_number)
+        if form.is_valid():
+            try:
+                acceptance = invitations.accept_invitation(
+                    raw_token=token,
+                    code=form.cleaned_data["code"],
+                    id_number=form.cleaned_data.get("id_number", ""),
+                    user=user,
+                )
+            except InvitationInvalid as error:
+                return _invitation_invalid(request, error)
+            except CodeRefused as error:
+                form.add_error("code", error.message)
+                status = 429 if error.code == "too_many_tries" else 400
+            except ValidationError as error:
+                attach_errors(form, error)
+                status = 400
+            except DomainError as error:
+                return _invitation_invalid(request, error, status=409)
+            else:
+                if acceptance.account != request.user:
+                    # The code proved the person holds this number: its account is theirs.
+                    login(request, acceptance.account, backend="django.contrib.auth.backends.ModelBackend")
+                messages.success(
+                    request,
+                    _("You now take part in mediation case %(number)s.")
+                    % {"number": acceptance.participant.case.number},
+                )
+                return redirect("case_detail", case_id=acceptance.participant.case_id)
+        else:
+            status = 400
     return render(
         request,
         "mediation/invitation.html",
-        {"invitation": invitation, "token": token, **selectors.invitation_page_data(invitation)},
+        {
+            "invitation": invitation,
+            "token": token,
+            "form": form,
+            "masked_phone": phones.mask(invitation.phone),
+            **selectors.invitation_page_data(invitation),
+        },
+        status=status,
     )

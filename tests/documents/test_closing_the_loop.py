@@ -60,27 +60,38 @@ def shown_invitation_token(response) -> str:
     return re.search(r"/invite/([^/]+)/$", html.unescape(match.group(1))).group(1)
 
 
-def invite_and_join(client, case, mediator, party, *, email, full_name, role) -> User:
-    """The mediator invites on the case page; the person follows the link, creates an
-    account through it and lands on the case."""
+def invite_and_join(client, case, mediator, party, *, email, full_name, role, phone) -> User:
+    """The mediator invites on the case page; the invitation is texted to the person,
+    who signs in to their account, follows the link, asks for a code and joins with it."""
+    from mediation.sms import deliver
+    from mediation.sms.backends.locmem import outbox
+
     client.force_login(mediator)
     response = client.post(
         reverse("case_action", args=[case.pk, "invite"]),
-        {"invite-party": party.pk, "invite-role": role, "invite-full_name": full_name, "invite-email": email},
+        {
+            "invite-party": party.pk,
+            "invite-role": role,
+            "invite-full_name": full_name,
+            "invite-phone": phone,
+            "invite-email": email,
+        },
     )
     assert response.status_code == 200, response.content
     token = shown_invitation_token(response)
     client.logout()
-    assert client.get(reverse("invitation", args=[token])).status_code == 200
-    password = PASSWORDS[email]
-    signed_up = client.post(
-        reverse("account_signup"),
-        {"email": email, "password1": password, "password2": password, "full_name": full_name},
-    )
-    assert signed_up.status_code == 302
-    assert signed_up["Location"] == reverse("case_detail", args=[case.pk])
+    person = User.objects.create_user(email=email, password=PASSWORDS[email], full_name=full_name)
+    assert client.login(email=email, password=PASSWORDS[email])
+    path = reverse("invitation", args=[token])
+    assert client.get(path).status_code == 200
+    assert client.post(path, {"action": "send_code"}).status_code == 302
+    deliver()
+    code = re.search(r"(?<!\d)(\d{6})(?!\d)", outbox[-1].body).group(1)
+    joined = client.post(path, {"action": "accept", "code": code})
+    assert joined.status_code == 302
+    assert joined["Location"] == reverse("case_detail", args=[case.pk])
     client.logout()
-    return User.objects.get(email=email)
+    return person
 
 
 def sign_on_the_page(client, agreement, user, party, *, method="drawn", password) -> None:
@@ -143,7 +154,14 @@ def test_a_hotline_order_is_settled_by_a_sealed_agreement_and_closed_with_a_retu
         case=case, actor=mediator, side="defendant", kind="organisation", name="北京云图科技有限公司"
     )
     plaintiff = invite_and_join(
-        client, case, mediator, plaintiff_party, email="agent@plaintiff.example.test", full_name="王律师", role="agent"
+        client,
+        case,
+        mediator,
+        plaintiff_party,
+        email="agent@plaintiff.example.test",
+        full_name="王律师",
+        role="agent",
+        phone="13800138001",
     )
     defendant = invite_and_join(
         client,
@@ -153,6 +171,7 @@ def test_a_hotline_order_is_settled_by_a_sealed_agreement_and_closed_with_a_retu
         email="legal@defendant.example.test",
         full_name="赵总",
         role="legal_representative",
+        phone="13800138002",
     )
     assert Participant.active.get(user=plaintiff).party == plaintiff_party
     assert Participant.active.get(user=defendant).party == defendant_party

@@ -74,7 +74,9 @@ def test_the_mediator_is_told_to_invite_each_side_then_to_wait_for_them(client, 
     )
 
     with transaction.atomic():
-        invitations.invite_participant(case=case, actor=mediator, party=plaintiff, role="party")
+        invitations.invite_participant(
+            case=case, actor=mediator, party=plaintiff, role="party", full_name="王芳", phone="13800138000"
+        )
 
     # In Chinese, as the mediator reads it.
     assert hint(client, mediator, case, language="zh-hans") == ("await_plaintiff", "等待原告接受邀请。")

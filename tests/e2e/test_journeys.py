@@ -27,7 +27,7 @@ from pypdf import PdfReader, PdfWriter
 from documents.models import Agreement, Document, Service, ServiceConsent, ServiceStep, Signature
 from documents.reauthentication import Reauthentication
 from documents.services import agreements
-from mediation.models import Department, MediationCase, Participant, Party, RoomKind, User, WorkOrder
+from mediation.models import Department, MediationCase, Participant, Party, RoomKind, SmsMessage, User, WorkOrder
 from mediation.roles import Role
 from mediation.services import cases
 from mediation.services import work_orders as order_services
@@ -213,17 +213,18 @@ def test_referral_and_joining_by_invitation(journey):
         form.get_by_label(label("Legal representative (an organisation)")).fill(representative)
         mediator.submit(form.get_by_role("button", name="Add a party"), f"{side} added")
     links = {}
-    for party, role, full_name, email in (
-        ("上海星河文化传媒有限公司", "agent", "王律师", "agent@plaintiff.test"),
-        ("北京云图科技有限公司", "legal_representative", "赵强", ""),
+    for party, role, full_name, mobile in (
+        ("上海星河文化传媒有限公司", "agent", "王律师", "138 0013 8001"),
+        ("北京云图科技有限公司", "legal_representative", "赵强", "138 0013 8002"),
     ):
         form = open_action(mediator, "Invite a participant")
         form.get_by_label(label("For the party")).select_option(label=party)
         form.get_by_label(label("As")).select_option(role)
         form.get_by_label(label("Name of the person")).fill(full_name)
-        if email:
-            form.get_by_label(label("Email")).fill(email)
+        form.get_by_label(label("Mobile phone")).fill(mobile)
         mediator.submit(form.get_by_role("button", name="Invite a participant"), f"{role} invited", tour=None)
+        # Texted, so nobody copies links by hand; the link stays as a fallback.
+        assert f"The invitation was texted to {mobile}." in mediator.text()
         link = mediator.page.locator("[data-invitation-link]")
         assert link.get_attribute("readonly") is not None
         # A copy button (the script shows it) and the link as a QR code, for a phone to scan.
@@ -231,36 +232,35 @@ def test_referral_and_joining_by_invitation(journey):
         assert mediator.page.locator("[data-invitation-qr] svg").is_visible()
         # Served where SITE_URL says: no warning.
         assert mediator.page.locator("[data-site-url-mismatch]").count() == 0
-        links[full_name] = (link.input_value(), email)
+        links[full_name] = (link.input_value(), "+86" + mobile.replace(" ", ""))
     mediator.check("invitation link shown", tour="en-05-invitation-link", axe=False)
-    assert all(url.startswith(journey.base_url + "/invite/") for url, _email in links.values())
+    assert all(url.startswith(journey.base_url + "/invite/") for url, _number in links.values())
 
-    # Each follows the link on a phone, creates an account and lands in the case.
-    passwords = {"王律师": "Quiet-river-2026", "赵强": "Calm-lake-2026"}
-    for full_name, (url, email) in links.items():
+    # Each reads the invitation in an SMS, follows its link on the phone, has a code
+    # texted to that number and joins the case with it: a new account, its number verified.
+    for full_name, (url, number) in links.items():
+        [invitation_sms] = SmsMessage.objects.filter(to=number, template="invitation")
+        assert url in invitation_sms.body and case.number in invitation_sms.body
         phone = journey.person(f"phone {full_name}", phone=True)
-        phone.goto(url, "invitation", tour="en-06-phone-invitation" if email else None)
+        phone.goto(url, "invitation", tour="en-06-phone-invitation" if full_name == "王律师" else None)
         assert case.number in phone.text()
         # Who invites, on which side, and the court's number to check it is genuine.
         assert settings.COURT_NAME in phone.text()
-        assert ("Plaintiff" if email else "Defendant") in phone.text()
+        assert ("Plaintiff" if full_name == "王律师" else "Defendant") in phone.text()
         assert phone.page.locator("[data-check-genuine] a[href^='tel:']").is_visible()
-        phone.submit(phone.page.get_by_role("link", name="Create my account and join"), "sign-up")
-        form = phone.page.locator("main form")
-        address = form.locator("input[name=email]")
-        if email:
-            assert address.input_value() == email
-        else:
-            email = "zhao.qiang@defendant.test"
-            address.fill(email)
-        form.locator("input[name=password1]").fill(passwords[full_name])
-        form.locator("input[name=password2]").fill(passwords[full_name])
-        form.locator("input[name=full_name]").fill(full_name)
-        phone.check("sign-up filled", tour="en-07-phone-sign-up" if full_name == "王律师" else None, axe=False)
-        phone.submit(form.locator("button[type=submit]"), "landed in the case", tour=None)
+        masked = number[3:6] + "****" + number[-4:]
+        phone.submit(phone.page.get_by_role("button", name=f"Text a code to {masked}"), "code sent")
+        assert f"A code was texted to {masked}." in phone.text()
+        [code_sms] = SmsMessage.objects.filter(to=number, template="verification_code")
+        code = re.search(r"(?<!\d)(\d{6})(?!\d)", code_sms.body).group(1)
+        form = phone.page.locator("[data-accept-form]")
+        form.get_by_label(label("Code from the SMS")).fill(code)
+        phone.check("code filled", tour="en-07-phone-sign-up" if full_name == "王律师" else None, axe=False)
+        phone.submit(form.get_by_role("button", name="Join the case"), "landed in the case", tour=None)
         assert phone.page.url.endswith(f"/cases/{case.pk}/"), phone.page.url
         assert case.number in phone.page.locator("h1").inner_text()
-        user = User.objects.get(email=email)
+        user = User.objects.get(phone=number)
+        assert (user.full_name, user.identity_level) == (full_name, "mobile")
         assert Participant.active.filter(case=case, user=user).exists()
     assert Participant.active.filter(case=case).count() == 2
 

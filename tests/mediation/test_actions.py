@@ -198,7 +198,12 @@ def test_the_mediator_is_offered_only_the_steps_that_exist_now(client, people):
     ]
 
     invitation, _token = invitations.invite_participant(
-        case=world.case, actor=mediator, party=world.plaintiff_participant.party, role="agent", email="a@example.test"
+        case=world.case,
+        actor=mediator,
+        party=world.plaintiff_participant.party,
+        role="agent",
+        full_name="Wang",
+        phone="13800138000",
     )
     first = sessions.schedule_session(case=world.case, actor=mediator, starts_at=in_hours(24))
     second = sessions.schedule_session(case=world.case, actor=mediator, starts_at=in_hours(48))
@@ -285,11 +290,16 @@ class _RollBack(Exception):
     pass
 
 
-@pytest.mark.parametrize("row", ["open", "accepted", "revoked", "expired"])
+@pytest.mark.parametrize("row", ["open", "accepted", "revoked", "expired", "locked"])
 def test_the_invitations_offered_for_withdrawal_are_the_open_ones(people, row):
     world = case_in_state(CaseStatus.PENDING, people)
     invitation, _token = invitations.invite_participant(
-        case=world.case, actor=world.mediator, party=world.plaintiff_participant.party, role="agent"
+        case=world.case,
+        actor=world.mediator,
+        party=world.plaintiff_participant.party,
+        role="agent",
+        full_name="Wang",
+        phone="13800138000",
     )
     if row == "accepted":
         Invitation.objects.filter(pk=invitation.pk).update(accepted_at=timezone.now())
@@ -297,6 +307,8 @@ def test_the_invitations_offered_for_withdrawal_are_the_open_ones(people, row):
         invitations.revoke_invitation(invitation=invitation, actor=world.mediator)
     elif row == "expired":
         Invitation.objects.filter(pk=invitation.pk).update(expires_at=timezone.now() - dt.timedelta(minutes=1))
+    elif row == "locked":
+        Invitation.objects.filter(pk=invitation.pk).update(wrong_id_numbers=Invitation.MAX_WRONG_ID_NUMBERS)
     invitation.refresh_from_db()
     assert open_invitations(world.case).filter(pk=invitation.pk).exists() == (invitation.state() == "open")
     assert (invitation.state() == "open") == (row == "open")

@@ -99,7 +99,13 @@ def test_an_invitation_mail_names_the_court_and_signs_with_its_contact(people, d
 
     with django_capture_on_commit_callbacks(execute=True):
         invitations.invite_participant(
-            case=case, actor=people["mediator"], party=party, role="party", full_name="王秀兰", email="w@example.test"
+            case=case,
+            actor=people["mediator"],
+            party=party,
+            role="party",
+            full_name="王秀兰",
+            phone="13800138000",
+            email="w@example.test",
         )
 
     [message] = mail.outbox

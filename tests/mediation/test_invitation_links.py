@@ -48,7 +48,7 @@ def test_a_party_invited_in_person_is_told_court_case_side_and_whom_to_call(clie
     settings.COURT_NAME = "北京市石景山区人民法院"
     settings.COURT_CONTACT_PHONE = "12368"
     _invitation, token = invite_participant(
-        case=world.case, actor=world.mediator, party=sun_guilan, role="party", full_name="孙桂兰"
+        case=world.case, actor=world.mediator, party=sun_guilan, role="party", full_name="孙桂兰", phone="13800138000"
     )
 
     page = invitation_page(client, token, "zh-hans")
@@ -66,7 +66,9 @@ def test_a_party_invited_in_person_is_told_court_case_side_and_whom_to_call(clie
 
 
 def test_the_invitation_page_speaks_english_too(client, world, sun_guilan):
-    _invitation, token = invite_participant(case=world.case, actor=world.mediator, party=sun_guilan, role="party")
+    _invitation, token = invite_participant(
+        case=world.case, actor=world.mediator, party=sun_guilan, role="party", phone="13800138000"
+    )
 
     page = invitation_page(client, token, "en")
 
@@ -78,7 +80,9 @@ def test_the_invitation_page_speaks_english_too(client, world, sun_guilan):
 
 def test_an_agent_is_told_whom_they_act_for_and_on_which_side(client, world):
     party = world.plaintiff_participant.party
-    _invitation, token = invite_participant(case=world.case, actor=world.mediator, party=party, role="agent")
+    _invitation, token = invite_participant(
+        case=world.case, actor=world.mediator, party=party, role="agent", full_name="王律师", phone="13800138000"
+    )
 
     page = invitation_page(client, token, "zh-hans")
 
@@ -88,7 +92,9 @@ def test_an_agent_is_told_whom_they_act_for_and_on_which_side(client, world):
 
 
 def test_the_invitation_page_fits_a_phone(client, world, sun_guilan):
-    _invitation, token = invite_participant(case=world.case, actor=world.mediator, party=sun_guilan, role="party")
+    _invitation, token = invite_participant(
+        case=world.case, actor=world.mediator, party=sun_guilan, role="party", phone="13800138000"
+    )
     page = invitation_page(client, token, "zh-hans")
     assert 'name="viewport"' in page and "width=device-width" in page
     # The number to check the invitation is one tap away.
@@ -102,7 +108,7 @@ def invite_from_page(client, world, party):
     client.force_login(world.mediator)
     return client.post(
         reverse("case_action", args=[world.case.pk, "invite"]),
-        {"invite-party": party.pk, "invite-role": "party", "invite-full_name": "孙桂兰"},
+        {"invite-party": party.pk, "invite-role": "party", "invite-full_name": "孙桂兰", "invite-phone": "13800138000"},
     )
 
 

@@ -463,6 +463,8 @@ def test_a_partys_case_page_shows_parties_and_sessions_but_not_invitations_or_th
         actor=case_world.mediator,
         party=case_world.case.parties.get(side="defendant"),
         role="agent",
+        full_name="Secret Lawyer",
+        phone="13912345678",
         email="secret.lawyer@example.test",
     )
     session = sessions.schedule_session(
@@ -483,6 +485,7 @@ def test_a_partys_case_page_shows_parties_and_sessions_but_not_invitations_or_th
     assert timezone.localtime(session.starts_at).strftime("%Y-%m-%d %H:%M") in html
     assert "First joint session" not in html
     assert "secret.lawyer@example.test" not in html
+    assert "Secret Lawyer" not in html and "1234 5678" not in html
     assert 'id="invitations-heading"' not in html
     assert 'id="case-timeline-heading"' not in html
     assert response.context["action_forms"] == {}
@@ -493,7 +496,7 @@ def test_a_partys_case_page_shows_parties_and_sessions_but_not_invitations_or_th
 
     client.force_login(case_world.mediator)
     html = client.get(reverse("case_detail", args=[case_world.case.pk])).content.decode()
-    assert "secret.lawyer@example.test" in html
+    assert "Secret Lawyer" in html and "139 1234 5678" in html
     assert 'id="case-timeline-heading"' in html
     assert Invitation.objects.count() == 1
 

@@ -54,6 +54,8 @@ IDENTITY_CHECKERS = frozenset({"general_liaison", "mediator", "judge"})
 # Rooms of case A: caucus isolation (背对背调解).
 JOINT_ROOM = frozenset({"mediator", "judge", "plaintiff", "defendant"})
 PLAINTIFF_CAUCUS = frozenset({"mediator", "plaintiff"})
+# An invitation's page and its code: everyone but court staff.
+INVITEES = frozenset({"anonymous", "no_role", "plaintiff", "defendant", "other_party"})
 DEFENDANT_CAUCUS = frozenset({"mediator", "defendant"})
 
 
@@ -125,13 +127,14 @@ RIGHTS = [
     # court staff included (tests/mediation/test_public_api.py: with one).
     Row("api_public_work_order", NOBODY, kwargs=order("received"),
         query={"phone": "+8613800000000", "code": "123456"}),
-    # A link bound to an address: a signed-out visitor sees it (to sign in or up), any
-    # other signed-in account is told it is someone else's (403).
-    Row("invitation", frozenset({"anonymous"}), kwargs=lambda w: {"token": w.bound_invitation_token},
-        variant="bound to an address"),
-    # A link without an address: anyone but court staff, who never join for a party.
-    Row("invitation", frozenset({"anonymous", "no_role", "plaintiff", "defendant", "other_party"}),
-        kwargs=lambda w: {"token": w.open_invitation_token}, variant="open link"),
+    # An invitation link: anyone may read it, have a code texted to the invited number
+    # and try one, except court staff, who never join for a party. The code, not the
+    # link, lets a person in (tests/mediation/test_invitations.py).
+    Row("invitation", INVITEES, kwargs=lambda w: {"token": w.invitation_token}),
+    Row("invitation", INVITEES, "POST", kwargs=lambda w: {"token": w.invitation_token},
+        data=lambda w: {"action": "send_code"}, variant="text a code to the invited number"),
+    Row("invitation", INVITEES, "POST", kwargs=lambda w: {"token": w.invitation_token},
+        data=lambda w: {"action": "accept", "code": "000000"}, variant="accept with a code"),
     # SMS delivery receipts: the provider is the caller, with no session; the secret in
     # the address is the only thing that lets a receipt in (tests/mediation/test_sms.py).
     Row("sms_receipt", NOBODY, "POST", json=True, kwargs=lambda w: {"provider": "aliyun"},

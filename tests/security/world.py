@@ -188,15 +188,14 @@ def build_court() -> SimpleNamespace:
     agreements.lock_agreement(agreement=agreement, actor=mediator)
     agreement.refresh_from_db()
 
-    _bound_invitation, bound_token = invite_participant(
+    _invitation, invitation_token = invite_participant(
         case=case_a.case,
         actor=mediator,
-        party=case_a.plaintiff_participant.party,
+        party=case_a.defendant_participant.party,
         role="agent",
+        full_name="Invited Agent",
+        phone="+8613700001111",
         email="invitee@example.test",
-    )
-    _open_invitation, open_token = invite_participant(
-        case=case_a.case, actor=mediator, party=case_a.defendant_participant.party, role="agent"
     )
     notification = notify(
         recipients=[case_a.plaintiff],
@@ -229,8 +228,7 @@ def build_court() -> SimpleNamespace:
         service=service_shared,
         private_service=service_private,
         agreement=agreement,
-        bound_invitation_token=bound_token,
-        open_invitation_token=open_token,
+        invitation_token=invitation_token,
         notification=Notification.objects.get(pk=notification.pk),
         api_token=api_token,
         identity_check=IdentityCheck.objects.get(user=case_a.plaintiff),
