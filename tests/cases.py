@@ -65,3 +65,19 @@ def make_civil_case() -> CaseWorld:
     mediator = staff(Role.MEDIATOR, department, full_name="Liu Yang")
     judge = staff(Role.JUDGE, department, full_name="Zhang Wei")
     return make_case(mediator, judge)
+
+
+def accept_by_text(raw_token: str, *, user: User | None = None, id_number: str = ""):
+    """Accept an invitation as its invited person does: a code texted to the invited
+    number (read from the test transport), and the party's ID number where asked."""
+    import re
+
+    from mediation.services.invitations import accept_invitation, send_invitation_code
+    from mediation.sms import deliver
+    from mediation.sms.backends import locmem
+
+    invitation = send_invitation_code(raw_token=raw_token, user=user)
+    deliver()
+    [message] = [each for each in locmem.outbox if each.to == str(invitation.phone)][-1:]
+    code = re.search(r"(?<!\d)(\d{6})(?!\d)", message.body).group(1)
+    return accept_invitation(raw_token=raw_token, code=code, id_number=id_number, user=user)

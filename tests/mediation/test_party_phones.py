@@ -59,7 +59,7 @@ def test_a_partys_phone_is_stored_in_e164_and_shown_as_people_write_it(client, w
     party = Party.objects.get(name="孙桂兰")
     assert str(party.phone) == stored
     page = client.get(reverse("case_detail", args=[world.case.pk]))
-    shown_phones = re.findall(r"data-party-phone>([^<]*)<", page_text(page))
+    shown_phones = re.findall(r'data-personal="phone">([^<]*)<', page_text(page))
     assert any(shown in text for text in shown_phones), shown_phones
 
 

@@ -23,7 +23,8 @@ from mediation.models import AuditChainHead, AuditEntry, Invitation, Party, User
 from mediation.roles import API_CLIENT_GROUP
 from mediation.services import cases, parties
 from mediation.services import work_orders as services
-from mediation.services.invitations import accept_invitation, invite_participant
+from mediation.services.invitations import invite_participant
+from tests.cases import accept_by_text
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("court_files_in_use")]
@@ -87,7 +88,7 @@ def journey(court):
     _invitation, token = invite_participant(
         case=case, actor=mediator, party=respondent, role="party", email=INVITEE_EMAIL, full_name=CORRECTED["name"]
     )
-    accept_invitation(raw_token=token, user=invitee)
+    accept_by_text(token, user=invitee, id_number=CORRECTED["id_number"])
     serving.record_consent(case=case, user=invitee, email=INVITEE_EMAIL)
     return {"order": order, "case": case, "plaintiff": plaintiff, "respondent": respondent, "invitee": invitee}
 
