@@ -34,3 +34,25 @@ class DocumentsConfig(AppConfig):
         )
         register_kind("agreement.declined", _("%(name)s declined the settlement agreement of case %(number)s."))
         register_kind("agreement.sealed", _("The settlement agreement of case %(number)s is signed and sealed."))
+        register_kind(
+            "power_of_attorney.submitted",
+            _("An agent in case %(number)s uploaded a power of attorney: check it and record its scope."),
+        )
+        register_kind(
+            "power_of_attorney.accepted",
+            _(
+                "The mediator checked your power of attorney in case %(number)s: you may settle and sign the "
+                "agreement for your party."
+            ),
+        )
+        register_kind(
+            "power_of_attorney.accepted_without_authority",
+            _(
+                "The mediator checked your power of attorney in case %(number)s: it does not give you authority "
+                "to settle and sign the agreement."
+            ),
+        )
+        register_kind(
+            "power_of_attorney.rejected",
+            _("The mediator rejected your power of attorney in case %(number)s: read why and upload a new one."),
+        )

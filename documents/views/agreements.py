@@ -79,6 +79,9 @@ def _signer_state(agreement: Agreement, user) -> dict:
         "can_sign_for": options.can_sign_for,
         "may_sign": options.may_sign,
         "waiting_for_mediator": options.waiting_for_mediator,
+        # Why an agent may not sign (yet): no checked power of attorney with special
+        # authority to settle.
+        "authority_refusals": options.refusals,
     }
 
 
@@ -278,6 +281,7 @@ def agreement_sign(request, agreement_id):
             "uses_totp": signer_uses_totp,
             "is_mediator": agreement.case.mediator_id == request.user.pk,
             "reading": selectors.agreement_reading(agreement),
+            "authority_refusals": state["authority_refusals"],
             # A refused attempt (a wrong password) gives the drawing back, for the
             # canvas to draw it again, if it is one the service would take.
             "signature_to_redraw": _redrawable(form.data.get("signature", "")) if form.is_bound else "",
