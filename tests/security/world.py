@@ -20,7 +20,7 @@ from pypdf import PdfWriter
 
 from documents.models import Document
 from documents.pki import load_platform_pki
-from documents.services import agreements, serving
+from documents.services import agreements, powers_of_attorney, serving
 from documents.services.uploads import upload_document
 from mediation.models import Notification, WorkOrder
 from mediation.notifications import notify
@@ -39,6 +39,10 @@ PRIVATE_NOTES = {
     "plaintiff": "PRIVATE: plaintiff will accept 60 percent",
     "defendant": "PRIVATE: defendant's bottom line 8000 yuan",
 }
+# Why the mediator rejected the plaintiff's agent's first power of attorney: for the
+# plaintiff's side and the court only.
+POWER_OF_ATTORNEY_REASON = "PRIVATE: the plaintiff's power of attorney lacks the company seal"
+POWER_OF_ATTORNEY_FILE = "plaintiff-agent-power-of-attorney.pdf"
 MEDIATOR_IP = "198.51.100.10"
 DEFENDANT_IP = "203.0.113.7"
 
@@ -197,6 +201,19 @@ def build_court() -> SimpleNamespace:
     _open_invitation, open_token = invite_participant(
         case=case_a.case, actor=mediator, party=case_a.defendant_participant.party, role="agent"
     )
+    # The plaintiff's agent's powers of attorney: one rejected (with a side-only
+    # reason), one waiting for the mediator's check.
+    plaintiff_agent = case_a.plaintiff_participant
+    rejected_power = powers_of_attorney.submit_power_of_attorney(
+        participant=plaintiff_agent, actor=case_a.plaintiff, data=pdf_file("first power"), filename="first.pdf"
+    )
+    powers_of_attorney.reject_power_of_attorney(power=rejected_power, actor=mediator, reason=POWER_OF_ATTORNEY_REASON)
+    submitted_power = powers_of_attorney.submit_power_of_attorney(
+        participant=plaintiff_agent,
+        actor=case_a.plaintiff,
+        data=pdf_file("second power"),
+        filename=POWER_OF_ATTORNEY_FILE,
+    )
     notification = notify(
         recipients=[case_a.plaintiff],
         kind="case.joined",
@@ -218,6 +235,8 @@ def build_court() -> SimpleNamespace:
         service=service_shared,
         private_service=service_private,
         agreement=agreement,
+        rejected_power=rejected_power,
+        submitted_power=submitted_power,
         bound_invitation_token=bound_token,
         open_invitation_token=open_token,
         notification=Notification.objects.get(pk=notification.pk),
