@@ -371,7 +371,7 @@ class PowerOfAttorney(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.SUBMITTED)
     # The scope the mediator read in it (special authority, 特别授权).
     may_change_claims = models.BooleanField(_("to admit, waive or change claims"), default=False)
-    may_settle = models.BooleanField(_("to settle (调解、和解)"), default=False)
+    may_settle = models.BooleanField(_("to settle (mediation and settlement)"), default=False)
     may_sign_agreement = models.BooleanField(_("to sign the settlement agreement"), default=False)
     # The last day it is valid; empty when it runs until the mediation ends.
     valid_until = models.DateField(_("valid until"), null=True, blank=True)

@@ -42,7 +42,7 @@ PRIVATE_NOTES = {
 # Why the mediator rejected the plaintiff's agent's first power of attorney: for the
 # plaintiff's side and the court only.
 POWER_OF_ATTORNEY_REASON = "PRIVATE: the plaintiff's power of attorney lacks the company seal"
-POWER_OF_ATTORNEY_FILE = "plaintiff-agent-power-of-attorney.pdf"
+POWER_OF_ATTORNEY_FILE = "Plaintiff agent power of attorney.pdf"
 MEDIATOR_IP = "198.51.100.10"
 DEFENDANT_IP = "203.0.113.7"
 
@@ -205,7 +205,7 @@ def build_court() -> SimpleNamespace:
     # reason), one waiting for the mediator's check.
     plaintiff_agent = case_a.plaintiff_participant
     rejected_power = powers_of_attorney.submit_power_of_attorney(
-        participant=plaintiff_agent, actor=case_a.plaintiff, data=pdf_file("first power"), filename="first.pdf"
+        participant=plaintiff_agent, actor=case_a.plaintiff, data=pdf_file("first power"), filename="First power of attorney.pdf"
     )
     powers_of_attorney.reject_power_of_attorney(power=rejected_power, actor=mediator, reason=POWER_OF_ATTORNEY_REASON)
     submitted_power = powers_of_attorney.submit_power_of_attorney(
