@@ -205,7 +205,10 @@ def build_court() -> SimpleNamespace:
     # reason), one waiting for the mediator's check.
     plaintiff_agent = case_a.plaintiff_participant
     rejected_power = powers_of_attorney.submit_power_of_attorney(
-        participant=plaintiff_agent, actor=case_a.plaintiff, data=pdf_file("first power"), filename="First power of attorney.pdf"
+        participant=plaintiff_agent,
+        actor=case_a.plaintiff,
+        data=pdf_file("first power"),
+        filename="First power of attorney.pdf",
     )
     powers_of_attorney.reject_power_of_attorney(power=rejected_power, actor=mediator, reason=POWER_OF_ATTORNEY_REASON)
     submitted_power = powers_of_attorney.submit_power_of_attorney(
