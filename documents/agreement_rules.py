@@ -193,6 +193,19 @@ def signers_of_slot(case: MediationCase, slot: str) -> list[User]:
     return []
 
 
+def agents_without_authority(agreement: Agreement, signed: set[str]) -> list[Participant]:
+    """The agents of the parties still to sign on the current version who may not
+    sign for lack of special authority (`signing_authority_refusal`): for the
+    mediator, who checks their powers of attorney."""
+    if not agreement.is_waiting_for_signatures:
+        return []
+    waiting = signer_slots_of(agreement) - signed
+    agents = Participant.active.filter(case=agreement.case, role=ParticipantRole.AGENT).select_related("party", "user")
+    return [
+        agent for agent in agents if party_slot(agent.party) in waiting and signing_authority_refusal(agent) is not None
+    ]
+
+
 def signer_slots_of(agreement: Agreement) -> set[str]:
     return {entry["slot"] for entry in agreement.current_version.signature_slots}
 

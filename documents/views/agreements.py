@@ -18,7 +18,13 @@ from django.views.decorators.http import require_POST
 from documents import selectors
 from documents.access import side_of
 from documents.agreement_rendering import preview_html, reader_text
-from documents.agreement_rules import MEDIATOR_SLOT, labelled_slots, party_designation, signing_options
+from documents.agreement_rules import (
+    MEDIATOR_SLOT,
+    agents_without_authority,
+    labelled_slots,
+    party_designation,
+    signing_options,
+)
 from documents.filenames import agreement_filename
 from documents.forms import AgreementForm, ReasonForm, SignForm, TermFormSet
 from documents.models import Agreement
@@ -102,6 +108,11 @@ def agreement_detail(request, agreement_id):
             "decline_form": ReasonForm(),
             "slots": labelled_slots(agreement.current_version.signature_slots, agreement.current_version.content),
             "text": reader_text(agreement),
+            # For the mediator: agents who cannot sign until their power of attorney
+            # with special authority to settle is checked.
+            "agents_without_authority": agents_without_authority(agreement, state["signed_slots"])
+            if is_mediator
+            else [],
             **state,
         },
     )

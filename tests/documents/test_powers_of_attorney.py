@@ -181,6 +181,16 @@ def test_an_agent_without_special_authority_cannot_sign(client, world, agent, ag
     assert "sign" not in tasks
 
 
+def test_the_mediator_sees_which_agent_cannot_sign_yet(client, world, agent, agreement):
+    unchecked(world, agent)
+    client.force_login(world.mediator)
+    page = client.get(reverse("agreement_detail", args=[agreement.pk])).content.decode()
+    assert f'data-agent-without-authority="{agent.pk}"' in page
+    accept(PowerOfAttorney.objects.get(participant=agent), world.mediator)
+    page = client.get(reverse("agreement_detail", args=[agreement.pk])).content.decode()
+    assert "data-agent-without-authority" not in page
+
+
 def test_an_agent_without_authority_is_not_told_it_is_their_turn(world, agent, people):
     agreement = draft(world)
     agreements.lock_agreement(agreement=agreement, actor=world.mediator)
