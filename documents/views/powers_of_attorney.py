@@ -93,7 +93,10 @@ def _power(request, power_id) -> PowerOfAttorney:
     if power is None:
         raise Http404
     case = power.participant.case
-    if side_of(request.user, case) is None or not visible_powers_of_attorney(request.user, case).filter(pk=power.pk):
+    if (
+        side_of(request.user, case) is None
+        or not visible_powers_of_attorney(request.user, case).filter(pk=power.pk).exists()
+    ):
         raise Http404
     return power
 
