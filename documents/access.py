@@ -65,3 +65,21 @@ def visible_services(user: User, case: MediationCase):
         return services.none()
     hidden = Document.objects.filter(case=case).exclude(Q(visibility=Document.Visibility.CASE) | Q(visibility=side))
     return services.filter(Q(recipient=user) | ~Q(documents__in=hidden)).distinct()
+
+
+def visible_powers_of_attorney(user: User, case: MediationCase):
+    """The powers of attorney of the case's agents this user may see: all of them for
+    the case's mediator and judge, those of their own side's agents for a party's
+    people, none for anyone else. Which side's agent acts under which authority is a
+    fact of that side."""
+    from documents.models import PowerOfAttorney
+
+    side = side_of(user, case)
+    powers = PowerOfAttorney.objects.filter(participant__case=case).select_related(
+        "participant__party", "participant__user", "uploaded_by", "checked_by", "blob"
+    )
+    if side in ("mediator", "judge"):
+        return powers
+    if side in ("plaintiff", "defendant"):
+        return powers.filter(participant__party__side=side)
+    return powers.none()

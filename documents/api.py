@@ -8,8 +8,10 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from documents.access import sees_service_addresses, side_of, visible_services
-from documents.models import Agreement, Service
+from documents import selectors
+from documents.access import sees_service_addresses, side_of, visible_powers_of_attorney, visible_services
+from documents.agreement_rules import signing_options
+from documents.models import Agreement, PowerOfAttorney, Service
 from mediation.api.fields import ShownIdNumberField, ShownPhoneField
 from mediation.models import MediationCase
 from mediation.selectors.cases import visible_cases
@@ -71,10 +73,43 @@ def _service(request, service: Service, *, with_addresses: bool) -> dict:
     }
 
 
+def _signing(agreement: Agreement, user) -> dict:
+    """Whether this reader may sign now, by the one signing rule, and why they may
+    not where they would (an agent without special authority to settle)."""
+    signed = selectors.signed_slots(agreement.current_version) if agreement.current_version else set()
+    options = signing_options(agreement, user, signed)
+    return {
+        "may_sign": options.may_sign,
+        "refusals": [{"code": refusal.code, "detail": refusal.message} for refusal in options.refusals],
+    }
+
+
+def _power_of_attorney(power: PowerOfAttorney) -> dict:
+    accepted = power.status == PowerOfAttorney.Status.ACCEPTED
+    return {
+        "id": power.pk,
+        "agent": str(power.participant.user),
+        "party": power.participant.party.name,
+        "status": power.status,
+        "uploaded_at": power.uploaded_at,
+        "checked_at": power.checked_at,
+        "scope": {
+            "change_claims": power.may_change_claims,
+            "settle": power.may_settle,
+            "sign_agreement": power.may_sign_agreement,
+        }
+        if accepted
+        else None,
+        "valid_until": power.valid_until if accepted else None,
+        "rejection_reason": power.rejection_reason or None,
+    }
+
+
 def _agreement(request, agreement: Agreement) -> dict:
     version = agreement.current_version
     sealed = agreement.is_sealed
     return {
+        "signing": _signing(agreement, request.user),
         "id": agreement.pk,
         "status": agreement.status,
         "version": version.number if version else None,
@@ -111,6 +146,7 @@ class MyCaseView(APIView):
                 "parties": PartySerializer(many=True),
                 "services": serializers.ListField(child=serializers.DictField()),
                 "agreements": serializers.ListField(child=serializers.DictField()),
+                "powers_of_attorney": serializers.ListField(child=serializers.DictField()),
             },
         )
     )
@@ -128,5 +164,9 @@ class MyCaseView(APIView):
                 ).data,
                 "services": [_service(request, service, with_addresses=with_addresses) for service in services],
                 "agreements": [_agreement(request, a) for a in case.agreements.select_related("current_version")],
+                # The agents' authority: a fact of each agent's side (and the court's).
+                "powers_of_attorney": [
+                    _power_of_attorney(power) for power in visible_powers_of_attorney(request.user, case)
+                ],
             }
         )

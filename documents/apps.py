@@ -64,3 +64,29 @@ class DocumentsConfig(AppConfig):
             topic="agreements",
             sms_template="notice_agreement_sealed",
         )
+        register_kind(
+            "power_of_attorney.submitted",
+            _("An agent in case %(number)s uploaded a power of attorney: check it and record its scope."),
+            topic="agreements",
+        )
+        register_kind(
+            "power_of_attorney.accepted",
+            _(
+                "The mediator checked your power of attorney in case %(number)s: you may settle and sign the "
+                "agreement for your party."
+            ),
+            topic="agreements",
+        )
+        register_kind(
+            "power_of_attorney.accepted_without_authority",
+            _(
+                "The mediator checked your power of attorney in case %(number)s: it does not give you authority "
+                "to settle and sign the agreement."
+            ),
+            topic="agreements",
+        )
+        register_kind(
+            "power_of_attorney.rejected",
+            _("The mediator rejected your power of attorney in case %(number)s: read why and upload a new one."),
+            topic="agreements",
+        )

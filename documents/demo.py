@@ -12,17 +12,24 @@ from django.utils import timezone
 
 from documents.models import Agreement
 from documents.reauthentication import Reauthentication
-from documents.services import agreements, serving
+from documents.services import agreements, powers_of_attorney, serving
 from documents.services.uploads import upload_document
 from documents.stamps import typed_signature
 from mediation.demo import DEMO_PASSWORD, DEMO_SOURCE, DemoPerson, _party_user, seed_identity
-from mediation.models import MediationCase, ParticipantRole, User, WorkOrder
+from mediation.models import MediationCase, Participant, ParticipantRole, User, WorkOrder
 from mediation.services import cases, sessions, work_orders
 
 COMPLAINT_HTML = """<html><body style="font-family: 'Noto Serif CJK SC'"><h1 style="text-align:center">民事起诉状</h1>
 <p>原告：上海某文化传媒有限公司</p><p>被告：北京某科技有限公司</p>
 <p>诉讼请求：判令被告支付视频制作费人民币500,000元。</p>
 <p>事实与理由：原告按约为被告制作宣传视频并已交付验收，被告至今未付款。</p></body></html>"""
+
+POWER_OF_ATTORNEY_HTML = """<html><body style="font-family: 'Noto Serif CJK SC'">
+<h1 style="text-align:center">授权委托书</h1>
+<p>委托人：上海某文化传媒有限公司</p><p>受托人：%(agent)s，律师</p>
+<p>现委托上列受托人在委托人与北京某科技有限公司合同纠纷诉前调解一案中，作为委托人的代理人。</p>
+<p>代理权限：特别授权，代为承认、放弃、变更诉讼请求，进行调解、和解，签署调解协议书。</p>
+<p>代理期限：至本案调解终结。</p></body></html>"""
 
 NEIGHBOURS = [
     DemoPerson("neighbour.a@demo.court", "蒋敏", None, None),
@@ -34,6 +41,32 @@ def _complaint_pdf() -> bytes:
     from weasyprint import HTML
 
     return HTML(string=COMPLAINT_HTML).write_pdf()
+
+
+def _power_of_attorney_pdf(agent: User) -> bytes:
+    from django.utils.html import escape
+    from weasyprint import HTML
+
+    return HTML(string=POWER_OF_ATTORNEY_HTML % {"agent": escape(str(agent))}).write_pdf()
+
+
+def _grant_special_authority(case: MediationCase) -> None:
+    """The plaintiff's agent uploads the power of attorney; the mediator checks it
+    and records its special authority to settle and sign (an agent signs only so)."""
+    agents = Participant.active.filter(case=case, role=ParticipantRole.AGENT).select_related("user", "case")
+    with transaction.atomic():
+        for agent in agents:
+            power = powers_of_attorney.submit_power_of_attorney(
+                participant=agent, actor=agent.user, data=_power_of_attorney_pdf(agent.user), filename="授权委托书.pdf"
+            )
+            powers_of_attorney.accept_power_of_attorney(
+                power=power,
+                actor=case.mediator,
+                may_change_claims=True,
+                may_settle=True,
+                may_sign_agreement=True,
+                valid_until=None,
+            )
 
 
 def _sign(agreement, user, party):
@@ -72,6 +105,7 @@ def _settle_report_case(case: MediationCase) -> None:
             case=case, actor=mediator, recipient=defendant_user, documents=[complaint], ip="127.0.0.1"
         )
         serving.acknowledge_service(service=served, user=defendant_user, ip="127.0.0.1")
+    _grant_special_authority(case)
     agreement = agreements.start_agreement(case=case, actor=mediator)
     agreements.update_draft(
         agreement=agreement,

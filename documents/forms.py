@@ -199,3 +199,35 @@ class SignForm(forms.Form):
         max_length=8,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )
+
+
+class PowerOfAttorneyUploadForm(forms.Form):
+    """An agent's power of attorney: the agent uploads their own; the mediator chooses
+    whose it is."""
+
+    participant = forms.ModelChoiceField(label=_("Agent"), queryset=Participant.objects.none(), required=False)
+    file = forms.FileField(label=_("Power of attorney (PDF, PNG or JPEG, at most 20 MB)"))
+
+    def __init__(self, *args, agents=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if agents is None:
+            del self.fields["participant"]
+        else:
+            self.fields["participant"].queryset = agents
+            self.fields["participant"].required = True
+            self.fields["participant"].label_from_instance = lambda p: f"{p.user} · {p.party.name}"
+
+
+class PowerOfAttorneyAcceptForm(forms.Form):
+    """The scope the mediator reads in the power of attorney (special authority,
+    特别授权) and how long it is valid."""
+
+    may_change_claims = forms.BooleanField(label=_("To admit, waive or change claims"), required=False)
+    may_settle = forms.BooleanField(label=_("To settle (mediation and settlement)"), required=False)
+    may_sign_agreement = forms.BooleanField(label=_("To sign the settlement agreement"), required=False)
+    valid_until = forms.DateField(
+        label=_("Valid until"),
+        required=False,
+        widget=DateInput(),
+        help_text=_("The last day it is valid. Leave empty when it runs until the mediation ends."),
+    )

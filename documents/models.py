@@ -343,3 +343,65 @@ class Signature(models.Model):
 
     def __str__(self):
         return f"{self.signer_id} signed {self.version_id} ({self.slot})"
+
+
+class PowerOfAttorney(models.Model):
+    """A power of attorney (授权委托书) an agent (a lawyer, `ParticipantRole.AGENT`)
+    acts under: the file they (or the mediator for them) uploaded, and what the
+    mediator found when checking it. An agent signs a settlement agreement only under
+    an accepted one that gives special authority (特别授权) to settle and to sign, and
+    that has not expired (`documents.agreement_rules.signing_authority_refusal`).
+
+    A fact of the agent's side: shown to that side and the case's court staff only."""
+
+    class Status(models.TextChoices):
+        # Uploaded; the mediator has not checked it yet.
+        SUBMITTED = "submitted", pgettext_lazy("power of attorney", "Waiting for the mediator's check")
+        # Checked by the mediator, who recorded its scope and validity: final.
+        ACCEPTED = "accepted", pgettext_lazy("power of attorney", "Checked")
+        # Refused by the mediator, with the reason: final (the agent uploads another).
+        REJECTED = "rejected", pgettext_lazy("power of attorney", "Rejected")
+
+    TRANSITIONS = {
+        "accept": ((Status.SUBMITTED,), Status.ACCEPTED),
+        "reject": ((Status.SUBMITTED,), Status.REJECTED),
+    }
+
+    participant = models.ForeignKey(
+        "mediation.Participant", on_delete=models.PROTECT, related_name="powers_of_attorney"
+    )
+    blob = models.ForeignKey(Blob, on_delete=models.PROTECT, related_name="+")
+    original_name = models.CharField(_("file name"), max_length=255)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.SUBMITTED)
+    # The scope the mediator read in it (special authority, 特别授权).
+    may_change_claims = models.BooleanField(_("to admit, waive or change claims"), default=False)
+    may_settle = models.BooleanField(_("to settle (mediation and settlement)"), default=False)
+    may_sign_agreement = models.BooleanField(_("to sign the settlement agreement"), default=False)
+    # The last day it is valid; empty when it runs until the mediation ends.
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    checked_at = models.DateTimeField(_("checked at"), null=True, blank=True)
+    rejection_reason = models.TextField(_("reason for rejection"), blank=True, default="")
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+        verbose_name = _("power of attorney")
+        verbose_name_plural = _("powers of attorney")
+
+    def __str__(self):
+        return f"power of attorney {self.pk} of participant {self.participant_id}"
+
+    def allows(self, action: str) -> bool:
+        return self.status in self.TRANSITIONS[action][0]
+
+    @property
+    def gives_authority_to_settle(self) -> bool:
+        """The scope covers what signing a settlement is: settling, and signing it."""
+        return self.may_settle and self.may_sign_agreement
+
+    def has_expired(self, today) -> bool:
+        return self.valid_until is not None and self.valid_until < today

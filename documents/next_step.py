@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from django.utils.translation import gettext_lazy as _
 
 from documents.agreement_rules import MEDIATOR_SLOT
-from documents.models import Agreement, Service
+from documents.models import Agreement, PowerOfAttorney, Service
 from documents.selectors import latest_agreement, signed_slots
 from mediation import policy
 from mediation.models import MediationCase, Participant, Side, User
@@ -41,6 +41,10 @@ TEXTS = {
     "schedule_session": _("Schedule a mediation session."),
     "start_session": _("Start the scheduled session when it is time."),
     "end_session": _("A session is under way: end it when the parties have spoken."),
+    "check_power_of_attorney": _(
+        "Check the power of attorney an agent uploaded and record its scope: they sign only with special authority "
+        "to settle."
+    ),
     "draft_agreement": _("Draft the settlement agreement once the parties agree."),
     "lock_agreement": _("Finish the draft agreement and lock it for signing."),
     "sign_agreement": _("Sign the settlement agreement: you sign first."),
@@ -90,6 +94,11 @@ def _mediators_step(case: MediationCase) -> NextStep:
         if side not in joined:
             invited = open_invitations(case).filter(party__side=side).exists()
             return NextStep(f"await_{side}" if invited else f"invite_{side}")
+    unchecked = PowerOfAttorney.objects.filter(
+        participant__case=case, participant__removed_at__isnull=True, status=PowerOfAttorney.Status.SUBMITTED
+    )
+    if unchecked.exists():
+        return NextStep("check_power_of_attorney")
     agreement = latest_agreement(case)
     if agreement is not None:
         return _agreement_step(case, agreement)

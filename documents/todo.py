@@ -26,7 +26,7 @@ from django.utils.translation import pgettext
 
 from documents import selectors
 from documents.access import visible_services
-from documents.agreement_rules import party_slot, signer_slots_of, signing_options
+from documents.agreement_rules import party_slot, signer_slots_of, signing_authority_refusal, signing_options
 from documents.models import Agreement, Service
 from mediation.models import MediationCase, MediationSession, Participant, RoomKind, User
 from mediation.participation import rooms_of_user
@@ -51,6 +51,28 @@ TEXTS = {
     "waiting.agreement_draft": _("The mediator is drafting the settlement agreement."),
     "waiting.mediator": _("Nothing for you to do now. The mediator prepares the next step of the mediation."),
     "done.sealed": _("The settlement agreement is signed and sealed: download it."),
+    # An agent's, until they may sign (documents.agreement_rules.signing_authority_refusal).
+    "power_of_attorney.upload": _(
+        "Upload your power of attorney with special authority to settle: you can sign the settlement agreement "
+        "once the mediator has checked it."
+    ),
+    "power_of_attorney.rejected": _("The mediator rejected your power of attorney: read why and upload a new one."),
+    "power_of_attorney.scope": _(
+        "Your power of attorney does not give you authority to settle and sign the agreement: upload one that does."
+    ),
+    "power_of_attorney.expired": _("Your power of attorney has expired: upload a new one."),
+    "waiting.power_of_attorney": _(
+        "The mediator checks your power of attorney; you can sign the settlement agreement once it is checked."
+    ),
+}
+
+# The task of an agent who may not sign, by the refusal's code.
+AUTHORITY_TASKS = {
+    "no_power_of_attorney": "power_of_attorney.upload",
+    "power_of_attorney_rejected": "power_of_attorney.rejected",
+    "power_of_attorney_scope": "power_of_attorney.scope",
+    "power_of_attorney_expired": "power_of_attorney.expired",
+    "power_of_attorney_unchecked": "waiting.power_of_attorney",
 }
 
 
@@ -133,6 +155,19 @@ def _session_tasks(case: MediationCase, user: User) -> list[Task]:
     return [Task("session", {"starts": session.starts_at, "room": session.room_kind}, url=url, due=session.starts_at)]
 
 
+def _authority_tasks(case: MediationCase, user: User) -> list[Task]:
+    """An agent's, while the case is open and they may not sign for their party: what
+    to do about their power of attorney, or that the mediator checks it."""
+    if not case.is_open:
+        return []
+    tasks = []
+    for participant in _participations(case, user):
+        refusal = signing_authority_refusal(participant)
+        if refusal is not None:
+            tasks.append(Task(AUTHORITY_TASKS[refusal.code], url=reverse("powers_of_attorney", args=[case.pk])))
+    return tasks
+
+
 def _agreement_tasks(case: MediationCase, user: User) -> list[Task]:
     agreement = selectors.latest_agreement(case)
     if agreement is None:
@@ -149,6 +184,9 @@ def _agreement_tasks(case: MediationCase, user: User) -> list[Task]:
         return [Task("sign", url=reverse("agreement_sign", args=[agreement.pk]))]
     if options.waiting_for_mediator:
         return [Task("waiting.mediator_signs", url=detail)]
+    if options.refusals:
+        # Theirs to sign once they have the authority: the power of attorney's task says so.
+        return []
     missing = [entry for entry in version.signature_slots if entry["slot"] not in signed]
     if not missing:
         return [Task("waiting.seal", url=detail)]
@@ -169,6 +207,7 @@ def party_tasks(case: MediationCase, user: User) -> list[Task]:
     tasks = [
         *_consent_task(case, user),
         *_service_tasks(case, user),
+        *_authority_tasks(case, user),
         *_agreement_tasks(case, user),
         *_session_tasks(case, user),
     ]

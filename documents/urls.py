@@ -1,6 +1,6 @@
 from django.urls import path
 
-from documents.views import agreements, files, serving, verification
+from documents.views import agreements, files, powers_of_attorney, serving, verification
 
 urlpatterns = [
     path("verify/", verification.verify_upload, name="verify"),
@@ -14,6 +14,31 @@ urlpatterns = [
     path("services/<int:service_id>/", serving.service_detail, name="service_detail"),
     path("services/<int:service_id>/<slug:action>/", serving.service_action, name="service_action"),
     path("services/<int:service_id>/proof.pdf", serving.service_proof, name="service_proof"),
+    path(
+        "cases/<int:case_id>/powers-of-attorney/",
+        powers_of_attorney.powers_of_attorney,
+        name="powers_of_attorney",
+    ),
+    path(
+        "cases/<int:case_id>/powers-of-attorney/upload/",
+        powers_of_attorney.power_of_attorney_upload,
+        name="power_of_attorney_upload",
+    ),
+    path(
+        "powers-of-attorney/<int:power_id>/",
+        powers_of_attorney.power_of_attorney_detail,
+        name="power_of_attorney_detail",
+    ),
+    path(
+        "powers-of-attorney/<int:power_id>/file/",
+        powers_of_attorney.power_of_attorney_file,
+        name="power_of_attorney_file",
+    ),
+    path(
+        "powers-of-attorney/<int:power_id>/<slug:action>/",
+        powers_of_attorney.power_of_attorney_check,
+        name="power_of_attorney_check",
+    ),
     path("cases/<int:case_id>/agreement/", agreements.agreement_for_case, name="agreement_for_case"),
     path("agreements/<int:agreement_id>/", agreements.agreement_detail, name="agreement_detail"),
     path("agreements/<int:agreement_id>/edit/", agreements.agreement_edit, name="agreement_edit"),

@@ -108,6 +108,7 @@ NOT_PAGES = {
     "api_schema",
     "figures_xlsx",
     "document_file",
+    "power_of_attorney_file",
     "agreement_pdf",
     "service_proof",
     "notification_count",
@@ -263,7 +264,7 @@ def leaks_of(response, language, data) -> list[str]:
 
 def sealed_agreement(people):
     """Case C's agreement, signed by all and sealed (the sealing runs after commit)."""
-    world = make_case(people["mediator"], people["judge"], label="C")
+    world = make_case(people["mediator"], people["judge"], label="C", agent_authority=True)
     agreement = draft(world)
     agreements.lock_agreement(agreement=agreement, actor=world.mediator)
     sign(agreement, world.mediator)

@@ -32,6 +32,7 @@ from documents.agreement_rules import (
     signers_of_slot,
     slot_refusal,
     slots_opened_by,
+    special_authority,
 )
 from documents.models import Agreement, AgreementVersion, Signature
 from documents.reauthentication import Reauthentication, ReauthenticationFailed, check_sms_code, reauthenticate
@@ -59,7 +60,7 @@ from documents.stamps import signature_stamp, typed_signature
 from mediation import audit
 from mediation.errors import ActionForbidden, TransitionNotAllowed
 from mediation.identity import identity_now
-from mediation.models import MediationCase, Participant, Party, User
+from mediation.models import MediationCase, Participant, ParticipantRole, Party, User
 from mediation.notifications import notify
 from mediation.services.cases import lock_case, lock_work_order_of, settle_case, start_mediation
 from rooms.services import post_case_event, schedule_rooms_closing
@@ -347,6 +348,11 @@ def _sign_agreement(
     refusal = slot_refusal(slot=slot, signer_slots=slots, signed=signed)
     if refusal is not None:
         raise refusal
+    # The power of attorney an agent signs under, for the record (signer_slot has
+    # refused an agent without one).
+    authority = None
+    if role == ParticipantRole.AGENT:
+        authority = special_authority(Participant.active.get(case=agreement.case, user=actor, party=party))
     if method not in Signature.Method.values:
         raise ValidationError({"method": _("Draw your signature or type your name.")})
     how = reauthenticate(actor, reauthentication)
@@ -393,7 +399,16 @@ def _sign_agreement(
     version.save(update_fields=["latest_blob"])
     agreement.status = Agreement.Status.SIGNING
     agreement.save(update_fields=["status", "updated_at"])
-    _record(agreement, actor, "sign", slot=slot, version=version.number, revision=revision.sha256, method=method)
+    _record(
+        agreement,
+        actor,
+        "sign",
+        slot=slot,
+        version=version.number,
+        revision=revision.sha256,
+        method=method,
+        **({"power_of_attorney": authority.pk} if authority is not None else {}),
+    )
     post_case_event(
         case=agreement.case,
         kind="agreement.signed",

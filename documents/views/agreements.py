@@ -19,7 +19,13 @@ from django.views.decorators.http import require_POST
 from documents import selectors
 from documents.access import side_of
 from documents.agreement_rendering import preview_html, reader_text
-from documents.agreement_rules import MEDIATOR_SLOT, labelled_slots, party_designation, signing_options
+from documents.agreement_rules import (
+    MEDIATOR_SLOT,
+    agents_without_authority,
+    labelled_slots,
+    party_designation,
+    signing_options,
+)
 from documents.filenames import agreement_filename
 from documents.forms import AgreementForm, ReasonForm, SignForm, TermFormSet
 from documents.models import Agreement
@@ -84,6 +90,9 @@ def _signer_state(agreement: Agreement, user) -> dict:
         "can_sign_for": options.can_sign_for,
         "may_sign": options.may_sign,
         "waiting_for_mediator": options.waiting_for_mediator,
+        # Why an agent may not sign (yet): no checked power of attorney with special
+        # authority to settle.
+        "authority_refusals": options.refusals,
     }
 
 
@@ -104,6 +113,11 @@ def agreement_detail(request, agreement_id):
             "decline_form": ReasonForm(),
             "slots": labelled_slots(agreement.current_version.signature_slots, agreement.current_version.content),
             "text": reader_text(agreement),
+            # For the mediator: agents who cannot sign until their power of attorney
+            # with special authority to settle is checked.
+            "agents_without_authority": agents_without_authority(agreement, state["signed_slots"])
+            if is_mediator
+            else [],
             **state,
         },
     )
@@ -295,6 +309,7 @@ def agreement_sign(request, agreement_id):
             "masked_phone": phones.mask(request.user.phone) if by_sms else "",
             "is_mediator": agreement.case.mediator_id == request.user.pk,
             "reading": selectors.agreement_reading(agreement),
+            "authority_refusals": state["authority_refusals"],
             # A refused attempt (a wrong password) gives the drawing back, for the
             # canvas to draw it again, if it is one the service would take.
             "signature_to_redraw": _redrawable(request.POST.get("signature", "")) if request.method == "POST" else "",

@@ -33,7 +33,7 @@ CLAUSE = {"enabled": True, "grace_days": 10, "penalty": "fixed", "amount": "2000
 
 @pytest.fixture
 def world(people):
-    return make_case(people["mediator"], people["judge"])
+    return make_case(people["mediator"], people["judge"], agent_authority=True)
 
 
 def instalments(world, count=3) -> list[dict]:

@@ -172,16 +172,16 @@ def build(things: Built) -> None:
     mediator = staff(Role.MEDIATOR, department, full_name="刘洋")
     judge = staff(Role.JUDGE, department, full_name="张伟")
     # Locked, nobody has signed.
-    things.locked_world = make_case(mediator, judge, label="L")
+    things.locked_world = make_case(mediator, judge, label="L", agent_authority=True)
     things.locked = draft(things.locked_world)
     agreements.lock_agreement(agreement=things.locked, actor=mediator)
     # Locked and signed by the mediator only.
-    things.signing_world = make_case(mediator, judge, label="S")
+    things.signing_world = make_case(mediator, judge, label="S", agent_authority=True)
     things.signing = draft(things.signing_world)
     agreements.lock_agreement(agreement=things.signing, actor=mediator)
     sign(things.signing, mediator)
     # Signed by everyone, but the sealing after commit crashed once.
-    world = things.crashed_world = make_case(mediator, judge, label="C")
+    world = things.crashed_world = make_case(mediator, judge, label="C", agent_authority=True)
     things.crashed = draft(world)
     agreements.lock_agreement(agreement=things.crashed, actor=mediator)
     things.crashes = []
@@ -231,7 +231,7 @@ def snapshot(agreement) -> tuple:
 
 @pytest.fixture
 def world(people):
-    return make_case(people["mediator"], people["judge"])
+    return make_case(people["mediator"], people["judge"], agent_authority=True)
 
 
 def test_the_mediator_drafts_from_structured_terms(world):

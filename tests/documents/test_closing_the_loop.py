@@ -18,7 +18,7 @@ from django.urls import reverse
 from PIL import Image, ImageDraw
 from pypdf import PdfWriter
 
-from documents.models import Agreement, Document, Service, ServiceStep, Signature
+from documents.models import Agreement, Document, PowerOfAttorney, Service, ServiceStep, Signature
 from documents.services import agreements, serving
 from documents.services.uploads import upload_document
 from documents.verification import verify_pdf
@@ -217,6 +217,22 @@ def test_a_hotline_order_is_settled_by_a_sealed_agreement_and_closed_with_a_retu
     joint = Room.objects.get(case=case, kind="joint")
     assert RoomEntry.objects.filter(room=joint, kind="document.served").exists()
 
+    # The plaintiff's agent uploads their power of attorney; the mediator checks it and
+    # records its special authority to settle and sign.
+    client.force_login(plaintiff)
+    uploaded = client.post(
+        reverse("power_of_attorney_upload", args=[case.pk]),
+        {"file": SimpleUploadedFile("授权委托书.pdf", pdf_file())},
+    )
+    assert uploaded["Location"] == reverse("powers_of_attorney", args=[case.pk])
+    power = PowerOfAttorney.objects.get(participant__user=plaintiff)
+    client.force_login(mediator)
+    checked = client.post(
+        reverse("power_of_attorney_check", args=[power.pk, "accept"]),
+        {"may_change_claims": "on", "may_settle": "on", "may_sign_agreement": "on"},
+    )
+    assert checked["Location"] == reverse("power_of_attorney_detail", args=[power.pk])
+
     # The mediator drafts the agreement on its page and locks it.
     client.force_login(mediator)
     started = client.post(reverse("agreement_for_case", args=[case.pk]))
@@ -357,7 +373,7 @@ def test_a_hotline_order_is_settled_by_a_sealed_agreement_and_closed_with_a_retu
 
 @pytest.fixture
 def world(people):
-    return make_case(people["mediator"], people["judge"])
+    return make_case(people["mediator"], people["judge"], agent_authority=True)
 
 
 @pytest.fixture

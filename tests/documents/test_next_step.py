@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def world(mediator, judge):
-    return make_case(mediator, judge)
+    return make_case(mediator, judge, agent_authority=True)
 
 
 def hint(client, user, case, language="en"):

@@ -29,7 +29,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def world(people):
-    return make_case(people["mediator"], people["judge"])
+    return make_case(people["mediator"], people["judge"], agent_authority=True)
 
 
 def codes(world, user):

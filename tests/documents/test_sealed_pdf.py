@@ -109,7 +109,7 @@ class Sealed:
 def seal_one_agreement() -> Sealed:
     department = DepartmentFactory(name="民事审判第二庭", code="civil-sealed")
     mediator = staff(Role.MEDIATOR, department, full_name=MEDIATOR_NAME)
-    world = make_case(mediator, staff(Role.JUDGE, department, full_name="张伟"), label="Z")
+    world = make_case(mediator, staff(Role.JUDGE, department, full_name="张伟"), label="Z", agent_authority=True)
     plaintiff, defendant = world.plaintiff_participant.party, world.defendant_participant.party
     Party.objects.filter(pk=plaintiff.pk).update(name=PLAINTIFF_NAME, credit_code="91310000MA1FL0000X")
     Party.objects.filter(pk=defendant.pk).update(name=DEFENDANT_NAME, address="北京市海淀区中关村大街1号")

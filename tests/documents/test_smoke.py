@@ -20,7 +20,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def test_an_agreement_signed_by_everyone_is_sealed_and_verifies():
     department = DepartmentFactory(name="Civil", code="civil")
-    world = make_case(staff(Role.MEDIATOR, department, full_name="刘洋"), staff(Role.JUDGE, department))
+    world = make_case(
+        staff(Role.MEDIATOR, department, full_name="刘洋"), staff(Role.JUDGE, department), agent_authority=True
+    )
     case = world.case
     plaintiff, defendant = case.parties.get(side="plaintiff"), case.parties.get(side="defendant")
     agreement = agreements.start_agreement(case=case, actor=world.mediator)

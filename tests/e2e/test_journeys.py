@@ -24,7 +24,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 from pypdf import PdfReader, PdfWriter
 
-from documents.models import Agreement, Document, Service, ServiceConsent, ServiceStep, Signature
+from documents.models import Agreement, Document, PowerOfAttorney, Service, ServiceConsent, ServiceStep, Signature
 from documents.reauthentication import Reauthentication
 from documents.services import agreements
 from mediation.models import Department, MediationCase, Participant, Party, RoomKind, SmsMessage, User, WorkOrder
@@ -32,6 +32,7 @@ from mediation.roles import Role
 from mediation.services import cases
 from mediation.services import work_orders as order_services
 from rooms.models import Room, RoomEntry
+from tests.cases import grant_special_authority
 from tests.e2e.browser import CuttableLink, off_the_loop
 from tests.factories import PASSWORD, DepartmentFactory, UserFactory, WorkOrderFactory, staff
 from tests.languages import english_words
@@ -306,7 +307,11 @@ def make_case_with_parties(court: Court, case: MediationCase | None = None, *, t
     passwords = {"plaintiff": "Quiet-river-2026", "defendant": "Calm-lake-2026"}
     plaintiff = UserFactory(full_name="王律师", email=f"agent{tag}@plaintiff.test", password=passwords["plaintiff"])
     defendant = UserFactory(full_name="赵强", email=f"zhao.qiang{tag}@defendant.test", password=passwords["defendant"])
-    cases.attach_participant(case=case, party=plaintiff_party, user=plaintiff, role="agent", actor=court.mediator)
+    agent = cases.attach_participant(
+        case=case, party=plaintiff_party, user=plaintiff, role="agent", actor=court.mediator
+    )
+    # The agent signs for the plaintiff later: with special authority to settle.
+    grant_special_authority(agent)
     cases.attach_participant(
         case=case, party=defendant_party, user=defendant, role="legal_representative", actor=court.mediator
     )
@@ -951,6 +956,16 @@ def test_every_page_of_a_party_and_a_liaison_fits_a_360_px_phone(journey):
         ("/verify/", "verification"),
     ):
         defendant.goto(path, label)
+    # The plaintiff's agent, on their power of attorney.
+    agent_user = case.participants.get(party__side="plaintiff").user
+    power = PowerOfAttorney.objects.get(participant__user=agent_user)
+    agent = journey.person("agent", phone=True, width=360)
+    agent.sign_in(agent_user)
+    for path, label in (
+        (f"/cases/{case.pk}/powers-of-attorney/", "powers of attorney"),
+        (f"/powers-of-attorney/{power.pk}/", "power of attorney"),
+    ):
+        agent.goto(path, label)
     liaison = journey.person("liaison", phone=True, width=360)
     liaison.sign_in(court.liaison)
     for path, label in (

@@ -269,6 +269,22 @@ RIGHTS = [
         kwargs=lambda w: {"agreement_id": w.agreement.pk}, data=lambda w: {"reason": "The amount is wrong."}),
     Row("agreement_sign", CASE_SIDES, kwargs=lambda w: {"agreement_id": w.agreement.pk}),
     Row("agreement_pdf", CASE_SIDES, kwargs=lambda w: {"agreement_id": w.agreement.pk, "which": "current"}),
+    # -- powers of attorney: the agent's side and the court's; the mediator checks ---------------------
+    Row("powers_of_attorney", CASE_FILES, kwargs=case_a),
+    Row("power_of_attorney_upload", frozenset({"mediator", "plaintiff"}), "POST", kwargs=case_a,
+        data=lambda w: {"participant": w.case.plaintiff_participant.pk}),
+    Row("power_of_attorney_detail", frozenset({"mediator", "judge", "plaintiff"}),
+        kwargs=lambda w: {"power_id": w.submitted_power.pk}, variant="waiting for the check"),
+    Row("power_of_attorney_detail", frozenset({"mediator", "judge", "plaintiff"}),
+        kwargs=lambda w: {"power_id": w.rejected_power.pk}, variant="rejected, with the reason"),
+    Row("power_of_attorney_file", frozenset({"mediator", "judge", "plaintiff"}),
+        kwargs=lambda w: {"power_id": w.submitted_power.pk}),
+    Row("power_of_attorney_check", frozenset({"mediator"}), "POST", variant="accept",
+        kwargs=lambda w: {"power_id": w.submitted_power.pk, "action": "accept"},
+        data=lambda w: {"may_settle": "on", "may_sign_agreement": "on"}),
+    Row("power_of_attorney_check", frozenset({"mediator"}), "POST", variant="reject",
+        kwargs=lambda w: {"power_id": w.submitted_power.pk, "action": "reject"},
+        data=lambda w: {"reason": "Not signed."}),
     # -- the operator ----------------------------------------------------------------------------------
     Row("admin:index", frozenset({"superuser"})),
 ]

@@ -12,7 +12,13 @@ from django.db import transaction
 from django.test import Client
 
 from tests.security.test_authorisation_matrix import RIGHTS, Row, request
-from tests.security.world import DEFENDANT_IP, MEDIATOR_IP, PRIVATE_NOTES
+from tests.security.world import (
+    DEFENDANT_IP,
+    MEDIATOR_IP,
+    POWER_OF_ATTORNEY_FILE,
+    POWER_OF_ATTORNEY_REASON,
+    PRIVATE_NOTES,
+)
 
 pytestmark = pytest.mark.usefixtures("court_files_in_use")
 
@@ -20,8 +26,22 @@ ADDRESSES = [MEDIATOR_IP, DEFENDANT_IP]
 # What each party's people must never read, anywhere.
 HIDDEN_FROM = {
     "plaintiff": ["For defendant", "Defendant caucus", *PRIVATE_NOTES.values(), *ADDRESSES],
-    "defendant": ["For plaintiff", "Plaintiff caucus", *PRIVATE_NOTES.values(), *ADDRESSES],
-    "other_party": ["For defendant", "For plaintiff", *PRIVATE_NOTES.values(), *ADDRESSES],
+    "defendant": [
+        "For plaintiff",
+        "Plaintiff caucus",
+        POWER_OF_ATTORNEY_REASON,
+        POWER_OF_ATTORNEY_FILE,
+        *PRIVATE_NOTES.values(),
+        *ADDRESSES,
+    ],
+    "other_party": [
+        "For defendant",
+        "For plaintiff",
+        POWER_OF_ATTORNEY_REASON,
+        POWER_OF_ATTORNEY_FILE,
+        *PRIVATE_NOTES.values(),
+        *ADDRESSES,
+    ],
 }
 READS = [row for row in RIGHTS if row.method == "GET"]
 
@@ -65,3 +85,9 @@ def test_the_side_only_facts_are_there_for_those_who_may_read_them(court):
     assert all(shows(mediator_page, note) for note in PRIVATE_NOTES.values())
     service_page = read_as(court, "judge", by_name["GET service_detail [case-wide documents]"])
     assert all(shows(service_page, address) for address in ADDRESSES)
+    rejected = by_name["GET power_of_attorney_detail [rejected, with the reason]"]
+    assert shows(read_as(court, "plaintiff", rejected), POWER_OF_ATTORNEY_REASON)
+    assert shows(read_as(court, "plaintiff", by_name["GET api_my_case"]), POWER_OF_ATTORNEY_REASON)
+    assert shows(read_as(court, "plaintiff", by_name["GET powers_of_attorney"]), POWER_OF_ATTORNEY_FILE)
+    # The defendant's side reads the same page, without the plaintiff's.
+    assert read_as(court, "defendant", by_name["GET powers_of_attorney"])

@@ -20,7 +20,7 @@ from pypdf import PdfWriter
 
 from documents.models import Document
 from documents.pki import load_platform_pki
-from documents.services import agreements, serving
+from documents.services import agreements, powers_of_attorney, serving
 from documents.services.uploads import upload_document
 from mediation.models import IdentityCheck, Notification, WorkOrder
 from mediation.notifications import notify
@@ -40,6 +40,10 @@ PRIVATE_NOTES = {
     "plaintiff": "PRIVATE: plaintiff will accept 60 percent",
     "defendant": "PRIVATE: defendant's bottom line 8000 yuan",
 }
+# Why the mediator rejected the plaintiff's agent's first power of attorney: for the
+# plaintiff's side and the court only.
+POWER_OF_ATTORNEY_REASON = "PRIVATE: the plaintiff's power of attorney lacks the company seal"
+POWER_OF_ATTORNEY_FILE = "Plaintiff agent power of attorney.pdf"
 MEDIATOR_IP = "198.51.100.10"
 DEFENDANT_IP = "203.0.113.7"
 
@@ -197,6 +201,22 @@ def build_court() -> SimpleNamespace:
         phone="+8613700001111",
         email="invitee@example.test",
     )
+    # The plaintiff's agent's powers of attorney: one rejected (with a side-only
+    # reason), one waiting for the mediator's check.
+    plaintiff_agent = case_a.plaintiff_participant
+    rejected_power = powers_of_attorney.submit_power_of_attorney(
+        participant=plaintiff_agent,
+        actor=case_a.plaintiff,
+        data=pdf_file("first power"),
+        filename="First power of attorney.pdf",
+    )
+    powers_of_attorney.reject_power_of_attorney(power=rejected_power, actor=mediator, reason=POWER_OF_ATTORNEY_REASON)
+    submitted_power = powers_of_attorney.submit_power_of_attorney(
+        participant=plaintiff_agent,
+        actor=case_a.plaintiff,
+        data=pdf_file("second power"),
+        filename=POWER_OF_ATTORNEY_FILE,
+    )
     notification = notify(
         recipients=[case_a.plaintiff],
         kind="case.joined",
@@ -229,6 +249,8 @@ def build_court() -> SimpleNamespace:
         private_service=service_private,
         agreement=agreement,
         invitation_token=invitation_token,
+        rejected_power=rejected_power,
+        submitted_power=submitted_power,
         notification=Notification.objects.get(pk=notification.pk),
         api_token=api_token,
         identity_check=IdentityCheck.objects.get(user=case_a.plaintiff),
