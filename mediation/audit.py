@@ -99,7 +99,8 @@ def record(*, actor, action: str, target: models.Model, data: dict | None = None
     fields = {
         "created_at": timezone.now(),
         "actor_id": actor.pk if actor is not None and actor.pk else None,
-        "actor_label": (actor.get_username() if actor is not None and actor.pk else "system"),
+        # An account may have no address (a party with only a mobile number).
+        "actor_label": ((actor.get_username() or f"user-{actor.pk}") if actor is not None and actor.pk else "system"),
         "action": action,
         "target_type": target._meta.label_lower,
         "target_id": str(target.pk),

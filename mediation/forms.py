@@ -378,9 +378,23 @@ class InvitationChoiceForm(forms.Form):
 
 
 class SignupDetailsForm(forms.Form):
-    """Asked of a person signing up through an invitation, besides email and password."""
+    """Asked of a person signing up through an invitation, besides their mobile number
+    (verified next by a texted code), an optional address and an optional password."""
 
     full_name = forms.CharField(label=_("Your full name"), max_length=100)
+    field_order = ["full_name", "phone", "email", "password1", "password2"]
+
+    def clean(self):
+        cleaned_data = super().clean()
+        phone = cleaned_data.get("phone")
+        if phone:
+            from allauth.account.adapter import get_adapter
+
+            try:
+                get_adapter().clean_signup_phone(phone)
+            except forms.ValidationError as error:
+                self.add_error("phone", error)
+        return cleaned_data
 
     def signup(self, request, user):
         user.full_name = self.cleaned_data["full_name"].strip()

@@ -1,31 +1,12 @@
-"""Accounts: a person who signs up through an invitation joins the case at once.
-The database: reference data is restored after every migrate or flush, and an HTTP
-request's connection ends with the request."""
+"""The database: reference data is restored after every migrate or flush, and an HTTP
+request's connection ends with the request. (A person who signs up through an
+invitation joins the case once their number is verified: mediation.adapters.)"""
 
-from allauth.account.signals import user_signed_up
 from django.core.handlers.asgi import ASGIHandler
 from django.core.signals import request_finished
 from django.db import connections
 from django.db.models.signals import post_migrate
 from django.dispatch import receiver
-
-from mediation.adapters import INVITATION_SESSION_KEY
-from mediation.errors import DomainError
-from mediation.services.invitations import accept_invitation
-
-
-@receiver(user_signed_up)
-def join_invited_case(sender, request, user, **kwargs):
-    token = request.session.pop(INVITATION_SESSION_KEY, None)
-    if not token:
-        return
-    try:
-        participant = accept_invitation(raw_token=token, user=user)
-    except DomainError:
-        # The account stays; the invitation page explains what went wrong when the
-        # person follows the link again.
-        return
-    request.joined_case_id = participant.case_id
 
 
 @receiver(post_migrate)

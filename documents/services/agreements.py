@@ -423,7 +423,7 @@ def _notify_next_signers(agreement: Agreement, *, slot: str, signer_slots: set[s
 def _issue(actor: User):
     from documents.pki import issue_signer_certificate
 
-    return issue_signer_certificate(name=str(actor), user_id=actor.pk, email=actor.email)
+    return issue_signer_certificate(name=str(actor), user_id=actor.pk, email=actor.email or "")
 
 
 def seal_agreement_safely(agreement_id: int) -> None:

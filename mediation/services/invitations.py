@@ -206,7 +206,7 @@ def address_state(user: User, email: str) -> str:
     verified = [address.verified for address in EmailAddress.objects.filter(user=user, email__iexact=email.strip())]
     if any(verified):
         return "verified"
-    if verified or user.email.lower() == email.strip().lower():
+    if verified or (user.email or "").lower() == email.strip().lower():
         return "unverified"
     return "other"
 
