@@ -80,6 +80,14 @@ class TextedCodeMixin:
 
     purpose = "login"
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A phone's keyboard shows digits, and offers the code from the text message.
+        self.fields["code"].label = _("Code")
+        self.fields["code"].widget.attrs.update(
+            {"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": "6", "placeholder": "123456"}
+        )
+
     def clean_code(self) -> str:
         if not self.expected_code or phone_of_marker(self.expected_code) is not None:
             check_texted_code(marker=self.expected_code, purpose=self.purpose, code=self.cleaned_data["code"])
@@ -122,3 +130,14 @@ class VerifyPhoneForm(TextedCodeMixin, allauth_forms.VerifyPhoneForm):
     account page)."""
 
     purpose = "verify"
+
+
+class ChangePhoneForm(allauth_forms.ChangePhoneForm):
+    """A signed-in person adding or changing their number: a number another account
+    has is refused here, before any code is texted to that other person."""
+
+    def clean_phone(self) -> str:
+        phone = super().clean_phone()
+        if self.account_already_exists:
+            raise get_adapter().validation_error("phone_taken")
+        return phone

@@ -206,6 +206,7 @@ ACCOUNT_FORMS = {
     "confirm_login_code": "mediation.account_forms.ConfirmLoginCodeForm",
     "confirm_reauthentication_code": "mediation.account_forms.ConfirmReauthenticationCodeForm",
     "verify_phone": "mediation.account_forms.VerifyPhoneForm",
+    "change_phone": "mediation.account_forms.ChangePhoneForm",
 }
 ACCOUNT_SIGNUP_FORM_CLASS = "mediation.forms.SignupDetailsForm"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
