@@ -5,6 +5,7 @@ up, and every misuse gets a clear page and attaches nobody."""
 import datetime as dt
 import hashlib
 import html
+import itertools
 import re
 
 import pytest
@@ -12,12 +13,14 @@ import time_machine
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core import mail
+from django.test import TestCase
 from django.urls import reverse
 from django.utils import timezone
 
 from mediation.models import CaseEvent, Invitation, MediationCase, Notification, Participant, User
 from mediation.services import cases
 from mediation.services.invitations import invite_participant
+from mediation.sms.backends.locmem import outbox as sms_outbox
 from tests.cases import make_case
 from tests.factories import PASSWORD, UserFactory
 
@@ -79,11 +82,29 @@ def invitation_path(token: str) -> str:
     return reverse("invitation", args=[token])
 
 
-def sign_up(client, email=INVITED_EMAIL, *, full_name="Wang Lawyer", **extra):
-    return client.post(
-        reverse("account_signup"),
-        {"email": email, "password1": NEW_PASSWORD, "password2": NEW_PASSWORD, "full_name": full_name, **extra},
-    )
+_new_phones = itertools.count(1)
+
+
+def sign_up(client, email=INVITED_EMAIL, *, full_name="Wang Lawyer", phone=None, **extra):
+    """The sign-up form (a mobile number, the address, a password), then the code texted
+    to the number; the last response."""
+    phone = phone or f"+86137{next(_new_phones):08d}"
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = client.post(
+            reverse("account_signup"),
+            {
+                "phone": phone,
+                "email": email,
+                "password1": NEW_PASSWORD,
+                "password2": NEW_PASSWORD,
+                "full_name": full_name,
+                **extra,
+            },
+        )
+    if response.status_code != 302 or response["Location"] != reverse("account_verify_phone"):
+        return response
+    code = re.search(r"(?<!\d)(\d{6})(?!\d)", sms_outbox[-1].body).group(1)
+    return client.post(reverse("account_verify_phone"), {"code": code})
 
 
 def signup_is_closed(response) -> bool:
