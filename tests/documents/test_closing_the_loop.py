@@ -14,6 +14,7 @@ import uuid
 import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import TestCase
 from django.urls import reverse
 from PIL import Image, ImageDraw
 from pypdf import PdfWriter
@@ -25,6 +26,7 @@ from documents.verification import verify_pdf
 from mediation.models import MediationCase, Notification, Participant, User, WebhookDelivery, WebhookEndpoint, WorkOrder
 from mediation.services import cases
 from mediation.services import work_orders as order_services
+from mediation.sms.backends.locmem import outbox as sms_outbox
 from rooms.membership import member_of
 from rooms.models import Room, RoomEntry
 from rooms.store import PostRequest, store_messages
@@ -35,6 +37,7 @@ pytestmark = pytest.mark.django_db
 Status = WorkOrder.Status
 
 PASSWORDS = {"agent@plaintiff.example.test": "Quiet-river-2026", "legal@defendant.example.test": "Calm-lake-2026"}
+PHONES = {"agent@plaintiff.example.test": "+8613700137001", "legal@defendant.example.test": "+8613700137002"}
 
 
 def pdf_file() -> bytes:
@@ -73,10 +76,20 @@ def invite_and_join(client, case, mediator, party, *, email, full_name, role) ->
     client.logout()
     assert client.get(reverse("invitation", args=[token])).status_code == 200
     password = PASSWORDS[email]
-    signed_up = client.post(
-        reverse("account_signup"),
-        {"email": email, "password1": password, "password2": password, "full_name": full_name},
-    )
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        signed_up = client.post(
+            reverse("account_signup"),
+            {
+                "phone": PHONES[email],
+                "email": email,
+                "password1": password,
+                "password2": password,
+                "full_name": full_name,
+            },
+        )
+    assert signed_up["Location"] == reverse("account_verify_phone")
+    code = re.search(r"(?<!\d)(\d{6})(?!\d)", sms_outbox[-1].body).group(1)
+    signed_up = client.post(reverse("account_verify_phone"), {"code": code})
     assert signed_up.status_code == 302
     assert signed_up["Location"] == reverse("case_detail", args=[case.pk])
     client.logout()

@@ -27,7 +27,7 @@ from pypdf import PdfReader, PdfWriter
 from documents.models import Agreement, Document, Service, ServiceConsent, ServiceStep, Signature
 from documents.reauthentication import Reauthentication
 from documents.services import agreements
-from mediation.models import Department, MediationCase, Participant, Party, RoomKind, User, WorkOrder
+from mediation.models import Department, MediationCase, Participant, Party, RoomKind, SmsMessage, User, WorkOrder
 from mediation.roles import Role
 from mediation.services import cases
 from mediation.services import work_orders as order_services
@@ -237,6 +237,7 @@ def test_referral_and_joining_by_invitation(journey):
 
     # Each follows the link on a phone, creates an account and lands in the case.
     passwords = {"王律师": "Quiet-river-2026", "赵强": "Calm-lake-2026"}
+    mobiles = {"王律师": "+8613700137011", "赵强": "+8613700137012"}
     for full_name, (url, email) in links.items():
         phone = journey.person(f"phone {full_name}", phone=True)
         phone.goto(url, "invitation", tour="en-06-phone-invitation" if email else None)
@@ -253,11 +254,16 @@ def test_referral_and_joining_by_invitation(journey):
         else:
             email = "zhao.qiang@defendant.test"
             address.fill(email)
+        form.locator("input[name=phone]").fill(mobiles[full_name])
         form.locator("input[name=password1]").fill(passwords[full_name])
         form.locator("input[name=password2]").fill(passwords[full_name])
         form.locator("input[name=full_name]").fill(full_name)
         phone.check("sign-up filled", tour="en-07-phone-sign-up" if full_name == "王律师" else None, axe=False)
-        phone.submit(form.locator("button[type=submit]"), "landed in the case", tour=None)
+        phone.submit(form.locator("button[type=submit]"), "mobile number to verify", tour=None)
+        # The code texted to the number (the server's SMS rows are in the shared database).
+        text = SmsMessage.objects.filter(to=mobiles[full_name]).latest("id")
+        phone.page.locator("input[name=code]").fill(re.search(r"(?<!\d)(\d{6})(?!\d)", text.body).group(1))
+        phone.submit(phone.page.get_by_role("button", name="Confirm"), "landed in the case", tour=None)
         assert phone.page.url.endswith(f"/cases/{case.pk}/"), phone.page.url
         assert case.number in phone.page.locator("h1").inner_text()
         user = User.objects.get(email=email)
