@@ -452,3 +452,22 @@ def test_the_admin_refuses_a_staff_account_without_an_address(client):
     assert "Court staff need an email address." in page_text(response)
     judge.refresh_from_db()
     assert judge.email
+
+
+def test_the_admin_creates_court_accounts_only_with_an_address(client):
+    admin = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    form = {
+        "full_name": "Clerk",
+        "password1": "Quiet-river-2026",
+        "password2": "Quiet-river-2026",
+        "usable_password": "true",
+    }
+
+    refused = client.post(reverse("admin:mediation_user_add"), {**form, "email": ""})
+    created = client.post(reverse("admin:mediation_user_add"), {**form, "email": "clerk@court.test"})
+
+    assert refused.status_code == 200
+    assert "Court staff need an email address." in page_text(refused)
+    assert created.status_code == 302
+    assert list(User.objects.filter(full_name="Clerk").values_list("email", flat=True)) == ["clerk@court.test"]
