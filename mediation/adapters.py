@@ -2,6 +2,12 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
+
+# allauth's private internals, used in this module only (and checked at start-up by
+# mediation.checks.check_allauth_integration against the version the lock file pins):
+# how the session's sign-in was authenticated, and ending a half-done sign-in.
+from allauth.account.internal.flows.login import get_authentication_records
+from allauth.account.internal.stagekit import clear_login
 from allauth.account.stages import PhoneVerificationStage
 from allauth.core.exceptions import ImmediateHttpResponse
 from django import forms
@@ -62,8 +68,6 @@ class SignUpPhoneVerificationStage(PhoneVerificationStage):
 
 
 def was_signed_in_by_code(request, user) -> bool:
-    from allauth.account.internal.flows.login import get_authentication_records
-
     records = get_authentication_records(request, user)
     return bool(records) and records[-1].get("method") == "code"
 
@@ -153,8 +157,6 @@ class CourtAccountAdapter(DefaultAccountAdapter):
         # The request form already sends no code to a staff number; this holds
         # whatever other way a code sign-in reaches here.
         if is_court_staff(user) and was_signed_in_by_code(request, user):
-            from allauth.account.internal.stagekit import clear_login
-
             clear_login(request)
             messages.error(request, _("Court staff sign in with their password and authenticator app, not by code."))
             return HttpResponseRedirect(reverse("account_login"))

@@ -471,3 +471,13 @@ def test_the_admin_creates_court_accounts_only_with_an_address(client):
     assert "Court staff need an email address." in page_text(refused)
     assert created.status_code == 302
     assert list(User.objects.filter(full_name="Clerk").values_list("email", flat=True)) == ["clerk@court.test"]
+
+
+def test_the_allauth_version_the_sms_sign_in_relies_on_is_checked_at_start_up(monkeypatch):
+    import allauth
+
+    from mediation.checks import check_allauth_integration
+
+    assert check_allauth_integration(None) == []
+    monkeypatch.setattr(allauth, "__version__", "66.0.0")
+    assert [problem.id for problem in check_allauth_integration(None)] == ["mediation.E002"]
