@@ -481,3 +481,29 @@ def test_the_allauth_version_the_sms_sign_in_relies_on_is_checked_at_start_up(mo
     assert check_allauth_integration(None) == []
     monkeypatch.setattr(allauth, "__version__", "66.0.0")
     assert [problem.id for problem in check_allauth_integration(None)] == ["mediation.E002"]
+
+
+def test_a_party_reauthenticates_with_a_texted_code_staff_cannot(client, sms_outbox):
+    person = party()
+    client.force_login(person)
+    with texted():
+        asked = client.post(reverse("account_request_reauthentication_code"), {"recipient": PHONE})
+    assert asked.status_code == 302
+    [message] = sms_outbox
+    wrong = "000000" if code_in(message) != "000000" else "111111"
+    assert "The code is not right." in page_text(
+        client.post(reverse("account_confirm_reauthentication_code"), {"code": wrong})
+    )
+
+    confirmed = client.post(reverse("account_confirm_reauthentication_code"), {"code": code_in(message)})
+
+    assert confirmed.status_code == 302
+    assert PhoneCode.objects.get().used_at is not None
+
+    judge = staff(Role.JUDGE, phone=OTHER_PHONE, phone_verified_at=timezone.now())
+    court = Client()
+    court.force_login(judge)
+    with texted():
+        refused = court.post(reverse("account_request_reauthentication_code"), {"recipient": OTHER_PHONE})
+    assert refused.status_code == 302 and refused["Location"].startswith(reverse("account_reauthenticate"))
+    assert len(sms_outbox) == 1
