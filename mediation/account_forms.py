@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from allauth.account import forms as allauth_forms
 from allauth.account.adapter import get_adapter
+from allauth.core import context, ratelimit
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -110,6 +111,12 @@ class RequestPhoneLoginCodeForm(allauth_forms.RequestLoginCodeForm):
 
     def clean_phone(self) -> str:
         phone = self.cleaned_data["phone"]
+        # A loose throttle per address on asking at all (numbers without an account
+        # included); the limits on texting are verification_codes'.
+        if not ratelimit.consume(context.request, action="request_login_code", key=phone):
+            raise forms.ValidationError(
+                _("Too many codes were asked for from this connection. Try again in a minute."), code="throttled"
+            )
         self._user = get_adapter().account_for_code_sign_in(phone)
         return phone
 

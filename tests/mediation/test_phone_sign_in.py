@@ -507,3 +507,22 @@ def test_a_party_reauthenticates_with_a_texted_code_staff_cannot(client, sms_out
         refused = court.post(reverse("account_request_reauthentication_code"), {"recipient": OTHER_PHONE})
     assert refused.status_code == 302 and refused["Location"].startswith(reverse("account_reauthenticate"))
     assert len(sms_outbox) == 1
+
+
+def test_asking_for_codes_is_throttled_per_address_even_for_numbers_without_an_account(settings, sms_outbox):
+    from django.core.cache import cache
+
+    from config.settings import base as base_settings
+
+    settings.ACCOUNT_RATE_LIMITS = base_settings.ACCOUNT_RATE_LIMITS  # 30 a minute from one address
+    cache.clear()
+    try:
+        # A fresh browser each time (one with a sign-in under way is sent back to it).
+        answers = [request_code(Client(REMOTE_ADDR="198.51.100.7"), phone=f"+86139002{n:05d}") for n in range(31)]
+    finally:
+        cache.clear()
+
+    assert [answer.status_code for answer in answers[:30]] == [302] * 30
+    assert answers[30].status_code == 200
+    assert "Too many codes were asked for from this connection. Try again in a minute." in page_text(answers[30])
+    assert sms_outbox == []
