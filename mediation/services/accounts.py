@@ -28,9 +28,14 @@ def set_account_phone(*, user: User, phone: str, verified: bool) -> None:
 def verify_account_phone(*, user: User, phone: str) -> None:
     """The person proved they hold `phone` (E.164) by the code texted to it: it becomes
     the account's number, verified now (identity level "mobile"). Replaces an earlier
-    number. The audit trail names the number by its keyed hash only."""
-    locked = User.objects.select_for_update().only("phone").get(pk=user.pk)
+    number; nothing changes if it was verified already. The audit trail names the
+    number by its keyed hash only."""
+    locked = User.objects.select_for_update().only("phone", "phone_verified_at").get(pk=user.pk)
     previous = str(locked.phone) if locked.phone else ""
+    if previous == phone and locked.phone_verified_at is not None:
+        # Proved again (each sign-in by code does): it was verified already.
+        user.phone, user.phone_verified_at = locked.phone, locked.phone_verified_at
+        return
     user.phone = phone
     user.phone_verified_at = timezone.now()
     user.save(update_fields=["phone", "phone_verified_at"])

@@ -266,6 +266,20 @@ def test_a_party_signs_in_with_the_code_texted_to_their_number(client, sms_outbo
 
     assert response.status_code == 302
     assert signed_in_user(client) == person
+    # The number was verified already: signing in by code does not record it again.
+    assert not AuditEntry.objects.filter(action="account.phone_verified").exists()
+
+
+def test_signing_in_by_code_verifies_a_number_not_verified_yet(client, sms_outbox):
+    person = UserFactory(email=None, phone=PHONE)
+
+    request_code(client)
+    confirm(client, code_in(sms_outbox[0]))
+
+    assert signed_in_user(client) == person
+    person.refresh_from_db()
+    assert person.identity_level == IdentityLevel.MOBILE
+    assert AuditEntry.objects.filter(action="account.phone_verified", target_id=str(person.pk)).count() == 1
 
 
 def test_existing_email_and_password_sign_ins_keep_working(client):
