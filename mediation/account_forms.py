@@ -17,7 +17,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from mediation import phones
-from mediation.verification_codes import CodeRefused, verify_code
+from mediation.client_address import client_ip
+from mediation.verification_codes import CodeRefused, refusal_to_send, verify_code
 
 SMS_MARKER_PREFIX = "sms:"
 
@@ -86,7 +87,7 @@ class TextedCodeMixin:
         # A phone's keyboard shows digits, and offers the code from the text message.
         self.fields["code"].label = _("Code")
         self.fields["code"].widget.attrs.update(
-            {"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": "6", "placeholder": "123456"}
+            {"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": "6"}
         )
 
     def clean_code(self) -> str:
@@ -118,6 +119,11 @@ class RequestPhoneLoginCodeForm(allauth_forms.RequestLoginCodeForm):
                 _("Too many codes were asked for from this connection. Try again in a minute."), code="throttled"
             )
         self._user = get_adapter().account_for_code_sign_in(phone)
+        if self._user is not None:
+            # Said here, with the number still in the form; sending checks again.
+            refusal = refusal_to_send(phone, client_address=client_ip(context.request))
+            if refusal is not None:
+                raise forms.ValidationError(refusal.message, code=refusal.code)
         return phone
 
     def clean(self):

@@ -394,6 +394,17 @@ class SignupDetailsForm(forms.Form):
                 get_adapter().clean_signup_phone(phone)
             except forms.ValidationError as error:
                 self.add_error("phone", error)
+                return cleaned_data
+            # The account is made before the code is texted: if no code can be sent
+            # now, say so and make nothing.
+            from allauth.core import context
+
+            from mediation.client_address import client_ip
+            from mediation.verification_codes import refusal_to_send
+
+            refusal = refusal_to_send(phone, client_address=client_ip(context.request) if context.request else None)
+            if refusal is not None:
+                self.add_error("phone", forms.ValidationError(refusal.message, code=refusal.code))
         return cleaned_data
 
     def signup(self, request, user):

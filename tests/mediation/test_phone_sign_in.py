@@ -134,9 +134,10 @@ def test_a_new_code_comes_no_sooner_than_a_minute_after_the_last(client, sms_out
     ), shown_messages(response)
     # From another browser, the same: nothing sent, the form says when to try again.
     elsewhere = Client()
-    refused = request_code(elsewhere, follow=True)
-    assert len(sms_outbox) == 1
+    refused = request_code(elsewhere)
+    assert refused.status_code == 200 and len(sms_outbox) == 1
     assert "less than a minute ago" in page_text(refused)
+    assert f'value="{TYPED}"' in page_text(refused)
     assert PhoneCode.objects.count() == 1
 
 
@@ -342,6 +343,20 @@ def test_sign_up_with_another_number_than_the_invitations_is_refused(client, inv
     assert "Use the mobile number the invitation was sent to: 138****8000." in page_text(response)
     assert not User.objects.filter(phone=OTHER_PHONE).exists()
     assert sms_outbox == []
+
+
+def test_sign_up_while_no_code_can_be_texted_makes_no_account(client, invitation_token, sms_outbox):
+    token, _world = invitation_token
+    with texted():
+        send_code(PHONE, "apply")  # a code went to the number a moment ago
+    client.get(reverse("invitation", args=[token]))
+
+    response = sign_up(client)
+
+    assert response.status_code == 200
+    assert "A code was sent to this number less than a minute ago." in page_text(response)
+    assert not User.objects.filter(phone=PHONE).exists()
+    assert len(sms_outbox) == 1
 
 
 def test_a_new_party_signs_up_with_phone_and_code_and_no_email(client, invitation_token, sms_outbox):
