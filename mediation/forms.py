@@ -1,10 +1,12 @@
 import re
 
+from allauth.core import context
 from django import forms
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
+from mediation.client_address import client_ip
 from mediation.models import (
     Department,
     Invitation,
@@ -21,6 +23,7 @@ from mediation.models.work_orders import Category, Channel, ReplyChannel, Reques
 from mediation.roles import Role
 from mediation.selectors.cases import open_invitations, sessions_open_to
 from mediation.selectors.stats import Period
+from mediation.verification_codes import refusal_to_send
 
 
 class DateTimeInput(forms.DateTimeInput):
@@ -397,11 +400,6 @@ class SignupDetailsForm(forms.Form):
                 return cleaned_data
             # The account is made before the code is texted: if no code can be sent
             # now, say so and make nothing.
-            from allauth.core import context
-
-            from mediation.client_address import client_ip
-            from mediation.verification_codes import refusal_to_send
-
             refusal = refusal_to_send(phone, client_address=client_ip(context.request) if context.request else None)
             if refusal is not None:
                 self.add_error("phone", forms.ValidationError(refusal.message, code=refusal.code))
