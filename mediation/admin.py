@@ -1,5 +1,7 @@
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db.models import OuterRef, Subquery
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -22,7 +24,35 @@ from mediation.models import (
     WorkOrder,
     WorkOrderEvent,
 )
+from mediation.roles import API_CLIENT_GROUP, Role
 from mediation.services.api_tokens import revoke_api_token
+
+
+class StaffHaveAnAddress:
+    """Staff sign in with their address, password and TOTP, never by SMS code alone,
+    so a staff account always has an address. A party's account may have none."""
+
+    def clean(self):
+        cleaned_data = super().clean()
+        groups = {group.name for group in cleaned_data.get("groups") or []}
+        staff = (
+            cleaned_data.get("is_staff")
+            or cleaned_data.get("is_superuser")
+            or groups & {*Role.values, API_CLIENT_GROUP}
+            or self.address_always_required
+        )
+        if staff and not cleaned_data.get("email") and "email" not in self.errors:
+            self.add_error("email", forms.ValidationError(_("Court staff need an email address."), code="required"))
+        return cleaned_data
+
+
+class CourtUserChangeForm(StaffHaveAnAddress, UserChangeForm):
+    address_always_required = False
+
+
+class CourtUserCreationForm(StaffHaveAnAddress, AdminUserCreationForm):
+    # Accounts made here are the court's (parties come through invitations).
+    address_always_required = True
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -41,8 +71,10 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    form = CourtUserChangeForm
+    add_form = CourtUserCreationForm
     ordering = ["email"]
-    list_display = ["email", "full_name", "department", "is_active", "is_staff"]
+    list_display = ["email", "full_name", "phone", "department", "is_active", "is_staff"]
     list_filter = ["groups", "department", "is_active", "is_staff"]
     search_fields = ["email", "full_name", "phone"]
     fieldsets = [

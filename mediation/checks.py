@@ -1,7 +1,9 @@
 """System checks of the platform's own settings (`manage.py check --deploy`)."""
 
+import inspect
+
 from django.conf import settings
-from django.core.checks import Tags, Warning, register
+from django.core.checks import Error, Tags, Warning, register
 
 # Shorter than a SHA-256 output, an HMAC key is easier to guess than the hash is to break.
 MINIMUM_AUDIT_KEY_LENGTH = 32
@@ -96,3 +98,33 @@ def check_identity_verifier(app_configs, **kwargs):
             )
         ]
     return []
+
+
+def check_allauth_integration(app_configs, **kwargs):
+    """Signing in by SMS code relies on allauth's phone support behaving as in the
+    version the lock file pins (65.x): the adapter's marker is handed to the code forms
+    as `code`, and mediation.adapters uses two of allauth's internals. Another version
+    must be checked before it is used: until then, the platform does not start."""
+    problems = []
+    try:
+        import allauth
+        from allauth.account import forms
+        from allauth.account.internal.flows.login import get_authentication_records  # noqa: F401
+        from allauth.account.internal.stagekit import clear_login  # noqa: F401
+        from allauth.account.stages import PhoneVerificationStage  # noqa: F401
+    except ImportError as error:
+        return [Error(f"allauth's phone sign-in is not where the platform expects it: {error}", id="mediation.E001")]
+    if not allauth.__version__.startswith("65."):
+        problems.append(
+            Error(
+                f"django-allauth {allauth.__version__} is installed; SMS sign-in was built on 65.x.",
+                hint="Check mediation.adapters and mediation.account_forms against this version, then this check.",
+                id="mediation.E002",
+            )
+        )
+    for name in ("ConfirmLoginCodeForm", "VerifyPhoneForm", "ConfirmReauthenticationCodeForm", "ChangePhoneForm"):
+        if not hasattr(forms, name):
+            problems.append(Error(f"allauth.account.forms.{name} is missing.", id="mediation.E003"))
+    if "code" not in inspect.getsource(forms.BaseConfirmCodeForm.__init__):
+        problems.append(Error("allauth's code forms no longer take the expected code.", id="mediation.E004"))
+    return problems

@@ -1,5 +1,6 @@
 import re
 
+from allauth.core import context
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -7,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
 from mediation import phones
+from mediation.client_address import client_ip
 from mediation.models import (
     Department,
     Invitation,
@@ -23,6 +25,7 @@ from mediation.models.work_orders import Category, Channel, ReplyChannel, Reques
 from mediation.roles import Role
 from mediation.selectors.cases import open_invitations, sessions_open_to
 from mediation.selectors.stats import Period
+from mediation.verification_codes import refusal_to_send
 
 
 class DateTimeInput(forms.DateTimeInput):
@@ -442,9 +445,22 @@ class AcceptInvitationForm(forms.Form):
 
 
 class SignupDetailsForm(forms.Form):
-    """Asked of a person signing up through an invitation, besides email and password."""
+    """Asked of a person signing up through an invitation, besides their mobile number
+    (verified next by a texted code), an optional address and an optional password."""
 
     full_name = forms.CharField(label=_("Your full name"), max_length=100)
+    field_order = ["full_name", "phone", "email", "password1", "password2"]
+
+    def clean(self):
+        cleaned_data = super().clean()
+        phone = cleaned_data.get("phone")
+        if phone:
+            # The account is made before the code is texted: if no code can be sent
+            # now, say so and make nothing.
+            refusal = refusal_to_send(phone, client_address=client_ip(context.request) if context.request else None)
+            if refusal is not None:
+                self.add_error("phone", forms.ValidationError(refusal.message, code=refusal.code))
+        return cleaned_data
 
     def signup(self, request, user):
         user.full_name = self.cleaned_data["full_name"].strip()

@@ -109,6 +109,17 @@ def _lock_number(phone: str) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"phone-code:{phone}"])
 
 
+def refusal_to_send(phone: str, *, client_address: str | None = None) -> CodeRefused | None:
+    """Why `send_code` would refuse to text `phone` now (the limits above), or None.
+    Sends and changes nothing: for a form to say so before it creates anything;
+    `send_code` checks again under the lock."""
+    try:
+        _refuse_if_too_many(str(phone), client_address, timezone.now())
+    except CodeRefused as refusal:
+        return refusal
+    return None
+
+
 @transaction.atomic
 def send_code(phone: str, purpose: str, *, client_address: str | None = None, language: str | None = None) -> PhoneCode:
     """Send a new one-time code to `phone` (E.164) for `purpose`, or refuse with

@@ -306,7 +306,8 @@ def test_login_page_renders_in_chinese(client, compiled_catalog):
     page = response.content.decode()
     assert '<html lang="zh-hans">' in page
     assert "法院在线调解平台" in page
-    assert "法院工作人员请使用法院分配的账号登录" in page
+    assert "用发送到我手机的验证码登录" in page
+    assert "法院工作人员使用法院分配的邮箱和密码登录" in page
     assert "Court mediation platform" not in page
     assert "Sign In" not in page
 

@@ -181,10 +181,33 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
 
-# Accounts: email and password, no public sign-up (see mediation.adapters).
+# Accounts: parties sign up (only through an invitation, see mediation.adapters) with
+# their mobile number, verified by an SMS code, an optional address and an optional
+# password, and sign in with a code texted to that number; staff (created by an
+# administrator, always with an address) and parties who have one sign in with an
+# address or number and a password, then TOTP where set up. Staff never sign in by
+# SMS code alone (CourtAccountAdapter).
 ACCOUNT_ADAPTER = "mediation.adapters.CourtAccountAdapter"
-ACCOUNT_LOGIN_METHODS = {"email"}
-ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_LOGIN_METHODS = {"email", "phone"}
+ACCOUNT_SIGNUP_FIELDS = ["phone*", "email", "password1", "password2"]
+ACCOUNT_LOGIN_BY_CODE_ENABLED = True
+# Codes are made, sent, kept (a keyed hash) and checked by mediation.verification_codes,
+# whose limits govern: 5 minutes each, 5 wrong tries each, a new one after 60 s, 5 per
+# number and 20 per address an hour. allauth's own counters only end a sign-in that
+# has outlived them all: 25 tries (5 codes of 5 tries) in 15 minutes.
+ACCOUNT_LOGIN_BY_CODE_MAX_ATTEMPTS = 25
+ACCOUNT_LOGIN_BY_CODE_TIMEOUT = 15 * 60
+ACCOUNT_LOGIN_BY_CODE_SUPPORTS_RESEND = 4
+ACCOUNT_PHONE_VERIFICATION_MAX_ATTEMPTS = 25
+ACCOUNT_PHONE_VERIFICATION_TIMEOUT = 15 * 60
+ACCOUNT_PHONE_VERIFICATION_SUPPORTS_RESEND = 4
+ACCOUNT_FORMS = {
+    "request_login_code": "mediation.account_forms.RequestPhoneLoginCodeForm",
+    "confirm_login_code": "mediation.account_forms.ConfirmLoginCodeForm",
+    "confirm_reauthentication_code": "mediation.account_forms.ConfirmReauthenticationCodeForm",
+    "verify_phone": "mediation.account_forms.VerifyPhoneForm",
+    "change_phone": "mediation.account_forms.ChangePhoneForm",
+}
 ACCOUNT_SIGNUP_FORM_CLASS = "mediation.forms.SignupDetailsForm"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "none"
@@ -205,6 +228,11 @@ ACCOUNT_RATE_LIMITS = {
     "sign_reauthentication": "5/5m/user,20/15m/ip",
     "login": "30/m/ip",
     "reset_password": "5/m/ip,3/m/key",
+    # SMS codes are limited by mediation.verification_codes, with a message that says
+    # when to try again; allauth's counters stay only as a looser backstop.
+    "request_login_code": "30/m/ip",
+    "verify_phone": "30/m/ip",
+    "change_phone": "10/m/user",
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env("MFA_TOTP_ISSUER", default="Court mediation platform")

@@ -447,7 +447,7 @@ def _issue(actor: User, identity):
     from documents.pki import issue_signer_certificate
 
     return issue_signer_certificate(
-        name=str(actor), user_id=actor.pk, email=actor.email, id_number_hash=identity.id_number_hash
+        name=str(actor), user_id=actor.pk, email=actor.email or "", id_number_hash=identity.id_number_hash
     )
 
 

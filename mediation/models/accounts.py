@@ -7,6 +7,7 @@ from phonenumber_field.modelfields import PhoneNumberField
 
 from mediation.id_numbers import keyed_hash as id_number_hash
 from mediation.personal_data import EncryptedCharField
+from mediation.phones import mask as mask_phone
 
 
 class Department(models.Model):
@@ -35,9 +36,12 @@ class UserManager(BaseUserManager):
     use_in_migrations = True
 
     def _create_user(self, email, password, **extra_fields):
-        if not email:
+        # Staff always have an address (they sign in with it, password and TOTP); a
+        # party may have only a mobile number.
+        staff = extra_fields.get("is_staff") or extra_fields.get("is_superuser")
+        if not email and (staff or not extra_fields.get("phone")):
             raise ValueError("An email address is required.")
-        user = self.model(email=self.normalize_email(email).lower(), **extra_fields)
+        user = self.model(email=self.normalize_email(email).lower() if email else None, **extra_fields)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -58,7 +62,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     from their participation in a case). Chinese names do not split into first and
     last name, so there is one `full_name`."""
 
-    email = models.EmailField(_("email address"), unique=True)
+    # Optional for parties, who may have only a verified mobile number; required for
+    # staff (the admin forms and createsuperuser ask for it). No address is NULL,
+    # never "", so that any number of accounts can be without one.
+    email = models.EmailField(_("email address"), unique=True, null=True, blank=True)
     full_name = models.CharField(_("full name"), max_length=100, blank=True)
     # A mobile number is one person's: it signs them in by SMS code once verified
     # (phone_verified_at), and the platform texts them there.
@@ -113,9 +120,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         verbose_name_plural = _("users")
 
     def __str__(self):
-        return self.full_name or self.email
+        return self.get_full_name()
 
     def save(self, *args, **kwargs):
+        if not (self.email or "").strip():
+            self.email = None
         self.id_number_hash = id_number_hash(self.id_number)
         if kwargs.get("update_fields") is not None and "id_number" in kwargs["update_fields"]:
             kwargs["update_fields"] = {*kwargs["update_fields"], "id_number_hash"}
@@ -131,10 +140,18 @@ class User(AbstractBaseUser, PermissionsMixin):
         return IdentityLevel.ACCOUNT
 
     def get_full_name(self):
-        return self.full_name or self.email
+        """The name to show: the person's name, else their address, else their
+        masked mobile number (an account may have only that)."""
+        if self.full_name:
+            return self.full_name
+        if self.email:
+            return self.email
+        if self.phone:
+            return mask_phone(self.phone)
+        return _("Account %(id)s") % {"id": self.pk or "?"}
 
     def get_short_name(self):
-        return self.full_name or self.email
+        return self.get_full_name()
 
 
 class IdentityCheck(models.Model):

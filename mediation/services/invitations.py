@@ -56,8 +56,6 @@ MAX_WRONG_ID_NUMBERS = Invitation.MAX_WRONG_ID_NUMBERS
 # reached by SMS). User.email is still required and unique, so such an account gets a
 # reserved address (RFC 2606 ".invalid") that is never mailed, like the service
 # accounts of API tokens (mediation.notifications skips them).
-NO_EMAIL_DOMAIN = "phone.invalid"
-
 sms_templates.register(
     "invitation",
     gettext_lazy(
@@ -367,7 +365,9 @@ def _account_for(invitation: Invitation, user: User | None) -> tuple[User, bool]
         return owner, False
     if user is not None and user.is_authenticated:
         return user, False
-    account = User(email=f"party-{secrets.token_hex(8)}@{NO_EMAIL_DOMAIN}", full_name=invitation.full_name)
+    # A party may have no e-mail address: they sign in again with a code texted to
+    # the number they have just proved.
+    account = User(email=None, full_name=invitation.full_name)
     account.set_unusable_password()
     return account, True
 

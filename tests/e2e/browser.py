@@ -326,7 +326,7 @@ class Person:
         page.locator("input[name=login]").fill(email)
         page.locator("input[name=password]").fill(password)
         with page.expect_navigation():
-            page.locator("main form button[type=submit]").click()
+            page.locator("main form[data-sign-in=password] button[type=submit]").click()
         assert "/accounts/login/" not in page.url, f"{self.label} could not sign in: {self.text()[:500]}"
 
     def sign_in(self, user) -> None:

@@ -287,6 +287,11 @@ RIGHTS = [
         data=lambda w: {"reason": "Not signed."}),
     # -- the operator ----------------------------------------------------------------------------------
     Row("admin:index", frozenset({"superuser"})),
+    # -- signing in by mobile number (allauth's pages, on the platform's codes) -----------------------
+    Row("account_request_login_code", EVERYONE),
+    # One's own number only: the page has no id in it, and a stranger is sent to sign in.
+    Row("account_change_phone", SIGNED_IN),
+    Row("account_change_phone", SIGNED_IN, "POST", data=lambda w: {"phone": "not a number"}, variant="bad number"),
 ]
 # fmt: on
 
