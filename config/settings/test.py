@@ -29,5 +29,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F
     # Tests need not wait for the disk: each transactional test truncates every table.
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c synchronous_commit=off"  # noqa: F405
 SMS_BACKEND = "locmem"
+# A browser journey's server runs in another process: it writes its text messages as
+# JSON files into the directory the test reads them from (tests/e2e/conftest.py).
+if env("E2E_SMS_DIR", default=""):
+    SMS_BACKEND = "file"
+    SMS_FILE_DIR = env("E2E_SMS_DIR")
 SMS_SEND_IN_BACKGROUND = False
 SMS_RECEIPT_TOKEN = "test-sms-receipt-token-0123456789abcdef"

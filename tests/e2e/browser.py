@@ -228,6 +228,8 @@ class Journey:
     dialogs: list[str] = field(default_factory=list)
     pages_checked: list[str] = field(default_factory=list)
     step_number: int = 0
+    # Where the server writes the text messages it sends (SMS_BACKEND=file).
+    sms_dir: Path | None = None
 
     def __post_init__(self):
         self.directory = SCREENSHOTS / self.name
@@ -260,6 +262,27 @@ class Journey:
 
         with translation.override(self.language):
             return translation.gettext(message)
+
+    def texts(self, to: str, template: str | None = None) -> list[dict]:
+        """The text messages the server sent to `to` (E.164), oldest first, as the phone
+        received them: one-time codes in clear (the stored rows mask them once sent)."""
+        from mediation.sms.backends.file import read_messages
+
+        return [
+            message
+            for message in read_messages(self.sms_dir)
+            if message["to"] == to and (template is None or message["template"] == template)
+        ]
+
+    def texted(self, to: str, template: str) -> str:
+        """The body of the last text message of `template` the server sent to `to`."""
+        texts = self.texts(to, template)
+        assert texts, f"no {template} text message was sent to {to}"
+        return texts[-1]["body"]
+
+    def code_texted(self, to: str) -> str:
+        """The one-time code in the last verification text sent to `to`."""
+        return re.search(r"(?<!\d)(\d{6})(?!\d)", self.texted(to, "verification_code")).group(1)
 
     def record_request(self, url: str) -> None:
         parts = urlsplit(url)

@@ -66,9 +66,15 @@ def documents_dir(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def server(django_db_setup, _platform_keys, documents_dir, tmp_path_factory, _browser_tools):
+def sms_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("e2e-sms")
+
+
+@pytest.fixture(scope="module")
+def server(django_db_setup, _platform_keys, documents_dir, sms_dir, tmp_path_factory, _browser_tools):
     """The platform under daphne, with the test database, the run's signing keys and
-    this module's document storage."""
+    this module's document storage; the text messages it sends are files in `sms_dir`
+    (read with `journey.texted`)."""
     from rooms.server.cluster import DAPHNE_FLAGS, free_port
 
     database = settings.DATABASES["default"]
@@ -79,6 +85,7 @@ def server(django_db_setup, _platform_keys, documents_dir, tmp_path_factory, _br
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "DATABASE_URL": database_url_for_servers(),
         "DOCUMENT_STORAGE_DIR": str(documents_dir),
+        "E2E_SMS_DIR": str(sms_dir),
         "PYTHONUNBUFFERED": "1",
         **_platform_keys,
     }
@@ -113,10 +120,12 @@ def _storage_shared_with_the_server(_isolated_files_and_keys, settings, document
 
 
 @pytest.fixture
-def journey(request, browser, server):
+def journey(request, browser, server, sms_dir):
     """A journey's browser contexts; when it ends, every request must have stayed on
-    127.0.0.1."""
-    trip = Journey(browser=browser, base_url=server.url, name=request.node.name)
+    127.0.0.1. The server's text messages of earlier journeys are gone."""
+    for old in sms_dir.glob("*.json"):
+        old.unlink()
+    trip = Journey(browser=browser, base_url=server.url, name=request.node.name, sms_dir=sms_dir)
     trip.server = server
     yield trip
     trip.close()

@@ -27,7 +27,7 @@ from pypdf import PdfReader, PdfWriter
 from documents.models import Agreement, Document, PowerOfAttorney, Service, ServiceConsent, ServiceStep, Signature
 from documents.reauthentication import Reauthentication
 from documents.services import agreements
-from mediation.models import Department, MediationCase, Participant, Party, RoomKind, SmsMessage, User, WorkOrder
+from mediation.models import Department, MediationCase, Participant, Party, RoomKind, User, WorkOrder
 from mediation.roles import Role
 from mediation.services import cases
 from mediation.services import work_orders as order_services
@@ -240,8 +240,8 @@ def test_referral_and_joining_by_invitation(journey):
     # Each reads the invitation in an SMS, follows its link on the phone, has a code
     # texted to that number and joins the case with it: a new account, its number verified.
     for full_name, (url, number) in links.items():
-        [invitation_sms] = SmsMessage.objects.filter(to=number, template="invitation")
-        assert url in invitation_sms.body and case.number in invitation_sms.body
+        [invitation_sms] = journey.texts(number, "invitation")
+        assert url in invitation_sms["body"] and case.number in invitation_sms["body"]
         phone = journey.person(f"phone {full_name}", phone=True)
         phone.goto(url, "invitation", tour="en-06-phone-invitation" if full_name == "王律师" else None)
         assert case.number in phone.text()
@@ -252,8 +252,8 @@ def test_referral_and_joining_by_invitation(journey):
         masked = number[3:6] + "****" + number[-4:]
         phone.submit(phone.page.get_by_role("button", name=f"Text a code to {masked}"), "code sent")
         assert f"A code was texted to {masked}." in phone.text()
-        [code_sms] = SmsMessage.objects.filter(to=number, template="verification_code")
-        code = re.search(r"(?<!\d)(\d{6})(?!\d)", code_sms.body).group(1)
+        assert len(journey.texts(number, "verification_code")) == 1
+        code = journey.code_texted(number)
         form = phone.page.locator("[data-accept-form]")
         form.get_by_label(label("Code from the SMS")).fill(code)
         phone.check("code filled", tour="en-07-phone-sign-up" if full_name == "王律师" else None, axe=False)
