@@ -140,7 +140,7 @@ def test_from_applying_on_a_phone_to_an_agreement_signed_with_texted_codes(journ
     # texted and joins; the applicant joins as plaintiff with her ID number too.
     neighbour = journey.person("neighbour", phone=True)
     neighbour_user = joins_by_the_texted_invitation(journey, neighbour, NEIGHBOUR_PHONE, case)
-    assert neighbour.page.locator("h1").inner_text().find(case.number) >= 0
+    assert case.number in neighbour.page.locator("h1").inner_text()
     applicant = joins_by_the_texted_invitation(journey, citizen, PHONE, case, id_number=ID_NUMBER)
     assert applicant.full_name == "王秀英" and neighbour_user.full_name == "李建国"
 
