@@ -35,6 +35,28 @@ def check_audit_chain_key(app_configs, **kwargs):
     return []
 
 
+@register(Tags.security, deploy=True)
+def check_personal_data_keys(app_configs, **kwargs):
+    """Resident ID numbers are encrypted under PERSONAL_DATA_KEYS and matched by a hash
+    keyed with PERSONAL_DATA_HASH_KEY: keys of their own, not ones derived from
+    SECRET_KEY, so that neither a copy of the database nor the settings file alone
+    reads them."""
+    missing = [name for name in ("PERSONAL_DATA_KEYS", "PERSONAL_DATA_HASH_KEY") if not getattr(settings, name)]
+    if missing:
+        return [
+            Warning(
+                f"{' and '.join(missing)} not set: personal data is protected by keys derived from SECRET_KEY.",
+                hint=(
+                    "Set PERSONAL_DATA_KEYS to a Fernet key (python -c 'from cryptography.fernet import Fernet; "
+                    "print(Fernet.generate_key().decode())') and PERSONAL_DATA_HASH_KEY to a long random value, "
+                    "kept apart from the database; then run rotate_personal_data_keys (docs/people.md)."
+                ),
+                id="mediation.W020",
+            )
+        ]
+    return []
+
+
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "0.0.0.0", ""}
 
 
@@ -100,6 +122,7 @@ def check_identity_verifier(app_configs, **kwargs):
     return []
 
 
+@register()
 def check_allauth_integration(app_configs, **kwargs):
     """Signing in by SMS code relies on allauth's phone support behaving as in the
     version the lock file pins (65.x): the adapter's marker is handed to the code forms

@@ -69,3 +69,13 @@ def test_id_numbers_are_stored_encrypted_and_found_by_their_keyed_hash(django_db
     hash_ = id_numbers.keyed_hash("110105 19491231 002x")
     assert list(Party.objects.filter(id_number_hash=hash_)) == [party]
     assert list(User.objects.filter(id_number_hash=hash_)) == [person]
+
+
+def test_a_deployment_without_its_own_personal_data_keys_is_warned(settings):
+    from mediation.checks import check_personal_data_keys
+
+    settings.PERSONAL_DATA_KEYS, settings.PERSONAL_DATA_HASH_KEY = [], ""
+    [warning] = check_personal_data_keys(None)
+    assert warning.id == "mediation.W020" and "PERSONAL_DATA_KEYS and PERSONAL_DATA_HASH_KEY" in warning.msg
+    settings.PERSONAL_DATA_KEYS, settings.PERSONAL_DATA_HASH_KEY = [Fernet.generate_key().decode()], "k" * 40
+    assert check_personal_data_keys(None) == []

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from channels.testing import WebsocketCommunicator
+from cryptography.fernet import Fernet
 from django.core.cache import cache
 from django.urls import get_resolver, reverse
 
@@ -239,7 +240,8 @@ def production_environment(**changes) -> dict:
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("DJANGO_", "DATABASE_", "REDIS_", "PKI_", "AUDIT_", "SMS_")) and key != "CI"
+        if not key.startswith(("DJANGO_", "DATABASE_", "REDIS_", "PKI_", "AUDIT_", "SMS_", "PERSONAL_DATA_"))
+        and key != "CI"
     }
     env.update(
         DJANGO_SECRET_KEY=secrets.token_urlsafe(64),
@@ -249,6 +251,9 @@ def production_environment(**changes) -> dict:
         PKI_PASSWORD=secrets.token_urlsafe(24),
         # The audit chain's key, kept apart from the database and from DJANGO_SECRET_KEY.
         AUDIT_CHAIN_KEY=secrets.token_urlsafe(48),
+        # Personal data's keys, likewise kept apart (docs/people.md).
+        PERSONAL_DATA_KEYS=Fernet.generate_key().decode(),
+        PERSONAL_DATA_HASH_KEY=secrets.token_urlsafe(48),
         DATABASE_URL="postgres://mediation:secret@db.court.example:5432/mediation",
         REDIS_URL="redis://redis.court.example:6379/0",
         DJANGO_EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
