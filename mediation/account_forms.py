@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from mediation import phones
 from mediation.client_address import client_ip
-from mediation.verification_codes import CodeRefused, refusal_to_send, verify_code
+from mediation.verification_codes import CodeRefused, check_code, refusal_to_send, verify_code
 
 SMS_MARKER_PREFIX = "sms:"
 
@@ -63,16 +63,37 @@ class MobileNumberField(forms.CharField):
         return number.as_e164
 
 
+# The number a sign-in code was asked for when no code was texted (no account has it,
+# or court staff's): its codes are refused exactly as a texted code's wrong tries are.
+UNSENT_CODE_SESSION_KEY = "sms_unsent_code_phone"
+
+
 def check_texted_code(*, marker: str | None, purpose: str, code: str) -> None:
     """Spend `code` if it is the code texted to the number of `marker` for `purpose`,
     else a ValidationError saying why (and, where waiting helps, when to try again)."""
     phone = phone_of_marker(marker)
+    if phone is None and context.request is not None:
+        unsent_to = context.request.session.get(UNSENT_CODE_SESSION_KEY)
+        if unsent_to:
+            refuse_unsent_code(unsent_to, purpose, code)
     if phone is None:
         raise get_adapter().validation_error("incorrect_code")
     try:
         verify_code(phone, purpose, code)
     except CodeRefused as refusal:
         raise forms.ValidationError(refusal.message, code=refusal.code) from refusal
+
+
+def refuse_unsent_code(phone: str, purpose: str, code: str) -> None:
+    """Refuse a code tried for a number no code was texted to (sign-in is not by code
+    for it), as a wrong code is refused: counted, with the tries left."""
+    try:
+        check_code(phone, purpose, code)
+    except CodeRefused as refusal:
+        raise forms.ValidationError(refusal.message, code=refusal.code) from refusal
+    # A code texted to that number another way (it is someone's, or staff's) still
+    # signs nobody in here.
+    raise forms.ValidationError(_("The code is not right. Ask for a new code."), code="wrong")
 
 
 class TextedCodeMixin:
@@ -119,11 +140,12 @@ class RequestPhoneLoginCodeForm(allauth_forms.RequestLoginCodeForm):
                 _("Too many codes were asked for from this connection. Try again in a minute."), code="throttled"
             )
         self._user = get_adapter().account_for_code_sign_in(phone)
-        if self._user is not None:
-            # Said here, with the number still in the form; sending checks again.
-            refusal = refusal_to_send(phone, client_address=client_ip(context.request))
-            if refusal is not None:
-                raise forms.ValidationError(refusal.message, code=refusal.code)
+        # Said here, with the number still in the form, whether or not an account has
+        # the number (a number without one gets a code that is never texted: the
+        # adapter's send_unknown_account_sms); sending checks again.
+        refusal = refusal_to_send(phone, client_address=client_ip(context.request))
+        if refusal is not None:
+            raise forms.ValidationError(refusal.message, code=refusal.code)
         return phone
 
     def clean(self):

@@ -18,13 +18,13 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from mediation import phones
-from mediation.account_forms import MobileNumberField, sms_marker
+from mediation.account_forms import UNSENT_CODE_SESSION_KEY, MobileNumberField, sms_marker
 from mediation.client_address import client_ip
 from mediation.models import User
 from mediation.notifications import court_details
 from mediation.roles import is_court_staff
 from mediation.services.accounts import set_account_phone, verify_account_phone
-from mediation.verification_codes import CodeRefused, send_code
+from mediation.verification_codes import CodeRefused, record_unsent_code, send_code
 
 
 @dataclass(frozen=True)
@@ -156,8 +156,15 @@ class CourtAccountAdapter(DefaultAccountAdapter):
 
     def send_unknown_account_sms(self, phone: str, **kwargs) -> None:
         """Nothing is texted to a number without an account (nor to staff's): a
-        stranger's phone gets no messages, and the page does not say which numbers
-        have accounts."""
+        stranger's phone gets no messages. A code that is never sent is recorded
+        instead, so that the limits, the messages and every code tried answer as for
+        a number with an account: the page does not say which numbers have one."""
+        try:
+            record_unsent_code(phone, "login", client_address=client_ip(self.request))
+        except CodeRefused as refusal:
+            messages.error(self.request, refusal.message)
+            raise ImmediateHttpResponse(HttpResponseRedirect(self.request.get_full_path())) from refusal
+        self.request.session[UNSENT_CODE_SESSION_KEY] = phone
 
     def send_account_already_exists_sms(self, phone: str) -> None:
         """As above: nothing is texted."""

@@ -74,12 +74,26 @@ class UserAdmin(DjangoUserAdmin):
     form = CourtUserChangeForm
     add_form = CourtUserCreationForm
     ordering = ["email"]
-    list_display = ["email", "full_name", "phone", "department", "is_active", "is_staff"]
+    list_display = ["email", "full_name", "masked_phone", "department", "is_active", "is_staff"]
     list_filter = ["groups", "department", "is_active", "is_staff"]
     search_fields = ["email", "full_name", "phone"]
+    # What was verified of a person is changed only by verifying it (a code texted to
+    # the number, an ID check): an administrator editing the number or a verified name
+    # here would leave a "verified" mark on something nobody checked.
+    readonly_fields = [
+        "masked_phone",
+        "phone_verified_at",
+        "real_name_verified_at",
+        "real_name_verified_by",
+        "real_name_verifier",
+    ]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
-        (_("Person"), {"fields": ["full_name", "phone", "department", "language"]}),
+        (_("Person"), {"fields": ["full_name", "masked_phone", "department", "language"]}),
+        (
+            _("Identity"),
+            {"fields": ["phone_verified_at", "real_name_verified_at", "real_name_verified_by", "real_name_verifier"]},
+        ),
         (_("Roles and permissions"), {"fields": ["is_active", "is_staff", "is_superuser", "groups"]}),
         (_("Dates"), {"fields": ["last_login", "date_joined"]}),
     ]
@@ -90,6 +104,16 @@ class UserAdmin(DjangoUserAdmin):
         ),
     ]
     filter_horizontal = ["groups"]
+
+    @admin.display(description=_("mobile phone"))
+    def masked_phone(self, user) -> str:
+        return phones.mask(user.phone) if user.phone else ""
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.real_name_verified_at:
+            fields.append("full_name")
+        return fields
 
 
 @admin.register(Department)

@@ -8,6 +8,12 @@ for a number comes no sooner than 60 s after the last one, and at most 5 per num
 and 20 per client address in an hour, so that nobody can bomb a stranger's phone
 with messages. Every refusal says when to try again; a refusal changes nothing.
 
+A code to sign an agreement goes only to the signer's own verified number, asked for
+by them signed in: it has a budget of its own (60 s, 5 an hour), so that nobody who
+knows a party's number can use up its codes and keep them from signing. A client
+address is counted by its network for IPv6 (a /64, as mediation.throttle does), so
+that rotating addresses within one's own network gains nothing.
+
 Checking a code counts a wrong try in its own transaction: call `check_code` before
 the transaction of the action it allows, so that a try is counted even when the
 action then fails."""
@@ -38,6 +44,22 @@ RESEND_AFTER = dt.timedelta(seconds=60)
 PER_NUMBER_PER_HOUR = 5
 PER_ADDRESS_PER_HOUR = 20
 HOUR = dt.timedelta(hours=1)
+# Purposes whose codes only the signed-in holder of a verified number can have sent to
+# it; every other purpose can be asked for by anyone who types a number.
+OWN_NUMBER_PURPOSES = ("sign",)
+
+
+def _budget(purpose: str) -> tuple[str, ...]:
+    """The purposes whose codes count together against a number's limits."""
+    if purpose in OWN_NUMBER_PURPOSES:
+        return OWN_NUMBER_PURPOSES
+    return tuple(each for each in PURPOSES if each not in OWN_NUMBER_PURPOSES)
+
+
+def _address_key(client_address: str | None) -> str | None:
+    from mediation.throttle import client_key
+
+    return client_key(client_address) if client_address else None
 
 
 class CodeRefused(DomainError):
@@ -65,8 +87,10 @@ def _wait_message(seconds: int) -> str:
     return ngettext("Try again in %(count)d minute.", "Try again in %(count)d minutes.", minutes) % {"count": minutes}
 
 
-def _refuse_if_too_many(phone: str, client_address: str | None, now: dt.datetime) -> None:
-    recent = PhoneCode.objects.filter(phone=phone, created_at__gt=now - HOUR).order_by("-created_at")
+def _refuse_if_too_many(phone: str, client_address: str | None, now: dt.datetime, purpose: str = "login") -> None:
+    recent = PhoneCode.objects.filter(phone=phone, purpose__in=_budget(purpose), created_at__gt=now - HOUR).order_by(
+        "-created_at"
+    )
     last = recent.first()
     if last is not None and last.created_at > now - RESEND_AFTER:
         wait = math.ceil((last.created_at + RESEND_AFTER - now).total_seconds())
@@ -109,12 +133,12 @@ def _lock_number(phone: str) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"phone-code:{phone}"])
 
 
-def refusal_to_send(phone: str, *, client_address: str | None = None) -> CodeRefused | None:
+def refusal_to_send(phone: str, *, client_address: str | None = None, purpose: str = "login") -> CodeRefused | None:
     """Why `send_code` would refuse to text `phone` now (the limits above), or None.
     Sends and changes nothing: for a form to say so before it creates anything;
     `send_code` checks again under the lock."""
     try:
-        _refuse_if_too_many(str(phone), client_address, timezone.now())
+        _refuse_if_too_many(str(phone), _address_key(client_address), timezone.now(), purpose)
     except CodeRefused as refusal:
         return refusal
     return None
@@ -125,12 +149,34 @@ def send_code(phone: str, purpose: str, *, client_address: str | None = None, la
     """Send a new one-time code to `phone` (E.164) for `purpose`, or refuse with
     CodeRefused saying when to try again. Earlier codes for the same purpose stop
     working: only the newest is valid."""
+    record, code = _new_code(phone, purpose, client_address)
+    send_sms(
+        str(phone),
+        "verification_code",
+        {"code": code, "minutes": int(VALID_FOR.total_seconds() // 60)},
+        language=language,
+    )
+    return record
+
+
+@transaction.atomic
+def record_unsent_code(phone: str, purpose: str, *, client_address: str | None = None) -> PhoneCode:
+    """What `send_code` does, without texting anyone: for a number that must not get a
+    code (no account has it, or court staff's), so that the page, the limits and every
+    code tried answer exactly as for a number that did, and nobody learns which
+    numbers have accounts. No code matches it."""
+    record, _code = _new_code(phone, purpose, client_address, matchable=False)
+    return record
+
+
+def _new_code(phone: str, purpose: str, client_address: str | None, *, matchable: bool = True):
     if purpose not in PURPOSES:
         raise ValueError(f"Unknown purpose {purpose!r}")
     phone = str(phone)
+    client_address = _address_key(client_address)
     _lock_number(phone)
     now = timezone.now()
-    _refuse_if_too_many(phone, client_address, now)
+    _refuse_if_too_many(phone, client_address, now, purpose)
     code = "".join(secrets.choice("0123456789") for _ in range(CODE_DIGITS))
     PhoneCode.objects.filter(phone=phone, purpose=purpose, used_at__isnull=True, expires_at__gt=now).update(
         expires_at=now
@@ -138,18 +184,12 @@ def send_code(phone: str, purpose: str, *, client_address: str | None = None, la
     record = PhoneCode.objects.create(
         phone=phone,
         purpose=purpose,
-        code_hash=_hash(phone, purpose, code),
-        client_address=client_address or None,
+        code_hash=_hash(phone, purpose, code) if matchable else "-" * 64,
+        client_address=client_address,
         created_at=now,
         expires_at=now + VALID_FOR,
     )
-    send_sms(
-        phone,
-        "verification_code",
-        {"code": code, "minutes": int(VALID_FOR.total_seconds() // 60)},
-        language=language,
-    )
-    return record
+    return record, code
 
 
 @dataclass(frozen=True)

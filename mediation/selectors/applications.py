@@ -8,10 +8,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Prefetch
+from django.db.models import Exists, OuterRef, Prefetch
 from django.utils.translation import gettext_lazy as _
 
-from mediation.models import MediationCase, WorkOrder, WorkOrderReply
+from mediation.models import Application, MediationCase, WorkOrder, WorkOrderReply
 
 # At most this many of a number's orders are listed, newest first.
 MAX_TRACKED_ORDERS = 50
@@ -58,13 +58,17 @@ def _tracked(order: WorkOrder) -> TrackedOrder:
         case_numbers=[case.number for case in cases],
         contact_due=order.first_contact_due if order.first_contact_clock_running else None,
         completion_due=order.completion_due if order.completion_clock_running else None,
-        replies=list(order.replies.all()),
+        # The court's replies only on requests whose number its requester proved (an
+        # application): a number a clerk typed in may be mistyped, and whoever holds it
+        # then sees the state of the request, never what the court answered.
+        replies=list(order.replies.all()) if order.number_proved else [],
     )
 
 
 def _orders_of_phone(phone_e164: str):
     return (
         WorkOrder.objects.filter(requester_phone=phone_e164)
+        .annotate(number_proved=Exists(Application.objects.filter(work_order=OuterRef("pk"))))
         .only(
             "number",
             "category",

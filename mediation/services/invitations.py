@@ -270,6 +270,10 @@ INVALID_MESSAGES = {
         "The account with this mobile number is protected by a second factor. Sign in to it with your password and "
         "authenticator first, then open the invitation again."
     ),
+    "signed_in_as_another": gettext_lazy(
+        "You are signed in with an account that has another mobile number. Sign out first: the invited person "
+        "joins with an account of their own."
+    ),
     "other_person": gettext_lazy(
         "The account with this mobile number bears another ID number than the one the court recorded for this "
         "party. Call the court."
@@ -364,6 +368,10 @@ def _account_for(invitation: Invitation, user: User | None) -> tuple[User, bool]
                 raise _invalid("second_factor")
         return owner, False
     if user is not None and user.is_authenticated:
+        # A phone handed over signed in (a helper's, a relative's) must not make its
+        # owner the invited party, nor lose the number its owner proved.
+        if user.phone and user.phone_verified_at and str(user.phone) != str(invitation.phone):
+            raise _invalid("signed_in_as_another")
         return user, False
     # A party may have no e-mail address: they sign in again with a code texted to
     # the number they have just proved.

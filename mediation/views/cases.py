@@ -147,7 +147,13 @@ def my_cases(request):
     return render(request, "mediation/my_cases.html", {"cases": selectors.participant_cases(request.user)})
 
 
-INVALID_STATUS = {"unknown": 404, "court_staff": 403, "second_factor": 403, "other_person": 403}
+INVALID_STATUS = {
+    "unknown": 404,
+    "court_staff": 403,
+    "second_factor": 403,
+    "other_person": 403,
+    "signed_in_as_another": 403,
+}
 
 
 def _invitation_invalid(request, error: DomainError, status: int | None = None):

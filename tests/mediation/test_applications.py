@@ -319,6 +319,16 @@ def test_tracking_shows_only_the_proved_numbers_orders(client):
     assert "138****8000" in page
 
 
+def test_a_request_whose_number_a_clerk_typed_shows_its_state_not_the_courts_replies(client, people):
+    from tests.workflows import order_in_state
+
+    typed = order_in_state(WorkOrder.Status.REPLIED, people, requester_phone=PHONE)
+    prove(client)
+    page = client.get(TRACK).content.decode()
+    assert typed.number in page
+    assert "We called back." not in page
+
+
 def test_a_code_for_ones_own_number_does_not_show_another_number(client):
     """Proving one number and then typing another shows nothing of the other."""
     theirs = WorkOrderFactory(requester_phone=OTHER_PHONE)

@@ -721,6 +721,23 @@ def test_a_signed_in_person_joins_and_the_invited_number_becomes_theirs(client, 
     assert Participant.active.filter(user=person, party=defendant_party).exists()
 
 
+def test_signed_in_with_another_verified_number_one_cannot_join_for_the_invited_person(
+    client, world, defendant_party, sms_outbox
+):
+    helper = UserFactory(full_name="Helpful nephew", phone="+8613711112222", phone_verified_at=timezone.now())
+    token = invite(client, world, defendant_party, role="legal_representative", full_name="Zhou")
+    client.force_login(helper)
+    code = ask_for_code(client, token, sms_outbox)
+
+    response = accept(client, token, code)
+
+    assert response.status_code == 403
+    assert "Sign out first" in response.content.decode()
+    helper.refresh_from_db()
+    assert str(helper.phone) == "+8613711112222"
+    assert not Participant.objects.filter(user=helper).exists()
+
+
 def test_a_second_person_cannot_use_the_link_after_the_first(client, world, plaintiff_party, sms_outbox):
     token = invite(client, world, plaintiff_party)
     first, second = Client(), Client()

@@ -77,6 +77,42 @@ class TestSending:
         assert refused.value.code == "address_limit" and refused.value.retry_after > 0
         send_code("+8613900139000", "apply", client_address="10.0.0.8")
 
+    def test_addresses_of_one_ipv6_network_count_as_one(self, now):
+        for n in range(20):
+            send_code(f"+861380013{n:04d}", "apply", client_address=f"2001:db8:1:2::{n + 1:x}")
+        with pytest.raises(CodeRefused) as refused:
+            send_code("+8613900139000", "apply", client_address="2001:db8:1:2:ffff::9")
+        assert refused.value.code == "address_limit"
+        send_code("+8613900139000", "apply", client_address="2001:db8:1:3::1")
+
+    def test_nobody_who_knows_a_number_can_use_up_its_codes_to_sign(self, now):
+        for n in range(5):
+            send_code(PHONE, "track", client_address=f"10.0.1.{n}")
+            advance(now, seconds=61)
+        with pytest.raises(CodeRefused) as refused:
+            send_code(PHONE, "login", client_address="10.0.2.1")
+        assert refused.value.code == "number_limit"
+        # Codes to sign go only to the signer's own number, asked for signed in: a budget
+        # of their own, with the same limits.
+        for _ in range(5):
+            send_code(PHONE, "sign", client_address="10.0.3.1")
+            advance(now, seconds=61)
+        with pytest.raises(CodeRefused) as refused:
+            send_code(PHONE, "sign", client_address="10.0.3.1")
+        assert refused.value.code == "number_limit"
+
+    def test_a_code_recorded_but_not_sent_counts_and_never_matches(self, now, sms_outbox):
+        from mediation.verification_codes import record_unsent_code
+
+        record_unsent_code(PHONE, "login", client_address="10.0.0.9")
+        assert sms_outbox == []
+        with pytest.raises(CodeRefused) as refused:
+            send_code(PHONE, "login", client_address="10.0.0.9")
+        assert refused.value.code == "too_soon"
+        with pytest.raises(CodeRefused) as refused:
+            check_code(PHONE, "login", "000000")
+        assert refused.value.code == "wrong"
+
 
 @pytest.mark.django_db
 class TestChecking:
