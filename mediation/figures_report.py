@@ -58,7 +58,9 @@ def period_dates(period: Period) -> str:
 
 
 def filename(period: Period, extension: str) -> str:
-    return f"{_('work-order-figures')}-{period_label(period).replace(' ', '-')}.{extension}"
+    # Marked on its own line: xgettext does not look inside f-strings.
+    name = _("work-order-figures")
+    return f"{name}-{period_label(period).replace(' ', '-')}.{extension}"
 
 
 def _row_label(row: dict) -> str:
