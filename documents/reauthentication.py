@@ -18,13 +18,16 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from allauth.core import ratelimit
+from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from mediation import phones, verification_codes
 from mediation.errors import ActionForbidden
 from mediation.models import User
 from mediation.roles import is_court_staff
+from mediation.sms import templates as sms_templates
 
 RATE_LIMIT_ACTION = "sign_reauthentication"
 # The purpose of the one-time codes texted to sign: a code sent to sign in, or to
@@ -76,12 +79,32 @@ def signs_by_sms(user: User) -> bool:
     return bool(user.phone and user.phone_verified_at) and not is_court_staff(user) and not uses_totp(user)
 
 
-def send_signing_code(user: User, *, client_address: str | None, language: str | None = None) -> str:
-    """Text a signing code to the signer's verified number; the masked number it went
-    to. Refused (CodeRefused, saying when to try again) by the codes' limits."""
+sms_templates.register(
+    "signing_code",
+    gettext_lazy(
+        "%(court)s: your code to sign the settlement agreement of case %(number)s is %(code)s, valid for "
+        "%(minutes)s minutes. Do not tell it to anyone."
+    ),
+    secret=("code",),
+)
+
+
+def send_signing_code(user: User, agreement, *, client_address: str | None, language: str | None = None) -> str:
+    """Text a code to sign `agreement` (its current version: the code signs nothing
+    else) to the signer's verified number; the masked number it went to. The message
+    says which case's agreement it signs. Refused (CodeRefused, saying when to try
+    again) by the codes' limits."""
     if not signs_by_sms(user):
         raise ActionForbidden(_("Your account has no verified mobile number to send a code to."))
-    verification_codes.send_code(str(user.phone), SMS_PURPOSE, client_address=client_address, language=language)
+    verification_codes.send_code(
+        str(user.phone),
+        SMS_PURPOSE,
+        client_address=client_address,
+        language=language,
+        scope=agreement.current_version.content_hash,
+        template="signing_code",
+        params={"court": settings.COURT_NAME, "number": agreement.case.number},
+    )
     return phones.mask(user.phone)
 
 
@@ -91,7 +114,7 @@ def _chooses_sms(user: User, proof: Reauthentication) -> bool:
     return signs_by_sms(user) and (bool(proof.sms_code.strip()) or not proof.password)
 
 
-def check_sms_code(user: User, proof: Reauthentication) -> Reauthentication:
+def check_sms_code(user: User, proof: Reauthentication, *, version_hash: str) -> Reauthentication:
     """The texted code checked, before the signing's transaction, so that a wrong try
     counts even though the signing is undone (five wrong tries kill a code); it is
     spent by `reauthenticate`, inside that transaction, only if the signature is made.
@@ -104,7 +127,9 @@ def check_sms_code(user: User, proof: Reauthentication) -> Reauthentication:
             method="sms",
         )
     try:
-        checked = verification_codes.check_code(str(user.phone), SMS_PURPOSE, proof.sms_code.strip())
+        checked = verification_codes.check_code(
+            str(user.phone), SMS_PURPOSE, proof.sms_code.strip(), scope=version_hash
+        )
     except verification_codes.CodeRefused as refused:
         raise ReauthenticationFailed(
             _("%(reason)s Nothing was signed.") % {"reason": refused.message}, method="sms"

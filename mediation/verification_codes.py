@@ -56,6 +56,10 @@ def _budget(purpose: str) -> tuple[str, ...]:
     return tuple(each for each in PURPOSES if each not in OWN_NUMBER_PURPOSES)
 
 
+def _scoped(purpose: str, scope: str) -> str:
+    return f"{purpose}:{scope}" if scope else purpose
+
+
 def _address_key(client_address: str | None) -> str | None:
     from mediation.throttle import client_key
 
@@ -145,15 +149,26 @@ def refusal_to_send(phone: str, *, client_address: str | None = None, purpose: s
 
 
 @transaction.atomic
-def send_code(phone: str, purpose: str, *, client_address: str | None = None, language: str | None = None) -> PhoneCode:
+def send_code(
+    phone: str,
+    purpose: str,
+    *,
+    client_address: str | None = None,
+    language: str | None = None,
+    scope: str = "",
+    template: str = "verification_code",
+    params: dict | None = None,
+) -> PhoneCode:
     """Send a new one-time code to `phone` (E.164) for `purpose`, or refuse with
     CodeRefused saying when to try again. Earlier codes for the same purpose stop
-    working: only the newest is valid."""
-    record, code = _new_code(phone, purpose, client_address)
+    working: only the newest is valid. A `scope` binds the code to one thing (what is
+    signed): it is right only when checked with the same scope. `template` says what
+    the code is for, with `params` (it has `code` and `minutes`)."""
+    record, code = _new_code(phone, purpose, client_address, scope=scope)
     send_sms(
         str(phone),
-        "verification_code",
-        {"code": code, "minutes": int(VALID_FOR.total_seconds() // 60)},
+        template,
+        {**(params or {}), "code": code, "minutes": int(VALID_FOR.total_seconds() // 60)},
         language=language,
     )
     return record
@@ -169,7 +184,7 @@ def record_unsent_code(phone: str, purpose: str, *, client_address: str | None =
     return record
 
 
-def _new_code(phone: str, purpose: str, client_address: str | None, *, matchable: bool = True):
+def _new_code(phone: str, purpose: str, client_address: str | None, *, matchable: bool = True, scope: str = ""):
     if purpose not in PURPOSES:
         raise ValueError(f"Unknown purpose {purpose!r}")
     phone = str(phone)
@@ -184,7 +199,7 @@ def _new_code(phone: str, purpose: str, client_address: str | None, *, matchable
     record = PhoneCode.objects.create(
         phone=phone,
         purpose=purpose,
-        code_hash=_hash(phone, purpose, code) if matchable else "-" * 64,
+        code_hash=_hash(phone, _scoped(purpose, scope), code) if matchable else "-" * 64,
         client_address=client_address,
         created_at=now,
         expires_at=now + VALID_FOR,
@@ -201,7 +216,7 @@ class CheckedCode:
     purpose: str
 
 
-def check_code(phone: str, purpose: str, code: str) -> CheckedCode:
+def check_code(phone: str, purpose: str, code: str, *, scope: str = "") -> CheckedCode:
     """The newest code sent to `phone` for `purpose`, if `code` is it and it is still
     good; else CodeRefused. A wrong try is counted (committed at once); the sixth try
     on one code is refused as too_many_tries whatever it is."""
@@ -221,7 +236,7 @@ def check_code(phone: str, purpose: str, code: str) -> CheckedCode:
             raise CodeRefused(_("This code was tried too many times. Ask for a new code."), code="too_many_tries")
         if record.used_at is not None:
             raise CodeRefused(_("This code was already used. Ask for a new code."), code="used")
-        right = hmac.compare_digest(record.code_hash, _hash(phone, purpose, code))
+        right = hmac.compare_digest(record.code_hash, _hash(phone, _scoped(purpose, scope), code))
         if record.expires_at <= now:
             raise CodeRefused(
                 _("This code has expired: codes are valid for 5 minutes. Ask for a new code."), code="expired"
@@ -253,8 +268,8 @@ def use_code(checked: CheckedCode) -> None:
         raise CodeRefused(_("This code was already used. Ask for a new code."), code="used")
 
 
-def verify_code(phone: str, purpose: str, code: str) -> CheckedCode:
+def verify_code(phone: str, purpose: str, code: str, *, scope: str = "") -> CheckedCode:
     """Check and spend a code at once."""
-    checked = check_code(phone, purpose, code)
+    checked = check_code(phone, purpose, code, scope=scope)
     use_code(checked)
     return checked

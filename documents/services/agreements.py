@@ -289,7 +289,8 @@ def sign_agreement(
     is recorded in the audit trail once the refused signing has been undone (callers
     throttle the attempts, see documents.views.agreements.agreement_sign)."""
     try:
-        reauthentication = check_sms_code(actor, reauthentication)
+        # The code was texted for the version the signer read (send_signing_code).
+        reauthentication = check_sms_code(actor, reauthentication, version_hash=version_hash)
         return _sign_agreement(
             agreement=agreement,
             actor=actor,

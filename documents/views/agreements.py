@@ -263,7 +263,7 @@ def agreement_sign(request, agreement_id):
     if request.method == "POST" and request.POST.get("send_code"):
         # "Text me a code": the form comes back as it was filled (the drawing too),
         # with the code to type; nothing is signed.
-        status = _send_signing_code(request, state)
+        status = _send_signing_code(request, agreement, state)
         form = SignForm(initial={**form.initial, **{k: request.POST.get(k) for k in ("party", "method")}})
         form.fields["party"].queryset = agreement.case.parties.filter(pk__in=[p.pk for p in parties])
         form.fields["party"].label_from_instance = party_designation
@@ -318,13 +318,15 @@ def agreement_sign(request, agreement_id):
     )
 
 
-def _send_signing_code(request, state: dict) -> int:
+def _send_signing_code(request, agreement, state: dict) -> int:
     """Text the signer a code to sign with, if they may sign now; the page's status."""
     if not state["may_sign"]:
         messages.error(request, _("There is nothing for you to sign now."))
         return 403
     try:
-        masked = send_signing_code(request.user, client_address=client_ip(request), language=translation.get_language())
+        masked = send_signing_code(
+            request.user, agreement, client_address=client_ip(request), language=translation.get_language()
+        )
     except DomainError as error:
         messages.error(request, error.message)
         return 429 if isinstance(error, CodeRefused) else 403

@@ -725,6 +725,7 @@ def test_a_party_with_a_verified_phone_signs_with_a_texted_code_and_only_the_rig
     assert response.status_code == 200
     assert "139****5678" in response.content.decode()
     assert [message.to for message in sms_outbox] == ["+8613912345678"]
+    assert sms_outbox[-1].template == "signing_code" and agreement.case.number in sms_outbox[-1].body
     code = texted_code(sms_outbox)
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
     response = sms_signing(client, agreement, party, sms_code=wrong)
@@ -744,7 +745,7 @@ def test_a_texted_code_tried_five_times_wrong_no_longer_signs(built, sms_outbox)
     world = built.signing_world
     with_verified_phone(world.plaintiff)
     with TestCase.captureOnCommitCallbacks(execute=True):
-        send_signing_code(world.plaintiff, client_address=IP)
+        send_signing_code(world.plaintiff, fresh(built.signing), client_address=IP)
     code = texted_code(sms_outbox)
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
     before = snapshot(built.signing)
@@ -770,11 +771,25 @@ def test_a_texted_code_signs_once_and_a_code_for_another_purpose_never(built, sm
     # A minute later (a number gets one code a minute, whatever it is for).
     PhoneCode.objects.update(created_at=timezone.now() - dt.timedelta(minutes=2))
     with TestCase.captureOnCommitCallbacks(execute=True):
-        send_signing_code(world.plaintiff, client_address=IP)
+        send_signing_code(world.plaintiff, fresh(built.signing), client_address=IP)
     code = texted_code(sms_outbox)
     assert sms_sign(built.signing, world.plaintiff, plaintiff_party(world), code).reauthenticated_by == "sms"
     with pytest.raises((ActionForbidden, TransitionNotAllowed)):
         sms_sign(built.signing, world.defendant, defendant_party(world), code)
+
+
+def test_a_code_texted_to_sign_one_agreement_signs_no_other(built, sms_outbox):
+    from documents.reauthentication import send_signing_code
+
+    world = built.signing_world
+    with_verified_phone(world.plaintiff)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        send_signing_code(world.plaintiff, fresh(built.locked), client_address=IP)
+    before = snapshot(built.signing)
+
+    with pytest.raises(ActionForbidden, match="not right"):
+        sms_sign(built.signing, world.plaintiff, plaintiff_party(world), texted_code(sms_outbox))
+    assert snapshot(built.signing) == before
 
 
 def test_no_code_is_texted_to_someone_with_nothing_to_sign_nor_to_court_staff(client, built, sms_outbox):

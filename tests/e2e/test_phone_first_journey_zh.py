@@ -84,7 +84,9 @@ def joins_by_the_texted_invitation(journey, person, number: str, case, *, id_num
 
 def plaintiff_signs_with_a_texted_code(agreement: Agreement, user: User, party: Party, sms_outbox) -> None:
     """The applicant signs too, with the code texted to her (the test's own transport)."""
-    send_signing_code(user, client_address=None)
+    send_signing_code(
+        user, Agreement.objects.select_related("case", "current_version").get(pk=agreement.pk), client_address=None
+    )
     code = re.search(r"(?<!\d)(\d{6})(?!\d)", sms_outbox[-1].body).group(1)
     agreement = Agreement.objects.select_related("case", "current_version").get(pk=agreement.pk)
     agreements.sign_agreement(
