@@ -280,9 +280,9 @@ class Journey:
         assert texts, f"no {template} text message was sent to {to}"
         return texts[-1]["body"]
 
-    def code_texted(self, to: str) -> str:
-        """The one-time code in the last verification text sent to `to`."""
-        return re.search(r"(?<!\d)(\d{6})(?!\d)", self.texted(to, "verification_code")).group(1)
+    def code_texted(self, to: str, template: str = "verification_code") -> str:
+        """The one-time code in the last text of `template` (a code's) sent to `to`."""
+        return re.search(r"(?<!\d)(\d{6})(?!\d)", self.texted(to, template)).group(1)
 
     def record_request(self, url: str) -> None:
         parts = urlsplit(url)

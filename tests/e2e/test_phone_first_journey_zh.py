@@ -176,7 +176,9 @@ def test_from_applying_on_a_phone_to_an_agreement_signed_with_texted_codes(journ
     }
     assert sent in neighbour.text()
     assert not Signature.objects.filter(version__agreement=agreement, signer=neighbour_user).exists()
-    page.get_by_label(label(t("Code texted to your phone"))).fill(journey.code_texted(NEIGHBOUR_PHONE))
+    # The text says which case's agreement the code signs.
+    assert case.number in journey.texted(NEIGHBOUR_PHONE, "signing_code")
+    page.get_by_label(label(t("Code texted to your phone"))).fill(journey.code_texted(NEIGHBOUR_PHONE, "signing_code"))
     draw_signature(neighbour)
     neighbour.submit(page.locator("form[data-sign-form] button.button--primary"), "signed")
     signature = Signature.objects.get(version__agreement=agreement, signer=neighbour_user)
