@@ -77,9 +77,11 @@ class CourtAccountAdapter(DefaultAccountAdapter):
     # Staff never sign in by code alone --------------------------------------------
 
     def account_for_code_sign_in(self, phone: str) -> User | None:
-        """The account a code texted to `phone` signs in: a party's, never staff's."""
+        """The account a code texted to `phone` signs in: a party's whose number was
+        verified (a number typed in but never confirmed may be someone else's), never
+        staff's."""
         user = self.get_user_by_phone(phone)
-        if user is None or is_court_staff(user):
+        if user is None or is_court_staff(user) or user.phone_verified_at is None:
             return None
         return user
 
