@@ -45,3 +45,21 @@ def verify_account_phone(*, user: User, phone: str) -> None:
         target=user,
         data={"phone": keyed_hash("phone", phone), "previous": keyed_hash("phone", previous)},
     )
+
+
+def release_unproved_number(*, phone: str, keep: User | None = None) -> None:
+    """`phone` (E.164) has just been proved by whoever holds it: any other account that
+    has it typed in but never verified loses it (it was never theirs to prove, and a
+    number is one person's). Audited by the number's keyed hash only."""
+    others = User.objects.select_for_update().filter(phone=phone, phone_verified_at__isnull=True)
+    if keep is not None and keep.pk:
+        others = others.exclude(pk=keep.pk)
+    for other in others:
+        other.phone = None
+        other.save(update_fields=["phone"])
+        audit.record(
+            actor=None,
+            action="account.unproved_phone_released",
+            target=other,
+            data={"phone": keyed_hash("phone", phone)},
+        )

@@ -38,6 +38,7 @@ from mediation.models import Invitation, MediationCase, Participant, Party, User
 from mediation.models.cases import ParticipantRole
 from mediation.notifications import notify, signed_by_the_court
 from mediation.roles import is_court_staff
+from mediation.services.accounts import release_unproved_number
 from mediation.services.cases import (
     attach_participant,
     case_url,
@@ -352,9 +353,11 @@ def _check_id_number(invitation: Invitation, given: str) -> str:
 
 
 def _account_for(invitation: Invitation, user: User | None) -> tuple[User, bool]:
-    """Who joins: the account that has the invited number, else the signed-in one,
-    else a new account (not saved yet: created=True)."""
-    owner = User.objects.filter(phone=invitation.phone).first()
+    """Who joins: the account whose number the invited one is (verified), else the
+    signed-in one, else a new account (not saved yet: created=True). An account that
+    has the number typed in but never verified is not the holder's: the number is
+    taken from it when the holder proves it (`release_unproved_number`)."""
+    owner = User.objects.filter(phone=invitation.phone, phone_verified_at__isnull=False).first()
     if owner is not None:
         if is_court_staff(owner):
             raise _invalid("court_staff")
@@ -399,6 +402,7 @@ def accept_invitation(*, raw_token: str, code: str, id_number: str = "", user: U
         if number and account.id_number_hash and account.id_number_hash != invitation.party.id_number_hash:
             raise _invalid("other_person")
         verification_codes.use_code(checked)
+        release_unproved_number(phone=str(invitation.phone), keep=account)
         now = timezone.now()
         account.phone = invitation.phone
         account.phone_verified_at = now

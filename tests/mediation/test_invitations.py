@@ -536,8 +536,8 @@ def test_a_court_staff_account_cannot_accept(client, world, plaintiff_party, peo
 
 def test_the_number_of_a_court_staff_account_signs_nobody_in(client, world, plaintiff_party, people, sms_outbox):
     head = people["head"]
-    head.phone = INVITED_PHONE
-    head.save(update_fields=["phone"])
+    head.phone, head.phone_verified_at = INVITED_PHONE, timezone.now()
+    head.save(update_fields=["phone", "phone_verified_at"])
     token = invite(client, world, plaintiff_party)
     code = ask_for_code(client, token, sms_outbox)
 
@@ -567,8 +567,8 @@ def test_a_code_does_not_sign_in_an_account_protected_by_a_second_factor(client,
 
 
 def test_a_person_cannot_join_both_sides_of_a_case(client, world, defendant_party, sms_outbox):
-    world.plaintiff.phone = INVITED_PHONE
-    world.plaintiff.save(update_fields=["phone"])
+    world.plaintiff.phone, world.plaintiff.phone_verified_at = INVITED_PHONE, timezone.now()
+    world.plaintiff.save(update_fields=["phone", "phone_verified_at"])
     token = invite(client, world, defendant_party, full_name="Zhao")
     code = ask_for_code(client, token, sms_outbox)
     before = (Participant.objects.count(), CaseEvent.objects.count())
@@ -690,7 +690,7 @@ def test_the_right_code_makes_an_account_with_the_verified_number_and_joins(
 def test_the_account_that_has_the_number_is_signed_in_rather_than_duplicated(
     client, world, defendant_party, sms_outbox
 ):
-    owner = UserFactory(phone=INVITED_PHONE, full_name="")
+    owner = UserFactory(phone=INVITED_PHONE, phone_verified_at=timezone.now(), full_name="")
     token = invite(client, world, defendant_party, role="party", full_name="Zhou Jie")
     code = ask_for_code(client, token, sms_outbox)
     users = User.objects.count()
@@ -736,6 +736,23 @@ def test_signed_in_with_another_verified_number_one_cannot_join_for_the_invited_
     helper.refresh_from_db()
     assert str(helper.phone) == "+8613711112222"
     assert not Participant.objects.filter(user=helper).exists()
+
+
+def test_an_account_with_the_number_typed_in_but_never_verified_does_not_get_the_invitation(
+    client, world, defendant_party, sms_outbox
+):
+    stranger = UserFactory(full_name="Someone who mistyped their number", phone=INVITED_PHONE)
+    token = invite(client, world, defendant_party, role="legal_representative", full_name="Zhou Jie")
+    code = ask_for_code(client, token, sms_outbox)
+
+    response = accept(client, token, code)
+
+    assert response.status_code == 302
+    joined = Participant.active.filter(party=defendant_party).exclude(user=world.defendant).get().user
+    assert joined != stranger and str(joined.phone) == INVITED_PHONE and joined.phone_verified_at
+    stranger.refresh_from_db()
+    assert stranger.phone is None
+    assert int(client.session["_auth_user_id"]) == joined.pk
 
 
 def test_a_second_person_cannot_use_the_link_after_the_first(client, world, plaintiff_party, sms_outbox):
@@ -799,7 +816,7 @@ def test_the_party_in_person_is_invited_as_their_side_not_for_themselves(
 def test_signed_in_as_someone_else_the_account_with_the_number_joins_and_is_signed_in(
     client, world, defendant_party, people, sms_outbox
 ):
-    owner = UserFactory(phone=INVITED_PHONE, full_name="Zhou Jie")
+    owner = UserFactory(phone=INVITED_PHONE, phone_verified_at=timezone.now(), full_name="Zhou Jie")
     bystander = people["nobody"]
     token = invite(client, world, defendant_party, role="party", full_name="Zhou Jie")
     client.force_login(bystander)
