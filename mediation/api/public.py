@@ -190,7 +190,17 @@ class TrackedOrderView(PublicApiView):
     @extend_schema(
         parameters=[
             OpenApiParameter("phone", str, required=True, description="The requester's mobile number."),
-            OpenApiParameter("code", str, required=True, description="A fresh code sent for the purpose “track”."),
+            OpenApiParameter(
+                "X-Verification-Code",
+                str,
+                location=OpenApiParameter.HEADER,
+                required=False,
+                description="A fresh code sent for the purpose “track”: in this header, so that it stays out of "
+                "the access logs that keep query strings.",
+            ),
+            OpenApiParameter(
+                "code", str, required=False, description="The same code in the query, where no header can be sent."
+            ),
         ],
         responses={
             200: TrackedOrderSerializer,
@@ -206,7 +216,7 @@ class TrackedOrderView(PublicApiView):
             return refused
         not_found = Response({"detail": _("No such request for this number and code.")}, status=404)
         phone = phones.parse(request.query_params.get("phone", "")[:32])
-        code = request.query_params.get("code", "")[:6]
+        code = (request.headers.get("X-Verification-Code") or request.query_params.get("code", ""))[:6]
         if phone is None or not code:
             return not_found
         try:

@@ -188,6 +188,16 @@ def test_a_right_code_shows_ones_own_order_once(api):
     assert track(api, order.number, code=code).status_code == 404
 
 
+def test_the_code_may_come_in_a_header_and_stay_out_of_the_url(api):
+    order = WorkOrderFactory(requester_phone=PHONE)
+    ask(api, "track")
+    response = api.get(
+        f"/api/v1/public/work-orders/{order.number}/", {"phone": PHONE}, HTTP_X_VERIFICATION_CODE=last_code()
+    )
+    assert response.status_code == 200 and response.json()["number"] == order.number
+    assert "code=" not in response.wsgi_request.get_full_path()
+
+
 def test_another_persons_order_cannot_be_seen_with_ones_own_code(api):
     theirs = WorkOrderFactory(requester_phone=OTHER_PHONE)
     ask(api, "track")
