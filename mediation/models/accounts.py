@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
-from mediation.id_numbers import keyed_hash as id_number_hash
+from mediation.models.keyed import KeyedIdNumbers
 from mediation.personal_data import EncryptedCharField
 from mediation.phones import mask as mask_phone
 
@@ -57,7 +57,7 @@ class UserManager(BaseUserManager):
         return self._create_user(email, password, **extra_fields)
 
 
-class User(AbstractBaseUser, PermissionsMixin):
+class User(KeyedIdNumbers, AbstractBaseUser, PermissionsMixin):
     """Everyone who signs in: court staff (roles are groups) and parties (rights come
     from their participation in a case). Chinese names do not split into first and
     last name, so there is one `full_name`."""
@@ -77,6 +77,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     # data: encrypted, matched by its keyed hash.
     id_number = EncryptedCharField(_("resident ID number"), blank=True, default="")
     id_number_hash = models.CharField(max_length=64, blank=True, default="", db_index=True, editable=False)
+    ID_NUMBER_HASHES = {"id_number": "id_number_hash"}
     real_name_verified_at = models.DateTimeField(_("real name verified at"), null=True, blank=True)
     real_name_verified_by = models.ForeignKey(
         "self",
@@ -125,9 +126,6 @@ class User(AbstractBaseUser, PermissionsMixin):
     def save(self, *args, **kwargs):
         if not (self.email or "").strip():
             self.email = None
-        self.id_number_hash = id_number_hash(self.id_number)
-        if kwargs.get("update_fields") is not None and "id_number" in kwargs["update_fields"]:
-            kwargs["update_fields"] = {*kwargs["update_fields"], "id_number_hash"}
         super().save(*args, **kwargs)
 
     @property

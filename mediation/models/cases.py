@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from phonenumber_field.modelfields import PhoneNumberField
 
-from mediation.id_numbers import keyed_hash as id_number_hash
+from mediation.models.keyed import KeyedIdNumbers
 from mediation.personal_data import EncryptedCharField
 
 
@@ -151,7 +151,7 @@ def side_label(side: str) -> str:
     return str(Side(side).label)
 
 
-class Party(models.Model):
+class Party(KeyedIdNumbers):
     """A plaintiff or defendant: a natural person or an organisation."""
 
     class Kind(models.TextChoices):
@@ -169,6 +169,7 @@ class Party(models.Model):
     # hash (mediation.personal_data), shown masked to whoever does not need it whole.
     id_number = EncryptedCharField(_("ID number"), blank=True, default="")
     id_number_hash = models.CharField(max_length=64, blank=True, default="", db_index=True, editable=False)
+    ID_NUMBER_HASHES = {"id_number": "id_number_hash"}
     credit_code = models.CharField(_("unified social credit code"), max_length=18, blank=True, default="")
     legal_representative = models.CharField(_("legal representative"), max_length=100, blank=True, default="")
     phone = PhoneNumberField(_("mobile phone"), max_length=32, blank=True, default="")
@@ -183,12 +184,6 @@ class Party(models.Model):
 
     def __str__(self):
         return self.name
-
-    def save(self, *args, **kwargs):
-        self.id_number_hash = id_number_hash(self.id_number)
-        if kwargs.get("update_fields") is not None and "id_number" in kwargs["update_fields"]:
-            kwargs["update_fields"] = {*kwargs["update_fields"], "id_number_hash"}
-        super().save(*args, **kwargs)
 
 
 class ParticipantRole(models.TextChoices):

@@ -5,7 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
-from mediation.id_numbers import keyed_hash as id_number_hash
+from mediation.models.keyed import KeyedIdNumbers
 from mediation.personal_data import EncryptedCharField
 
 
@@ -45,7 +45,7 @@ class ReplyChannel(models.TextChoices):
     PORTAL = "portal", _("Online portal")
 
 
-class WorkOrder(models.Model):
+class WorkOrder(KeyedIdNumbers):
     class Status(models.TextChoices):
         # Recorded at intake, waiting for the general liaison to dispatch it.
         RECEIVED = "received", _("Received")
@@ -124,6 +124,7 @@ class WorkOrder(models.Model):
     # Personal data: encrypted, matched by its keyed hash (mediation.personal_data).
     requester_id_number = EncryptedCharField(_("requester ID number"), blank=True, default="")
     requester_id_number_hash = models.CharField(max_length=64, blank=True, default="", db_index=True, editable=False)
+    ID_NUMBER_HASHES = {"requester_id_number": "requester_id_number_hash"}
     requester_role = models.CharField(
         _("requester's role in the case"),
         max_length=16,
@@ -232,12 +233,6 @@ class WorkOrder(models.Model):
 
     def __str__(self):
         return self.number
-
-    def save(self, *args, **kwargs):
-        self.requester_id_number_hash = id_number_hash(self.requester_id_number)
-        if kwargs.get("update_fields") is not None and "requester_id_number" in kwargs["update_fields"]:
-            kwargs["update_fields"] = {*kwargs["update_fields"], "requester_id_number_hash"}
-        super().save(*args, **kwargs)
 
     def allows(self, action: str) -> bool:
         """Whether the current state allows `action` (not whether a user may do it)."""
