@@ -365,7 +365,7 @@ VERIFY_MAX_BYTES = env.int("VERIFY_MAX_BYTES", default=10 * 1024 * 1024)
 VERIFY_MAX_SIGNATURE_FIELDS = env.int("VERIFY_MAX_SIGNATURE_FIELDS", default=64)
 VERIFY_MAX_REVISIONS = env.int("VERIFY_MAX_REVISIONS", default=128)
 VERIFY_TIME_BUDGET_SECONDS = env.float("VERIFY_TIME_BUDGET_SECONDS", default=10.0)
-# Checks per client address (documents.throttle) in each window.
+# Checks per client address (mediation.throttle) in each window.
 VERIFY_THROTTLE_REQUESTS = env.int("VERIFY_THROTTLE_REQUESTS", default=10)
 VERIFY_THROTTLE_WINDOW_SECONDS = env.int("VERIFY_THROTTLE_WINDOW_SECONDS", default=60)
 # /apply/ and /apply/track/ are public: posts per client address (mediation.throttle)

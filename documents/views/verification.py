@@ -10,9 +10,10 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
-from documents import selectors, throttle
+from documents import selectors
 from documents.pki import load_platform_pki
 from documents.verification import verify_pdf
+from mediation import throttle
 from mediation.client_address import client_ip
 from mediation.models import side_label
 
