@@ -27,6 +27,12 @@ class Document(models.Model):
         ID_DOCUMENT = "id_document", _("Identity document")
         POWER_OF_ATTORNEY = "power_of_attorney", _("Power of attorney")
         SERVICE_EVIDENCE = "service_evidence", _("Evidence of service by other means")
+        # What an obligor shows to prove an agreed term performed (a transfer receipt).
+        PERFORMANCE_EVIDENCE = "performance_evidence", _("Evidence of performance")
+        # The court's sealed ruling on an application for judicial confirmation, as served.
+        RULING = "ruling", _("Civil ruling")
+        # The sealed application for enforcement, with what it carries.
+        ENFORCEMENT_APPLICATION = "enforcement_application", _("Application for enforcement")
         OTHER = "other", _("Other")
 
     class Visibility(models.TextChoices):
@@ -305,12 +311,16 @@ class AgreementVersion(models.Model):
         return f"{self.agreement_id} v{self.number}"
 
 
-class Signature(models.Model):
+class SignatureRecord(models.Model):
+    """One person's PAdES signature in a place (`slot`) of a platform PDF: who, for
+    whom, when, from where, re-authenticated how, at which identity level, with which
+    one-hour certificate, and the file's revision it made. A settlement agreement's
+    signatures (`Signature`) and a court document's (`CourtSignature`) are both."""
+
     class Method(models.TextChoices):
         DRAWN = "drawn", _("Drawn by hand")
         TYPED = "typed", _("Typed name")
 
-    version = models.ForeignKey(AgreementVersion, on_delete=models.PROTECT, related_name="signatures")
     slot = models.CharField(max_length=40)
     signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     role = models.CharField(max_length=24)
@@ -325,12 +335,19 @@ class Signature(models.Model):
     # levels were recorded.
     identity_level = models.CharField(max_length=12, blank=True, default="")
     identity_verifier = models.CharField(max_length=40, blank=True, default="")
-    version_hash = models.CharField(max_length=64)
     method = models.CharField(max_length=8, choices=Method.choices)
     image = models.ForeignKey(Blob, on_delete=models.PROTECT, related_name="+")
     certificate_pem = models.TextField()
     certificate_serial = models.CharField(max_length=64)
     revision_hash = models.CharField(max_length=64)
+
+    class Meta:
+        abstract = True
+
+
+class Signature(SignatureRecord):
+    version = models.ForeignKey(AgreementVersion, on_delete=models.PROTECT, related_name="signatures")
+    version_hash = models.CharField(max_length=64)
     voided_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -405,3 +422,28 @@ class PowerOfAttorney(models.Model):
 
     def has_expired(self, today) -> bool:
         return self.valid_until is not None and self.valid_until < today
+
+
+# After the seal: court documents, judicial confirmation, performance of the terms.
+from documents.models.court_documents import CourtDocument, CourtSignature  # noqa: E402
+from documents.models.confirmation import ConfirmationReview, JudicialConfirmation  # noqa: E402
+from documents.models.performance import Obligation, ObligationStep  # noqa: E402
+
+__all__ = [
+    "Agreement",
+    "AgreementVersion",
+    "Blob",
+    "ConfirmationReview",
+    "CourtDocument",
+    "CourtSignature",
+    "Document",
+    "JudicialConfirmation",
+    "Obligation",
+    "ObligationStep",
+    "PowerOfAttorney",
+    "Service",
+    "ServiceConsent",
+    "ServiceStep",
+    "Signature",
+    "SignatureRecord",
+]
