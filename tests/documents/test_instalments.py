@@ -20,7 +20,7 @@ from documents.services.agreement_content import instalment_terms
 from mediation.models import AuditEntry
 from mediation.roles import Role
 from tests.cases import make_case
-from tests.documents.test_agreement_drafting import form_data, payment_row
+from tests.documents.test_agreement_drafting import form_data, payment_row, render
 from tests.documents.test_agreements import defendant_party, draft, fresh, payment_term, plaintiff_party
 from tests.factories import staff
 
@@ -295,6 +295,8 @@ def test_the_pdf_and_the_preview_name_each_instalment(world):
     with override_settings(DOCUMENT_LANGUAGE="en"):
         english = preview_html(fresh(agreement))
     assert "Instalment 2 of 3: " in english
+    pdf_text = "".join(render(fresh(agreement), 1))
+    assert "第2期（共3期）：" in pdf_text and "3,333.34" in pdf_text
     parties = {defendant_party(world).pk: "B", plaintiff_party(world).pk: "A"}
     with translation.override("en"):
         clauses = agreed_clauses(fresh(agreement).current_version.content, parties)
