@@ -177,7 +177,35 @@ def clean_terms(terms: list[dict], case: MediationCase) -> list[dict]:
         cleaned.append(row)
     if problems:
         raise ValidationError({"terms": problems})
-    return cleaned
+    return renumber_instalments(cleaned)
+
+
+def renumber_instalments(terms: list[dict]) -> list[dict]:
+    """Keep "instalment k of N" true after the rows a schedule made were edited: the
+    instalments of one schedule (same debtor, creditor and N as made, numbers rising)
+    are numbered again in their order, N being how many are left (2 of 3 deleted: 1 of
+    2, 2 of 2); one left alone, or moved alone to other parties, is an ordinary
+    payment. Each schedule stays within MAX_INSTALMENTS: its numbers rise within N."""
+    schedules: list[list[dict]] = []
+    current: dict[tuple, list[dict]] = {}
+    for term in terms:
+        if "instalment" not in term:
+            continue
+        key = (term["obligor"], term["obligee"], term["instalment"]["of"])
+        run = current.get(key)
+        if run is None or term["instalment"]["n"] <= run[-1]["instalment"]["n"]:
+            # A first term, or numbers starting again: another schedule.
+            run = current[key] = []
+            schedules.append(run)
+        run.append(term)
+    for run in schedules:
+        count = len(run)
+        for n, term in enumerate(run, start=1):
+            if count == 1:
+                del term["instalment"]
+            else:
+                term["instalment"] = {"n": n, "of": count}
+    return terms
 
 
 def clean_instalment(value) -> dict | None:
