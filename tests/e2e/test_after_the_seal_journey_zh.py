@@ -251,10 +251,11 @@ def test_after_the_seal_confirmation_performance_and_enforcement_on_phones(journ
     judge.goto(f"/rooms/{joint.pk}/", "joint room reopened")
     send_by_tapping(judge, QUESTION)
     wait_for_message(judge.page, QUESTION)
-    plaintiff.goto(f"/rooms/{joint.pk}/", "the judge's question")
+    plaintiff.goto(f"/rooms/{joint.pk}/", "joint room")
     wait_for_message(plaintiff.page, QUESTION)
     send_by_tapping(plaintiff, ANSWER)
     wait_for_message(plaintiff.page, ANSWER)
+    plaintiff.check("the judge's question and her answer")
     wait_for_message(judge.page, ANSWER)
     judge.check("the answer")
 
@@ -330,6 +331,8 @@ def test_after_the_seal_confirmation_performance_and_enforcement_on_phones(journ
     plaintiff.goto(f"/cases/{case.pk}/performance/", "first instalment to confirm")
     card = obligation_card(plaintiff, first)
     assert card.get_attribute("data-status") == "reported"
+    # Nothing is overdue yet: no enforcement to apply for.
+    assert plaintiff.page.locator("[data-enforcement-link]").count() == 0
     assert card.locator("[data-evidence]").count() == 1
     plaintiff.submit(card.get_by_role("button", name=t("Confirm it is performed")), "first instalment confirmed")
     assert t("Confirm that it is performed? This is final.") in journey.dialogs
@@ -353,6 +356,11 @@ def test_after_the_seal_confirmation_performance_and_enforcement_on_phones(journ
     mediator.check("second instalment overdue")
     card = obligation_card(mediator, second)
     assert card.get_attribute("data-status") == "overdue"
+    # Enforcement is the obligee's to apply for, not the mediator's (nor the debtor's).
+    assert mediator.page.locator("[data-enforcement-link]").count() == 0
+    defendant.goto(f"/cases/{case.pk}/performance/", "his second instalment overdue")
+    assert obligation_card(defendant, second).get_attribute("data-status") == "overdue"
+    assert defendant.page.locator("[data-enforcement-link]").count() == 0
     assert card.locator("[data-days-overdue]").get_attribute("data-days-overdue") == "3"
     urge = card.locator("details.action").filter(has_text=t("Urge performance"))
     urge.locator("summary").click()
