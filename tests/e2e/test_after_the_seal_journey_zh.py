@@ -164,13 +164,30 @@ def obligation_card(person, obligation):
     return person.page.locator(f'[data-obligation="{obligation.pk}"]')
 
 
+def unfolded(card, summary: str):
+    """The action of an obligation's card whose summary reads `summary`, opened."""
+    action = card.locator("details.action").filter(
+        has=card.page.locator("summary", has_text=re.compile(f"^{re.escape(summary)}$"))
+    )
+    if action.get_attribute("open") is None:
+        action.locator("summary").click()
+    return action
+
+
 def test_after_the_seal_confirmation_performance_and_enforcement_on_phones(journey):
     journey.language = "zh-hans"
     t = journey.t
     court = off_the_loop(make_court)
     world, agreement = off_the_loop(settled_in_instalments, court)
     case = world.case
-    journey.data += [agreement.verification_code]
+    # Data shown as it is: the agreement's code, and the names the platform's
+    # certificates carry (configuration, not interface text).
+    journey.data += [
+        agreement.verification_code,
+        settings.PKI_ORGANISATION,
+        settings.PKI_AUTHORITY_NAME + " TSA",
+        settings.PKI_AUTHORITY_NAME,
+    ]
     obligations = list(Obligation.objects.filter(agreement=agreement).order_by("due_date"))
     assert [(o.instalment, o.instalments, o.status) for o in obligations] == [
         (n, INSTALMENTS, Obligation.Status.DUE) for n in (1, 2, 3)
@@ -316,7 +333,7 @@ def test_after_the_seal_confirmation_performance_and_enforcement_on_phones(journ
     defendant.submit(defendant.page.locator("[data-performance-link]"), "performance page")
     card = obligation_card(defendant, first)
     assert t("Instalment %(n)s of %(of)s") % {"n": 1, "of": INSTALMENTS} in card.locator("h2").inner_text()
-    report = card.locator("[data-report-form]")
+    report = unfolded(card, t("Report it performed"))
     report.locator("input[type=date]").fill(timezone.localdate().isoformat())
     report.locator("input[type=file]").set_input_files(
         files=[{"name": "转账回单.png", "mimeType": "image/png", "buffer": receipt_png()}]
@@ -362,8 +379,7 @@ def test_after_the_seal_confirmation_performance_and_enforcement_on_phones(journ
     assert obligation_card(defendant, second).get_attribute("data-status") == "overdue"
     assert defendant.page.locator("[data-enforcement-link]").count() == 0
     assert card.locator("[data-days-overdue]").get_attribute("data-days-overdue") == "3"
-    urge = card.locator("details.action").filter(has_text=t("Urge performance"))
-    urge.locator("summary").click()
+    urge = unfolded(card, t("Urge performance"))
     urge.locator("textarea").fill(URGING)
     mediator.submit(urge.locator("button[type=submit]"), "urging recorded")
     assert ObligationStep.objects.filter(obligation=second, step=ObligationStep.Step.URGED, note=URGING).exists()
