@@ -12,7 +12,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext
+from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 
 from mediation.models.work_orders import Category, Channel
 from mediation.selectors.stats import Period
@@ -29,6 +29,23 @@ RATE_COLUMNS = [
     ("return_visit_rate", gettext_lazy("Return-visit rate")),
     ("satisfaction_rate", gettext_lazy("Satisfaction rate")),
 ]
+# Judicial confirmation and performance (documents.selectors_figures): counts, then the
+# average days and the rate.
+AFTER_SEAL_COUNT_COLUMNS = [
+    ("applied", gettext_lazy("Applications for confirmation")),
+    ("confirmed", pgettext_lazy("figures", "Confirmed")),
+    ("rejected", pgettext_lazy("figures", "Rejected")),
+    ("not_accepted", pgettext_lazy("figures", "Not accepted")),
+    ("obligations_due", gettext_lazy("Obligations due")),
+    ("performed_on_time", gettext_lazy("Performed on time")),
+    ("performed_late", gettext_lazy("Performed late")),
+    ("overdue", pgettext_lazy("figures", "Overdue")),
+    ("agreements_due", gettext_lazy("Agreements with terms due")),
+    ("agreements_performed_voluntarily", gettext_lazy("Performed voluntarily")),
+]
+AFTER_SEAL_DAYS_COLUMN = ("average_days_to_decide", gettext_lazy("Average days to decide"))
+AFTER_SEAL_RATE_COLUMN = ("voluntary_performance_rate", gettext_lazy("Voluntary performance rate"))
+AFTER_SEAL_COLUMNS = [*AFTER_SEAL_COUNT_COLUMNS, AFTER_SEAL_DAYS_COLUMN, AFTER_SEAL_RATE_COLUMN]
 QUARTER_NAMES = {1: gettext_lazy("Q1"), 2: gettext_lazy("Q2"), 3: gettext_lazy("Q3"), 4: gettext_lazy("Q4")}
 PERCENT_FORMAT = "0.0%"
 
@@ -94,13 +111,51 @@ def tables(figures: dict) -> list[dict]:
     ]
 
 
+def after_seal_tables(figures: dict) -> list[dict]:
+    """The judicial confirmation and performance tables: by year, then by year and
+    mediator, and by year and department."""
+
+    def named(row: dict, key: str) -> str:
+        who = row[key]["name"] if row[key] else _("Not dispatched") if key == "department" else "—"
+        return f"{year_label(row['year'])} · {who}"
+
+    return [
+        {
+            "title": _("Judicial confirmation and performance by year"),
+            "heading": _("Year"),
+            "rows": [{**row, "label": year_label(row["year"])} for row in figures["years"]],
+        },
+        {
+            "title": _("Judicial confirmation and performance by mediator"),
+            "heading": _("Year and mediator"),
+            "rows": [{**row, "label": named(row, "mediator")} for row in figures["by_mediator"]],
+        },
+        {
+            "title": _("Judicial confirmation and performance by department"),
+            "heading": _("Year and department"),
+            "rows": [{**row, "label": named(row, "department")} for row in figures["by_department"]],
+        },
+    ]
+
+
+def after_seal_csv_rows(figures: dict) -> list[list]:
+    rows = []
+    for table in after_seal_tables(figures):
+        rows.append([table["title"]])
+        rows.append([table["heading"], *(str(label) for _key, label in AFTER_SEAL_COLUMNS)])
+        for row in table["rows"]:
+            rows.append([row["label"], *("" if row[key] is None else row[key] for key, _label in AFTER_SEAL_COLUMNS)])
+        rows.append([])
+    return rows
+
+
 def _display_width(value) -> int:
     """Columns as wide as their text: a Chinese character takes two widths."""
     text = str(value if value is not None else "")
     return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
 
 
-def workbook(figures: dict, *, department_name: str = "") -> bytes:
+def workbook(figures: dict, *, department_name: str = "", after_seal: dict | None = None) -> bytes:
     """The report as an .xlsx file: one sheet per table, each under the same title
     block (court, report, period, when generated), its header row bold and frozen,
     counts as integers and rates as numbers shown as percentages."""
@@ -154,6 +209,22 @@ def workbook(figures: dict, *, department_name: str = "") -> bytes:
             sheet.column_dimensions[get_column_letter(column)].width = min(max(widest + 2, 10), 60)
         # The title block's long texts (court, period) may run over the empty cells.
         sheet.column_dimensions["B"].width = max(sheet.column_dimensions["B"].width, 12)
+    for table in after_seal_tables(after_seal) if after_seal else []:
+        sheet = book.create_sheet(title=table["title"][:31])
+        for line in title_block:
+            sheet.append(line)
+        sheet["A1"].font = Font(bold=True, size=14)
+        sheet.append([])
+        sheet.append([table["heading"], *(str(label) for _key, label in AFTER_SEAL_COLUMNS)])
+        header_row = sheet.max_row
+        for cell in sheet[header_row]:
+            cell.font = bold
+            cell.fill = header_fill
+        for row in table["rows"]:
+            sheet.append([row["label"], *(row[key] for key, _label in AFTER_SEAL_COLUMNS)])
+            sheet.cell(sheet.max_row, len(AFTER_SEAL_COLUMNS) + 1).number_format = PERCENT_FORMAT
+        sheet.freeze_panes = sheet.cell(header_row + 1, 1)
+        sheet.column_dimensions["A"].width = 30
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
