@@ -235,12 +235,19 @@ def test_the_page_shows_the_package_and_post_makes_it_and_downloads_it(client, w
     assert client.get(response["Location"]).content.startswith(b"%PDF-")
 
 
-def test_the_page_refuses_the_other_side_and_strangers(client, world):
+def test_the_page_refuses_the_other_side_the_mediator_and_strangers(client, world):
     world = confirmed_and_overdue(world)
+    url = reverse("case_enforcement", args=[world.case.pk])
+    # The obligor's side applies for its own party only, to which nothing is owed.
     client.force_login(world.defendant)
-    page = client.get(reverse("case_enforcement", args=[world.case.pk])).content.decode()
+    page = client.get(url).content.decode()
+    assert "data-apply-for-enforcement" not in page and 'data-enforcement-refusal="nothing_overdue"' in page
+    assert client.post(url)["Location"] == url
+    # The mediator takes no party's part.
+    client.force_login(world.mediator)
+    page = client.get(url).content.decode()
     assert "data-apply-for-enforcement" not in page and 'data-enforcement-refusal="forbidden"' in page
-    assert client.post(reverse("case_enforcement", args=[world.case.pk])).status_code == 403
+    assert client.post(url).status_code == 403
     client.force_login(UserFactory())
     assert client.get(reverse("case_enforcement", args=[world.case.pk])).status_code == 404
     assert client.post(reverse("case_enforcement", args=[world.case.pk])).status_code == 404
