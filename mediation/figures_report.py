@@ -122,16 +122,19 @@ def after_seal_tables(figures: dict) -> list[dict]:
     return [
         {
             "title": _("Judicial confirmation and performance by year"),
+            "sheet": _("After the seal - years"),
             "heading": _("Year"),
             "rows": [{**row, "label": year_label(row["year"])} for row in figures["years"]],
         },
         {
             "title": _("Judicial confirmation and performance by mediator"),
+            "sheet": _("After the seal - mediators"),
             "heading": _("Year and mediator"),
             "rows": [{**row, "label": named(row, "mediator")} for row in figures["by_mediator"]],
         },
         {
             "title": _("Judicial confirmation and performance by department"),
+            "sheet": _("After the seal - departments"),
             "heading": _("Year and department"),
             "rows": [{**row, "label": named(row, "department")} for row in figures["by_department"]],
         },
@@ -210,11 +213,13 @@ def workbook(figures: dict, *, department_name: str = "", after_seal: dict | Non
         # The title block's long texts (court, period) may run over the empty cells.
         sheet.column_dimensions["B"].width = max(sheet.column_dimensions["B"].width, 12)
     for table in after_seal_tables(after_seal) if after_seal else []:
-        sheet = book.create_sheet(title=table["title"][:31])
+        # Sheet names: at most 31 characters (Excel), so a short name; the title above the table.
+        sheet = book.create_sheet(title=table["sheet"][:31])
         for line in title_block:
             sheet.append(line)
         sheet["A1"].font = Font(bold=True, size=14)
-        sheet.append([])
+        sheet.append([table["title"]])
+        sheet.cell(sheet.max_row, 1).font = bold
         sheet.append([table["heading"], *(str(label) for _key, label in AFTER_SEAL_COLUMNS)])
         header_row = sheet.max_row
         for cell in sheet[header_row]:
