@@ -27,9 +27,7 @@ def performance_summary(case: MediationCase) -> dict | None:
     )
     if agreement is None:
         return None
-    confirmation = (
-        JudicialConfirmation.objects.filter(agreement=agreement).order_by("-created_at", "-id").first()
-    )
+    confirmation = JudicialConfirmation.objects.filter(agreement=agreement).order_by("-created_at", "-id").first()
     counts = Obligation.objects.filter(agreement=agreement).aggregate(
         total=Count("id"),
         instalments=Count("id", filter=Q(instalments__isnull=False)),
@@ -83,9 +81,7 @@ def performance_line(summary: dict) -> str:
             details.append(_("%(count)d overdue") % {"count": summary["overdue"]})
         if summary["due"]:
             if summary["next_due"]:
-                details.append(
-                    _("%(count)d due %(date)s") % {"count": summary["due"], "date": summary["next_due"]}
-                )
+                details.append(_("%(count)d due %(date)s") % {"count": summary["due"], "date": summary["next_due"]})
             else:
                 details.append(_("%(count)d due") % {"count": summary["due"]})
         parts.append(_(", ").join(details))

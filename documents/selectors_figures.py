@@ -77,7 +77,7 @@ FIGURES = [
     "agreements_performed_voluntarily",
     "voluntary_performance_rate",
 ]
-EMPTY = {name: 0 for name in FIGURES} | {"average_days_to_decide": None, "voluntary_performance_rate": None}
+EMPTY = dict.fromkeys(FIGURES, 0) | {"average_days_to_decide": None, "voluntary_performance_rate": None}
 
 
 def _days(duration) -> float | None:

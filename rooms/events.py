@@ -155,7 +155,9 @@ EVENTS: dict[str, EventKind] = {
     "enforcement.applied": EventKind(
         params={"document": int, "verification_code": str, "sha256": str},
         audience=CASE,
-        text=_("%(actor)s applied for enforcement. Verification code of the sealed application: %(verification_code)s."),
+        text=_(
+            "%(actor)s applied for enforcement. Verification code of the sealed application: %(verification_code)s."
+        ),
         example={"document": 9, "verification_code": "ABCD-EFGH-JKLM", "sha256": "0" * 64},
     ),
     # Acknowledged without having opened any of the documents on the platform.

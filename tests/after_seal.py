@@ -100,8 +100,16 @@ def sealed_pdf(text: str) -> bytes:
     return document_timestamp(seal(pdf, reason="test"))
 
 
-def confirm(world: CaseWorld, agreement: Agreement, *, number: int = 1, status=JudicialConfirmation.Status.CONFIRMED,
-            applied_at=None, decided_at=None, serve: bool = True) -> JudicialConfirmation:
+def confirm(
+    world: CaseWorld,
+    agreement: Agreement,
+    *,
+    number: int = 1,
+    status=JudicialConfirmation.Status.CONFIRMED,
+    applied_at=None,
+    decided_at=None,
+    serve: bool = True,
+) -> JudicialConfirmation:
     """A judicial confirmation decided by a sealed ruling, served on both parties."""
     applied_at = applied_at or timezone.now() - dt.timedelta(days=12)
     decided_at = decided_at or timezone.now() - dt.timedelta(days=2)
@@ -187,18 +195,26 @@ def obligations_of(world: CaseWorld, agreement: Agreement) -> list[Obligation]:
 
 def perform(world: CaseWorld, obligation: Obligation, *, on: dt.date, confirmed: bool = True) -> Document:
     """The obligor's side reports it performed with a receipt; the obligee's confirms."""
-    evidence = upload_document(
-        case=world.case,
-        actor=world.defendant,
-        data=sealed_pdf(f"转账回单 {obligation.term_number}"),
-        filename=f"回单{obligation.term_number}.pdf",
-        kind=Document.Kind.PERFORMANCE_EVIDENCE,
-        title=f"转账回单{obligation.term_number}",
-    ) if world.case.is_open else _evidence_row(world, obligation)
+    evidence = (
+        upload_document(
+            case=world.case,
+            actor=world.defendant,
+            data=sealed_pdf(f"转账回单 {obligation.term_number}"),
+            filename=f"回单{obligation.term_number}.pdf",
+            kind=Document.Kind.PERFORMANCE_EVIDENCE,
+            title=f"转账回单{obligation.term_number}",
+        )
+        if world.case.is_open
+        else _evidence_row(world, obligation)
+    )
     at = timezone.make_aware(dt.datetime.combine(on, dt.time(10)))
     step = ObligationStep.objects.create(
-        obligation=obligation, step=ObligationStep.Step.REPORTED, actor=world.defendant,
-        party=world.defendant_participant.party, at=at, note="已转账",
+        obligation=obligation,
+        step=ObligationStep.Step.REPORTED,
+        actor=world.defendant,
+        party=world.defendant_participant.party,
+        at=at,
+        note="已转账",
     )
     step.evidence.add(evidence)
     obligation.status = Obligation.Status.REPORTED
@@ -206,8 +222,11 @@ def perform(world: CaseWorld, obligation: Obligation, *, on: dt.date, confirmed:
     obligation.reported_at = at
     if confirmed:
         ObligationStep.objects.create(
-            obligation=obligation, step=ObligationStep.Step.CONFIRMED, actor=world.plaintiff,
-            party=world.plaintiff_participant.party, at=at + dt.timedelta(hours=2),
+            obligation=obligation,
+            step=ObligationStep.Step.CONFIRMED,
+            actor=world.plaintiff,
+            party=world.plaintiff_participant.party,
+            at=at + dt.timedelta(hours=2),
         )
         obligation.status = Obligation.Status.PERFORMED
         obligation.confirmed_at = at + dt.timedelta(hours=2)
@@ -233,9 +252,9 @@ def _evidence_row(world: CaseWorld, obligation: Obligation) -> Document:
 def become_overdue(obligation: Obligation, *, since: dt.date | None = None) -> Obligation:
     since = since or obligation.due_date + dt.timedelta(days=1)
     ObligationStep.objects.create(
-        obligation=obligation, step=ObligationStep.Step.OVERDUE, at=timezone.make_aware(
-            dt.datetime.combine(since, dt.time(0, 5))
-        ),
+        obligation=obligation,
+        step=ObligationStep.Step.OVERDUE,
+        at=timezone.make_aware(dt.datetime.combine(since, dt.time(0, 5))),
     )
     obligation.status = Obligation.Status.OVERDUE
     obligation.overdue_since = since

@@ -21,8 +21,8 @@ caucus only, the case timeline is the court's).
 from __future__ import annotations
 
 import io
-from hashlib import sha256
 from dataclasses import dataclass
+from hashlib import sha256
 
 from django.conf import settings
 from django.db import transaction
@@ -154,9 +154,12 @@ def _visible_to_side(side: str) -> Q:
 
 def _evidence(obligations, side: str) -> list[Document]:
     return list(
-        Document.objects.filter(_visible_to_side(side), pk__in=ObligationStep.evidence.through.objects.filter(
-            obligationstep__obligation__in=obligations
-        ).values("document_id"))
+        Document.objects.filter(
+            _visible_to_side(side),
+            pk__in=ObligationStep.evidence.through.objects.filter(obligationstep__obligation__in=obligations).values(
+                "document_id"
+            ),
+        )
         .select_related("blob")
         .order_by("uploaded_at", "id")
     )
@@ -168,15 +171,27 @@ def attachments_of(case: MediationCase, agreement: Agreement, confirmation: Judi
     obligations = Obligation.objects.filter(agreement=agreement)
     with translation.override(settings.DOCUMENT_LANGUAGE):
         items = [
-            ("ruling", _("Civil ruling %(number)s") % {"number": confirmation.case_number}, "ruling.pdf",
-             confirmation.ruling.sealed_blob),
-            ("agreement", _("Settlement agreement %(code)s") % {"code": agreement.verification_code},
-             "agreement.pdf", agreement.sealed_blob),
+            (
+                "ruling",
+                _("Civil ruling %(number)s") % {"number": confirmation.case_number},
+                "ruling.pdf",
+                confirmation.ruling.sealed_blob,
+            ),
+            (
+                "agreement",
+                _("Settlement agreement %(code)s") % {"code": agreement.verification_code},
+                "agreement.pdf",
+                agreement.sealed_blob,
+            ),
         ]
         for index, service in enumerate(_ruling_services(case), start=1):
             items.append(
-                ("service_proof", _("Proof of service of the ruling on %(recipient)s") % {"recipient": service.recipient},
-                 f"service-proof-{index}.pdf", service)
+                (
+                    "service_proof",
+                    _("Proof of service of the ruling on %(recipient)s") % {"recipient": service.recipient},
+                    f"service-proof-{index}.pdf",
+                    service,
+                )
             )
         for index, document in enumerate(_evidence(obligations, obligee.side), start=1):
             extension = document.original_name.rsplit(".", 1)[-1] if "." in document.original_name else "bin"

@@ -112,7 +112,9 @@ def figures_csv(request):
     if figures is None:
         return HttpResponseBadRequest(_errors(form), content_type="text/plain; charset=utf-8")
     buffer = io.StringIO()
-    csv.writer(buffer).writerows([*_csv_table(figures), [], *figures_report.after_seal_csv_rows(_after_seal(request, figures))])
+    csv.writer(buffer).writerows(
+        [*_csv_table(figures), [], *figures_report.after_seal_csv_rows(_after_seal(request, figures))]
+    )
     # The byte-order mark makes Excel read the Chinese headers as UTF-8.
     response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = content_disposition_header(

@@ -94,8 +94,13 @@ def test_the_obligee_gets_one_sealed_package_carrying_the_originals(world):
     assert len(content["attachments"]) == 5
     # The Chinese application is real text: the court addressed, the basis, the record.
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
-    for words in ("强制执行申请书", "执行局", "(2026)京0107民特1号", world.agreement.verification_code,
-                  world.evidence.blob_id[:16]):
+    for words in (
+        "强制执行申请书",
+        "执行局",
+        "(2026)京0107民特1号",
+        world.agreement.verification_code,
+        world.evidence.blob_id[:16],
+    ):
         assert words in text.replace("\n", "").replace(" ", ""), words
 
 
@@ -264,4 +269,3 @@ def test_the_page_says_why_not_yet_and_a_post_changes_nothing(client, world):
     assert response.status_code == 302 and response["Location"] == reverse("case_enforcement", args=[world.case.pk])
     assert package_count(world) == (0, 0)
     assert Obligation.objects.filter(case=world.case, status="overdue").count() == 0
-

@@ -46,20 +46,41 @@ def dataset(people):
     become_overdue(second)
 
     b, agreement_b = sealed_world(liu, people["judge"], label="B", dates=("2026-03-01", "2025-12-01"))
-    confirm(b, agreement_b, number=2, status=Status.REJECTED, applied_at=at("2026-02-01"),
-            decided_at=at("2026-02-21"), serve=False)
+    confirm(
+        b,
+        agreement_b,
+        number=2,
+        status=Status.REJECTED,
+        applied_at=at("2026-02-01"),
+        decided_at=at("2026-02-21"),
+        serve=False,
+    )
     late, on_time = obligations_of(b, agreement_b)
     perform(b, late, on=dt.date(2026, 3, 5))
     perform(b, on_time, on=dt.date(2025, 11, 30))
 
     c, agreement_c = sealed_world(gao, people["judge"], label="C", dates=("2026-06-01", "2026-08-01"))
-    confirm(c, agreement_c, number=3, status=Status.NOT_ACCEPTED, applied_at=at("2026-05-01"),
-            decided_at=at("2026-05-03"), serve=False)
+    confirm(
+        c,
+        agreement_c,
+        number=3,
+        status=Status.NOT_ACCEPTED,
+        applied_at=at("2026-05-01"),
+        decided_at=at("2026-05-03"),
+        serve=False,
+    )
     confirm(c, agreement_c, status=Status.APPLIED, applied_at=at("2026-06-15"), serve=False)
     for obligation in obligations_of(c, agreement_c):
         perform(c, obligation, on=obligation.due_date - dt.timedelta(days=2))
-    return {"a": a, "b": b, "c": c, "gao": gao, "liu": liu, "civil": people["judge"].department,
-            "filing": liu.department}
+    return {
+        "a": a,
+        "b": b,
+        "c": c,
+        "gao": gao,
+        "liu": liu,
+        "civil": people["judge"].department,
+        "filing": liu.department,
+    }
 
 
 def counts(row: dict) -> dict:
@@ -70,19 +91,46 @@ def test_the_yearly_figures_of_a_known_dataset(dataset):
     figures = after_seal_figures(year_from=2025, year_to=2027, today=TODAY)
     assert [counts(row) for row in figures["years"]] == [
         {
-            "applied": 0, "confirmed": 0, "rejected": 0, "not_accepted": 0, "average_days_to_decide": None,
-            "obligations_due": 1, "performed_on_time": 1, "performed_late": 0, "overdue": 0,
-            "agreements_due": 1, "agreements_performed_voluntarily": 1, "voluntary_performance_rate": 1.0,
+            "applied": 0,
+            "confirmed": 0,
+            "rejected": 0,
+            "not_accepted": 0,
+            "average_days_to_decide": None,
+            "obligations_due": 1,
+            "performed_on_time": 1,
+            "performed_late": 0,
+            "overdue": 0,
+            "agreements_due": 1,
+            "agreements_performed_voluntarily": 1,
+            "voluntary_performance_rate": 1.0,
         },
         {
-            "applied": 4, "confirmed": 1, "rejected": 1, "not_accepted": 1, "average_days_to_decide": 15.0,
-            "obligations_due": 5, "performed_on_time": 3, "performed_late": 1, "overdue": 1,
-            "agreements_due": 3, "agreements_performed_voluntarily": 1, "voluntary_performance_rate": 0.3333,
+            "applied": 4,
+            "confirmed": 1,
+            "rejected": 1,
+            "not_accepted": 1,
+            "average_days_to_decide": 15.0,
+            "obligations_due": 5,
+            "performed_on_time": 3,
+            "performed_late": 1,
+            "overdue": 1,
+            "agreements_due": 3,
+            "agreements_performed_voluntarily": 1,
+            "voluntary_performance_rate": 0.3333,
         },
         {
-            "applied": 0, "confirmed": 0, "rejected": 0, "not_accepted": 0, "average_days_to_decide": None,
-            "obligations_due": 1, "performed_on_time": 0, "performed_late": 0, "overdue": 0,
-            "agreements_due": 0, "agreements_performed_voluntarily": 0, "voluntary_performance_rate": None,
+            "applied": 0,
+            "confirmed": 0,
+            "rejected": 0,
+            "not_accepted": 0,
+            "average_days_to_decide": None,
+            "obligations_due": 1,
+            "performed_on_time": 0,
+            "performed_late": 0,
+            "overdue": 0,
+            "agreements_due": 0,
+            "agreements_performed_voluntarily": 0,
+            "voluntary_performance_rate": None,
         },
     ]
     assert [row["year"] for row in figures["years"]] == [2025, 2026, 2027]
@@ -93,9 +141,15 @@ def test_an_application_for_enforcement_means_not_performed_voluntarily(dataset)
     blob = CourtDocument.objects.filter(case=dataset["a"].case).first()
     assert blob is not None  # A's ruling; any blob stands in for the package here
     CourtDocument.objects.create(
-        case=c.case, kind=CourtDocument.Kind.ENFORCEMENT_APPLICATION, status=CourtDocument.Status.SEALED,
-        verification_code="ENFO-RCED-0001", content={}, content_hash="0" * 64,
-        locked_blob=blob.sealed_blob, latest_blob=blob.sealed_blob, sealed_blob=blob.sealed_blob,
+        case=c.case,
+        kind=CourtDocument.Kind.ENFORCEMENT_APPLICATION,
+        status=CourtDocument.Status.SEALED,
+        verification_code="ENFO-RCED-0001",
+        content={},
+        content_hash="0" * 64,
+        locked_blob=blob.sealed_blob,
+        latest_blob=blob.sealed_blob,
+        sealed_blob=blob.sealed_blob,
     )
     [year] = after_seal_figures(year_from=2026, year_to=2026, today=TODAY)["years"]
     assert (year["agreements_due"], year["agreements_performed_voluntarily"]) == (3, 0)
@@ -109,14 +163,32 @@ def test_the_figures_per_mediator_and_per_department(dataset):
     assert set(by_mediator) == {gao.pk, liu.pk}
     assert by_mediator[gao.pk]["mediator"]["name"] == "Gao Lan"
     assert counts(by_mediator[gao.pk]) == {
-        "applied": 3, "confirmed": 1, "rejected": 0, "not_accepted": 1, "average_days_to_decide": 10.0,
-        "obligations_due": 4, "performed_on_time": 3, "performed_late": 0, "overdue": 1,
-        "agreements_due": 2, "agreements_performed_voluntarily": 1, "voluntary_performance_rate": 0.5,
+        "applied": 3,
+        "confirmed": 1,
+        "rejected": 0,
+        "not_accepted": 1,
+        "average_days_to_decide": 10.0,
+        "obligations_due": 4,
+        "performed_on_time": 3,
+        "performed_late": 0,
+        "overdue": 1,
+        "agreements_due": 2,
+        "agreements_performed_voluntarily": 1,
+        "voluntary_performance_rate": 0.5,
     }
     assert counts(by_mediator[liu.pk]) == {
-        "applied": 1, "confirmed": 0, "rejected": 1, "not_accepted": 0, "average_days_to_decide": 20.0,
-        "obligations_due": 1, "performed_on_time": 0, "performed_late": 1, "overdue": 0,
-        "agreements_due": 1, "agreements_performed_voluntarily": 0, "voluntary_performance_rate": 0.0,
+        "applied": 1,
+        "confirmed": 0,
+        "rejected": 1,
+        "not_accepted": 0,
+        "average_days_to_decide": 20.0,
+        "obligations_due": 1,
+        "performed_on_time": 0,
+        "performed_late": 1,
+        "overdue": 0,
+        "agreements_due": 1,
+        "agreements_performed_voluntarily": 0,
+        "voluntary_performance_rate": 0.0,
     }
     by_department = {row["department"]["id"]: row for row in figures["by_department"]}
     assert counts(by_department[dataset["civil"].pk]) == counts(by_mediator[gao.pk])
@@ -166,7 +238,11 @@ def test_the_figures_page_and_its_exports_show_them(client, dataset, people):
     assert line[0] == "2026" and line[header.index("Voluntary performance rate")] == "0.3333"
     assert line[header.index("Applications for confirmation")] == "4"
     book = load_workbook(io.BytesIO(client.get(reverse("figures_xlsx"), query).content))
-    assert book.sheetnames[-3:] == ["After the seal - years", "After the seal - mediators", "After the seal - departments"]
+    assert book.sheetnames[-3:] == [
+        "After the seal - years",
+        "After the seal - mediators",
+        "After the seal - departments",
+    ]
     sheet = book["After the seal - years"]
     values = [[cell.value for cell in row] for row in sheet.iter_rows()]
     assert ["2026", 4, 1, 1, 1, 5, 3, 1, 1, 3, 1, 15.0, 0.3333] in values
@@ -184,13 +260,22 @@ def test_the_work_order_shows_each_settled_cases_performance(client, dataset, pe
     line = "Agreement confirmed by the court ((2026)京0107民特1号); 1 of 3 instalments performed, 1 reported, 1 overdue"
     assert line in page
     chinese = client.get(reverse("work_order_detail", args=[order.number]), HTTP_ACCEPT_LANGUAGE="zh-hans")
-    assert "协议经法院司法确认有效（(2026)京0107民特1号）；共3期，已履行1期，1项已报告履行，1项逾期" in chinese.content.decode()
+    assert (
+        "协议经法院司法确认有效（(2026)京0107民特1号）；共3期，已履行1期，1项已报告履行，1项逾期"
+        in chinese.content.decode()
+    )
     [performance] = client.get(reverse("api_work_order", args=[order.number])).json()["performance"]
     assert performance == {
         "case": a.case.number,
         "confirmation": {"status": "confirmed", "case_number": "(2026)京0107民特1号"},
         "instalments": True,
-        "total": 3, "due": 0, "reported": 1, "performed": 1, "disputed": 0, "overdue": 1, "next_due": None,
+        "total": 3,
+        "due": 0,
+        "reported": 1,
+        "performed": 1,
+        "disputed": 0,
+        "overdue": 1,
+        "next_due": None,
         "text": line,
     }
 
