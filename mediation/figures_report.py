@@ -80,6 +80,12 @@ def filename(period: Period, extension: str) -> str:
     return f"{name}-{period_label(period).replace(' ', '-')}.{extension}"
 
 
+def after_seal_filename(period: Period, extension: str) -> str:
+    # Marked on its own line: xgettext does not look inside f-strings.
+    name = _("after-seal-figures")
+    return f"{name}-{period_label(period).replace(' ', '-')}.{extension}"
+
+
 def _row_label(row: dict) -> str:
     return month_label(row["year"], row["month"]) if row.get("month") else row["year"]
 
@@ -158,7 +164,7 @@ def _display_width(value) -> int:
     return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
 
 
-def workbook(figures: dict, *, department_name: str = "", after_seal: dict | None = None) -> bytes:
+def workbook(figures: dict, *, department_name: str = "") -> bytes:
     """The report as an .xlsx file: one sheet per table, each under the same title
     block (court, report, period, when generated), its header row bold and frozen,
     counts as integers and rates as numbers shown as percentages."""
@@ -212,12 +218,34 @@ def workbook(figures: dict, *, department_name: str = "", after_seal: dict | Non
             sheet.column_dimensions[get_column_letter(column)].width = min(max(widest + 2, 10), 60)
         # The title block's long texts (court, period) may run over the empty cells.
         sheet.column_dimensions["B"].width = max(sheet.column_dimensions["B"].width, 12)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def after_seal_workbook(after_seal: dict, period: Period, *, department_name: str = "") -> bytes:
+    """Judicial confirmation and performance as an .xlsx file: one sheet per table
+    (by year, mediator, department) under the title block, the rate as a percentage."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font, PatternFill
+
+    bold = Font(bold=True)
+    header_fill = PatternFill("solid", fgColor="F2EFE8")
+    title_block = [
+        [settings.COURT_NAME],
+        [_("Judicial confirmation and performance") + (f" ({department_name})" if department_name else "")],
+        [_("Period"), f"{period_label(period)}: {period_dates(period)}"],
+        [_("Generated"), date_format(timezone.localtime(), "Y-m-d H:i")],
+    ]
+    book = Workbook()
+    book.remove(book.active)
     for table in after_seal_tables(after_seal) if after_seal else []:
         # Sheet names: at most 31 characters (Excel), so a short name; the title above the table.
         sheet = book.create_sheet(title=table["sheet"][:31])
         for line in title_block:
             sheet.append(line)
         sheet["A1"].font = Font(bold=True, size=14)
+        sheet["A2"].font = Font(bold=True, size=12)
         sheet.append([table["title"]])
         sheet.cell(sheet.max_row, 1).font = bold
         sheet.append([table["heading"], *(str(label) for _key, label in AFTER_SEAL_COLUMNS)])

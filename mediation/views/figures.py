@@ -112,9 +112,7 @@ def figures_csv(request):
     if figures is None:
         return HttpResponseBadRequest(_errors(form), content_type="text/plain; charset=utf-8")
     buffer = io.StringIO()
-    csv.writer(buffer).writerows(
-        [*_csv_table(figures), [], *figures_report.after_seal_csv_rows(_after_seal(request, figures))]
-    )
+    csv.writer(buffer).writerows(_csv_table(figures))
     # The byte-order mark makes Excel read the Chinese headers as UTF-8.
     response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = content_disposition_header(
@@ -130,12 +128,45 @@ def figures_xlsx(request):
     if figures is None:
         return HttpResponseBadRequest(_errors(form), content_type="text/plain; charset=utf-8")
     response = HttpResponse(
-        figures_report.workbook(
-            figures, department_name=_department_name(figures), after_seal=_after_seal(request, figures)
-        ),
+        figures_report.workbook(figures, department_name=_department_name(figures)),
         content_type=XLSX,
     )
     response["Content-Disposition"] = content_disposition_header(
         True, figures_report.filename(figures["period"], "xlsx")
+    )
+    return response
+
+
+@login_required
+def figures_after_seal_csv(request):
+    """Judicial confirmation and performance, in a CSV of its own: by year, by
+    mediator, by department, one table after the other."""
+    form = _period_form(request)
+    figures = _figures(request, form)
+    if figures is None:
+        return HttpResponseBadRequest(_errors(form), content_type="text/plain; charset=utf-8")
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(figures_report.after_seal_csv_rows(_after_seal(request, figures)))
+    response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = content_disposition_header(
+        True, figures_report.after_seal_filename(figures["period"], "csv")
+    )
+    return response
+
+
+@login_required
+def figures_after_seal_xlsx(request):
+    form = _period_form(request)
+    figures = _figures(request, form)
+    if figures is None:
+        return HttpResponseBadRequest(_errors(form), content_type="text/plain; charset=utf-8")
+    response = HttpResponse(
+        figures_report.after_seal_workbook(
+            _after_seal(request, figures), figures["period"], department_name=_department_name(figures)
+        ),
+        content_type=XLSX,
+    )
+    response["Content-Disposition"] = content_disposition_header(
+        True, figures_report.after_seal_filename(figures["period"], "xlsx")
     )
     return response

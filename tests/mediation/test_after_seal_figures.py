@@ -232,13 +232,15 @@ def test_the_figures_page_and_its_exports_show_them(client, dataset, people):
     page = client.get(reverse("figures"), query, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "自动履行率" in page and "司法确认与履行（按调解员）" in page and "Gao Lan" in page
     assert "33.33\u00a0%" in page
-    rows = list(csv.reader(io.StringIO(client.get(reverse("figures_csv"), query).content.decode("utf-8-sig"))))
+    rows = list(
+        csv.reader(io.StringIO(client.get(reverse("figures_after_seal_csv"), query).content.decode("utf-8-sig")))
+    )
     header = next(row for row in rows if row and row[0] == "Year" and "Voluntary performance rate" in row)
     line = rows[rows.index(header) + 2]
     assert line[0] == "2026" and line[header.index("Voluntary performance rate")] == "0.3333"
     assert line[header.index("Applications for confirmation")] == "4"
-    book = load_workbook(io.BytesIO(client.get(reverse("figures_xlsx"), query).content))
-    assert book.sheetnames[-3:] == [
+    book = load_workbook(io.BytesIO(client.get(reverse("figures_after_seal_xlsx"), query).content))
+    assert book.sheetnames == [
         "After the seal - years",
         "After the seal - mediators",
         "After the seal - departments",

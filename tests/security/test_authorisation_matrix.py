@@ -168,6 +168,8 @@ RIGHTS = [
     Row("figures", FIGURES),
     Row("figures_csv", FIGURES),
     Row("figures_xlsx", FIGURES),
+    Row("figures_after_seal_csv", FIGURES),
+    Row("figures_after_seal_xlsx", FIGURES),
     Row("work_order_detail", ORDER_VIEWERS, kwargs=order(Order.Status.IN_PROGRESS)),
     Row("work_order_action", frozenset({"general_liaison"}), "POST", variant="dispatch a received order",
         kwargs=lambda w: {**order(Order.Status.RECEIVED)(w), "action": "dispatch"},
