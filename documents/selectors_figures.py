@@ -1,7 +1,8 @@
 """Figures of what follows the seal: judicial confirmation and performance of the
 agreed terms, per year, per mediator and per department (the case's mediator's).
 
-How each figure is counted (docs/figures.md says the same for readers):
+How each figure is counted (docs/api.md, `GET /api/v1/stats/after-seal/`, says the same
+for readers):
 
 - Judicial confirmation, by the year the application reached the court (`applied_at`,
   court time): `applied`, the applications that year; of those, `confirmed` and

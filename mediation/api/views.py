@@ -125,7 +125,7 @@ class WorkOrderFiguresView(APIView):
 
 class AfterSealFiguresView(APIView):
     """Judicial confirmation and performance figures per year, mediator and department
-    (definitions: documents.selectors_figures, docs/figures.md)."""
+    (definitions: documents.selectors_figures, docs/api.md)."""
 
     permission_classes = [permissions.IsAuthenticated, CanSeeFigures]
 
