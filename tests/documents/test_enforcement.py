@@ -123,7 +123,7 @@ def test_the_package_is_sealed_and_timestamped_over_its_embedded_files(world):
     ).intact
 
 
-def test_it_is_recorded_on_the_case_the_obligees_caucus_and_the_work_order(world, people):
+def test_it_is_recorded_on_the_case_the_obligees_caucus_and_the_work_order(client, world, people):
     order = order_in_state("in_progress", people)
     MediationCase.objects.filter(pk=world.case.pk).update(work_order=order)
     world.case.refresh_from_db()
@@ -142,6 +142,11 @@ def test_it_is_recorded_on_the_case_the_obligees_caucus_and_the_work_order(world
     order_event = WorkOrderEvent.objects.get(order=order, action="enforcement_application")
     assert order_event.data["verification_code"] == court_document.verification_code
     assert order_event.data["case"] == world.case.pk
+    # The order's timeline says so, in the reader's language.
+    client.force_login(people["liaison"])
+    page = client.get(reverse("work_order_detail", args=[order.number]), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert f"调解案件{world.case.number}：强制执行申请书{court_document.verification_code}" in page.content.decode()
+    assert "已申请强制执行" in page.content.decode()
 
 
 def test_the_other_side_learns_nothing_of_it(client, world):
