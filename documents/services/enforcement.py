@@ -21,6 +21,7 @@ caucus only, the case timeline is the court's).
 from __future__ import annotations
 
 import io
+from contextlib import nullcontext
 from dataclasses import dataclass
 from hashlib import sha256
 
@@ -165,11 +166,20 @@ def _evidence(obligations, side: str) -> list[Document]:
     )
 
 
-def attachments_of(case: MediationCase, agreement: Agreement, confirmation: JudicialConfirmation, obligee: Party):
-    """What the package carries, in order, as (kind, title, filename, Document or blob
-    source): computed once for the page's preview and the package."""
+def attachments_of(
+    case: MediationCase,
+    agreement: Agreement,
+    confirmation: JudicialConfirmation,
+    obligee: Party,
+    *,
+    for_reader: bool = False,
+):
+    """What the package carries, in order, as (kind, title, filename, source: a blob,
+    a Document or a Service): the one list the page's preview and the package use.
+    Titled in the document's language, or in the reader's (`for_reader`, the page)."""
     obligations = Obligation.objects.filter(agreement=agreement)
-    with translation.override(settings.DOCUMENT_LANGUAGE):
+    language = nullcontext() if for_reader else translation.override(settings.DOCUMENT_LANGUAGE)
+    with language:
         items = [
             (
                 "ruling",
@@ -209,15 +219,14 @@ def _attachment_bytes(source) -> tuple[bytes, str]:
     return read_blob(source), source.content_type
 
 
-def _record_rows(agreement: Agreement) -> list[dict]:
+def _performance_record(agreement: Agreement) -> list[Obligation]:
     """Every obligation with its steps and evidence, for the performance record."""
-    obligations = list(
+    return list(
         Obligation.objects.filter(agreement=agreement)
         .select_related("obligor", "obligee")
         .prefetch_related("steps__actor", "steps__party", "steps__evidence__blob")
         .order_by("term_number", "id")
     )
-    return obligations
 
 
 def _content(*, case, agreement, confirmation, obligee, obligors, overdue, attachments, today) -> dict:
@@ -275,9 +284,9 @@ def _content_type_of(attachment: Attachment) -> str:
     return "application/pdf" if attachment.filename.endswith(".pdf") else "application/octet-stream"
 
 
-def _seal_package(rendered, reason: str) -> bytes:
-    [seal_box] = [slot for slot in rendered.slots if slot.slot == SEAL_FIELD]
-    return seal(rendered.pdf, reason=reason, visible_at=seal_box)
+def _seal_package(pdf: bytes, slots, reason: str) -> bytes:
+    [seal_box] = [slot for slot in slots if slot.slot == SEAL_FIELD]
+    return seal(pdf, reason=reason, visible_at=seal_box)
 
 
 def _store_court_document(*, case, content, unsealed: bytes, sealed: bytes, code: str, actor) -> CourtDocument:
@@ -336,7 +345,7 @@ def apply_for_enforcement(*, case: MediationCase, actor: User, obligee: Party) -
         today=today,
     )
     parties = {p["id"]: p for p in party_id_numbers(agreement.current_version.content.get("parties", []))}
-    obligations = _record_rows(agreement)
+    obligations = _performance_record(agreement)
     rendered = render_pdf(
         TEMPLATE,
         document_context(
@@ -361,10 +370,10 @@ def apply_for_enforcement(*, case: MediationCase, actor: User, obligee: Party) -
         reason = _("Application for enforcement sealed by the platform")
         title = _("Application for enforcement %(case)s") % {"case": case.number}
     # The embedded files first, so that the seal and the timestamp cover them.
-    rendered = type(rendered)(pdf=_embed(rendered.pdf, attachments), slots=rendered.slots)
-    sealed = document_timestamp(_seal_package(rendered, reason))
+    unsealed = _embed(rendered.pdf, attachments)
+    sealed = document_timestamp(_seal_package(unsealed, rendered.slots, reason))
     court_document = _store_court_document(
-        case=case, content=content, unsealed=rendered.pdf, sealed=sealed, code=code, actor=actor
+        case=case, content=content, unsealed=unsealed, sealed=sealed, code=code, actor=actor
     )
     document = Document.objects.create(
         case=case,
@@ -404,5 +413,13 @@ def apply_for_enforcement(*, case: MediationCase, actor: User, obligee: Party) -
             from_status=order.status,
             data={"case": case.pk, "case_number": case.number, **data},
         )
-    court_document.document = document
     return court_document
+
+
+def enforcement_document(court_document: CourtDocument) -> Document | None:
+    """The case document the application is kept as (the obligee's side's copy)."""
+    return Document.objects.filter(
+        case_id=court_document.case_id,
+        kind=Document.Kind.ENFORCEMENT_APPLICATION,
+        blob_id=court_document.sealed_blob_id,
+    ).first()

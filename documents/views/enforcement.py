@@ -38,7 +38,7 @@ def case_enforcement(request, case_id):
             _("Your application for enforcement is ready, sealed by the platform. Verification code: %(code)s.")
             % {"code": court_document.verification_code},
         )
-        return redirect("document_file", court_document.document.pk)
+        return redirect("document_file", enforcement.enforcement_document(court_document).pk)
     context = {
         "case": case,
         "obligee": obligee,
@@ -57,7 +57,9 @@ def case_enforcement(request, case_id):
             obligations=Obligation.objects.filter(agreement=agreement).select_related("obligor", "obligee")
             if agreement
             else [],
-            attachments=enforcement.attachments_of(case, agreement, confirmation, obligee) if confirmation else [],
+            attachments=enforcement.attachments_of(case, agreement, confirmation, obligee, for_reader=True)
+            if confirmation
+            else [],
             applications=visible_documents(request.user, case).filter(
                 kind=Document.Kind.ENFORCEMENT_APPLICATION, party=obligee
             ),

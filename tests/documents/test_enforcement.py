@@ -238,6 +238,7 @@ def test_the_page_shows_the_package_and_post_makes_it_and_downloads_it(client, w
     html = page.content.decode()
     assert page.status_code == 200 and "data-apply-for-enforcement" in html
     assert html.count("data-attachment=") == 5
+    assert "Civil ruling (2026)京0107民特1号" in html  # in the reader's language
     with TestCase.captureOnCommitCallbacks(execute=True):
         response = client.post(reverse("case_enforcement", args=[world.case.pk]))
     document = Document.objects.get(case=world.case, kind=Document.Kind.ENFORCEMENT_APPLICATION)
