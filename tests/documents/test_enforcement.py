@@ -165,7 +165,10 @@ def test_the_other_side_learns_nothing_of_it(client, world):
     assert not RoomEntry.objects.filter(
         room__in=[world.joint, world.defendant_caucus], kind="enforcement.applied"
     ).exists()
-    # The obligee's side sees it and downloads it.
+    # The obligee's side and the court (the mediator, the judge) see it and download it.
+    for user in (world.mediator, world.judge):
+        client.force_login(user)
+        assert client.get(reverse("document_file", args=[document.pk])).status_code == 200
     client.force_login(world.plaintiff)
     assert document.title in client.get(reverse("case_documents", args=[world.case.pk])).content.decode()
     assert client.get(reverse("document_file", args=[document.pk])).content == read_blob(court_document.sealed_blob)
