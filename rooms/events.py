@@ -154,6 +154,15 @@ EVENTS: dict[str, EventKind] = {
         text=_("%(actor)s acknowledged receipt of the served documents."),
         example={"service": 4},
     ),
+    # The obligee applied for enforcement (a side-only fact: that side's caucus only).
+    "enforcement.applied": EventKind(
+        params={"document": int, "verification_code": str, "sha256": str},
+        audience=CASE,
+        text=_(
+            "%(actor)s applied for enforcement. Verification code of the sealed application: %(verification_code)s."
+        ),
+        example={"document": 9, "verification_code": "ABCD-EFGH-JKLM", "sha256": "0" * 64},
+    ),
     # Acknowledged without having opened any of the documents on the platform.
     "document.acknowledged_unopened": EventKind(
         params={"service": int},

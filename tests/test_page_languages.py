@@ -107,6 +107,7 @@ NOT_PAGES = {
     "verify_ca",
     "api_schema",
     "figures_xlsx",
+    "figures_after_seal_xlsx",
     "document_file",
     "power_of_attorney_file",
     "agreement_pdf",

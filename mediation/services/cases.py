@@ -50,6 +50,7 @@ CASE_ACTION_LABELS = {
     "fail": gettext_lazy("Mediation failed"),
     "withdraw": gettext_lazy("Withdrawn"),
     "transfer_to_filing": gettext_lazy("Filed as an ordinary case"),
+    "enforcement_application": gettext_lazy("Application for enforcement made"),
 }
 
 CREDIT_CODE_PATTERN = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")

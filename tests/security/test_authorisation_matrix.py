@@ -168,6 +168,8 @@ RIGHTS = [
     Row("figures", FIGURES),
     Row("figures_csv", FIGURES),
     Row("figures_xlsx", FIGURES),
+    Row("figures_after_seal_csv", FIGURES),
+    Row("figures_after_seal_xlsx", FIGURES),
     Row("work_order_detail", ORDER_VIEWERS, kwargs=order(Order.Status.IN_PROGRESS)),
     Row("work_order_action", frozenset({"general_liaison"}), "POST", variant="dispatch a received order",
         kwargs=lambda w: {**order(Order.Status.RECEIVED)(w), "action": "dispatch"},
@@ -202,6 +204,7 @@ RIGHTS = [
         kwargs=lambda w: {**order(Order.Status.IN_PROGRESS)(w), "action": "reply"},
         data=lambda w: {"content": "We called back.", "channel": "phone"}),
     Row("api_work_order_stats", FIGURES, query={"from": 2024, "to": 2026}),
+    Row("api_after_seal_stats", FIGURES, query={"from": 2024, "to": 2026}),
     # -- mediation cases (a party of case B never reaches case A) ----------------------------------
     Row("case_list", CASE_LIST),
     Row("case_new", frozenset({"mediator", "other_mediator"})),
@@ -223,6 +226,10 @@ RIGHTS = [
         kwargs=lambda w: {**case_a(w), "action": "extend"},
         data=lambda w: {"extend-new_deadline": "2099-01-01", "extend-reason": "Both sides asked."}),
     Row("api_my_case", CASE_SIDES, kwargs=case_a),
+    # The application for enforcement: the page for those with case files; a POST for a
+    # party's people (refused by the state of case A with a message, not by the person).
+    Row("case_enforcement", CASE_FILES, kwargs=case_a),
+    Row("case_enforcement", frozenset({"plaintiff", "defendant"}), "POST", variant="apply", kwargs=case_a),
     # An in-person ID check (实名) of case A's participant: its mediator and judge, and
     # the general liaison; a party verifies neither themselves nor anyone else.
     Row("record_identity_check", IDENTITY_CHECKERS, "POST",
