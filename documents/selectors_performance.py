@@ -6,17 +6,18 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 
 from documents.models import Obligation, ObligationStep
 from mediation.models import MediationCase
 
 
 def obligations_of_case(case: MediationCase) -> QuerySet[Obligation]:
+    """By due date, those without one last (on every database), then in the terms' order."""
     return (
         Obligation.objects.filter(case=case)
         .select_related("case", "obligor", "obligee", "agreement")
-        .order_by("due_date", "term_number", "pk")
+        .order_by(F("due_date").asc(nulls_last=True), "term_number", "pk")
     )
 
 
