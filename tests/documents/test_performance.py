@@ -7,9 +7,29 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.test import TestCase
+from django.urls import reverse
 
-from documents.models import Obligation
-from tests.documents.performance_world import _module_files, built, module_files, obligation  # noqa: F401
+from documents.management.commands.follow_up_agreements import FOLLOW_UPS
+from documents.models import Document, Obligation, ObligationStep
+from documents.services import performance
+from documents.todo import party_tasks
+from mediation.errors import ActionForbidden, TransitionNotAllowed
+from mediation.models import AuditEntry, CaseEvent, Notification, SmsMessage
+from mediation.sms import deliver
+from rooms.models import RoomEntry
+from tests.documents import performance_world
+from tests.documents.performance_world import obligation
+from tests.identities import png_bytes
+
+# The module's sealed agreement and its files (performance_world).
+built = performance_world.built
+module_files = performance_world.module_files
+_module_files = performance_world._module_files
 
 pytestmark = pytest.mark.django_db
 
@@ -32,23 +52,7 @@ def test_sealing_turns_each_payment_and_act_into_an_obligation(built):
     }
 
 
-# Helpers ------------------------------------------------------------------------------------
-
-from django.core import mail  # noqa: E402
-from django.core.exceptions import ValidationError  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.test import TestCase  # noqa: E402
-from django.urls import reverse  # noqa: E402
-
-from documents.management.commands.follow_up_agreements import FOLLOW_UPS  # noqa: E402
-from documents.models import Document, ObligationStep  # noqa: E402
-from documents.services import performance  # noqa: E402
-from documents.todo import party_tasks  # noqa: E402
-from mediation.errors import ActionForbidden, TransitionNotAllowed  # noqa: E402
-from mediation.models import AuditEntry, CaseEvent, Notification, SmsMessage  # noqa: E402
-from mediation.sms import deliver  # noqa: E402
-from rooms.models import RoomEntry  # noqa: E402
-from tests.identities import png_bytes  # noqa: E402
+# Helpers --------------------------------------------------------------------------------------
 
 
 def snapshot(built, term: int) -> tuple:
@@ -418,8 +422,6 @@ def test_each_side_is_offered_only_its_own_actions(client, built):
 def test_the_obligor_reports_on_the_page_with_an_upload_and_the_obligee_confirms(client, built):
     client.force_login(built.defendant)
     o = built.by_term[2]
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
     response = client.post(
         reverse("obligation_action", args=[o.pk, "report"]),
         {
