@@ -76,16 +76,10 @@ def _event_data(obligation: Obligation) -> dict:
     return {"obligation": obligation.pk, "term": obligation.term_number}
 
 
-def _timeline(obligation: Obligation, actor: User | None, action: str, **data) -> None:
-    """The case's timeline entry and the joint room's event: codes only (the term and
-    the obligation), never the words a party wrote."""
-    record_case_event(obligation.case, actor=actor, action=action, data={**_event_data(obligation), **data})
-    post_case_event(
-        case=obligation.case,
-        kind=f"obligation.{action.removeprefix('obligation_')}",
-        actor=actor,
-        data=_event_data(obligation),
-    )
+def _timeline(obligation: Obligation, actor: User | None, action: str) -> None:
+    """The case's timeline entry: codes only (the term and the obligation), never the
+    words a party wrote. The joint room's event is posted beside it, by its kind."""
+    record_case_event(obligation.case, actor=actor, action=action, data=_event_data(obligation))
 
 
 def _lock(obligation: Obligation) -> Obligation:
@@ -319,6 +313,7 @@ def report_performed(
         evidence=[document.blob_id for document in evidence],
     )
     _timeline(obligation, actor, "obligation_reported")
+    post_case_event(case=obligation.case, kind="obligation.reported", actor=actor, data=_event_data(obligation))
     notify(
         recipients=_side_users(obligation.obligee_id),
         kind="obligation.reported",
@@ -342,6 +337,7 @@ def confirm_performance(*, obligation: Obligation, actor: User) -> Obligation:
     _step(obligation, Step.CONFIRMED, actor=actor, party=acting_party(actor, obligation, "confirm"))
     _record(obligation, actor, "confirm", **{"from": Status.REPORTED})
     _timeline(obligation, actor, "obligation_confirmed")
+    post_case_event(case=obligation.case, kind="obligation.confirmed", actor=actor, data=_event_data(obligation))
     notify(
         recipients=[*_side_users(obligation.obligor_id), obligation.case.mediator],
         kind="obligation.confirmed",
@@ -368,6 +364,7 @@ def dispute_performance(*, obligation: Obligation, actor: User, reason: str) -> 
     _step(obligation, Step.DISPUTED, actor=actor, party=acting_party(actor, obligation, "dispute"), note=reason)
     _record(obligation, actor, "dispute", **{"from": Status.REPORTED})
     _timeline(obligation, actor, "obligation_disputed")
+    post_case_event(case=obligation.case, kind="obligation.disputed", actor=actor, data=_event_data(obligation))
     notify(
         recipients=[*_side_users(obligation.obligor_id), obligation.case.mediator],
         kind="obligation.disputed",
@@ -392,6 +389,7 @@ def urge_performance(*, obligation: Obligation, actor: User, note: str) -> Oblig
     _step(obligation, Step.URGED, actor=actor, note=note)
     _record(obligation, actor, "urge")
     _timeline(obligation, actor, "obligation_urged")
+    post_case_event(case=obligation.case, kind="obligation.urged", actor=actor, data=_event_data(obligation))
     notify(
         recipients=_side_users(obligation.obligor_id),
         kind="obligation.urged",
@@ -413,6 +411,7 @@ def _become_overdue(obligation: Obligation, today: dt.date) -> None:
     _step(obligation, Step.OVERDUE, actor=None, data={"due_date": obligation.due_date.isoformat()})
     _record(obligation, None, "become_overdue", **{"from": Status.DUE})
     _timeline(obligation, None, "obligation_overdue")
+    post_case_event(case=obligation.case, kind="obligation.overdue", actor=None, data=_event_data(obligation))
     notify(
         recipients=[obligation.case.mediator],
         kind="obligation.overdue",
