@@ -1,6 +1,7 @@
 """JSON for apps and integrations: the signed-in user's cases with their services and
 agreements."""
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.urls import reverse
@@ -17,6 +18,7 @@ from documents.agreement_rules import signing_options
 from documents.models import Agreement, Document, Obligation, PowerOfAttorney, Service
 from documents.selectors_performance import obligation_with_case, obligations_of_case
 from documents.services import performance
+from documents.services.uploads import too_large
 from mediation.api.fields import ShownIdNumberField, ShownPhoneField
 from mediation.models import MediationCase
 from mediation.selectors.cases import case_for, visible_cases
@@ -227,6 +229,11 @@ ObligationActionBody = inline_serializer(
             help_text="report_performed: ids of documents of the case that both sides may see.",
         ),
         "reason": serializers.CharField(required=False, help_text="dispute: why."),
+        "receipt": serializers.FileField(
+            required=False,
+            help_text="report_performed, sent as multipart/form-data: the receipt, stored as evidence of performance "
+            "that both sides may see (PDF, PNG, JPEG or Word).",
+        ),
     },
 )
 ErrorBody = inline_serializer("ObligationActionError", {"detail": serializers.CharField()})
@@ -253,7 +260,14 @@ def _performed_on(body):
 
 
 def _evidence(body) -> list[Document]:
-    ids = body.get("evidence", [])
+    if hasattr(body, "getlist"):
+        # A multipart form (with the receipt): the ids as repeated fields.
+        try:
+            ids = [int(value) for value in body.getlist("evidence")]
+        except ValueError:
+            raise ValidationError({"evidence": _("Give a list of document ids.")}) from None
+    else:
+        ids = body.get("evidence", [])
     if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
         raise ValidationError({"evidence": _("Give a list of document ids.")})
     if len(ids) > performance.MAX_EVIDENCE:
@@ -294,12 +308,17 @@ class ObligationActionView(APIView):
         performance.check_action(obligation, request.user, OBLIGATION_ACTIONS[action])
         body = request.data if isinstance(request.data, dict) else {}
         if action == "report_performed":
+            receipt = request.FILES.get("receipt")
+            if receipt is not None and receipt.size > settings.DOCUMENT_MAX_BYTES:
+                raise too_large()
             obligation = performance.report_performed(
                 obligation=obligation,
                 actor=request.user,
                 performed_on=_performed_on(body),
                 note=_text(body, "note"),
                 evidence=_evidence(body),
+                receipt=receipt.read() if receipt is not None else None,
+                receipt_name=receipt.name if receipt is not None else "",
             )
         elif action == "confirm":
             obligation = performance.confirm_performance(obligation=obligation, actor=request.user)

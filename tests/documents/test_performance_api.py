@@ -176,3 +176,37 @@ def test_the_obligation_actions_are_in_the_schema(built):
         "id", "kind", "obligor", "obligee", "amount", "due_date", "status",
     }  # fmt: skip
     assert Obligation.Status.values == ["due", "reported", "performed", "disputed", "overdue"]
+
+
+def test_the_obligor_may_send_the_receipt_with_the_report(built):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from documents.models import Document
+    from tests.identities import png_bytes
+
+    response = api(built.defendant).post(
+        f"/api/v1/obligations/{built.by_term[2].pk}/actions/report_performed/",
+        {
+            "performed_on": built.today.isoformat(),
+            "evidence": [built.shared_receipt.pk],
+            "receipt": SimpleUploadedFile("回单.png", png_bytes((70, 30)), content_type="image/png"),
+        },
+        format="multipart",
+    )
+    assert response.status_code == 200, response.content
+    evidence = list(obligation(built, 2).steps.get(step="reported").evidence.order_by("pk"))
+    assert evidence[0] == built.shared_receipt
+    assert evidence[1].kind == Document.Kind.PERFORMANCE_EVIDENCE and evidence[1].party == built.defendant_party
+
+
+def test_a_receipt_that_is_no_document_gets_400(built):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    before = state(built, 2)
+    response = api(built.defendant).post(
+        f"/api/v1/obligations/{built.by_term[2].pk}/actions/report_performed/",
+        {"performed_on": built.today.isoformat(), "receipt": SimpleUploadedFile("a.png", b"MZ\x90\x00 not an image")},
+        format="multipart",
+    )
+    assert response.status_code == 400 and "file" in response.json()
+    assert state(built, 2) == before
