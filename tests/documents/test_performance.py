@@ -481,3 +481,27 @@ def test_the_to_do_lists_ask_the_obligor_to_report_and_the_obligee_to_confirm(bu
     defendant_tasks = [(t.code, t.params.get("term")) for t in party_tasks(built.case, built.defendant)]
     assert ("obligation.report", 1) in defendant_tasks
     assert all(task.text for task in party_tasks(built.case, built.plaintiff))
+
+
+# Locks ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("action", ["report", "confirm", "sweep"])
+def test_each_change_locks_the_case_then_the_obligation_then_the_audit_chain(built, postgres, action):
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.locks import tables_locked
+
+    if action != "report":
+        report(built)
+    with CaptureQueriesContext(postgres) as queries:
+        if action == "report":
+            report(built, term=1)
+        elif action == "confirm":
+            performance.confirm_performance(obligation=obligation(built, 2), actor=built.plaintiff)
+        else:
+            sweep(obligation(built, 1).due_date + dt.timedelta(days=1))
+
+    locked = tables_locked(queries)
+    case, row, chain = "mediation_mediationcase", "documents_obligation", "mediation_auditchainhead"
+    assert locked.index(case) < locked.index(row) < locked.index(chain)
