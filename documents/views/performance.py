@@ -81,7 +81,14 @@ def obligation_action(request, obligation_id, action):
             # Who may, and in which state, before what they sent (the same as the API).
             performance.check_action(obligation, request.user, "report_performed")
             if not form.is_valid():
-                messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
+                messages.error(
+                    request,
+                    " ".join(
+                        f"{form.fields[name].label}: {message}" if name in form.fields else message
+                        for name, errors in form.errors.items()
+                        for message in errors
+                    ),
+                )
                 return back
             receipt = form.cleaned_data["receipt"]
             if receipt is not None and receipt.size > settings.DOCUMENT_MAX_BYTES:

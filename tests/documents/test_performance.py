@@ -505,3 +505,12 @@ def test_each_change_locks_the_case_then_the_obligation_then_the_audit_chain(bui
     locked = tables_locked(queries)
     case, row, chain = "mediation_mediationcase", "documents_obligation", "mediation_auditchainhead"
     assert locked.index(case) < locked.index(row) < locked.index(chain)
+
+
+def test_a_report_without_the_day_on_the_page_says_which_field_and_changes_nothing(client, built):
+    before = snapshot(built, 2)
+    client.force_login(built.defendant)
+    o = built.by_term[2]
+    response = client.post(reverse("obligation_action", args=[o.pk, "report"]), {f"o{o.pk}-note": "x"}, follow=True)
+    assert "Performed on: This field is required." in response.content.decode()
+    assert snapshot(built, 2) == before
