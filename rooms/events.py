@@ -142,6 +142,38 @@ EVENTS: dict[str, EventKind] = {
         text=_("The settlement agreement is sealed. Verification code: %(verification_code)s."),
         example={"agreement": 5, "verification_code": "ABCD-EFGH", "sha256": "0" * 64},
     ),
+    # Performance of the agreed terms (documents.services.performance): the term's
+    # number in the agreement, never what a party wrote.
+    "obligation.reported": EventKind(
+        params={"obligation": int, "term": int},
+        audience=JOINT,
+        text=_("%(actor)s reported term %(term)s of the agreement performed."),
+        example={"obligation": 3, "term": 2},
+    ),
+    "obligation.confirmed": EventKind(
+        params={"obligation": int, "term": int},
+        audience=JOINT,
+        text=_("%(actor)s confirmed that term %(term)s of the agreement is performed."),
+        example={"obligation": 3, "term": 2},
+    ),
+    "obligation.disputed": EventKind(
+        params={"obligation": int, "term": int},
+        audience=JOINT,
+        text=_("%(actor)s disputed that term %(term)s of the agreement is performed."),
+        example={"obligation": 3, "term": 2},
+    ),
+    "obligation.overdue": EventKind(
+        params={"obligation": int, "term": int},
+        audience=JOINT,
+        text=_("Term %(term)s of the agreement is overdue."),
+        example={"obligation": 3, "term": 2},
+    ),
+    "obligation.urged": EventKind(
+        params={"obligation": int, "term": int},
+        audience=JOINT,
+        text=_("The mediator urged performance of term %(term)s of the agreement."),
+        example={"obligation": 3, "term": 2},
+    ),
     "document.served": EventKind(
         params={"service": int, "recipient": PERSON, "documents": list},
         audience=CASE,
