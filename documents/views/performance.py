@@ -32,6 +32,16 @@ def _case_or_404(request, case_id):
     return case
 
 
+def may_apply_for_enforcement(user, case) -> bool:
+    """Whether to offer the application for enforcement here: the enforcement page's
+    own rule (an obligee's people, a confirmed agreement, an obligation owed to them
+    overdue)."""
+    from documents.services import enforcement
+
+    obligee = enforcement.obligee_for(user, case)
+    return obligee is not None and enforcement.enforcement_refusal(user, case, obligee) is None
+
+
 @login_required
 def case_performance(request, case_id):
     case = _case_or_404(request, case_id)
@@ -62,6 +72,7 @@ def case_performance(request, case_id):
         {
             "case": case,
             "rows": rows,
+            "may_apply_for_enforcement": may_apply_for_enforcement(request.user, case),
             "max_bytes": settings.DOCUMENT_MAX_BYTES,
         },
     )
