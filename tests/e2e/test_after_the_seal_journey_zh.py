@@ -40,6 +40,7 @@ from documents.reauthentication import Reauthentication
 from documents.services import agreements, serving
 from documents.services.agreement_content import instalment_terms
 from documents.verification import verify_pdf
+from mediation import phones
 from mediation.models import User
 from rooms.models import RoomKind
 from tests.e2e.browser import off_the_loop
@@ -153,13 +154,6 @@ def time_travel_past_the_second_instalment(agreement) -> None:
     call_command("follow_up_agreements")
 
 
-def a_minute_later() -> None:
-    """A new code to a number comes no sooner than a minute after the last."""
-    from mediation.models import PhoneCode
-
-    PhoneCode.objects.update(created_at=F("created_at") - dt.timedelta(seconds=61))
-
-
 def obligation_card(person, obligation):
     return person.page.locator(f'[data-obligation="{obligation.pk}"]')
 
@@ -219,8 +213,10 @@ def test_after_the_seal_confirmation_performance_and_enforcement_on_phones(journ
     plaintiff.submit(panel.locator("[data-sign-application]"), "application to sign", full_page=True)
     page = plaintiff.page
     assert page.locator("h1").inner_text() == t("Application for judicial confirmation")
-    a_minute_later()
+    assert page.locator("[data-sms-code]").is_visible() and page.locator("input[name=password]").count() == 0
     plaintiff.submit(page.locator("[data-send-code]"), "signing code sent")
+    sent = t("A 6-digit code was texted to %(phone)s. Type it below within 5 minutes, then sign.")
+    assert sent % {"phone": phones.mask(PLAINTIFF_PHONE)} in plaintiff.text()
     texted = journey.texted(PLAINTIFF_PHONE, SIGNING_CODE)
     assert case.number in texted
     page.locator("input[name=sms_code]").fill(journey.code_texted(PLAINTIFF_PHONE, SIGNING_CODE))
