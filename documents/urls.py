@@ -1,6 +1,14 @@
 from django.urls import path
 
-from documents.views import agreements, court_documents, files, powers_of_attorney, serving, verification
+from documents.views import (
+    agreements,
+    confirmation,
+    court_documents,
+    files,
+    powers_of_attorney,
+    serving,
+    verification,
+)
 
 urlpatterns = [
     path("verify/", verification.verify_upload, name="verify"),
@@ -52,5 +60,15 @@ urlpatterns = [
         "court-documents/<int:document_id>/<slug:which>.pdf",
         court_documents.court_document_pdf,
         name="court_document_pdf",
+    ),
+    path(
+        "agreements/<int:agreement_id>/judicial-confirmation/",
+        confirmation.confirmation_apply,
+        name="confirmation_apply",
+    ),
+    path(
+        "judicial-confirmations/<int:confirmation_id>/withdraw/",
+        confirmation.confirmation_withdraw,
+        name="confirmation_withdraw",
     ),
 ]

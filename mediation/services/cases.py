@@ -50,6 +50,12 @@ CASE_ACTION_LABELS = {
     "fail": gettext_lazy("Mediation failed"),
     "withdraw": gettext_lazy("Withdrawn"),
     "transfer_to_filing": gettext_lazy("Filed as an ordinary case"),
+    # Judicial confirmation (documents.services.confirmation).
+    "confirmation_start": gettext_lazy("Application for judicial confirmation started"),
+    "confirmation_apply": gettext_lazy("Applied for judicial confirmation"),
+    "confirmation_withdraw": gettext_lazy("Application for judicial confirmation withdrawn"),
+    "confirmation_lapse": gettext_lazy("Application for judicial confirmation lapsed"),
+    "confirmation_reminder": gettext_lazy("Reminded to apply for judicial confirmation"),
 }
 
 CREDIT_CODE_PATTERN = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
