@@ -50,7 +50,10 @@ CASE_ACTION_LABELS = {
     "fail": gettext_lazy("Mediation failed"),
     "withdraw": gettext_lazy("Withdrawn"),
     "transfer_to_filing": gettext_lazy("Filed as an ordinary case"),
-    # Judicial confirmation (documents.services.confirmation).
+    # Court documents (documents.services.court_documents) and judicial confirmation
+    # (documents.services.confirmation).
+    "court_document_sign": gettext_lazy("Court document signed"),
+    "court_document_seal": gettext_lazy("Court document sealed"),
     "confirmation_start": gettext_lazy("Application for judicial confirmation started"),
     "confirmation_apply": gettext_lazy("Applied for judicial confirmation"),
     "confirmation_withdraw": gettext_lazy("Application for judicial confirmation withdrawn"),
