@@ -128,8 +128,9 @@ def _send_code(request, document) -> int:
         masked = court_documents.send_court_document_code(
             request.user, document, client_address=client_ip(request), language=translation.get_language()
         )
-    except DomainError as error:
-        messages.error(request, error.message)
+    except (DomainError, PermissionDenied) as error:
+        # Nothing to sign now, no verified number, or the codes' limits.
+        messages.error(request, str(error))
         return 429 if isinstance(error, CodeRefused) else 403
     messages.success(
         request,
