@@ -38,6 +38,7 @@ from tests.cases import make_case
 from tests.court_documents import module_transaction, sealed_agreement, sign, storages_at
 from tests.factories import DepartmentFactory, UserFactory, staff
 from tests.identities import verify_phone
+from tests.test_translations import compiled_catalog  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -507,3 +508,24 @@ def test_the_sms_reminder_template_reads_in_chinese(built, sms_outbox):
         run_sweep()
     [text] = texts_to(sms_outbox, plaintiff)
     assert re.search(r"司法确认", text.body)
+
+
+def test_the_application_page_shows_what_it_says_in_the_readers_language(client, built, compiled_catalog):  # noqa: F811
+    world = built.world
+    made = apply(built)
+    User.objects.filter(pk=world.defendant.pk).update(language="zh-hans")
+    client.force_login(world.defendant)
+
+    page = client.get(reverse("court_document_sign", args=[made.application_id]), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    text = page.content.decode()
+    assert "data-application-reading" in text
+    assert "司法确认申请书" in text
+    assert "请求确认申请人" in text
+    assert "银行转账" in text
+    apply_by = made.apply_by
+    with time_machine.travel(at_local(apply_by - dt.timedelta(days=3)), tick=False):
+        client.force_login(world.defendant)
+        case_page = client.get(reverse("case_detail", args=[world.case.pk]), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    panel = case_page.content.decode()
+    assert f"距申请截止还有3天，截止日期为{apply_by:%Y-%m-%d}" in panel
+    assert "签署申请书" in panel
