@@ -15,6 +15,7 @@ class DocumentsConfig(AppConfig):
         Image.MAX_IMAGE_PIXELS = settings.DOCUMENT_MAX_IMAGE_PIXELS
         from documents import receivers  # noqa: F401
         from mediation.notifications import register_kind, register_topic
+        from mediation.sms import templates as sms_templates
 
         register_topic("documents", _("Documents served"), _("Documents served on you, or refused by a party."))
         register_topic(
@@ -90,3 +91,69 @@ class DocumentsConfig(AppConfig):
             _("The mediator rejected your power of attorney in case %(number)s: read why and upload a new one."),
             topic="agreements",
         )
+        register_topic(
+            "confirmation",
+            _("Judicial confirmation"),
+            _("The court accepting your application for judicial confirmation, and its ruling."),
+        )
+        sms_templates.register(
+            "notice_confirmation_ruling",
+            _(
+                "%(court)s: the court's ruling on the application for judicial confirmation of case %(number)s has "
+                "arrived. %(link)s"
+            ),
+        )
+        sms_templates.register(
+            "notice_confirmation_overdue",
+            _("%(court)s: the application for judicial confirmation in case %(number)s is past its deadline. %(link)s"),
+        )
+        register_kind(
+            "confirmation.assigned",
+            _("The application for judicial confirmation in case %(number)s was assigned to you."),
+            topic="cases",
+        )
+        register_kind(
+            "confirmation.accepted",
+            _("The court accepted the application for judicial confirmation in case %(number)s as %(case_number)s."),
+            topic="confirmation",
+        )
+        register_kind(
+            "confirmation.not_accepted",
+            _("The court did not accept the application for judicial confirmation in case %(number)s: read why."),
+            topic="confirmation",
+        )
+        register_kind(
+            "confirmation.ruling_arrived",
+            _("The court's ruling on your application for judicial confirmation in case %(number)s has arrived."),
+            topic="confirmation",
+            sms_template="notice_confirmation_ruling",
+        )
+        register_kind(
+            "confirmation.serve_by_other_means",
+            _(
+                "The ruling in case %(number)s could not be served electronically on %(count)s participant(s) who "
+                "did not consent to it: serve them by other means."
+            ),
+            topic="cases",
+        )
+        register_kind(
+            "confirmation.accept_overdue",
+            _("The application for judicial confirmation in case %(number)s was not accepted in time."),
+            topic="deadlines",
+            sms_template="notice_confirmation_overdue",
+        )
+        register_kind(
+            "confirmation.decide_overdue",
+            _("The application for judicial confirmation %(case_number)s (case %(number)s) was not decided in time."),
+            topic="deadlines",
+            sms_template="notice_confirmation_overdue",
+        )
+        # The ruling's sealing decides the application (once the court documents layer is here).
+        try:
+            from documents.services.court_documents import on_sealed
+        except ImportError:  # pragma: no cover - until the layer is merged
+            pass
+        else:
+            from documents.services.confirmation_court import ruling_sealed
+
+            on_sealed("ruling")(ruling_sealed)

@@ -75,6 +75,12 @@ def is_case_judge(user, case):
 
 
 @rules.predicate
+def is_reviewing_judge(user, case):
+    """The judge reviewing the case's accepted application for judicial confirmation."""
+    return user.is_authenticated and case.confirmations.filter(status="accepted", judge=user).exists()
+
+
+@rules.predicate
 def is_case_participant(user, case):
     from mediation.participation import active_participation
 
@@ -124,8 +130,10 @@ for action in (
     "settle",
     "fail",
     "withdraw",
+    "resume",
 ):
     case_rules.add_rule(action, is_case_mediator)
+case_rules.add_rule("schedule_review", is_reviewing_judge)
 # A deadline extension is approved by the case's judge or the general liaison.
 case_rules.add_rule("extend", is_case_judge | is_general_liaison)
 case_rules.add_rule("transfer_to_filing", is_case_judge | is_general_liaison | is_case_mediator)
