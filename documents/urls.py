@@ -1,6 +1,6 @@
 from django.urls import path
 
-from documents.views import agreements, files, powers_of_attorney, serving, verification
+from documents.views import agreements, confirmation, files, powers_of_attorney, serving, verification
 
 urlpatterns = [
     path("verify/", verification.verify_upload, name="verify"),
@@ -47,4 +47,16 @@ urlpatterns = [
     path("agreements/<int:agreement_id>/decline/", agreements.agreement_decline, name="agreement_decline"),
     path("agreements/<int:agreement_id>/sign/", agreements.agreement_sign, name="agreement_sign"),
     path("agreements/<int:agreement_id>/<slug:which>.pdf", agreements.agreement_pdf, name="agreement_pdf"),
+    path("confirmations/", confirmation.confirmation_queue, name="confirmation_queue"),
+    path("confirmations/<int:confirmation_id>/", confirmation.confirmation_detail, name="confirmation_detail"),
+    path(
+        "confirmations/<int:confirmation_id>/<slug:action>/",
+        confirmation.confirmation_action,
+        name="confirmation_action",
+    ),
+    path(
+        "cases/<int:case_id>/resume-after-rejection/",
+        confirmation.resume_after_rejection,
+        name="resume_after_rejection",
+    ),
 ]
