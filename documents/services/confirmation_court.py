@@ -721,3 +721,31 @@ def resume_mediation_after_rejection(*, case: MediationCase, actor: User):
             data={"case": case.pk, "sealed": sealed.pk, "version": version.number},
         )
     return agreement
+
+
+def latest_confirmation(case: MediationCase) -> JudicialConfirmation | None:
+    return case.confirmations.select_related("ruling", "judge").order_by("-created_at", "-id").first()
+
+
+def case_panel(case: MediationCase, user: User) -> dict | None:
+    """What the case page shows of the court's side: the application's status and
+    number, the ruling once sealed, the judge's link to their page, and after a
+    rejection the two ways on (mediate again, go to court) with who may take them
+    (the same rules the services check)."""
+    from mediation import policy
+
+    confirmation = latest_confirmation(case)
+    if confirmation is None or confirmation.status == Status.PREPARING:
+        return None
+    ruling = confirmation.ruling if confirmation.ruling_id and confirmation.ruling.is_sealed else None
+    rejected = case.court_rejected_settlement()
+    return {
+        "confirmation": confirmation,
+        "ruling": ruling,
+        "court_page": may_see_confirmation(user, confirmation),
+        "rejected": rejected,
+        "may_resume": rejected and case.allows("resume") and policy.can_on_case(user, "resume", case),
+        "may_file": rejected
+        and case.allows("transfer_to_filing")
+        and policy.can_on_case(user, "transfer_to_filing", case),
+    }

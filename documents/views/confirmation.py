@@ -135,7 +135,9 @@ def _detail(request, confirmation: JudicialConfirmation, *, bound: dict | None =
             "forms": forms_,
             "reviews": confirmation.reviews.select_related("session", "recorded_by"),
             "ruling": ruling,
-            "ruling_to_sign": bool(is_judge and ruling is not None and ruling.status == ruling.Status.AWAITING_SIGNATURES),
+            "ruling_to_sign": bool(
+                is_judge and ruling is not None and ruling.status == ruling.Status.AWAITING_SIGNATURES
+            ),
             "accept_overdue": court.is_accept_overdue(confirmation),
             "decide_overdue": court.is_decide_overdue(confirmation),
             "assign_form": AssignForm(head=request.user)

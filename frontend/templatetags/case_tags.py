@@ -54,3 +54,13 @@ def next_step(case, user):
     """The hint of what this reader should do next in the case (documents.next_step),
     or None."""
     return next_steps.next_step(case, user)
+
+
+@register.simple_tag
+def court_confirmation(case, user):
+    """The court's side of the case's latest application for judicial confirmation, as
+    the case page shows it (documents.services.confirmation_court), or None before the
+    court has it."""
+    from documents.services.confirmation_court import case_panel
+
+    return case_panel(case, user)
