@@ -151,7 +151,11 @@ class InstalmentScheduleForm(forms.Form):
         required=False,
     )
     interval_days = forms.IntegerField(
-        label=_("Days between instalments"), required=False, min_value=1, max_value=MAX_INTERVAL_DAYS
+        label=_("Days between instalments"),
+        required=False,
+        min_value=1,
+        max_value=MAX_INTERVAL_DAYS,
+        help_text=_("Only for every so many days."),
     )
     method = forms.CharField(
         label=_("Method of payment"),
