@@ -211,6 +211,7 @@ _DATE = re.compile(
     r"(?<!\d)(?:(?P<year>\d{4})\s?年\s?)?(?P<month>\d{1,2})\s?月\s?(?P<day>\d{1,2})\s?[日号]"
     r"|(?<!\d)(?P<iso_year>\d{4})[-/.](?P<iso_month>\d{1,2})[-/.](?P<iso_day>\d{1,2})(?!\d)"
 )
+_DEADLINE_WORD = re.compile(r"前|之前|以前|止|为止|内|before", re.IGNORECASE)
 # One term paid in instalments: 分期, 分三期, 分3期, 分批; "in instalments", "by instalment".
 _INSTALMENTS = re.compile(r"分[\d一二两三四五六七八九十\s]{0,4}[期批]|\binstal{1,2}ments?\b", re.IGNORECASE)
 
@@ -231,9 +232,15 @@ def _amounts_said(text: str) -> list[Decimal]:
 
 
 def _dates_said(text: str, due: dt.date) -> list[tuple[str, bool]]:
-    """Each date the text gives, as written, and whether it is the due date."""
+    """Each date the text gives as a time to perform, as written, and whether it is
+    the due date. A date qualifying a noun (2025年3月1日签订的合同, 3月1日提起的诉讼) names
+    something past, not a deadline: a "的" soon after it, unless a deadline word
+    (前, 之前, 以前, 止, 内) follows the date at once."""
     said = []
     for match in _DATE.finditer(text):
+        after = text[match.end() : match.end() + 6].lstrip()
+        if not _DEADLINE_WORD.match(after) and "的" in after[:5]:
+            continue
         if match["iso_year"]:
             year, month, day = match["iso_year"], match["iso_month"], match["iso_day"]
         else:

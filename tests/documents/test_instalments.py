@@ -390,8 +390,12 @@ def test_the_contradiction_is_said_in_the_readers_language(world):
         ("2026年3月1日前交付母带", True),
         ("于2026-03-01交付母带", True),
         ("3月1号交付母带", True),
+        ("3月1日前交付的母带", True),
         ("4月1日前交付母带", False),
         ("交付母带", False),
+        # A date naming something past is no deadline.
+        ("撤回于2025年3月1日提起的诉讼", False),
+        ("返还2025年12月1日签订的合同原件", False),
     ],
 )
 def test_an_act_whose_text_gives_another_date_is_refused(world, act, refused):
