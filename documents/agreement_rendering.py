@@ -82,6 +82,11 @@ def agreed_clauses(content: dict, parties: dict[int, str]) -> list[str]:
     return terms_rendered(content, parties) + default_clause_rendered(content, parties)
 
 
+def instalment_label(instalment: dict) -> str:
+    """A term's place in its schedule: 第2期（共3期） / Instalment 2 of 3."""
+    return _("Instalment %(n)s of %(of)s") % {"n": instalment["n"], "of": instalment["of"]}
+
+
 def terms_rendered(content: dict, parties: dict[int, str]) -> list[str]:
     lines = []
     for term in content["terms"]:
@@ -92,7 +97,11 @@ def terms_rendered(content: dict, parties: dict[int, str]) -> list[str]:
         }
         if term["kind"] == "payment":
             values.update(amount=f"{Decimal(term['amount']):,.2f}", method=term.get("method") or _("bank transfer"))
-            lines.append(_("%(obligor)s pays %(obligee)s RMB %(amount)s yuan by %(due)s, by %(method)s.") % values)
+            line = _("%(obligor)s pays %(obligee)s RMB %(amount)s yuan by %(due)s, by %(method)s.") % values
+            if term.get("instalment"):
+                label = instalment_label(term["instalment"])
+                line = _("%(instalment)s: %(term)s") % {"instalment": label, "term": line}
+            lines.append(line)
         else:
             values["act"] = term["act"]
             if term.get("due_date"):

@@ -1,11 +1,19 @@
 from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.forms import formset_factory
 from django.utils.translation import gettext_lazy as _
 
 from documents.agreement_rules import party_designation
 from documents.models import Document, Service
-from documents.services.agreement_content import MAX_TERMS, instalment_pairs
+from documents.services.agreement_content import (
+    MAX_INSTALMENTS,
+    MAX_INTERVAL_DAYS,
+    MAX_TERMS,
+    MIN_INSTALMENTS,
+    instalment_pairs,
+    instalment_terms,
+)
 from mediation.forms import LOCAL_DATETIME_FORMATS, DateInput, DateTimeInput
 from mediation.models import MediationCase, Participant, Party
 
@@ -88,15 +96,118 @@ class TermForm(forms.Form):
     method = forms.CharField(label=_("How it is paid"), required=False, max_length=200)
     due_date = forms.DateField(label=_("By"), required=False, widget=DateInput())
     act = forms.CharField(label=_("What is to be done"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    # The term's place in an instalment schedule ("instalment 2 of 3"), kept as the
+    # row is saved again; the service checks it (clean_instalment).
+    instalment_n = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    instalment_of = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, parties: list[Party] = (), **kwargs):
         super().__init__(*args, **kwargs)
-        choices = [("", "—")] + [(party.pk, party_designation(party)) for party in parties]
-        self.fields["obligor"].choices = choices
-        self.fields["obligee"].choices = choices
+        self.fields["obligor"].choices = party_choices(parties)
+        self.fields["obligee"].choices = party_choices(parties)
+
+    @staticmethod
+    def initial_from(term: dict) -> dict:
+        """A row's initial values from a stored term."""
+        instalment = term.get("instalment") or {}
+        return {**term, "instalment_n": instalment.get("n"), "instalment_of": instalment.get("of")}
+
+    @staticmethod
+    def term_from(row: dict) -> dict:
+        """The term as the service takes it from a row's cleaned data."""
+        term = {key: value for key, value in row.items() if key not in ("DELETE", "instalment_n", "instalment_of")}
+        term["amount"] = str(row["amount"]) if row.get("amount") is not None else ""
+        term["due_date"] = row["due_date"].isoformat() if row.get("due_date") else ""
+        if row.get("instalment_n") is not None or row.get("instalment_of") is not None:
+            term["instalment"] = {"n": row.get("instalment_n"), "of": row.get("instalment_of")}
+        return term
+
+
+def party_choices(parties) -> list:
+    return [("", "—")] + [(party.pk, party_designation(party)) for party in parties]
 
 
 TermFormSet = formset_factory(TermForm, extra=1, can_delete=True, max_num=MAX_TERMS, validate_max=True)
+
+
+class InstalmentScheduleForm(forms.Form):
+    """Split one payment into instalments: the server makes one payment term per
+    instalment (documents.services.agreement_content.instalment_terms), appended to the
+    draft's terms when it is saved. Left as it is offered, it makes nothing."""
+
+    obligor = forms.TypedChoiceField(label=_("Debtor"), coerce=int, choices=(), required=False)
+    obligee = forms.TypedChoiceField(label=_("Creditor"), coerce=int, choices=(), required=False)
+    total = forms.DecimalField(
+        label=_("Total amount (yuan)"), required=False, max_digits=14, decimal_places=2, min_value=0
+    )
+    count = forms.IntegerField(
+        label=_("Number of instalments"), required=False, min_value=MIN_INSTALMENTS, max_value=MAX_INSTALMENTS
+    )
+    first_due = forms.DateField(label=_("First due date"), required=False, widget=DateInput())
+    interval = forms.ChoiceField(
+        label=_("Then"),
+        choices=[("monthly", _("Every month, on the same day")), ("days", _("Every so many days"))],
+        initial="monthly",
+        required=False,
+    )
+    interval_days = forms.IntegerField(
+        label=_("Days between instalments"),
+        required=False,
+        min_value=1,
+        max_value=MAX_INTERVAL_DAYS,
+        help_text=_("Only for every so many days."),
+    )
+    method = forms.CharField(
+        label=_("Method of payment"),
+        required=False,
+        max_length=200,
+        help_text=_("One line, such as bank transfer. The amounts and dates come from the schedule."),
+    )
+
+    def __init__(self, *args, parties: list[Party] = (), **kwargs):
+        kwargs.setdefault("prefix", "schedule")
+        super().__init__(*args, **kwargs)
+        self.fields["obligor"].choices = party_choices(parties)
+        self.fields["obligee"].choices = party_choices(parties)
+
+    def is_used(self) -> bool:
+        """Whether the mediator filled in the schedule (a field besides the interval)."""
+        return any(
+            self.data.get(self.add_prefix(name), "").strip()
+            for name in ("obligor", "obligee", "total", "count", "first_due", "interval_days", "method")
+        )
+
+    def clean(self):
+        data = super().clean()
+        if not self.is_used() or self.errors:
+            return data
+        missing = [
+            name for name in ("obligor", "obligee", "total", "count", "first_due") if data.get(name) in (None, "")
+        ]
+        for name in missing:
+            self.add_error(name, self.fields[name].error_messages["required"])
+        if missing:
+            return data
+        try:
+            self.terms = instalment_terms(
+                obligor=data["obligor"],
+                obligee=data["obligee"],
+                total=data["total"],
+                count=data["count"],
+                first_due=data["first_due"],
+                interval=data.get("interval") or "monthly",
+                interval_days=data.get("interval_days"),
+                method=data.get("method", ""),
+            )
+        except ValidationError as error:
+            for problem in error.error_dict.get("schedule", []):
+                self.add_error(None, problem)
+        return data
+
+    def instalment_rows(self) -> list[dict]:
+        """The terms the schedule makes (none when it was left empty). Call after
+        is_valid()."""
+        return getattr(self, "terms", [])
 
 
 class AgreementForm(forms.Form):

@@ -97,10 +97,13 @@ EVENTS: dict[str, EventKind] = {
         example={},
     ),
     "room.reopened": EventKind(
-        params={},
+        # Why: null while the case is open; after its settlement a reason code
+        # (rooms.services.FOLLOW_UP_REASONS), such as "performance". The actor is the
+        # mediator, or the judge reviewing an application for judicial confirmation.
+        params={"reason": (str, None)},
         audience=ROOM,
-        text=_("The mediator reopened this room."),
-        example={},
+        text=_("%(actor)s reopened this room."),
+        example={"reason": "performance"},
     ),
     "room.closing": EventKind(
         # Why the rooms close at a set time: a reason code (rooms.services.CLOSING_REASONS).

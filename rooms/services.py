@@ -139,8 +139,64 @@ def reopen_room(*, room: Room, actor: User) -> Room:
     room.closed_by = None
     room.closes_at = None
     room.save(update_fields=["closed_at", "closed_by", "closes_at"])
-    post_event(room=room, kind="room.reopened", actor=actor)
+    post_event(room=room, kind="room.reopened", actor=actor, data={"reason": None})
     audit.record(actor=actor, action="room.reopen", target=room, data={"case": room.case_id})
+    return room
+
+
+# Why a settled case's joint room is opened again: codes stored in the room's event and
+# the audit trail. To talk about performing the agreed terms (履行), or for the judge
+# reviewing the parties' application for judicial confirmation (司法确认) to question them.
+FOLLOW_UP_REASONS = ("performance", "judicial_review")
+
+
+def may_reopen_for_follow_up(user: User, case: MediationCase, reason: str) -> bool:
+    """Whether `user` may reopen the joint room of `case` after its settlement for
+    `reason` (one of FOLLOW_UP_REASONS): the case is settled, and the user is its
+    mediator, or for a judicial review its mediator or its judge. The room page asks
+    this to offer the button; `reopen_for_follow_up` checks it."""
+    if user is None or not user.is_authenticated or case.status != MediationCase.Status.SETTLED:
+        return False
+    if reason == "performance":
+        return case.mediator_id == user.pk
+    if reason == "judicial_review":
+        return user.pk in {case.mediator_id, case.judge_id}
+    return False
+
+
+@transaction.atomic
+def reopen_for_follow_up(*, room: Room, actor: User, reason: str) -> Room:
+    """Open the joint room of a settled case to new messages again (closed after the
+    agreement's seal, or closing at the end of its grace period), for `reason`, one of
+    FOLLOW_UP_REASONS; the pending closing is lifted, so the room stays open until the
+    mediator closes it (`close_room`). Caucus rooms stay closed. Who may: see
+    `may_reopen_for_follow_up`. Locks the case, the audit chain, then the room.
+
+    Open cases' rooms are reopened by `reopen_room`."""
+    if reason not in FOLLOW_UP_REASONS:
+        raise ValueError(f"Unknown reason for reopening a room: {reason!r}")
+    case = MediationCase.objects.select_for_update().get(pk=room.case_id)
+    audit.hold_chain()
+    room = Room.objects.select_for_update().get(pk=room.pk)
+    room.case = case
+    if actor.pk not in {case.mediator_id, case.judge_id}:
+        raise ActionForbidden(_("Only the case's mediator or judge can do this."))
+    if case.status != MediationCase.Status.SETTLED:
+        raise TransitionNotAllowed(_("Only a settled case's joint room can be reopened to follow up on the agreement."))
+    if not may_reopen_for_follow_up(actor, case, reason):
+        raise ActionForbidden(_("Only the case's mediator can reopen the room to talk about performance."))
+    if room.kind != RoomKind.JOINT:
+        raise TransitionNotAllowed(
+            _("A caucus room stays closed once the case is settled; reopen the joint room instead.")
+        )
+    if room.closed_at is None and room.closes_at is None:
+        raise TransitionNotAllowed(_("This room is open."))
+    room.closed_at = None
+    room.closed_by = None
+    room.closes_at = None
+    room.save(update_fields=["closed_at", "closed_by", "closes_at"])
+    post_event(room=room, kind="room.reopened", actor=actor, data={"reason": reason})
+    audit.record(actor=actor, action="room.reopen", target=room, data={"case": case.pk, "reason": reason})
     return room
 
 

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from mediation.errors import DomainError
-from mediation.models import RoomKind, User
+from mediation.models import MediationCase, RoomKind, User
 from rooms import events, services
 from rooms.membership import member_of, room_members, rooms_for_user
 from rooms.models import Room, RoomMute
@@ -61,6 +61,11 @@ def room_page(request, room_id):
             "muted": muted,
             "is_mediator": is_mediator,
             "is_caucus": room.kind != RoomKind.JOINT,
+            "settled": room.case.status == MediationCase.Status.SETTLED,
+            # Reopening a settled case's room: its joint room only, to talk about
+            # performance (rooms.services.reopen_for_follow_up).
+            "may_reopen_for_performance": room.kind == RoomKind.JOINT
+            and services.may_reopen_for_follow_up(request.user, room.case, "performance"),
             "caucus_notice": caucus_notice(room, me),
             "client_config": {
                 "roomId": room.pk,
@@ -86,6 +91,10 @@ def room_control(request, room_id, action):
         if action == "close":
             services.close_room(room=room, actor=request.user)
             messages.success(request, _("The room is closed; nobody can post until you reopen it."))
+        elif action == "reopen" and room.case.status == MediationCase.Status.SETTLED:
+            # After the settlement, only to talk about performing the agreed terms.
+            services.reopen_for_follow_up(room=room, actor=request.user, reason="performance")
+            messages.success(request, _("The room is open again, to talk about performing the agreement."))
         elif action == "reopen":
             services.reopen_room(room=room, actor=request.user)
             messages.success(request, _("The room is open again."))

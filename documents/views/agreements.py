@@ -27,7 +27,7 @@ from documents.agreement_rules import (
     signing_options,
 )
 from documents.filenames import agreement_filename
-from documents.forms import AgreementForm, ReasonForm, SignForm, TermFormSet
+from documents.forms import AgreementForm, InstalmentScheduleForm, ReasonForm, SignForm, TermForm, TermFormSet
 from documents.models import Agreement
 from documents.reauthentication import (
     Reauthentication,
@@ -139,25 +139,24 @@ def _term_rows(terms) -> tuple[list[dict], list]:
         row = form.cleaned_data
         if not row or row.get("DELETE"):
             continue
-        rows.append(
-            {
-                **{key: value for key, value in row.items() if key != "DELETE"},
-                "amount": str(row["amount"]) if row.get("amount") is not None else "",
-                "due_date": row["due_date"].isoformat() if row.get("due_date") else "",
-            }
-        )
+        rows.append(TermForm.term_from(row))
         forms.append(form)
     return rows, forms
 
 
-def _attach_draft_errors(error: ValidationError, form: AgreementForm, term_forms: list) -> None:
-    """Each term's problems on its row (the service numbers them from 1), the clause's
-    beside the clause, anything else at the top."""
+def _attach_draft_errors(
+    error: ValidationError, form: AgreementForm, term_forms: list, schedule: InstalmentScheduleForm
+) -> None:
+    """Each term's problems on its row (the service numbers them from 1), those of the
+    terms the instalment schedule made (after the rows) beside the schedule, the
+    clause's beside the clause, anything else at the top."""
     for field, problems in error.error_dict.items():
         for problem in problems:
             n = (problem.params or {}).get("n") if field == "terms" else None
             if n is not None and 0 < n <= len(term_forms):
                 term_forms[n - 1].add_error(None, problem)
+            elif n is not None and schedule.instalment_rows():
+                schedule.add_error(None, problem)
             elif field == "default_clause":
                 form.add_error("default_clause", problem)
             else:
@@ -166,8 +165,9 @@ def _attach_draft_errors(error: ValidationError, form: AgreementForm, term_forms
 
 @login_required
 def agreement_edit(request, agreement_id):
-    """Every term, the default clause and the rest of the draft on one page, saved in
-    one submission: all of it, or nothing when any row is wrong."""
+    """Every term, the instalment schedule, the default clause and the rest of the
+    draft on one page, saved in one submission: all of it, or nothing when any row is
+    wrong. A filled-in schedule adds one payment term per instalment."""
     agreement = _agreement(request, agreement_id)
     if agreement.case.mediator_id != request.user.pk:
         raise PermissionDenied
@@ -178,24 +178,51 @@ def agreement_edit(request, agreement_id):
     if request.method == "POST":
         form = AgreementForm(request.POST)
         terms = TermFormSet(request.POST, prefix="terms", form_kwargs={"parties": parties})
-        if form.is_valid() and terms.is_valid():
+        schedule = InstalmentScheduleForm(request.POST, parties=parties)
+        # Every form checked, so that each shows its errors at once.
+        valid = [form.is_valid(), terms.is_valid(), schedule.is_valid()]
+        if all(valid):
             rows, term_forms = _term_rows(terms)
             try:
-                agreements.update_draft(agreement=agreement, actor=request.user, terms=rows, **form.draft_fields())
+                agreements.update_draft(
+                    agreement=agreement,
+                    actor=request.user,
+                    terms=rows + schedule.instalment_rows(),
+                    **form.draft_fields(),
+                )
             except ValidationError as error:
-                _attach_draft_errors(error, form, term_forms)
+                _attach_draft_errors(error, form, term_forms, schedule)
             except DomainError as error:
                 form.add_error(None, error.message)
             else:
                 messages.success(request, _("The draft is saved."))
+                if schedule.instalment_rows():
+                    # Back to the page: the new rows are there to check and edit.
+                    messages.info(
+                        request,
+                        _("The schedule made %(count)s payment terms, one per instalment.")
+                        % {"count": len(schedule.instalment_rows())},
+                    )
+                    return redirect("agreement_edit", agreement_id=agreement.pk)
                 return redirect("agreement_detail", agreement_id=agreement.pk)
     else:
         form = AgreementForm(initial=AgreementForm.initial_from(content))
-        terms = TermFormSet(prefix="terms", initial=content.get("terms", []), form_kwargs={"parties": parties})
+        terms = TermFormSet(
+            prefix="terms",
+            initial=[TermForm.initial_from(term) for term in content.get("terms", [])],
+            form_kwargs={"parties": parties},
+        )
+        schedule = InstalmentScheduleForm(parties=parties)
     return render(
         request,
         "documents/agreement_edit.html",
-        {"agreement": agreement, "form": form, "terms": terms, "locked": agreement.status != Agreement.Status.DRAFT},
+        {
+            "agreement": agreement,
+            "form": form,
+            "terms": terms,
+            "schedule": schedule,
+            "locked": agreement.status != Agreement.Status.DRAFT,
+        },
         status=400 if request.method == "POST" else 200,
     )
 

@@ -49,3 +49,42 @@ def test_the_mediator_adds_instalments_on_one_page_and_the_clause_is_offered(jou
     assert [term["due_date"] for term in content["terms"]] == ["2027-01-15", "2027-02-15"]
     assert content["default_clause"] == {"enabled": True, "grace_days": 7, "penalty": "none"}
     assert mediator.page.locator("[data-agreement-terms] li").count() == 3
+
+
+def test_the_mediator_splits_a_payment_into_instalments_with_a_preview(journey):
+    court = off_the_loop(make_court)
+    world, agreement = off_the_loop(start, court)
+    mediator = journey.person("mediator")
+    mediator.sign_in(court.mediator)
+    mediator.goto(f"/agreements/{agreement.pk}/edit/", "draft form")
+    form = mediator.page.locator("main form")
+    schedule = form.locator("[data-instalment-schedule]")
+    preview = schedule.locator("[data-schedule-preview]")
+    assert preview.is_hidden()
+
+    schedule.locator("select[name=schedule-obligor]").select_option(str(world.defendant_party.pk))
+    schedule.locator("select[name=schedule-obligee]").select_option(str(world.plaintiff_party.pk))
+    schedule.locator("input[name=schedule-total]").fill("10000")
+    schedule.locator("input[name=schedule-count]").fill("3")
+    schedule.locator("input[name=schedule-first_due]").fill("2027-01-31")
+    schedule.locator("input[name=schedule-method]").fill("银行转账")
+
+    # The preview repeats the server's split: equal cents, the rest to the last, month ends kept.
+    assert preview.locator("li").all_inner_texts() == [
+        "2027-01-31 · 3,333.33",
+        "2027-02-28 · 3,333.33",
+        "2027-03-31 · 3,333.34",
+    ]
+    assert form.locator("input[name=default_clause]").is_checked()
+    mediator.check("the instalment schedule and its preview", axe=False)
+    mediator.submit(form.locator("button[type=submit]"), "schedule saved")
+
+    content = Agreement.objects.get(pk=agreement.pk).current_version.content
+    assert [(term["amount"], term["due_date"]) for term in content["terms"]] == [
+        ("3333.33", "2027-01-31"),
+        ("3333.33", "2027-02-28"),
+        ("3333.34", "2027-03-31"),
+    ]
+    assert content["default_clause"]["enabled"] is True
+    # Back on the page, each instalment is a row of its own, named as such.
+    assert form.locator("[data-term] [data-instalment]").count() == 3

@@ -1,6 +1,6 @@
-// The agreement's drafting page: add term rows without a round trip, and offer the
-// default and acceleration clause ticked once two payments by the same party to the
-// same party make instalments. Without this script the page still works: it has one
+// The agreement's drafting page: add term rows without a round trip, preview the
+// instalment schedule, and offer the default and acceleration clause ticked once two
+// payments by the same party to the same party (or a schedule) make instalments. Without this script the page still works: it has one
 // empty row, and the server offers the clause on the next visit.
 (function () {
   "use strict";
@@ -58,12 +58,97 @@
     return false;
   }
 
+  // The instalment schedule: a preview of the terms saving will make. The server makes
+  // them (documents.services.agreement_content.instalment_terms) and is the truth;
+  // this repeats its arithmetic in whole cents only to show it before saving.
+  var schedule = form.querySelector("[data-instalment-schedule]");
+  var preview = schedule && schedule.querySelector("[data-schedule-preview]");
+  var previewList = schedule && schedule.querySelector("[data-schedule-preview-list]");
+
+  function scheduleField(name) {
+    return schedule ? schedule.querySelector("[name='schedule-" + name + "']") : null;
+  }
+
+  function pad(number) {
+    return (number < 10 ? "0" : "") + String(number);
+  }
+
+  function isoDate(date) {
+    return date.getUTCFullYear() + "-" + pad(date.getUTCMonth() + 1) + "-" + pad(date.getUTCDate());
+  }
+
+  function scheduleRows() {
+    var total = scheduleField("total");
+    var count = scheduleField("count");
+    var first = scheduleField("first_due");
+    var interval = scheduleField("interval");
+    var days = scheduleField("interval_days");
+    if (!total || !count || !first) {
+      return [];
+    }
+    var cents = Math.round(parseFloat(total.value) * 100);
+    var n = parseInt(count.value, 10);
+    var parts = /^(\d{4})-(\d{2})-(\d{2})$/.exec(first.value);
+    var everyDays = interval && interval.value === "days" ? parseInt(days && days.value, 10) : 0;
+    if (!(cents > 0) || !(n >= 2 && n <= 24) || !parts || Math.floor(cents / n) < 1) {
+      return [];
+    }
+    if (interval && interval.value === "days" && !(everyDays >= 1 && everyDays <= 366)) {
+      return [];
+    }
+    var year = parseInt(parts[1], 10);
+    var month = parseInt(parts[2], 10) - 1;
+    var day = parseInt(parts[3], 10);
+    var share = Math.floor(cents / n);
+    var rows = [];
+    for (var k = 0; k < n; k += 1) {
+      var due;
+      if (everyDays) {
+        due = new Date(Date.UTC(year, month, day + everyDays * k));
+      } else {
+        var lastDay = new Date(Date.UTC(year, month + k + 1, 0)).getUTCDate();
+        due = new Date(Date.UTC(year, month + k, Math.min(day, lastDay)));
+      }
+      var amount = k < n - 1 ? share : cents - share * (n - 1);
+      rows.push({ due: isoDate(due), amount: (amount / 100).toLocaleString("en-US", { minimumFractionDigits: 2 }) });
+    }
+    return rows;
+  }
+
+  function showPreview() {
+    if (!preview || !previewList) {
+      return;
+    }
+    var rows = scheduleRows();
+    while (previewList.firstChild) {
+      previewList.removeChild(previewList.firstChild);
+    }
+    rows.forEach(function (row) {
+      var item = document.createElement("li");
+      item.textContent = row.due + " · " + row.amount;
+      previewList.appendChild(item);
+    });
+    preview.hidden = rows.length === 0;
+  }
+
+  if (schedule) {
+    schedule.addEventListener("input", showPreview);
+    schedule.addEventListener("change", showPreview);
+    showPreview();
+  }
+
+  function scheduleMakesInstalments() {
+    var obligor = scheduleField("obligor");
+    var obligee = scheduleField("obligee");
+    return Boolean(obligor && obligee && obligor.value && obligee.value && scheduleRows().length);
+  }
+
   if (clause && offered) {
     clause.addEventListener("change", function () {
       offered.value = "True";
     });
     form.addEventListener("change", function () {
-      if (offered.value !== "True" && hasInstalments()) {
+      if (offered.value !== "True" && (hasInstalments() || scheduleMakesInstalments())) {
         clause.checked = true;
         offered.value = "True";
       }
