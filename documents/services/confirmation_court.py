@@ -354,7 +354,8 @@ def start_review_in_room(*, confirmation: JudicialConfirmation, actor: User):
 
     confirmation = _lock_for_judge(confirmation, actor, "review")
     room = Room.objects.get(case=confirmation.case, kind=RoomKind.JOINT)
-    room = reopen_for_follow_up(room=room, actor=actor, reason="judicial_review")
+    if room.closed_at is not None or room.closes_at is not None:
+        room = reopen_for_follow_up(room=room, actor=actor, reason="judicial_review")
     post_case_event(
         case=confirmation.case,
         kind="confirmation.review_started",
@@ -484,8 +485,6 @@ def draft_ruling(
     ruling is laid out for the judge's signature. A ruling drafted earlier and not
     signed is void: only the last draft can be signed. Its sealing (`ruling_sealed`)
     decides the application."""
-    from documents.services.court_documents import prepare_court_document
-
     confirmation = _lock_for_judge(confirmation, actor, "draft_ruling")
     note = (note or "").strip()
     errors = {}
@@ -512,6 +511,8 @@ def draft_ruling(
                 actor=actor, action="court_document.void", target=previous, data={"reason": "ruling_redrafted"}
             )
             voided = previous.pk
+    from documents.services.court_documents import prepare_court_document
+
     content = ruling_content(confirmation, judge=actor, decision=decision, ground=ground, note=note)
     ruling = prepare_court_document(
         case=confirmation.case,
@@ -700,8 +701,11 @@ def resume_mediation_after_rejection(*, case: MediationCase, actor: User):
         room.closed_by = None
         room.closes_at = None
         room.save(update_fields=["closed_at", "closed_by", "closes_at"])
-        post_event(room=room, kind="room.reopened", actor=actor)
-        audit.record(actor=actor, action="room.reopen", target=room, data={"case": case.pk, "reason": "rejected"})
+        # The case is open again: a room reopened with it has no follow-up reason.
+        post_event(room=room, kind="room.reopened", actor=actor, data={"reason": None})
+        audit.record(
+            actor=actor, action="room.reopen", target=room, data={"case": case.pk, "reason": "confirmation_rejected"}
+        )
     sealed = case.agreements.filter(status="sealed").select_related("current_version").order_by("-sealed_at").first()
     agreement = agreements.start_agreement(case=case, actor=actor)
     if sealed is not None and sealed.current_version is not None:
