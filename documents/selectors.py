@@ -7,7 +7,15 @@ import datetime as dt
 
 from django.db.models import QuerySet
 
-from documents.models import Agreement, AgreementVersion, Document, Service, ServiceConsent, Signature
+from documents.models import (
+    Agreement,
+    AgreementVersion,
+    CourtDocument,
+    Document,
+    Service,
+    ServiceConsent,
+    Signature,
+)
 from mediation.models import MediationCase, User
 
 
@@ -47,6 +55,10 @@ def agreement_with_case(agreement_id: int) -> Agreement | None:
 
 def agreement_by_verification_code(code: str) -> Agreement | None:
     return Agreement.objects.select_related("case", "current_version").filter(verification_code=code.upper()).first()
+
+
+def court_document_by_verification_code(code: str) -> CourtDocument | None:
+    return CourtDocument.objects.select_related("case").filter(verification_code=code.upper()).first()
 
 
 def live_signatures(version: AgreementVersion) -> list[Signature]:

@@ -142,6 +142,26 @@ EVENTS: dict[str, EventKind] = {
         text=_("The settlement agreement is sealed. Verification code: %(verification_code)s."),
         example={"agreement": 5, "verification_code": "ABCD-EFGH", "sha256": "0" * 64},
     ),
+    # Court documents (documents.services.court_documents); `kind` is the
+    # CourtDocument.Kind code, for clients that word each kind their own way.
+    "court_document.prepared": EventKind(
+        params={"document": int, "kind": str, "signers": int},
+        audience=CASE,
+        text=_("A court document was prepared for signing."),
+        example={"document": 3, "kind": "confirmation_application", "signers": 2},
+    ),
+    "court_document.signed": EventKind(
+        params={"document": int, "kind": str, "party": (str, None)},
+        audience=CASE,
+        text=_("%(actor)s signed a court document."),
+        example={"document": 3, "kind": "confirmation_application", "party": "Beijing Tech Co."},
+    ),
+    "court_document.sealed": EventKind(
+        params={"document": int, "kind": str, "verification_code": str, "sha256": str},
+        audience=CASE,
+        text=_("A court document is signed and sealed. Verification code: %(verification_code)s."),
+        example={"document": 3, "kind": "ruling", "verification_code": "ABCD-EFGH-JKLM", "sha256": "0" * 64},
+    ),
     "document.served": EventKind(
         params={"service": int, "recipient": PERSON, "documents": list},
         audience=CASE,
