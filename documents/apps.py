@@ -148,12 +148,9 @@ class DocumentsConfig(AppConfig):
             topic="deadlines",
             sms_template="notice_confirmation_overdue",
         )
-        # The ruling's sealing decides the application (once the court documents layer is here).
-        try:
-            from documents.services.court_documents import on_sealed
-        except ImportError:  # pragma: no cover - until the layer is merged
-            pass
-        else:
-            from documents.services.confirmation_court import ruling_sealed
+        # The ruling's sealing decides the application; the sign page shows what it says.
+        from documents.services.confirmation_court import ruling_sealed
+        from documents.services.court_documents import on_sealed, register_reading
 
-            on_sealed("ruling")(ruling_sealed)
+        on_sealed("ruling")(ruling_sealed)
+        register_reading("ruling", "documents/_ruling_reading.html")

@@ -499,20 +499,15 @@ def draft_ruling(
         raise ValidationError(errors)
     if decision == JudicialConfirmation.Decision.CONFIRM:
         ground = ""
+    from documents.services.court_documents import prepare_court_document, void_court_document
+
     voided = None
     if confirmation.ruling_id:
-        previous = CourtDocument.objects.select_for_update().get(pk=confirmation.ruling_id)
+        previous = confirmation.ruling
         if previous.is_sealed:
             raise TransitionNotAllowed(_("The ruling is already sealed."))
-        if previous.allows("void"):
-            previous.status = CourtDocument.Status.VOID
-            previous.save(update_fields=["status"])
-            audit.record(
-                actor=actor, action="court_document.void", target=previous, data={"reason": "ruling_redrafted"}
-            )
-            voided = previous.pk
-    from documents.services.court_documents import prepare_court_document
-
+        void_court_document(document=previous, actor=actor, reason="ruling_redrafted")
+        voided = previous.pk
     content = ruling_content(confirmation, judge=actor, decision=decision, ground=ground, note=note)
     ruling = prepare_court_document(
         case=confirmation.case,
