@@ -54,6 +54,7 @@ def settled_case(mediator, judge, *, label: str = "A", work_order=None) -> Settl
         effectiveness="各方签章后生效。",
         judicial_confirmation=True,
     )
+    agreements.lock_agreement(agreement=agreement, actor=mediator)
     # Stand-in for the signatures and the seal (see the module's docstring).
     Agreement.objects.filter(pk=agreement.pk).update(status=Agreement.Status.SEALED, sealed_at=timezone.now())
     cases.settle_case(case=case, actor=mediator, note="", data={"agreement": agreement.pk})

@@ -436,7 +436,10 @@ def ruling_content(confirmation: JudicialConfirmation, *, judge: User, decision:
     agreement's parties), the history, the decision and its ground."""
     agreement = confirmation.agreement
     version = agreement.current_version
-    parties = (version.content or {}).get("parties", []) if version else []
+    # As the application names them; else as the sealed agreement fixed them.
+    parties = (confirmation.application.content or {}).get("parties") if confirmation.application_id else None
+    if not parties:
+        parties = (version.content or {}).get("parties", []) if version else []
     applicants = [
         {
             "side": party.get("side", ""),

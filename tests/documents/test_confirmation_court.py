@@ -504,3 +504,132 @@ def test_the_case_api_gives_the_judicial_confirmation(client, settled, judge):
 def test_a_stranger_gets_no_case_from_the_api(client, settled, confirmation, nobody):
     client.force_login(nobody)
     assert client.get(f"/api/v1/cases/{settled.world.case.pk}/").status_code == 404
+
+
+# The ruling, signed by the judge through the court documents layer ----------------------------
+
+
+def consent_both(settled):
+    from documents.services.serving import record_consent
+
+    for user in (settled.world.plaintiff, settled.world.defendant):
+        record_consent(case=settled.world.case, user=user)
+
+
+def test_the_judge_confirms_and_the_sealed_ruling_is_served_on_both_parties(client, settled, judge):
+    from documents.models import Document, Service
+    from documents.services.serving import proof_of_service
+    from documents.services.storage import read_blob
+    from documents.verification import verify_pdf
+
+    consent_both(settled)
+    confirmation = accepted(applied(settled), judge)
+    ruling = court.draft_ruling(confirmation=confirmation, actor=judge, decision="confirm")
+    assert ruling.kind == "ruling" and ruling.status == "awaiting"
+    assert ruling.signature_slots == [{"slot": "judge", "role": "judge", "user": judge.pk, "name": str(judge)}]
+    assert ruling.content["decision"] == "confirm" and ruling.content["case_number"] == "(2026)京0107民特1号"
+    assert [a["name"] for a in ruling.content["applicants"]] == [
+        "Shanghai Culture Media A",
+        "Beijing Tech A",
+    ]
+    # Nobody else signs it; the judge does, on the sign page's rule.
+    from documents.services.court_documents import court_document_signer_slots
+
+    assert court_document_signer_slots(ruling, settled.world.mediator) == []
+    assert [e["slot"] for e in court_document_signer_slots(ruling, judge)] == ["judge"]
+
+    from tests.court_documents import sign
+
+    sign(ruling, judge, "judge")
+    confirmation = fresh(confirmation)
+    ruling = confirmation.ruling
+    assert ruling.is_sealed
+    assert confirmation.status == Status.CONFIRMED and confirmation.decided_at is not None
+    assert audit_of(confirmation, "rule").data["late"] is False
+
+    # The sealed ruling: the judge's signature, the court's seal and the timestamp, valid.
+    pdf = read_blob(ruling.sealed_blob)
+    report = verify_pdf(pdf)
+    assert report.all_valid and report.matches_sealed_original
+    assert report.verification_code == ruling.verification_code
+    assert [s.kind for s in report.signatures] == ["signature", "seal", "document_timestamp"]
+
+    # In the case's documents, and served on each party with a proof of service.
+    document = Document.objects.get(case=settled.world.case, kind=Document.Kind.RULING)
+    assert document.blob_id == ruling.sealed_blob_id and document.uploaded_by == judge
+    services = Service.objects.filter(case=settled.world.case).order_by("recipient_id")
+    assert sorted(s.recipient_id for s in services) == sorted([settled.world.plaintiff.pk, settled.world.defendant.pk])
+    assert all(s.status == Service.Status.DELIVERED and s.created_by == judge for s in services)
+    assert proof_of_service(services[0], for_court=True).startswith(b"%PDF")
+    for party in (settled.world.plaintiff, settled.world.defendant):
+        assert party.notifications.filter(kind="confirmation.ruling_arrived").exists()
+    entries = RoomEntry.objects.filter(room=settled.world.joint, kind="confirmation.ruled")
+    assert [e.data["decision"] for e in entries] == ["confirm"]
+
+    # Followed through the API, and its PDF for the parties.
+    client.force_login(settled.world.plaintiff)
+    shown = client.get(f"/api/v1/cases/{settled.world.case.pk}/").json()["judicial_confirmation"]
+    assert shown["status"] == "confirmed" and shown["verification_code"] == ruling.verification_code
+    assert shown["decided_at"] is not None
+    assert shown["ruling_pdf_url"].endswith(reverse("court_document_pdf", args=[ruling.pk, "sealed"]))
+    assert client.get(shown["ruling_pdf_url"]).status_code == 200
+
+    # A tampered copy is rejected at /verify/.
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    start = pdf.index(b"stream\n", 200) + len(b"stream\n") + 20
+    tampered = bytearray(pdf)
+    tampered[start] ^= 0x01
+    body = client.post(
+        reverse("verify"),
+        {"file": SimpleUploadedFile("ruling.pdf", bytes(tampered), "application/pdf")},
+        headers={"Accept": "application/json"},
+    ).json()
+    assert body["matches_sealed_original"] is False and body["all_valid"] is False
+
+
+def test_a_rejection_is_drafted_again_signed_and_leaves_the_case_its_ways_on(settled, judge, mediator):
+    consent_both(settled)
+    confirmation = accepted(applied(settled), judge)
+    first = court.draft_ruling(confirmation=confirmation, actor=judge, decision="confirm")
+    second = court.draft_ruling(
+        confirmation=confirmation, actor=judge, decision="reject", ground="sham", note="双方恶意串通，规避债务。"
+    )
+    first.refresh_from_db()
+    assert first.status == "void" and second.status == "awaiting"
+    assert second.content["ground"] == "sham" and second.content["note"] == "双方恶意串通，规避债务。"
+    from tests.court_documents import sign
+
+    # The void draft cannot be signed.
+    with pytest.raises(TransitionNotAllowed):
+        sign(first, judge, "judge")
+    sign(second, judge, "judge")
+    confirmation = fresh(confirmation)
+    assert confirmation.status == Status.REJECTED
+    assert confirmation.rejection_ground == "sham"
+    # The parties may amend the agreement through mediation.
+    agreement = court.resume_mediation_after_rejection(case=settled.world.case, actor=mediator)
+    assert agreement.status == Agreement.Status.DRAFT
+    settled.world.case.refresh_from_db()
+    assert settled.world.case.status == MediationCase.Status.IN_MEDIATION
+
+
+def test_deciding_late_is_recorded_and_a_party_without_consent_is_left_to_other_means(settled, judge):
+    from documents.models import Service
+
+    confirmation = accepted(applied(settled), judge)
+    JudicialConfirmation.objects.filter(pk=confirmation.pk).update(
+        decide_by=timezone.localdate() - dt.timedelta(days=1)
+    )
+    from documents.services.serving import record_consent
+    from tests.court_documents import sign
+
+    record_consent(case=settled.world.case, user=settled.world.plaintiff)
+    ruling = court.draft_ruling(confirmation=fresh(confirmation), actor=judge, decision="confirm")
+    sign(ruling, judge, "judge")
+    confirmation = fresh(confirmation)
+    assert confirmation.status == Status.CONFIRMED
+    data = audit_of(confirmation, "rule").data
+    assert data["late"] is True and data["not_served"] == [settled.world.defendant.pk]
+    assert list(Service.objects.values_list("recipient_id", flat=True)) == [settled.world.plaintiff.pk]
+    assert judge.notifications.filter(kind="confirmation.serve_by_other_means").exists()
