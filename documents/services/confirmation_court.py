@@ -17,6 +17,7 @@ recorded as late (`late` in the audit data), never a reason to lose the applicat
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -46,6 +47,7 @@ from mediation.services.numbering import next_sequence_value
 from mediation.working_calendar import local_zone
 
 Status = JudicialConfirmation.Status
+logger = logging.getLogger(__name__)
 
 ACTION_LABELS = {
     "assign": gettext_lazy("Assign a judge"),
@@ -544,7 +546,7 @@ def ruling_title(confirmation: JudicialConfirmation) -> str:
         return _("Civil ruling %(number)s") % {"number": confirmation.case_number}
 
 
-def ruling_sealed(document: CourtDocument) -> JudicialConfirmation:
+def ruling_sealed(document: CourtDocument) -> JudicialConfirmation | None:
     """The judge's signature sealed the ruling (the layer's `on_sealed("ruling")`, in
     its transaction): the application is decided as the ruling says, the sealed ruling
     joins the case's documents and is served electronically on every participant who
@@ -555,7 +557,12 @@ def ruling_sealed(document: CourtDocument) -> JudicialConfirmation:
     from rooms.services import post_case_event
 
     case = lock_case(document.case)
-    confirmation = JudicialConfirmation.objects.select_for_update().get(ruling=document)
+    confirmation = JudicialConfirmation.objects.select_for_update().filter(ruling=document).first()
+    if confirmation is None:
+        # A ruling no application points to (laid out by hand, or by the layer's own
+        # tests) decides nothing; the seal stands.
+        logger.error("Ruling %s was sealed but no application for judicial confirmation has it", document.pk)
+        return None
     confirmation.case = case
     _check_state(confirmation, "rule")
     judge = User.objects.get(pk=judge_id_of(confirmation))
