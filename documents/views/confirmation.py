@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from documents.models.confirmation import MAX_EXTENSION_DAYS, ConfirmationReview, JudicialConfirmation
 from documents.services import confirmation_court as court
 from documents.views.common import error_text
+from mediation import policy
 from mediation.errors import DomainError
 from mediation.models import MediationCase, MediationSession, User
 from mediation.selectors.cases import case_for
@@ -246,6 +247,8 @@ def resume_after_rejection(request, case_id):
     case = case_for(request.user, case_id)
     if case is None:
         raise Http404
+    if not policy.can_on_case(request.user, "resume", case):
+        raise PermissionDenied
     try:
         agreement = court.resume_mediation_after_rejection(case=case, actor=request.user)
     except DomainError as error:

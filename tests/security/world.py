@@ -19,6 +19,7 @@ from django.utils import timezone
 from pypdf import PdfWriter
 
 from documents.models import Document
+from documents.models.confirmation import JudicialConfirmation
 from documents.pki import load_platform_pki
 from documents.services import agreements, powers_of_attorney, serving
 from documents.services.uploads import upload_document
@@ -191,6 +192,17 @@ def build_court() -> SimpleNamespace:
     )
     agreements.lock_agreement(agreement=agreement, actor=mediator)
     agreement.refresh_from_db()
+    # An application for judicial confirmation in the court's hands (a row: the court's
+    # pages are what the matrix reaches, not the path to it).
+    confirmation = JudicialConfirmation.objects.create(
+        case=case_a.case,
+        agreement=agreement,
+        status=JudicialConfirmation.Status.APPLIED,
+        started_by=case_a.plaintiff,
+        apply_by=timezone.localdate() + dt.timedelta(days=30),
+        applied_at=timezone.now(),
+        accept_by=timezone.now() + dt.timedelta(days=3),
+    )
 
     _invitation, invitation_token = invite_participant(
         case=case_a.case,
@@ -248,6 +260,7 @@ def build_court() -> SimpleNamespace:
         service=service_shared,
         private_service=service_private,
         agreement=agreement,
+        confirmation=confirmation,
         invitation_token=invitation_token,
         rejected_power=rejected_power,
         submitted_power=submitted_power,
