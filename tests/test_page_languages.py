@@ -310,6 +310,10 @@ def crawled_court(court, django_db_blocker, module_files, _platform_keys):  # no
             "phone": "13800000000",
             "name": str(people["defendant"]),
             "starts": "2026-12-08 09:00",
+        "case_number": "(2026)京0107民特1号",
+        "count": "1",
+            "case_number": "(2026)京0107民特1号",
+            "count": "1",
         }
         for kind in KINDS:
             notify(
@@ -397,6 +401,8 @@ def test_every_notification_mail_speaks_only_the_readers_language(language, comp
         "phone": "13800000000",
         "name": "Li Ming",
         "starts": "2026-12-08 09:00",
+        "case_number": "(2026)京0107民特1号",
+        "count": "1",
     }
     data = [
         *params.values(),
