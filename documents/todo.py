@@ -51,6 +51,7 @@ TEXTS = {
     "waiting.agreement_draft": _("The mediator is drafting the settlement agreement."),
     "waiting.mediator": _("Nothing for you to do now. The mediator prepares the next step of the mediation."),
     "done.sealed": _("The settlement agreement is signed and sealed: download it."),
+    "confirmation.sign": _("Sign the application for judicial confirmation, by %(date)s."),
     # An agent's, until they may sign (documents.agreement_rules.signing_authority_refusal).
     "power_of_attorney.upload": _(
         "Upload your power of attorney with special authority to settle: you can sign the settlement agreement "
@@ -100,6 +101,8 @@ class Task:
             params["starts"] = formats.date_format(timezone.localtime(params["starts"]), "DATETIME_FORMAT")
         if "room" in params:
             params["room"] = RoomKind(params["room"]).label
+        if "date" in params:
+            params["date"] = formats.date_format(dt.date.fromisoformat(params["date"]), "DATE_FORMAT")
         if "names" in params:
             params["names"] = names_listed(params["names"])
         return str(TEXTS[self.code]) % params
@@ -198,6 +201,28 @@ def _agreement_tasks(case: MediationCase, user: User) -> list[Task]:
     return [Task("waiting.signers", {"names": names}, url=detail)]
 
 
+def _confirmation_tasks(case: MediationCase, user: User) -> list[Task]:
+    """The application for judicial confirmation, to sign when a place on it is theirs
+    now (`court_document_signer_slots`, the sign page's rule)."""
+    from documents.models import JudicialConfirmation
+    from documents.services.court_documents import court_document_signer_slots
+
+    tasks = []
+    preparing = JudicialConfirmation.objects.filter(
+        case=case, status=JudicialConfirmation.Status.PREPARING, application__isnull=False
+    ).select_related("application", "application__case")
+    for confirmation in preparing:
+        if court_document_signer_slots(confirmation.application, user):
+            tasks.append(
+                Task(
+                    "confirmation.sign",
+                    {"date": confirmation.apply_by.isoformat()},
+                    url=reverse("court_document_sign", args=[confirmation.application_id]),
+                )
+            )
+    return tasks
+
+
 def party_tasks(case: MediationCase, user: User) -> list[Task]:
     """The open tasks of one of the case's parties' people, in the order they come:
     theirs to do first, then what they wait for. Empty for anyone who takes part in
@@ -209,6 +234,7 @@ def party_tasks(case: MediationCase, user: User) -> list[Task]:
         *_service_tasks(case, user),
         *_authority_tasks(case, user),
         *_agreement_tasks(case, user),
+        *_confirmation_tasks(case, user),
         *_session_tasks(case, user),
     ]
     todo = [task for task in tasks if not task.is_waiting]

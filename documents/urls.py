@@ -73,4 +73,14 @@ urlpatterns = [
         confirmation.resume_after_rejection,
         name="resume_after_rejection",
     ),
+    path(
+        "agreements/<int:agreement_id>/judicial-confirmation/",
+        confirmation.confirmation_apply,
+        name="confirmation_apply",
+    ),
+    path(
+        "judicial-confirmations/<int:confirmation_id>/withdraw/",
+        confirmation.confirmation_withdraw,
+        name="confirmation_withdraw",
+    ),
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from contextlib import contextmanager
 
 from PIL import Image, ImageDraw
 
@@ -84,3 +85,82 @@ def sign(document, user, slot, *, password=PASSWORD, sms_code="", content_hash=N
         ip=IP,
         user_agent="pytest",
     )
+
+
+def sealed_agreement(world, *, judicial_confirmation: bool = True):
+    """The case's settlement agreement drafted, locked, signed by the mediator and both
+    parties, and sealed (the parties' agent needs special authority)."""
+    from django.test import TestCase
+
+    from documents.models import Agreement
+    from documents.services import agreements
+
+    plaintiff, defendant = world.plaintiff_participant.party, world.defendant_participant.party
+    agreement = agreements.start_agreement(case=world.case, actor=world.mediator)
+    agreements.update_draft(
+        agreement=agreement,
+        actor=world.mediator,
+        facts="原告为被告制作宣传视频，被告未支付制作费。",
+        terms=[
+            {
+                "kind": "payment",
+                "obligor": defendant.pk,
+                "obligee": plaintiff.pk,
+                "amount": "500000",
+                "method": "银行转账",
+                "due_date": "2027-03-31",
+            }
+        ],
+        costs="调解不收费。",
+        effectiveness="各方签章后生效。",
+        judicial_confirmation=judicial_confirmation,
+    )
+    version = agreements.lock_agreement(agreement=agreement, actor=world.mediator)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        for index, (user, party) in enumerate(
+            [(world.mediator, None), (world.plaintiff, plaintiff), (world.defendant, defendant)]
+        ):
+            agreements.sign_agreement(
+                agreement=Agreement.objects.get(pk=agreement.pk),
+                actor=user,
+                version_hash=version.content_hash,
+                party=party,
+                method="drawn",
+                image_png=drawn_signature(index),
+                reauthentication=Reauthentication(password=PASSWORD),
+                ip=IP,
+                user_agent="pytest",
+            )
+    agreement = Agreement.objects.select_related("case", "current_version").get(pk=agreement.pk)
+    assert agreement.is_sealed
+    return agreement
+
+
+def storages_at(location) -> dict:
+    """The documents' storage in `location`: a module's files, kept for its tests."""
+    from django.conf import settings
+
+    return {
+        **settings.STORAGES,
+        "documents": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(location)},
+        },
+    }
+
+
+@contextmanager
+def module_transaction(django_db_blocker):
+    """A transaction around a whole module, rolled back at its end: what a module
+    builds once (slow PDFs) is undone, and each test runs in a savepoint of it."""
+    from django.db import transaction
+
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+    try:
+        yield
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)

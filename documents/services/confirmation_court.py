@@ -747,7 +747,13 @@ def case_panel(case: MediationCase, user: User) -> dict | None:
     if confirmation is None or confirmation.status == Status.PREPARING:
         return None
     ruling = confirmation.ruling if confirmation.ruling_id and confirmation.ruling.is_sealed else None
-    rejected = case.court_rejected_settlement()
+    # The ways on are offered while the case stands settled (not once mediation resumed
+    # or the dispute went to court).
+    rejected = (
+        case.status == MediationCase.Status.SETTLED
+        and not case.filed_case_number
+        and case.court_rejected_settlement()
+    )
     return {
         "confirmation": confirmation,
         "ruling": ruling,

@@ -93,7 +93,7 @@ SEAL_REASONS = {
 
 _SEALED_HANDLERS: dict[str, list[Callable[[CourtDocument], None]]] = {}
 _SIGNING_REFUSALS: dict[str, list[Callable[[CourtDocument], DomainError | None]]] = {}
-_READING_TEMPLATES: dict[str, str] = {}
+_READING_TEMPLATES: dict[str, tuple[str, Callable | None]] = {}
 
 
 def on_sealed(kind: str):
@@ -131,14 +131,17 @@ def signing_refusal(kind: str):
     return register
 
 
-def register_reading(kind: str, template: str) -> None:
-    """A template (included in the sign page, with `document` and `content`) that
-    shows what a document of `kind` says, in the reader's language."""
-    _READING_TEMPLATES[kind] = template
+def register_reading(kind: str, template: str, context: Callable[[CourtDocument], dict] | None = None) -> None:
+    """How the sign page shows what a document of `kind` says, in the reader's
+    language: `template` is included with `document` and `reading` (what
+    `context(document)` returns, in the active language)."""
+    _READING_TEMPLATES[kind] = (template, context)
 
 
-def reading_template(kind: str) -> str:
-    return _READING_TEMPLATES.get(kind, "")
+def reading_of(document: CourtDocument) -> tuple[str, dict]:
+    """The template and context that show `document` on its page ("" if none)."""
+    template, context = _READING_TEMPLATES.get(document.kind, ("", None))
+    return template, (context(document) if context else {})
 
 
 def _kind_refusal(document: CourtDocument) -> DomainError | None:

@@ -1,7 +1,9 @@
-"""The court's pages of judicial confirmation: the judge's and the department head's
-queue, an application's page with the judge's actions, and the mediator's way back to
-mediation after a rejection. Each parses, authorises, calls one service, responds: a
-refusal re-renders the page with the reason (400 bad input, 409 not possible now)."""
+"""Judicial confirmation's pages. The parties' side: starting the application and
+withdrawing it (signing it is the court document's page). The court's side: the
+judge's and the department head's queue, an application's page with the judge's
+actions, and the mediator's way back to mediation after a rejection. Each parses,
+authorises, calls one service, responds: a refusal on the court's page re-renders it
+with the reason (400 bad input, 409 not possible now)."""
 
 from __future__ import annotations
 
@@ -19,13 +21,63 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from documents.models.confirmation import MAX_EXTENSION_DAYS, ConfirmationReview, JudicialConfirmation
+from documents.forms import ReasonForm
+from documents.models import Agreement, JudicialConfirmation
+from documents.models.confirmation import MAX_EXTENSION_DAYS, ConfirmationReview
+from documents.services import confirmation as confirmations
 from documents.services import confirmation_court as court
-from documents.views.common import error_text
+from documents.views.common import case_or_404, error_text
 from mediation import policy
 from mediation.errors import DomainError
 from mediation.models import MediationCase, MediationSession, User
 from mediation.selectors.cases import case_for
+
+
+def _panel_url(case_id: int) -> str:
+    return reverse("case_detail", args=[case_id]) + "#confirmation-heading"
+
+
+@login_required
+@require_POST
+def confirmation_apply(request, agreement_id):
+    agreement = Agreement.objects.select_related("case", "current_version").filter(pk=agreement_id).first()
+    if agreement is None:
+        raise Http404
+    case_or_404(request, agreement.case_id)
+    try:
+        confirmation = confirmations.apply_for_confirmation(agreement=agreement, actor=request.user)
+    except (DomainError, PermissionDenied) as error:
+        messages.error(request, str(error))
+        return redirect(_panel_url(agreement.case_id))
+    messages.success(
+        request,
+        _("The application for judicial confirmation is ready: every party signs it by %(date)s.")
+        % {"date": confirmation.apply_by.isoformat()},
+    )
+    return redirect(_panel_url(agreement.case_id))
+
+
+@login_required
+@require_POST
+def confirmation_withdraw(request, confirmation_id):
+    confirmation = JudicialConfirmation.objects.select_related("case").filter(pk=confirmation_id).first()
+    if confirmation is None:
+        raise Http404
+    case_or_404(request, confirmation.case_id)
+    form = ReasonForm(request.POST)
+    try:
+        confirmations.withdraw_confirmation(
+            confirmation=confirmation,
+            actor=request.user,
+            reason=form.cleaned_data["reason"] if form.is_valid() else "",
+        )
+    except ValidationError as error:
+        messages.error(request, error_text(error))
+    except (DomainError, PermissionDenied) as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("You withdrew the application for judicial confirmation."))
+    return redirect(_panel_url(confirmation.case_id))
 
 
 class AssignForm(forms.Form):

@@ -102,6 +102,7 @@ def court_document_sign(request, document_id):
                 messages.success(request, _("You signed. The document is sealed once everyone has signed."))
             return redirect("court_document_sign", document_id=document.pk)
     by_sms = signs_by_sms(request.user)
+    reading_template, reading = court_documents.reading_of(document)
     return render(
         request,
         "documents/court_document_sign.html",
@@ -112,8 +113,8 @@ def court_document_sign(request, document_id):
             "may_sign": bool(slots),
             "places": court_documents.labelled_slots(document),
             "authority_refusals": court_documents.authority_refusals(document, request.user),
-            "reading_template": court_documents.reading_template(document.kind),
-            "content": document.content,
+            "reading_template": reading_template,
+            "reading": reading,
             "uses_totp": uses_totp(request.user),
             "signs_by_sms": by_sms,
             "masked_phone": phones.mask(request.user.phone) if by_sms else "",

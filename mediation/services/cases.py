@@ -60,6 +60,12 @@ CASE_ACTION_LABELS = {
     "confirmation.extend": gettext_lazy("Time to decide extended"),
     "confirmation.draft_ruling": gettext_lazy("Ruling drafted"),
     "confirmation.rule": gettext_lazy("Ruling sealed and served"),
+    # Judicial confirmation (documents.services.confirmation).
+    "confirmation_start": gettext_lazy("Application for judicial confirmation started"),
+    "confirmation_apply": gettext_lazy("Applied for judicial confirmation"),
+    "confirmation_withdraw": gettext_lazy("Application for judicial confirmation withdrawn"),
+    "confirmation_lapse": gettext_lazy("Application for judicial confirmation lapsed"),
+    "confirmation_reminder": gettext_lazy("Reminded to apply for judicial confirmation"),
 }
 
 CREDIT_CODE_PATTERN = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")

@@ -8,12 +8,9 @@ and rejecting a tampered copy."""
 
 import io
 import re
-from contextlib import contextmanager
 
 import pytest
-from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import transaction
 from django.test import TestCase, override_settings
 from django.urls import reverse
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -30,7 +27,7 @@ from mediation.models import AuditEntry, PhoneCode
 from mediation.roles import Role
 from rooms.models import RoomEntry
 from tests.cases import make_case
-from tests.court_documents import IP, prepare, sign
+from tests.court_documents import IP, module_transaction, prepare, sign, storages_at
 from tests.factories import PASSWORD, DepartmentFactory, UserFactory, staff
 
 pytestmark = pytest.mark.django_db
@@ -44,32 +41,9 @@ def module_files(tmp_path_factory):
     return tmp_path_factory.mktemp("court-document-files")
 
 
-def storages_at(location) -> dict:
-    return {
-        **django_settings.STORAGES,
-        "documents": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(location)},
-        },
-    }
-
-
 @pytest.fixture(autouse=True)
 def _module_files(settings, _isolated_files_and_keys, module_files):
     settings.STORAGES = storages_at(module_files)
-
-
-@contextmanager
-def module_transaction(django_db_blocker):
-    with django_db_blocker.unblock():
-        atomic = transaction.atomic()
-        atomic.__enter__()
-    try:
-        yield
-    finally:
-        with django_db_blocker.unblock():
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
 
 
 class Sealed:
@@ -410,7 +384,7 @@ def test_a_persons_place_is_signed_by_that_person_only(world):
     slots = [{"slot": "judge", "role": "judge", "user": world.judge.pk, "name": str(world.judge)}]
     document = prepare(world, slots=slots, kind=CourtDocument.Kind.RULING)
 
-    with pytest.raises(ActionForbidden, match="for .* to sign"):
+    with pytest.raises(ActionForbidden, match=r"for .* to sign"):
         sign(document, world.mediator, "judge")
     assert [e["slot"] for e in court_documents.court_document_signer_slots(document, world.judge)] == ["judge"]
     sign(document, world.judge, "judge")
