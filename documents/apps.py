@@ -214,8 +214,8 @@ class DocumentsConfig(AppConfig):
             sms_template="notice_confirmation_overdue",
         )
         # The ruling's sealing decides the application; the sign page shows what it says.
-        from documents.services.confirmation_court import ruling_sealed
+        from documents.services.confirmation_court import ruling_reading, ruling_sealed
         from documents.services.court_documents import on_sealed, register_reading
 
         on_sealed("ruling")(ruling_sealed)
-        register_reading("ruling", "documents/_ruling_reading.html")
+        register_reading("ruling", "documents/_ruling_reading.html", ruling_reading)

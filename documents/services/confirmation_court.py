@@ -750,9 +750,7 @@ def case_panel(case: MediationCase, user: User) -> dict | None:
     # The ways on are offered while the case stands settled (not once mediation resumed
     # or the dispute went to court).
     rejected = (
-        case.status == MediationCase.Status.SETTLED
-        and not case.filed_case_number
-        and case.court_rejected_settlement()
+        case.status == MediationCase.Status.SETTLED and not case.filed_case_number and case.court_rejected_settlement()
     )
     return {
         "confirmation": confirmation,
@@ -763,4 +761,22 @@ def case_panel(case: MediationCase, user: User) -> dict | None:
         "may_file": rejected
         and case.allows("transfer_to_filing")
         and policy.can_on_case(user, "transfer_to_filing", case),
+    }
+
+
+def ruling_reading(document: CourtDocument) -> dict:
+    """What a ruling says, in the active language, for its sign page."""
+    content = document.content
+    decision = content.get("decision", "")
+    ground = content.get("ground", "")
+    return {
+        "case_number": content.get("case_number", ""),
+        "decision": str(JudicialConfirmation.Decision(decision).label)
+        if decision in JudicialConfirmation.Decision.values
+        else "",
+        "ground": str(JudicialConfirmation.Ground(ground).label)
+        if ground in JudicialConfirmation.Ground.values
+        else "",
+        "note": content.get("note", ""),
+        "judge": (content.get("judge") or {}).get("name", ""),
     }

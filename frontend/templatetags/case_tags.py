@@ -72,11 +72,3 @@ def court_confirmation(case, user):
     from documents.services.confirmation_court import case_panel
 
     return case_panel(case, user)
-
-
-@register.filter
-def rejection_ground_label(code):
-    """A ground for rejecting an application for judicial confirmation, in the reader's language."""
-    from documents.models.confirmation import JudicialConfirmation
-
-    return JudicialConfirmation.Ground(code).label if code in JudicialConfirmation.Ground.values else ""
