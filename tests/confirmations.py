@@ -2,11 +2,12 @@
 tests.
 
 The case, its parties, the agreement's draft and the settlement go through the
-services. Two steps are stand-ins until the court documents layer (courtdocs) is
-merged into this branch: the agreement is marked sealed instead of being signed by
-everyone (its PDF signing is tested in test_agreements), and the application arrives
-APPLIED as a row instead of being signed by the parties (`apply_for_confirmation`).
-A decided application (`decided`) is likewise a row until the ruling is signed."""
+services, and so does the parties' application (`apply_for_confirmation`, signed by
+both parties, sealed: APPLIED). One step is a stand-in to keep the tests fast: the
+agreement is locked through the service and then marked sealed instead of being
+signed by everyone (that signing is tested in test_agreements). `decided` marks an
+application decided for the tests of what follows a decision; the decisions
+themselves are tested through the signed ruling (test_confirmation_court)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from documents.models import Agreement
-from documents.models.confirmation import APPLY_WITHIN_DAYS, JudicialConfirmation
+from documents.models.confirmation import JudicialConfirmation
 from documents.services import agreements
 from mediation.services import cases
 from tests.cases import CaseWorld, make_case
@@ -29,7 +30,7 @@ class Settled:
 
 
 def settled_case(mediator, judge, *, label: str = "A", work_order=None) -> Settled:
-    world = make_case(mediator, judge, label=label)
+    world = make_case(mediator, judge, label=label, agent_authority=True)
     case = world.case
     if work_order is not None:
         type(case).objects.filter(pk=case.pk).update(work_order=work_order)
@@ -64,18 +65,27 @@ def settled_case(mediator, judge, *, label: str = "A", work_order=None) -> Settl
 
 
 def applied(settled: Settled, *, accept_by: dt.datetime | None = None, judge=None) -> JudicialConfirmation:
-    """The parties' application, signed and in the judge's queue (stand-in, see above)."""
-    now = timezone.now()
-    return JudicialConfirmation.objects.create(
-        case=settled.world.case,
-        agreement=settled.agreement,
-        status=JudicialConfirmation.Status.APPLIED,
-        judge=judge,
-        started_by=settled.world.plaintiff,
-        apply_by=timezone.localdate() + dt.timedelta(days=APPLY_WITHIN_DAYS),
-        applied_at=now,
-        accept_by=accept_by or now + dt.timedelta(days=3),
-    )
+    """The parties' application, made and signed by both parties through the services:
+    sealed, it is APPLIED and in the judge's queue. `accept_by` moves its deadline (as
+    if it had arrived earlier); `judge` stands for a department head's assignment."""
+    from documents.services.confirmation import apply_for_confirmation
+    from tests.court_documents import sign
+
+    world = settled.world
+    confirmation = apply_for_confirmation(agreement=settled.agreement, actor=world.plaintiff)
+    sign(confirmation.application, world.plaintiff, f"party-{world.plaintiff_participant.party_id}")
+    sign(confirmation.application, world.defendant, f"party-{world.defendant_participant.party_id}", seed=1)
+    confirmation.refresh_from_db()
+    assert confirmation.status == JudicialConfirmation.Status.APPLIED
+    changes = {}
+    if accept_by is not None:
+        changes["accept_by"] = accept_by
+    if judge is not None:
+        changes["judge"] = judge
+    if changes:
+        JudicialConfirmation.objects.filter(pk=confirmation.pk).update(**changes)
+        confirmation.refresh_from_db()
+    return confirmation
 
 
 def decided(confirmation: JudicialConfirmation, status: str) -> JudicialConfirmation:

@@ -282,7 +282,8 @@ def test_assignment_refusals(confirmation, head, judge, outside_judge, other_dep
     other_head = staff(Role.DEPARTMENT_HEAD, other_department)
     with pytest.raises(ActionForbidden):
         court.assign_judge(confirmation=confirmation, actor=other_head, judge=outside_judge)
-    assert fresh(confirmation).judge_id is None
+    # Still the case's judge's, as it arrived.
+    assert fresh(confirmation).judge == judge and fresh(confirmation).assigned_by is None
 
 
 # Pages --------------------------------------------------------------------------------------------
@@ -538,6 +539,10 @@ def test_the_judge_confirms_and_the_sealed_ruling_is_served_on_both_parties(clie
     assert court_document_signer_slots(ruling, settled.world.mediator) == []
     assert [e["slot"] for e in court_document_signer_slots(ruling, judge)] == ["judge"]
 
+    # The sign page says what the ruling decides, in the reader's language.
+    client.force_login(judge)
+    page = client.get(reverse("court_document_sign", args=[ruling.pk])).content.decode()
+    assert "data-ruling-reading" in page and "Confirm the agreement valid" in page
     from tests.court_documents import sign
 
     sign(ruling, judge, "judge")
