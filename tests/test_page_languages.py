@@ -312,8 +312,14 @@ def crawled_court(court, django_db_blocker, module_files, _platform_keys):  # no
             "starts": "2026-12-08 09:00",
         "case_number": "(2026)京0107民特1号",
         "count": "1",
+        "date": "2026-12-31",
+        "days": "7",
             "case_number": "(2026)京0107民特1号",
             "count": "1",
+        "date": "2026-12-31",
+        "days": "7",
+            "date": "2026-12-31",
+            "days": "7",
         }
         for kind in KINDS:
             notify(
@@ -403,6 +409,8 @@ def test_every_notification_mail_speaks_only_the_readers_language(language, comp
         "starts": "2026-12-08 09:00",
         "case_number": "(2026)京0107民特1号",
         "count": "1",
+        "date": "2026-12-31",
+        "days": "7",
     }
     data = [
         *params.values(),
