@@ -287,8 +287,9 @@ def decline_confirmation(*, confirmation: JudicialConfirmation, actor: User, rea
     confirmation.status = Status.NOT_ACCEPTED
     confirmation.judge = actor
     confirmation.decline_reason = reason
-    confirmation.decided_at = now
-    confirmation.save(update_fields=["status", "judge", "decline_reason", "decided_at"])
+    # Not a decision on the agreement (decided_at is the ruling's): the audit entry
+    # and the case's timeline keep when it was declined.
+    confirmation.save(update_fields=["status", "judge", "decline_reason"])
     _record(confirmation, actor=actor, action="decline", from_status=from_status, note=reason, late=late)
     notify(
         recipients=_party_users(confirmation.case),
