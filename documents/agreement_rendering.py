@@ -192,13 +192,19 @@ def confirmation_application_context(content: dict) -> dict:
 def application_reading(content: dict) -> dict:
     """The application's parties, terms and the agreement's date, in the active language."""
     names = {party["id"]: party["name"] for party in content.get("agreement_parties", [])}
-    clauses = agreed_clauses({"terms": content["terms"], "default_clause": content.get("default_clause")}, names)
+    clauses = agreed_clauses(
+        {"terms": content.get("terms", []), "default_clause": content.get("default_clause")}, names
+    )
     parties = [
-        {**party, "side_label": side_label(party["side"]), "kind_label": str(Party.Kind(party["kind"]).label)}
-        for party in party_id_numbers(content["parties"])
+        {
+            **party,
+            "side_label": side_label(party["side"]),
+            "kind_label": str(Party.Kind(party["kind"]).label) if party.get("kind") else party.get("kind_label", ""),
+        }
+        for party in party_id_numbers(content.get("parties", []))
     ]
     return {
         "parties": parties,
         "terms_rendered": clauses,
-        "agreement_sealed_on": document_date(content["agreement"]["sealed_on"]),
+        "agreement_sealed_on": document_date(content.get("agreement", {}).get("sealed_on", "")),
     }

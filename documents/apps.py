@@ -92,7 +92,7 @@ class DocumentsConfig(AppConfig):
             "confirmation.sign_application",
             _(
                 "Sign the application for judicial confirmation of the settlement agreement of case %(number)s, "
-                "by %(date)s."
+                "by %(due)s."
             ),
             topic="judicial_confirmation",
             sms_template="notice_confirmation_sign",
@@ -100,8 +100,8 @@ class DocumentsConfig(AppConfig):
         register_kind(
             "confirmation.apply_reminder",
             _(
-                "%(days)s days left to apply for judicial confirmation of the settlement agreement of case "
-                "%(number)s: the last day is %(date)s."
+                "The time to apply for judicial confirmation of the settlement agreement of case %(number)s ends "
+                "on %(due)s: every party signs the application before then."
             ),
             topic="judicial_confirmation",
             sms_template="notice_confirmation_apply_reminder",

@@ -194,7 +194,7 @@ def apply_for_confirmation(*, agreement: Agreement, actor: User) -> JudicialConf
     notify(
         recipients=[p.user for p in Participant.active.filter(case=case).select_related("user")],
         kind="confirmation.sign_application",
-        params={"number": case.number, "date": apply_by.isoformat()},
+        params={"number": case.number, "due": apply_by.isoformat()},
         url=court_documents.court_document_url(document),
     )
     return confirmation
@@ -341,7 +341,7 @@ def _remind(case: MediationCase, apply_by: dt.date, days_left: int) -> None:
     notify(
         recipients=[p.user for p in Participant.active.filter(case=case).select_related("user")],
         kind="confirmation.apply_reminder",
-        params={"number": case.number, "days": days_left, "date": apply_by.isoformat()},
+        params={"number": case.number, "days": days_left, "due": apply_by.isoformat()},
         url=reverse("case_detail", args=[case.pk]) + "#confirmation-heading",
     )
 

@@ -174,10 +174,11 @@ def _check_state(confirmation: JudicialConfirmation, action: str) -> None:
 
 
 def _lock_for_judge(confirmation: JudicialConfirmation, actor: User, action: str) -> JudicialConfirmation:
+    # Who first: nobody but the judge ever takes these actions, whatever the state.
     confirmation = _lock(confirmation)
-    _check_state(confirmation, action)
     if not is_judge_of(actor, confirmation):
         raise ActionForbidden(_("Only the judge assigned to this application can do this."))
+    _check_state(confirmation, action)
     return confirmation
 
 
@@ -206,9 +207,9 @@ def assign_judge(*, confirmation: JudicialConfirmation, actor: User, judge: User
     """The department head assigns the application to a judge of the department, while
     it waits for acceptance or is under review."""
     confirmation = _lock(confirmation)
-    _check_state(confirmation, "assign")
     if not heads_department_of(actor, confirmation):
         raise ActionForbidden(_("Only the head of the case's department assigns its applications to a judge."))
+    _check_state(confirmation, "assign")
     if judge is None or not (
         judge.is_active and has_role(judge, Role.JUDGE) and judge.department_id == actor.department_id
     ):

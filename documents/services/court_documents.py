@@ -47,7 +47,7 @@ from mediation import audit
 from mediation.errors import ActionForbidden, DomainError, TransitionNotAllowed
 from mediation.identity import identity_now
 from mediation.models import MediationCase, Participant, User
-from mediation.services.cases import lock_case
+from mediation.services.cases import lock_case, record_case_event
 from mediation.sms import templates as sms_templates
 from rooms.services import post_case_event
 
@@ -473,6 +473,12 @@ def _sign(
     document.latest_blob = made.revision
     document.save(update_fields=["latest_blob"])
     _record(document, actor, "sign", slot=slot, revision=made.revision.sha256, method=made.fields["method"])
+    record_case_event(
+        document.case,
+        actor=actor,
+        action="court_document_sign",
+        data={"document": document.pk, "kind": document.kind, "slot": slot},
+    )
     post_case_event(
         case=document.case,
         kind="court_document.signed",
@@ -498,6 +504,12 @@ def _seal(document: CourtDocument) -> CourtDocument:
     document.status = CourtDocument.Status.SEALED
     document.save(update_fields=["sealed_blob", "latest_blob", "sealed_at", "status"])
     _record(document, None, "seal", final_hash=sealed_blob.sha256)
+    record_case_event(
+        document.case,
+        actor=None,
+        action="court_document_seal",
+        data={"document": document.pk, "kind": document.kind, "verification_code": document.verification_code},
+    )
     post_case_event(
         case=document.case,
         kind="court_document.sealed",

@@ -12,7 +12,7 @@ import datetime as dt
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -46,8 +46,9 @@ def confirmation_apply(request, agreement_id):
     case_or_404(request, agreement.case_id)
     try:
         confirmation = confirmations.apply_for_confirmation(agreement=agreement, actor=request.user)
-    except (DomainError, PermissionDenied) as error:
-        messages.error(request, str(error))
+    except DomainError as error:
+        # Not possible now (not sealed, too late, applied already); who may not is refused (403).
+        messages.error(request, error.message)
         return redirect(_panel_url(agreement.case_id))
     messages.success(
         request,
@@ -73,8 +74,8 @@ def confirmation_withdraw(request, confirmation_id):
         )
     except ValidationError as error:
         messages.error(request, error_text(error))
-    except (DomainError, PermissionDenied) as error:
-        messages.error(request, str(error))
+    except DomainError as error:
+        messages.error(request, error.message)
     else:
         messages.success(request, _("You withdrew the application for judicial confirmation."))
     return redirect(_panel_url(confirmation.case_id))

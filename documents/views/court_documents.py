@@ -24,8 +24,7 @@ from documents.reauthentication import (
 )
 from documents.services import court_documents
 from documents.services.storage import read_blob
-from documents.views.agreements import _decode_png, _redrawable
-from documents.views.common import case_or_404, file_response
+from documents.views.common import case_or_404, decode_png, file_response, redrawable
 from mediation import phones
 from mediation.client_address import client_ip
 from mediation.errors import DomainError
@@ -78,7 +77,7 @@ def court_document_sign(request, document_id):
                 slot=data["slot"],
                 content_hash=data["version_hash"],
                 method=data["method"],
-                image_png=_decode_png(data["signature"]) if data["method"] == "drawn" else None,
+                image_png=decode_png(data["signature"]) if data["method"] == "drawn" else None,
                 reauthentication=Reauthentication(
                     password=data["password"], totp_code=data["totp_code"], sms_code=data["sms_code"]
                 ),
@@ -118,7 +117,7 @@ def court_document_sign(request, document_id):
             "uses_totp": uses_totp(request.user),
             "signs_by_sms": by_sms,
             "masked_phone": phones.mask(request.user.phone) if by_sms else "",
-            "signature_to_redraw": _redrawable(request.POST.get("signature", "")) if request.method == "POST" else "",
+            "signature_to_redraw": redrawable(request.POST.get("signature", "")) if request.method == "POST" else "",
         },
         status=status,
     )
@@ -129,8 +128,9 @@ def _send_code(request, document) -> int:
         masked = court_documents.send_court_document_code(
             request.user, document, client_address=client_ip(request), language=translation.get_language()
         )
-    except DomainError as error:
-        messages.error(request, error.message)
+    except (DomainError, PermissionDenied) as error:
+        # Nothing to sign now, no verified number, or the codes' limits.
+        messages.error(request, str(error))
         return 429 if isinstance(error, CodeRefused) else 403
     messages.success(
         request,

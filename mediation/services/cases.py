@@ -60,7 +60,10 @@ CASE_ACTION_LABELS = {
     "confirmation.extend": gettext_lazy("Time to decide extended"),
     "confirmation.draft_ruling": gettext_lazy("Ruling drafted"),
     "confirmation.rule": gettext_lazy("Ruling sealed and served"),
-    # Judicial confirmation (documents.services.confirmation).
+    # Court documents (documents.services.court_documents) and judicial confirmation
+    # (documents.services.confirmation).
+    "court_document_sign": gettext_lazy("Court document signed"),
+    "court_document_seal": gettext_lazy("Court document sealed"),
     "confirmation_start": gettext_lazy("Application for judicial confirmation started"),
     "confirmation_apply": gettext_lazy("Applied for judicial confirmation"),
     "confirmation_withdraw": gettext_lazy("Application for judicial confirmation withdrawn"),

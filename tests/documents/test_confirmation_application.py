@@ -38,6 +38,7 @@ from tests.cases import make_case
 from tests.court_documents import module_transaction, sealed_agreement, sign, storages_at
 from tests.factories import DepartmentFactory, UserFactory, staff
 from tests.identities import verify_phone
+from tests.test_translations import compiled_catalog  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -222,9 +223,20 @@ def test_when_every_party_has_signed_the_application_is_made_and_the_judge_told(
     assert made.accept_by == confirmation.accept_by_from(made.applied_at)
     document = CourtDocument.objects.get(pk=made.application_id)
     assert document.status == CourtDocument.Status.SEALED
-    report = verify_pdf(read_blob(document.sealed_blob))
+    sealed_pdf = read_blob(document.sealed_blob)
+    report = verify_pdf(sealed_pdf)
     assert report.matches_sealed_original and report.all_valid
+    assert report.verification_code == document.verification_code
     assert [s.kind for s in report.signatures] == ["signature", "signature", "seal", "document_timestamp"]
+    tampered = bytearray(sealed_pdf)
+    tampered[sealed_pdf.index(b"stream\n", 200) + 27] ^= 0x01
+    tampered_report = verify_pdf(bytes(tampered))
+    assert not tampered_report.matches_sealed_original and not tampered_report.all_valid
+    assert [e.action for e in CaseEvent.objects.filter(case=world.case, action__startswith="court_document_")] == [
+        "court_document_sign",
+        "court_document_sign",
+        "court_document_seal",
+    ]
     assert list(Notification.objects.filter(kind="confirmation.applied").values_list("recipient", flat=True)) == [
         world.judge.pk
     ]
@@ -470,9 +482,9 @@ def test_the_mediator_cannot_withdraw_through_the_page(client, built):
     made = apply(built)
     client.force_login(built.world.mediator)
 
-    response = client.post(reverse("confirmation_withdraw", args=[made.pk]), {"reason": "x"}, follow=True)
+    response = client.post(reverse("confirmation_withdraw", args=[made.pk]), {"reason": "x"})
 
-    assert "Only a party can withdraw" in response.content.decode()
+    assert response.status_code == 403
     assert JudicialConfirmation.objects.get(pk=made.pk).status == Status.PREPARING
 
 
@@ -496,3 +508,24 @@ def test_the_sms_reminder_template_reads_in_chinese(built, sms_outbox):
         run_sweep()
     [text] = texts_to(sms_outbox, plaintiff)
     assert re.search(r"司法确认", text.body)
+
+
+def test_the_application_page_shows_what_it_says_in_the_readers_language(client, built, compiled_catalog):  # noqa: F811
+    world = built.world
+    made = apply(built)
+    User.objects.filter(pk=world.defendant.pk).update(language="zh-hans")
+    client.force_login(world.defendant)
+
+    page = client.get(reverse("court_document_sign", args=[made.application_id]), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    text = page.content.decode()
+    assert "data-application-reading" in text
+    assert "司法确认申请书" in text
+    assert "请求确认申请人" in text
+    assert "银行转账" in text
+    apply_by = made.apply_by
+    with time_machine.travel(at_local(apply_by - dt.timedelta(days=3)), tick=False):
+        client.force_login(world.defendant)
+        case_page = client.get(reverse("case_detail", args=[world.case.pk]), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    panel = case_page.content.decode()
+    assert f"距申请截止还有3天，截止日期为{apply_by:%Y-%m-%d}" in panel
+    assert "签署申请书" in panel

@@ -471,3 +471,68 @@ def test_the_latest_pdf_is_for_the_case_only(client, world, document):
     assert client.get(reverse("court_document_pdf", args=[document.pk, "sealed"])).status_code == 404
     client.force_login(UserFactory())
     assert client.get(url).status_code == 404
+
+
+@pytest.fixture
+def rate_limited(settings):
+    """The rate limits of base settings (the test settings switch them off)."""
+    from django.core.cache import cache
+
+    from config.settings import base as base_settings
+
+    settings.ACCOUNT_RATE_LIMITS = base_settings.ACCOUNT_RATE_LIMITS
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def post_signature(client, document, slot, **fields):
+    return client.post(
+        reverse("court_document_sign", args=[document.pk]),
+        {"version_hash": document.content_hash, "slot": slot, "method": "typed", **fields},
+    )
+
+
+def test_wrong_passwords_on_the_sign_page_are_throttled_like_logins(client, world, document, rate_limited):
+    client.force_login(world.defendant)
+    slot = slot_of(world.defendant_participant)
+    for attempt in range(5):
+        response = post_signature(client, document, slot, password=f"guess-{attempt}")
+        assert response.status_code == 400, attempt
+        assert "password is not right" in response.content.decode()
+
+    response = post_signature(client, document, slot, password=PASSWORD)
+
+    assert response.status_code == 429
+    assert "Too many wrong passwords" in response.content.decode()
+    assert snapshot(document)[0] == 0
+    assert AuditEntry.objects.filter(action="court_document.reauthentication_failed").count() == 5
+
+
+def test_the_sign_page_texts_a_code_and_signs_with_it(client, world, document, sms_outbox):
+    with_verified_phone(world.defendant, "+8613912345672")
+    client.force_login(world.defendant)
+    slot = slot_of(world.defendant_participant)
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        page = post_signature(client, document, slot, send_code="1")
+    assert page.status_code == 200
+    assert "data-sms-code" in page.content.decode()
+    assert snapshot(document)[0] == 0
+
+    response = post_signature(client, document, slot, sms_code=texted_code(sms_outbox))
+
+    assert response.status_code == 302
+    assert CourtSignature.objects.get(document=document).reauthenticated_by == "sms"
+
+
+def test_a_code_is_texted_to_nobody_with_nothing_to_sign_through_the_page(client, world, document, sms_outbox):
+    with_verified_phone(world.plaintiff, "+8613912345673")
+    sign(document, world.plaintiff, slot_of(world.plaintiff_participant))
+    client.force_login(world.plaintiff)
+
+    response = post_signature(client, document, slot_of(world.plaintiff_participant), send_code="1")
+
+    assert response.status_code == 403
+    assert "nothing for you to sign" in response.content.decode()
+    assert not sms_outbox

@@ -269,7 +269,21 @@ RIGHTS = [
         kwargs=lambda w: {"agreement_id": w.agreement.pk}, data=lambda w: {"reason": "The amount is wrong."}),
     Row("agreement_sign", CASE_SIDES, kwargs=lambda w: {"agreement_id": w.agreement.pk}),
     Row("agreement_pdf", CASE_SIDES, kwargs=lambda w: {"agreement_id": w.agreement.pk, "which": "current"}),
-    # -- judicial confirmation: the court's side -------------------------------------------------------
+    # -- court documents and judicial confirmation ----------------------------------------------------
+    Row("verify_record", EVERYONE, kwargs=lambda w: {"code": w.court_document.verification_code},
+        variant="court document"),
+    Row("court_document_sign", CASE_FILES, kwargs=lambda w: {"document_id": w.court_document.pk}),
+    # A document with no place left to sign: nobody signs it.
+    Row("court_document_sign", NOBODY, "POST", kwargs=lambda w: {"document_id": w.court_document.pk},
+        variant="nothing to sign"),
+    Row("court_document_pdf", CASE_FILES, kwargs=lambda w: {"document_id": w.court_document.pk, "which": "latest"}),
+    # The parties (an agent with special authority only: the plaintiff's has none) and the mediator apply.
+    Row("confirmation_apply", frozenset({"mediator", "defendant"}), "POST",
+        kwargs=lambda w: {"agreement_id": w.agreement.pk}),
+    Row("confirmation_withdraw", frozenset({"defendant"}), "POST",
+        kwargs=lambda w: {"confirmation_id": w.confirmation.pk}, data=lambda w: {"reason": "Settled otherwise."}),
+    # The court's side (the world's application is still being signed: the judge's
+    # actions answer 409, not a refusal of the person).
     Row("confirmation_queue", frozenset({"judge", "other_judge", "department_head"})),
     Row("confirmation_detail", frozenset({"judge", "department_head"}),
         kwargs=lambda w: {"confirmation_id": w.confirmation.pk}),

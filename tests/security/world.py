@@ -18,10 +18,10 @@ from django.test import override_settings
 from django.utils import timezone
 from pypdf import PdfWriter
 
-from documents.models import Document
-from documents.models.confirmation import JudicialConfirmation
+from documents.models import CourtDocument, Document, JudicialConfirmation
 from documents.pki import load_platform_pki
 from documents.services import agreements, powers_of_attorney, serving
+from documents.services.storage import store_blob
 from documents.services.uploads import upload_document
 from mediation.models import IdentityCheck, Notification, WorkOrder
 from mediation.notifications import notify
@@ -192,16 +192,25 @@ def build_court() -> SimpleNamespace:
     )
     agreements.lock_agreement(agreement=agreement, actor=mediator)
     agreement.refresh_from_db()
-    # An application for judicial confirmation in the court's hands (a row: the court's
-    # pages are what the matrix reaches, not the path to it).
+    # An application for judicial confirmation being signed, its document laid out
+    # (stored as it is: the pages read it, nobody signs it here).
+    court_document = CourtDocument.objects.create(
+        case=case_a.case,
+        kind=CourtDocument.Kind.CONFIRMATION_APPLICATION,
+        verification_code="MTRX-CORT-DOC1",
+        content={"terms": [], "parties": [], "agreement": {"verification_code": agreement.verification_code}},
+        content_hash="0" * 64,
+        signature_slots=[],
+        locked_blob=(blob := store_blob(pdf_file("application"), "application/pdf")),
+        latest_blob=blob,
+    )
     confirmation = JudicialConfirmation.objects.create(
         case=case_a.case,
         agreement=agreement,
-        status=JudicialConfirmation.Status.APPLIED,
-        started_by=case_a.plaintiff,
+        application=court_document,
+        judge=people["judge"],
+        started_by=mediator,
         apply_by=timezone.localdate() + dt.timedelta(days=30),
-        applied_at=timezone.now(),
-        accept_by=timezone.now() + dt.timedelta(days=3),
     )
 
     _invitation, invitation_token = invite_participant(
@@ -260,6 +269,7 @@ def build_court() -> SimpleNamespace:
         service=service_shared,
         private_service=service_private,
         agreement=agreement,
+        court_document=court_document,
         confirmation=confirmation,
         invitation_token=invitation_token,
         rejected_power=rejected_power,
