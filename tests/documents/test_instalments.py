@@ -20,7 +20,7 @@ from documents.services.agreement_content import instalment_terms
 from mediation.models import AuditEntry
 from mediation.roles import Role
 from tests.cases import make_case
-from tests.documents.test_agreement_drafting import form_data, payment_row
+from tests.documents.test_agreement_drafting import form_data, payment_row, render
 from tests.documents.test_agreements import defendant_party, draft, fresh, payment_term, plaintiff_party
 from tests.factories import staff
 
@@ -269,6 +269,45 @@ def test_an_instalment_number_that_is_not_valid_is_refused(world, instalment):
     assert fresh(agreement).current_version.content == before
 
 
+def made(world, count, **changes) -> list[dict]:
+    return instalment_terms(
+        **schedule(obligor=defendant_party(world).pk, obligee=plaintiff_party(world).pk, count=count, **changes)
+    )
+
+
+def places(version) -> list:
+    return [term.get("instalment") for term in version.content["terms"]]
+
+
+def test_an_instalment_deleted_renumbers_the_others_so_that_the_agreement_stays_true(world):
+    agreement = draft(world)
+    first, _second, third = made(world, 3)
+
+    version = save_terms(world, agreement, [first, third])
+
+    assert places(version) == [{"n": 1, "of": 2}, {"n": 2, "of": 2}]
+
+
+def test_an_instalment_left_alone_or_moved_to_other_parties_is_an_ordinary_payment(world):
+    agreement = draft(world)
+    first, second = made(world, 2)
+    moved = {**second, "obligor": plaintiff_party(world).pk, "obligee": defendant_party(world).pk}
+
+    assert places(save_terms(world, agreement, [first])) == [None]
+    assert places(save_terms(world, agreement, [first, moved])) == [None, None]
+
+
+def test_two_schedules_between_the_same_parties_keep_their_own_numbers(world):
+    agreement = draft(world)
+    spring = made(world, 3)
+    autumn = made(world, 3, first_due=dt.date(2027, 9, 1))
+    other = made(world, 2, first_due=dt.date(2028, 1, 1))
+
+    version = save_terms(world, agreement, spring + autumn + other)
+
+    assert places(version) == [{"n": n, "of": 3} for n in (1, 2, 3)] * 2 + [{"n": 1, "of": 2}, {"n": 2, "of": 2}]
+
+
 def test_the_pdf_and_the_preview_name_each_instalment(world):
     agreement = draft(world)
     terms = instalment_terms(
@@ -295,6 +334,8 @@ def test_the_pdf_and_the_preview_name_each_instalment(world):
     with override_settings(DOCUMENT_LANGUAGE="en"):
         english = preview_html(fresh(agreement))
     assert "Instalment 2 of 3: " in english
+    pdf_text = "".join(render(fresh(agreement), 1))
+    assert "第2期（共3期）：" in pdf_text and "3,333.34" in pdf_text
     parties = {defendant_party(world).pk: "B", plaintiff_party(world).pk: "A"}
     with translation.override("en"):
         clauses = agreed_clauses(fresh(agreement).current_version.content, parties)
