@@ -638,3 +638,18 @@ def test_deciding_late_is_recorded_and_a_party_without_consent_is_left_to_other_
     assert data["late"] is True and data["not_served"] == [settled.world.defendant.pk]
     assert list(Service.objects.values_list("recipient_id", flat=True)) == [settled.world.plaintiff.pk]
     assert judge.notifications.filter(kind="confirmation.serve_by_other_means").exists()
+
+
+def test_only_the_applications_judge_questions_the_parties(confirmation, judge, other_judge, settled):
+    accepted(confirmation, judge)
+    starts = timezone.now() + dt.timedelta(days=1)
+    for outsider in (other_judge, settled.world.mediator, settled.world.plaintiff):
+        with pytest.raises(ActionForbidden):
+            court.start_review_in_room(confirmation=confirmation, actor=outsider)
+        with pytest.raises(ActionForbidden):
+            court.schedule_review_session(confirmation=confirmation, actor=outsider, starts_at=starts)
+        # Nor through the sessions service directly.
+        with pytest.raises(ActionForbidden):
+            sessions.schedule_session(case=settled.world.case, actor=outsider, starts_at=starts)
+    assert not MediationSession.objects.filter(case=settled.world.case).exists()
+    assert not RoomEntry.objects.filter(kind="confirmation.review_started").exists()
