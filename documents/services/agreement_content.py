@@ -423,6 +423,221 @@ def instalment_terms(
     ]
 
 
+def clean_instalment(value) -> dict | None:
+    """A term's place in its schedule, `{"n": k, "of": N}` with 1 <= k <= N <= 24,
+    or None when it is anything else."""
+    if not isinstance(value, dict) or set(value) != {"n", "of"}:
+        return None
+    n, of = value["n"], value["of"]
+    # bool is an int to Python, never an instalment number.
+    if not all(isinstance(x, int) and not isinstance(x, bool) for x in (n, of)):
+        return None
+    if not 1 <= n <= of <= MAX_INSTALMENTS:
+        return None
+    return {"n": n, "of": of}
+
+
+# What a term's free text may not say, because a structured field says it (the text is
+# at most 200 characters for a method, 1000 for an act; each pattern is linear: no
+# nested repetition). Text is NFKC-normalised first, so full-width digits and ￥ read
+# as their ASCII forms. Amounts are read in Arabic digits, with "万" (ten thousand)
+# after them; Chinese numerals beyond that (壹万元, 一万五千元, 三千元) are not parsed.
+_AMOUNT = re.compile(
+    r"(?:(?P<before>¥|RMB|CNY|人民币)\s?)?"
+    r"(?<![\d.,])(?P<number>\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d{1,15}(?:\.\d{1,2})?)(?![\d,])"
+    r"\s?(?P<wan>万)?\s?(?P<after>元|块|yuan|RMB|CNY)?",
+    re.IGNORECASE,
+)
+# A date with its year (2026年3月1日, 2026-03-01, 2026/3/1, 2026.3.1), or a month and
+# day without one (3月1日, 3月1号), taken to be in the due date's year.
+_DATE = re.compile(
+    r"(?<!\d)(?:(?P<year>\d{4})\s?年\s?)?(?P<month>\d{1,2})\s?月\s?(?P<day>\d{1,2})\s?[日号]"
+    r"|(?<!\d)(?P<iso_year>\d{4})[-/.](?P<iso_month>\d{1,2})[-/.](?P<iso_day>\d{1,2})(?!\d)"
+)
+_DEADLINE_WORD = re.compile(r"前|之前|以前|止|为止|内|before", re.IGNORECASE)
+# One term paid in instalments: 分期, 分三期, 分3期, 分批; "in instalments", "by instalment".
+_INSTALMENTS = re.compile(r"分[\d一二两三四五六七八九十\s]{0,4}[期批]|\binstal{1,2}ments?\b", re.IGNORECASE)
+
+
+def _yuan(amount: Decimal) -> str:
+    return f"{amount:,.2f}"
+
+
+def _amounts_said(text: str) -> list[Decimal]:
+    said = []
+    for match in _AMOUNT.finditer(text):
+        if not (match["before"] or match["wan"] or match["after"]):
+            # A bare number (an account number, a count) is no amount.
+            continue
+        number = Decimal(match["number"].replace(",", ""))
+        said.append((number * 10000 if match["wan"] else number).quantize(CENT))
+    return said
+
+
+def _dates_said(text: str, due: dt.date) -> list[tuple[str, bool]]:
+    """Each date the text gives as a time to perform, as written, and whether it is
+    the due date. A date qualifying a noun (2025年3月1日签订的合同, 3月1日提起的诉讼) names
+    something past, not a deadline: a "的" soon after it, unless a deadline word
+    (前, 之前, 以前, 止, 内) follows the date at once."""
+    said = []
+    for match in _DATE.finditer(text):
+        after = text[match.end() : match.end() + 6].lstrip()
+        if not _DEADLINE_WORD.match(after) and "的" in after[:5]:
+            continue
+        if match["iso_year"]:
+            year, month, day = match["iso_year"], match["iso_month"], match["iso_day"]
+        else:
+            year, month, day = match["year"] or due.year, match["month"], match["day"]
+        try:
+            same = dt.date(int(year), int(month), int(day)) == due
+        except ValueError:
+            same = False
+        said.append((match.group(0).strip(), same))
+    return said
+
+
+def _normalised(text: str) -> str:
+    return unicodedata.normalize("NFKC", text)
+
+
+def method_contradictions(index: int, method: str, *, amount: Decimal | None, due) -> list[ValidationError]:
+    """What a payment's method says against its amount or due date, or a schedule of
+    instalments inside one term: one problem each, naming the term."""
+    text = _normalised(method)
+    problems = []
+    if _INSTALMENTS.search(text):
+        problems.append(
+            ValidationError(
+                _(
+                    "Term %(n)s: one term is one payment. To pay in instalments, split the payment with the "
+                    "instalment schedule, which makes one term per instalment."
+                ),
+                params={"n": index},
+            )
+        )
+    if amount is not None:
+        other = next((said for said in _amounts_said(text) if said != amount), None)
+        if other is not None:
+            problems.append(
+                ValidationError(
+                    _(
+                        "Term %(n)s: the method says %(said)s yuan but the amount is %(amount)s yuan. Put the "
+                        "amount only in the amount field."
+                    ),
+                    params={"n": index, "said": _yuan(other), "amount": _yuan(amount)},
+                )
+            )
+    if due is not None:
+        other = next((written for written, same in _dates_said(text, due) if not same), None)
+        if other is not None:
+            problems.append(
+                ValidationError(
+                    _(
+                        "Term %(n)s: the method says %(said)s but the due date is %(due)s. Put the date only in "
+                        "the due date field."
+                    ),
+                    params={"n": index, "said": other, "due": formats.date_format(due, "DATE_FORMAT")},
+                )
+            )
+    return problems
+
+
+def act_contradictions(index: int, act: str, *, due) -> list[ValidationError]:
+    """A date in an act's text that is not its due date."""
+    if due is None:
+        return []
+    other = next((written for written, same in _dates_said(_normalised(act), due) if not same), None)
+    if other is None:
+        return []
+    return [
+        ValidationError(
+            _(
+                "Term %(n)s: the text says %(said)s but the due date is %(due)s. Put the date only in the due "
+                "date field."
+            ),
+            params={"n": index, "said": other, "due": formats.date_format(due, "DATE_FORMAT")},
+        )
+    ]
+
+
+def add_months(day: dt.date, months: int, *, day_of_month: int) -> dt.date:
+    """`months` after `day`, on `day_of_month` or the month's last day when it is
+    shorter (Jan 31 → Feb 28 or 29 → Mar 31)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return dt.date(year, month, min(day_of_month, calendar.monthrange(year, month)[1]))
+
+
+def instalment_terms(
+    *,
+    obligor: int,
+    obligee: int,
+    total,
+    count: int,
+    first_due: dt.date,
+    interval: str = "monthly",
+    interval_days: int | None = None,
+    method: str = "",
+) -> list[dict]:
+    """A payment split into `count` instalments, one payment term each, in the order
+    they fall due: equal amounts in whole cents, the cents left over going to the last,
+    so that they sum exactly to `total` (10000 over 3: 3333.33, 3333.33, 3333.34). The
+    first is due on `first_due`, the next a month later on the same day of the month
+    (or the month's last day) or `interval_days` later. The terms are ordinary terms
+    afterwards; `"instalment": {"n": k, "of": count}` names each one's place.
+
+    Raises ValidationError (under "schedule") when the schedule cannot be made; who
+    pays whom, and the method, are checked with the draft's terms (`clean_terms`)."""
+    problems = []
+    amount = _positive_decimal(total)
+    if amount is None:
+        problems.append(_("Instalments: give the total amount in yuan."))
+    if isinstance(count, bool) or not isinstance(count, int) or not MIN_INSTALMENTS <= count <= MAX_INSTALMENTS:
+        problems.append(
+            _("Instalments: give the number of instalments, from %(min)s to %(max)s.")
+            % {"min": MIN_INSTALMENTS, "max": MAX_INSTALMENTS}
+        )
+        count = None
+    if not isinstance(first_due, dt.date):
+        problems.append(_("Instalments: give the first due date."))
+    if interval not in INSTALMENT_INTERVALS:
+        problems.append(_("Instalments: choose monthly or every so many days."))
+    elif interval == "days" and (
+        isinstance(interval_days, bool)
+        or not isinstance(interval_days, int)
+        or not 1 <= interval_days <= MAX_INTERVAL_DAYS
+    ):
+        problems.append(
+            _("Instalments: give the days between instalments, from 1 to %(max)s.") % {"max": MAX_INTERVAL_DAYS}
+        )
+    if amount is not None and count is not None and amount / count < CENT:
+        problems.append(_("Instalments: each instalment must be at least 0.01 yuan."))
+    if problems:
+        raise ValidationError({"schedule": problems})
+    share = (amount / count).quantize(CENT, rounding=ROUND_DOWN)
+    try:
+        dates = [
+            add_months(first_due, k, day_of_month=first_due.day)
+            if interval == "monthly"
+            else first_due + dt.timedelta(days=interval_days * k)
+            for k in range(count)
+        ]
+    except (ValueError, OverflowError) as error:
+        raise ValidationError({"schedule": [_("Instalments: the last due date is out of range.")]}) from error
+    return [
+        {
+            "kind": "payment",
+            "obligor": obligor,
+            "obligee": obligee,
+            "amount": str(share if k < count else amount - share * (count - 1)),
+            "method": str(method or "").strip()[:200],
+            "due_date": due.isoformat(),
+            "instalment": {"n": k, "of": count},
+        }
+        for k, due in enumerate(dates, start=1)
+    ]
+
+
 def instalment_pairs(terms: list[dict]) -> list[tuple[int, int]]:
     """The (debtor, creditor) pairs whose payments are in instalments: two or more
     payment terms from the same party to the same party, in the order they first
