@@ -202,11 +202,12 @@ def test_after_the_seal_confirmation_performance_and_enforcement_on_phones(journ
     panel = plaintiff.page.locator("[data-confirmation-panel]")
     assert panel.locator("h2").inner_text() == t("Judicial confirmation")
     assert panel.locator("[data-days-left]").get_attribute("data-days-left") == "30"
-    plaintiff.submit(panel.locator("[data-apply-form] button[type=submit]"), "application started")
+    plaintiff.submit(panel.locator("[data-apply-form] button[type=submit]"))
     confirmation = JudicialConfirmation.objects.get(case=case)
     assert confirmation.status == JudicialConfirmation.Status.PREPARING
     application = confirmation.application
     journey.data.append(application.verification_code)
+    plaintiff.check("application started")
 
     # 2. She signs the application on her phone with the code texted to her.
     panel = plaintiff.page.locator("[data-confirmation-panel]")
@@ -284,11 +285,13 @@ def test_after_the_seal_confirmation_performance_and_enforcement_on_phones(journ
     ruling_form = open_action(judge, t("Draft the ruling"))
     ruling_form.locator("select[name=decision]").select_option("confirm")
     ruling_form.locator("textarea[name=note]").fill("经审查，双方达成的调解协议符合法律规定，依法予以确认。")
-    judge.submit(ruling_form.locator("button[type=submit]"), "ruling to sign", full_page=True)
+    judge.submit(ruling_form.locator("button[type=submit]"))
     confirmation.refresh_from_db()
     ruling = confirmation.ruling
-    assert judge.page.url.endswith(f"/court-documents/{ruling.pk}/")
+    # Its verification code is data, shown as it is.
     journey.data.append(ruling.verification_code)
+    judge.check("ruling to sign", full_page=True)
+    assert judge.page.url.endswith(f"/court-documents/{ruling.pk}/")
     sign_form = judge.page.locator("form[data-sign-form]")
     sign_form.locator("input[name=method][value=typed]").check()
     sign_form.locator("input[name=password]").fill(PASSWORD)
@@ -391,6 +394,9 @@ def test_after_the_seal_confirmation_performance_and_enforcement_on_phones(journ
     with plaintiff.page.expect_download() as download:
         plaintiff.page.locator("[data-apply-for-enforcement]").click()
     package = download_bytes(download.value)
+    made = CourtDocument.objects.get(case=case, kind=CourtDocument.Kind.ENFORCEMENT_APPLICATION)
+    assert hashlib.sha256(package).hexdigest() == made.sealed_blob_id
+    journey.data.append(made.verification_code)
     assert package.startswith(b"%PDF-")
     # Checked as /verify/ checks it (off the browser's event loop: pyHanko runs its own).
     report = off_the_loop(verify_pdf, package)
