@@ -372,17 +372,19 @@ def test_after_the_seal_confirmation_performance_and_enforcement_on_phones(journ
     mediator.check("second instalment overdue")
     card = obligation_card(mediator, second)
     assert card.get_attribute("data-status") == "overdue"
-    # Enforcement is the obligee's to apply for, not the mediator's (nor the debtor's).
-    assert mediator.page.locator("[data-enforcement-link]").count() == 0
-    defendant.goto(f"/cases/{case.pk}/performance/", "his second instalment overdue")
-    assert obligation_card(defendant, second).get_attribute("data-status") == "overdue"
-    assert defendant.page.locator("[data-enforcement-link]").count() == 0
     assert card.locator("[data-days-overdue]").get_attribute("data-days-overdue") == "3"
+    # Enforcement is the obligee's to apply for, not the mediator's.
+    assert mediator.page.locator("[data-enforcement-link]").count() == 0
     urge = unfolded(card, t("Urge performance"))
     urge.locator("textarea").fill(URGING)
     mediator.submit(urge.locator("button[type=submit]"), "urging recorded")
     assert ObligationStep.objects.filter(obligation=second, step=ObligationStep.Step.URGED, note=URGING).exists()
     assert URGING in obligation_card(mediator, second).locator("[data-steps]").inner_text()
+    # The defendant reads it on his performance page (and is offered no enforcement).
+    defendant.goto(f"/cases/{case.pk}/performance/", "his second instalment overdue and urged")
+    assert obligation_card(defendant, second).get_attribute("data-status") == "overdue"
+    assert URGING in obligation_card(defendant, second).locator("[data-steps]").inner_text()
+    assert defendant.page.locator("[data-enforcement-link]").count() == 0
 
     # 11. The plaintiff's agent applies for enforcement and downloads the package: a
     # PDF sealed by the platform, valid at /verify/, carrying the sealed ruling.
