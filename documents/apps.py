@@ -139,7 +139,7 @@ class DocumentsConfig(AppConfig):
         register_topic(
             "judicial_confirmation",
             _("Judicial confirmation"),
-            _("The application to sign, the time left to apply, the court's steps."),
+            _("The application to sign, the time left to apply, the court's steps and its ruling."),
         )
         sms_templates.register(
             "notice_confirmation_sign",
@@ -224,11 +224,6 @@ class DocumentsConfig(AppConfig):
             _("The mediator rejected your power of attorney in case %(number)s: read why and upload a new one."),
             topic="agreements",
         )
-        register_topic(
-            "confirmation",
-            _("Judicial confirmation"),
-            _("The court accepting your application for judicial confirmation, and its ruling."),
-        )
         sms_templates.register(
             "notice_confirmation_ruling",
             _(
@@ -248,17 +243,17 @@ class DocumentsConfig(AppConfig):
         register_kind(
             "confirmation.accepted",
             _("The court accepted the application for judicial confirmation in case %(number)s as %(case_number)s."),
-            topic="confirmation",
+            topic="judicial_confirmation",
         )
         register_kind(
             "confirmation.not_accepted",
             _("The court did not accept the application for judicial confirmation in case %(number)s: read why."),
-            topic="confirmation",
+            topic="judicial_confirmation",
         )
         register_kind(
             "confirmation.ruling_arrived",
             _("The court's ruling on your application for judicial confirmation in case %(number)s has arrived."),
-            topic="confirmation",
+            topic="judicial_confirmation",
             sms_template="notice_confirmation_ruling",
         )
         register_kind(

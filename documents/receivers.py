@@ -21,3 +21,17 @@ def agreement_is_the_record_of_the_parties(sender, case, **kwargs):
             "first edit the agreement (which takes it back from signing)."
         )
     return None
+
+
+@receiver(signals.order_performance)
+def performance_of_the_orders_cases(sender, order, **kwargs):
+    from documents.performance_summary import order_performance
+
+    return order_performance(order)
+
+
+@receiver(signals.after_seal_figures)
+def figures_after_the_seal(sender, year_from, year_to, department_id, **kwargs):
+    from documents.selectors_figures import after_seal_figures
+
+    return after_seal_figures(year_from=year_from, year_to=year_to, department_id=department_id)

@@ -19,3 +19,15 @@ session_ended = Signal()
 # case. Asked, not told: a receiver returns why the case's parties can no longer be
 # corrected or removed (a locked or signed agreement is their record), or None.
 parties_frozen = Signal()
+# order. Asked: a receiver returns, for each settled case of the order, how its agreement
+# stands after the seal ({"summary": codes and counts, "text": the line in the active
+# language}), as a list.
+order_performance = Signal()
+# year_from, year_to, department_id (None for the whole court). Asked: a receiver returns
+# the figures after the seal (judicial confirmation, performance) for those years.
+after_seal_figures = Signal()
+
+
+def answers(signal: Signal, **kwargs) -> list:
+    """What the receivers of an asked signal answered, leaving out those that said None."""
+    return [answer for _receiver, answer in signal.send(sender=None, **kwargs) if answer is not None]

@@ -118,11 +118,13 @@ class WorkOrderDetailSerializer(WorkOrderSerializer):
         return OutcomeSerializer(order).data
 
     def get_performance(self, order) -> list[dict]:
-        """Each settled case's agreement after the seal (documents.performance_summary):
-        the codes and counts, and the line the return visit reads, in the reader's language."""
-        from documents.performance_summary import order_performance
+        """Each settled case's agreement after the seal, as the documents app answers
+        `mediation.signals.order_performance`: the codes and counts, and the line the
+        return visit reads, in the reader's language."""
+        from mediation import signals
 
-        return [{**row["summary"], "text": row["text"]} for row in order_performance(order)]
+        rows = [row for answer in signals.answers(signals.order_performance, order=order) for row in answer]
+        return [{**row["summary"], "text": row["text"]} for row in rows]
 
 
 class YearFiguresSerializer(serializers.Serializer):

@@ -125,7 +125,7 @@ class WorkOrderFiguresView(APIView):
 
 class AfterSealFiguresView(APIView):
     """Judicial confirmation and performance figures per year, mediator and department
-    (definitions: documents.selectors_figures, docs/api.md)."""
+    (answered by the documents app through mediation.signals.after_seal_figures; definitions in docs/api.md)."""
 
     permission_classes = [permissions.IsAuthenticated, CanSeeFigures]
 
@@ -138,14 +138,14 @@ class AfterSealFiguresView(APIView):
         summary="Figures after the seal: judicial confirmation, performance, voluntary performance rate",
     )
     def get(self, request):
-        from documents.selectors_figures import after_seal_figures
+        from mediation import signals
 
         query = FiguresQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        return Response(
-            after_seal_figures(
-                year_from=query.validated_data["from"],
-                year_to=query.validated_data["to"],
-                department_id=policy.figures_department(request.user),
-            )
+        [answer] = signals.answers(
+            signals.after_seal_figures,
+            year_from=query.validated_data["from"],
+            year_to=query.validated_data["to"],
+            department_id=policy.figures_department(request.user),
         )
+        return Response(answer)

@@ -42,13 +42,15 @@ def _figures(request, form) -> dict:
 
 def _after_seal(request, figures: dict) -> dict:
     """Judicial confirmation and performance over the years of the period asked for."""
-    from documents.selectors_figures import after_seal_figures
+    from mediation import signals
 
-    return after_seal_figures(
+    [answer] = signals.answers(
+        signals.after_seal_figures,
         year_from=figures["period"].first[0],
         year_to=figures["period"].last[0],
         department_id=policy.figures_department(request.user),
     )
+    return answer
 
 
 def _department_name(figures: dict) -> str:

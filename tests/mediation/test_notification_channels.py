@@ -322,6 +322,7 @@ def test_each_notice_text_fits_one_chinese_message_besides_its_link(template, se
         "number": "(2026)京0107民诉前调1234号" if "deadline" not in template else "GD-2026-000123",
         "starts": "2026-12-08 14:30",
         "due": "2026-12-08 14:30",
+        "days": "7",
         "link": "",
     }
     with translation.override("zh-hans"):

@@ -52,6 +52,7 @@ def test_a_party_cannot_choose_for_staff_topics(client, world):
         "documents",
         "agreements",
         "judicial_confirmation",
+        "performance",
     }
     with pytest.raises(ValidationError):
         set_notification_channels(user=world.plaintiff, choices={"deadlines": {"sms": True}})
