@@ -16,7 +16,7 @@ from documents.access import visible_documents
 from documents.forms import ReasonForm, ReportPerformedForm, UrgeForm
 from documents.performance_rules import available_actions
 from documents.selectors_performance import obligation_with_case, obligations_with_steps
-from documents.services import performance
+from documents.services import enforcement, performance
 from documents.services.uploads import too_large
 from documents.views.common import error_text
 from mediation.errors import DomainError
@@ -36,8 +36,6 @@ def may_apply_for_enforcement(user, case) -> bool:
     """Whether to offer the application for enforcement here: the enforcement page's
     own rule (an obligee's people, a confirmed agreement, an obligation owed to them
     overdue)."""
-    from documents.services import enforcement
-
     obligee = enforcement.obligee_for(user, case)
     return obligee is not None and enforcement.enforcement_refusal(user, case, obligee) is None
 
