@@ -237,6 +237,7 @@ def _confirm_by_the_court(case: MediationCase, agreement: Agreement) -> Judicial
             )
         _sign_court_document(ruling, judge, confirmation_court.JUDGE_SLOT)
         confirmation.refresh_from_db()
+    if confirmation.status == JudicialConfirmation.Status.CONFIRMED:
         for user in (plaintiff_user, defendant_user):
             _acknowledge_ruling(case, confirmation, user)
     return confirmation
