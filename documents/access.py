@@ -19,7 +19,8 @@ def side_of(user: User, case: MediationCase) -> str | None:
 
 def visible_documents(user: User, case: MediationCase) -> QuerySet[Document]:
     """The case's documents this user may see: everything for the mediator, the
-    case-wide ones and their own side's for a party, the case-wide ones for the judge."""
+    case-wide ones and their own side's for a party, the case-wide ones for the judge
+    and the applications for enforcement, which are addressed to the court."""
     side = side_of(user, case)
     documents = Document.objects.filter(case=case).select_related("blob", "uploaded_by")
     if side == "mediator":
@@ -27,7 +28,7 @@ def visible_documents(user: User, case: MediationCase) -> QuerySet[Document]:
     if side in ("plaintiff", "defendant"):
         return documents.filter(Q(visibility=Document.Visibility.CASE) | Q(visibility=side))
     if side == "judge":
-        return documents.filter(visibility=Document.Visibility.CASE)
+        return documents.filter(Q(visibility=Document.Visibility.CASE) | Q(kind=Document.Kind.ENFORCEMENT_APPLICATION))
     return documents.none()
 
 

@@ -1,9 +1,13 @@
 """JSON for apps and integrations: the signed-in user's cases with their services and
 agreements."""
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema, inline_serializer
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -11,10 +15,13 @@ from rest_framework.views import APIView
 from documents import selectors
 from documents.access import sees_service_addresses, side_of, visible_powers_of_attorney, visible_services
 from documents.agreement_rules import signing_options
-from documents.models import Agreement, PowerOfAttorney, Service
+from documents.models import Agreement, Document, Obligation, PowerOfAttorney, Service
+from documents.selectors_performance import obligation_with_case, obligations_of_case
+from documents.services import performance
+from documents.services.uploads import too_large
 from mediation.api.fields import ShownIdNumberField, ShownPhoneField
 from mediation.models import MediationCase
-from mediation.selectors.cases import visible_cases
+from mediation.selectors.cases import case_for, visible_cases
 
 CaseSummary = inline_serializer(
     "CaseSummary",
@@ -127,6 +134,32 @@ def _agreement(request, agreement: Agreement) -> dict:
     }
 
 
+ObligationSerializer = inline_serializer(
+    "Obligation",
+    {
+        "id": serializers.IntegerField(),
+        "kind": serializers.ChoiceField(choices=Obligation.Kind.values),
+        "obligor": serializers.CharField(help_text="The name of the party that owes it."),
+        "obligee": serializers.CharField(help_text="The name of the party it is owed to."),
+        "amount": serializers.CharField(allow_null=True, help_text="Yuan, two decimals; null for an act."),
+        "due_date": serializers.DateField(allow_null=True),
+        "status": serializers.ChoiceField(choices=Obligation.Status.values),
+    },
+)
+
+
+def _obligation(obligation: Obligation) -> dict:
+    return {
+        "id": obligation.pk,
+        "kind": obligation.kind,
+        "obligor": obligation.obligor.name,
+        "obligee": obligation.obligee.name,
+        "amount": str(obligation.amount) if obligation.amount is not None else None,
+        "due_date": obligation.due_date.isoformat() if obligation.due_date else None,
+        "status": obligation.status,
+    }
+
+
 def _my_cases(user):
     return [case for case in visible_cases(user).order_by("-created_at") if side_of(user, case) is not None]
 
@@ -147,6 +180,7 @@ class MyCaseView(APIView):
                 "services": serializers.ListField(child=serializers.DictField()),
                 "agreements": serializers.ListField(child=serializers.DictField()),
                 "powers_of_attorney": serializers.ListField(child=serializers.DictField()),
+                "obligations": type(ObligationSerializer)(many=True),
             },
         )
     )
@@ -168,5 +202,132 @@ class MyCaseView(APIView):
                 "powers_of_attorney": [
                     _power_of_attorney(power) for power in visible_powers_of_attorney(request.user, case)
                 ],
+                # What the sealed agreement's terms owe, by whom to whom (documents.services.performance).
+                "obligations": [_obligation(obligation) for obligation in obligations_of_case(case)],
             }
         )
+
+
+# Performance of the agreed terms -----------------------------------------------------------------
+
+# The API's action names and the services' (documents.performance_rules).
+OBLIGATION_ACTIONS = {
+    "report_performed": "report_performed",
+    "confirm": "confirm",
+    "dispute": "dispute",
+    "urge": "urge",
+}
+
+ObligationActionBody = inline_serializer(
+    "ObligationAction",
+    {
+        "performed_on": serializers.DateField(required=False, help_text="report_performed: the day it was performed."),
+        "note": serializers.CharField(required=False, help_text="report_performed: optional; urge: what you did."),
+        "evidence": serializers.ListField(
+            child=serializers.IntegerField(),
+            required=False,
+            help_text="report_performed: ids of documents of the case that both sides may see.",
+        ),
+        "reason": serializers.CharField(required=False, help_text="dispute: why."),
+        "receipt": serializers.FileField(
+            required=False,
+            help_text="report_performed, sent as multipart/form-data: the receipt, stored as evidence of performance "
+            "that both sides may see (PDF, PNG, JPEG or Word).",
+        ),
+    },
+)
+ErrorBody = inline_serializer("ObligationActionError", {"detail": serializers.CharField()})
+
+
+def _text(body, name: str) -> str:
+    value = body.get(name, "")
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ValidationError({name: _("Give text.")})
+    return value
+
+
+def _performed_on(body):
+    raw = body.get("performed_on")
+    try:
+        day = parse_date(raw) if isinstance(raw, str) else None
+    except ValueError:
+        day = None
+    if day is None:
+        raise ValidationError({"performed_on": _("Give the day it was performed as YYYY-MM-DD.")})
+    return day
+
+
+def _evidence(body) -> list[Document]:
+    if hasattr(body, "getlist"):
+        # A multipart form (with the receipt): the ids as repeated fields.
+        try:
+            ids = [int(value) for value in body.getlist("evidence")]
+        except ValueError:
+            raise ValidationError({"evidence": _("Give a list of document ids.")}) from None
+    else:
+        ids = body.get("evidence", [])
+    if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+        raise ValidationError({"evidence": _("Give a list of document ids.")})
+    if len(ids) > performance.MAX_EVIDENCE:
+        raise ValidationError({"evidence": _("At most %(max)s documents.") % {"max": performance.MAX_EVIDENCE}})
+    documents = {document.pk: document for document in Document.objects.filter(pk__in=ids)}
+    missing = [i for i in ids if i not in documents]
+    if missing:
+        raise ValidationError(
+            {"evidence": _("No such document: %(ids)s.") % {"ids": ", ".join(str(i) for i in missing)}}
+        )
+    return [documents[i] for i in ids]
+
+
+class ObligationActionView(APIView):
+    """Act on an obligation: `report_performed` (the obligor's side), `confirm` and
+    `dispute` (the obligee's side), `urge` (the case's mediator). 404 for who may not
+    see the case, 403 for the wrong side, 409 in the wrong state, 400 for bad input;
+    nothing changes on a refusal."""
+
+    @extend_schema(
+        request=ObligationActionBody,
+        responses={
+            200: ObligationSerializer,
+            400: OpenApiResponse(description="Bad input: the field and what is wrong with it."),
+            403: OpenApiResponse(ErrorBody, description="Not this reader's to do (the wrong side)."),
+            404: OpenApiResponse(description="No such obligation, action or case for this reader."),
+            409: OpenApiResponse(ErrorBody, description="Not possible in the obligation's state."),
+        },
+    )
+    def post(self, request, obligation_id, action):
+        obligation = obligation_with_case(obligation_id)
+        if obligation is None or action not in OBLIGATION_ACTIONS:
+            raise Http404
+        case = case_for(request.user, obligation.case_id)
+        if case is None or side_of(request.user, case) is None:
+            raise Http404
+        # Who may and in which state first, then what they sent.
+        performance.check_action(obligation, request.user, OBLIGATION_ACTIONS[action])
+        body = request.data if isinstance(request.data, dict) else {}
+        if action == "report_performed":
+            receipt = request.FILES.get("receipt")
+            if receipt is not None and receipt.size > settings.DOCUMENT_MAX_BYTES:
+                raise too_large()
+            obligation = performance.report_performed(
+                obligation=obligation,
+                actor=request.user,
+                performed_on=_performed_on(body),
+                note=_text(body, "note"),
+                evidence=_evidence(body),
+                receipt=receipt.read() if receipt is not None else None,
+                receipt_name=receipt.name if receipt is not None else "",
+            )
+        elif action == "confirm":
+            obligation = performance.confirm_performance(obligation=obligation, actor=request.user)
+        elif action == "dispute":
+            obligation = performance.dispute_performance(
+                obligation=obligation, actor=request.user, reason=_text(body, "reason")
+            )
+        else:
+            obligation = performance.urge_performance(
+                obligation=obligation, actor=request.user, note=_text(body, "note")
+            )
+        return Response(_obligation(obligation))

@@ -15,6 +15,7 @@ class DocumentsConfig(AppConfig):
         Image.MAX_IMAGE_PIXELS = settings.DOCUMENT_MAX_IMAGE_PIXELS
         from documents import receivers  # noqa: F401
         from mediation.notifications import register_kind, register_topic
+        from mediation.sms import templates as sms_templates
 
         register_topic("documents", _("Documents served"), _("Documents served on you, or refused by a party."))
         register_topic(
@@ -63,6 +64,74 @@ class DocumentsConfig(AppConfig):
             _("The settlement agreement of case %(number)s is signed and sealed."),
             topic="agreements",
             sms_template="notice_agreement_sealed",
+        )
+        # Performance of the agreed terms (documents.services.performance).
+        register_topic(
+            "performance",
+            _("Performance of the agreement"),
+            _("What you agreed to pay or do falls due, a report to confirm, a confirmation, a dispute, urging."),
+        )
+        sms_templates.register(
+            "notice_obligation_due",
+            _("%(court)s: case %(number)s: what you agreed is due on %(due)s. Report it once done: %(link)s"),
+        )
+        sms_templates.register(
+            "notice_obligation_reported",
+            _("%(court)s: case %(number)s: the other side reports a term performed. Confirm it: %(link)s"),
+        )
+        sms_templates.register(
+            "notice_obligation_urged",
+            _("%(court)s: case %(number)s: the mediator urges you to perform what you agreed. %(link)s"),
+        )
+        register_kind(
+            "obligation.due_soon",
+            _("Case %(number)s: term %(term)s of the agreement is due on %(due)s. Report it performed once done."),
+            topic="performance",
+            sms_template="notice_obligation_due",
+        )
+        register_kind(
+            "obligation.due_today",
+            _("Case %(number)s: term %(term)s of the agreement is due today (%(due)s). Report it performed once done."),
+            topic="performance",
+            sms_template="notice_obligation_due",
+        )
+        register_kind(
+            "obligation.reported",
+            _(
+                "Case %(number)s: the other side reports term %(term)s of the agreement performed: confirm or "
+                "dispute it."
+            ),
+            topic="performance",
+            sms_template="notice_obligation_reported",
+        )
+        register_kind(
+            "obligation.confirmed",
+            _("Case %(number)s: term %(term)s of the agreement is confirmed performed."),
+            topic="performance",
+        )
+        register_kind(
+            "obligation.disputed",
+            _("Case %(number)s: the report that term %(term)s of the agreement is performed is disputed: read why."),
+            topic="performance",
+        )
+        register_kind(
+            "obligation.urged",
+            _("Case %(number)s: the mediator urges you to perform term %(term)s of the agreement."),
+            topic="performance",
+            sms_template="notice_obligation_urged",
+        )
+        register_kind(
+            "obligation.overdue",
+            _(
+                "Case %(number)s: term %(term)s of the agreement, due on %(due)s, is overdue: urge performance and "
+                "record what you did."
+            ),
+            topic="performance",
+        )
+        register_kind(
+            "obligation.overdue_judge",
+            _("Case %(number)s: term %(term)s of the agreement, due on %(due)s, has been overdue for %(days)s days."),
+            topic="performance",
         )
         register_kind(
             "power_of_attorney.submitted",

@@ -342,3 +342,39 @@ class PowerOfAttorneyAcceptForm(forms.Form):
         widget=DateInput(),
         help_text=_("The last day it is valid. Leave empty when it runs until the mediation ends."),
     )
+
+
+class ReportPerformedForm(forms.Form):
+    """The obligor's side reports an agreed term performed (documents.services.performance):
+    the day, a note, documents of the case as evidence, and/or a receipt uploaded now."""
+
+    performed_on = forms.DateField(label=_("Performed on"), widget=DateInput())
+    receipt = forms.FileField(
+        label=_("Receipt or other evidence (PDF, PNG, JPEG or Word, at most 20 MB)"), required=False
+    )
+    evidence = forms.ModelMultipleChoiceField(
+        label=_("Or documents of the case already uploaded"),
+        queryset=Document.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    note = forms.CharField(
+        label=_("Note (how it was paid or done)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, case: MediationCase, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only what both sides see can show the other side it was performed.
+        self.fields["evidence"].queryset = Document.objects.filter(case=case, visibility=Document.Visibility.CASE)
+
+
+class UrgeForm(forms.Form):
+    note = forms.CharField(
+        label=_("What you did to urge performance"),
+        help_text=_("For example: phoned the debtor's representative, who promised to pay by Friday."),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )

@@ -27,7 +27,7 @@ from django.utils.translation import pgettext
 from documents import selectors
 from documents.access import visible_services
 from documents.agreement_rules import party_slot, signer_slots_of, signing_authority_refusal, signing_options
-from documents.models import Agreement, Service
+from documents.models import Agreement, Obligation, Service
 from mediation.models import MediationCase, MediationSession, Participant, RoomKind, User
 from mediation.participation import rooms_of_user
 
@@ -51,6 +51,10 @@ TEXTS = {
     "waiting.agreement_draft": _("The mediator is drafting the settlement agreement."),
     "waiting.mediator": _("Nothing for you to do now. The mediator prepares the next step of the mediation."),
     "done.sealed": _("The settlement agreement is signed and sealed: download it."),
+    # Performance of the agreed terms (documents.performance_rules decides who may).
+    "obligation.report": _("Term %(term)s of the agreement is due on %(due)s: report it performed once done."),
+    "obligation.report.undated": _("Term %(term)s of the agreement: report it performed once done."),
+    "obligation.confirm": _("The other side reports term %(term)s of the agreement performed: confirm or dispute it."),
     # An agent's, until they may sign (documents.agreement_rules.signing_authority_refusal).
     "power_of_attorney.upload": _(
         "Upload your power of attorney with special authority to settle: you can sign the settlement agreement "
@@ -100,6 +104,8 @@ class Task:
             params["starts"] = formats.date_format(timezone.localtime(params["starts"]), "DATETIME_FORMAT")
         if "room" in params:
             params["room"] = RoomKind(params["room"]).label
+        if "due" in params:
+            params["due"] = formats.date_format(params["due"], "DATE_FORMAT")
         if "names" in params:
             params["names"] = names_listed(params["names"])
         return str(TEXTS[self.code]) % params
@@ -198,6 +204,30 @@ def _agreement_tasks(case: MediationCase, user: User) -> list[Task]:
     return [Task("waiting.signers", {"names": names}, url=detail)]
 
 
+def _performance_tasks(case: MediationCase, user: User) -> list[Task]:
+    """The obligor's side: report the next obligation it owes; the obligee's side:
+    answer each report. The actions are those the performance page offers."""
+    from documents.performance_rules import available_actions
+    from documents.selectors_performance import obligations_of_case
+
+    url = reverse("case_performance", args=[case.pk])
+    tasks, reported = [], False
+    for obligation in obligations_of_case(case).filter(status__in=Obligation.OPEN_STATUSES):
+        actions = available_actions(user, obligation)
+        if "confirm" in actions:
+            tasks.append(Task("obligation.confirm", {"term": obligation.term_number}, url=url))
+        elif "report_performed" in actions and not reported:
+            # The next one only: a schedule of ten instalments is not ten tasks.
+            reported = True
+            if obligation.due_date is None:
+                tasks.append(Task("obligation.report.undated", {"term": obligation.term_number}, url=url))
+            else:
+                tasks.append(
+                    Task("obligation.report", {"term": obligation.term_number, "due": obligation.due_date}, url=url)
+                )
+    return tasks
+
+
 def party_tasks(case: MediationCase, user: User) -> list[Task]:
     """The open tasks of one of the case's parties' people, in the order they come:
     theirs to do first, then what they wait for. Empty for anyone who takes part in
@@ -209,6 +239,7 @@ def party_tasks(case: MediationCase, user: User) -> list[Task]:
         *_service_tasks(case, user),
         *_authority_tasks(case, user),
         *_agreement_tasks(case, user),
+        *_performance_tasks(case, user),
         *_session_tasks(case, user),
     ]
     todo = [task for task in tasks if not task.is_waiting]

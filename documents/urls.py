@@ -1,6 +1,6 @@
 from django.urls import path
 
-from documents.views import agreements, files, powers_of_attorney, serving, verification
+from documents.views import agreements, enforcement, files, performance, powers_of_attorney, serving, verification
 
 urlpatterns = [
     path("verify/", verification.verify_upload, name="verify"),
@@ -39,6 +39,9 @@ urlpatterns = [
         powers_of_attorney.power_of_attorney_check,
         name="power_of_attorney_check",
     ),
+    path("cases/<int:case_id>/enforcement/", enforcement.case_enforcement, name="case_enforcement"),
+    path("cases/<int:case_id>/performance/", performance.case_performance, name="case_performance"),
+    path("obligations/<int:obligation_id>/<slug:action>/", performance.obligation_action, name="obligation_action"),
     path("cases/<int:case_id>/agreement/", agreements.agreement_for_case, name="agreement_for_case"),
     path("agreements/<int:agreement_id>/", agreements.agreement_detail, name="agreement_detail"),
     path("agreements/<int:agreement_id>/edit/", agreements.agreement_edit, name="agreement_edit"),

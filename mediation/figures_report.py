@@ -12,7 +12,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext
+from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 
 from mediation.models.work_orders import Category, Channel
 from mediation.selectors.stats import Period
@@ -29,6 +29,23 @@ RATE_COLUMNS = [
     ("return_visit_rate", gettext_lazy("Return-visit rate")),
     ("satisfaction_rate", gettext_lazy("Satisfaction rate")),
 ]
+# Judicial confirmation and performance (documents.selectors_figures): counts, then the
+# average days and the rate.
+AFTER_SEAL_COUNT_COLUMNS = [
+    ("applied", gettext_lazy("Applications for confirmation")),
+    ("confirmed", pgettext_lazy("figures", "Confirmed")),
+    ("rejected", pgettext_lazy("figures", "Rejected")),
+    ("not_accepted", pgettext_lazy("figures", "Not accepted")),
+    ("obligations_due", gettext_lazy("Obligations due")),
+    ("performed_on_time", gettext_lazy("Performed on time")),
+    ("performed_late", gettext_lazy("Performed late")),
+    ("overdue", pgettext_lazy("figures", "Overdue")),
+    ("agreements_due", gettext_lazy("Agreements with terms due")),
+    ("agreements_performed_voluntarily", gettext_lazy("Performed voluntarily")),
+]
+AFTER_SEAL_DAYS_COLUMN = ("average_days_to_decide", gettext_lazy("Average days to decide"))
+AFTER_SEAL_RATE_COLUMN = ("voluntary_performance_rate", gettext_lazy("Voluntary performance rate"))
+AFTER_SEAL_COLUMNS = [*AFTER_SEAL_COUNT_COLUMNS, AFTER_SEAL_DAYS_COLUMN, AFTER_SEAL_RATE_COLUMN]
 QUARTER_NAMES = {1: gettext_lazy("Q1"), 2: gettext_lazy("Q2"), 3: gettext_lazy("Q3"), 4: gettext_lazy("Q4")}
 PERCENT_FORMAT = "0.0%"
 
@@ -63,6 +80,12 @@ def filename(period: Period, extension: str) -> str:
     return f"{name}-{period_label(period).replace(' ', '-')}.{extension}"
 
 
+def after_seal_filename(period: Period, extension: str) -> str:
+    # Marked on its own line: xgettext does not look inside f-strings.
+    name = _("after-seal-figures")
+    return f"{name}-{period_label(period).replace(' ', '-')}.{extension}"
+
+
 def _row_label(row: dict) -> str:
     return month_label(row["year"], row["month"]) if row.get("month") else row["year"]
 
@@ -92,6 +115,47 @@ def tables(figures: dict) -> list[dict]:
         },
         {"title": _("By department"), "heading": _("Department"), "rows": _labelled(figures["by_department"], {})},
     ]
+
+
+def after_seal_tables(figures: dict) -> list[dict]:
+    """The judicial confirmation and performance tables: by year, then by year and
+    mediator, and by year and department."""
+
+    def named(row: dict, key: str) -> str:
+        who = row[key]["name"] if row[key] else _("Not dispatched") if key == "department" else "—"
+        return f"{year_label(row['year'])} · {who}"
+
+    return [
+        {
+            "title": _("Judicial confirmation and performance by year"),
+            "sheet": _("After the seal - years"),
+            "heading": _("Year"),
+            "rows": [{**row, "label": year_label(row["year"])} for row in figures["years"]],
+        },
+        {
+            "title": _("Judicial confirmation and performance by mediator"),
+            "sheet": _("After the seal - mediators"),
+            "heading": _("Year and mediator"),
+            "rows": [{**row, "label": named(row, "mediator")} for row in figures["by_mediator"]],
+        },
+        {
+            "title": _("Judicial confirmation and performance by department"),
+            "sheet": _("After the seal - departments"),
+            "heading": _("Year and department"),
+            "rows": [{**row, "label": named(row, "department")} for row in figures["by_department"]],
+        },
+    ]
+
+
+def after_seal_csv_rows(figures: dict) -> list[list]:
+    rows = []
+    for table in after_seal_tables(figures):
+        rows.append([table["title"]])
+        rows.append([table["heading"], *(str(label) for _key, label in AFTER_SEAL_COLUMNS)])
+        for row in table["rows"]:
+            rows.append([row["label"], *("" if row[key] is None else row[key] for key, _label in AFTER_SEAL_COLUMNS)])
+        rows.append([])
+    return rows
 
 
 def _display_width(value) -> int:
@@ -154,6 +218,46 @@ def workbook(figures: dict, *, department_name: str = "") -> bytes:
             sheet.column_dimensions[get_column_letter(column)].width = min(max(widest + 2, 10), 60)
         # The title block's long texts (court, period) may run over the empty cells.
         sheet.column_dimensions["B"].width = max(sheet.column_dimensions["B"].width, 12)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def after_seal_workbook(after_seal: dict, period: Period, *, department_name: str = "") -> bytes:
+    """Judicial confirmation and performance as an .xlsx file: one sheet per table
+    (by year, mediator, department) under the title block, the rate as a percentage."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font, PatternFill
+
+    bold = Font(bold=True)
+    header_fill = PatternFill("solid", fgColor="F2EFE8")
+    title_block = [
+        [settings.COURT_NAME],
+        [_("Judicial confirmation and performance") + (f" ({department_name})" if department_name else "")],
+        [_("Period"), f"{period_label(period)}: {period_dates(period)}"],
+        [_("Generated"), date_format(timezone.localtime(), "Y-m-d H:i")],
+    ]
+    book = Workbook()
+    book.remove(book.active)
+    for table in after_seal_tables(after_seal) if after_seal else []:
+        # Sheet names: at most 31 characters (Excel), so a short name; the title above the table.
+        sheet = book.create_sheet(title=table["sheet"][:31])
+        for line in title_block:
+            sheet.append(line)
+        sheet["A1"].font = Font(bold=True, size=14)
+        sheet["A2"].font = Font(bold=True, size=12)
+        sheet.append([table["title"]])
+        sheet.cell(sheet.max_row, 1).font = bold
+        sheet.append([table["heading"], *(str(label) for _key, label in AFTER_SEAL_COLUMNS)])
+        header_row = sheet.max_row
+        for cell in sheet[header_row]:
+            cell.font = bold
+            cell.fill = header_fill
+        for row in table["rows"]:
+            sheet.append([row["label"], *(row[key] for key, _label in AFTER_SEAL_COLUMNS)])
+            sheet.cell(sheet.max_row, len(AFTER_SEAL_COLUMNS) + 1).number_format = PERCENT_FORMAT
+        sheet.freeze_panes = sheet.cell(header_row + 1, 1)
+        sheet.column_dimensions["A"].width = 30
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

@@ -43,4 +43,6 @@ urlpatterns = [
     path("figures/", figures.figures_page, name="figures"),
     path("figures/export.csv", figures.figures_csv, name="figures_csv"),
     path("figures/export.xlsx", figures.figures_xlsx, name="figures_xlsx"),
+    path("figures/after-seal.csv", figures.figures_after_seal_csv, name="figures_after_seal_csv"),
+    path("figures/after-seal.xlsx", figures.figures_after_seal_xlsx, name="figures_after_seal_xlsx"),
 ]

@@ -142,6 +142,38 @@ EVENTS: dict[str, EventKind] = {
         text=_("The settlement agreement is sealed. Verification code: %(verification_code)s."),
         example={"agreement": 5, "verification_code": "ABCD-EFGH", "sha256": "0" * 64},
     ),
+    # Performance of the agreed terms (documents.services.performance): the term's
+    # number in the agreement, never what a party wrote.
+    "obligation.reported": EventKind(
+        params={"obligation": int, "term": int},
+        audience=JOINT,
+        text=_("%(actor)s reported term %(term)s of the agreement performed."),
+        example={"obligation": 3, "term": 2},
+    ),
+    "obligation.confirmed": EventKind(
+        params={"obligation": int, "term": int},
+        audience=JOINT,
+        text=_("%(actor)s confirmed that term %(term)s of the agreement is performed."),
+        example={"obligation": 3, "term": 2},
+    ),
+    "obligation.disputed": EventKind(
+        params={"obligation": int, "term": int},
+        audience=JOINT,
+        text=_("%(actor)s disputed that term %(term)s of the agreement is performed."),
+        example={"obligation": 3, "term": 2},
+    ),
+    "obligation.overdue": EventKind(
+        params={"obligation": int, "term": int},
+        audience=JOINT,
+        text=_("Term %(term)s of the agreement is overdue."),
+        example={"obligation": 3, "term": 2},
+    ),
+    "obligation.urged": EventKind(
+        params={"obligation": int, "term": int},
+        audience=JOINT,
+        text=_("The mediator urged performance of term %(term)s of the agreement."),
+        example={"obligation": 3, "term": 2},
+    ),
     "document.served": EventKind(
         params={"service": int, "recipient": PERSON, "documents": list},
         audience=CASE,
@@ -153,6 +185,15 @@ EVENTS: dict[str, EventKind] = {
         audience=CASE,
         text=_("%(actor)s acknowledged receipt of the served documents."),
         example={"service": 4},
+    ),
+    # The obligee applied for enforcement (a side-only fact: that side's caucus only).
+    "enforcement.applied": EventKind(
+        params={"document": int, "verification_code": str, "sha256": str},
+        audience=CASE,
+        text=_(
+            "%(actor)s applied for enforcement. Verification code of the sealed application: %(verification_code)s."
+        ),
+        example={"document": 9, "verification_code": "ABCD-EFGH-JKLM", "sha256": "0" * 64},
     ),
     # Acknowledged without having opened any of the documents on the platform.
     "document.acknowledged_unopened": EventKind(

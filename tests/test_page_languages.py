@@ -107,6 +107,7 @@ NOT_PAGES = {
     "verify_ca",
     "api_schema",
     "figures_xlsx",
+    "figures_after_seal_xlsx",
     "document_file",
     "power_of_attorney_file",
     "agreement_pdf",
@@ -310,6 +311,9 @@ def crawled_court(court, django_db_blocker, module_files, _platform_keys):  # no
             "phone": "13800000000",
             "name": str(people["defendant"]),
             "starts": "2026-12-08 09:00",
+            # An obligation's (documents.services.performance): its term, days overdue.
+            "term": "2",
+            "days": "7",
         }
         for kind in KINDS:
             notify(
@@ -397,6 +401,8 @@ def test_every_notification_mail_speaks_only_the_readers_language(language, comp
         "phone": "13800000000",
         "name": "Li Ming",
         "starts": "2026-12-08 09:00",
+        "term": "2",
+        "days": "7",
     }
     data = [
         *params.values(),

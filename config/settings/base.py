@@ -324,7 +324,12 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
     # Who applies and who the other side is are both "a person or an organisation".
-    "ENUM_NAME_OVERRIDES": {"PersonOrOrganisationEnum": ["person", "organisation"]},
+    "ENUM_NAME_OVERRIDES": {
+        "PersonOrOrganisationEnum": ["person", "organisation"],
+        # An obligation's status and kind (documents.models.performance).
+        "ObligationStatusEnum": ["due", "reported", "performed", "disputed", "overdue"],
+        "ObligationKindEnum": ["payment", "act"],
+    },
 }
 
 # The platform's own knobs.

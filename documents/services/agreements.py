@@ -523,6 +523,10 @@ def seal_agreement(*, agreement: Agreement) -> Agreement:
             "sha256": sealed_blob.sha256,
         },
     )
+    # Each payment or act term becomes an obligation to follow (履行).
+    from documents.services.performance import create_obligations
+
+    create_obligations(agreement)
     schedule_rooms_closing(
         case=case, at=now + dt.timedelta(minutes=settings.ROOM_CLOSE_GRACE_MINUTES), reason="agreement_sealed"
     )

@@ -60,6 +60,25 @@ def upload_document(
         errors["party"] = _("This party belongs to another case.")
     if errors:
         raise ValidationError(errors)
+    return store_document(
+        case=case, actor=actor, data=data, filename=filename, kind=kind, title=title, visibility=visibility, party=party
+    )
+
+
+def store_document(
+    *,
+    case: MediationCase,
+    actor: User,
+    data: bytes,
+    filename: str,
+    kind: str,
+    title: str = "",
+    visibility: str = Document.Visibility.CASE,
+    party: Party | None = None,
+) -> Document:
+    """Store a file as a case document once the caller has decided that `actor` may add
+    it (upload_document for the documents page; the performance report for a receipt,
+    after the case has ended). The file's type is checked here, for every caller."""
     content_type = detect_type(data, filename)
     name = stored_filename(filename, content_type)
     blob = store_blob(data, content_type)

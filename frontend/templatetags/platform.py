@@ -69,6 +69,11 @@ def event_summary(event) -> str:
         if data.get("verification_code"):
             summary += " · " + _("sealed agreement %(code)s") % {"code": data["verification_code"]}
         return summary
+    if event.action == "enforcement_application" and data.get("case_number"):
+        return _("Mediation case %(case)s: application for enforcement %(code)s") % {
+            "case": data["case_number"],
+            "code": data.get("verification_code", ""),
+        }
     return ""
 
 

@@ -100,14 +100,29 @@ class MediationCaseSummarySerializer(serializers.Serializer):
 class WorkOrderDetailSerializer(WorkOrderSerializer):
     timeline = TimelineEntrySerializer(source="events", many=True)
     outcome = serializers.SerializerMethodField()
+    performance = serializers.SerializerMethodField()
     # The mediation cases opened from this order (诉前调解), newest first.
     mediation_cases = MediationCaseSummarySerializer(many=True, read_only=True)
 
     class Meta(WorkOrderSerializer.Meta):
-        fields = [*WorkOrderSerializer.Meta.fields, "case_number", "timeline", "outcome", "mediation_cases"]
+        fields = [
+            *WorkOrderSerializer.Meta.fields,
+            "case_number",
+            "timeline",
+            "outcome",
+            "mediation_cases",
+            "performance",
+        ]
 
     def get_outcome(self, order) -> OutcomeSerializer:
         return OutcomeSerializer(order).data
+
+    def get_performance(self, order) -> list[dict]:
+        """Each settled case's agreement after the seal (documents.performance_summary):
+        the codes and counts, and the line the return visit reads, in the reader's language."""
+        from documents.performance_summary import order_performance
+
+        return [{**row["summary"], "text": row["text"]} for row in order_performance(order)]
 
 
 class YearFiguresSerializer(serializers.Serializer):

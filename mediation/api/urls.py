@@ -16,4 +16,5 @@ urlpatterns = [
     path("public/applications/", public.ApplicationView.as_view(), name="api_public_applications"),
     path("public/work-orders/<str:number>/", public.TrackedOrderView.as_view(), name="api_public_work_order"),
     path("stats/work-orders/", views.WorkOrderFiguresView.as_view(), name="api_work_order_stats"),
+    path("stats/after-seal/", views.AfterSealFiguresView.as_view(), name="api_after_seal_stats"),
 ]

@@ -121,3 +121,31 @@ class WorkOrderFiguresView(APIView):
         )
         # The page's own keys (its period and rows) are not part of the API.
         return Response({key: value for key, value in figures.items() if key not in ("period", "rows")})
+
+
+class AfterSealFiguresView(APIView):
+    """Judicial confirmation and performance figures per year, mediator and department
+    (definitions: documents.selectors_figures, docs/api.md)."""
+
+    permission_classes = [permissions.IsAuthenticated, CanSeeFigures]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("from", int, required=True, description="First year, e.g. 2024"),
+            OpenApiParameter("to", int, required=True, description="Last year, e.g. 2026"),
+        ],
+        responses={200: OpenApiResponse(description="years, by_mediator, by_department")},
+        summary="Figures after the seal: judicial confirmation, performance, voluntary performance rate",
+    )
+    def get(self, request):
+        from documents.selectors_figures import after_seal_figures
+
+        query = FiguresQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return Response(
+            after_seal_figures(
+                year_from=query.validated_data["from"],
+                year_to=query.validated_data["to"],
+                department_id=policy.figures_department(request.user),
+            )
+        )

@@ -50,6 +50,14 @@ CASE_ACTION_LABELS = {
     "fail": gettext_lazy("Mediation failed"),
     "withdraw": gettext_lazy("Withdrawn"),
     "transfer_to_filing": gettext_lazy("Filed as an ordinary case"),
+    "enforcement_application": gettext_lazy("Application for enforcement made"),
+    # Performance of the agreed terms (documents.services.performance).
+    "obligations_created": gettext_lazy("Obligations to perform recorded from the agreement"),
+    "obligation_reported": gettext_lazy("Obligation reported performed"),
+    "obligation_confirmed": gettext_lazy("Performance confirmed"),
+    "obligation_disputed": gettext_lazy("Performance disputed"),
+    "obligation_overdue": gettext_lazy("Obligation overdue"),
+    "obligation_urged": gettext_lazy("Mediator urged performance"),
 }
 
 CREDIT_CODE_PATTERN = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")

@@ -56,6 +56,7 @@ ACTION_LABELS = {
     "refer_to_mediation": gettext_lazy("Referred to mediation"),
     "mediation_outcome": gettext_lazy("Mediation outcome"),
     "transfer_to_filing": gettext_lazy("Filed as an ordinary case"),
+    "enforcement_application": gettext_lazy("Application for enforcement made"),
 }
 
 

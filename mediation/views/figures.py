@@ -40,6 +40,17 @@ def _figures(request, form) -> dict:
     return work_order_figures(period=form.cleaned_data["span"], department_id=policy.figures_department(request.user))
 
 
+def _after_seal(request, figures: dict) -> dict:
+    """Judicial confirmation and performance over the years of the period asked for."""
+    from documents.selectors_figures import after_seal_figures
+
+    return after_seal_figures(
+        year_from=figures["period"].first[0],
+        year_to=figures["period"].last[0],
+        department_id=policy.figures_department(request.user),
+    )
+
+
 def _department_name(figures: dict) -> str:
     department_id = figures["department"]
     department = Department.objects.filter(pk=department_id).first() if department_id else None
@@ -58,6 +69,7 @@ def figures_page(request):
         # A bad period: say so and show no figures rather than a guess at what was meant.
         return render(request, "mediation/figures.html", {"form": form, "figures": None}, status=400)
     tables = figures_report.tables(figures)
+    after_seal = _after_seal(request, figures)
     return render(
         request,
         "mediation/figures.html",
@@ -68,6 +80,9 @@ def figures_page(request):
             "period_dates": figures_report.period_dates(figures["period"]),
             "main_table": tables[0],
             "breakdowns": tables[1:],
+            "after_seal": after_seal,
+            "after_seal_tables": figures_report.after_seal_tables(after_seal),
+            "after_seal_columns": figures_report.AFTER_SEAL_COLUMNS,
             "department_name": _department_name(figures),
             "export_query": request.GET.urlencode(),
             "chart_data": {
@@ -113,9 +128,45 @@ def figures_xlsx(request):
     if figures is None:
         return HttpResponseBadRequest(_errors(form), content_type="text/plain; charset=utf-8")
     response = HttpResponse(
-        figures_report.workbook(figures, department_name=_department_name(figures)), content_type=XLSX
+        figures_report.workbook(figures, department_name=_department_name(figures)),
+        content_type=XLSX,
     )
     response["Content-Disposition"] = content_disposition_header(
         True, figures_report.filename(figures["period"], "xlsx")
+    )
+    return response
+
+
+@login_required
+def figures_after_seal_csv(request):
+    """Judicial confirmation and performance, in a CSV of its own: by year, by
+    mediator, by department, one table after the other."""
+    form = _period_form(request)
+    figures = _figures(request, form)
+    if figures is None:
+        return HttpResponseBadRequest(_errors(form), content_type="text/plain; charset=utf-8")
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(figures_report.after_seal_csv_rows(_after_seal(request, figures)))
+    response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = content_disposition_header(
+        True, figures_report.after_seal_filename(figures["period"], "csv")
+    )
+    return response
+
+
+@login_required
+def figures_after_seal_xlsx(request):
+    form = _period_form(request)
+    figures = _figures(request, form)
+    if figures is None:
+        return HttpResponseBadRequest(_errors(form), content_type="text/plain; charset=utf-8")
+    response = HttpResponse(
+        figures_report.after_seal_workbook(
+            _after_seal(request, figures), figures["period"], department_name=_department_name(figures)
+        ),
+        content_type=XLSX,
+    )
+    response["Content-Disposition"] = content_disposition_header(
+        True, figures_report.after_seal_filename(figures["period"], "xlsx")
     )
     return response

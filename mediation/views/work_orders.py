@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from documents.performance_summary import order_performance
 from mediation import policy
 from mediation.actions.work_orders import WORK_ORDER_ACTIONS
 from mediation.errors import DomainError
@@ -145,6 +146,7 @@ def work_order_detail(request, number, *, bound_forms=None, status=200):
             "timeline": selectors.timeline(order),
             "replies": order.replies.select_related("author"),
             "visits": order.return_visits.select_related("visitor"),
+            "performance": order_performance(order),
             "notices": notices,
             "can_answer_notices": answerable,
             "answer_form": SupervisionAnswerForm(prefix="answer"),

@@ -168,6 +168,8 @@ RIGHTS = [
     Row("figures", FIGURES),
     Row("figures_csv", FIGURES),
     Row("figures_xlsx", FIGURES),
+    Row("figures_after_seal_csv", FIGURES),
+    Row("figures_after_seal_xlsx", FIGURES),
     Row("work_order_detail", ORDER_VIEWERS, kwargs=order(Order.Status.IN_PROGRESS)),
     Row("work_order_action", frozenset({"general_liaison"}), "POST", variant="dispatch a received order",
         kwargs=lambda w: {**order(Order.Status.RECEIVED)(w), "action": "dispatch"},
@@ -202,6 +204,7 @@ RIGHTS = [
         kwargs=lambda w: {**order(Order.Status.IN_PROGRESS)(w), "action": "reply"},
         data=lambda w: {"content": "We called back.", "channel": "phone"}),
     Row("api_work_order_stats", FIGURES, query={"from": 2024, "to": 2026}),
+    Row("api_after_seal_stats", FIGURES, query={"from": 2024, "to": 2026}),
     # -- mediation cases (a party of case B never reaches case A) ----------------------------------
     Row("case_list", CASE_LIST),
     Row("case_new", frozenset({"mediator", "other_mediator"})),
@@ -223,6 +226,10 @@ RIGHTS = [
         kwargs=lambda w: {**case_a(w), "action": "extend"},
         data=lambda w: {"extend-new_deadline": "2099-01-01", "extend-reason": "Both sides asked."}),
     Row("api_my_case", CASE_SIDES, kwargs=case_a),
+    # The application for enforcement: the page for those with case files; a POST for a
+    # party's people (refused by the state of case A with a message, not by the person).
+    Row("case_enforcement", CASE_FILES, kwargs=case_a),
+    Row("case_enforcement", frozenset({"plaintiff", "defendant"}), "POST", variant="apply", kwargs=case_a),
     # An in-person ID check (实名) of case A's participant: its mediator and judge, and
     # the general liaison; a party verifies neither themselves nor anyone else.
     Row("record_identity_check", IDENTITY_CHECKERS, "POST",
@@ -269,6 +276,27 @@ RIGHTS = [
         kwargs=lambda w: {"agreement_id": w.agreement.pk}, data=lambda w: {"reason": "The amount is wrong."}),
     Row("agreement_sign", CASE_SIDES, kwargs=lambda w: {"agreement_id": w.agreement.pk}),
     Row("agreement_pdf", CASE_SIDES, kwargs=lambda w: {"agreement_id": w.agreement.pk, "which": "current"}),
+    # -- performance of the agreed terms: the page for who may read the case; each action for
+    # its side only (the defendant owes case A's term to the plaintiff), the mediator urges ------------
+    Row("case_performance", CASE_VIEWERS, kwargs=case_a),
+    Row("obligation_action", frozenset({"defendant"}), "POST", variant="report",
+        kwargs=lambda w: {"obligation_id": w.obligation.pk, "action": "report"},
+        data=lambda w: {f"o{w.obligation.pk}-performed_on": timezone.localdate().isoformat()}),
+    Row("obligation_action", frozenset({"plaintiff"}), "POST", variant="confirm",
+        kwargs=lambda w: {"obligation_id": w.obligation.pk, "action": "confirm"}),
+    Row("obligation_action", frozenset({"plaintiff"}), "POST", variant="dispute",
+        kwargs=lambda w: {"obligation_id": w.obligation.pk, "action": "dispute"},
+        data=lambda w: {f"o{w.obligation.pk}-reason": "没有收到"}),
+    Row("obligation_action", frozenset({"mediator"}), "POST", variant="urge",
+        kwargs=lambda w: {"obligation_id": w.obligation.pk, "action": "urge"},
+        data=lambda w: {f"o{w.obligation.pk}-note": "电话督促"}),
+    Row("api_obligation_action", frozenset({"defendant"}), "POST", json=True, variant="report_performed",
+        kwargs=lambda w: {"obligation_id": w.obligation.pk, "action": "report_performed"},
+        data=lambda w: {"performed_on": timezone.localdate().isoformat()}),
+    Row("api_obligation_action", frozenset({"plaintiff"}), "POST", json=True, variant="confirm",
+        kwargs=lambda w: {"obligation_id": w.obligation.pk, "action": "confirm"}),
+    Row("api_obligation_action", frozenset({"mediator"}), "POST", json=True, variant="urge",
+        kwargs=lambda w: {"obligation_id": w.obligation.pk, "action": "urge"}, data=lambda w: {"note": "电话督促"}),
     # -- powers of attorney: the agent's side and the court's; the mediator checks ---------------------
     Row("powers_of_attorney", CASE_FILES, kwargs=case_a),
     Row("power_of_attorney_upload", frozenset({"mediator", "plaintiff"}), "POST", kwargs=case_a,

@@ -20,7 +20,7 @@ from pypdf import PdfWriter
 
 from documents.models import Document
 from documents.pki import load_platform_pki
-from documents.services import agreements, powers_of_attorney, serving
+from documents.services import agreements, performance, powers_of_attorney, serving
 from documents.services.uploads import upload_document
 from mediation.models import IdentityCheck, Notification, WorkOrder
 from mediation.notifications import notify
@@ -191,6 +191,10 @@ def build_court() -> SimpleNamespace:
     )
     agreements.lock_agreement(agreement=agreement, actor=mediator)
     agreement.refresh_from_db()
+    # The term as an obligation to perform (made at sealing; here from the locked
+    # version, so that who may reach the performance page and its actions is tested
+    # without signing): the defendant owes it to the plaintiff, due, whatever today is.
+    [obligation] = performance.create_obligations(agreement, today=dt.date(2026, 12, 1))
 
     _invitation, invitation_token = invite_participant(
         case=case_a.case,
@@ -248,6 +252,7 @@ def build_court() -> SimpleNamespace:
         service=service_shared,
         private_service=service_private,
         agreement=agreement,
+        obligation=obligation,
         invitation_token=invitation_token,
         rejected_power=rejected_power,
         submitted_power=submitted_power,

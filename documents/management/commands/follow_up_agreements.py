@@ -6,6 +6,7 @@ from django.utils.module_loading import import_string
 # for judicial confirmation closes, the court's deadlines to accept and decide, and
 # the obligations' reminders and overdue flags. Each is idempotent.
 FOLLOW_UPS = [
+    "documents.services.performance.follow_obligations",
 ]
 
 
