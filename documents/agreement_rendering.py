@@ -22,7 +22,7 @@ from documents.services.agreement_content import (
     party_id_numbers,
     signing_place,
 )
-from mediation.models import side_label
+from mediation.models import Party, side_label
 
 
 def document_date(iso_date: str) -> str:
@@ -179,3 +179,32 @@ def signing_certificate_context(agreement: Agreement, version: AgreementVersion,
         verification_url=verification_url(agreement.verification_code),
         qr=qr_data_uri(verification_url(agreement.verification_code)),
     )
+
+
+def confirmation_application_context(content: dict) -> dict:
+    """The context of the application for judicial confirmation's PDF: its content with
+    the applicants designated (side, kind, the ID number as the agreement prints it)
+    and the agreement's terms as the agreement words them, in the document's language."""
+    with translation.override(settings.DOCUMENT_LANGUAGE):
+        return {"content": {**content, **application_reading(content)}}
+
+
+def application_reading(content: dict) -> dict:
+    """The application's parties, terms and the agreement's date, in the active language."""
+    names = {party["id"]: party["name"] for party in content.get("agreement_parties", [])}
+    clauses = agreed_clauses(
+        {"terms": content.get("terms", []), "default_clause": content.get("default_clause")}, names
+    )
+    parties = [
+        {
+            **party,
+            "side_label": side_label(party["side"]),
+            "kind_label": str(Party.Kind(party["kind"]).label) if party.get("kind") else party.get("kind_label", ""),
+        }
+        for party in party_id_numbers(content.get("parties", []))
+    ]
+    return {
+        "parties": parties,
+        "terms_rendered": clauses,
+        "agreement_sealed_on": document_date(content.get("agreement", {}).get("sealed_on", "")),
+    }

@@ -14,6 +14,9 @@ class DocumentsConfig(AppConfig):
         # its 89 megapixels): uploads check the same number first, with a clear error.
         Image.MAX_IMAGE_PIXELS = settings.DOCUMENT_MAX_IMAGE_PIXELS
         from documents import receivers  # noqa: F401
+
+        # The court documents' kinds register what happens when one is sealed.
+        from documents.services import confirmation  # noqa: F401
         from mediation.notifications import register_kind, register_topic
         from mediation.sms import templates as sms_templates
 
@@ -132,6 +135,68 @@ class DocumentsConfig(AppConfig):
             "obligation.overdue_judge",
             _("Case %(number)s: term %(term)s of the agreement, due on %(due)s, has been overdue for %(days)s days."),
             topic="performance",
+        )
+        register_topic(
+            "judicial_confirmation",
+            _("Judicial confirmation"),
+            _("The application to sign, the time left to apply, the court's steps."),
+        )
+        sms_templates.register(
+            "notice_confirmation_sign",
+            _("%(court)s: sign the application for judicial confirmation of case %(number)s: %(link)s"),
+        )
+        sms_templates.register(
+            "notice_confirmation_apply_reminder",
+            _(
+                "%(court)s: %(days)s days left to apply for judicial confirmation of the agreement of case "
+                "%(number)s. %(link)s"
+            ),
+        )
+        sms_templates.register(
+            "notice_confirmation_applied",
+            _("%(court)s: an application for judicial confirmation in case %(number)s awaits acceptance. %(link)s"),
+        )
+        register_kind(
+            "confirmation.sign_application",
+            _(
+                "Sign the application for judicial confirmation of the settlement agreement of case %(number)s, "
+                "by %(due)s."
+            ),
+            topic="judicial_confirmation",
+            sms_template="notice_confirmation_sign",
+        )
+        register_kind(
+            "confirmation.apply_reminder",
+            _(
+                "The time to apply for judicial confirmation of the settlement agreement of case %(number)s ends "
+                "on %(due)s: every party signs the application before then."
+            ),
+            topic="judicial_confirmation",
+            sms_template="notice_confirmation_apply_reminder",
+        )
+        register_kind(
+            "confirmation.applied",
+            _("Every party of case %(number)s signed the application for judicial confirmation: accept it or not."),
+            topic="judicial_confirmation",
+            sms_template="notice_confirmation_applied",
+        )
+        register_kind(
+            "confirmation.application_made",
+            _("The application for judicial confirmation of case %(number)s is signed and with the court."),
+            topic="judicial_confirmation",
+        )
+        register_kind(
+            "confirmation.withdrawn",
+            _("%(name)s withdrew the application for judicial confirmation of case %(number)s."),
+            topic="judicial_confirmation",
+        )
+        register_kind(
+            "confirmation.lapsed",
+            _(
+                "The application for judicial confirmation of case %(number)s lapsed: not every party signed it "
+                "within the 30 days."
+            ),
+            topic="judicial_confirmation",
         )
         register_kind(
             "power_of_attorney.submitted",

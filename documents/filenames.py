@@ -33,6 +33,21 @@ def agreement_filename(agreement, which: str) -> str:
     return _clean(name) + ".pdf"
 
 
+def court_document_filename(document, which: str) -> str:
+    """A court document, named by its kind and the case; "-unsealed" while it is
+    being signed."""
+    params = {"number": document.case.number}
+    names = {
+        "confirmation_application": pgettext("file name", "application-for-judicial-confirmation-%(number)s"),
+        "ruling": pgettext("file name", "civil-ruling-%(number)s"),
+        "enforcement_application": pgettext("file name", "application-for-enforcement-%(number)s"),
+    }
+    name = names[document.kind] % params
+    if which != "sealed":
+        name += pgettext("file name", "-unsealed")
+    return _clean(name) + ".pdf"
+
+
 def proof_of_service_filename(service) -> str:
     name = pgettext("file name", "proof-of-service-%(number)s-%(recipient)s") % {
         "number": service.case.number,

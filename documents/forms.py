@@ -312,6 +312,18 @@ class SignForm(forms.Form):
     )
 
 
+class CourtDocumentSignForm(SignForm):
+    """Signing a court document: the place signed (a party's, or the signer's own)
+    instead of the party; the content hash read is sent back as `version_hash`."""
+
+    slot = forms.ChoiceField(label=_("I sign as"), choices=())
+
+    def __init__(self, *args, slots=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["party"]
+        self.fields["slot"].choices = [(entry["slot"], entry["label"]) for entry in slots]
+
+
 class PowerOfAttorneyUploadForm(forms.Form):
     """An agent's power of attorney: the agent uploads their own; the mediator chooses
     whose it is."""

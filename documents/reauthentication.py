@@ -94,6 +94,30 @@ def send_signing_code(user: User, agreement, *, client_address: str | None, lang
     else) to the signer's verified number; the masked number it went to. The message
     says which case's agreement it signs. Refused (CodeRefused, saying when to try
     again) by the codes' limits."""
+    return send_code_to_sign(
+        user,
+        content_hash=agreement.current_version.content_hash,
+        template="signing_code",
+        params={"court": settings.COURT_NAME, "number": agreement.case.number},
+        client_address=client_address,
+        language=language,
+    )
+
+
+def send_code_to_sign(
+    user: User,
+    *,
+    content_hash: str,
+    template: str,
+    params: dict,
+    client_address: str | None,
+    language: str | None = None,
+) -> str:
+    """Text a code that signs the content whose hash is `content_hash`, and nothing
+    else (`check_sms_code` with the same hash), to the signer's verified number; the
+    masked number it went to. `template` (an SMS template with %(code)s and
+    %(minutes)s) names what the code signs, with `params`. Refused (CodeRefused,
+    saying when to try again) by the codes' limits."""
     if not signs_by_sms(user):
         raise ActionForbidden(_("Your account has no verified mobile number to send a code to."))
     verification_codes.send_code(
@@ -101,9 +125,9 @@ def send_signing_code(user: User, agreement, *, client_address: str | None, lang
         SMS_PURPOSE,
         client_address=client_address,
         language=language,
-        scope=agreement.current_version.content_hash,
-        template="signing_code",
-        params={"court": settings.COURT_NAME, "number": agreement.case.number},
+        scope=content_hash,
+        template=template,
+        params=params,
     )
     return phones.mask(user.phone)
 
@@ -115,9 +139,10 @@ def _chooses_sms(user: User, proof: Reauthentication) -> bool:
 
 
 def check_sms_code(user: User, proof: Reauthentication, *, version_hash: str) -> Reauthentication:
-    """The texted code checked, before the signing's transaction, so that a wrong try
-    counts even though the signing is undone (five wrong tries kill a code); it is
-    spent by `reauthenticate`, inside that transaction, only if the signature is made.
+    """The texted code checked against what it was sent to sign (`version_hash`: an
+    agreement version's or a court document's content hash), before the signing's
+    transaction, so that a wrong try counts even though the signing is undone (five
+    wrong tries kill a code); it is spent by `reauthenticate`, inside that transaction, only if the signature is made.
     Unchanged when the signer does not sign by SMS."""
     if not _chooses_sms(user, proof):
         return proof

@@ -7,7 +7,15 @@ import datetime as dt
 
 from django.db.models import QuerySet
 
-from documents.models import Agreement, AgreementVersion, Document, Service, ServiceConsent, Signature
+from documents.models import (
+    Agreement,
+    AgreementVersion,
+    CourtDocument,
+    Document,
+    Service,
+    ServiceConsent,
+    Signature,
+)
 from mediation.models import MediationCase, User
 
 
@@ -49,6 +57,10 @@ def agreement_by_verification_code(code: str) -> Agreement | None:
     return Agreement.objects.select_related("case", "current_version").filter(verification_code=code.upper()).first()
 
 
+def court_document_by_verification_code(code: str) -> CourtDocument | None:
+    return CourtDocument.objects.select_related("case").filter(verification_code=code.upper()).first()
+
+
 def live_signatures(version: AgreementVersion) -> list[Signature]:
     """The signatures on the version that a new version has not voided, in order."""
     return list(Signature.objects.filter(version=version, voided_at__isnull=True).select_related("signer", "party"))
@@ -88,4 +100,47 @@ def agreement_reading(agreement: Agreement) -> dict:
         "costs": content.get("costs", ""),
         "effectiveness": content.get("effectiveness", ""),
         "judicial_confirmation": content.get("judicial_confirmation", False),
+    }
+
+
+def confirmation_panel(case: MediationCase, user: User) -> dict | None:
+    """What the case page shows of judicial confirmation to `user`: for a case whose
+    agreement is sealed, the newest application (status, signatures, the case number
+    and the ruling once the court has them), the time left to apply, and what this
+    reader may do (apply, sign, withdraw), by the rules the services follow. None
+    when the case has no sealed agreement. The court's side adds to the dict."""
+    from documents.models import JudicialConfirmation
+    from documents.services import confirmation as confirmations
+    from documents.services import court_documents
+
+    agreement = latest_agreement(case)
+    if agreement is None or not agreement.is_sealed:
+        return None
+    confirmation = (
+        JudicialConfirmation.objects.filter(agreement=agreement)
+        .select_related("application", "ruling", "judge")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    apply_by = confirmation.apply_by if confirmation is not None else confirmations.apply_by_of(agreement)
+    days_left = confirmations.days_left_to_apply(apply_by)
+    application = confirmation.application if confirmation is not None else None
+    live = confirmation is not None and confirmation.is_live
+    return {
+        "agreement": agreement,
+        "confirmation": confirmation,
+        # The parties said in the agreement that they would apply.
+        "wanted": bool(agreement.current_version.content.get("judicial_confirmation")),
+        "apply_by": apply_by,
+        "days_left": days_left,
+        "window_open": days_left >= 0,
+        # Whether the time left still matters: nothing applied yet, or being signed.
+        "window_running": days_left >= 0 and (confirmation is None or not live or confirmation.status == "preparing"),
+        "may_apply": confirmations.application_refusal(agreement, user) is None,
+        "sign_slots": court_documents.court_document_signer_slots(application, user)
+        if application is not None and confirmation.status == "preparing"
+        else [],
+        "places": court_documents.labelled_slots(application) if application is not None else [],
+        "may_withdraw": confirmation is not None and confirmations.withdrawal_refusal(confirmation, user) is None,
+        "ruling": confirmation.ruling if confirmation is not None and confirmation.ruling_id else None,
     }

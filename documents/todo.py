@@ -55,6 +55,7 @@ TEXTS = {
     "obligation.report": _("Term %(term)s of the agreement is due on %(due)s: report it performed once done."),
     "obligation.report.undated": _("Term %(term)s of the agreement: report it performed once done."),
     "obligation.confirm": _("The other side reports term %(term)s of the agreement performed: confirm or dispute it."),
+    "confirmation.sign": _("Sign the application for judicial confirmation, by %(date)s."),
     # An agent's, until they may sign (documents.agreement_rules.signing_authority_refusal).
     "power_of_attorney.upload": _(
         "Upload your power of attorney with special authority to settle: you can sign the settlement agreement "
@@ -106,6 +107,8 @@ class Task:
             params["room"] = RoomKind(params["room"]).label
         if "due" in params:
             params["due"] = formats.date_format(params["due"], "DATE_FORMAT")
+        if "date" in params:
+            params["date"] = formats.date_format(dt.date.fromisoformat(params["date"]), "DATE_FORMAT")
         if "names" in params:
             params["names"] = names_listed(params["names"])
         return str(TEXTS[self.code]) % params
@@ -225,6 +228,25 @@ def _performance_tasks(case: MediationCase, user: User) -> list[Task]:
                 tasks.append(
                     Task("obligation.report", {"term": obligation.term_number, "due": obligation.due_date}, url=url)
                 )
+def _confirmation_tasks(case: MediationCase, user: User) -> list[Task]:
+    """The application for judicial confirmation, to sign when a place on it is theirs
+    now (`court_document_signer_slots`, the sign page's rule)."""
+    from documents.models import JudicialConfirmation
+    from documents.services.court_documents import court_document_signer_slots
+
+    tasks = []
+    preparing = JudicialConfirmation.objects.filter(
+        case=case, status=JudicialConfirmation.Status.PREPARING, application__isnull=False
+    ).select_related("application", "application__case")
+    for confirmation in preparing:
+        if court_document_signer_slots(confirmation.application, user):
+            tasks.append(
+                Task(
+                    "confirmation.sign",
+                    {"date": confirmation.apply_by.isoformat()},
+                    url=reverse("court_document_sign", args=[confirmation.application_id]),
+                )
+            )
     return tasks
 
 
@@ -240,6 +262,7 @@ def party_tasks(case: MediationCase, user: User) -> list[Task]:
         *_authority_tasks(case, user),
         *_agreement_tasks(case, user),
         *_performance_tasks(case, user),
+        *_confirmation_tasks(case, user),
         *_session_tasks(case, user),
     ]
     todo = [task for task in tasks if not task.is_waiting]

@@ -1,6 +1,16 @@
 from django.urls import path
 
-from documents.views import agreements, enforcement, files, performance, powers_of_attorney, serving, verification
+from documents.views import (
+    agreements,
+    confirmation,
+    court_documents,
+    enforcement,
+    files,
+    performance,
+    powers_of_attorney,
+    serving,
+    verification,
+)
 
 urlpatterns = [
     path("verify/", verification.verify_upload, name="verify"),
@@ -50,4 +60,20 @@ urlpatterns = [
     path("agreements/<int:agreement_id>/decline/", agreements.agreement_decline, name="agreement_decline"),
     path("agreements/<int:agreement_id>/sign/", agreements.agreement_sign, name="agreement_sign"),
     path("agreements/<int:agreement_id>/<slug:which>.pdf", agreements.agreement_pdf, name="agreement_pdf"),
+    path("court-documents/<int:document_id>/", court_documents.court_document_sign, name="court_document_sign"),
+    path(
+        "court-documents/<int:document_id>/<slug:which>.pdf",
+        court_documents.court_document_pdf,
+        name="court_document_pdf",
+    ),
+    path(
+        "agreements/<int:agreement_id>/judicial-confirmation/",
+        confirmation.confirmation_apply,
+        name="confirmation_apply",
+    ),
+    path(
+        "judicial-confirmations/<int:confirmation_id>/withdraw/",
+        confirmation.confirmation_withdraw,
+        name="confirmation_withdraw",
+    ),
 ]

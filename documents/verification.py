@@ -34,7 +34,7 @@ from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.status import ModificationLevel
 from pyhanko_certvalidator import ValidationContext
 
-from documents.models import Agreement, Service
+from documents.models import Agreement, CourtDocument, Service
 from documents.pki import load_platform_pki
 from documents.signing import SEAL_FIELD
 
@@ -174,6 +174,9 @@ def _sealed_record(sha256: str) -> tuple[str | None, str | None]:
     agreement = Agreement.objects.filter(certificate_blob_id=sha256).first()
     if agreement is not None:
         return agreement.verification_code, "signing_certificate"
+    court_document = CourtDocument.objects.filter(sealed_blob_id=sha256, status=CourtDocument.Status.SEALED).first()
+    if court_document is not None:
+        return court_document.verification_code, court_document.kind
     if Service.objects.filter(Q(proof_blob_id=sha256) | Q(party_proof_blob_id=sha256)).exists():
         return None, "proof_of_service"
     return None, None

@@ -174,6 +174,58 @@ EVENTS: dict[str, EventKind] = {
         text=_("The mediator urged performance of term %(term)s of the agreement."),
         example={"obligation": 3, "term": 2},
     ),
+    # Court documents (documents.services.court_documents); `kind` is the
+    # CourtDocument.Kind code, for clients that word each kind their own way.
+    "court_document.prepared": EventKind(
+        params={"document": int, "kind": str, "signers": int},
+        audience=CASE,
+        text=_("A court document was prepared for signing."),
+        example={"document": 3, "kind": "confirmation_application", "signers": 2},
+    ),
+    "court_document.signed": EventKind(
+        params={"document": int, "kind": str, "party": (str, None)},
+        audience=CASE,
+        text=_("%(actor)s signed a court document."),
+        example={"document": 3, "kind": "confirmation_application", "party": "Beijing Tech Co."},
+    ),
+    "court_document.sealed": EventKind(
+        params={"document": int, "kind": str, "verification_code": str, "sha256": str},
+        audience=CASE,
+        text=_("A court document is signed and sealed. Verification code: %(verification_code)s."),
+        example={"document": 3, "kind": "ruling", "verification_code": "ABCD-EFGH-JKLM", "sha256": "0" * 64},
+    ),
+    # Judicial confirmation (documents.services.confirmation): `status` is the
+    # JudicialConfirmation.Status code after the step.
+    "confirmation.started": EventKind(
+        params={"confirmation": int, "status": str},
+        audience=CASE,
+        text=_("%(actor)s started the application for judicial confirmation: every party signs it."),
+        example={"confirmation": 2, "status": "preparing"},
+    ),
+    "confirmation.applied": EventKind(
+        params={"confirmation": int, "status": str},
+        audience=CASE,
+        text=_("Every party signed the application for judicial confirmation: it is with the court."),
+        example={"confirmation": 2, "status": "applied"},
+    ),
+    "confirmation.withdrawn": EventKind(
+        params={"confirmation": int, "status": str},
+        audience=CASE,
+        text=_("%(actor)s withdrew the application for judicial confirmation."),
+        example={"confirmation": 2, "status": "withdrawn"},
+    ),
+    "confirmation.lapsed": EventKind(
+        params={"confirmation": int, "status": str},
+        audience=CASE,
+        text=_("The application for judicial confirmation lapsed: not every party signed it within the 30 days."),
+        example={"confirmation": 2, "status": "lapsed"},
+    ),
+    "confirmation.reminded": EventKind(
+        params={"confirmation": int, "status": str},
+        audience=CASE,
+        text=_("The parties were reminded that the time to apply for judicial confirmation is running out."),
+        example={"confirmation": 2, "status": "preparing"},
+    ),
     "document.served": EventKind(
         params={"service": int, "recipient": PERSON, "documents": list},
         audience=CASE,

@@ -111,6 +111,7 @@ NOT_PAGES = {
     "document_file",
     "power_of_attorney_file",
     "agreement_pdf",
+    "court_document_pdf",
     "service_proof",
     "notification_count",
     "identity_check_evidence",

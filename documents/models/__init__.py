@@ -425,8 +425,8 @@ class PowerOfAttorney(models.Model):
 
 
 # After the seal: court documents, judicial confirmation, performance of the terms.
-from documents.models.court_documents import CourtDocument, CourtSignature  # noqa: E402
 from documents.models.confirmation import ConfirmationReview, JudicialConfirmation  # noqa: E402
+from documents.models.court_documents import CourtDocument, CourtSignature  # noqa: E402
 from documents.models.performance import Obligation, ObligationStep  # noqa: E402
 
 __all__ = [

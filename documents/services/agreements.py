@@ -12,7 +12,6 @@ work order awaits confirmation, and the rooms close after a grace period.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import logging
 
 from django.conf import settings
@@ -46,6 +45,7 @@ from documents.services.agreement_content import (
     parties_snapshot,
     signing_place,
 )
+from documents.services.signatures import sign_in_place
 from documents.services.storage import read_blob, store_blob
 from documents.signing import (
     SEAL_FIELD,
@@ -54,9 +54,7 @@ from documents.signing import (
     has_empty_seal_field,
     seal,
     seal_in_place,
-    sign_field,
 )
-from documents.stamps import signature_stamp, typed_signature
 from mediation import audit
 from mediation.errors import ActionForbidden, TransitionNotAllowed
 from mediation.identity import identity_now
@@ -357,44 +355,30 @@ def _sign_agreement(
     if method not in Signature.Method.values:
         raise ValidationError({"method": _("Draw your signature or type your name.")})
     how = reauthenticate(actor, reauthentication)
-    identity = identity_now(actor)
-    now = timezone.now()
-    if method == Signature.Method.TYPED or not image_png:
-        drawn = typed_signature(str(actor))
-        method = Signature.Method.TYPED
-    else:
-        drawn = image_png
-    stamp = signature_stamp(drawn, name=str(actor), signed_at=now)
-    pair = _issue(actor, identity)
-    pdf = sign_field(
-        read_blob(version.latest_blob),
+    made = sign_in_place(
+        pdf=read_blob(version.latest_blob),
+        actor=actor,
+        identity=identity_now(actor),
         field=slot,
-        pair=pair,
-        stamp=stamp,
+        method=method,
+        image_png=image_png,
         certify=slot == MEDIATOR_SLOT,
         reason=_("Signed for %(party)s") % {"party": party.name} if party else _("Signed as mediator"),
+        now=timezone.now(),
     )
-    revision = store_blob(pdf, "application/pdf")
-    image_buffer = io.BytesIO()
-    stamp.save(image_buffer, format="PNG")
+    revision = made.revision
+    method = made.fields["method"]
     signature = Signature.objects.create(
         version=version,
         slot=slot,
         signer=actor,
         role=role,
         party=party,
-        signed_at=now,
         ip_address=ip or None,
         user_agent=user_agent[:400],
         reauthenticated_by=how,
-        identity_level=identity.level,
-        identity_verifier=identity.verifier,
         version_hash=version.content_hash,
-        method=method,
-        image=store_blob(image_buffer.getvalue(), "image/png"),
-        certificate_pem=pair.certificate_pem,
-        certificate_serial=format(pair.certificate.serial_number, "x"),
-        revision_hash=revision.sha256,
+        **made.fields,
     )
     version.latest_blob = revision
     version.save(update_fields=["latest_blob"])
@@ -438,17 +422,6 @@ def _notify_next_signers(agreement: Agreement, *, slot: str, signer_slots: set[s
         kind="agreement.your_turn",
         params={"number": agreement.case.number},
         url=reverse("agreement_sign", args=[agreement.pk]),
-    )
-
-
-def _issue(actor: User, identity):
-    """The signer's one-hour certificate: their name (the verified one, for a real
-    name) and, for a real-name-verified person, the keyed hash of their ID number,
-    never the number itself."""
-    from documents.pki import issue_signer_certificate
-
-    return issue_signer_certificate(
-        name=str(actor), user_id=actor.pk, email=actor.email or "", id_number_hash=identity.id_number_hash
     )
 
 

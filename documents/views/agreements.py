@@ -3,9 +3,6 @@ declining, signing and its PDFs."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-
 from csp.decorators import csp_update
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -40,9 +37,8 @@ from documents.reauthentication import (
 )
 from documents.services import agreements
 from documents.services.storage import read_blob
-from documents.stamps import MAX_SIGNATURE_IMAGE_BYTES
 from documents.todo import names_listed
-from documents.views.common import case_or_404, error_text, file_response
+from documents.views.common import case_or_404, decode_png, error_text, file_response, redrawable
 from mediation import phones
 from mediation.client_address import client_ip
 from mediation.errors import DomainError
@@ -263,16 +259,6 @@ def agreement_decline(request, agreement_id):
     return redirect("agreement_detail", agreement_id=agreement.pk)
 
 
-def _decode_png(data_url: str) -> bytes | None:
-    prefix = "data:image/png;base64,"
-    if not data_url.startswith(prefix):
-        return None
-    try:
-        return base64.b64decode(data_url[len(prefix) :], validate=True)
-    except (binascii.Error, ValueError):
-        return None
-
-
 @login_required
 def agreement_sign(request, agreement_id):
     agreement = _agreement(request, agreement_id)
@@ -306,7 +292,7 @@ def agreement_sign(request, agreement_id):
                 version_hash=data["version_hash"],
                 party=data["party"] if agreement.case.mediator_id != request.user.pk else None,
                 method=data["method"],
-                image_png=_decode_png(data["signature"]) if data["method"] == "drawn" else None,
+                image_png=decode_png(data["signature"]) if data["method"] == "drawn" else None,
                 reauthentication=Reauthentication(
                     password=data["password"], totp_code=data["totp_code"], sms_code=data["sms_code"]
                 ),
@@ -339,7 +325,7 @@ def agreement_sign(request, agreement_id):
             "authority_refusals": state["authority_refusals"],
             # A refused attempt (a wrong password) gives the drawing back, for the
             # canvas to draw it again, if it is one the service would take.
-            "signature_to_redraw": _redrawable(request.POST.get("signature", "")) if request.method == "POST" else "",
+            "signature_to_redraw": redrawable(request.POST.get("signature", "")) if request.method == "POST" else "",
         },
         status=status,
     )
@@ -362,11 +348,6 @@ def _send_signing_code(request, agreement, state: dict) -> int:
         _("A 6-digit code was texted to %(phone)s. Type it below within 5 minutes, then sign.") % {"phone": masked},
     )
     return 200
-
-
-def _redrawable(data_url: str) -> str:
-    image = _decode_png(data_url)
-    return data_url if image and len(image) <= MAX_SIGNATURE_IMAGE_BYTES else ""
 
 
 def after_signing(agreement: Agreement) -> str:

@@ -3,11 +3,15 @@ files sent as downloads."""
 
 from __future__ import annotations
 
+import base64
+import binascii
+
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 
 from documents.access import side_of
 from documents.filenames import attachment
+from documents.stamps import MAX_SIGNATURE_IMAGE_BYTES
 from mediation.models import MediationCase
 from mediation.selectors.cases import case_for
 
@@ -33,3 +37,21 @@ def file_response(data: bytes, content_type: str, filename: str) -> HttpResponse
 def error_text(error: ValidationError) -> str:
     """A validation error's messages, as one line for a flash message."""
     return " ".join(message for messages_ in error.message_dict.values() for message in messages_)
+
+
+def decode_png(data_url: str) -> bytes | None:
+    """The PNG a signature pad sends as a data URL, or None if it is not one."""
+    prefix = "data:image/png;base64,"
+    if not data_url.startswith(prefix):
+        return None
+    try:
+        return base64.b64decode(data_url[len(prefix) :], validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def redrawable(data_url: str) -> str:
+    """A drawn signature to give back after a refused attempt (a wrong password), for
+    the canvas to draw again: only one the signing services would take."""
+    image = decode_png(data_url)
+    return data_url if image and len(image) <= MAX_SIGNATURE_IMAGE_BYTES else ""

@@ -4,6 +4,7 @@
 from django import template
 
 from documents import next_step as next_steps
+from documents import selectors as document_selectors
 from documents import todo
 from mediation.participation import rooms_of_user
 from rooms.membership import rooms_for_user
@@ -54,3 +55,10 @@ def next_step(case, user):
     """The hint of what this reader should do next in the case (documents.next_step),
     or None."""
     return next_steps.next_step(case, user)
+
+
+@register.simple_tag
+def confirmation_panel(case, user):
+    """Judicial confirmation on the case page (documents.selectors.confirmation_panel),
+    or None before the agreement is sealed."""
+    return document_selectors.confirmation_panel(case, user)

@@ -58,6 +58,15 @@ CASE_ACTION_LABELS = {
     "obligation_disputed": gettext_lazy("Performance disputed"),
     "obligation_overdue": gettext_lazy("Obligation overdue"),
     "obligation_urged": gettext_lazy("Mediator urged performance"),
+    # Court documents (documents.services.court_documents) and judicial confirmation
+    # (documents.services.confirmation).
+    "court_document_sign": gettext_lazy("Court document signed"),
+    "court_document_seal": gettext_lazy("Court document sealed"),
+    "confirmation_start": gettext_lazy("Application for judicial confirmation started"),
+    "confirmation_apply": gettext_lazy("Applied for judicial confirmation"),
+    "confirmation_withdraw": gettext_lazy("Application for judicial confirmation withdrawn"),
+    "confirmation_lapse": gettext_lazy("Application for judicial confirmation lapsed"),
+    "confirmation_reminder": gettext_lazy("Reminded to apply for judicial confirmation"),
 }
 
 CREDIT_CODE_PATTERN = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")

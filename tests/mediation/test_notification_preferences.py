@@ -51,6 +51,7 @@ def test_a_party_cannot_choose_for_staff_topics(client, world):
         "sessions",
         "documents",
         "agreements",
+        "judicial_confirmation",
     }
     with pytest.raises(ValidationError):
         set_notification_channels(user=world.plaintiff, choices={"deadlines": {"sms": True}})

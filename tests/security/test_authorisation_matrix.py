@@ -297,6 +297,19 @@ RIGHTS = [
         kwargs=lambda w: {"obligation_id": w.obligation.pk, "action": "confirm"}),
     Row("api_obligation_action", frozenset({"mediator"}), "POST", json=True, variant="urge",
         kwargs=lambda w: {"obligation_id": w.obligation.pk, "action": "urge"}, data=lambda w: {"note": "电话督促"}),
+    # -- court documents and judicial confirmation ----------------------------------------------------
+    Row("verify_record", EVERYONE, kwargs=lambda w: {"code": w.court_document.verification_code},
+        variant="court document"),
+    Row("court_document_sign", CASE_FILES, kwargs=lambda w: {"document_id": w.court_document.pk}),
+    # A document with no place left to sign: nobody signs it.
+    Row("court_document_sign", NOBODY, "POST", kwargs=lambda w: {"document_id": w.court_document.pk},
+        variant="nothing to sign"),
+    Row("court_document_pdf", CASE_FILES, kwargs=lambda w: {"document_id": w.court_document.pk, "which": "latest"}),
+    # The parties (an agent with special authority only: the plaintiff's has none) and the mediator apply.
+    Row("confirmation_apply", frozenset({"mediator", "defendant"}), "POST",
+        kwargs=lambda w: {"agreement_id": w.agreement.pk}),
+    Row("confirmation_withdraw", frozenset({"defendant"}), "POST",
+        kwargs=lambda w: {"confirmation_id": w.confirmation.pk}, data=lambda w: {"reason": "Settled otherwise."}),
     # -- powers of attorney: the agent's side and the court's; the mediator checks ---------------------
     Row("powers_of_attorney", CASE_FILES, kwargs=case_a),
     Row("power_of_attorney_upload", frozenset({"mediator", "plaintiff"}), "POST", kwargs=case_a,

@@ -18,9 +18,10 @@ from django.test import override_settings
 from django.utils import timezone
 from pypdf import PdfWriter
 
-from documents.models import Document
+from documents.models import CourtDocument, Document, JudicialConfirmation
 from documents.pki import load_platform_pki
 from documents.services import agreements, performance, powers_of_attorney, serving
+from documents.services.storage import store_blob
 from documents.services.uploads import upload_document
 from mediation.models import IdentityCheck, Notification, WorkOrder
 from mediation.notifications import notify
@@ -196,6 +197,27 @@ def build_court() -> SimpleNamespace:
     # without signing): the defendant owes it to the plaintiff, due, whatever today is.
     [obligation] = performance.create_obligations(agreement, today=dt.date(2026, 12, 1))
 
+    # An application for judicial confirmation being signed, its document laid out
+    # (stored as it is: the pages read it, nobody signs it here).
+    court_document = CourtDocument.objects.create(
+        case=case_a.case,
+        kind=CourtDocument.Kind.CONFIRMATION_APPLICATION,
+        verification_code="MTRX-CORT-DOC1",
+        content={"terms": [], "parties": [], "agreement": {"verification_code": agreement.verification_code}},
+        content_hash="0" * 64,
+        signature_slots=[],
+        locked_blob=(blob := store_blob(pdf_file("application"), "application/pdf")),
+        latest_blob=blob,
+    )
+    confirmation = JudicialConfirmation.objects.create(
+        case=case_a.case,
+        agreement=agreement,
+        application=court_document,
+        judge=people["judge"],
+        started_by=mediator,
+        apply_by=timezone.localdate() + dt.timedelta(days=30),
+    )
+
     _invitation, invitation_token = invite_participant(
         case=case_a.case,
         actor=mediator,
@@ -253,6 +275,8 @@ def build_court() -> SimpleNamespace:
         private_service=service_private,
         agreement=agreement,
         obligation=obligation,
+        court_document=court_document,
+        confirmation=confirmation,
         invitation_token=invitation_token,
         rejected_power=rejected_power,
         submitted_power=submitted_power,

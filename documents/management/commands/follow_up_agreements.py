@@ -7,6 +7,7 @@ from django.utils.module_loading import import_string
 # the obligations' reminders and overdue flags. Each is idempotent.
 FOLLOW_UPS = [
     "documents.services.performance.follow_obligations",
+    "documents.services.confirmation.remind_confirmation_windows",
 ]
 
 
