@@ -112,6 +112,27 @@ def _power_of_attorney(power: PowerOfAttorney) -> dict:
     }
 
 
+def _judicial_confirmation(request, case: MediationCase) -> dict | None:
+    """The case's latest application for judicial confirmation, as the parties follow
+    it: null before there is one; the ruling's PDF and code once it is sealed."""
+    from documents.services.confirmation_court import latest_confirmation
+
+    confirmation = latest_confirmation(case)
+    if confirmation is None:
+        return None
+    ruling = confirmation.ruling if confirmation.ruling_id and confirmation.ruling.is_sealed else None
+    return {
+        "status": confirmation.status,
+        "case_number": confirmation.case_number or None,
+        "applied_at": confirmation.applied_at,
+        "decided_at": confirmation.decided_at,
+        "ruling_pdf_url": request.build_absolute_uri(reverse("court_document_pdf", args=[ruling.pk, "sealed"]))
+        if ruling
+        else None,
+        "verification_code": ruling.verification_code if ruling else None,
+    }
+
+
 def _agreement(request, agreement: Agreement) -> dict:
     version = agreement.current_version
     sealed = agreement.is_sealed
@@ -181,6 +202,7 @@ class MyCaseView(APIView):
                 "agreements": serializers.ListField(child=serializers.DictField()),
                 "powers_of_attorney": serializers.ListField(child=serializers.DictField()),
                 "obligations": type(ObligationSerializer)(many=True),
+                "judicial_confirmation": serializers.DictField(allow_null=True),
             },
         )
     )
@@ -204,6 +226,7 @@ class MyCaseView(APIView):
                 ],
                 # What the sealed agreement's terms owe, by whom to whom (documents.services.performance).
                 "obligations": [_obligation(obligation) for obligation in obligations_of_case(case)],
+                "judicial_confirmation": _judicial_confirmation(request, case),
             }
         )
 

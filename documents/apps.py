@@ -224,3 +224,66 @@ class DocumentsConfig(AppConfig):
             _("The mediator rejected your power of attorney in case %(number)s: read why and upload a new one."),
             topic="agreements",
         )
+        register_topic(
+            "confirmation",
+            _("Judicial confirmation"),
+            _("The court accepting your application for judicial confirmation, and its ruling."),
+        )
+        sms_templates.register(
+            "notice_confirmation_ruling",
+            _(
+                "%(court)s: the court's ruling on the application for judicial confirmation of case %(number)s has "
+                "arrived. %(link)s"
+            ),
+        )
+        sms_templates.register(
+            "notice_confirmation_overdue",
+            _("%(court)s: the application for judicial confirmation in case %(number)s is past its deadline. %(link)s"),
+        )
+        register_kind(
+            "confirmation.assigned",
+            _("The application for judicial confirmation in case %(number)s was assigned to you."),
+            topic="cases",
+        )
+        register_kind(
+            "confirmation.accepted",
+            _("The court accepted the application for judicial confirmation in case %(number)s as %(case_number)s."),
+            topic="confirmation",
+        )
+        register_kind(
+            "confirmation.not_accepted",
+            _("The court did not accept the application for judicial confirmation in case %(number)s: read why."),
+            topic="confirmation",
+        )
+        register_kind(
+            "confirmation.ruling_arrived",
+            _("The court's ruling on your application for judicial confirmation in case %(number)s has arrived."),
+            topic="confirmation",
+            sms_template="notice_confirmation_ruling",
+        )
+        register_kind(
+            "confirmation.serve_by_other_means",
+            _(
+                "The ruling in case %(number)s could not be served electronically on %(count)s participant(s) who "
+                "did not consent to it: serve them by other means."
+            ),
+            topic="cases",
+        )
+        register_kind(
+            "confirmation.accept_overdue",
+            _("The application for judicial confirmation in case %(number)s was not accepted in time."),
+            topic="deadlines",
+            sms_template="notice_confirmation_overdue",
+        )
+        register_kind(
+            "confirmation.decide_overdue",
+            _("The application for judicial confirmation %(case_number)s (case %(number)s) was not decided in time."),
+            topic="deadlines",
+            sms_template="notice_confirmation_overdue",
+        )
+        # The ruling's sealing decides the application; the sign page shows what it says.
+        from documents.services.confirmation_court import ruling_reading, ruling_sealed
+        from documents.services.court_documents import on_sealed, register_reading
+
+        on_sealed("ruling")(ruling_sealed)
+        register_reading("ruling", "documents/_ruling_reading.html", ruling_reading)

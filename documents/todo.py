@@ -228,6 +228,9 @@ def _performance_tasks(case: MediationCase, user: User) -> list[Task]:
                 tasks.append(
                     Task("obligation.report", {"term": obligation.term_number, "due": obligation.due_date}, url=url)
                 )
+    return tasks
+
+
 def _confirmation_tasks(case: MediationCase, user: User) -> list[Task]:
     """The application for judicial confirmation, to sign when a place on it is theirs
     now (`court_document_signer_slots`, the sign page's rule)."""

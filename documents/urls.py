@@ -66,6 +66,18 @@ urlpatterns = [
         court_documents.court_document_pdf,
         name="court_document_pdf",
     ),
+    path("confirmations/", confirmation.confirmation_queue, name="confirmation_queue"),
+    path("confirmations/<int:confirmation_id>/", confirmation.confirmation_detail, name="confirmation_detail"),
+    path(
+        "confirmations/<int:confirmation_id>/<slug:action>/",
+        confirmation.confirmation_action,
+        name="confirmation_action",
+    ),
+    path(
+        "cases/<int:case_id>/resume-after-rejection/",
+        confirmation.resume_after_rejection,
+        name="resume_after_rejection",
+    ),
     path(
         "agreements/<int:agreement_id>/judicial-confirmation/",
         confirmation.confirmation_apply,

@@ -16,6 +16,8 @@ def navigation(request):
             "cases": policy.can_see_cases(user),
             "my_cases": Participant.active.filter(user=user).exists(),
             "intake": policy.can(user, "receive"),
+            # The judicial confirmation queue (documents.services.confirmation_court.may_see_queue).
+            "confirmations": has_role(user, Role.JUDGE) or has_role(user, Role.DEPARTMENT_HEAD),
             "admin": user.is_staff,
         },
         "unread_notifications": unread_count(user),

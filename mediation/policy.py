@@ -75,6 +75,19 @@ def is_case_judge(user, case):
 
 
 @rules.predicate
+def judges_confirmation_of(user, case):
+    """A judge a department head assigned an application for judicial confirmation of
+    the case to (documents app): they review the case as its judge does."""
+    return user.is_authenticated and case.confirmations.filter(judge=user).exists()
+
+
+@rules.predicate
+def is_reviewing_judge(user, case):
+    """The judge reviewing the case's accepted application for judicial confirmation."""
+    return user.is_authenticated and case.confirmations.filter(status="accepted", judge=user).exists()
+
+
+@rules.predicate
 def is_case_participant(user, case):
     from mediation.participation import active_participation
 
@@ -109,7 +122,10 @@ work_order_rules.add_rule("refer_to_mediation", is_general_liaison | (is_assigne
 work_order_rules.add_rule("record_mediation_outcome", is_general_liaison | handles_case_of_order)
 
 case_rules = rules.RuleSet()
-case_rules.add_rule("view", is_superuser | is_general_liaison | is_case_mediator | is_case_judge | is_case_participant)
+case_rules.add_rule(
+    "view",
+    is_superuser | is_general_liaison | is_case_mediator | is_case_judge | judges_confirmation_of | is_case_participant,
+)
 case_rules.add_rule("open", is_mediator)
 # The mediator runs the case: invitations, parties, sessions, participants, outcome.
 for action in (
@@ -124,8 +140,10 @@ for action in (
     "settle",
     "fail",
     "withdraw",
+    "resume",
 ):
     case_rules.add_rule(action, is_case_mediator)
+case_rules.add_rule("schedule_review", is_reviewing_judge)
 # A deadline extension is approved by the case's judge or the general liaison.
 case_rules.add_rule("extend", is_case_judge | is_general_liaison)
 case_rules.add_rule("transfer_to_filing", is_case_judge | is_general_liaison | is_case_mediator)

@@ -254,6 +254,23 @@ EVENTS: dict[str, EventKind] = {
         text=_("%(actor)s acknowledged receipt of the served documents without opening them."),
         example={"service": 4},
     ),
+    # Judicial confirmation (documents.services.confirmation_court).
+    "confirmation.review_started": EventKind(
+        params={"case_number": str},
+        audience=JOINT,
+        text=_("%(actor)s started the judicial review of the application %(case_number)s in this room."),
+        example={"case_number": "(2026)京0107民特1号"},
+    ),
+    "confirmation.ruled": EventKind(
+        # decision: "confirm" | "reject" (JudicialConfirmation.Decision).
+        params={"case_number": str, "decision": str, "verification_code": str},
+        audience=JOINT,
+        text=_(
+            "The court's ruling %(case_number)s on the application for judicial confirmation is sealed and served. "
+            "Verification code: %(verification_code)s."
+        ),
+        example={"case_number": "(2026)京0107民特1号", "decision": "confirm", "verification_code": "ABCD-EFGH"},
+    ),
 }
 
 

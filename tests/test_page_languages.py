@@ -314,6 +314,9 @@ def crawled_court(court, django_db_blocker, module_files, _platform_keys):  # no
             "starts": "2026-12-08 09:00",
             # An obligation's (documents.services.performance): its term, days overdue.
             "term": "2",
+            "case_number": "(2026)京0107民特1号",
+            "count": "1",
+            "date": "2026-12-31",
             "days": "7",
         }
         for kind in KINDS:
@@ -403,6 +406,9 @@ def test_every_notification_mail_speaks_only_the_readers_language(language, comp
         "name": "Li Ming",
         "starts": "2026-12-08 09:00",
         "term": "2",
+        "case_number": "(2026)京0107民特1号",
+        "count": "1",
+        "date": "2026-12-31",
         "days": "7",
     }
     data = [

@@ -84,9 +84,7 @@ class JudicialConfirmation(models.Model):
     case = models.ForeignKey(MediationCase, on_delete=models.PROTECT, related_name="confirmations")
     agreement = models.ForeignKey(Agreement, on_delete=models.PROTECT, related_name="confirmations")
     status = models.CharField(_("status"), max_length=14, choices=Status.choices, default=Status.PREPARING)
-    application = models.ForeignKey(
-        CourtDocument, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    application = models.ForeignKey(CourtDocument, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     ruling = models.ForeignKey(CourtDocument, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     # The judge who reviews and decides: the case's judge, or one the department head assigns.
     judge = models.ForeignKey(
@@ -165,9 +163,7 @@ class ConfirmationReview(models.Model):
 
     confirmation = models.ForeignKey(JudicialConfirmation, on_delete=models.CASCADE, related_name="reviews")
     kind = models.CharField(_("how"), max_length=8, choices=Kind.choices)
-    session = models.ForeignKey(
-        MediationSession, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    session = models.ForeignKey(MediationSession, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     held_at = models.DateTimeField(_("when"))
     note = models.TextField(_("record of the review"))
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

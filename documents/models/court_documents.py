@@ -42,9 +42,7 @@ class CourtDocument(models.Model):
 
     case = models.ForeignKey(MediationCase, on_delete=models.PROTECT, related_name="court_documents")
     kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)
-    status = models.CharField(
-        _("status"), max_length=10, choices=Status.choices, default=Status.AWAITING_SIGNATURES
-    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.AWAITING_SIGNATURES)
     verification_code = models.CharField(_("verification code"), max_length=16, unique=True)
     # What the document says, as codes and parameters (rendered in the document's
     # language), and its hash: what each signer's SMS code is bound to.

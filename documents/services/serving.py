@@ -83,11 +83,26 @@ def record_consent(*, case: MediationCase, user: User, email: str = "", ip: str 
     return consent
 
 
+def serves_own_ruling(case: MediationCase, actor: User, documents: list[Document]) -> bool:
+    """Whether `actor` is the judge serving their own sealed ruling on an application
+    for judicial confirmation of this case (the case itself has settled)."""
+    from documents.models.confirmation import JudicialConfirmation
+
+    if not documents or any(d.kind != Document.Kind.RULING or d.case_id != case.pk for d in documents):
+        return False
+    return JudicialConfirmation.objects.filter(
+        case=case, judge=actor, ruling__sealed_blob_id__in=[d.blob_id for d in documents]
+    ).exists()
+
+
 def _check_serving(case: MediationCase, actor: User, recipient: User, documents: list[Document]) -> None:
-    if case.mediator_id != actor.pk:
-        raise ActionForbidden(_("Only the case's mediator serves documents."))
-    if not case.is_open:
-        raise TransitionNotAllowed(_("This case has ended."))
+    # The mediator serves while the case is open; the judge serves the ruling they
+    # signed on the parties' application for judicial confirmation.
+    if not serves_own_ruling(case, actor, documents):
+        if case.mediator_id != actor.pk:
+            raise ActionForbidden(_("Only the case's mediator serves documents."))
+        if not case.is_open:
+            raise TransitionNotAllowed(_("This case has ended."))
     errors = {}
     if _participant(case, recipient) is None:
         errors["recipient"] = _("The recipient must take part in this case.")

@@ -62,3 +62,13 @@ def confirmation_panel(case, user):
     """Judicial confirmation on the case page (documents.selectors.confirmation_panel),
     or None before the agreement is sealed."""
     return document_selectors.confirmation_panel(case, user)
+
+
+@register.simple_tag
+def court_confirmation(case, user):
+    """The court's side of the case's latest application for judicial confirmation, as
+    the case page shows it (documents.services.confirmation_court), or None before the
+    court has it."""
+    from documents.services.confirmation_court import case_panel
+
+    return case_panel(case, user)

@@ -32,6 +32,9 @@ class MediationCase(models.Model):
         "settle": ((Status.IN_MEDIATION,), Status.SETTLED),
         "fail": ((Status.PENDING, Status.IN_MEDIATION), Status.FAILED),
         "withdraw": ((Status.PENDING, Status.IN_MEDIATION), Status.WITHDRAWN),
+        # Back to mediation after the court rejected the settlement's confirmation, to
+        # amend the agreement (only then: see `court_rejected_settlement`).
+        "resume": ((Status.SETTLED,), Status.IN_MEDIATION),
     }
     ACTION_STATES = {
         "invite": OPEN_STATUSES,
@@ -41,8 +44,15 @@ class MediationCase(models.Model):
         "edit_party": OPEN_STATUSES,
         "remove_party": OPEN_STATUSES,
         "extend": OPEN_STATUSES,
-        "transfer_to_filing": (Status.FAILED,),
+        # A failed mediation, or a settlement the court refused to confirm.
+        "transfer_to_filing": (Status.FAILED, Status.SETTLED),
+        # The judge reviewing an application for judicial confirmation questions the
+        # parties in a session of the settled case.
+        "schedule_review": (Status.SETTLED,),
     }
+    # Actions a settled case allows only once the court rejected the application to
+    # confirm its agreement: mediating again to amend it, or going to court.
+    AFTER_REJECTION = ("resume", "transfer_to_filing")
 
     number = models.CharField(_("case number"), max_length=64, unique=True)
     work_order = models.ForeignKey(
@@ -94,8 +104,25 @@ class MediationCase(models.Model):
 
     def allows(self, action: str) -> bool:
         if action in self.TRANSITIONS:
-            return self.status in self.TRANSITIONS[action][0]
-        return self.status in self.ACTION_STATES.get(action, ())
+            allowed = self.status in self.TRANSITIONS[action][0]
+        else:
+            allowed = self.status in self.ACTION_STATES.get(action, ())
+        if allowed and action in self.AFTER_REJECTION and self.status == self.Status.SETTLED:
+            return self.court_rejected_settlement()
+        return allowed
+
+    def court_rejected_settlement(self) -> bool:
+        """Whether the court's latest word on this case's settlement is a ruling that
+        rejects the application to confirm it (judicial confirmation, documents app):
+        the one rule for resuming mediation and for going to court after a settlement."""
+        latest = self.confirmations.order_by("-created_at", "-id").values_list("status", flat=True).first()
+        return latest == "rejected"
+
+    def scheduling_action(self) -> str:
+        """The rule a session of this case is scheduled, started, ended or cancelled
+        under: the mediator's while mediating; in a settled case, only the judge
+        reviewing its application for judicial confirmation holds sessions."""
+        return "schedule_review" if self.status == self.Status.SETTLED else "schedule"
 
     @property
     def is_open(self) -> bool:

@@ -21,7 +21,9 @@ def visible_cases(user: User) -> QuerySet[MediationCase]:
     if user.is_superuser or has_role(user, Role.GENERAL_LIAISON):
         return cases
     participates = Participant.active.filter(user=user).values("case_id")
-    return cases.filter(Q(mediator=user) | Q(judge=user) | Q(pk__in=participates))
+    # The judge assigned an application for judicial confirmation of the case too.
+    assigned = MediationCase.objects.filter(confirmations__judge=user).values("pk")
+    return cases.filter(Q(mediator=user) | Q(judge=user) | Q(pk__in=participates) | Q(pk__in=assigned))
 
 
 def case_for(user: User, case_id: int) -> MediationCase | None:

@@ -58,6 +58,16 @@ CASE_ACTION_LABELS = {
     "obligation_disputed": gettext_lazy("Performance disputed"),
     "obligation_overdue": gettext_lazy("Obligation overdue"),
     "obligation_urged": gettext_lazy("Mediator urged performance"),
+    "resume": gettext_lazy("Mediation resumed after the court rejected the settlement"),
+    "schedule_review": gettext_lazy("Session for the judge's review"),
+    "confirmation.assign": gettext_lazy("Judge assigned to the application for judicial confirmation"),
+    "confirmation.accept": gettext_lazy("Application for judicial confirmation accepted"),
+    "confirmation.decline": gettext_lazy("Application for judicial confirmation not accepted"),
+    "confirmation.review": gettext_lazy("Judicial review recorded"),
+    "confirmation.review_started": gettext_lazy("Judicial review started in the joint room"),
+    "confirmation.extend": gettext_lazy("Time to decide extended"),
+    "confirmation.draft_ruling": gettext_lazy("Ruling drafted"),
+    "confirmation.rule": gettext_lazy("Ruling sealed and served"),
     # Court documents (documents.services.court_documents) and judicial confirmation
     # (documents.services.confirmation).
     "court_document_sign": gettext_lazy("Court document signed"),
@@ -565,6 +575,35 @@ def transfer_to_filing(*, case: MediationCase, actor: User, filed_case_number: s
             from_status=order.status,
             data={"case": case.pk, "case_number": case.number, "filed_case_number": number},
         )
+    return case
+
+
+@transaction.atomic
+def resume_mediation(*, case: MediationCase, actor: User) -> MediationCase:
+    """settled → in_mediation, only when the court rejected the application to confirm
+    the settlement (`MediationCase.court_rejected_settlement`), by the case's mediator,
+    to amend the agreement. The originating work order, whose clock restarted when the
+    case settled, has it stopped again for the mediation (an order whose clock no longer
+    runs, waiting for the general liaison or closed, is left in its state) and records
+    on its timeline that the mediation resumed, for whoever handles it. The caller (the
+    documents app) reopens the rooms and starts the new agreement in this transaction."""
+    case = lock_case_for_action(case, actor, "resume")
+    order = lock_work_order_of(case)
+    from_status = case.status
+    case.status = MediationCase.Status.IN_MEDIATION
+    case.concluded_at = None
+    case.save(update_fields=["status", "concluded_at", "updated_at"])
+    record_case_event(case, actor=actor, action="resume", from_status=from_status, data={"reason": "rejected"})
+    signals.case_status_changed.send(sender=MediationCase, case=case, from_status=from_status)
+    if order is not None:
+        work_orders.record_event(
+            order,
+            actor=actor,
+            action="mediation_resumed",
+            from_status=order.status,
+            data={"case": case.pk, "case_number": case.number, "reason": "confirmation_rejected"},
+        )
+        work_orders.pause_for_mediation(order=order, actor=actor, case_number=case.number)
     return case
 
 

@@ -20,8 +20,9 @@ from mediation.notifications import notify
 from mediation.participation import people_in_room
 from mediation.services.cases import (
     case_url,
+    check_case_action,
     localtime_label,
-    lock_case_for_action,
+    lock_case,
     record_case_event,
     start_mediation,
 )
@@ -44,7 +45,8 @@ def schedule_session(
     room_kind: str = RoomKind.JOINT,
     note: str = "",
 ) -> MediationSession:
-    case = lock_case_for_action(case, actor, "schedule")
+    case = lock_case(case)
+    check_case_action(actor, case.scheduling_action(), case)
     errors = {}
     if starts_at <= timezone.now():
         errors["starts_at"] = _("A session is scheduled in the future.")
@@ -78,7 +80,8 @@ def schedule_session(
 
 
 def _lock_session(session: MediationSession, actor: User | None, action: str) -> MediationSession:
-    lock_case_for_action(session.case, actor, "schedule")
+    case = lock_case(session.case)
+    check_case_action(actor, case.scheduling_action(), case)
     locked = MediationSession.objects.select_for_update().select_related("case").get(pk=session.pk)
     if locked.cancelled_at:
         raise TransitionNotAllowed(_("This session was cancelled."))

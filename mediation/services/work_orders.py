@@ -57,6 +57,7 @@ ACTION_LABELS = {
     "mediation_outcome": gettext_lazy("Mediation outcome"),
     "transfer_to_filing": gettext_lazy("Filed as an ordinary case"),
     "enforcement_application": gettext_lazy("Application for enforcement made"),
+    "mediation_resumed": gettext_lazy("Mediation resumed: the court rejected the settlement"),
 }
 
 

@@ -310,6 +310,17 @@ RIGHTS = [
         kwargs=lambda w: {"agreement_id": w.agreement.pk}),
     Row("confirmation_withdraw", frozenset({"defendant"}), "POST",
         kwargs=lambda w: {"confirmation_id": w.confirmation.pk}, data=lambda w: {"reason": "Settled otherwise."}),
+    # The court's side (the world's application is still being signed: the judge's
+    # actions answer 409, not a refusal of the person).
+    Row("confirmation_queue", frozenset({"judge", "other_judge", "department_head"})),
+    Row("confirmation_detail", frozenset({"judge", "department_head"}),
+        kwargs=lambda w: {"confirmation_id": w.confirmation.pk}),
+    Row("confirmation_action", frozenset({"judge"}), "POST", variant="accept",
+        kwargs=lambda w: {"confirmation_id": w.confirmation.pk, "action": "accept"}),
+    Row("confirmation_action", frozenset({"department_head"}), "POST", variant="assign",
+        kwargs=lambda w: {"confirmation_id": w.confirmation.pk, "action": "assign"},
+        data=lambda w: {"judge": w.people["other_judge"].pk}),
+    Row("resume_after_rejection", frozenset({"mediator"}), "POST", kwargs=case_a),
     # -- powers of attorney: the agent's side and the court's; the mediator checks ---------------------
     Row("powers_of_attorney", CASE_FILES, kwargs=case_a),
     Row("power_of_attorney_upload", frozenset({"mediator", "plaintiff"}), "POST", kwargs=case_a,

@@ -8,6 +8,7 @@ from django.utils.module_loading import import_string
 FOLLOW_UPS = [
     "documents.services.performance.follow_obligations",
     "documents.services.confirmation.remind_confirmation_windows",
+    "documents.services.confirmation_court.alert_confirmation_deadlines",
 ]
 
 
