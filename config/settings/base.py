@@ -329,6 +329,8 @@ SPECTACULAR_SETTINGS = {
         # An obligation's status and kind (documents.models.performance).
         "ObligationStatusEnum": ["due", "reported", "performed", "disputed", "overdue"],
         "ObligationKindEnum": ["payment", "act"],
+        # A work order's status (mediation.models.WorkOrder.Status), beside the obligation's.
+        "WorkOrderStatusEnum": "mediation.models.WorkOrder.Status",
     },
 }
 

@@ -218,6 +218,14 @@ def assign_judge(*, confirmation: JudicialConfirmation, actor: User, judge: User
     confirmation.judge = judge
     confirmation.assigned_by = actor
     confirmation.save(update_fields=["judge", "assigned_by"])
+    # The judge who decides the application becomes the case's judge: they question the
+    # parties in the joint room, which holds the case's judge (mediation.participation),
+    # and the rooms, pages and notices follow the one rule. The case event records who
+    # the judge was.
+    case = confirmation.case
+    if case.judge_id != judge.pk:
+        case.judge = judge
+        case.save(update_fields=["judge", "updated_at"])
     _record(
         confirmation,
         actor=actor,

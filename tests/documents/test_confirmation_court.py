@@ -272,6 +272,25 @@ def test_the_department_head_assigns_a_judge_of_the_department(confirmation, hea
     assert accepted(confirmation, other_judge).status == Status.ACCEPTED
 
 
+def test_the_assigned_judge_becomes_the_cases_judge_and_questions_the_parties_in_the_joint_room(
+    confirmation, head, judge, other_judge
+):
+    from rooms.membership import member_of
+    from rooms.services import reopen_for_follow_up
+
+    court.assign_judge(confirmation=confirmation, actor=head, judge=other_judge)
+    case = MediationCase.objects.get(pk=confirmation.case_id)
+    assert case.judge == other_judge
+    joint = Room.objects.get(case=case, kind="joint")
+    assert member_of(other_judge, joint) is not None
+    assert member_of(judge, joint) is None
+    accepted(confirmation, other_judge)
+    joint.closed_at = timezone.now()
+    joint.save(update_fields=["closed_at"])
+    reopen_for_follow_up(room=joint, actor=other_judge, reason="judicial_review")
+    assert not Room.objects.get(pk=joint.pk).is_closed
+
+
 def test_assignment_refusals(confirmation, head, judge, outside_judge, other_department, mediator):
     with pytest.raises(ValidationError):
         court.assign_judge(confirmation=confirmation, actor=head, judge=outside_judge)
