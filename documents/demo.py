@@ -250,10 +250,11 @@ def _acknowledge_ruling(case: MediationCase, confirmation: JudicialConfirmation,
             serving.acknowledge_service(service=service, user=user, ip="127.0.0.1")
 
 
-def _perform_instalments(case: MediationCase, agreement: Agreement) -> None:
+def _perform_instalments(case: MediationCase, agreement: Agreement) -> int:
     """The defendant pays the first instalment today (its due date) and reports it with
     the bank's receipt, and the plaintiff's agent confirms it; the defendant pays the
-    second early and reports it, and it waits for the plaintiff. The third is due."""
+    second early and reports it, and it waits for the plaintiff. The third is due.
+    Returns how many steps it took (none once taken)."""
     plaintiff_user, defendant_user = (
         case.parties.get(side=side).participants.get(removed_at__isnull=True).user
         for side in ("plaintiff", "defendant")
@@ -262,8 +263,10 @@ def _perform_instalments(case: MediationCase, agreement: Agreement) -> None:
         agreement.obligations.filter(kind=Obligation.Kind.PAYMENT).select_related("case").order_by("due_date", "pk")
     )
     today = timezone.localdate()
+    steps = 0
     for number, obligation in enumerate(payments[:2], start=1):
         if obligation.allows("report_performed"):
+            steps += 1
             obligation = performance.report_performed(
                 obligation=obligation,
                 actor=defendant_user,
@@ -273,7 +276,9 @@ def _perform_instalments(case: MediationCase, agreement: Agreement) -> None:
                 receipt_name=f"转账回单-第{number}期.pdf",
             )
         if number == 1 and obligation.allows("confirm"):
+            steps += 1
             performance.confirm_performance(obligation=obligation, actor=plaintiff_user)
+    return steps
 
 
 def _answer_the_requester(order: WorkOrder) -> None:
@@ -368,10 +373,12 @@ def seed(stdout) -> None:
             stdout.write("report's case: complaint served, agreement signed and sealed")
         sealed = report_case.agreements.filter(status=Agreement.Status.SEALED).order_by("-sealed_at").first()
         if sealed is not None:
+            before = sealed.confirmations.values_list("status", flat=True).first()
             confirmation = _confirm_by_the_court(report_case, sealed)
-            if confirmation is not None:
-                stdout.write(f"report's case: judicial confirmation {confirmation.case_number or confirmation.status}")
-            _perform_instalments(report_case, sealed)
+            if confirmation is not None and confirmation.status != before:
+                stdout.write(f"report's case: judicial confirmation {confirmation.case_number} {confirmation.status}")
+            if _perform_instalments(report_case, sealed):
+                stdout.write("report's case: first instalment performed and confirmed, second reported")
     people = {name: User.objects.get(email=f"{name}@demo.court") for name in ("liaison", "mediator")}
     neighbours = _neighbours_case(people)
     # One neighbour's real name checked in person; the other's mobile number only.
