@@ -290,8 +290,12 @@ def _seal_package(pdf: bytes, slots, reason: str) -> bytes:
 
 
 def _store_court_document(*, case, content, unsealed: bytes, sealed: bytes, code: str, actor) -> CourtDocument:
-    # Private until the court documents layer (prepare_court_document with no slots,
-    # which seals at once) is merged: this writes the same row it would.
+    # Not the layer's prepare_court_document(slots=[]): that renders and seals its own
+    # PDF, with no way to embed the attachments before the seal (so the seal and the
+    # timestamp would not cover them), and it posts court_document.prepared/sealed in
+    # the joint room, which the obligor's side reads. This writes the row the layer
+    # would for a document sealed at once; /verify/ finds it by its code and its file
+    # (test_enforcement).
     now = timezone.now()
     return CourtDocument.objects.create(
         case=case,
