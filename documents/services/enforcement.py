@@ -126,6 +126,16 @@ def obligee_for(user: User, case: MediationCase) -> Party | None:
     return participant.party if participant is not None else None
 
 
+def reader_refusal(user: User, case: MediationCase) -> DomainError | ActionForbidden | None:
+    """Why `user` may not apply for enforcement in this case now, for the party they
+    represent (`enforcement_refusal`), or None: the enforcement page's rule, and the
+    performance page's for showing the way to it."""
+    obligee = obligee_for(user, case)
+    if obligee is None:
+        return ActionForbidden(_("Only the people of the party the obligation is owed to can apply for enforcement."))
+    return enforcement_refusal(user, case, obligee)
+
+
 # What the package holds --------------------------------------------------------------------
 
 

@@ -16,7 +16,7 @@ from documents.access import visible_documents
 from documents.forms import ReasonForm, ReportPerformedForm, UrgeForm
 from documents.performance_rules import available_actions
 from documents.selectors_performance import obligation_with_case, obligations_with_steps
-from documents.services import performance
+from documents.services import enforcement, performance
 from documents.services.uploads import too_large
 from documents.views.common import error_text
 from mediation.errors import DomainError
@@ -63,6 +63,8 @@ def case_performance(request, case_id):
             "case": case,
             "rows": rows,
             "max_bytes": settings.DOCUMENT_MAX_BYTES,
+            # The way to the application for enforcement, for whom it is open now.
+            "may_apply_for_enforcement": enforcement.reader_refusal(request.user, case) is None,
         },
     )
 

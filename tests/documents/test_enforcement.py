@@ -306,3 +306,21 @@ def test_the_page_says_why_not_yet_and_a_post_changes_nothing(client, world):
     assert response.status_code == 302 and response["Location"] == reverse("case_enforcement", args=[world.case.pk])
     assert package_count(world) == (0, 0)
     assert Obligation.objects.filter(case=world.case, status="overdue").count() == 0
+
+
+def test_the_performance_page_leads_the_obligees_people_to_the_application_and_nobody_else(client, world):
+    world.confirmation = confirm(world, world.agreement)
+    _first, second, _third = obligations_of(world, world.agreement)
+    performance_url = reverse("case_performance", args=[world.case.pk])
+    link = f'href="{reverse("case_enforcement", args=[world.case.pk])}" data-enforcement-link'
+    # Confirmed, nothing overdue yet: no way to it, for anyone.
+    client.force_login(world.plaintiff)
+    assert link not in client.get(performance_url).content.decode()
+    become_overdue(second)
+    page = client.get(performance_url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert link in page and "申请强制执行" in page
+    # The obligor's side, the mediator and the judge see the page, without the way to it.
+    for user in (world.defendant, world.mediator, world.judge):
+        client.force_login(user)
+        page = client.get(performance_url)
+        assert page.status_code == 200 and "data-enforcement-link" not in page.content.decode(), user
