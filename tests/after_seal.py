@@ -1,40 +1,36 @@
-"""What follows a sealed agreement, for tests: a case sealed through the services, then
-its judicial confirmation (a sealed ruling, served) and its obligations.
-
-The confirmation, the ruling and the obligations are written as rows here: the flows
-that make them (courtdocs, ruling, perform) are built beside this branch; once they
-are merged these builders should call them instead."""
+"""What follows a sealed agreement, for tests, built through the services at the days
+the tests name (the clock travels there with time_machine): a case whose agreement is
+drafted, signed by everyone and sealed (which makes its obligations), the parties'
+application for judicial confirmation signed by both, the judge's acceptance and
+ruling (signing it seals it and serves it on those who consented to electronic
+service), the obligor's reports and the obligee's confirmations, and the sweep that
+marks an obligation overdue."""
 
 from __future__ import annotations
 
 import datetime as dt
 import io
-from dataclasses import dataclass, field
-from decimal import Decimal
+from contextlib import contextmanager
 
+import time_machine
 from django.test import TestCase
 from django.utils import timezone
 from PIL import Image, ImageDraw
 from weasyprint import HTML
 
-from documents.models import (
-    Agreement,
-    CourtDocument,
-    Document,
-    JudicialConfirmation,
-    Obligation,
-    ObligationStep,
-    Service,
-    ServiceStep,
-)
+from documents.models import Agreement, Document, JudicialConfirmation, Obligation
 from documents.reauthentication import Reauthentication
 from documents.services import agreements
-from documents.services.agreement_content import new_verification_code
-from documents.services.storage import store_blob
-from documents.services.uploads import upload_document
+from documents.services import confirmation_court as court
+from documents.services.confirmation import apply_for_confirmation
+from documents.services.performance import confirm_performance, follow_obligations, report_performed
+from documents.services.serving import record_consent
 from documents.signing import document_timestamp, seal
 from tests.cases import CaseWorld, make_case
+from tests.court_documents import sign
 from tests.factories import PASSWORD
+
+Status = JudicialConfirmation.Status
 
 
 def drawn_signature(seed: int = 0) -> bytes:
@@ -43,6 +39,27 @@ def drawn_signature(seed: int = 0) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+def moment(when: dt.date | dt.datetime, hour: int = 10) -> dt.datetime:
+    """A day (at `hour`, court time) or a moment, as an aware datetime."""
+    if isinstance(when, dt.datetime):
+        return when if timezone.is_aware(when) else timezone.make_aware(when)
+    return timezone.make_aware(dt.datetime.combine(when, dt.time(hour)))
+
+
+@contextmanager
+def clock_at(when: dt.date | dt.datetime, hour: int = 10):
+    """The clock at that day (or moment), ticking."""
+    with time_machine.travel(moment(when, hour), tick=True):
+        yield
+
+
+@contextmanager
+def done_at(when: dt.date | dt.datetime, hour: int = 10):
+    """The clock at that day, and the work to do once committed done."""
+    with clock_at(when, hour), TestCase.captureOnCommitCallbacks(execute=True):
+        yield
 
 
 def instalments(world: CaseWorld, dates: list[str], amount: str = "100000") -> list[dict]:
@@ -60,7 +77,8 @@ def instalments(world: CaseWorld, dates: list[str], amount: str = "100000") -> l
 
 
 def seal_agreement_of(world: CaseWorld, terms: list[dict]) -> Agreement:
-    """Draft, lock, and have the mediator and both sides sign: sealed by the services."""
+    """Draft, lock, and have the mediator and both sides sign: sealed by the services
+    (sealing makes the obligations, one per term)."""
     agreement = agreements.start_agreement(case=world.case, actor=world.mediator)
     agreements.update_draft(
         agreement=agreement,
@@ -104,166 +122,92 @@ def confirm(
     world: CaseWorld,
     agreement: Agreement,
     *,
-    number: int = 1,
-    status=JudicialConfirmation.Status.CONFIRMED,
-    applied_at=None,
-    decided_at=None,
+    status=Status.CONFIRMED,
+    applied_at: dt.date | dt.datetime | None = None,
+    decided_at: dt.date | dt.datetime | None = None,
     serve: bool = True,
 ) -> JudicialConfirmation:
-    """A judicial confirmation decided by a sealed ruling, served on both parties."""
-    applied_at = applied_at or timezone.now() - dt.timedelta(days=12)
-    decided_at = decided_at or timezone.now() - dt.timedelta(days=2)
-    ruling_blob = store_blob(sealed_pdf(f"民事裁定书 {number}"), "application/pdf")
-    ruling = None
-    if status in (JudicialConfirmation.Status.CONFIRMED, JudicialConfirmation.Status.REJECTED):
-        ruling = CourtDocument.objects.create(
-            case=world.case,
-            kind=CourtDocument.Kind.RULING,
-            status=CourtDocument.Status.SEALED,
-            verification_code=new_verification_code(),
-            content={},
-            content_hash="0" * 64,
-            locked_blob=ruling_blob,
-            latest_blob=ruling_blob,
-            sealed_blob=ruling_blob,
-            sealed_at=decided_at,
-        )
-    confirmation = JudicialConfirmation.objects.create(
-        case=world.case,
-        agreement=agreement,
-        status=status,
-        ruling=ruling,
-        judge=world.judge,
-        started_by=world.plaintiff,
-        apply_by=timezone.localdate(agreement.sealed_at) + dt.timedelta(days=30),
-        applied_at=applied_at,
-        accepted_at=applied_at + dt.timedelta(days=1) if status != JudicialConfirmation.Status.APPLIED else None,
-        case_number=f"(2026)京0107民特{number}号" if status != JudicialConfirmation.Status.APPLIED else "",
-        decided_at=decided_at if ruling or status == JudicialConfirmation.Status.NOT_ACCEPTED else None,
-    )
-    if ruling is not None and serve:
-        document = Document.objects.create(
-            case=world.case,
-            kind=Document.Kind.RULING,
-            title=f"民事裁定书 (2026)京0107民特{number}号",
-            original_name="ruling.pdf",
-            blob=ruling_blob,
-            uploaded_by=world.judge,
-        )
-        for recipient in (world.plaintiff, world.defendant):
-            service = Service.objects.create(
-                case=world.case,
-                recipient=recipient,
-                method=Service.Method.ELECTRONIC,
-                status=Service.Status.DELIVERED,
-                served_at=decided_at,
-                created_by=world.judge,
+    """The parties apply (both sign the application: APPLIED at `applied_at`, by
+    default the day after the seal); unless `status` is APPLIED the judge accepts the
+    next day, then on `decided_at` (by default ten days after applying) declines it
+    (NOT_ACCEPTED) or drafts and signs the ruling confirming the agreement or
+    rejecting the application. With `serve`, both parties consented to electronic
+    service first, so the sealed ruling is served on each of them."""
+    applied_at = moment(applied_at or timezone.localtime(agreement.sealed_at).date() + dt.timedelta(days=1))
+    decided_at = moment(decided_at or applied_at + dt.timedelta(days=10))
+    with done_at(applied_at):
+        if serve:
+            for user in (world.plaintiff, world.defendant):
+                record_consent(case=world.case, user=user)
+        confirmation = apply_for_confirmation(agreement=agreement, actor=world.plaintiff)
+        sign(confirmation.application, world.plaintiff, f"party-{world.plaintiff_participant.party_id}")
+        sign(confirmation.application, world.defendant, f"party-{world.defendant_participant.party_id}", seed=1)
+    confirmation.refresh_from_db()
+    assert confirmation.status == Status.APPLIED
+    if status == Status.APPLIED:
+        return confirmation
+    if status == Status.NOT_ACCEPTED:
+        with done_at(decided_at):
+            court.decline_confirmation(confirmation=confirmation, actor=world.judge, reason="不属于受理范围。")
+        confirmation.refresh_from_db()
+        return confirmation
+    with done_at(min(applied_at + dt.timedelta(days=1), decided_at)):
+        court.accept_confirmation(confirmation=confirmation, actor=world.judge)
+    with done_at(decided_at):
+        if status == Status.CONFIRMED:
+            ruling = court.draft_ruling(confirmation=confirmation, actor=world.judge, decision="confirm")
+        else:
+            ruling = court.draft_ruling(
+                confirmation=confirmation, actor=world.judge, decision="reject", ground="sham", note="双方恶意串通。"
             )
-            service.documents.add(document)
-            ServiceStep.objects.create(
-                service=service, step=Service.Status.DELIVERED, at=decided_at, method=Service.Method.ELECTRONIC
-            )
+        sign(ruling, world.judge, "judge")
+    confirmation.refresh_from_db()
+    assert confirmation.status == status
     return confirmation
 
 
-@dataclass
-class Performance:
-    obligations: list[Obligation] = field(default_factory=list)
-    evidence: Document | None = None
-
-
 def obligations_of(world: CaseWorld, agreement: Agreement) -> list[Obligation]:
-    """One obligation per term of the sealed version, as sealing makes them."""
-    terms = agreement.current_version.content["terms"]
-    return [
-        Obligation.objects.create(
-            case=world.case,
-            agreement=agreement,
-            term_number=index,
-            instalment=index if len(terms) > 1 else None,
-            instalments=len(terms) if len(terms) > 1 else None,
-            kind=term["kind"],
-            obligor_id=term["obligor"],
-            obligee_id=term["obligee"],
-            amount=Decimal(term["amount"]) if term.get("amount") else None,
-            description=term.get("method", ""),
-            due_date=dt.date.fromisoformat(term["due_date"]) if term.get("due_date") else None,
-        )
-        for index, term in enumerate(terms, start=1)
-    ]
+    """The obligations sealing made, one per term, in the terms' order."""
+    return list(Obligation.objects.filter(agreement=agreement).order_by("term_number"))
 
 
 def perform(world: CaseWorld, obligation: Obligation, *, on: dt.date, confirmed: bool = True) -> Document:
-    """The obligor's side reports it performed with a receipt; the obligee's confirms."""
-    evidence = (
-        upload_document(
-            case=world.case,
-            actor=world.defendant,
-            data=sealed_pdf(f"转账回单 {obligation.term_number}"),
-            filename=f"回单{obligation.term_number}.pdf",
-            kind=Document.Kind.PERFORMANCE_EVIDENCE,
-            title=f"转账回单{obligation.term_number}",
-        )
-        if world.case.is_open
-        else _evidence_row(world, obligation)
-    )
-    at = timezone.make_aware(dt.datetime.combine(on, dt.time(10)))
-    step = ObligationStep.objects.create(
-        obligation=obligation,
-        step=ObligationStep.Step.REPORTED,
-        actor=world.defendant,
-        party=world.defendant_participant.party,
-        at=at,
-        note="已转账",
-    )
-    step.evidence.add(evidence)
-    obligation.status = Obligation.Status.REPORTED
-    obligation.performed_on = on
-    obligation.reported_at = at
-    if confirmed:
-        ObligationStep.objects.create(
+    """The obligor's side reports on that day that it performed, with a receipt; the
+    obligee's side confirms two hours later (unless not `confirmed`)."""
+    day = on
+    with done_at(day):
+        report_performed(
             obligation=obligation,
-            step=ObligationStep.Step.CONFIRMED,
-            actor=world.plaintiff,
-            party=world.plaintiff_participant.party,
-            at=at + dt.timedelta(hours=2),
+            actor=world.defendant,
+            performed_on=day,
+            note="已转账",
+            receipt=sealed_pdf(f"转账回单 {obligation.term_number}"),
+            receipt_name=f"回单{obligation.term_number}.pdf",
         )
-        obligation.status = Obligation.Status.PERFORMED
-        obligation.confirmed_at = at + dt.timedelta(hours=2)
-    obligation.save()
-    return evidence
-
-
-def _evidence_row(world: CaseWorld, obligation: Obligation) -> Document:
-    # A settled case takes no uploads through upload_document (the perform helper's
-    # report flow adds evidence after the seal); the row it would make.
-    data = sealed_pdf(f"转账回单 {obligation.term_number}")
-    return Document.objects.create(
-        case=world.case,
-        kind=Document.Kind.PERFORMANCE_EVIDENCE,
-        title=f"转账回单{obligation.term_number}",
-        original_name=f"回单{obligation.term_number}.pdf",
-        blob=store_blob(data, "application/pdf"),
-        party=world.defendant_participant.party,
-        uploaded_by=world.defendant,
-    )
+    if confirmed:
+        with done_at(day, 12):
+            confirm_performance(obligation=obligation, actor=world.plaintiff)
+    obligation.refresh_from_db()
+    return obligation.steps.get(step="reported").evidence.get()
 
 
 def become_overdue(obligation: Obligation, *, since: dt.date | None = None) -> Obligation:
+    """The sweep runs on `since` (by default the day after the due date): the
+    obligation, still due, becomes overdue."""
     since = since or obligation.due_date + dt.timedelta(days=1)
-    ObligationStep.objects.create(
-        obligation=obligation,
-        step=ObligationStep.Step.OVERDUE,
-        at=timezone.make_aware(dt.datetime.combine(since, dt.time(0, 5))),
-    )
-    obligation.status = Obligation.Status.OVERDUE
-    obligation.overdue_since = since
-    obligation.save()
+    with done_at(since, 0):
+        follow_obligations(today=since)
+    obligation.refresh_from_db()
+    assert obligation.status == Obligation.Status.OVERDUE
     return obligation
 
 
-def sealed_world(mediator, judge, *, label="A", dates=("2026-10-07", "2026-11-07", "2027-01-07")):
-    world = make_case(mediator, judge, label=label, agent_authority=True)
-    agreement = seal_agreement_of(world, instalments(world, list(dates)))
+def sealed_world(mediator, judge, *, label="A", dates=("2026-10-07", "2026-11-07", "2027-01-07"), sealed_on=None):
+    """A case whose agreement of instalments due on `dates` was sealed on `sealed_on`
+    (by default 40 days before the first one)."""
+    sealed_on = sealed_on or min(dt.date.fromisoformat(day) for day in dates) - dt.timedelta(days=40)
+    with clock_at(sealed_on, 9):
+        world = make_case(mediator, judge, label=label, agent_authority=True)
+        agreement = seal_agreement_of(world, instalments(world, list(dates)))
     world.case.refresh_from_db()
     return world, agreement

@@ -126,6 +126,16 @@ def obligee_for(user: User, case: MediationCase) -> Party | None:
     return participant.party if participant is not None else None
 
 
+def reader_refusal(user: User, case: MediationCase) -> DomainError | ActionForbidden | None:
+    """Why `user` may not apply for enforcement in this case now, for the party they
+    represent (`enforcement_refusal`), or None: the enforcement page's rule, and the
+    performance page's for showing the way to it."""
+    obligee = obligee_for(user, case)
+    if obligee is None:
+        return ActionForbidden(_("Only the people of the party the obligation is owed to can apply for enforcement."))
+    return enforcement_refusal(user, case, obligee)
+
+
 # What the package holds --------------------------------------------------------------------
 
 
@@ -290,8 +300,12 @@ def _seal_package(pdf: bytes, slots, reason: str) -> bytes:
 
 
 def _store_court_document(*, case, content, unsealed: bytes, sealed: bytes, code: str, actor) -> CourtDocument:
-    # Private until the court documents layer (prepare_court_document with no slots,
-    # which seals at once) is merged: this writes the same row it would.
+    # Not the layer's prepare_court_document(slots=[]): that renders and seals its own
+    # PDF, with no way to embed the attachments before the seal (so the seal and the
+    # timestamp would not cover them), and it posts court_document.prepared/sealed in
+    # the joint room, which the obligor's side reads. This writes the row the layer
+    # would for a document sealed at once; /verify/ finds it by its code and its file
+    # (test_enforcement).
     now = timezone.now()
     return CourtDocument.objects.create(
         case=case,

@@ -20,11 +20,7 @@ from mediation.errors import ActionForbidden, DomainError
 def case_enforcement(request, case_id):
     case = case_or_404(request, case_id)
     obligee = enforcement.obligee_for(request.user, case)
-    refusal = (
-        enforcement.enforcement_refusal(request.user, case, obligee)
-        if obligee is not None
-        else ActionForbidden(_("Only the people of the party the obligation is owed to can apply for enforcement."))
-    )
+    refusal = enforcement.reader_refusal(request.user, case)
     if request.method == "POST":
         if isinstance(refusal, ActionForbidden):
             raise PermissionDenied(str(refusal))

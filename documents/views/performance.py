@@ -72,6 +72,8 @@ def case_performance(request, case_id):
             "rows": rows,
             "may_apply_for_enforcement": may_apply_for_enforcement(request.user, case),
             "max_bytes": settings.DOCUMENT_MAX_BYTES,
+            # The way to the application for enforcement, for whom it is open now.
+            "may_apply_for_enforcement": enforcement.reader_refusal(request.user, case) is None,
         },
     )
 

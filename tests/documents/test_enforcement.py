@@ -123,6 +123,34 @@ def test_the_package_is_sealed_and_timestamped_over_its_embedded_files(world):
     ).intact
 
 
+def test_the_package_is_found_at_verify_by_its_code_and_by_its_file(client, world):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    world = confirmed_and_overdue(world)
+    court_document = apply(world)
+    pdf = read_blob(court_document.sealed_blob)
+
+    page = client.get(reverse("verify_record", args=[court_document.verification_code.lower()]))
+    text = page.content.decode()
+    assert page.status_code == 200 and 'data-court-document="enforcement_application"' in text
+    assert court_document.sealed_blob_id in text
+    assert str(world.plaintiff) not in text  # names masked
+
+    def verify(data: bytes) -> dict:
+        return client.post(
+            reverse("verify"),
+            {"file": SimpleUploadedFile("enforcement.pdf", data, "application/pdf")},
+            headers={"Accept": "application/json"},
+        ).json()
+
+    body = verify(pdf)
+    assert body["matches_sealed_original"] is True and body["all_valid"] is True
+    assert body["verification_code"] == court_document.verification_code
+    # The package with an embedded file changed is not the sealed original.
+    tampered = verify(pdf.replace(b"/EmbeddedFiles", b"/EmbeddedFilez", 1))
+    assert tampered["matches_sealed_original"] is False and tampered["all_valid"] is False
+
+
 def test_it_is_recorded_on_the_case_the_obligees_caucus_and_the_work_order(client, world, people):
     order = order_in_state("in_progress", people)
     MediationCase.objects.filter(pk=world.case.pk).update(work_order=order)
@@ -278,3 +306,21 @@ def test_the_page_says_why_not_yet_and_a_post_changes_nothing(client, world):
     assert response.status_code == 302 and response["Location"] == reverse("case_enforcement", args=[world.case.pk])
     assert package_count(world) == (0, 0)
     assert Obligation.objects.filter(case=world.case, status="overdue").count() == 0
+
+
+def test_the_performance_page_leads_the_obligees_people_to_the_application_and_nobody_else(client, world):
+    world.confirmation = confirm(world, world.agreement)
+    _first, second, _third = obligations_of(world, world.agreement)
+    performance_url = reverse("case_performance", args=[world.case.pk])
+    link = f'href="{reverse("case_enforcement", args=[world.case.pk])}" data-enforcement-link'
+    # Confirmed, nothing overdue yet: no way to it, for anyone.
+    client.force_login(world.plaintiff)
+    assert link not in client.get(performance_url).content.decode()
+    become_overdue(second)
+    page = client.get(performance_url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert link in page and "申请强制执行" in page
+    # The obligor's side, the mediator and the judge see the page, without the way to it.
+    for user in (world.defendant, world.mediator, world.judge):
+        client.force_login(user)
+        page = client.get(performance_url)
+        assert page.status_code == 200 and "data-enforcement-link" not in page.content.decode(), user

@@ -35,41 +35,50 @@ def at(day: str) -> dt.datetime:
 def dataset(people):
     """A (mediator Gao, civil division): confirmed in 10 days; instalment 1 on time,
     2 overdue, 3 due in 2027. B (mediator Liu, filing division): rejected in 20 days;
-    a 2025 term on time and a 2026 term late. C (Gao): not accepted, then applied
-    again and pending; both its 2026 terms on time."""
+    a 2026 term late. C (Gao): not accepted, then applied again and pending; both its
+    2026 terms on time. D (Liu): no application; a 2025 term on time.
+
+    Built through the services at the days named: an application is made within 30
+    days of the seal and nothing is performed before it, so the 2025 term is D's (a
+    case sealed in 2025) rather than B's, and C applies again within its 30 days."""
     gao = staff(Role.MEDIATOR, people["judge"].department, full_name="Gao Lan")
     liu = people["mediator"]
     a, agreement_a = sealed_world(gao, people["judge"], label="A")
-    confirm(a, agreement_a, number=1, applied_at=at("2026-09-01"), decided_at=at("2026-09-11"), serve=False)
+    confirm(a, agreement_a, applied_at=at("2026-09-01"), decided_at=at("2026-09-11"), serve=False)
     first, second, _third = obligations_of(a, agreement_a)
     perform(a, first, on=dt.date(2026, 10, 5))
     become_overdue(second)
 
-    b, agreement_b = sealed_world(liu, people["judge"], label="B", dates=("2026-03-01", "2025-12-01"))
+    b, agreement_b = sealed_world(
+        liu, people["judge"], label="B", dates=("2026-03-01",), sealed_on=dt.date(2026, 1, 20)
+    )
     confirm(
         b,
         agreement_b,
-        number=2,
         status=Status.REJECTED,
         applied_at=at("2026-02-01"),
         decided_at=at("2026-02-21"),
         serve=False,
     )
-    late, on_time = obligations_of(b, agreement_b)
+    [late] = obligations_of(b, agreement_b)
     perform(b, late, on=dt.date(2026, 3, 5))
-    perform(b, on_time, on=dt.date(2025, 11, 30))
 
-    c, agreement_c = sealed_world(gao, people["judge"], label="C", dates=("2026-06-01", "2026-08-01"))
+    d, agreement_d = sealed_world(liu, people["judge"], label="D", dates=("2025-12-01",))
+    [on_time] = obligations_of(d, agreement_d)
+    perform(d, on_time, on=dt.date(2025, 11, 30))
+
+    c, agreement_c = sealed_world(
+        gao, people["judge"], label="C", dates=("2026-06-01", "2026-08-01"), sealed_on=dt.date(2026, 4, 28)
+    )
     confirm(
         c,
         agreement_c,
-        number=3,
         status=Status.NOT_ACCEPTED,
         applied_at=at("2026-05-01"),
         decided_at=at("2026-05-03"),
         serve=False,
     )
-    confirm(c, agreement_c, status=Status.APPLIED, applied_at=at("2026-06-15"), serve=False)
+    confirm(c, agreement_c, status=Status.APPLIED, applied_at=at("2026-05-20"), serve=False)
     for obligation in obligations_of(c, agreement_c):
         perform(c, obligation, on=obligation.due_date - dt.timedelta(days=2))
     return {
