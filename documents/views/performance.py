@@ -32,14 +32,6 @@ def _case_or_404(request, case_id):
     return case
 
 
-def may_apply_for_enforcement(user, case) -> bool:
-    """Whether to offer the application for enforcement here: the enforcement page's
-    own rule (an obligee's people, a confirmed agreement, an obligation owed to them
-    overdue)."""
-    obligee = enforcement.obligee_for(user, case)
-    return obligee is not None and enforcement.enforcement_refusal(user, case, obligee) is None
-
-
 @login_required
 def case_performance(request, case_id):
     case = _case_or_404(request, case_id)
@@ -70,7 +62,6 @@ def case_performance(request, case_id):
         {
             "case": case,
             "rows": rows,
-            "may_apply_for_enforcement": may_apply_for_enforcement(request.user, case),
             "max_bytes": settings.DOCUMENT_MAX_BYTES,
             # The way to the application for enforcement, for whom it is open now.
             "may_apply_for_enforcement": enforcement.reader_refusal(request.user, case) is None,
