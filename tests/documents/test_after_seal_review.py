@@ -1,0 +1,49 @@
+"""An attacker's review of what comes after the seal: each test is a defect found,
+proved and fixed (the other side learning of an application for enforcement, ...)."""
+
+import datetime as dt
+
+import pytest
+from django.test import TestCase
+from django.urls import reverse
+
+from documents.models import Obligation
+from documents.services.enforcement import apply_for_enforcement
+from tests.after_seal import become_overdue, confirm, perform, sealed_world
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(people):
+    world, agreement = sealed_world(people["mediator"], people["judge"])
+    world.agreement = agreement
+    return world
+
+
+def obligations_of(world):
+    """The obligations sealing made, by term."""
+    return list(Obligation.objects.filter(agreement=world.agreement).order_by("term_number"))
+
+
+def enforced(world):
+    world.confirmation = confirm(world, world.agreement)
+    first, second, _third = obligations_of(world)
+    perform(world, first, on=dt.date(2026, 10, 5))
+    become_overdue(second)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return apply_for_enforcement(case=world.case, actor=world.plaintiff, obligee=world.plaintiff_participant.party)
+
+
+def test_the_other_side_cannot_open_nor_download_the_application_for_enforcement(client, world):
+    court_document = enforced(world)
+    page = reverse("court_document_sign", args=[court_document.pk])
+    pdfs = [reverse("court_document_pdf", args=[court_document.pk, which]) for which in ("sealed", "latest")]
+    client.force_login(world.defendant)
+    assert client.get(page).status_code == 404
+    assert all(client.get(url).status_code == 404 for url in pdfs)
+    # The obligee's side and the court still do.
+    for user in (world.plaintiff, world.mediator, world.judge):
+        client.force_login(user)
+        assert client.get(page).status_code == 200
+        assert client.get(pdfs[0]).content.startswith(b"%PDF-")
