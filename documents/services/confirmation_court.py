@@ -37,7 +37,7 @@ from documents.models.confirmation import (
 )
 from documents.models.court_documents import CourtDocument
 from mediation import audit
-from mediation.errors import ActionForbidden, TransitionNotAllowed
+from mediation.errors import ActionForbidden, DomainError, TransitionNotAllowed
 from mediation.models import MediationCase, MediationSession, Participant, User
 from mediation.models.cases import RoomKind
 from mediation.notifications import notify
@@ -554,6 +554,27 @@ def draft_ruling(
 def ruling_title(confirmation: JudicialConfirmation) -> str:
     with translation.override(settings.DOCUMENT_LANGUAGE):
         return _("Civil ruling %(number)s") % {"number": confirmation.case_number}
+
+
+def ruling_signing_refusal(document: CourtDocument) -> DomainError | None:
+    """The ruling is signed only while its application can still be decided (not
+    withdrawn) and by the judge it is now assigned to: a draft of a judge since
+    replaced, or of an application withdrawn, is signed by nobody (the layer's
+    `signing_refusal("ruling")`, which the sign page, the to-do list and the service ask)."""
+    confirmation = JudicialConfirmation.objects.select_related("case").filter(ruling=document).first()
+    if confirmation is None:
+        return None
+    if not confirmation.allows("rule"):
+        return TransitionNotAllowed(
+            _("The application is “%(status)s”; “%(action)s” is not possible now.")
+            % {"status": confirmation.get_status_display(), "action": ACTION_LABELS.get("rule", "rule")}
+        )
+    judge_id = judge_id_of(confirmation)
+    if any(entry.get("user") != judge_id for entry in document.signature_slots):
+        return TransitionNotAllowed(
+            _("The application was assigned to another judge; this ruling can no longer be signed.")
+        )
+    return None
 
 
 def ruling_sealed(document: CourtDocument) -> JudicialConfirmation | None:

@@ -47,3 +47,50 @@ def test_the_other_side_cannot_open_nor_download_the_application_for_enforcement
         client.force_login(user)
         assert client.get(page).status_code == 200
         assert client.get(pdfs[0]).content.startswith(b"%PDF-")
+
+
+# The ruling: signed only by the application's judge, only while it can decide --------------------
+
+
+@pytest.fixture
+def drafted(mediator, judge):
+    from documents.services import confirmation_court as court
+    from tests.confirmations import applied, settled_case
+
+    confirmation = court.accept_confirmation(confirmation=applied(settled_case(mediator, judge)), actor=judge)
+    ruling = court.draft_ruling(confirmation=confirmation, actor=judge, decision="confirm")
+    return confirmation, ruling
+
+
+def test_a_judge_no_longer_assigned_cannot_sign_the_ruling_they_drafted(drafted, judge, other_judge, head):
+    from documents.models import CourtDocument
+    from documents.models.confirmation import JudicialConfirmation
+    from documents.services import confirmation_court as court
+    from documents.services.court_documents import court_document_signer_slots
+    from mediation.errors import TransitionNotAllowed
+    from tests.court_documents import sign
+
+    confirmation, ruling = drafted
+    court.assign_judge(confirmation=confirmation, actor=head, judge=other_judge)
+    assert court_document_signer_slots(ruling, judge) == []
+    with pytest.raises(TransitionNotAllowed):
+        sign(ruling, judge, "judge")
+    # Nothing was decided in the new judge's name.
+    assert JudicialConfirmation.objects.get(pk=confirmation.pk).status == JudicialConfirmation.Status.ACCEPTED
+    assert CourtDocument.objects.get(pk=ruling.pk).status != CourtDocument.Status.SEALED
+
+
+def test_the_ruling_of_a_withdrawn_application_is_offered_to_nobody(drafted, judge, mediator):
+    from documents.models.confirmation import JudicialConfirmation
+    from documents.services.confirmation import withdraw_confirmation
+    from documents.services.court_documents import court_document_signer_slots
+    from mediation.errors import TransitionNotAllowed
+    from tests.court_documents import sign
+
+    confirmation, ruling = drafted
+    plaintiff = confirmation.case.participants.filter(party__side="plaintiff").first().user
+    withdraw_confirmation(confirmation=confirmation, actor=plaintiff, reason="已自行履行")
+    assert court_document_signer_slots(ruling, judge) == []
+    with pytest.raises(TransitionNotAllowed):
+        sign(ruling, judge, "judge")
+    assert JudicialConfirmation.objects.get(pk=confirmation.pk).status == JudicialConfirmation.Status.WITHDRAWN
