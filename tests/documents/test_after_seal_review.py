@@ -94,3 +94,54 @@ def test_the_ruling_of_a_withdrawn_application_is_offered_to_nobody(drafted, jud
     with pytest.raises(TransitionNotAllowed):
         sign(ruling, judge, "judge")
     assert JudicialConfirmation.objects.get(pk=confirmation.pk).status == JudicialConfirmation.Status.WITHDRAWN
+
+
+# The review's record is true ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def under_review(mediator, judge):
+    from documents.services import confirmation_court as court
+    from tests.confirmations import applied, settled_case
+
+    return court.accept_confirmation(confirmation=applied(settled_case(mediator, judge)), actor=judge)
+
+
+def test_questioning_in_the_joint_room_is_recorded_only_once_the_room_was_opened_for_it(under_review, judge):
+    from django.core.exceptions import ValidationError
+    from django.utils import timezone
+
+    from documents.models.confirmation import ConfirmationReview
+    from documents.services import confirmation_court as court
+
+    with pytest.raises(ValidationError) as error:
+        court.record_review(
+            confirmation=under_review, actor=judge, kind="room", held_at=timezone.now(), note="询问双方"
+        )
+    assert "kind" in error.value.message_dict
+    assert not ConfirmationReview.objects.exists()
+    court.start_review_in_room(confirmation=under_review, actor=judge)
+    review = court.record_review(
+        confirmation=under_review, actor=judge, kind="room", held_at=timezone.now(), note="询问双方"
+    )
+    assert review.kind == "room"
+
+
+def test_a_review_cannot_be_dated_before_the_application_was_accepted(under_review, judge):
+    import datetime as dt
+
+    from django.core.exceptions import ValidationError
+
+    from documents.models.confirmation import ConfirmationReview
+    from documents.services import confirmation_court as court
+
+    with pytest.raises(ValidationError) as error:
+        court.record_review(
+            confirmation=under_review,
+            actor=judge,
+            kind="file",
+            held_at=under_review.accepted_at - dt.timedelta(days=30),
+            note="审阅卷宗",
+        )
+    assert "held_at" in error.value.message_dict
+    assert not ConfirmationReview.objects.exists()
