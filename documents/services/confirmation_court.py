@@ -336,8 +336,8 @@ def record_review(
         errors["kind"] = _("Choose how the application was reviewed.")
     if held_at is None or held_at > timezone.now() + dt.timedelta(minutes=5):
         errors["held_at"] = _("Record a review that has taken place.")
-    elif confirmation.accepted_at is not None and held_at < confirmation.accepted_at - dt.timedelta(minutes=5):
-        errors["held_at"] = _("A review takes place after the application was accepted.")
+    elif confirmation.applied_at is not None and held_at < confirmation.applied_at:
+        errors["held_at"] = _("A review takes place after the application was made.")
     if not note:
         errors["note"] = _("Record what the review found.")
     if kind == ConfirmationReview.Kind.SESSION:
