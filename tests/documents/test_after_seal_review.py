@@ -127,7 +127,7 @@ def test_questioning_in_the_joint_room_is_recorded_only_once_the_room_was_opened
     assert review.kind == "room"
 
 
-def test_a_review_cannot_be_dated_before_the_application_was_accepted(under_review, judge):
+def test_a_review_cannot_be_dated_before_the_application_was_made(under_review, judge):
     import datetime as dt
 
     from django.core.exceptions import ValidationError
@@ -140,8 +140,30 @@ def test_a_review_cannot_be_dated_before_the_application_was_accepted(under_revi
             confirmation=under_review,
             actor=judge,
             kind="file",
-            held_at=under_review.accepted_at - dt.timedelta(days=30),
+            held_at=under_review.applied_at - dt.timedelta(days=30),
             note="审阅卷宗",
         )
     assert "held_at" in error.value.message_dict
     assert not ConfirmationReview.objects.exists()
+
+
+# A disputed report does not keep the obligation from becoming overdue --------------------------
+
+
+def test_a_disputed_report_past_the_due_date_becomes_overdue_and_can_be_enforced(world):
+    from documents.services import performance
+    from documents.services.enforcement import enforcement_refusal
+
+    world.confirmation = confirm(world, world.agreement)
+    third = obligations_of(world)[2]
+    assert third.status == Obligation.Status.DUE
+    # The obligor reports a payment the obligee never received; the obligee disputes it.
+    performance.report_performed(obligation=third, actor=world.defendant, performed_on=performance.local_today())
+    performance.dispute_performance(obligation=third, actor=world.plaintiff, reason="未收到款项")
+    after_due = third.due_date + dt.timedelta(days=1)
+    performance.follow_obligations(today=after_due)
+    third.refresh_from_db()
+    assert third.status == Obligation.Status.OVERDUE
+    assert third.overdue_since == after_due
+    assert world.mediator.notifications.filter(kind="obligation.overdue").exists()
+    assert enforcement_refusal(world.plaintiff, world.case, world.plaintiff_participant.party) is None
