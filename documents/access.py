@@ -44,6 +44,24 @@ def can_view_document(user: User, document: Document) -> bool:
     return visible_documents(user, document.case).filter(pk=document.pk).exists()
 
 
+def can_view_court_document(user: User, document) -> bool:
+    """Whether `user`, who may see the document's case, may see this court document:
+    an application for enforcement is a fact of the obligee's side and the court's
+    (its mediator and judge); the other court documents are the whole case's."""
+    from documents.models import CourtDocument
+    from mediation.models import Party
+
+    if document.kind != CourtDocument.Kind.ENFORCEMENT_APPLICATION:
+        return True
+    side = side_of(user, document.case)
+    if side in ("mediator", "judge"):
+        return True
+    obligee_side = Party.objects.filter(
+        pk=(document.content or {}).get("obligee"), case_id=document.case_id
+    ).values_list("side", flat=True)
+    return side is not None and side in obligee_side
+
+
 def sees_service_addresses(user: User, case: MediationCase) -> bool:
     """Whether the user may see the IP addresses recorded with the steps of the case's
     services: the court's (its mediator and judge), never a party's. An address locates

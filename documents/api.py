@@ -295,7 +295,10 @@ def _evidence(body) -> list[Document]:
         raise ValidationError({"evidence": _("Give a list of document ids.")})
     if len(ids) > performance.MAX_EVIDENCE:
         raise ValidationError({"evidence": _("At most %(max)s documents.") % {"max": performance.MAX_EVIDENCE}})
-    documents = {document.pk: document for document in Document.objects.filter(pk__in=ids)}
+    # An id no row can have (past the 64-bit key) is no such document, never a query.
+    documents = {
+        document.pk: document for document in Document.objects.filter(pk__in=[i for i in ids if 0 < i < 2**63])
+    }
     missing = [i for i in ids if i not in documents]
     if missing:
         raise ValidationError(

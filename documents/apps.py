@@ -277,8 +277,9 @@ class DocumentsConfig(AppConfig):
             sms_template="notice_confirmation_overdue",
         )
         # The ruling's sealing decides the application; the sign page shows what it says.
-        from documents.services.confirmation_court import ruling_reading, ruling_sealed
-        from documents.services.court_documents import on_sealed, register_reading
+        from documents.services.confirmation_court import ruling_reading, ruling_sealed, ruling_signing_refusal
+        from documents.services.court_documents import on_sealed, register_reading, signing_refusal
 
         on_sealed("ruling")(ruling_sealed)
+        signing_refusal("ruling")(ruling_signing_refusal)
         register_reading("ruling", "documents/_ruling_reading.html", ruling_reading)

@@ -32,12 +32,12 @@ def obligation_with_case(obligation_id: int) -> Obligation | None:
 
 def obligations_to_follow(today: dt.date) -> list[int]:
     """Ids of the obligations the sweep may have something to do for: a reminder from
-    three days before the due date, DUE past it, or OVERDUE and the judge not yet told."""
+    three days before the due date, DUE or DISPUTED past it, or OVERDUE and the judge not yet told."""
     horizon = today + dt.timedelta(days=3)
     return list(
         Obligation.objects.filter(
             Q(status=Obligation.Status.DUE, due_date__lte=horizon)
-            | Q(status=Obligation.Status.DISPUTED, due_date__range=(today, horizon))
+            | Q(status=Obligation.Status.DISPUTED, due_date__lte=horizon)
             | Q(status=Obligation.Status.OVERDUE)
         )
         .exclude(due_date__isnull=True)

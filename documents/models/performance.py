@@ -45,7 +45,8 @@ class Obligation(models.Model):
         "report_performed": ((Status.DUE, Status.OVERDUE, Status.DISPUTED), Status.REPORTED),
         "confirm": ((Status.REPORTED,), Status.PERFORMED),
         "dispute": ((Status.REPORTED,), Status.DISPUTED),
-        "become_overdue": ((Status.DUE,), Status.OVERDUE),
+        # A disputed report is no performance: past its date, the term is overdue all the same.
+        "become_overdue": ((Status.DUE, Status.DISPUTED), Status.OVERDUE),
         "urge": ((Status.DUE, Status.OVERDUE, Status.DISPUTED), None),
     }
     # Not yet performed, whatever the reason.

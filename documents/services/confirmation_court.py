@@ -37,8 +37,8 @@ from documents.models.confirmation import (
 )
 from documents.models.court_documents import CourtDocument
 from mediation import audit
-from mediation.errors import ActionForbidden, TransitionNotAllowed
-from mediation.models import MediationCase, MediationSession, Participant, User
+from mediation.errors import ActionForbidden, DomainError, TransitionNotAllowed
+from mediation.models import CaseEvent, MediationCase, MediationSession, Participant, User
 from mediation.models.cases import RoomKind
 from mediation.notifications import notify
 from mediation.roles import Role, has_role
@@ -312,6 +312,12 @@ def decline_confirmation(*, confirmation: JudicialConfirmation, actor: User, rea
 # Review and extension -----------------------------------------------------------------------
 
 
+def _room_opened_for_review(confirmation: JudicialConfirmation) -> bool:
+    return CaseEvent.objects.filter(
+        case_id=confirmation.case_id, action="confirmation.review_started", data__confirmation=confirmation.pk
+    ).exists()
+
+
 @transaction.atomic
 def record_review(
     *,
@@ -330,6 +336,8 @@ def record_review(
         errors["kind"] = _("Choose how the application was reviewed.")
     if held_at is None or held_at > timezone.now() + dt.timedelta(minutes=5):
         errors["held_at"] = _("Record a review that has taken place.")
+    elif confirmation.applied_at is not None and held_at < confirmation.applied_at:
+        errors["held_at"] = _("A review takes place after the application was made.")
     if not note:
         errors["note"] = _("Record what the review found.")
     if kind == ConfirmationReview.Kind.SESSION:
@@ -337,6 +345,10 @@ def record_review(
             errors["session"] = _("Choose a session of this case.")
     elif session is not None:
         errors["session"] = _("A session goes with a review held in a session.")
+    if kind == ConfirmationReview.Kind.ROOM and not _room_opened_for_review(confirmation):
+        # The record says the parties were questioned in the joint room: only once
+        # the judge opened it for that (start_review_in_room).
+        errors["kind"] = _("Open the joint room for your questions before recording a review held there.")
     if errors:
         raise ValidationError(errors)
     review = ConfirmationReview.objects.create(
@@ -554,6 +566,27 @@ def draft_ruling(
 def ruling_title(confirmation: JudicialConfirmation) -> str:
     with translation.override(settings.DOCUMENT_LANGUAGE):
         return _("Civil ruling %(number)s") % {"number": confirmation.case_number}
+
+
+def ruling_signing_refusal(document: CourtDocument) -> DomainError | None:
+    """The ruling is signed only while its application can still be decided (not
+    withdrawn) and by the judge it is now assigned to: a draft of a judge since
+    replaced, or of an application withdrawn, is signed by nobody (the layer's
+    `signing_refusal("ruling")`, which the sign page, the to-do list and the service ask)."""
+    confirmation = JudicialConfirmation.objects.select_related("case").filter(ruling=document).first()
+    if confirmation is None:
+        return None
+    if not confirmation.allows("rule"):
+        return TransitionNotAllowed(
+            _("The application is “%(status)s”; “%(action)s” is not possible now.")
+            % {"status": confirmation.get_status_display(), "action": ACTION_LABELS.get("rule", "rule")}
+        )
+    judge_id = judge_id_of(confirmation)
+    if any(entry.get("user") != judge_id for entry in document.signature_slots):
+        return TransitionNotAllowed(
+            _("The application was assigned to another judge; this ruling can no longer be signed.")
+        )
+    return None
 
 
 def ruling_sealed(document: CourtDocument) -> JudicialConfirmation | None:

@@ -403,13 +403,14 @@ def urge_performance(*, obligation: Obligation, actor: User, note: str) -> Oblig
 
 
 def _become_overdue(obligation: Obligation, today: dt.date) -> None:
-    """DUE past its due date: overdue since the day after it; the mediator is told to
-    urge performance. The caller holds the lock."""
+    """DUE (or its report disputed) past its due date: overdue since the day after it;
+    the mediator is told to urge performance. The caller holds the lock."""
+    from_status = obligation.status
     obligation.status = Status.OVERDUE
     obligation.overdue_since = obligation.due_date + dt.timedelta(days=1)
     obligation.save(update_fields=["status", "overdue_since"])
     _step(obligation, Step.OVERDUE, actor=None, data={"due_date": obligation.due_date.isoformat()})
-    _record(obligation, None, "become_overdue", **{"from": Status.DUE})
+    _record(obligation, None, "become_overdue", **{"from": from_status})
     _timeline(obligation, None, "obligation_overdue")
     post_case_event(case=obligation.case, kind="obligation.overdue", actor=None, data=_event_data(obligation))
     notify(

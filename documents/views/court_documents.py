@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from documents.access import can_view_court_document
 from documents.filenames import court_document_filename
 from documents.forms import CourtDocumentSignForm
 from documents.models import CourtDocument
@@ -38,6 +39,8 @@ def _document(request, document_id) -> CourtDocument:
     if document is None:
         raise Http404
     case_or_404(request, document.case_id)
+    if not can_view_court_document(request.user, document):
+        raise Http404
     return document
 
 

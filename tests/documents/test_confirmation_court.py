@@ -148,7 +148,8 @@ def test_a_judge_cannot_review_extend_or_decide_before_accepting(confirmation, j
 
 def test_the_judge_records_reviews(confirmation, judge, settled):
     accepted(confirmation, judge)
-    held = timezone.now() - dt.timedelta(hours=2)
+    # Held once the application was made (a review cannot be older than it).
+    held = fresh(confirmation).applied_at + dt.timedelta(seconds=1)
     review = court.record_review(
         confirmation=confirmation, actor=judge, kind="file", held_at=held, note="双方确认协议系自愿达成。"
     )
