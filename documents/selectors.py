@@ -142,5 +142,8 @@ def confirmation_panel(case: MediationCase, user: User) -> dict | None:
         else [],
         "places": court_documents.labelled_slots(application) if application is not None else [],
         "may_withdraw": confirmation is not None and confirmations.withdrawal_refusal(confirmation, user) is None,
-        "ruling": confirmation.ruling if confirmation is not None and confirmation.ruling_id else None,
+        # The ruling once sealed: a draft the judge has not signed is nobody's to read.
+        "ruling": confirmation.ruling
+        if confirmation is not None and confirmation.ruling_id and confirmation.ruling.is_sealed
+        else None,
     }

@@ -673,3 +673,16 @@ def test_only_the_applications_judge_questions_the_parties(confirmation, judge, 
             sessions.schedule_session(case=settled.world.case, actor=outsider, starts_at=starts)
     assert not MediationSession.objects.filter(case=settled.world.case).exists()
     assert not RoomEntry.objects.filter(kind="confirmation.review_started").exists()
+
+
+def test_the_parties_panel_links_the_ruling_only_once_the_judge_has_signed_and_sealed_it(settled, judge):
+    from documents.selectors import confirmation_panel
+    from tests.court_documents import sign
+
+    confirmation = accepted(applied(settled), judge)
+    court.draft_ruling(confirmation=confirmation, actor=judge, decision="confirm")
+    assert confirmation_panel(settled.world.case, settled.world.plaintiff)["ruling"] is None
+
+    sign(fresh(confirmation).ruling, judge, "judge")
+    panel = confirmation_panel(settled.world.case, settled.world.plaintiff)
+    assert panel["ruling"] is not None and panel["ruling"].is_sealed
