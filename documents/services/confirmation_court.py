@@ -336,7 +336,9 @@ def record_review(
         errors["kind"] = _("Choose how the application was reviewed.")
     if held_at is None or held_at > timezone.now() + dt.timedelta(minutes=5):
         errors["held_at"] = _("Record a review that has taken place.")
-    elif confirmation.applied_at is not None and held_at < confirmation.applied_at:
+    elif confirmation.applied_at is not None and held_at < confirmation.applied_at.replace(second=0, microsecond=0):
+        # To the minute, as the form gives the time: a review recorded in the minute
+        # the application arrived is not "before" it.
         errors["held_at"] = _("A review takes place after the application was made.")
     if not note:
         errors["note"] = _("Record what the review found.")

@@ -147,6 +147,20 @@ def test_a_review_cannot_be_dated_before_the_application_was_made(under_review, 
     assert not ConfirmationReview.objects.exists()
 
 
+def test_a_review_recorded_in_the_minute_the_application_arrived_is_not_before_it(under_review, judge):
+    """The form gives the time to the minute: the minute of arrival itself is fine."""
+    from documents.services import confirmation_court as court
+
+    review = court.record_review(
+        confirmation=under_review,
+        actor=judge,
+        kind="file",
+        held_at=under_review.applied_at.replace(second=0, microsecond=0),
+        note="审阅卷宗",
+    )
+    assert review.pk is not None
+
+
 # A disputed report does not keep the obligation from becoming overdue --------------------------
 
 

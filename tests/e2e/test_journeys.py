@@ -720,7 +720,7 @@ def settlement(journey, *, language: str, court: Court | None = None) -> bytes:
     form.locator("select[name=terms-0-obligor]").select_option(str(world.defendant_party.pk))
     form.locator("select[name=terms-0-obligee]").select_option(str(world.plaintiff_party.pk))
     form.locator("input[name=terms-0-amount]").fill("500000")
-    form.locator("input[name=terms-0-method]").fill("银行转账，分三期支付")
+    form.locator("input[name=terms-0-method]").fill("银行转账")
     form.locator("input[name=terms-0-due_date]").fill("2026-12-31")
     mediator.check("draft filled", tour=f"{tour}-17-draft", axe=False)
     mediator.submit(form.locator("button[type=submit]"))
