@@ -80,47 +80,31 @@ def verify_upload(request):
 
 def verify_record(request, code):
     agreement = selectors.agreement_by_verification_code(code)
-    if agreement is None:
-        court_document = selectors.court_document_by_verification_code(code)
-        if court_document is not None:
-            return _court_document_record(request, court_document, code)
-        return render(request, "documents/verify_record.html", {"code": code}, status=404)
-    # Who signed is told only once the agreement is sealed.
-    signatures = selectors.live_signatures(agreement.current_version) if agreement.is_sealed else []
-    parties = [
-        {"side": side_label(party.side), "name": mask_name(party.name)} for party in agreement.case.parties.all()
-    ]
+    if agreement is not None:
+        # Who signed is told only once the agreement is sealed.
+        signatures = selectors.live_signatures(agreement.current_version) if agreement.is_sealed else []
+        return _record_page(request, code, agreement, signatures)
+    court_document = selectors.court_document_by_verification_code(code)
+    if court_document is not None:
+        signatures = (
+            list(court_document.signatures.select_related("signer", "party")) if court_document.is_sealed else []
+        )
+        return _record_page(request, code, court_document, signatures, court_document=court_document)
     return render(
-        request,
-        "documents/verify_record.html",
-        {
-            "agreement": agreement,
-            "code": code,
-            "parties": parties,
-            "signatures": [
-                {
-                    "name": mask_name(str(s.signer)),
-                    "role": s.role,
-                    "party": mask_name(s.party.name) if s.party else "",
-                    "at": s.signed_at,
-                    "identity_level": s.identity_level,
-                }
-                for s in signatures
-            ],
-        },
+        request, "documents/verify_record.html", {"code": code, "record": None, "court_document": None}, status=404
     )
 
 
-def _court_document_record(request, document, code):
-    """A court document's record: what it is, in which case, between whom, and once it
-    is sealed who signed it (names masked, as an agreement's)."""
-    signatures = list(document.signatures.select_related("signer", "party")) if document.is_sealed else []
-    parties = [{"side": side_label(party.side), "name": mask_name(party.name)} for party in document.case.parties.all()]
+def _record_page(request, code, record, signatures, *, court_document=None):
+    """A sealed record's page, an agreement's or a court document's: what it is, in
+    which case, between whom, and once it is sealed who signed it (names masked)."""
+    parties = [{"side": side_label(party.side), "name": mask_name(party.name)} for party in record.case.parties.all()]
     return render(
         request,
         "documents/verify_record.html",
         {
-            "court_document": document,
+            "record": record,
+            "court_document": court_document,
             "code": code,
             "parties": parties,
             "signatures": [
