@@ -28,7 +28,6 @@ from documents.forms import AgreementForm, InstalmentScheduleForm, ReasonForm, S
 from documents.models import Agreement
 from documents.reauthentication import (
     Reauthentication,
-    ReauthenticationFailed,
     send_signing_code,
     signing_attempt_allowed,
     signing_succeeded,
@@ -38,14 +37,13 @@ from documents.reauthentication import (
 from documents.services import agreements
 from documents.services.storage import read_blob
 from documents.todo import names_listed
-from documents.views.common import case_or_404, decode_png, error_text, file_response, redrawable
+from documents.views.common import case_or_404, decode_png, error_text, file_response, redrawable, show_signing_refusal
 from mediation import phones
 from mediation.client_address import client_ip
 from mediation.errors import DomainError
 from mediation.models import Participant
 from mediation.selectors.cases import case_for
 from mediation.verification_codes import CodeRefused
-from mediation.views.forms import attach_errors
 
 
 def _agreement(request, agreement_id) -> Agreement:
@@ -299,14 +297,8 @@ def agreement_sign(request, agreement_id):
                 ip=client_ip(request),
                 user_agent=request.headers.get("User-Agent", ""),
             )
-        except ValidationError as error:
-            attach_errors(form, error)
-        except ReauthenticationFailed as error:
-            form.add_error({"totp": "totp_code", "sms": "sms_code"}.get(error.method, "password"), str(error))
-        except PermissionDenied as error:
-            form.add_error(None, str(error))
-        except DomainError as error:
-            form.add_error(None, error.message)
+        except (ValidationError, PermissionDenied, DomainError) as error:
+            show_signing_refusal(form, error)
         else:
             signing_succeeded(request)
             messages.success(request, after_signing(selectors.agreement_with_case(agreement.pk)))

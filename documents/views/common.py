@@ -6,14 +6,16 @@ from __future__ import annotations
 import base64
 import binascii
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 
 from documents.access import side_of
 from documents.filenames import attachment
+from documents.reauthentication import ReauthenticationFailed
 from documents.stamps import MAX_SIGNATURE_IMAGE_BYTES
 from mediation.models import MediationCase
 from mediation.selectors.cases import case_for
+from mediation.views.forms import attach_errors
 
 
 def case_or_404(request, case_id) -> MediationCase:
@@ -55,3 +57,17 @@ def redrawable(data_url: str) -> str:
     the canvas to draw again: only one the signing services would take."""
     image = decode_png(data_url)
     return data_url if image and len(image) <= MAX_SIGNATURE_IMAGE_BYTES else ""
+
+
+def show_signing_refusal(form, error: Exception) -> None:
+    """Why a signature was refused, on the sign form (an agreement's or a court
+    document's): a wrong password or code on its field, invalid input on its fields,
+    any other refusal above the form."""
+    if isinstance(error, ValidationError):
+        attach_errors(form, error)
+    elif isinstance(error, ReauthenticationFailed):
+        form.add_error({"totp": "totp_code", "sms": "sms_code"}.get(error.method, "password"), str(error))
+    elif isinstance(error, PermissionDenied):
+        form.add_error(None, str(error))
+    else:
+        form.add_error(None, error.message)

@@ -17,7 +17,6 @@ from documents.forms import CourtDocumentSignForm
 from documents.models import CourtDocument
 from documents.reauthentication import (
     Reauthentication,
-    ReauthenticationFailed,
     signing_attempt_allowed,
     signing_succeeded,
     signs_by_sms,
@@ -25,12 +24,11 @@ from documents.reauthentication import (
 )
 from documents.services import court_documents
 from documents.services.storage import read_blob
-from documents.views.common import case_or_404, decode_png, file_response, redrawable
+from documents.views.common import case_or_404, decode_png, file_response, redrawable, show_signing_refusal
 from mediation import phones
 from mediation.client_address import client_ip
 from mediation.errors import DomainError
 from mediation.verification_codes import CodeRefused
-from mediation.views.forms import attach_errors
 
 
 def _document(request, document_id) -> CourtDocument:
@@ -87,14 +85,8 @@ def court_document_sign(request, document_id):
                 ip=client_ip(request),
                 user_agent=request.headers.get("User-Agent", ""),
             )
-        except ValidationError as error:
-            attach_errors(form, error)
-        except ReauthenticationFailed as error:
-            form.add_error({"totp": "totp_code", "sms": "sms_code"}.get(error.method, "password"), str(error))
-        except PermissionDenied as error:
-            form.add_error(None, str(error))
-        except DomainError as error:
-            form.add_error(None, error.message)
+        except (ValidationError, PermissionDenied, DomainError) as error:
+            show_signing_refusal(form, error)
         else:
             signing_succeeded(request)
             document.refresh_from_db()
