@@ -3,7 +3,15 @@ the official holiday calendar. Created by migration 0002 and ensured again after
 every `migrate` or `flush` (post_migrate), so an emptied database heals itself.
 Takes the model classes, so that the migration can pass its historical models."""
 
-ROLES = ["general_liaison", "department_liaison", "department_head", "judge", "mediator", "api_client"]
+ROLES = [
+    "general_liaison",
+    "department_liaison",
+    "department_head",
+    "judge",
+    "mediator",
+    "organisation_admin",
+    "api_client",
+]
 
 # category: (first contact within N hours, completion within N working days)
 DEFAULT_POLICIES = {

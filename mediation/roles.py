@@ -11,6 +11,9 @@ class Role(models.TextChoices):
     DEPARTMENT_HEAD = "department_head", _("Department head")
     JUDGE = "judge", _("Judge")
     MEDIATOR = "mediator", _("Mediator")
+    # Administers one or more mediation organisations of the roster (the scope is
+    # MediationOrganisation.admins): manages their mediators, dispatches delegations.
+    ORGANISATION_ADMIN = "organisation_admin", _("Mediation organisation administrator")
 
 
 # Integration systems (the hotline, the WeChat account) act through API tokens whose

@@ -12,6 +12,10 @@ case_status_changed = Signal()
 participant_joined = Signal()
 # participant
 participant_removed = Signal()
+# The case's mediator changed (delegation accepted, direct assignment, recusal
+# granted): case, previous (a User or None), mediator. Rooms cut the previous
+# mediator's sockets.
+case_mediator_changed = Signal()
 # session
 session_started = Signal()
 # session

@@ -33,6 +33,8 @@ class Document(models.Model):
         RULING = "ruling", _("Civil ruling")
         # The sealed application for enforcement, with what it carries.
         ENFORCEMENT_APPLICATION = "enforcement_application", _("Application for enforcement")
+        # The scan of a paper a party signed in person (documents.InPersonAct).
+        IN_PERSON_SCAN = "in_person_scan", _("Scan of a paper signed in person")
         OTHER = "other", _("Other")
 
     class Visibility(models.TextChoices):
@@ -427,6 +429,7 @@ class PowerOfAttorney(models.Model):
 # After the seal: court documents, judicial confirmation, performance of the terms.
 from documents.models.confirmation import ConfirmationReview, JudicialConfirmation  # noqa: E402
 from documents.models.court_documents import CourtDocument, CourtSignature  # noqa: E402
+from documents.models.in_person import InPersonAct  # noqa: E402
 from documents.models.performance import Obligation, ObligationStep  # noqa: E402
 
 __all__ = [
@@ -437,6 +440,7 @@ __all__ = [
     "CourtDocument",
     "CourtSignature",
     "Document",
+    "InPersonAct",
     "JudicialConfirmation",
     "Obligation",
     "ObligationStep",

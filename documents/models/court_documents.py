@@ -25,6 +25,10 @@ class CourtDocument(models.Model):
         CONFIRMATION_APPLICATION = "confirmation_application", _("Application for judicial confirmation")
         RULING = "ruling", _("Civil ruling")
         ENFORCEMENT_APPLICATION = "enforcement_application", _("Application for enforcement")
+        # 委派调解函: the court's letter delegating a case to a mediation organisation.
+        DELEGATION_LETTER = "delegation_letter", _("Letter of delegation")
+        # 调解不成: the record and papers sent to the case-filing division.
+        FILING_PACKAGE = "filing_package", _("Filing package after failed mediation")
 
     class Status(models.TextChoices):
         # Laid out and waiting for its signers (in `signature_slots`).

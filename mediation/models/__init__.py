@@ -3,7 +3,9 @@ from .applications import Application
 from .audit import AuditChainHead, AuditEntry
 from .calendar import CalendarDay, CalendarYear
 from .cases import (
+    CaseDeadlineAlert,
     CaseEvent,
+    CaseSupervisionNotice,
     DeadlineExtension,
     Invitation,
     MediationCase,
@@ -20,6 +22,7 @@ from .integration import ApiToken, WebhookAttempt, WebhookDelivery, WebhookEndpo
 from .messaging import PhoneCode, SmsMessage, SmsReceipt
 from .notifications import Notification, NotificationPreference, SessionReminder
 from .numbering import NumberSequence
+from .organisation import Delegation, MediationOrganisation, MediatorProfile, MediatorSpecialty, RecusalRequest
 from .work_orders import (
     DeadlineAlert,
     DeadlinePolicy,
@@ -37,16 +40,22 @@ __all__ = [
     "AuditEntry",
     "CalendarDay",
     "CalendarYear",
+    "CaseDeadlineAlert",
     "CaseEvent",
+    "CaseSupervisionNotice",
     "DeadlineAlert",
     "DeadlineExtension",
     "DeadlinePolicy",
+    "Delegation",
     "Department",
     "IdentityCheck",
     "IdentityLevel",
     "Invitation",
     "MediationCase",
+    "MediationOrganisation",
     "MediationSession",
+    "MediatorProfile",
+    "MediatorSpecialty",
     "Notification",
     "NotificationPreference",
     "NumberSequence",
@@ -54,6 +63,7 @@ __all__ = [
     "ParticipantRole",
     "Party",
     "PhoneCode",
+    "RecusalRequest",
     "ReturnVisit",
     "RoomKind",
     "SessionReminder",

@@ -102,6 +102,9 @@ class User(KeyedIdNumbers, AbstractBaseUser, PermissionsMixin):
         blank=True,
         help_text=_("Empty means the browser's language."),
     )
+    # Large type (大字模式): bigger text and buttons and plain wording on every page,
+    # switched on by the person (mediation.views.accounts) and kept across pages.
+    large_type = models.BooleanField(_("large type"), default=False)
     is_staff = models.BooleanField(
         _("staff status"),
         default=False,

@@ -34,6 +34,16 @@ class Application(models.Model):
     respondent_phone = PhoneNumberField(_("the other side's mobile number"), max_length=32, blank=True, default="")
     claim = models.TextField(_("what you ask for"))
     amount = models.DecimalField(_("amount (yuan)"), max_digits=14, decimal_places=2, null=True, blank=True)
+    # A mediator the applicant chose from the public roster, if any: the referral
+    # form preselects them.
+    preferred_mediator = models.ForeignKey(
+        "mediation.MediatorProfile",
+        verbose_name=_("preferred mediator"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     consent_online_mediation = models.BooleanField(_("agrees to online mediation"))
     consent_electronic_service = models.BooleanField(_("agrees to electronic service"))
     # When the requester's mobile number was proved by an SMS code (purpose "apply").

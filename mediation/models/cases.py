@@ -15,6 +15,9 @@ class MediationCase(models.Model):
     mediator."""
 
     class Status(models.TextChoices):
+        # Delegated to a mediation organisation (委派调解) and waiting for one of its
+        # mediators to accept it: no mediator yet (`mediation.models.Delegation`).
+        DELEGATED = "delegated", _("Delegated, waiting for a mediator")
         # Opened; parties are being invited.
         PENDING = "pending", pgettext_lazy("mediation case", "Pending")
         # The mediator has started mediating.
@@ -26,24 +29,40 @@ class MediationCase(models.Model):
         # The applicant withdrew.
         WITHDRAWN = "withdrawn", _("Withdrawn")
 
-    OPEN_STATUSES = (Status.PENDING, Status.IN_MEDIATION)
+    # Open: the dispute is still in mediation's hands (its period runs, the work order
+    # waits). MEDIATING: open and with a mediator, who can act on it.
+    OPEN_STATUSES = (Status.DELEGATED, Status.PENDING, Status.IN_MEDIATION)
+    MEDIATING_STATUSES = (Status.PENDING, Status.IN_MEDIATION)
     TRANSITIONS = {
+        # A mediator of the organisation accepted the delegated case, or the court
+        # assigned one directly after the delegation came back.
+        "accept_delegation": ((Status.DELEGATED,), Status.PENDING),
+        "assign_mediator": ((Status.DELEGATED,), Status.PENDING),
         "start": ((Status.PENDING,), Status.IN_MEDIATION),
         "settle": ((Status.IN_MEDIATION,), Status.SETTLED),
         "fail": ((Status.PENDING, Status.IN_MEDIATION), Status.FAILED),
-        "withdraw": ((Status.PENDING, Status.IN_MEDIATION), Status.WITHDRAWN),
+        "withdraw": ((Status.DELEGATED, Status.PENDING, Status.IN_MEDIATION), Status.WITHDRAWN),
         # Back to mediation after the court rejected the settlement's confirmation, to
         # amend the agreement (only then: see `court_rejected_settlement`).
         "resume": ((Status.SETTLED,), Status.IN_MEDIATION),
     }
     ACTION_STATES = {
-        "invite": OPEN_STATUSES,
-        "schedule": OPEN_STATUSES,
-        "remove_participant": OPEN_STATUSES,
+        "invite": MEDIATING_STATUSES,
+        "schedule": MEDIATING_STATUSES,
+        "remove_participant": MEDIATING_STATUSES,
         "add_party": OPEN_STATUSES,
         "edit_party": OPEN_STATUSES,
         "remove_party": OPEN_STATUSES,
         "extend": OPEN_STATUSES,
+        # Delegating (again) to an organisation: only while no mediator has the case.
+        "delegate": (Status.DELEGATED,),
+        # A party's application to replace the mediator, and the judge's decision.
+        "request_recusal": MEDIATING_STATUSES,
+        "decide_recusal": MEDIATING_STATUSES,
+        # Supervision notices (督办) on an open case, and the answers to them.
+        "supervise": OPEN_STATUSES,
+        # What a party did in person (documents.InPersonAct), recorded by the mediator.
+        "record_in_person": (*MEDIATING_STATUSES, Status.SETTLED),
         # A failed mediation, or a settlement the court refused to confirm.
         "transfer_to_filing": (Status.FAILED, Status.SETTLED),
         # The judge reviewing an application for judicial confirmation questions the
@@ -66,11 +85,24 @@ class MediationCase(models.Model):
     cause_of_action = models.CharField(_("cause of action"), max_length=100)
     claim_amount = models.DecimalField(_("claim amount (yuan)"), max_digits=14, decimal_places=2, null=True, blank=True)
     facts = models.TextField(_("facts and claims"), blank=True, default="")
+    # None only while the case is delegated and no mediator has accepted it.
     mediator = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("mediator"),
+        null=True,
+        blank=True,
         on_delete=models.PROTECT,
         related_name="mediated_cases",
+    )
+    # The organisation that mediates: the one the case is delegated to, or the
+    # mediator's (from their roster profile); None for a court mediator without one.
+    organisation = models.ForeignKey(
+        "mediation.MediationOrganisation",
+        verbose_name=_("mediation organisation"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases",
     )
     judge = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -83,7 +115,13 @@ class MediationCase(models.Model):
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PENDING)
     started_on = models.DateField(_("started on"))
     deadline = models.DateField(_("mediation deadline"))
+    # When a mediator took the case: at opening or referral to a mediator directly,
+    # at acceptance when delegated. The figures count "accepted" by it.
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
     outcome_note = models.TextField(_("outcome"), blank=True, default="")
+    # The facts both sides accepted (无争议事实记载), written by the mediator when
+    # mediation fails; they go into the filing package.
+    undisputed_facts = models.TextField(_("facts both sides accepted"), blank=True, default="")
     concluded_at = models.DateTimeField(_("concluded at"), null=True, blank=True)
     filed_case_number = models.CharField(_("filed as case number"), max_length=64, blank=True, default="")
     filed_at = models.DateTimeField(_("filed at"), null=True, blank=True)
@@ -97,7 +135,11 @@ class MediationCase(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = _("mediation case")
         verbose_name_plural = _("mediation cases")
-        indexes = [models.Index(fields=["mediator", "status"], name="case_mediator_status_idx")]
+        indexes = [
+            models.Index(fields=["mediator", "status"], name="case_mediator_status_idx"),
+            models.Index(fields=["status", "deadline"], name="case_status_deadline_idx"),
+            models.Index(fields=["organisation", "status"], name="case_org_status_idx"),
+        ]
 
     def __str__(self):
         return self.number
@@ -170,6 +212,9 @@ class DeadlineExtension(models.Model):
 class Side(models.TextChoices):
     PLAINTIFF = "plaintiff", _("Plaintiff")
     DEFENDANT = "defendant", _("Defendant")
+    # 第三人: neither side; in the joint room only (no caucus of their own), and
+    # signs the agreement like the parties.
+    THIRD_PARTY = "third", _("Third party")
 
 
 def side_label(side: str) -> str:
@@ -205,7 +250,10 @@ class Party(KeyedIdNumbers):
 
     class Meta:
         # Plaintiffs before defendants, as documents list them.
-        ordering = [models.Case(models.When(side="plaintiff", then=0), default=1), "id"]
+        ordering = [
+            models.Case(models.When(side="plaintiff", then=0), models.When(side="defendant", then=1), default=2),
+            "id",
+        ]
         verbose_name = _("party")
         verbose_name_plural = _("parties")
 
@@ -217,6 +265,17 @@ class ParticipantRole(models.TextChoices):
     PARTY = "party", _("The party in person")
     LEGAL_REPRESENTATIVE = "legal_representative", _("Legal representative")
     AGENT = "agent", _("Agent (lawyer)")
+    # 法定代理人 of a natural person who lacks capacity: acts and signs for them.
+    GUARDIAN = "guardian", _("Guardian (statutory agent)")
+    # They see what their party sees and sign nothing (`SIGNS_NOTHING`).
+    INTERPRETER = "interpreter", _("Interpreter")
+    # A relative or friend helping the party (e.g. an elderly party) to type.
+    HELPER = "helper", _("Helper")
+
+
+# Roles that take part beside their party without acting for them: they see what the
+# party sees, may write in the rooms, and sign, apply for and ask for nothing.
+SIGNS_NOTHING = (ParticipantRole.INTERPRETER, ParticipantRole.HELPER)
 
 
 class ActiveParticipantManager(models.Manager):
@@ -348,3 +407,52 @@ class MediationSession(models.Model):
         from django.utils import timezone
 
         return f"{timezone.localtime(self.starts_at):%Y-%m-%d %H:%M} · {self.get_room_kind_display()}"
+
+
+class CaseDeadlineAlert(models.Model):
+    """A warning (at 75 % of the mediation period) or overdue notice on a case's
+    deadline, sent by the case deadline check; the constraint makes it idempotent:
+    one per level and deadline (an extension gives a new deadline, so new alerts)."""
+
+    class Level(models.TextChoices):
+        WARNING = "warning", _("Warning")
+        OVERDUE = "overdue", _("Overdue")
+
+    case = models.ForeignKey(MediationCase, on_delete=models.CASCADE, related_name="deadline_alerts")
+    level = models.CharField(max_length=16, choices=Level.choices)
+    deadline = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["case", "level", "deadline"], name="case_deadline_alert_once")]
+
+    def __str__(self):
+        return f"{self.case_id} {self.level} {self.deadline}"
+
+
+class CaseSupervisionNotice(models.Model):
+    """A supervision notice (督办) on a mediation case, issued by the judge, a
+    department head or the general liaison, answered by the mediator."""
+
+    case = models.ForeignKey(MediationCase, on_delete=models.CASCADE, related_name="supervision_notices")
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    issued_at = models.DateTimeField(default=timezone.now)
+    content = models.TextField(_("notice"), max_length=2000)
+    due_at = models.DateTimeField(_("answer due"))
+    response = models.TextField(_("response"), max_length=2000, blank=True, default="")
+    responded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    responded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["issued_at", "id"]
+        verbose_name = _("supervision notice on a case")
+        verbose_name_plural = _("supervision notices on cases")
+
+    def __str__(self):
+        return f"{self.case_id} notice due {self.due_at}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.responded_at is None

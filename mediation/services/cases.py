@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from mediation import audit, disclosure, id_numbers, phones, policy, signals
+from mediation import audit, disclosure, id_numbers, phones, policy, roster, signals
 from mediation.errors import ActionForbidden, TransitionNotAllowed
 from mediation.models import CaseEvent, MediationCase, Participant, Party, User, WorkOrder
 from mediation.models.cases import Side
@@ -153,8 +153,9 @@ def next_case_number(started_on: dt.date) -> str:
 
 def _validate_case_fields(*, mediator: User, judge: User | None, cause_of_action: str, claim_amount) -> None:
     errors = {}
-    if not has_role(mediator, Role.MEDIATOR):
-        errors["mediator"] = _("%(name)s is not a mediator.") % {"name": mediator}
+    refusal = roster.assignment_refusal(mediator)
+    if refusal:
+        errors["mediator"] = refusal
     if judge is not None and not has_role(judge, Role.JUDGE):
         errors["judge"] = _("%(name)s is not a judge.") % {"name": judge}
     if not cause_of_action.strip():
@@ -174,6 +175,8 @@ def _create_case(*, actor, mediator, judge, cause_of_action, claim_amount, facts
         claim_amount=claim_amount,
         facts=facts.strip(),
         mediator=mediator,
+        organisation=profile.organisation if (profile := roster.profile_of(mediator)) else None,
+        accepted_at=timezone.now(),
         judge=judge,
         started_on=today,
         deadline=today + dt.timedelta(days=settings.MEDIATION_DEADLINE_DAYS),
@@ -455,6 +458,45 @@ def extend_case_deadline(*, case: MediationCase, actor: User, new_deadline: dt.d
         note=reason.strip(),
         data={"previous": extension.previous_deadline.isoformat(), "new": new_deadline.isoformat()},
     )
+    return case
+
+
+def set_case_mediator(
+    case: MediationCase, *, mediator: User, actor: User | None, action: str, data: dict | None = None
+) -> MediationCase:
+    """Give a case (locked by the caller, its action checked) its mediator: on
+    accepting a delegation or assigning one directly (the case goes from delegated to
+    pending, TRANSITIONS[action]), or on granting a recusal (the state stays). The
+    case's organisation becomes the mediator's (their roster profile), or stays the
+    delegated one for a court mediator without a profile. Checks the roster rule;
+    records the event, tells the new mediator and signals `case_mediator_changed`
+    (the rooms follow)."""
+    refusal = roster.assignment_refusal(mediator)
+    if refusal:
+        raise ValidationError({"mediator": refusal})
+    previous = case.mediator
+    from_status = case.status
+    if action in MediationCase.TRANSITIONS:
+        case.status = MediationCase.TRANSITIONS[action][1]
+    profile = roster.profile_of(mediator)
+    if profile is not None:
+        case.organisation = profile.organisation
+    case.mediator = mediator
+    if case.accepted_at is None:
+        case.accepted_at = timezone.now()
+    case.save(update_fields=["status", "mediator", "organisation", "accepted_at", "updated_at"])
+    record_case_event(
+        case,
+        actor=actor,
+        action=action,
+        from_status=from_status,
+        data={"mediator": mediator.pk, "previous_mediator": previous.pk if previous else None, **(data or {})},
+    )
+    signals.case_mediator_changed.send(sender=MediationCase, case=case, previous=previous, mediator=mediator)
+    if from_status != case.status:
+        signals.case_status_changed.send(sender=MediationCase, case=case, from_status=from_status)
+    if mediator != actor:
+        notify(recipients=[mediator], kind="case.assigned", params={"number": case.number}, url=case_url(case))
     return case
 
 
