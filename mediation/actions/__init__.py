@@ -93,6 +93,14 @@ class ActionRegistry:
         self.url_name = url_name
         self._url_key = url_key
 
+    def register(self, *actions: Action) -> None:
+        """Add actions defined in another module (e.g. mediation.actions.delegation),
+        listed after those already here."""
+        for action in actions:
+            if action.name in self._actions:
+                raise ValueError(f"Duplicate action name: {action.name}")
+            self._actions[action.name] = action
+
     def __contains__(self, name: object) -> bool:
         return name in self._actions
 
