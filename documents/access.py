@@ -6,11 +6,13 @@ from django.db.models import Q, QuerySet
 
 from documents.models import Document
 from mediation.models import MediationCase, User
-from mediation.participation import standing_in_case
+from mediation.models.cases import Side
+from mediation.participation import PARTY_STANDINGS, standing_in_case
 
 
 def side_of(user: User, case: MediationCase) -> str | None:
-    """ "mediator", "plaintiff", "defendant", "judge", or None for someone outside the
+    """ "mediator", "plaintiff", "defendant", "third" (a third party's people), "judge",
+    or None for someone outside the
     case: their standing in it, by the one rule of who takes part in a case and on
     which side (`mediation.participation`)."""
     standing, _participant = standing_in_case(user, case)
@@ -19,7 +21,8 @@ def side_of(user: User, case: MediationCase) -> str | None:
 
 def visible_documents(user: User, case: MediationCase) -> QuerySet[Document]:
     """The case's documents this user may see: everything for the mediator, the
-    case-wide ones and their own side's for a party, the case-wide ones for the judge
+    case-wide ones and their own side's for a party, the case-wide ones for a third
+    party's people (there is no third party's side-only document) and for the judge
     and the applications for enforcement, which are addressed to the court."""
     side = side_of(user, case)
     documents = Document.objects.filter(case=case).select_related("blob", "uploaded_by")
@@ -27,6 +30,9 @@ def visible_documents(user: User, case: MediationCase) -> QuerySet[Document]:
         return documents
     if side in ("plaintiff", "defendant"):
         return documents.filter(Q(visibility=Document.Visibility.CASE) | Q(visibility=side))
+    if side == Side.THIRD_PARTY:
+        # A third party is neither side: the case-wide documents only.
+        return documents.filter(visibility=Document.Visibility.CASE)
     if side == "judge":
         return documents.filter(Q(visibility=Document.Visibility.CASE) | Q(kind=Document.Kind.ENFORCEMENT_APPLICATION))
     return documents.none()
@@ -80,7 +86,7 @@ def visible_services(user: User, case: MediationCase):
     services = Service.objects.filter(case=case).select_related("recipient").prefetch_related("documents")
     if side in ("mediator", "judge"):
         return services
-    if side not in ("plaintiff", "defendant"):
+    if side not in PARTY_STANDINGS:
         return services.none()
     hidden = Document.objects.filter(case=case).exclude(Q(visibility=Document.Visibility.CASE) | Q(visibility=side))
     return services.filter(Q(recipient=user) | ~Q(documents__in=hidden)).distinct()
@@ -99,6 +105,6 @@ def visible_powers_of_attorney(user: User, case: MediationCase):
     )
     if side in ("mediator", "judge"):
         return powers
-    if side in ("plaintiff", "defendant"):
+    if side in PARTY_STANDINGS:
         return powers.filter(participant__party__side=side)
     return powers.none()

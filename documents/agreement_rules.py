@@ -6,7 +6,10 @@ which certifies the document) and one per party, signed by a participant who
 represents that party. The mediator signs first; each slot is signed once. An
 agent (a lawyer) signs for their party only with special authority to settle
 (特别授权): a power of attorney the mediator has checked, covering settling and
-signing, not expired (`signing_authority_refusal`).
+signing, not expired (`signing_authority_refusal`). A guardian (法定代理人) signs for
+the natural person they act for; an interpreter and a helper sign for nobody
+(`mediation.participation.acting_refusal`). Third parties (第三人) sign in a place of
+their own like the parties of either side.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from django.utils.translation import gettext as _
 from documents.models import Agreement, PowerOfAttorney
 from mediation.errors import ActionForbidden, TransitionNotAllowed
 from mediation.models import MediationCase, Participant, ParticipantRole, Party, User, side_label
+from mediation.participation import acting_refusal
 
 MEDIATOR_SLOT = "mediator"
 
@@ -81,6 +85,12 @@ class NoAuthorityToSign(ActionForbidden):
         self.message = message
         self.code = code
 
+    @property
+    def about_power_of_attorney(self) -> bool:
+        """Whether a power of attorney would cure it (an agent's), so that the pages
+        point to the powers of attorney; an interpreter's or a helper's is final."""
+        return "power_of_attorney" in self.code
+
 
 def special_authority(participant: Participant, today: dt.date | None = None) -> PowerOfAttorney | None:
     """The power of attorney under which this agent may settle and sign: checked by
@@ -95,9 +105,14 @@ def special_authority(participant: Participant, today: dt.date | None = None) ->
 
 def signing_authority_refusal(participant: Participant, today: dt.date | None = None) -> NoAuthorityToSign | None:
     """Why this participant may not sign for their party, or None if they may. The
-    party in person and a legal representative sign by their standing; an agent only
-    under special authority (`special_authority`). The one rule the signing service,
-    the agreement's pages, the API and the to-do list ask."""
+    party in person, a legal representative and a natural person's guardian sign by
+    their standing; an agent only under special authority (`special_authority`); an
+    interpreter and a helper never (`acting_refusal`). The one rule the signing
+    service, the agreement's pages, the court documents, the application for
+    confirmation, the API and the to-do list ask."""
+    by_role = acting_refusal(participant)
+    if by_role is not None:
+        return NoAuthorityToSign(by_role.message, code=by_role.code)
     if participant.role != ParticipantRole.AGENT:
         return None
     today = today or timezone.localdate()

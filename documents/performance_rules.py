@@ -13,23 +13,35 @@ from django.utils.translation import gettext as _
 from documents.models import Obligation
 from mediation.errors import ActionForbidden
 from mediation.models import Participant, Party, User
+from mediation.participation import acting_refusal
 
 ACTIONS = ("report_performed", "confirm", "dispute", "urge")
 
 
 def represents(user: User, party_id: int) -> bool:
-    """Whether `user` takes part in the case for this party now."""
-    return Participant.active.filter(user=user, party_id=party_id).exists()
+    """Whether `user` takes part in the case for this party now and may act for it: an
+    interpreter or a helper takes part beside the party and reports, confirms and
+    disputes nothing (`mediation.participation.acting_refusal`)."""
+    return any(
+        acting_refusal(participant) is None
+        for participant in Participant.active.filter(user=user, party_id=party_id).select_related("party")
+    )
 
 
 def obligation_refusal(user: User, obligation: Obligation, action: str) -> ActionForbidden | None:
     """Why `user` may not take `action` on `obligation`, or None when they may (the
     state is checked apart: `Obligation.allows`)."""
     if action == "report_performed":
+        refusal = _beside_the_party(user, obligation)
+        if refusal is not None:
+            return refusal
         if not represents(user, obligation.obligor_id):
             return ActionForbidden(_("Only the side that owes it can report it performed."))
         return None
     if action in ("confirm", "dispute"):
+        refusal = _beside_the_party(user, obligation)
+        if refusal is not None:
+            return refusal
         if represents(user, obligation.obligee_id):
             return None
         if represents(user, obligation.obligor_id):
@@ -42,6 +54,17 @@ def obligation_refusal(user: User, obligation: Obligation, action: str) -> Actio
             return ActionForbidden(_("Only the case's mediator can urge performance."))
         return None
     return ActionForbidden(_("Unknown action."))
+
+
+def _beside_the_party(user: User, obligation: Obligation) -> ActionForbidden | None:
+    """An interpreter's or a helper's refusal, in their own words, when they take part
+    for the obligor or the obligee; None otherwise."""
+    participant = (
+        Participant.active.filter(user=user, party_id__in=[obligation.obligor_id, obligation.obligee_id])
+        .select_related("party")
+        .first()
+    )
+    return acting_refusal(participant) if participant is not None else None
 
 
 def available_actions(user: User, obligation: Obligation) -> list[str]:

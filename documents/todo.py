@@ -172,7 +172,8 @@ def _authority_tasks(case: MediationCase, user: User) -> list[Task]:
     tasks = []
     for participant in _participations(case, user):
         refusal = signing_authority_refusal(participant)
-        if refusal is not None:
+        # An interpreter's or a helper's refusal is final: no task for them.
+        if refusal is not None and refusal.code in AUTHORITY_TASKS:
             tasks.append(Task(AUTHORITY_TASKS[refusal.code], url=reverse("powers_of_attorney", args=[case.pk])))
     return tasks
 

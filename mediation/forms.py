@@ -292,7 +292,14 @@ class CaseForm(forms.Form):
 
 
 class PartyForm(forms.Form):
-    side = forms.ChoiceField(label=_("Side"), choices=Side.choices)
+    side = forms.ChoiceField(
+        label=_("Side"),
+        choices=Side.choices,
+        help_text=_(
+            "A third party (第三人) is on neither side: their people are in the joint room only and sign the "
+            "agreement like the parties."
+        ),
+    )
     kind = forms.ChoiceField(label=_("Kind"), choices=Party.Kind.choices)
     name = forms.CharField(label=_("Name"), max_length=200)
     id_number = forms.CharField(label=_("ID number (a person)"), max_length=32, required=False)
@@ -337,7 +344,15 @@ class PartyRemoveForm(forms.Form):
 
 class InvitationForm(forms.Form):
     party = forms.ModelChoiceField(label=_("For the party"), queryset=Party.objects.none())
-    role = forms.ChoiceField(label=_("As"), choices=ParticipantRole.choices)
+    role = forms.ChoiceField(
+        label=_("As"),
+        choices=ParticipantRole.choices,
+        help_text=_(
+            "A guardian acts and signs for a natural person who lacks capacity. An interpreter or a helper sees "
+            "what the party sees and writes in the rooms, but signs and asks for nothing. Each proves their own "
+            "identity with a code texted to their own mobile number."
+        ),
+    )
     full_name = forms.CharField(
         label=_("Name of the person"),
         max_length=100,

@@ -7,6 +7,8 @@ A user's standing in a case is one of:
 - "mediator": the case's mediator; in every room of the case;
 - "plaintiff" / "defendant": an active participant (not removed) for a party of that
   side; in the joint room and their own side's caucus;
+- "third": an active participant for a third party (第三人), who is neither side: in
+  the joint room only, for there is no third party's caucus;
 - "judge": the case's judge; in the joint room only;
 - None: anyone else (court staff of other cases, the general liaison, a removed
   participant, a party of another case, a stranger); in no room of the case.
@@ -24,15 +26,19 @@ table of rows.
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
-from mediation.models import MediationCase, Participant, User
-from mediation.models.cases import RoomKind, Side
+from mediation.errors import ActionForbidden
+from mediation.models import MediationCase, Participant, Party, User
+from mediation.models.cases import SIGNS_NOTHING, ParticipantRole, RoomKind, Side
 
 MEDIATOR = "mediator"
 JUDGE = "judge"
 
 CAUCUS_OF_SIDE = {Side.PLAINTIFF: RoomKind.CAUCUS_PLAINTIFF, Side.DEFENDANT: RoomKind.CAUCUS_DEFENDANT}
 SIDE_OF_CAUCUS = {kind: side for side, kind in CAUCUS_OF_SIDE.items()}
+# The standings of a party's people: the two sides and the third parties.
+PARTY_STANDINGS = tuple(Side.values)
 
 
 def side_of_room(room_kind: str) -> str | None:
@@ -46,6 +52,8 @@ def room_kinds_of(standing: str | None) -> list[str]:
         return list(RoomKind.values)
     if standing in CAUCUS_OF_SIDE:
         return [RoomKind.JOINT, CAUCUS_OF_SIDE[standing]]
+    if standing == Side.THIRD_PARTY:
+        return [RoomKind.JOINT]
     if standing == JUDGE:
         return [RoomKind.JOINT]
     return []
@@ -127,3 +135,66 @@ def rooms_of_user(user: User, *, case_field: str = "case", kind_field: str = "ki
     for case_id, side in Participant.active.filter(user=user).values_list("case_id", "party__side"):
         visible |= Q(**{f"{case_field}_id": case_id, f"{kind_field}__in": room_kinds_of(side)})
     return visible
+
+
+# Acting for a party -----------------------------------------------------------------
+
+
+class MayNotActForParty(ActionForbidden):
+    """A participant who may not act for their party (sign, apply, ask): why, as a
+    code and a message."""
+
+    def __init__(self, message: str, *, code: str):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+def acting_refusal(participant: Participant) -> MayNotActForParty | None:
+    """Why this participant may never act for their party by their role, or None if
+    their role lets them: an interpreter and a helper take part beside their party
+    (they see what it sees and write in the rooms) and sign, apply for and ask for
+    nothing; a guardian (法定代理人) acts for a natural person only, like the legal
+    representative of an organisation. The first half of the one rule of who may
+    act for a party: `documents.agreement_rules.signing_authority_refusal` adds an
+    agent's special authority, and every signature, application and request asks it."""
+    if participant.role == ParticipantRole.INTERPRETER:
+        return MayNotActForParty(
+            _(
+                "You take part as an interpreter: you see what your party sees and may write in the rooms, but you "
+                "cannot sign, apply or make requests for them."
+            ),
+            code="interpreter_signs_nothing",
+        )
+    if participant.role == ParticipantRole.HELPER:
+        return MayNotActForParty(
+            _(
+                "You take part as a helper: you see what your party sees and may write in the rooms, but you cannot "
+                "sign, apply or make requests for them. The party signs in person, or their guardian or agent does."
+            ),
+            code="helper_signs_nothing",
+        )
+    if participant.role == ParticipantRole.GUARDIAN and participant.party.kind != Party.Kind.PERSON:
+        return MayNotActForParty(
+            _("A guardian acts for a natural person only: an organisation acts through its legal representative."),
+            code="guardian_of_organisation",
+        )
+    return None
+
+
+def signs_nothing(role: str) -> bool:
+    """Whether people of this role take part beside their party without acting for it."""
+    return role in SIGNS_NOTHING
+
+
+def role_explanation(role: str) -> str:
+    """What a role lets its holder do, in plain words, for the invitation page and the
+    case page; empty for the party in person."""
+    if role in SIGNS_NOTHING:
+        return _(
+            "You will see what the party sees and may write in the rooms; you sign, apply for and ask for nothing "
+            "on their behalf."
+        )
+    if role == ParticipantRole.GUARDIAN:
+        return _("As guardian (statutory agent) you act and sign for the party, who lacks capacity to do so.")
+    return ""

@@ -198,7 +198,8 @@ def lock_agreement(*, agreement: Agreement, actor: User) -> AgreementVersion:
         raise TransitionNotAllowed(_("This case has ended."))
     errors = []
     sides = set(case.parties.values_list("side", flat=True))
-    if sides != {"plaintiff", "defendant"}:
+    # Third parties sign beside them, but a plaintiff and a defendant there must be.
+    if not {"plaintiff", "defendant"} <= sides:
         errors.append(_("The case needs a plaintiff and a defendant before the agreement can be signed."))
     if not version.content.get("terms"):
         errors.append(_("Add at least one agreed term."))

@@ -49,7 +49,7 @@ from documents.signing import SEAL_FIELD, document_timestamp, seal
 from mediation import audit
 from mediation.errors import ActionForbidden, DomainError, TransitionNotAllowed
 from mediation.models import MediationCase, Party, User
-from mediation.participation import active_participation
+from mediation.participation import acting_refusal, active_participation
 from mediation.services import work_orders
 from mediation.services.cases import lock_case, lock_work_order_of, record_case_event
 
@@ -102,6 +102,9 @@ def enforcement_refusal(user: User, case: MediationCase, obligee: Party) -> Doma
     participant = active_participation(user, case) if user.is_authenticated else None
     if obligee.case_id != case.pk or participant is None or participant.party_id != obligee.pk:
         return ActionForbidden(_("Only the people of the party the obligation is owed to can apply for enforcement."))
+    by_role = acting_refusal(participant)
+    if by_role is not None:
+        return by_role
     agreement = sealed_agreement_of(case)
     if confirmation_of(agreement) is None:
         return TransitionNotAllowed(

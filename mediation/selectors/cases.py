@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from mediation import phones, policy
+from mediation import participation, phones, policy
 from mediation.models import Invitation, MediationCase, MediationSession, Participant, ParticipantRole, User
 from mediation.roles import Role, has_role
 
@@ -113,6 +113,10 @@ def invitation_page_data(invitation: Invitation) -> dict:
         # An agent or a legal representative acts for someone else; the party in person
         # is never told they "represent" themselves.
         "acts_for_another": invitation.role != ParticipantRole.PARTY,
+        # A guardian acts for the party; an interpreter or a helper takes part beside
+        # them and signs nothing (mediation.participation).
+        "signs_nothing": participation.signs_nothing(invitation.role),
+        "role_explanation": participation.role_explanation(invitation.role),
         "mediator": case.mediator,
         "court_phone": _phone(settings.COURT_CONTACT_PHONE),
         "mediator_phone": _phone(case.mediator.phone),

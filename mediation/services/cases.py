@@ -278,7 +278,7 @@ def refer_to_mediation(
 def _validate_party(*, side, kind, name, id_number, credit_code, phone="") -> None:
     errors = {}
     if side not in Side.values:
-        errors["side"] = _("Choose plaintiff or defendant.")
+        errors["side"] = _("Choose plaintiff, defendant or third party.")
     if kind not in Party.Kind.values:
         errors["kind"] = _("Choose a natural person or an organisation.")
     if not name.strip():

@@ -66,6 +66,11 @@ sms_templates.register(
 )
 
 
+# Roles held by someone other than the party, who proves their own identity (their own
+# number and code), never the party's ID number.
+ROLES_BESIDE_THE_PARTY = (ParticipantRole.GUARDIAN, ParticipantRole.INTERPRETER, ParticipantRole.HELPER)
+
+
 class InvitationInvalid(DomainError):
     """The link cannot be used; `code` says why (unknown, expired, accepted, revoked,
     case_closed, no_phone, locked, court_staff, account_closed, second_factor,
@@ -83,7 +88,9 @@ def invitation_url(raw_token: str) -> str:
 def needs_id_number(invitation: Invitation) -> bool:
     """Whether accepting needs the party's resident ID number: the one rule the page
     and the service ask. Only the party in person, a natural person whose number the
-    court recorded, is asked it; an agent or a representative has their own."""
+    court recorded, is asked it; an agent, a representative, a guardian, an interpreter
+    or a helper proves their own identity (a code texted to their own number) and is
+    never asked the party's."""
     party = invitation.party
     return invitation.role == ParticipantRole.PARTY and party.kind == Party.Kind.PERSON and bool(party.id_number_hash)
 
@@ -93,6 +100,27 @@ def _invited_name(*, party: Party, role: str, full_name: str) -> str:
     if not name and role == ParticipantRole.PARTY and party.kind == Party.Kind.PERSON:
         name = party.name
     return name
+
+
+def _refuse_the_partys_own_number(*, party: Party, role: str, phone: str) -> None:
+    """A guardian, an interpreter or a helper proves their own identity, with a code
+    texted to their own number: the party's number would admit the party's account
+    (one number, one account) instead of theirs."""
+    if role not in ROLES_BESIDE_THE_PARTY or not party.phone:
+        return
+    try:
+        same = phones.to_mobile_e164(party.phone) == phone
+    except ValidationError:
+        same = False
+    if same:
+        raise ValidationError(
+            {
+                "phone": _(
+                    "This is the party's own mobile number. Give the number of the person you invite: they prove "
+                    "their own identity with a code texted there."
+                )
+            }
+        )
 
 
 @transaction.atomic
@@ -116,6 +144,11 @@ def invite_participant(
         errors["party"] = _("This party belongs to another case.")
     if role not in ParticipantRole.values:
         errors["role"] = _("Choose the person's role.")
+    elif role == ParticipantRole.GUARDIAN and party.kind != Party.Kind.PERSON:
+        errors["role"] = _(
+            "A guardian acts for a natural person only: an organisation acts through its legal representative or "
+            "an agent."
+        )
     if errors:
         raise ValidationError(errors)
     if not str(phone or "").strip() and role == ParticipantRole.PARTY:
@@ -130,6 +163,7 @@ def invite_participant(
             }
         )
     phone = phones.to_mobile_e164(phone)
+    _refuse_the_partys_own_number(party=party, role=role, phone=phone)
     full_name = _invited_name(party=party, role=role, full_name=full_name)
     if not full_name:
         raise ValidationError({"full_name": _("Give the name of the person you invite: their account bears it.")})
