@@ -16,6 +16,7 @@ from documents.services.agreement_content import (
 )
 from mediation.forms import LOCAL_DATETIME_FORMATS, DateInput, DateTimeInput
 from mediation.models import MediationCase, Participant, Party
+from mediation.models.cases import SIGNS_NOTHING
 
 
 class UploadForm(forms.Form):
@@ -61,7 +62,10 @@ class ServeForm(forms.Form):
         self.fields["acknowledge_days"].max_value = MAX_ACKNOWLEDGE_DAYS
         self.fields["acknowledge_days"].widget.attrs.update(min=MIN_ACKNOWLEDGE_DAYS, max=MAX_ACKNOWLEDGE_DAYS)
         self.fields["acknowledge_days"].initial = settings.SERVICE_ACKNOWLEDGE_DAYS
-        self.fields["recipient"].queryset = Participant.active.filter(case=case).select_related("user", "party")
+        # Not an interpreter or a helper: they receive nothing for the party.
+        self.fields["recipient"].queryset = (
+            Participant.active.filter(case=case).exclude(role__in=SIGNS_NOTHING).select_related("user", "party")
+        )
         self.fields["recipient"].label_from_instance = lambda p: f"{p.user} · {p.party.name}"
         self.fields["documents"].queryset = Document.objects.filter(case=case).exclude(
             kind=Document.Kind.SERVICE_EVIDENCE

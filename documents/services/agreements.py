@@ -60,6 +60,7 @@ from mediation.errors import ActionForbidden, TransitionNotAllowed
 from mediation.identity import identity_now
 from mediation.models import MediationCase, Participant, ParticipantRole, Party, User
 from mediation.notifications import notify
+from mediation.participation import acting_refusal
 from mediation.services.cases import lock_case, lock_work_order_of, settle_case, start_mediation
 from rooms.services import post_case_event, schedule_rooms_closing
 
@@ -250,8 +251,12 @@ def decline_agreement(*, agreement: Agreement, actor: User, reason: str) -> Agre
     """A party declines the locked version: it goes back to draft as a new version,
     and what was signed on it is void."""
     agreement = _lock_agreement(agreement)
-    if Participant.active.filter(case=agreement.case, user=actor).first() is None:
+    participant = Participant.active.filter(case=agreement.case, user=actor).select_related("party").first()
+    if participant is None:
         raise ActionForbidden(_("Only a party's participant can decline the agreement."))
+    by_role = acting_refusal(participant)
+    if by_role is not None:
+        raise by_role
     if not agreement.allows("decline"):
         raise TransitionNotAllowed(_("Only an agreement waiting for signatures can be declined."))
     if not reason.strip():

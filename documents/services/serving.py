@@ -29,6 +29,7 @@ from mediation import audit
 from mediation.errors import ActionForbidden, TransitionNotAllowed
 from mediation.models import MediationCase, Participant, User
 from mediation.notifications import notify
+from mediation.participation import acting_refusal
 from rooms.services import post_case_event
 
 
@@ -70,8 +71,14 @@ def _audit(service: Service, actor: User | None, action: str, **data) -> None:
 def record_consent(*, case: MediationCase, user: User, email: str = "", ip: str | None = None) -> ServiceConsent:
     """A participant consents to electronic service in this case, at their platform
     account and optionally an email address. Once per case."""
-    if _participant(case, user) is None:
+    participant = _participant(case, user)
+    if participant is None:
         raise ActionForbidden(_("Only a participant of this case can consent to electronic service in it."))
+    # Service is on the party's people who act for it: an interpreter or a helper
+    # consents to nothing for the party.
+    by_role = acting_refusal(participant)
+    if by_role is not None:
+        raise by_role
     consent, created = ServiceConsent.objects.get_or_create(
         case=case,
         user=user,
@@ -104,8 +111,13 @@ def _check_serving(case: MediationCase, actor: User, recipient: User, documents:
         if not case.is_open:
             raise TransitionNotAllowed(_("This case has ended."))
     errors = {}
-    if _participant(case, recipient) is None:
+    recipient_participation = _participant(case, recipient)
+    if recipient_participation is None:
         errors["recipient"] = _("The recipient must take part in this case.")
+    elif acting_refusal(recipient_participation) is not None:
+        errors["recipient"] = _(
+            "Serve the party or someone who acts for it: an interpreter or a helper cannot receive service for them."
+        )
     if not documents:
         errors["documents"] = _("Choose at least one document to serve.")
     elif any(document.case_id != case.pk for document in documents):

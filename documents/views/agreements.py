@@ -42,6 +42,7 @@ from mediation import phones
 from mediation.client_address import client_ip
 from mediation.errors import DomainError
 from mediation.models import Participant
+from mediation.models.cases import SIGNS_NOTHING
 from mediation.selectors.cases import case_for
 from mediation.verification_codes import CodeRefused
 
@@ -103,7 +104,10 @@ def agreement_detail(request, agreement_id):
             "version": agreement.current_version,
             "case": agreement.case,
             "is_mediator": is_mediator,
-            "is_participant": Participant.active.filter(case=agreement.case, user=request.user).exists(),
+            # Who may decline: a party's people who act for it (not an interpreter or a helper).
+            "is_participant": Participant.active.filter(case=agreement.case, user=request.user)
+            .exclude(role__in=SIGNS_NOTHING)
+            .exists(),
             "decline_form": ReasonForm(),
             "slots": labelled_slots(agreement.current_version.signature_slots, agreement.current_version.content),
             "text": reader_text(agreement),

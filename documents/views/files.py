@@ -21,7 +21,7 @@ from documents.views.common import case_or_404, file_response
 from mediation.client_address import client_ip
 from mediation.errors import DomainError
 from mediation.models import Participant
-from mediation.participation import PARTY_STANDINGS
+from mediation.participation import PARTY_STANDINGS, signs_nothing
 from mediation.views.forms import attach_errors
 
 
@@ -41,7 +41,7 @@ def case_documents(request, case_id):
             "upload_form": UploadForm() if case.is_open and side in ("mediator", *PARTY_STANDINGS) else None,
             "serve_form": ServeForm(case=case) if side == "mediator" and case.is_open else None,
             "consent_form": ConsentForm(initial={"email": request.user.email})
-            if participant and consent is None
+            if participant and consent is None and not signs_nothing(participant.role)
             else None,
             "consent": consent,
             "services": visible_services(request.user, case),
