@@ -21,18 +21,23 @@ def side_of(user: User, case: MediationCase) -> str | None:
 
 def visible_documents(user: User, case: MediationCase) -> QuerySet[Document]:
     """The case's documents this user may see: everything for the mediator, the
-    case-wide ones and their own side's for a party, the case-wide ones for a third
-    party's people (there is no third party's side-only document) and for the judge
-    and the applications for enforcement, which are addressed to the court."""
-    side = side_of(user, case)
+    case-wide ones and their own side's for a party, the case-wide ones and their own
+    party's application for enforcement for a third party's people (a third party has
+    no side), the case-wide ones for the judge and the applications for enforcement,
+    which are addressed to the court."""
+    side, participant = standing_in_case(user, case)
     documents = Document.objects.filter(case=case).select_related("blob", "uploaded_by")
     if side == "mediator":
         return documents
     if side in ("plaintiff", "defendant"):
         return documents.filter(Q(visibility=Document.Visibility.CASE) | Q(visibility=side))
     if side == Side.THIRD_PARTY:
-        # A third party is neither side: the case-wide documents only.
-        return documents.filter(visibility=Document.Visibility.CASE)
+        # A third party is neither side: the case-wide documents, and those kept for
+        # their own party alone (the application for enforcement a third party owed an
+        # obligation makes is stored as "third", for that party: `enforcement`).
+        return documents.filter(
+            Q(visibility=Document.Visibility.CASE) | Q(visibility=Side.THIRD_PARTY, party_id=participant.party_id)
+        )
     if side == "judge":
         return documents.filter(Q(visibility=Document.Visibility.CASE) | Q(kind=Document.Kind.ENFORCEMENT_APPLICATION))
     return documents.none()
@@ -59,9 +64,12 @@ def can_view_court_document(user: User, document) -> bool:
 
     if document.kind != CourtDocument.Kind.ENFORCEMENT_APPLICATION:
         return True
-    side = side_of(user, document.case)
+    side, participant = standing_in_case(user, document.case)
     if side in ("mediator", "judge"):
         return True
+    if side == Side.THIRD_PARTY:
+        # Third parties are no one side: only the obligee's own people.
+        return str(participant.party_id) == str((document.content or {}).get("obligee"))
     obligee_side = Party.objects.filter(
         pk=(document.content or {}).get("obligee"), case_id=document.case_id
     ).values_list("side", flat=True)
