@@ -182,6 +182,15 @@ def acting_refusal(participant: Participant) -> MayNotActForParty | None:
     return None
 
 
+def acting_participation(user: User, case: MediationCase) -> Participant | None:
+    """The user's active participation in the case by which they may act for its party
+    (`acting_refusal`), if any: for requests a party makes (a recusal, an objection)."""
+    participant = active_participation(user, case)
+    if participant is None or acting_refusal(participant) is not None:
+        return None
+    return participant
+
+
 def signs_nothing(role: str) -> bool:
     """Whether people of this role take part beside their party without acting for it."""
     return role in SIGNS_NOTHING

@@ -191,3 +191,14 @@ def can_see_cases(user) -> bool:
     return bool(
         user.is_authenticated and (user.is_superuser or is_mediator(user) or is_judge(user) or is_general_liaison(user))
     )
+
+
+# participants (issue 20): who may act for a party: sign, apply, ask (a recusal, an
+# extension, ...). An interpreter or a helper takes part beside their party and may
+# not; a guardian acts for the natural person they represent
+# (mediation.participation.acting_refusal).
+@rules.predicate
+def acts_for_a_party(user, case):
+    from mediation.participation import acting_participation
+
+    return acting_participation(user, case) is not None

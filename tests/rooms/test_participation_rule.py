@@ -30,6 +30,7 @@ from rooms.selectors import hello, resume_page
 from rooms.store import PostRequest, store_messages
 from tests.cases import make_case
 from tests.factories import UserFactory, staff
+from tests.participants import add_person_party, add_third_party, join
 from tests.servers import session_cookie
 
 pytestmark = pytest.mark.django_db
@@ -44,6 +45,12 @@ MAY_BE_IN = {
     "judge of the case": (True, False, False),
     "plaintiff-side participant": (True, True, False),
     "defendant-side participant": (True, False, True),
+    # A third party (第三人) is on neither side: the joint room only, no caucus.
+    "third-party participant": (True, False, False),
+    # An interpreter or a helper is where their party is; a guardian too.
+    "plaintiff's interpreter": (True, True, False),
+    "defendant's helper": (True, False, True),
+    "plaintiff's guardian": (True, True, False),
     "removed participant": (False, False, False),
     "participant of another case": (False, False, False),
     "mediator of another case": (False, False, False),
@@ -85,11 +92,17 @@ def world(mediator, judge, liaison, civil):
         case=a.case, party=a.plaintiff_participant.party, user=removed, role="agent", actor=mediator
     )
     remove_participant(participant=removed_participant, actor=mediator, reason="Replaced")
+    third_party = add_third_party(a)
+    elder = add_person_party(a, side="plaintiff")
     people = {
         "mediator of the case": mediator,
         "judge of the case": judge,
         "plaintiff-side participant": a.plaintiff,
         "defendant-side participant": a.defendant,
+        "third-party participant": join(a, third_party, "legal_representative", "Third party's representative").user,
+        "plaintiff's interpreter": join(a, a.plaintiff_participant.party, "interpreter", "Interpreter").user,
+        "defendant's helper": join(a, a.defendant_participant.party, "helper", "Helper").user,
+        "plaintiff's guardian": join(a, elder, "guardian", "Guardian").user,
         "removed participant": removed,
         "participant of another case": b.plaintiff,
         "mediator of another case": b.mediator,
