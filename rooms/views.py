@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST
 
 from mediation.errors import DomainError
 from mediation.models import MediationCase, RoomKind, User
+from mediation.models.cases import Side
 from rooms import events, services
 from rooms.membership import member_of, room_members, rooms_for_user
 from rooms.models import Room, RoomMute
@@ -34,10 +35,18 @@ def caucus_notice(room: Room, me) -> str:
     the joint room, which everyone in the case sees."""
     if room.kind == RoomKind.JOINT:
         return ""
+    # Third parties (第三人) are in the joint room only: named where the case has any.
+    with_third_parties = room.case.parties.filter(side=Side.THIRD_PARTY).exists()
     if me.role in ("mediator", "judge"):
         if room.kind == RoomKind.CAUCUS_PLAINTIFF:
+            if with_third_parties:
+                return _("The defendant's side and the third parties cannot see this room.")
             return _("The defendant's side cannot see this room.")
+        if with_third_parties:
+            return _("The plaintiff's side and the third parties cannot see this room.")
         return _("The plaintiff's side cannot see this room.")
+    if with_third_parties:
+        return _("Only your side and the mediator see this room: the other side and the third parties cannot see it.")
     return _("Only your side and the mediator see this room: the other side cannot see it.")
 
 

@@ -425,3 +425,17 @@ def test_only_people_who_act_for_a_party_count_as_acting(world, elder):
     assert participation.acting_participation(guardian.user, world.case) == guardian
     assert participation.acting_participation(interpreter.user, world.case) is None
     assert Participant.active.filter(case=world.case, party=elder).count() == 2
+
+
+def test_a_caucus_tells_its_readers_that_the_third_parties_cannot_see_it(client, world):
+    client.force_login(world.plaintiff)
+    page = client.get(reverse("room", args=[world.plaintiff_caucus.pk])).content.decode()
+    assert "the other side cannot see it" in page and "third parties" not in page
+
+    add_third_party(world)
+
+    page = client.get(reverse("room", args=[world.plaintiff_caucus.pk])).content.decode()
+    assert "the other side and the third parties cannot see it" in page
+    client.force_login(world.mediator)
+    page = client.get(reverse("room", args=[world.defendant_caucus.pk])).content.decode()
+    assert "The plaintiff&#x27;s side and the third parties cannot see this room." in page
