@@ -147,6 +147,8 @@ def _verdicts(messages: list[_Message], facts: _Facts) -> dict[tuple[int, int], 
         user_id = message.author_id
         participant_sides = facts.sides.get(key, set())
         caucus_side = SIDE_OF_CAUCUS.get(room.kind)
+        # The joint room holds every active participant, a third party's (第三人) too;
+        # a caucus its own side's only, and no caucus is a third party's.
         is_member = (
             room.mediator_id == user_id
             or (room.kind == RoomKind.JOINT and room.judge_id == user_id)

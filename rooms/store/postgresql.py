@@ -138,6 +138,8 @@ _STORE_LOOKING_FOR_RETRIES = _STORE_BATCH.format(
 )
 
 
+# The caucus rooms' sides: the joint room (no entry) holds every active participant, a
+# third party's (第三人) too; a caucus only its side's, and no caucus is a third party's.
 _SIDE_OF_CAUCUS_JSON = encode(SIDE_OF_CAUCUS)
 
 
