@@ -96,7 +96,8 @@ def visible_services(user: User, case: MediationCase):
         return services
     if side not in PARTY_STANDINGS:
         return services.none()
-    hidden = Document.objects.filter(case=case).exclude(Q(visibility=Document.Visibility.CASE) | Q(visibility=side))
+    # Whatever they may not see hides the service (`visible_documents`, the one rule).
+    hidden = Document.objects.filter(case=case).exclude(pk__in=visible_documents(user, case).values("pk"))
     return services.filter(Q(recipient=user) | ~Q(documents__in=hidden)).distinct()
 
 

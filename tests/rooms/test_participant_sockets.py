@@ -50,7 +50,7 @@ async def test_a_third_party_is_refused_from_both_caucuses(world, third, connect
 
 
 async def test_an_interpreter_joins_the_joint_room_and_their_own_sides_caucus_only(world, interpreter, connect):
-    joint, code = await connect(interpreter, world.joint)
+    _joint, code = await connect(interpreter, world.joint)
     assert code is None
     caucus, code = await connect(interpreter, world.plaintiff_caucus)
     assert code is None
