@@ -245,7 +245,9 @@ def test_a_helper_reads_the_case_and_the_joint_room_and_writes_messages(client, 
     helper = join(world, defendant_party(world), "helper", "张阿姨").user
     client.force_login(helper)
 
-    assert client.get(reverse("case_detail", args=[world.case.pk])).status_code == 200
+    page = client.get(reverse("case_detail", args=[world.case.pk]))
+    assert page.status_code == 200
+    assert "Helper" in page.content.decode() and "data-signs-nothing" in page.content.decode()
     assert client.get(reverse("room", args=[world.joint.pk])).status_code == 200
     assert client.get(reverse("room", args=[world.defendant_caucus.pk])).status_code == 200
     assert client.get(reverse("room", args=[world.plaintiff_caucus.pk])).status_code in (403, 404)
