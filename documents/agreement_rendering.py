@@ -201,13 +201,14 @@ def signing_certificate_context(
     (confirmed documents.InPersonAct), each said for what it is."""
     with translation.override(settings.DOCUMENT_LANGUAGE):
         place = signing_place_rendered(version.content)
+        paper = paper_signature_rows(paper_signatures)
     return document_context(
         case=agreement.case,
         agreement=agreement,
         version=version,
         signing_place_rendered=place,
         signatures=signatures,
-        paper_signatures=paper_signature_rows(paper_signatures),
+        paper_signatures=paper,
         verification_code=agreement.verification_code,
         verification_url=verification_url(agreement.verification_code),
         qr=qr_data_uri(verification_url(agreement.verification_code)),
