@@ -15,8 +15,13 @@ from mediation.roles import Role, has_role
 
 
 def follows_whole_case(user: User, case: MediationCase) -> bool:
-    """The court's side of the case: its mediator, its judge, the general liaison."""
-    return side_of(user, case) in ("mediator", "judge") or has_role(user, Role.GENERAL_LIAISON)
+    """The court's side of the case: its mediator, its judge, the general liaison (and
+    the operator, who reads everything and acts through no role of theirs here)."""
+    return (
+        side_of(user, case) in ("mediator", "judge")
+        or has_role(user, Role.GENERAL_LIAISON)
+        or (user.is_authenticated and user.is_superuser)
+    )
 
 
 def acts_of_case(case: MediationCase) -> QuerySet[InPersonAct]:

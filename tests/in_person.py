@@ -5,7 +5,6 @@ import datetime as dt
 import io
 
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import transaction
 from django.test import TestCase
 from django.utils import timezone
 from PIL import Image, ImageDraw
@@ -98,5 +97,4 @@ def record(world, *, kind, party=None, agreement=None, service=None, person_name
 
 def confirm(act, user):
     with TestCase.captureOnCommitCallbacks(execute=True):
-        with transaction.atomic():
-            return in_person.confirm_in_person_act(act=act, actor=user)
+        return in_person.confirm_in_person_act(act=act, actor=user)

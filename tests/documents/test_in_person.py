@@ -147,7 +147,7 @@ def test_an_agreement_seals_with_digital_and_paper_signatures_and_the_certificat
     # witnessed and confirmed it, and the scan's fingerprint.
     assert "以电子方式签名" in certificate
     assert "现场签署纸质文本" in certificate
-    assert "地点：法院，第三调解室" in certificate, certificate[certificate.find("现场"):][:600]
+    assert "地点：法院，第三调解室" in certificate
     assert "赵老伯" in certificate
     assert squashed(str(world.mediator)) in certificate
     assert squashed(str(people["judge"])) in certificate
