@@ -61,7 +61,7 @@ def _page(request, case: MediationCase, form=None, status=200):
                 {
                     "act": act,
                     "may_confirm": acts.may_confirm(request.user, act),
-                    "may_withdraw": act.witness_id == request.user.pk
+                    "may_withdraw": request.user.pk in (act.witness_id, case.mediator_id)
                     and act.confirmed_at is None
                     and act.withdrawn_at is None,
                 }
