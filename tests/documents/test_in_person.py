@@ -18,6 +18,7 @@ from documents.models.in_person import InPersonAct
 from documents.services import agreements, in_person, serving
 from documents.services.storage import read_blob
 from documents.services.uploads import upload_document
+from documents.verification import verify_pdf
 from mediation.errors import ActionForbidden, TransitionNotAllowed
 from mediation.models import CaseEvent, Notification
 from tests.cases import make_case
@@ -153,6 +154,12 @@ def test_an_agreement_seals_with_digital_and_paper_signatures_and_the_certificat
     assert squashed(str(people["judge"])) in certificate
     assert act.scan.blob_id in certificate
     assert "第三调解室" in certificate
+    # The sealed file still verifies: the digital signatures, the seal and the
+    # timestamp hold, the paper signer's place simply stays empty.
+    report = verify_pdf(read_blob(agreement.sealed_blob))
+    assert report.matches_sealed_original
+    assert report.all_valid
+    assert len(report.signatures) == 4
 
 
 def test_the_verification_page_shows_the_paper_signature(world, signing, people, client):
@@ -178,13 +185,16 @@ def test_the_last_digital_signature_seals_when_a_paper_signature_was_confirmed_f
     assert fresh(agreement).status == Agreement.Status.SEALED
 
 
-def test_a_party_signed_on_paper_cannot_sign_again_digitally(world, people):
+def test_a_party_signed_on_paper_cannot_sign_again_digitally(world, people, client):
     agreement = locked_agreement(world)
     sign(agreement, world.mediator)
     confirm(record(world, kind=PAPER, agreement=agreement), people["judge"])
 
     with pytest.raises(TransitionNotAllowed):
         sign(agreement, world.defendant, world.defendant_participant.party)
+    client.force_login(world.defendant)
+    page = client.get(reverse("agreement_detail", args=[agreement.pk])).content.decode()
+    assert "data-paper-signature" in page
 
 
 def act_time():
