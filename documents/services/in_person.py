@@ -187,8 +187,9 @@ def record_in_person_act(
         actor=actor,
         data=data,
         filename=scan_file.name,
+        # Titled by its file's name: the kind (in_person_scan) says what it is in each
+        # reader's language.
         kind=Document.Kind.IN_PERSON_SCAN,
-        title=str(InPersonAct.Kind(kind).label),
         visibility=scan_visibility(kind, party),
         party=party,
     )
