@@ -165,16 +165,50 @@ def reader_text(agreement: Agreement) -> dict:
     return {"clauses": agreed_clauses(content, parties), "signing_place": signing_place_rendered(content)}
 
 
-def signing_certificate_context(agreement: Agreement, version: AgreementVersion, signatures: list[Signature]) -> dict:
-    """The context of the signing certificate issued with the sealed agreement."""
+def paper_place(act) -> str:
+    """Where a paper was signed in person, in the active language: "At the court, room 3"."""
+    label = str(act.get_place_display())
+    return _("%(place)s, %(detail)s") % {"place": label, "detail": act.place_detail} if act.place_detail else label
+
+
+def paper_signature_rows(acts) -> list[dict]:
+    """Confirmed paper signatures (documents.InPersonAct) as the signing certificate,
+    the agreement's page and the verification page state them."""
+    from mediation.models import ParticipantRole
+
+    return [
+        {
+            "slot": act.slot,
+            "person": act.person_name,
+            "capacity": ParticipantRole(act.capacity).label if act.capacity in ParticipantRole.values else "",
+            "party": act.party.name,
+            "place": paper_place(act),
+            "occurred_at": act.occurred_at,
+            "witness": str(act.witness),
+            "confirmed_by": str(act.confirmed_by),
+            "confirmed_at": act.confirmed_at,
+            "scan_sha256": act.scan.blob_id,
+        }
+        for act in acts
+    ]
+
+
+def signing_certificate_context(
+    agreement: Agreement, version: AgreementVersion, signatures: list[Signature], paper_signatures=()
+) -> dict:
+    """The context of the signing certificate issued with the sealed agreement: the
+    signatures made on the platform, and those made on a paper copy in person
+    (confirmed documents.InPersonAct), each said for what it is."""
     with translation.override(settings.DOCUMENT_LANGUAGE):
         place = signing_place_rendered(version.content)
+        paper = paper_signature_rows(paper_signatures)
     return document_context(
         case=agreement.case,
         agreement=agreement,
         version=version,
         signing_place_rendered=place,
         signatures=signatures,
+        paper_signatures=paper,
         verification_code=agreement.verification_code,
         verification_url=verification_url(agreement.verification_code),
         qr=qr_data_uri(verification_url(agreement.verification_code)),

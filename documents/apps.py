@@ -15,8 +15,12 @@ class DocumentsConfig(AppConfig):
         Image.MAX_IMAGE_PIXELS = settings.DOCUMENT_MAX_IMAGE_PIXELS
         from documents import receivers  # noqa: F401
 
-        # The court documents' kinds register what happens when one is sealed.
-        from documents.services import confirmation  # noqa: F401
+        # The court documents' kinds register what happens when one is sealed; acts
+        # done in person register their notices.
+        from documents.services import (
+            confirmation,  # noqa: F401
+            in_person,  # noqa: F401
+        )
         from mediation.notifications import register_kind, register_topic
         from mediation.sms import templates as sms_templates
 

@@ -67,7 +67,29 @@ def live_signatures(version: AgreementVersion) -> list[Signature]:
 
 
 def signed_slots(version: AgreementVersion) -> set[str]:
-    return set(Signature.objects.filter(version=version, voided_at__isnull=True).values_list("slot", flat=True))
+    """The version's filled slots: signed digitally (and not voided), or on paper in
+    person by a confirmed act (`paper_signatures`)."""
+    digital = set(Signature.objects.filter(version=version, voided_at__isnull=True).values_list("slot", flat=True))
+    return digital | {act.slot for act in paper_signatures(version)}
+
+
+def paper_signatures(version: AgreementVersion) -> list:
+    """The confirmed signatures on paper copies of this version (documents.InPersonAct),
+    signed on it as it is (its content hash), in order. One signed on a version since
+    replaced never counts for another: it belongs to the version it was signed on."""
+    from documents.models.in_person import InPersonAct
+
+    if version is None or version.pk is None:
+        return []
+    return list(
+        InPersonAct.objects.filter(
+            agreement_version=version,
+            kind=InPersonAct.Kind.PAPER_SIGNATURE,
+            content_hash=version.content_hash,
+            confirmed_at__isnull=False,
+            withdrawn_at__isnull=True,
+        ).select_related("party", "witness", "confirmed_by", "scan")
+    )
 
 
 def agreements_waiting_for_seal() -> list[Agreement]:

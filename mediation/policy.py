@@ -202,3 +202,13 @@ def acts_for_a_party(user, case):
     from mediation.participation import acting_participation
 
     return acting_participation(user, case) is not None
+
+
+# Acts done in person (part "offline", documents.services.in_person): the case's
+# mediator records them as witness; a second member of court staff confirms them: the
+# case's judge or the general liaison, never the mediator and never someone who takes
+# part in the case for a party.
+case_rules.add_rule("record_in_person", is_case_mediator)
+case_rules.add_rule(
+    "confirm_in_person", (is_case_judge | is_general_liaison) & ~is_case_mediator & ~is_case_participant
+)

@@ -115,6 +115,7 @@ NOT_PAGES = {
     "service_proof",
     "notification_count",
     "identity_check_evidence",
+    "in_person_scan",
 }
 # Pages outside the authorisation matrix's table: allauth's, and an unknown address.
 OTHER_PAGES = [

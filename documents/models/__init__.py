@@ -205,6 +205,10 @@ class ServiceStep(models.Model):
     @property
     def label(self) -> str:
         """The step as it reads on the service page and the proof of service."""
+        if self.step == Service.Status.ACKNOWLEDGED and self.method == Service.Method.IN_PERSON:
+            # Only an act done in person (documents.InPersonAct), witnessed by the
+            # mediator (the step's actor) and confirmed by other staff, writes this.
+            return _("Acknowledged in person before the mediator, confirmed by a second member of staff")
         if self.step == Service.Status.ACKNOWLEDGED and self.without_opening:
             return _("Acknowledged without opening the documents")
         return self.get_step_display()

@@ -454,7 +454,9 @@ def seal_agreement(*, agreement: Agreement) -> Agreement:
     version = agreement.current_version
     slots = signer_slots_of(agreement)
     signatures = selectors.live_signatures(version)
-    if not agreement.allows("seal") or {s.slot for s in signatures} != slots:
+    # Each slot signed digitally or on paper in person (a confirmed act).
+    paper = selectors.paper_signatures(version)
+    if not agreement.allows("seal") or selectors.signed_slots(version) != slots:
         raise TransitionNotAllowed(_("Not every signer has signed yet."))
     now = timezone.now()
     signed_pdf = read_blob(version.latest_blob)
@@ -468,7 +470,7 @@ def seal_agreement(*, agreement: Agreement) -> Agreement:
     agreement.sealed_blob = sealed_blob
     agreement.sealed_at = now
     certificate = render_pdf(
-        "documents/pdf/signing_certificate.html", signing_certificate_context(agreement, version, signatures)
+        "documents/pdf/signing_certificate.html", signing_certificate_context(agreement, version, signatures, paper)
     )
     with translation.override(settings.DOCUMENT_LANGUAGE):
         certificate_pdf = seal(certificate.pdf, reason=_("Signing certificate issued by the platform"))

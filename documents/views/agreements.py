@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from documents import selectors
 from documents.access import side_of
-from documents.agreement_rendering import preview_html, reader_text
+from documents.agreement_rendering import paper_signature_rows, preview_html, reader_text
 from documents.agreement_rules import (
     MEDIATOR_SLOT,
     agents_without_authority,
@@ -77,10 +77,13 @@ def agreement_for_case(request, case_id):
 def _signer_state(agreement: Agreement, user) -> dict:
     version = agreement.current_version
     signatures = selectors.live_signatures(version)
-    signed = {signature.slot for signature in signatures}
+    # Signed digitally, or on paper in person (a confirmed act done in person).
+    paper = paper_signature_rows(selectors.paper_signatures(version))
+    signed = {signature.slot for signature in signatures} | {row["slot"] for row in paper}
     options = signing_options(agreement, user, signed)
     return {
         "signatures": signatures,
+        "paper_signatures": paper,
         "signed_slots": signed,
         "can_sign_for": options.can_sign_for,
         "may_sign": options.may_sign,

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from documents import selectors
+from documents.agreement_rendering import paper_signature_rows
 from documents.pki import load_platform_pki
 from documents.verification import verify_pdf
 from mediation import throttle
@@ -83,7 +84,8 @@ def verify_record(request, code):
     if agreement is not None:
         # Who signed is told only once the agreement is sealed.
         signatures = selectors.live_signatures(agreement.current_version) if agreement.is_sealed else []
-        return _record_page(request, code, agreement, signatures)
+        paper = selectors.paper_signatures(agreement.current_version) if agreement.is_sealed else []
+        return _record_page(request, code, agreement, signatures, paper=paper)
     court_document = selectors.court_document_by_verification_code(code)
     if court_document is not None:
         signatures = (
@@ -95,7 +97,7 @@ def verify_record(request, code):
     )
 
 
-def _record_page(request, code, record, signatures, *, court_document=None):
+def _record_page(request, code, record, signatures, *, court_document=None, paper=()):
     """A sealed record's page, an agreement's or a court document's: what it is, in
     which case, between whom, and once it is sealed who signed it (names masked)."""
     parties = [{"side": side_label(party.side), "name": mask_name(party.name)} for party in record.case.parties.all()]
@@ -116,6 +118,18 @@ def _record_page(request, code, record, signatures, *, court_document=None):
                     "identity_level": s.identity_level,
                 }
                 for s in signatures
+            ],
+            # Signatures on a paper copy, in person: who signed (masked), where, when,
+            # witnessed and confirmed by whom, and the scan's fingerprint.
+            "paper_signatures": [
+                {
+                    **row,
+                    "person": mask_name(row["person"]),
+                    "party": mask_name(row["party"]),
+                    "witness": mask_name(row["witness"]),
+                    "confirmed_by": mask_name(row["confirmed_by"]),
+                }
+                for row in paper_signature_rows(paper)
             ],
         },
     )

@@ -77,6 +77,11 @@ CASE_ACTION_LABELS = {
     "confirmation_withdraw": gettext_lazy("Application for judicial confirmation withdrawn"),
     "confirmation_lapse": gettext_lazy("Application for judicial confirmation lapsed"),
     "confirmation_reminder": gettext_lazy("Reminded to apply for judicial confirmation"),
+    # Acts done in person (part "offline": documents.services.in_person).
+    "record_in_person": gettext_lazy("Record an act done in person"),
+    "in_person_recorded": gettext_lazy("Act done in person recorded by the mediator"),
+    "in_person_confirmed": gettext_lazy("Act done in person confirmed"),
+    "in_person_withdrawn": gettext_lazy("Act done in person withdrawn"),
 }
 
 CREDIT_CODE_PATTERN = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")

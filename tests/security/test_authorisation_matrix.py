@@ -57,6 +57,8 @@ PLAINTIFF_CAUCUS = frozenset({"mediator", "plaintiff"})
 # An invitation's page and its code: everyone but court staff.
 INVITEES = frozenset({"anonymous", "no_role", "plaintiff", "defendant", "other_party"})
 DEFENDANT_CAUCUS = frozenset({"mediator", "defendant"})
+# The defendant's consent given in person: the court's side, the operator and the defendant.
+IN_PERSON_READERS = frozenset({"general_liaison", "mediator", "judge", "defendant", "superuser"})
 
 
 @dataclass(frozen=True)
@@ -337,6 +339,14 @@ RIGHTS = [
     Row("power_of_attorney_check", frozenset({"mediator"}), "POST", variant="reject",
         kwargs=lambda w: {"power_id": w.submitted_power.pk, "action": "reject"},
         data=lambda w: {"reason": "Not signed."}),
+    # -- acts done in person (part offline): the mediator records, the judge or the general liaison
+    # confirms; the defendant's consent is their side's and the court's ------------------------------
+    Row("in_person_acts", IN_PERSON_READERS, kwargs=case_a),
+    Row("in_person_record", frozenset({"mediator"}), "POST", kwargs=case_a),
+    Row("in_person_confirm", frozenset({"general_liaison", "judge"}), "POST",
+        kwargs=lambda w: {"act_id": w.in_person_act.pk}),
+    Row("in_person_withdraw", frozenset({"mediator"}), "POST", kwargs=lambda w: {"act_id": w.in_person_act.pk}),
+    Row("in_person_scan", IN_PERSON_READERS, kwargs=lambda w: {"act_id": w.in_person_act.pk}),
     # -- the operator ----------------------------------------------------------------------------------
     Row("admin:index", frozenset({"superuser"})),
     # -- signing in by mobile number (allauth's pages, on the platform's codes) -----------------------

@@ -32,6 +32,7 @@ from mediation.services.invitations import invite_participant
 from tests.cases import make_case
 from tests.factories import DepartmentFactory, UserFactory, staff
 from tests.identities import valid_id_number, verify_in_person, verify_phone
+from tests.in_person import record as record_in_person
 from tests.workflows import order_in_state
 
 # Side-only facts the world holds, for the tests that no channel shows them to the
@@ -262,6 +263,10 @@ def build_court() -> SimpleNamespace:
     )
     verify_phone(case_a.defendant, "+8613800138002")
 
+    # The defendant's consent to mediation, given in person (part offline): its scan is
+    # the defendant's side's and the court's; it waits for the second confirmation.
+    in_person_act = record_in_person(case_a, kind="consent")
+
     return SimpleNamespace(
         people=people,
         civil=civil,
@@ -283,4 +288,5 @@ def build_court() -> SimpleNamespace:
         notification=Notification.objects.get(pk=notification.pk),
         api_token=api_token,
         identity_check=IdentityCheck.objects.get(user=case_a.plaintiff),
+        in_person_act=in_person_act,
     )
