@@ -191,3 +191,19 @@ def can_see_cases(user) -> bool:
     return bool(
         user.is_authenticated and (user.is_superuser or is_mediator(user) or is_judge(user) or is_general_liaison(user))
     )
+
+
+# -- figures: a mediator's page (issue 20, part "figures") ---------------------------------
+
+
+def can_see_mediator_figures(user, mediator) -> bool:
+    """A mediator's load and outcomes: the mediator themself, and the staff who see the
+    figures page (department staff: the mediators of their own department)."""
+    if not user.is_authenticated:
+        return False
+    if user.pk == mediator.pk:
+        return True
+    if not can_see_figures(user):
+        return False
+    department_id = figures_department(user)
+    return department_id is None or mediator.department_id == department_id
