@@ -247,7 +247,7 @@ def test_the_figures_page_has_a_mediation_section_in_chinese(world):
     text = page.content.decode()
     assert 'id="mediation-figures"' in text
     assert "调解成功率" in text
-    assert "33.3%" in text
+    assert "33.33\u00a0%" in text
 
 
 def test_the_mediation_csv_has_every_table(world):
