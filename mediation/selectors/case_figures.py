@@ -51,17 +51,21 @@ Status = MediationCase.Status
 CONCLUDED_STATUSES = (Status.SETTLED, Status.FAILED, Status.WITHDRAWN)
 CONCLUDED = Q(status__in=CONCLUDED_STATUSES)
 
+TIMED = CONCLUDED & Q(concluded_at__isnull=False)
 COUNTS = {
     "referred": Count("id"),
     "accepted": Count("id", filter=Q(accepted_at__isnull=False)),
     "settled": Count("id", filter=Q(status=Status.SETTLED)),
     "failed": Count("id", filter=Q(status=Status.FAILED)),
     "withdrawn": Count("id", filter=Q(status=Status.WITHDRAWN)),
+    # The concluded cases with a conclusion time, and their mean time to it: the
+    # cells' means, weighted by these counts, add up to the mean of any group of cells.
+    "timed": Count("id", filter=TIMED),
     "time_to_outcome": Avg(
-        ExpressionWrapper(F("concluded_at") - F("created_at"), output_field=DurationField()),
-        filter=CONCLUDED & Q(concluded_at__isnull=False),
+        ExpressionWrapper(F("concluded_at") - F("created_at"), output_field=DurationField()), filter=TIMED
     ),
 }
+SUMMED = ("referred", "accepted", "settled", "failed", "withdrawn", "timed", "seconds")
 FIGURES = [
     "referred",
     "accepted",
@@ -72,7 +76,7 @@ FIGURES = [
     "settlement_rate",
     "average_days_to_outcome",
 ]
-# The breakdowns: the result's key, the grouped expression, the key each row names it by.
+# The breakdowns: the result's key, and the key of the cell (and of each row) it groups by.
 BREAKDOWNS = {
     "by_mediator": "mediator",
     "by_organisation": "organisation",
@@ -102,14 +106,12 @@ def overdue_filter(today: dt.date) -> Q:
     )
 
 
-def _days(duration) -> float | None:
-    return round(duration.total_seconds() / 86400, 1) if duration is not None else None
-
-
 def _figures(row: dict | None) -> dict:
+    """The figures of a sum of cells (or of none)."""
     row = row or {}
     settled, failed, withdrawn = (row.get(name, 0) for name in ("settled", "failed", "withdrawn"))
     concluded = settled + failed + withdrawn
+    timed = row.get("timed", 0)
     return {
         "referred": row.get("referred", 0),
         "accepted": row.get("accepted", 0),
@@ -118,24 +120,40 @@ def _figures(row: dict | None) -> dict:
         "withdrawn": withdrawn,
         "concluded": concluded,
         "settlement_rate": round(settled / concluded, 4) if concluded else None,
-        "average_days_to_outcome": _days(row.get("time_to_outcome")),
+        "average_days_to_outcome": round(row["seconds"] / timed / 86400, 1) if timed else None,
     }
 
 
-def _grouped(cases, group: str | None, counts: dict) -> dict:
-    queryset = cases.annotate(year=ExtractYear("created_at"))
-    keys = ["year"]
-    if group == "department":
-        queryset = queryset.annotate(department_group=_department())
-        keys.append("department_group")
-    elif group == "mediator":
-        keys.append("mediator_id")
-    elif group == "organisation":
-        keys.append("organisation_id")
-    elif group == "cause_of_action":
-        keys.append("cause_of_action")
-    rows = queryset.values(*keys).annotate(**counts).order_by()
-    return {tuple(row[key] for key in keys): row for row in rows}
+def cells(cases) -> list[dict]:
+    """The counts per year of referral, mediator, organisation, department and cause of
+    action, in one grouped query: every figure and breakdown is a sum of these."""
+    rows = (
+        cases.annotate(year=ExtractYear("created_at"), department=_department())
+        .values("year", "mediator_id", "organisation_id", "department", "cause_of_action")
+        .annotate(**COUNTS)
+        .order_by()
+    )
+    return [
+        {
+            "year": row["year"],
+            "mediator": row["mediator_id"],
+            "organisation": row["organisation_id"],
+            "department": row["department"],
+            "cause_of_action": row["cause_of_action"],
+            **{name: row[name] for name in SUMMED if name != "seconds"},
+            "seconds": row["time_to_outcome"].total_seconds() * row["timed"] if row["timed"] else 0,
+        }
+        for row in rows
+    ]
+
+
+def _sum_by(cell_rows: list[dict], *fields: str) -> dict:
+    totals: dict = {}
+    for cell in cell_rows:
+        total = totals.setdefault(tuple(cell[field] for field in fields), dict.fromkeys(SUMMED, 0))
+        for name in SUMMED:
+            total[name] += cell[name]
+    return totals
 
 
 def _names(group: str, ids: set) -> dict:
@@ -150,10 +168,12 @@ def case_figures(
     year; `by_mediator`, `by_organisation`, `by_department`, `by_cause`, one row per
     year and group with any case. `department_id` narrows to the cases of that
     department, `mediator_id` to that mediator's."""
-    cases = cases_in_scope(department_id=department_id, mediator_id=mediator_id).filter(
-        created_at__year__gte=year_from, created_at__year__lte=year_to
+    cell_rows = cells(
+        cases_in_scope(department_id=department_id, mediator_id=mediator_id).filter(
+            created_at__year__gte=year_from, created_at__year__lte=year_to
+        )
     )
-    by_year = _grouped(cases, None, COUNTS)
+    by_year = _sum_by(cell_rows, "year")
     result = {
         "from": year_from,
         "to": year_to,
@@ -161,9 +181,9 @@ def case_figures(
         "years": [{"year": year, **_figures(by_year.get((year,)))} for year in range(year_from, year_to + 1)],
     }
     for name, group in BREAKDOWNS.items():
-        grouped = _grouped(cases, group, COUNTS)
+        grouped = _sum_by(cell_rows, "year", group)
         if group == "cause_of_action":
-            keys = sorted(grouped, key=lambda key: (key[0], key[1]))
+            keys = sorted(grouped)
             result[name] = [{"year": year, group: cause, **_figures(grouped[year, cause])} for year, cause in keys]
             continue
         names = _names(group, {pk for _year, pk in grouped if pk is not None})
@@ -207,8 +227,15 @@ def assessment(*, year: int, department_id: int | None = None, today: dt.date | 
     court's view only)."""
     today = today or timezone.localdate()
     cases = cases_in_scope(department_id=department_id).filter(created_at__year=year, mediator__isnull=False)
-    counts = {**COUNTS, "overdue": Count("id", filter=overdue_filter(today))}
-    rows = {mediator_id: row for (_year, mediator_id), row in _grouped(cases, "mediator", counts).items()}
+    rows = {
+        row["mediator_id"]: {
+            **row,
+            "seconds": row["time_to_outcome"].total_seconds() * row["timed"] if row["timed"] else 0,
+        }
+        for row in cases.values("mediator_id")
+        .annotate(**COUNTS, overdue=Count("id", filter=overdue_filter(today)))
+        .order_by()
+    }
     recusals = RecusalRequest.objects.filter(status=RecusalRequest.Status.GRANTED, decided_at__year=year)
     if department_id is not None:
         recusals = recusals.annotate(
