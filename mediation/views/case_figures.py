@@ -143,12 +143,12 @@ def _assessment_rows(request, year: int) -> list[dict]:
 
     department_id = policy.figures_department(request.user)
     rows = assessment(year=year, department_id=department_id)
-    [after_seal] = signals.answers(
-        signals.after_seal_figures, year_from=year, year_to=year, department_id=department_id
-    ) or [None]
+    # Without the documents app's answer, the rate is not available (None).
+    answers = signals.answers(signals.after_seal_figures, year_from=year, year_to=year, department_id=department_id)
     performance = {
         row["mediator"]["id"]: row["voluntary_performance_rate"]
-        for row in (after_seal or {}).get("by_mediator", [])
+        for answer in answers[:1]
+        for row in answer.get("by_mediator", [])
         if row["mediator"]
     }
     return [{**row, "voluntary_performance_rate": performance.get(row["mediator"]["id"])} for row in rows]

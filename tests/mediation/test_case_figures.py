@@ -496,3 +496,23 @@ def test_the_assessment_refuses_a_bad_year(world, name):
 
     assert answer.status_code == 400
     assert "Enter a year from 2000" in answer.content.decode()
+
+
+def test_the_assessment_shows_the_voluntary_performance_rate_of_the_figures_after_the_seal(world, monkeypatch):
+    import documents.selectors_figures
+
+    asked = []
+
+    def after_seal(**kwargs):
+        asked.append(kwargs)
+        gao = world.people["gao"]
+        return {"by_mediator": [{"mediator": {"id": gao.pk, "name": "Gao Lan"}, "voluntary_performance_rate": 0.75}]}
+
+    monkeypatch.setattr(documents.selectors_figures, "after_seal_figures", after_seal)
+
+    page = signed_in(world.people["liaison"]).get(reverse("mediator_assessment"), {"year": 2026})
+
+    assert asked == [{"year_from": 2026, "year_to": 2026, "department_id": None}]
+    rates = {row["mediator"]["name"]: row["voluntary_performance_rate"] for row in page.context["rows"]}
+    assert rates == {"Gao Lan": 0.75, "Liu Yang": None, "Qian Hui": None, "Wu Min": None}
+    assert "75.00\u00a0%" in page.content.decode()
