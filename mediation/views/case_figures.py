@@ -151,7 +151,19 @@ def _assessment_rows(request, year: int) -> list[dict]:
         for row in answer.get("by_mediator", [])
         if row["mediator"]
     }
-    return [{**row, "voluntary_performance_rate": performance.get(row["mediator"]["id"])} for row in rows]
+    # Department staff open the pages of their own department's mediators only
+    # (policy.can_see_mediator_figures); the others' names are not links.
+    departments = dict(
+        User.objects.filter(pk__in=[row["mediator"]["id"] for row in rows]).values_list("pk", "department_id")
+    )
+    return [
+        {
+            **row,
+            "voluntary_performance_rate": performance.get(row["mediator"]["id"]),
+            "page": department_id is None or departments.get(row["mediator"]["id"]) == department_id,
+        }
+        for row in rows
+    ]
 
 
 def _sorted(rows: list[dict], sort: str) -> list[dict]:

@@ -482,6 +482,10 @@ def test_department_staff_assess_the_mediators_of_their_departments_cases(world)
         "Gao Lan": (2, 1),
         "Wu Min": (1, 1),
     }
+    # Gao is of the civil division: the head may open her page; Wu is of none.
+    text = page.content.decode()
+    assert reverse("mediator_dashboard_of", args=[world.people["gao"].pk]) in text
+    assert reverse("mediator_dashboard_of", args=[world.people["wu"].pk]) not in text
 
 
 @pytest.mark.parametrize("name", ["mediator_assessment", "mediator_assessment_csv"])
