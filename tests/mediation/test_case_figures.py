@@ -520,3 +520,11 @@ def test_the_assessment_shows_the_voluntary_performance_rate_of_the_figures_afte
     rates = {row["mediator"]["name"]: row["voluntary_performance_rate"] for row in page.context["rows"]}
     assert rates == {"Gao Lan": 0.75, "Liu Yang": None, "Qian Hui": None, "Wu Min": None}
     assert "75.00\u00a0%" in page.content.decode()
+
+
+def test_a_quarters_figures_page_shows_the_mediation_figures_of_its_whole_year(world):
+    page = signed_in(world.people["liaison"]).get(reverse("figures"), {"period": "quarter", "year": 2026, "quarter": 1})
+
+    [by_year, *_rest] = page.context["mediation_tables"]
+    assert [numbers(row) for row in by_year["rows"]] == [YEAR_2026]
+    assert "Mediation figures count whole years" in page.content.decode()
