@@ -15,6 +15,8 @@ def navigation(request):
             "figures": policy.can_see_figures(user),
             "cases": policy.can_see_cases(user),
             "my_cases": Participant.active.filter(user=user).exists(),
+            # A mediator's own load and outcomes (mediation.views.case_figures).
+            "my_mediation": policy.is_mediator(user),
             "intake": policy.can(user, "receive"),
             # The judicial confirmation queue (documents.services.confirmation_court.may_see_queue).
             "confirmations": has_role(user, Role.JUDGE) or has_role(user, Role.DEPARTMENT_HEAD),

@@ -212,3 +212,19 @@ case_rules.add_rule("record_in_person", is_case_mediator)
 case_rules.add_rule(
     "confirm_in_person", (is_case_judge | is_general_liaison) & ~is_case_mediator & ~is_case_participant
 )
+
+
+# -- figures: a mediator's page (issue 20, part "figures") ---------------------------------
+
+
+def can_see_mediator_figures(user, mediator) -> bool:
+    """A mediator's load and outcomes: the mediator themself, and the staff who see the
+    figures page (department staff: the mediators of their own department)."""
+    if not user.is_authenticated:
+        return False
+    if user.pk == mediator.pk:
+        return True
+    if not can_see_figures(user):
+        return False
+    department_id = figures_department(user)
+    return department_id is None or mediator.department_id == department_id

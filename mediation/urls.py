@@ -1,7 +1,16 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from mediation.views import account, applications, cases, figures, identity, notifications, work_orders
+from mediation.views import (
+    account,
+    applications,
+    case_figures,
+    cases,
+    figures,
+    identity,
+    notifications,
+    work_orders,
+)
 
 urlpatterns = [
     path("", work_orders.home, name="home"),
@@ -45,4 +54,11 @@ urlpatterns = [
     path("figures/export.xlsx", figures.figures_xlsx, name="figures_xlsx"),
     path("figures/after-seal.csv", figures.figures_after_seal_csv, name="figures_after_seal_csv"),
     path("figures/after-seal.xlsx", figures.figures_after_seal_xlsx, name="figures_after_seal_xlsx"),
+    # Mediation figures (issue 20, part "figures").
+    path("figures/cases.csv", case_figures.figures_cases_csv, name="figures_cases_csv"),
+    path("figures/cases.xlsx", case_figures.figures_cases_xlsx, name="figures_cases_xlsx"),
+    path("figures/assessment/", case_figures.mediator_assessment, name="mediator_assessment"),
+    path("figures/assessment.csv", case_figures.mediator_assessment_csv, name="mediator_assessment_csv"),
+    path("figures/mediators/<int:user_id>/", case_figures.mediator_dashboard_of, name="mediator_dashboard_of"),
+    path("my/mediation/", case_figures.mediator_dashboard, name="mediator_dashboard"),
 ]

@@ -108,6 +108,7 @@ NOT_PAGES = {
     "api_schema",
     "figures_xlsx",
     "figures_after_seal_xlsx",
+    "figures_cases_xlsx",
     "document_file",
     "power_of_attorney_file",
     "agreement_pdf",

@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
-from mediation.api import public, views
+from mediation.api import case_figures, public, views
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
@@ -17,4 +17,5 @@ urlpatterns = [
     path("public/work-orders/<str:number>/", public.TrackedOrderView.as_view(), name="api_public_work_order"),
     path("stats/work-orders/", views.WorkOrderFiguresView.as_view(), name="api_work_order_stats"),
     path("stats/after-seal/", views.AfterSealFiguresView.as_view(), name="api_after_seal_stats"),
+    path("stats/cases/", case_figures.CaseFiguresView.as_view(), name="api_case_stats"),
 ]

@@ -70,6 +70,8 @@ def figures_page(request):
     if figures is None:
         # A bad period: say so and show no figures rather than a guess at what was meant.
         return render(request, "mediation/figures.html", {"form": form, "figures": None}, status=400)
+    from mediation.views import case_figures
+
     tables = figures_report.tables(figures)
     after_seal = _after_seal(request, figures)
     return render(
@@ -85,6 +87,7 @@ def figures_page(request):
             "after_seal": after_seal,
             "after_seal_tables": figures_report.after_seal_tables(after_seal),
             "after_seal_columns": figures_report.AFTER_SEAL_COLUMNS,
+            **case_figures.page_context(request, figures),
             "department_name": _department_name(figures),
             "export_query": request.GET.urlencode(),
             "chart_data": {

@@ -207,6 +207,16 @@ RIGHTS = [
         data=lambda w: {"content": "We called back.", "channel": "phone"}),
     Row("api_work_order_stats", FIGURES, query={"from": 2024, "to": 2026}),
     Row("api_after_seal_stats", FIGURES, query={"from": 2024, "to": 2026}),
+    # -- mediation figures (issue 20): the figures' readers; a mediator's page for themself
+    # and the staff who supervise them (the mediator is of the filing division) --------------------
+    Row("api_case_stats", FIGURES, query={"from": 2024, "to": 2026}),
+    Row("figures_cases_csv", FIGURES),
+    Row("figures_cases_xlsx", FIGURES),
+    Row("mediator_assessment", FIGURES),
+    Row("mediator_assessment_csv", FIGURES),
+    Row("mediator_dashboard", frozenset({"mediator", "other_mediator"})),
+    Row("mediator_dashboard_of", frozenset({"mediator", "general_liaison", "superuser"}),
+        kwargs=lambda w: {"user_id": w.people["mediator"].pk}),
     # -- mediation cases (a party of case B never reaches case A) ----------------------------------
     Row("case_list", CASE_LIST),
     Row("case_new", frozenset({"mediator", "other_mediator"})),
