@@ -23,7 +23,12 @@ def visible_cases(user: User) -> QuerySet[MediationCase]:
     participates = Participant.active.filter(user=user).values("case_id")
     # The judge assigned an application for judicial confirmation of the case too.
     assigned = MediationCase.objects.filter(confirmations__judge=user).values("pk")
-    return cases.filter(Q(mediator=user) | Q(judge=user) | Q(pk__in=participates) | Q(pk__in=assigned))
+    visible = Q(mediator=user) | Q(judge=user) | Q(pk__in=participates) | Q(pk__in=assigned)
+    if has_role(user, Role.ORGANISATION_ADMIN):
+        # An organisation's administrator sees the cases of the organisations they
+        # administer (policy.is_case_organisation_admin).
+        visible |= Q(organisation__in=user.administered_organisations.values("pk"))
+    return cases.filter(visible)
 
 
 def case_for(user: User, case_id: int) -> MediationCase | None:
