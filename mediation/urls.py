@@ -1,11 +1,12 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from mediation.views import account, applications, cases, figures, identity, notifications, work_orders
+from mediation.views import account, applications, cases, figures, identity, large_type, notifications, work_orders
 
 urlpatterns = [
     path("", work_orders.home, name="home"),
     path("language/", account.set_language, name="set_language"),
+    path("large-type/", large_type.large_type, name="large_type"),
     path("desk/", work_orders.desk, name="desk"),
     path("desk/mine/", work_orders.my_work_orders, name="my_work_orders"),
     path("desk/new/", work_orders.intake, name="work_order_intake"),

@@ -38,7 +38,7 @@ def other_mediator(filing):
 
 
 def test_search_by_whole_case_number_finds_that_case(client, liaison, mediator):
-    wanted, other = case_rows(2, mediator=mediator)
+    wanted, _other = case_rows(2, mediator=mediator)
     client.force_login(liaison)
     assert listed(client, q=wanted.number) == [wanted.number]
     # Typed with full-width brackets, as Chinese keyboards do.
@@ -96,7 +96,7 @@ def test_filter_by_status_including_delegated(client, liaison, mediator):
     client.force_login(liaison)
     assert listed(client, status="delegated") == [delegated.number]
     assert listed(client, status="settled") == [settled.number]
-    assert "Not yet accepted" in client.get(reverse("case_list"), {"status": "delegated"}).content.decode()
+    assert "No mediator yet" in client.get(reverse("case_list"), {"status": "delegated"}).content.decode()
 
 
 def test_filter_by_mediator_and_status(client, liaison, mediator, other_mediator):
