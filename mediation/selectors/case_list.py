@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from mediation import phones
 from mediation.models import MediationCase, Party, User
+from mediation.roles import Role
 from mediation.selectors.cases import visible_cases
 from mediation.services.work_orders import normalise_case_number
 
@@ -22,6 +23,8 @@ PARTIAL_NAME_MIN_CHARACTERS = 2
 # Part of a case number: at least this many characters ("调123", "2026").
 PARTIAL_NUMBER_MIN_CHARACTERS = 3
 QUERY_MAX_LENGTH = 100
+# A search naming more mediators than this is about parties, not mediators.
+MAX_NAMED_MEDIATORS = 20
 CASE_NUMBER_PATTERN = re.compile(r"^\(\d{4}\).+号$")
 
 
@@ -63,11 +66,18 @@ def case_search_condition(query: str) -> Q:
     if not any(character.isdigit() for character in text):
         if len(text) < PARTIAL_NAME_MIN_CHARACTERS:
             names = Party.objects.filter(name__iexact=text)
-            mediators = User.objects.filter(full_name__iexact=text)
+            mediators = User.objects.filter(full_name__iexact=text, groups__name=Role.MEDIATOR)
         else:
             names = Party.objects.filter(name__icontains=text)
-            mediators = User.objects.filter(full_name__icontains=text)
-        return Q(pk__in=names.values("case_id")) | Q(mediator__in=mediators.values("pk"))
+            mediators = User.objects.filter(full_name__icontains=text, groups__name=Role.MEDIATOR)
+        # The few mediators named so are looked up first; a party's name is matched in
+        # SQL. One list of ids from both (no OR of subqueries, see visible_cases).
+        parties = names.values("case_id").order_by()
+        mediator_ids = list(mediators.values_list("pk", flat=True)[:MAX_NAMED_MEDIATORS])
+        if not mediator_ids:
+            return Q(pk__in=parties)
+        of_mediators = MediationCase.objects.filter(mediator_id__in=mediator_ids).values("pk").order_by()
+        return Q(pk__in=parties.union(of_mediators))
     number = normalise_case_number(text)
     if len(number) < PARTIAL_NUMBER_MIN_CHARACTERS or CASE_NUMBER_PATTERN.match(number):
         return Q(number=number)
