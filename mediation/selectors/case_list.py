@@ -20,6 +20,8 @@ from mediation.services.work_orders import normalise_case_number
 # matches whole names only. Trigram indexes need three characters anyway, but a
 # two-character Chinese given name ("李娜") is a whole name people type.
 PARTIAL_NAME_MIN_CHARACTERS = 2
+# From this many characters a name is found by any part of it ("文化传媒").
+PARTIAL_NAME_ANYWHERE_CHARACTERS = 3
 # Part of a case number: at least this many characters ("调123", "2026").
 PARTIAL_NUMBER_MIN_CHARACTERS = 3
 QUERY_MAX_LENGTH = 100
@@ -54,8 +56,9 @@ def case_search_condition(query: str) -> Q:
 
     - a whole phone number however typed ("138 1234 5678", "+86 138..."): the
       parties with that number in E.164 (party_phone_idx);
-    - text without digits: a party's name in part (party_name_trgm_idx, a trigram
-      index on PostgreSQL) or a mediator's name in part (few people);
+    - text without digits: a party's or a mediator's name, whole for one
+      character, by its start for two, by any part from three (party_name_trgm_idx,
+      a trigram index on PostgreSQL);
     - otherwise a case number, whole or in part (case_number_trgm_idx)."""
     text = query.strip()[:QUERY_MAX_LENGTH]
     if not text:
@@ -67,6 +70,12 @@ def case_search_condition(query: str) -> Q:
         if len(text) < PARTIAL_NAME_MIN_CHARACTERS:
             names = Party.objects.filter(name__iexact=text)
             mediators = User.objects.filter(full_name__iexact=text, groups__name=Role.MEDIATOR)
+        elif len(text) < PARTIAL_NAME_ANYWHERE_CHARACTERS:
+            # Two characters: a whole name (李娜) or a name's start (杨力 for 杨力明).
+            # Anchored at the start, the trigram index answers it; anywhere in the
+            # name it has no trigram to look up and would read every party.
+            names = Party.objects.filter(name__istartswith=text)
+            mediators = User.objects.filter(full_name__istartswith=text, groups__name=Role.MEDIATOR)
         else:
             names = Party.objects.filter(name__icontains=text)
             mediators = User.objects.filter(full_name__icontains=text, groups__name=Role.MEDIATOR)

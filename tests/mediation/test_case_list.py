@@ -62,6 +62,17 @@ def test_search_by_part_of_a_party_name(client, liaison, mediator):
     assert listed(client, q="shanghai") == []
 
 
+def test_two_characters_find_a_whole_name_or_a_names_start(client, liaison, mediator):
+    (short_name,) = case_rows(1, mediator=mediator, party_name="李娜")
+    (long_name,) = case_rows(1, mediator=mediator, party_name="杨力明")
+    client.force_login(liaison)
+    assert listed(client, q="李娜") == [short_name.number]
+    assert listed(client, q="杨力") == [long_name.number]
+    # Two characters from the middle of a name would read every party: not searched.
+    assert listed(client, q="力明") == []
+    assert listed(client, q="杨力明") == [long_name.number]
+
+
 def test_search_by_party_phone_however_typed(client, liaison, mediator):
     (wanted,) = case_rows(1, mediator=mediator, party_name="王芳", party_phone="+8613812345678")
     case_rows(1, mediator=mediator, party_name="李娜", party_phone="+8613912345678")
