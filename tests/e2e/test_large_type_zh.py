@@ -92,3 +92,33 @@ def test_an_elderly_party_reads_her_pages_in_large_type_on_a_360_px_phone(journe
     elder.goto("/my-cases/", "my cases, standard type")
     assert elder.page.locator("body").get_attribute("class") is None
     assert elder.page.evaluate(BODY_FONT_SIZE) < 20
+
+
+def many_cases(court):
+    from mediation.models import MediationCase
+    from tests.case_rows import case_rows
+
+    case_rows(
+        30, mediator=court.mediator, status=MediationCase.Status.IN_MEDIATION, party_name="上海星河文化传媒有限公司"
+    )
+    case_rows(1, mediator=None, status=MediationCase.Status.DELEGATED, party_name="北京云图科技有限公司")
+
+
+def test_the_case_list_searches_filters_and_pages_on_a_360_px_phone(journey):
+    court = off_the_loop(make_court)
+    off_the_loop(many_cases, court)
+    mediator = journey.person("mediator", phone=True, width=360)
+    mediator.sign_in(court.mediator)
+    mediator.goto("/cases/", "case list at 360 px", full_page=True)
+    assert "30 cases" in mediator.text()
+    search = mediator.page.locator("form.filters")
+    search.locator("input[name=q]").fill("星河文化")
+    mediator.submit(search.locator(".filters__search button"), "searched by a party's name")
+    assert "30 cases" in mediator.text()
+    with mediator.page.expect_navigation():
+        mediator.page.locator(".pagination a[rel=next]").click()
+    mediator.check("page 2 of the search", full_page=True)
+    assert "q=" in mediator.page.url and "page=2" in mediator.page.url
+    # A bad filter in a hand-edited link: a message, the list still there.
+    mediator.goto("/cases/?status=nonsense&overdue=on", "a status not understood", full_page=True)
+    assert "This filter was left out." in mediator.text()
