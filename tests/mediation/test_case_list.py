@@ -13,6 +13,7 @@ from django.utils import timezone
 from mediation.models import MediationCase
 from mediation.roles import Role
 from tests.case_rows import case_rows, organisation_with_admin
+from tests.cases import make_case
 from tests.factories import staff
 
 pytestmark = pytest.mark.django_db
@@ -264,3 +265,29 @@ def test_the_list_takes_the_same_number_of_queries_for_more_cases(
     case_rows(40, mediator=mediator, organisation=organisation)
     with django_assert_max_num_queries(20):
         client.get(reverse("case_list"), {"page": 2})
+
+
+def test_the_list_and_the_case_page_follow_one_rule_for_everyone(judge, mediator, other_mediator, liaison, nobody):
+    """visible_cases (SQL) against the case `view` rule (policy), for each person and
+    each case: the list never shows a case its page would refuse, nor hides one it
+    would open."""
+    from mediation import policy
+    from mediation.selectors.cases import visible_cases
+
+    ours, admin = organisation_with_admin("朝阳区人民调解委员会")
+    theirs, other_admin = organisation_with_admin("北京商事调解中心")
+    world = make_case(mediator, judge)
+    rows = [
+        world.case,
+        *case_rows(1, mediator=None, status=Status.DELEGATED, organisation=ours),
+        *case_rows(1, mediator=other_mediator, organisation=theirs),
+        *case_rows(1, mediator=other_mediator, judge=judge),
+        *case_rows(1, mediator=mediator, status=Status.SETTLED),
+    ]
+    people = [liaison, judge, mediator, other_mediator, admin, other_admin, nobody, world.plaintiff, world.defendant]
+    for person in people:
+        person = type(person).objects.get(pk=person.pk)  # no cached roles
+        listed_ids = set(visible_cases(person).values_list("pk", flat=True))
+        for case in rows:
+            case = MediationCase.objects.get(pk=case.pk)
+            assert (case.pk in listed_ids) == policy.can_on_case(person, "view", case), (person, case.number)
