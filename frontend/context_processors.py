@@ -24,3 +24,11 @@ def navigation(request):
         },
         "unread_notifications": unread_count(user),
     }
+
+
+def large_type(request):
+    """`large_type` for every page: the base template's body class and the plain
+    wording of the party's pages (mediation.views.large_type)."""
+    from mediation.views.large_type import large_type_on
+
+    return {"large_type": large_type_on(request)}

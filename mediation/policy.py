@@ -187,9 +187,17 @@ def figures_department(user) -> int | None:
 
 
 def can_see_cases(user) -> bool:
-    """The list of mediation cases: mediators, judges and the general liaison."""
+    """The list of mediation cases: mediators, judges, the general liaison and the
+    administrators of mediation organisations (their organisations' cases)."""
     return bool(
-        user.is_authenticated and (user.is_superuser or is_mediator(user) or is_judge(user) or is_general_liaison(user))
+        user.is_authenticated
+        and (
+            user.is_superuser
+            or is_mediator(user)
+            or is_judge(user)
+            or is_general_liaison(user)
+            or is_organisation_admin(user)
+        )
     )
 
 
@@ -228,3 +236,24 @@ def can_see_mediator_figures(user, mediator) -> bool:
         return False
     department_id = figures_department(user)
     return department_id is None or mediator.department_id == department_id
+
+
+# --- caselist: an organisation's administrators see its cases (the case list and the
+# case page), as selectors.cases.visible_cases does in SQL.
+@rules.predicate
+def is_organisation_admin(user):
+    return has_role(user, Role.ORGANISATION_ADMIN)
+
+
+@rules.predicate
+def is_case_organisation_admin(user, case):
+    return bool(
+        user.is_authenticated
+        and case is not None
+        and case.organisation_id is not None
+        and has_role(user, Role.ORGANISATION_ADMIN)
+        and user.administered_organisations.filter(pk=case.organisation_id).exists()
+    )
+
+
+case_rules.set_rule("view", case_rules["view"] | is_case_organisation_admin)

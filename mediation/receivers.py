@@ -1,6 +1,7 @@
 """The database: reference data is restored after every migrate or flush, and an HTTP
 request's connection ends with the request."""
 
+from django.contrib.auth.signals import user_logged_in
 from django.core.handlers.asgi import ASGIHandler
 from django.core.signals import request_finished
 from django.db import connections
@@ -37,3 +38,14 @@ def close_the_requests_connections(sender, **kwargs):
     for connection in connections.all(initialized_only=True):
         if not connection.in_atomic_block:
             connection.close()
+
+
+@receiver(user_logged_in)
+def keep_large_type_when_signing_in(sender, request, user, **kwargs):
+    """Someone who switched large type on before signing in (on an invitation, say)
+    keeps it after: the session's choice goes onto the account."""
+    from mediation.services.accounts import set_large_type
+    from mediation.views.large_type import SESSION_KEY
+
+    if request is not None and hasattr(request, "session") and request.session.get(SESSION_KEY):
+        set_large_type(user=user, on=True)

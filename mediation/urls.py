@@ -8,6 +8,7 @@ from mediation.views import (
     cases,
     figures,
     identity,
+    large_type,
     notifications,
     work_orders,
 )
@@ -15,6 +16,7 @@ from mediation.views import (
 urlpatterns = [
     path("", work_orders.home, name="home"),
     path("language/", account.set_language, name="set_language"),
+    path("large-type/", large_type.large_type, name="large_type"),
     path("desk/", work_orders.desk, name="desk"),
     path("desk/mine/", work_orders.my_work_orders, name="my_work_orders"),
     path("desk/new/", work_orders.intake, name="work_order_intake"),

@@ -139,6 +139,9 @@ class MediationCase(models.Model):
             models.Index(fields=["mediator", "status"], name="case_mediator_status_idx"),
             models.Index(fields=["status", "deadline"], name="case_status_deadline_idx"),
             models.Index(fields=["organisation", "status"], name="case_org_status_idx"),
+            # The case list (mediation.selectors.case_list): newest first, all or by status.
+            models.Index(fields=["-created_at", "-id"], name="case_created_idx"),
+            models.Index(fields=["status", "-created_at", "-id"], name="case_status_created_idx"),
         ]
 
     def __str__(self):
@@ -256,6 +259,8 @@ class Party(KeyedIdNumbers):
         ]
         verbose_name = _("party")
         verbose_name_plural = _("parties")
+        # The case list's search by a whole phone number (E.164).
+        indexes = [models.Index(fields=["phone"], name="party_phone_idx")]
 
     def __str__(self):
         return self.name

@@ -63,3 +63,10 @@ def release_unproved_number(*, phone: str, keep: User | None = None) -> None:
             target=other,
             data={"phone": keyed_hash("phone", phone)},
         )
+
+
+def set_large_type(*, user: User, on: bool) -> None:
+    """Large type (大字模式) on or off for every page the person opens, on any device."""
+    if user.large_type != on:
+        user.large_type = on
+        user.save(update_fields=["large_type"])

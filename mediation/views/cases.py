@@ -16,11 +16,15 @@ from django.views.decorators.http import require_POST
 
 from mediation import phones, policy
 from mediation.actions.cases import CASE_ACTIONS, PARTY_ACTIONS
+from mediation.case_list_forms import CaseListFilterForm
 from mediation.client_address import client_ip
 from mediation.errors import DomainError
 from mediation.forms import AcceptInvitationForm, CaseForm
 from mediation.links import qr_svg, site_url_mismatch
+from mediation.pagination import DeskPaginator
+from mediation.selectors import case_list as case_list_selectors
 from mediation.selectors import cases as selectors
+from mediation.selectors.case_list import CaseListFilters
 from mediation.services import cases as services
 from mediation.services import invitations
 from mediation.services.cases import CASE_ACTION_LABELS
@@ -30,19 +34,37 @@ from mediation.views.actions import action_forms_context, take_action
 from mediation.views.forms import attach_errors
 from mediation.views.identity import identity_check_entries
 
+CASE_LIST_PAGE_SIZE = 25
+
 
 @login_required
 def case_list(request):
     if not policy.can_see_cases(request.user):
         raise PermissionDenied
-    cases = selectors.visible_cases(request.user).order_by("-created_at")
-    status = request.GET.get("status", "")
-    if status:
-        cases = cases.filter(status=status)
+    form = CaseListFilterForm(request.GET or None)
+    if form.is_bound and not form.is_valid():
+        # Bad parameters (a stale link, a hand-edited URL): say what was not
+        # understood and list the cases by the rest.
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else field
+            messages.error(
+                request, _("%(field)s: %(error)s This filter was left out.") % {"field": label, "error": errors[0]}
+            )
+    filters = form.filters() if form.is_bound else CaseListFilters()
+    cases = case_list_selectors.case_list(request.user, filters)
+    page = DeskPaginator(cases, CASE_LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    query_without_page = request.GET.copy()
+    query_without_page.pop("page", None)
     return render(
         request,
         "mediation/case_list.html",
-        {"cases": cases[:200], "status": status, "can_open": policy.can_on_case(request.user, "open")},
+        {
+            "form": form,
+            "page": page,
+            "filtered": filters.any,
+            "query_string": query_without_page.urlencode(),
+            "can_open": policy.can_on_case(request.user, "open"),
+        },
     )
 
 

@@ -107,6 +107,8 @@ RIGHTS = [
     # -- public ---------------------------------------------------------------------------------
     Row("set_language", EVERYONE, "POST", data=lambda w: {"language": "en"}, path="/i18n/setlang/"),
     Row("set_language", EVERYONE, "POST", data=lambda w: {"language": "en"}, path="/language/"),
+    # Large type: anyone switches it for themselves (account or session), nothing else.
+    Row("large_type", EVERYONE, "POST", data=lambda w: {"on": "1", "next": "/"}),
     Row("javascript-catalog", EVERYONE),
     Row("api_schema", EVERYONE),
     Row("verify", EVERYONE),
