@@ -9,7 +9,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from mediation import phones, policy
-from mediation.models import Invitation, MediationCase, MediationSession, Participant, ParticipantRole, User
+from mediation.models import Delegation, Invitation, MediationCase, MediationSession, Participant, ParticipantRole, User
 from mediation.roles import Role, has_role
 
 
@@ -23,7 +23,13 @@ def visible_cases(user: User) -> QuerySet[MediationCase]:
     participates = Participant.active.filter(user=user).values("case_id")
     # The judge assigned an application for judicial confirmation of the case too.
     assigned = MediationCase.objects.filter(confirmations__judge=user).values("pk")
-    return cases.filter(Q(mediator=user) | Q(judge=user) | Q(pk__in=participates) | Q(pk__in=assigned))
+    seen = Q(mediator=user) | Q(judge=user) | Q(pk__in=participates) | Q(pk__in=assigned)
+    # Delegation (policy: is_case_organisation_admin, is_dispatched_mediator).
+    if has_role(user, Role.ORGANISATION_ADMIN):
+        seen |= Q(organisation__in=user.administered_organisations.values("pk"))
+    dispatched = Delegation.objects.filter(status=Delegation.Status.AWAITING_ACCEPTANCE, dispatched_to=user)
+    seen |= Q(pk__in=dispatched.values("case_id"))
+    return cases.filter(seen)
 
 
 def case_for(user: User, case_id: int) -> MediationCase | None:
