@@ -1,7 +1,7 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from mediation.views import account, applications, cases, figures, identity, notifications, work_orders
+from mediation.views import account, applications, cases, delegation, figures, identity, notifications, work_orders
 
 urlpatterns = [
     path("", work_orders.home, name="home"),
@@ -28,6 +28,12 @@ urlpatterns = [
     path("cases/<int:case_id>/", cases.case_detail, name="case_detail"),
     path("cases/<int:case_id>/do/<slug:action>/", cases.case_action, name="case_action"),
     path("my-cases/", cases.my_cases, name="my_cases"),
+    path("organisation/delegations/", delegation.delegation_queue, name="delegation_queue"),
+    path(
+        "organisation/delegations/<int:delegation_id>/dispatch/",
+        delegation.delegation_dispatch,
+        name="delegation_dispatch",
+    ),
     path(
         "cases/<int:case_id>/participants/<int:participant_id>/identity-check/",
         identity.record_identity_check,

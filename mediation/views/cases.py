@@ -21,6 +21,7 @@ from mediation.errors import DomainError
 from mediation.forms import AcceptInvitationForm, CaseForm
 from mediation.links import qr_svg, site_url_mismatch
 from mediation.selectors import cases as selectors
+from mediation.selectors.delegation import with_delegation_flags
 from mediation.services import cases as services
 from mediation.services import invitations
 from mediation.services.cases import CASE_ACTION_LABELS
@@ -35,7 +36,7 @@ from mediation.views.identity import identity_check_entries
 def case_list(request):
     if not policy.can_see_cases(request.user):
         raise PermissionDenied
-    cases = selectors.visible_cases(request.user).order_by("-created_at")
+    cases = with_delegation_flags(selectors.visible_cases(request.user), request.user).order_by("-created_at")
     status = request.GET.get("status", "")
     if status:
         cases = cases.filter(status=status)
