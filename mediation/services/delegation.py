@@ -23,6 +23,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.dispatch import receiver
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -255,6 +256,8 @@ def accept_delegation(*, case: MediationCase, actor: User) -> MediationCase:
             % {"accept_by": format_moment(delegation.accept_by)},
             code="too_late",
         )
+    # Their roster entry as it stands now (suspended or its term ended since dispatch).
+    actor = User.objects.get(pk=actor.pk)
     refusal = roster.assignment_refusal(actor, organisation=delegation.organisation)
     if refusal:
         raise ValidationError({"mediator": refusal})
@@ -374,3 +377,11 @@ def assign_mediator(*, case: MediationCase, actor: User, mediator: User) -> Medi
         action="assign_mediator",
         data={"withdrawn": withdrawn, "cleared": cleared},
     )
+
+
+@receiver(signals.case_status_changed)
+def withdraw_open_delegation(sender, case, from_status, **kwargs):
+    """A delegated case withdrawn (the applicant withdrew) takes its open delegation
+    with it: nothing is left in the organisation's queue."""
+    if case.status == MediationCase.Status.WITHDRAWN:
+        Delegation.objects.filter(case=case, status__in=Delegation.OPEN_STATUSES).update(status=Status.WITHDRAWN)
