@@ -227,6 +227,14 @@ def is_delegation_admin(user, case):
 
 
 @rules.predicate
+def is_undispatched_delegation_admin(user, case):
+    """An admin of the organisation the case's delegation waits with, not dispatched yet."""
+    if case is None or not user.is_authenticated or not has_role(user, Role.ORGANISATION_ADMIN):
+        return False
+    return case.delegations.filter(status="awaiting_dispatch", organisation__admins=user).exists()
+
+
+@rules.predicate
 def is_dispatched_mediator(user, case):
     """The mediator the case's open delegation is dispatched to, until they accept or
     it returns."""
@@ -250,9 +258,8 @@ case_rules.add_rule("delegate", is_case_judge | is_general_liaison)
 case_rules.add_rule("assign_mediator", is_case_judge | is_general_liaison)
 case_rules.add_rule("dispatch_delegation", is_delegation_admin)
 case_rules.add_rule("accept_delegation", is_dispatched_mediator)
-# The mediator it is dispatched to; the organisation's admin before dispatching
-# (the service tells the two apart).
-case_rules.add_rule("decline_delegation", is_dispatched_mediator | is_delegation_admin)
+# The mediator it is dispatched to; the organisation's admin before dispatching.
+case_rules.add_rule("decline_delegation", is_dispatched_mediator | is_undispatched_delegation_admin)
 
 
 def can_read_delegation_letter(user, delegation) -> bool:

@@ -451,3 +451,37 @@ def test_the_referral_ranks_specialists_first_for_the_cause_typed(people, org, o
     assert ranked[0].startswith("Labour Specialist")
     assert "specialises in 劳动争议" in ranked[0]
     assert "Labour Specialist" in form.notice
+
+
+def test_the_admin_is_offered_dispatch_and_decline_before_dispatch_and_neither_after(
+    client, delegated, admin, org_mediator
+):
+    case = delegated.case
+    client.force_login(admin)
+    page = client.get(reverse("case_detail", args=[case.pk])).content.decode()
+    assert reverse("case_action", args=[case.pk, "dispatch_delegation"]) in page
+    assert reverse("case_action", args=[case.pk, "decline_delegation"]) in page
+
+    dispatched_case(delegated, admin, org_mediator)
+    page = client.get(reverse("case_detail", args=[case.pk])).content.decode()
+    assert reverse("case_action", args=[case.pk, "dispatch_delegation"]) not in page
+    assert reverse("case_action", args=[case.pk, "decline_delegation"]) not in page
+    refused = client.post(
+        reverse("case_action", args=[case.pk, "decline_delegation"]), {"decline_delegation-reason": "x"}
+    )
+    assert refused.status_code == 403
+    delegated.refresh_from_db()
+    assert delegated.status == Status.AWAITING_ACCEPTANCE
+
+
+def test_the_return_notice_reads_the_reason_in_the_readers_language(people, delegated, admin):
+    from django.utils import translation
+
+    from mediation.notifications import render
+
+    services.decline_delegation(case=delegated.case, actor=admin, reason="无人可派")
+    notice = Notification.objects.get(recipient=people["judge"], kind="delegation.returned")
+    assert notice.params["return_reason"] == "declined_by_organisation"
+    assert "The organisation declined" in render(notice.kind, notice.params)
+    with translation.override("zh-hans"):
+        assert "调解组织拒绝" in render(notice.kind, notice.params)
