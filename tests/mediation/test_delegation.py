@@ -485,3 +485,17 @@ def test_the_return_notice_reads_the_reason_in_the_readers_language(people, dele
     assert "The organisation declined" in render(notice.kind, notice.params)
     with translation.override("zh-hans"):
         assert "调解组织拒绝" in render(notice.kind, notice.params)
+
+
+def test_after_acceptance_the_admin_still_reads_the_case_page_but_enters_no_room(
+    client, delegated, admin, org_mediator
+):
+    case = dispatched_case(delegated, admin, org_mediator)
+    services.accept_delegation(case=case, actor=org_mediator)
+    client.force_login(admin)
+    response = client.get(reverse("case_detail", args=[case.pk]))
+    assert response.status_code == 200
+    assert "/rooms/" not in response.content.decode()
+    assert client.get(reverse("case_documents", args=[case.pk])).status_code == 404
+    client.force_login(org_mediator)
+    assert client.get(reverse("delegation_letter_pdf", args=[delegated.pk])).status_code == 200
