@@ -74,7 +74,7 @@ class ReferralForm(forms.Form):
 
     HOW_CHOICES = [
         ("mediator", _("To a mediator directly")),
-        ("delegate", _("Delegate to a mediation organisation (委派调解)")),
+        ("delegate", _("Delegate to a mediation organisation")),
     ]
 
     # Not required: an API client that names a mediator, as before, refers to them.
