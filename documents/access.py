@@ -62,6 +62,14 @@ def can_view_court_document(user: User, document) -> bool:
     from documents.models import CourtDocument
     from mediation.models import Party
 
+    if document.kind == CourtDocument.Kind.DELEGATION_LETTER:
+        # The court's letter to the organisation: the court side and whoever it
+        # reaches there (mediation.policy.can_read_delegation_letter), never the parties.
+        from mediation.models import Delegation
+        from mediation.policy import can_read_delegation_letter
+
+        delegation = Delegation.objects.filter(pk=(document.content or {}).get("delegation")).first()
+        return delegation is not None and can_read_delegation_letter(user, delegation)
     if document.kind != CourtDocument.Kind.ENFORCEMENT_APPLICATION:
         return True
     side, participant = standing_in_case(user, document.case)

@@ -35,3 +35,12 @@ def figures_after_the_seal(sender, year_from, year_to, department_id, **kwargs):
     from documents.selectors_figures import after_seal_figures
 
     return after_seal_figures(year_from=year_from, year_to=year_to, department_id=department_id)
+
+
+@receiver(signals.case_delegated)
+def seal_the_letter_of_delegation(sender, case, delegation, actor, **kwargs):
+    """The court's sealed letter of delegation, made with the delegation (in its
+    transaction: no delegation without its letter)."""
+    from documents.services.delegation_letter import make_delegation_letter
+
+    make_delegation_letter(case=case, delegation=delegation, actor=actor)

@@ -20,6 +20,8 @@ def navigation(request):
             "intake": policy.can(user, "receive"),
             # The judicial confirmation queue (documents.services.confirmation_court.may_see_queue).
             "confirmations": has_role(user, Role.JUDGE) or has_role(user, Role.DEPARTMENT_HEAD),
+            # An organisation admin's queue of delegated cases (mediation.views.delegation).
+            "delegations": policy.can_see_delegation_queue(user),
             "admin": user.is_staff,
         },
         "unread_notifications": unread_count(user),

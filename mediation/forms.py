@@ -258,26 +258,6 @@ class DeskFilterForm(forms.Form):
     received_to = forms.DateField(label=_("Received until"), required=False, widget=DateInput())
 
 
-class ReferForm(forms.Form):
-    mediator = forms.ModelChoiceField(
-        label=_("Mediator"),
-        queryset=User.objects.filter(groups__name=Role.MEDIATOR, is_active=True).order_by("full_name"),
-    )
-    cause_of_action = forms.CharField(label=_("Cause of action"), max_length=100, help_text=_("For example 合同纠纷"))
-    claim_amount = forms.DecimalField(
-        label=_("Claim amount (yuan)"), max_digits=14, decimal_places=2, required=False, min_value=0
-    )
-    facts = forms.CharField(
-        label=_("Facts and claims"),
-        widget=forms.Textarea(attrs={"rows": 3}),
-        required=False,
-        help_text=_(
-            "The parties read this on their case page and in the agreement. The work order's "
-            "own note stays with court staff."
-        ),
-    )
-
-
 class CaseForm(forms.Form):
     cause_of_action = forms.CharField(label=_("Cause of action"), max_length=100, help_text=_("For example 合同纠纷"))
     claim_amount = forms.DecimalField(

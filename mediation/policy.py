@@ -245,15 +245,90 @@ def is_organisation_admin(user):
     return has_role(user, Role.ORGANISATION_ADMIN)
 
 
-@rules.predicate
-def is_case_organisation_admin(user, case):
+# Delegation to a mediation organisation (委派调解; part "delegation") -------------------------
+# An organisation's admin is in the organisation_admin group AND among its `admins`;
+# the group alone gives nothing. They and the mediator a delegation is dispatched to
+# see the case (its page, not its rooms: they are in none); the court side (the case's
+# judge, the general liaison) delegates, assigns and reads every letter.
+
+
+def is_admin_of(user, organisation) -> bool:
     return bool(
         user.is_authenticated
-        and case is not None
-        and case.organisation_id is not None
+        and organisation is not None
         and has_role(user, Role.ORGANISATION_ADMIN)
-        and user.administered_organisations.filter(pk=case.organisation_id).exists()
+        and organisation.admins.filter(pk=user.pk).exists()
     )
 
 
-case_rules.set_rule("view", case_rules["view"] | is_case_organisation_admin)
+@rules.predicate
+def is_case_organisation_admin(user, case):
+    """An admin of the organisation that mediates the case (delegated to it, or whose
+    mediator accepted it)."""
+    return case is not None and case.organisation_id is not None and is_admin_of(user, case.organisation)
+
+
+@rules.predicate
+def is_delegation_admin(user, case):
+    """An admin of the organisation the case's open delegation is with."""
+    if case is None or not user.is_authenticated or not has_role(user, Role.ORGANISATION_ADMIN):
+        return False
+    return case.delegations.filter(
+        status__in=("awaiting_dispatch", "awaiting_acceptance"), organisation__admins=user
+    ).exists()
+
+
+@rules.predicate
+def is_undispatched_delegation_admin(user, case):
+    """An admin of the organisation the case's delegation waits with, not dispatched yet."""
+    if case is None or not user.is_authenticated or not has_role(user, Role.ORGANISATION_ADMIN):
+        return False
+    return case.delegations.filter(status="awaiting_dispatch", organisation__admins=user).exists()
+
+
+@rules.predicate
+def is_dispatched_mediator(user, case):
+    """The mediator the case's open delegation is dispatched to, until they accept or
+    it returns."""
+    if case is None or not user.is_authenticated:
+        return False
+    return case.delegations.filter(status="awaiting_acceptance", dispatched_to=user).exists()
+
+
+case_rules.set_rule(
+    "view",
+    is_superuser
+    | is_general_liaison
+    | is_case_mediator
+    | is_case_judge
+    | judges_confirmation_of
+    | is_case_participant
+    | is_case_organisation_admin
+    | is_dispatched_mediator,
+)
+case_rules.add_rule("delegate", is_case_judge | is_general_liaison)
+case_rules.add_rule("assign_mediator", is_case_judge | is_general_liaison)
+case_rules.add_rule("dispatch_delegation", is_delegation_admin)
+case_rules.add_rule("accept_delegation", is_dispatched_mediator)
+# The mediator it is dispatched to; the organisation's admin before dispatching.
+case_rules.add_rule("decline_delegation", is_dispatched_mediator | is_undispatched_delegation_admin)
+
+
+def can_read_delegation_letter(user, delegation) -> bool:
+    """The letter of delegation: the court side (the case's judge, the general
+    liaison), the organisation's admins, and the mediator it was dispatched to (who
+    keeps it once they accepted)."""
+    if not user.is_authenticated:
+        return False
+    case = delegation.case
+    return bool(
+        user.is_superuser
+        or is_general_liaison(user)
+        or case.judge_id == user.pk
+        or is_admin_of(user, delegation.organisation)
+        or (delegation.dispatched_to_id == user.pk and delegation.status in ("awaiting_acceptance", "accepted"))
+    )
+
+
+def can_see_delegation_queue(user) -> bool:
+    return bool(user.is_authenticated and has_role(user, Role.ORGANISATION_ADMIN))

@@ -16,6 +16,9 @@ participant_removed = Signal()
 # granted): case, previous (a User or None), mediator. Rooms cut the previous
 # mediator's sockets.
 case_mediator_changed = Signal()
+# A case was delegated to an organisation (委派调解), at referral or again after a
+# return: case, delegation, actor. Documents makes the sealed letter of delegation.
+case_delegated = Signal()
 # session
 session_started = Signal()
 # session

@@ -6,6 +6,7 @@ from mediation.views import (
     applications,
     case_figures,
     cases,
+    delegation,
     figures,
     identity,
     large_type,
@@ -39,6 +40,12 @@ urlpatterns = [
     path("cases/<int:case_id>/", cases.case_detail, name="case_detail"),
     path("cases/<int:case_id>/do/<slug:action>/", cases.case_action, name="case_action"),
     path("my-cases/", cases.my_cases, name="my_cases"),
+    path("organisation/delegations/", delegation.delegation_queue, name="delegation_queue"),
+    path(
+        "organisation/delegations/<int:delegation_id>/dispatch/",
+        delegation.delegation_dispatch,
+        name="delegation_dispatch",
+    ),
     path(
         "cases/<int:case_id>/participants/<int:participant_id>/identity-check/",
         identity.record_identity_check,

@@ -320,6 +320,11 @@ def crawled_court(court, django_db_blocker, module_files, _platform_keys):  # no
             "count": "1",
             "date": "2026-12-31",
             "days": "7",
+            # A delegation's (mediation.services.delegation): the organisation, the time
+            # to accept, why it came back (a code).
+            "organisation": "Chaoyang Mediation Committee",
+            "accept_by": "2026-12-10 23:59",
+            "return_reason": "declined_by_mediator",
         }
         for kind in KINDS:
             notify(
@@ -412,6 +417,9 @@ def test_every_notification_mail_speaks_only_the_readers_language(language, comp
         "count": "1",
         "date": "2026-12-31",
         "days": "7",
+        "organisation": "Chaoyang Mediation Committee",
+        "accept_by": "2026-12-10 23:59",
+        "return_reason": "declined_by_mediator",
     }
     data = [
         *params.values(),

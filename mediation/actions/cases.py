@@ -194,3 +194,4 @@ CASE_ACTIONS = ActionRegistry(
     url_name="case_action",
     url_key=lambda case: case.pk,
 )
+from mediation.actions import delegation as _delegation  # noqa: E402,F401

@@ -4,7 +4,7 @@ API (`POST /api/v1/work-orders/<number>/actions/<name>/`) share them."""
 from django.utils.translation import gettext, gettext_lazy
 
 from mediation import phones, policy
-from mediation.actions import Action, ActionRegistry
+from mediation.actions import Action, ActionRegistry, referral
 from mediation.forms import (
     AssignForm,
     CloseForm,
@@ -12,13 +12,12 @@ from mediation.forms import (
     DispatchForm,
     NoteForm,
     ReasonForm,
-    ReferForm,
     ReplyForm,
     ReturnVisitForm,
     SupervisionForm,
 )
 from mediation.selectors.work_orders import proposed_outcome
-from mediation.services import cases, supervision
+from mediation.services import supervision
 from mediation.services import work_orders as services
 
 
@@ -38,17 +37,6 @@ def _reply(order, actor, data):
 def _record_contact(order, actor, data):
     extra = {"contacted_at": data["contacted_at"]} if data["contacted_at"] else {}
     return services.record_contact(order=order, actor=actor, note=data["note"], **extra)
-
-
-def _refer(order, actor, data):
-    return cases.refer_to_mediation(
-        order=order,
-        actor=actor,
-        mediator=data["mediator"],
-        cause_of_action=data["cause_of_action"],
-        claim_amount=data["claim_amount"],
-        facts=data["facts"],
-    )
 
 
 def _return_visit(order, actor, data):
@@ -130,9 +118,11 @@ WORK_ORDER_ACTIONS = ActionRegistry(
         Action(
             name="refer_to_mediation",
             label=gettext_lazy("Refer to mediation"),
-            form_class=ReferForm,
-            perform=_refer,
+            form_class=referral.ReferralForm,
+            perform=referral.refer,
             rule="refer_to_mediation",
+            form_kwargs=referral.referral_form_kwargs,
+            notice=referral.referral_notice,
         ),
         Action(
             name="submit",

@@ -56,6 +56,11 @@ class MediationCase(models.Model):
         "extend": OPEN_STATUSES,
         # Delegating (again) to an organisation: only while no mediator has the case.
         "delegate": (Status.DELEGATED,),
+        # The delegation's own steps (mediation.services.delegation), all while no
+        # mediator has the case: the organisation's admin dispatches it to a mediator,
+        # the mediator (or the admin before dispatching) declines it.
+        "dispatch_delegation": (Status.DELEGATED,),
+        "decline_delegation": (Status.DELEGATED,),
         # A party's application to replace the mediator, and the judge's decision.
         "request_recusal": MEDIATING_STATUSES,
         "decide_recusal": MEDIATING_STATUSES,

@@ -9,7 +9,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from mediation import participation, phones, policy
-from mediation.models import Invitation, MediationCase, MediationSession, Participant, ParticipantRole, User
+from mediation.models import Delegation, Invitation, MediationCase, MediationSession, Participant, ParticipantRole, User
 from mediation.roles import Role, has_role
 
 
@@ -27,7 +27,10 @@ def visible_cases(user: User) -> QuerySet[MediationCase]:
     # (benchmarks/case_list.py).
     taken_part = set(Participant.active.filter(user=user).values_list("case_id", flat=True))
     confirmations = MediationCase.objects.filter(confirmations__judge=user).values_list("pk", flat=True)
-    case_ids = sorted(taken_part | set(confirmations))
+    # The mediator a delegated case is dispatched to, while it waits for them to
+    # accept it (policy.is_dispatched_mediator).
+    dispatched = Delegation.objects.filter(status=Delegation.Status.AWAITING_ACCEPTANCE, dispatched_to=user)
+    case_ids = sorted(taken_part | set(confirmations) | set(dispatched.values_list("case_id", flat=True)))
     visible = Q(mediator=user) | Q(judge=user)
     if case_ids:
         visible |= Q(pk__in=case_ids)

@@ -82,6 +82,13 @@ CASE_ACTION_LABELS = {
     "in_person_recorded": gettext_lazy("Act done in person recorded by the mediator"),
     "in_person_confirmed": gettext_lazy("Act done in person confirmed"),
     "in_person_withdrawn": gettext_lazy("Act done in person withdrawn"),
+    # Delegation to a mediation organisation (mediation.services.delegation).
+    "delegate": gettext_lazy("Delegated to a mediation organisation"),
+    "dispatch_delegation": gettext_lazy("Delegated case dispatched to a mediator"),
+    "accept_delegation": gettext_lazy("Delegated case accepted by the mediator"),
+    "decline_delegation": gettext_lazy("Delegated case declined"),
+    "return_delegation": gettext_lazy("Delegated case returned to the court"),
+    "assign_mediator": gettext_lazy("Mediator assigned by the court"),
 }
 
 CREDIT_CODE_PATTERN = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
@@ -156,11 +163,17 @@ def next_case_number(started_on: dt.date) -> str:
     return f"({started_on.year}){settings.COURT_CODE}民诉前调{value}号"
 
 
-def _validate_case_fields(*, mediator: User, judge: User | None, cause_of_action: str, claim_amount) -> None:
+def _validate_case_fields(
+    *, mediator: User | None, judge: User | None, cause_of_action: str, claim_amount, organisation=None
+) -> None:
     errors = {}
-    refusal = roster.assignment_refusal(mediator)
+    if mediator is None and organisation is None:
+        errors["mediator"] = _("Choose a mediator, or an organisation to delegate the case to.")
+    refusal = roster.assignment_refusal(mediator) if mediator is not None else None
     if refusal:
         errors["mediator"] = refusal
+    if mediator is None and organisation is not None and not organisation.is_active:
+        errors["organisation"] = _("%(organisation)s is no longer on the roster.") % {"organisation": organisation}
     if judge is not None and not has_role(judge, Role.JUDGE):
         errors["judge"] = _("%(name)s is not a judge.") % {"name": judge}
     if not cause_of_action.strip():
@@ -171,8 +184,18 @@ def _validate_case_fields(*, mediator: User, judge: User | None, cause_of_action
         raise ValidationError(errors)
 
 
-def _create_case(*, actor, mediator, judge, cause_of_action, claim_amount, facts, work_order) -> MediationCase:
+def _create_case(
+    *, actor, mediator, judge, cause_of_action, claim_amount, facts, work_order, organisation=None
+) -> MediationCase:
+    """The case, with its mediator; or, without one, delegated to `organisation`
+    (status delegated, no mediator: mediation.services.delegation adds the
+    delegation)."""
     today = timezone.localdate()
+    if mediator is None:
+        delegated = {"status": MediationCase.Status.DELEGATED, "organisation": organisation, "accepted_at": None}
+    else:
+        profile = roster.profile_of(mediator)
+        delegated = {"organisation": profile.organisation if profile else None, "accepted_at": timezone.now()}
     case = MediationCase.objects.create(
         number=next_case_number(today),
         work_order=work_order,
@@ -180,15 +203,14 @@ def _create_case(*, actor, mediator, judge, cause_of_action, claim_amount, facts
         claim_amount=claim_amount,
         facts=facts.strip(),
         mediator=mediator,
-        organisation=profile.organisation if (profile := roster.profile_of(mediator)) else None,
-        accepted_at=timezone.now(),
         judge=judge,
         started_on=today,
         deadline=today + dt.timedelta(days=settings.MEDIATION_DEADLINE_DAYS),
         created_by=actor,
+        **delegated,
     )
     signals.case_opened.send(sender=MediationCase, case=case)
-    if mediator != actor:
+    if mediator is not None and mediator != actor:
         notify(recipients=[mediator], kind="case.assigned", params={"number": case.number}, url=case_url(case))
     return case
 
@@ -224,18 +246,21 @@ def refer_to_mediation(
     *,
     order: WorkOrder,
     actor: User,
-    mediator: User,
+    mediator: User | None,
     cause_of_action: str,
     claim_amount: Decimal | None = None,
     facts: str = "",
     judge: User | None = None,
+    organisation=None,
 ) -> MediationCase:
     """A judge or the general liaison refers a work order to pre-litigation
     mediation: a case is opened and linked, and the order moves to in_progress if it
-    was not. The case's facts are what the referrer writes for the parties, never the
-    order's content: that is the clerk's internal note, for court staff only. An order
-    applied for online brings its plaintiff and defendant (applications.
-    plaintiff_and_defendant_of)."""
+    was not. Without a mediator the case is opened delegated to `organisation`, with
+    no mediator yet: only through `mediation.services.delegation.delegate_case`,
+    which records the delegation in the same transaction. The case's facts are what
+    the referrer writes for the parties, never the order's content: that is the
+    clerk's internal note, for court staff only. An order applied for online brings
+    its plaintiff and defendant (applications.plaintiff_and_defendant_of)."""
     order = work_orders.lock_for_action(order, actor, "refer_to_mediation")
     open_case = order.mediation_cases.filter(status__in=MediationCase.OPEN_STATUSES).first()
     if open_case is not None:
@@ -244,7 +269,13 @@ def refer_to_mediation(
             % {"number": order.number, "case": open_case.number}
         )
     judge = judge or (order.assignee if order.assignee and has_role(order.assignee, Role.JUDGE) else None)
-    _validate_case_fields(mediator=mediator, judge=judge, cause_of_action=cause_of_action, claim_amount=claim_amount)
+    _validate_case_fields(
+        mediator=mediator,
+        judge=judge,
+        cause_of_action=cause_of_action,
+        claim_amount=claim_amount,
+        organisation=organisation,
+    )
     case = _create_case(
         actor=actor,
         mediator=mediator,
@@ -253,6 +284,7 @@ def refer_to_mediation(
         claim_amount=claim_amount,
         facts=facts,
         work_order=order,
+        organisation=organisation,
     )
     record_case_event(case, actor=actor, action="refer", from_status="", data={"work_order": order.number})
     # An order applied for online names its parties: the applicant with the mobile

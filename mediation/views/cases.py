@@ -25,6 +25,7 @@ from mediation.pagination import DeskPaginator
 from mediation.selectors import case_list as case_list_selectors
 from mediation.selectors import cases as selectors
 from mediation.selectors.case_list import CaseListFilters
+from mediation.selectors.delegation import with_delegation_flags
 from mediation.services import cases as services
 from mediation.services import invitations
 from mediation.services.cases import CASE_ACTION_LABELS
@@ -51,7 +52,7 @@ def case_list(request):
                 request, _("%(field)s: %(error)s This filter was left out.") % {"field": label, "error": errors[0]}
             )
     filters = form.filters() if form.is_bound else CaseListFilters()
-    cases = case_list_selectors.case_list(request.user, filters)
+    cases = with_delegation_flags(case_list_selectors.case_list(request.user, filters), request.user)
     page = DeskPaginator(cases, CASE_LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     query_without_page = request.GET.copy()
     query_without_page.pop("page", None)

@@ -319,6 +319,13 @@ RIGHTS = [
     Row("court_document_sign", NOBODY, "POST", kwargs=lambda w: {"document_id": w.court_document.pk},
         variant="nothing to sign"),
     Row("court_document_pdf", CASE_FILES, kwargs=lambda w: {"document_id": w.court_document.pk, "which": "latest"}),
+    # Delegation (tests/mediation/test_delegation.py holds its rights against organisation
+    # admins and roster mediators, who are not in this world): the queue is for
+    # organisation admins only; nobody here dispatches or reads a letter of a delegation
+    # of theirs.
+    Row("delegation_queue", NOBODY),
+    Row("delegation_dispatch", NOBODY, "POST", kwargs=lambda w: {"delegation_id": 1}),
+    Row("delegation_letter_pdf", NOBODY, kwargs=lambda w: {"delegation_id": 1}),
     # The parties (an agent with special authority only: the plaintiff's has none) and the mediator apply.
     Row("confirmation_apply", frozenset({"mediator", "defendant"}), "POST",
         kwargs=lambda w: {"agreement_id": w.agreement.pk}),
