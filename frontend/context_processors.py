@@ -19,6 +19,8 @@ def navigation(request):
             # The judicial confirmation queue (documents.services.confirmation_court.may_see_queue).
             "confirmations": has_role(user, Role.JUDGE) or has_role(user, Role.DEPARTMENT_HEAD),
             "admin": user.is_staff,
+            # The roster's management pages (general liaison, organisation admins).
+            "organisations": policy.can_on_roster(user, "see_organisations"),
         },
         "unread_notifications": unread_count(user),
     }

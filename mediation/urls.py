@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
 
 from mediation.views import account, applications, cases, figures, identity, notifications, work_orders
@@ -45,4 +45,6 @@ urlpatterns = [
     path("figures/export.xlsx", figures.figures_xlsx, name="figures_xlsx"),
     path("figures/after-seal.csv", figures.figures_after_seal_csv, name="figures_after_seal_csv"),
     path("figures/after-seal.xlsx", figures.figures_after_seal_xlsx, name="figures_after_seal_xlsx"),
+    # The roster (issue 20).
+    path("", include("mediation.roster_urls")),
 ]

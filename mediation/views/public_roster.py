@@ -1,0 +1,73 @@
+"""/mediators/: the public roster (人民法院在线调解规则 art. 5). No sign-in. It shows
+only what the court published and never a telephone number or an email address:
+the template is given names, titles, organisations, specialties, languages,
+biographies and fees, nothing else."""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from mediation import causes
+from mediation.roster_forms import PublicRosterFilterForm
+from mediation.selectors import roster as selectors
+
+PER_PAGE = 20
+
+
+def _entry(profile) -> dict:
+    """What the page may show of one mediator."""
+    organisation = profile.organisation
+    return {
+        "id": profile.pk,
+        "anchor": f"mediator-{profile.pk}",
+        "name": profile.user.full_name,
+        "title": profile.title,
+        "organisation": organisation.name,
+        "kind": organisation.get_kind_display(),
+        "region": profile.region or organisation.region,
+        "specialties": [causes.label(specialty.cause_of_action) for specialty in profile.specialties.all()],
+        "languages": profile.languages,
+        "biography": profile.biography,
+        "fee": profile.fee if organisation.kind == organisation.Kind.COMMERCIAL else "",
+    }
+
+
+@require_GET
+def public_roster(request):
+    regions = selectors.public_regions()
+    form = PublicRosterFilterForm(request.GET, regions=regions)
+    cause = region = ""
+    if form.is_valid():
+        cause, region = form.cleaned_data["cause"], form.cleaned_data["region"]
+    profiles = selectors.filter_public_profiles(selectors.public_profiles(), cause=cause, region=region)
+    page = Paginator(profiles, PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    if form.errors:
+        # A bad filter shows everyone: keep it out of the page links.
+        query = query.__class__(mutable=True)
+    organisations = [
+        {
+            "name": organisation.name,
+            "kind": organisation.get_kind_display(),
+            "region": organisation.region,
+            "description": organisation.description,
+        }
+        for organisation in selectors.public_organisations()
+        if not region or organisation.region == region
+    ]
+    return render(
+        request,
+        "mediation/roster/public_roster.html",
+        {
+            "form": form,
+            "filter_errors": [error for errors in form.errors.values() for error in errors],
+            "page": page,
+            "mediators": [_entry(profile) for profile in page.object_list],
+            "organisations": organisations,
+            "filtered": bool(cause or region),
+            "query_string": query.urlencode(),
+        },
+    )
