@@ -53,7 +53,6 @@ TEXT_LIMITS = {
     "fee": 200,
     "status_reason": 300,
 }
-REQUIRED = {"name", "region"}
 
 
 def _authorise(actor: User, action: str, target=None) -> None:
@@ -61,9 +60,9 @@ def _authorise(actor: User, action: str, target=None) -> None:
         raise ActionForbidden(_("You may not change this part of the roster."))
 
 
-def _clean_text(values: dict, errors: dict, field: str, value) -> None:
-    text = (value or "").strip() if isinstance(value, str) or value is None else str(value).strip()
-    if field in REQUIRED and not text:
+def _clean_text(values: dict, errors: dict, field: str, value, *, required: bool = False) -> None:
+    text = str(value or "").strip()
+    if required and not text:
         errors[field] = _("This is required.")
     elif len(text) > TEXT_LIMITS[field]:
         errors[field] = _("At most %(limit)d characters; this has %(count)d.") % {
@@ -77,7 +76,8 @@ def _clean_organisation(fields: dict, *, instance: MediationOrganisation | None)
     errors: dict = {}
     values: dict = {}
     for field in ("name", "region", "address", "contact_name", "contact_phone", "contact_email", "description"):
-        _clean_text(values, errors, field, fields.get(field, getattr(instance, field, "")))
+        value = fields.get(field, getattr(instance, field, ""))
+        _clean_text(values, errors, field, value, required=field in ("name", "region"))
     kind = fields.get("kind", getattr(instance, "kind", ""))
     if kind not in MediationOrganisation.Kind.values:
         errors["kind"] = _("Choose the kind of organisation.")
