@@ -213,9 +213,10 @@ def administers_profile(user, profile):
 
 
 roster_rules = rules.RuleSet()
-# The list of organisations (the general liaison sees all, an admin their own).
-roster_rules.add_rule("see_organisations", is_general_liaison | is_organisation_admin)
-roster_rules.add_rule("view_organisation", is_general_liaison | administers_organisation)
+# The list of organisations (the general liaison and the operator see all, an admin
+# their own).
+roster_rules.add_rule("see_organisations", is_superuser | is_general_liaison | is_organisation_admin)
+roster_rules.add_rule("view_organisation", is_superuser | is_general_liaison | administers_organisation)
 # Organisations and appointments (term, status) are the court's decisions.
 roster_rules.add_rule("manage_organisations", is_general_liaison)
 roster_rules.add_rule("appoint", is_general_liaison)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from types import SimpleNamespace
 
 from django.utils import timezone
 
@@ -84,3 +85,19 @@ def make_roster_mediator(
     for cause in causes:
         MediatorSpecialty.objects.create(profile=profile, cause_of_action=cause)
     return user
+
+
+def make_roster_world(people: dict) -> SimpleNamespace:
+    """For the security world (tests/security/world.py): a people's mediation committee
+    administered by `people["organisation_admin"]` (added here) with one mediator, and
+    a commercial centre with another; both published. The court's own staff in
+    `people` keep no profile."""
+    organisation = make_organisation(name="Matrix mediation committee", contact_phone="010-11112222")
+    other_organisation = make_organisation(name="Matrix commercial centre", kind=MediationOrganisation.Kind.COMMERCIAL)
+    people["organisation_admin"] = make_organisation_admin(organisation, full_name="Organisation Admin")
+    return SimpleNamespace(
+        organisation=organisation,
+        other_organisation=other_organisation,
+        profile=make_roster_mediator(organisation, causes=["劳动争议"]).mediator_profile,
+        other_profile=make_roster_mediator(other_organisation, fee="2000 yuan a case").mediator_profile,
+    )

@@ -14,9 +14,10 @@ from mediation.roster import assignable_mediators
 
 
 def visible_organisations(user: User) -> QuerySet[MediationOrganisation]:
-    """All organisations for the general liaison; an admin's own for an organisation admin."""
+    """All organisations for the general liaison and the operator; an admin's own for
+    an organisation admin."""
     organisations = MediationOrganisation.objects.annotate(mediator_count=Count("mediators", distinct=True))
-    if policy.is_general_liaison(user):
+    if user.is_superuser or policy.is_general_liaison(user):
         return organisations
     if policy.is_organisation_admin(user):
         return organisations.filter(admins=user)

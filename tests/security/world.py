@@ -32,6 +32,7 @@ from mediation.services.invitations import invite_participant
 from tests.cases import make_case
 from tests.factories import DepartmentFactory, UserFactory, staff
 from tests.identities import valid_id_number, verify_in_person, verify_phone
+from tests.roster import make_roster_world
 from tests.workflows import order_in_state
 
 # Side-only facts the world holds, for the tests that no channel shows them to the
@@ -61,6 +62,7 @@ ROLES = [
     "plaintiff",
     "defendant",
     "other_party",
+    "organisation_admin",
     "superuser",
 ]
 
@@ -261,6 +263,8 @@ def build_court() -> SimpleNamespace:
         case=case_a.case,
     )
     verify_phone(case_a.defendant, "+8613800138002")
+    # The roster (issue 20): adds people["organisation_admin"].
+    roster = make_roster_world(people)
 
     return SimpleNamespace(
         people=people,
@@ -283,4 +287,5 @@ def build_court() -> SimpleNamespace:
         notification=Notification.objects.get(pk=notification.pk),
         api_token=api_token,
         identity_check=IdentityCheck.objects.get(user=case_a.plaintiff),
+        roster=roster,
     )
