@@ -437,3 +437,22 @@ def test_applying_with_a_mediator_not_on_the_public_roster_is_refused_and_keeps_
     response = client.post(reverse("apply"), form(code=code, preferred_mediator=""))
     assert response.status_code == 302
     assert WorkOrder.objects.get().application.preferred_mediator is None
+
+
+# The demo ------------------------------------------------------------------------------------
+
+
+def test_the_demo_roster_fills_the_public_roster_once(client, liaison, mediator):
+    from mediation.demo_roster import roster_logins, seed_roster
+
+    people = {"liaison": liaison, "mediator": mediator}
+    assert seed_roster(people, "demo-password") == 6
+    assert seed_roster(people, "demo-password") == 6
+    kinds = set(MediationOrganisation.objects.values_list("kind", flat=True))
+    assert kinds == {"court", "peoples_committee", "commercial"}
+    assert assignment_refusal(User.objects.get(pk=mediator.pk)) is None
+    committee = MediationOrganisation.objects.get(name="朝阳区八里庄街道人民调解委员会")
+    assert committee.admins.get().email == "committee.admin@demo.court"
+    page = client.get(ROSTER, {"cause": "相邻关系纠纷"}).content.decode()
+    assert "马建国" in page and "林志远" not in page
+    assert len(roster_logins()) == 7
