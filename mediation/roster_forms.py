@@ -5,6 +5,7 @@ valid organisation, appointment or profile) are the services'
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from mediation import causes
@@ -12,8 +13,16 @@ from mediation.models import MediationOrganisation, MediatorProfile, User
 from mediation.selectors import roster as selectors
 
 
+def cause_label(cause: str) -> str:
+    """The official Chinese term for a Chinese reader, its English label for others
+    (a choice's text cannot mark part of itself as Chinese)."""
+    if (get_language() or "").startswith("zh"):
+        return cause
+    return str(causes.CAUSES_OF_ACTION.get(cause, cause))
+
+
 def cause_choices():
-    return [(cause, causes.label(cause)) for cause in causes.CAUSES_OF_ACTION]
+    return [(cause, cause_label(cause)) for cause in causes.CAUSES_OF_ACTION]
 
 
 class _UserChoiceField(forms.ModelChoiceField):
@@ -24,7 +33,9 @@ class _UserChoiceField(forms.ModelChoiceField):
 class OrganisationForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=200)
     kind = forms.ChoiceField(label=_("Kind"), choices=MediationOrganisation.Kind.choices)
-    region = forms.CharField(label=_("Region"), max_length=100, help_text=_("Where it works, e.g. 北京市朝阳区."))
+    region = forms.CharField(
+        label=_("Region"), max_length=100, help_text=_("Where it works, e.g. Chaoyang District, Beijing.")
+    )
     address = forms.CharField(label=_("Address"), max_length=300, required=False)
     contact_name = forms.CharField(label=_("Contact person"), max_length=100, required=False)
     contact_phone = forms.CharField(label=_("Contact telephone"), max_length=40, required=False)
@@ -55,7 +66,7 @@ class ProfileForm(forms.Form):
     )
     region = forms.CharField(label=_("Region"), max_length=100, required=False)
     languages = forms.CharField(
-        label=_("Languages"), max_length=200, required=False, help_text=_("e.g. 普通话、粤语、English.")
+        label=_("Languages"), max_length=200, required=False, help_text=_("e.g. Mandarin, Cantonese, English.")
     )
     specialties = forms.MultipleChoiceField(
         label=_("Specialties (causes of action)"),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.core.paginator import Paginator
 from django.shortcuts import render
+from django.utils.translation import get_language
 from django.views.decorators.http import require_GET
 
 from mediation import causes
@@ -14,6 +15,13 @@ from mediation.roster_forms import PublicRosterFilterForm
 from mediation.selectors import roster as selectors
 
 PER_PAGE = 20
+
+
+def _english_label(cause: str) -> str:
+    if (get_language() or "").startswith("zh"):
+        return ""
+    english = causes.CAUSES_OF_ACTION.get(cause)
+    return str(english) if english else ""
 
 
 def _entry(profile) -> dict:
@@ -27,7 +35,11 @@ def _entry(profile) -> dict:
         "organisation": organisation.name,
         "kind": organisation.get_kind_display(),
         "region": profile.region or organisation.region,
-        "specialties": [causes.label(specialty.cause_of_action) for specialty in profile.specialties.all()],
+        # The official Chinese term, with its English label for other readers.
+        "specialties": [
+            {"name": specialty.cause_of_action, "english": _english_label(specialty.cause_of_action)}
+            for specialty in profile.specialties.all()
+        ],
         "languages": profile.languages,
         "biography": profile.biography,
         "fee": profile.fee if organisation.kind == organisation.Kind.COMMERCIAL else "",
@@ -63,7 +75,9 @@ def public_roster(request):
         "mediation/roster/public_roster.html",
         {
             "form": form,
-            "filter_errors": [error for errors in form.errors.values() for error in errors],
+            # The filters whose value is not one of the roster's, by their label (the
+            # value itself is not repeated back).
+            "filter_errors": [form.fields[name].label for name in form.errors],
             "page": page,
             "mediators": [_entry(profile) for profile in page.object_list],
             "organisations": organisations,
