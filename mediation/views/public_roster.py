@@ -57,9 +57,12 @@ def public_roster(request):
     page = Paginator(profiles, PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    if form.errors:
-        # A bad filter shows everyone: keep it out of the page links.
+    filter_errors = [form.fields[name].label for name in form.errors]
+    if filter_errors:
+        # A bad filter shows everyone: keep it out of the page links, and show the
+        # filters empty rather than Django's message that repeats the value back.
         query = query.__class__(mutable=True)
+        form = PublicRosterFilterForm(regions=regions)
     organisations = [
         {
             "name": organisation.name,
@@ -75,9 +78,8 @@ def public_roster(request):
         "mediation/roster/public_roster.html",
         {
             "form": form,
-            # The filters whose value is not one of the roster's, by their label (the
-            # value itself is not repeated back).
-            "filter_errors": [form.fields[name].label for name in form.errors],
+            # The filters whose value is not one of the roster's, by their label.
+            "filter_errors": filter_errors,
             "page": page,
             "mediators": [_entry(profile) for profile in page.object_list],
             "organisations": organisations,
