@@ -418,12 +418,18 @@ def test_a_link_to_a_mediator_off_the_roster_says_so(client, committee):
     assert response.context["form"]["preferred_mediator"].value() in (None, "")
 
 
-def test_applying_with_a_chosen_mediator_stores_it(client, committee):
-    profile = make_roster_mediator(committee).mediator_profile
+def test_applying_with_a_chosen_mediator_stores_it_and_the_liaison_sees_it(client, committee, liaison):
+    profile = make_roster_mediator(
+        committee, user=UserFactory(roles=[Role.MEDIATOR], full_name="马建国")
+    ).mediator_profile
     ask_code(client)
     response = client.post(reverse("apply"), form(code=last_code(), preferred_mediator=str(profile.pk)))
     assert response.status_code == 302
-    assert WorkOrder.objects.get().application.preferred_mediator == profile
+    order = WorkOrder.objects.get()
+    assert order.application.preferred_mediator == profile
+    client.force_login(liaison)
+    page = client.get(reverse("work_order_detail", args=[order.number])).content.decode()
+    assert "data-preferred-mediator" in page and "马建国" in page and committee.name in page
 
 
 def test_applying_with_a_mediator_not_on_the_public_roster_is_refused_and_keeps_the_code(client, committee):
