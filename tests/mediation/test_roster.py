@@ -464,3 +464,25 @@ def test_the_demo_roster_fills_the_public_roster_once(client, liaison, mediator)
     page = client.get(ROSTER, {"cause": "相邻关系纠纷"}).content.decode()
     assert "马建国" in page and "林志远" not in page
     assert len(roster_logins()) == 7
+
+
+def test_the_public_api_takes_a_chosen_mediator_and_refuses_one_off_the_roster(committee):
+    from rest_framework.test import APIClient
+
+    from tests.mediation import test_public_api as public_api
+
+    api = APIClient(enforce_csrf_checks=True)
+    hidden = make_roster_mediator(committee, status="dismissed", status_reason="Left").mediator_profile
+    shown = make_roster_mediator(committee).mediator_profile
+    public_api.ask(api)
+    code = public_api.last_code()
+    refused = api.post(
+        public_api.APPLICATIONS, public_api.application(code=code, preferred_mediator=hidden.pk), format="json"
+    )
+    assert refused.status_code == 400 and "public roster" in refused.json()["preferred_mediator"][0]
+    assert not Application.objects.exists()
+    accepted = api.post(
+        public_api.APPLICATIONS, public_api.application(code=code, preferred_mediator=shown.pk), format="json"
+    )
+    assert accepted.status_code == 201
+    assert Application.objects.get().preferred_mediator == shown
