@@ -23,6 +23,8 @@ def navigation(request):
             # An organisation admin's queue of delegated cases (mediation.views.delegation).
             "delegations": policy.can_see_delegation_queue(user),
             "admin": user.is_staff,
+            # The roster's management pages (general liaison, organisation admins).
+            "organisations": policy.can_on_roster(user, "see_organisations"),
         },
         "unread_notifications": unread_count(user),
     }

@@ -83,6 +83,15 @@ class ApplicationForm(forms.Form):
         help_text=_("If you ask for money."),
         widget=forms.TextInput(attrs={"inputmode": "decimal"}),
     )
+    # Checked by the service (on the public roster today?), so that a stale choice gets
+    # its clear message rather than the generic "not one of the choices".
+    preferred_mediator = forms.CharField(
+        label=_("Mediator you would like"),
+        required=False,
+        max_length=12,
+        help_text=_("Optional: a mediator from the court's public roster. The court decides who mediates."),
+        widget=forms.Select,
+    )
     consent_online_mediation = forms.BooleanField(
         label=_("I agree that the dispute is mediated online (Online Mediation Rules of the People's Courts, art. 4)."),
         required=False,
@@ -91,6 +100,18 @@ class ApplicationForm(forms.Form):
         label=_("I agree that documents are served on me electronically (by text message and on this platform)."),
         required=False,
     )
+
+    def __init__(self, *args, **kwargs):
+        from mediation.selectors.roster import public_profiles
+
+        super().__init__(*args, **kwargs)
+        self.fields["preferred_mediator"].widget.choices = [
+            ("", _("No preference")),
+            *[
+                (str(profile.pk), f"{profile.user.full_name} · {profile.organisation.name}")
+                for profile in public_profiles()
+            ],
+        ]
 
 
 class TrackForm(forms.Form):

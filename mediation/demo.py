@@ -441,8 +441,15 @@ def seed(stdout) -> None:
     # the mediator), before they sign anything.
     for person in PARTIES:
         seed_identity(User.objects.get(email=person.email), by=case.mediator, case=case)
+    # The roster (issue 20): organisations, their admins and mediators, /mediators/ filled.
+    from mediation.demo_roster import seed_roster
+
+    stdout.write(f"public roster: {seed_roster(people, DEMO_PASSWORD)} mediators")
 
 
 def demo_logins() -> list[tuple[str, str]]:
     staff = [(person.email, str(person.role.label) if person.role else "administrator") for person in STAFF]
-    return [*staff, (PARTIES[0].email, "plaintiff's agent"), (PARTIES[1].email, "defendant's legal representative")]
+    from mediation.demo_roster import roster_logins
+
+    parties = [(PARTIES[0].email, "plaintiff's agent"), (PARTIES[1].email, "defendant's legal representative")]
+    return [*staff, *parties, *roster_logins()]

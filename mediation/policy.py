@@ -240,6 +240,11 @@ def can_see_mediator_figures(user, mediator) -> bool:
 
 # --- caselist: an organisation's administrators see its cases (the case list and the
 # case page), as selectors.cases.visible_cases does in SQL.
+
+
+# --- roster (issue 20): organisations, appointments, mediators' profiles ---------
+
+
 @rules.predicate
 def is_organisation_admin(user):
     return has_role(user, Role.ORGANISATION_ADMIN)
@@ -332,3 +337,30 @@ def can_read_delegation_letter(user, delegation) -> bool:
 
 def can_see_delegation_queue(user) -> bool:
     return bool(user.is_authenticated and has_role(user, Role.ORGANISATION_ADMIN))
+
+
+@rules.predicate
+def administers_organisation(user, organisation):
+    """An organisation admin of this organisation: in the group AND among its admins."""
+    return organisation is not None and is_organisation_admin(user) and organisation.admins.filter(pk=user.pk).exists()
+
+
+@rules.predicate
+def administers_profile(user, profile):
+    return profile is not None and administers_organisation(user, profile.organisation)
+
+
+roster_rules = rules.RuleSet()
+# The list of organisations (the general liaison and the operator see all, an admin
+# their own).
+roster_rules.add_rule("see_organisations", is_superuser | is_general_liaison | is_organisation_admin)
+roster_rules.add_rule("view_organisation", is_superuser | is_general_liaison | administers_organisation)
+# Organisations and appointments (term, status) are the court's decisions.
+roster_rules.add_rule("manage_organisations", is_general_liaison)
+roster_rules.add_rule("appoint", is_general_liaison)
+# A mediator's public profile: the court, or the admins of the mediator's organisation.
+roster_rules.add_rule("edit_profile", is_general_liaison | administers_profile)
+
+
+def can_on_roster(user, action: str, target=None) -> bool:
+    return roster_rules.test_rule(action, user, target)

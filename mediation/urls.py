@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
 
 from mediation.views import (
@@ -70,4 +70,6 @@ urlpatterns = [
     path("figures/assessment.csv", case_figures.mediator_assessment_csv, name="mediator_assessment_csv"),
     path("figures/mediators/<int:user_id>/", case_figures.mediator_dashboard_of, name="mediator_dashboard_of"),
     path("my/mediation/", case_figures.mediator_dashboard, name="mediator_dashboard"),
+    # The roster (issue 20).
+    path("", include("mediation.roster_urls")),
 ]

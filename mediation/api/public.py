@@ -59,6 +59,13 @@ class ApplicationRequestSerializer(serializers.Serializer):
     )
     consent_electronic_service = serializers.BooleanField(required=False, default=False)
     evidence = serializers.ListField(child=serializers.IntegerField(), required=False, default=list, max_length=20)
+    preferred_mediator = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=1,
+        help_text=gettext_lazy("Optional: the id of a mediator the applicant chose on the public roster."),
+    )
 
     def validate_evidence(self, value):
         if value:

@@ -86,9 +86,11 @@ def validate_application(
     amount=None,
     consent_online_mediation=False,
     consent_electronic_service=False,
+    preferred_mediator=None,
 ) -> dict:
     """The application's fields checked and normalised, or one ValidationError naming
-    every field that is wrong. Looks at no code and changes nothing."""
+    every field that is wrong. Looks at no code and changes nothing.
+    `preferred_mediator` is the id of a mediator on the public roster, or empty."""
     from mediation.services.cases import CREDIT_CODE_PATTERN
 
     errors: dict = {}
@@ -142,9 +144,23 @@ def validate_application(
         )
     values["consent_online_mediation"] = consent_online_mediation is True
     values["consent_electronic_service"] = consent_electronic_service is True
+    values["preferred_mediator"] = None
+    if preferred_mediator not in (None, ""):
+        values["preferred_mediator"] = chosen_mediator(preferred_mediator)
+        if values["preferred_mediator"] is None:
+            errors["preferred_mediator"] = _(
+                "The mediator you chose is not on the court's public roster (any more). Choose another, or none."
+            )
     if errors:
         raise ValidationError(errors)
     return values
+
+
+def chosen_mediator(profile_id):
+    """The MediatorProfile with this id if it is on the public roster today, else None."""
+    from mediation.selectors.roster import public_profile
+
+    return public_profile(getattr(profile_id, "pk", profile_id))
 
 
 def _code_given(code) -> str:
@@ -189,6 +205,7 @@ def apply_for_mediation(*, code: str, language: str | None = None, **fields) -> 
             amount=values["amount"],
             consent_online_mediation=values["consent_online_mediation"],
             consent_electronic_service=values["consent_electronic_service"],
+            preferred_mediator=values["preferred_mediator"],
             phone_verified_at=timezone.now(),
         )
         send_sms(values["phone"], "application_received", {"number": order.number}, language=language)

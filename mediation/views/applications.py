@@ -58,10 +58,24 @@ def _send_code(request, form, send, context) -> None:
         context["resend_after"] = int(RESEND_AFTER.total_seconds())
 
 
+def _chosen_on_roster(request) -> tuple[dict, str]:
+    """The mediator the public roster's link chose (`?mediator=<profile id>`), as the
+    form's initial value, or why it cannot be chosen."""
+    if request.method != "GET" or not request.GET.get("mediator"):
+        return {}, ""
+    profile = services.chosen_mediator(request.GET["mediator"][:12])
+    if profile is None:
+        return {}, _(
+            "The mediator in the link is not on the court's public roster (any more). Choose another, or none."
+        )
+    return {"preferred_mediator": str(profile.pk)}, ""
+
+
 @require_http_methods(["GET", "POST"])
 def apply(request):
-    form = ApplicationForm(request.POST or None)
-    context = {"form": form, "code_sent_to": "", "resend_after": 0}
+    initial, mediator_refused = _chosen_on_roster(request)
+    form = ApplicationForm(request.POST or None, initial=initial)
+    context = {"form": form, "code_sent_to": "", "resend_after": 0, "mediator_refused": mediator_refused}
     status = 200
     if request.method == "POST":
         refused = _throttled(request, "apply", "mediation/apply.html", context)

@@ -86,6 +86,30 @@ def case_a(w):
     return {"case_id": w.case.case.pk}
 
 
+# The roster: the general liaison manages it; an organisation admin edits their own
+# organisation's mediators' profiles; the operator reads.
+ROSTER_MANAGERS = frozenset({"general_liaison"})
+ROSTER_PROFILE_EDITORS = frozenset({"general_liaison", "organisation_admin"})
+ROSTER_COURT = frozenset({"general_liaison", "superuser"})
+ROSTER_VIEWERS = ROSTER_COURT | {"organisation_admin"}
+
+
+def own_organisation(w):
+    return {"organisation_id": w.roster.organisation.pk}
+
+
+def other_organisation(w):
+    return {"organisation_id": w.roster.other_organisation.pk}
+
+
+def own_profile(w):
+    return {"profile_id": w.roster.profile.pk}
+
+
+def other_profile(w):
+    return {"profile_id": w.roster.other_profile.pk}
+
+
 INTAKE = {
     "external_id": "matrix-1",
     "channel": "hotline",
@@ -373,6 +397,30 @@ RIGHTS = [
     # One's own number only: the page has no id in it, and a stranger is sent to sign in.
     Row("account_change_phone", SIGNED_IN),
     Row("account_change_phone", SIGNED_IN, "POST", data=lambda w: {"phone": "not a number"}, variant="bad number"),
+    # -- the roster (issue 20) ------------------------------------------------------------------------
+    # The public roster: no sign-in.
+    Row("public_roster", EVERYONE),
+    Row("public_roster", EVERYONE, query={"cause": "劳动争议", "region": "nowhere"}, variant="a bad filter"),
+    Row("organisation_list", ROSTER_VIEWERS),
+    Row("organisation_detail", ROSTER_VIEWERS, kwargs=own_organisation, variant="the admin's own"),
+    Row("organisation_detail", ROSTER_COURT, kwargs=other_organisation, variant="another organisation"),
+    Row("organisation_new", ROSTER_MANAGERS),
+    Row("organisation_new", ROSTER_MANAGERS, "POST", data=lambda w: {"name": ""}, variant="incomplete"),
+    Row("organisation_edit", ROSTER_MANAGERS, kwargs=own_organisation),
+    Row("organisation_edit", ROSTER_MANAGERS, "POST", kwargs=own_organisation, data=lambda w: {"name": ""},
+        variant="incomplete"),
+    Row("organisation_admins", ROSTER_MANAGERS, "POST", kwargs=own_organisation,
+        data=lambda w: {"action": "remove", "user": w.people["organisation_admin"].pk}, variant="remove"),
+    Row("mediator_appoint", ROSTER_MANAGERS, kwargs=own_organisation),
+    Row("mediator_appointment_edit", ROSTER_MANAGERS, kwargs=own_profile),
+    Row("mediator_appointment_edit", ROSTER_MANAGERS, "POST", kwargs=own_profile,
+        data=lambda w: {"status": "dismissed"}, variant="incomplete"),
+    Row("mediator_profile_edit", ROSTER_PROFILE_EDITORS, kwargs=own_profile, variant="the admin's own"),
+    Row("mediator_profile_edit", ROSTER_PROFILE_EDITORS, "POST", kwargs=own_profile,
+        data=lambda w: {"title": "Retired judge", "is_published": "on"}, variant="the admin's own"),
+    Row("mediator_profile_edit", ROSTER_MANAGERS, kwargs=other_profile, variant="another organisation's"),
+    Row("mediator_profile_edit", ROSTER_MANAGERS, "POST", kwargs=other_profile,
+        data=lambda w: {"title": "Changed"}, variant="another organisation's"),
 ]
 # fmt: on
 

@@ -33,6 +33,7 @@ from tests.cases import make_case
 from tests.factories import DepartmentFactory, UserFactory, staff
 from tests.identities import valid_id_number, verify_in_person, verify_phone
 from tests.in_person import record as record_in_person
+from tests.roster import make_roster_world
 from tests.workflows import order_in_state
 
 # Side-only facts the world holds, for the tests that no channel shows them to the
@@ -62,6 +63,7 @@ ROLES = [
     "plaintiff",
     "defendant",
     "other_party",
+    "organisation_admin",
     "superuser",
 ]
 
@@ -262,6 +264,8 @@ def build_court() -> SimpleNamespace:
         case=case_a.case,
     )
     verify_phone(case_a.defendant, "+8613800138002")
+    # The roster (issue 20): adds people["organisation_admin"].
+    roster = make_roster_world(people)
 
     # The defendant's consent to mediation, given in person (part offline): its scan is
     # the defendant's side's and the court's; it waits for the second confirmation.
@@ -289,4 +293,5 @@ def build_court() -> SimpleNamespace:
         api_token=api_token,
         identity_check=IdentityCheck.objects.get(user=case_a.plaintiff),
         in_person_act=in_person_act,
+        roster=roster,
     )
