@@ -41,6 +41,7 @@ def court_document_filename(document, which: str) -> str:
         "confirmation_application": pgettext("file name", "application-for-judicial-confirmation-%(number)s"),
         "ruling": pgettext("file name", "civil-ruling-%(number)s"),
         "enforcement_application": pgettext("file name", "application-for-enforcement-%(number)s"),
+        "filing_package": pgettext("file name", "filing-package-%(number)s"),
     }
     name = names[document.kind] % params
     if which != "sealed":

@@ -35,3 +35,17 @@ def figures_after_the_seal(sender, year_from, year_to, department_id, **kwargs):
     from documents.selectors_figures import after_seal_figures
 
     return after_seal_figures(year_from=year_from, year_to=year_to, department_id=department_id)
+
+
+@receiver(signals.case_status_changed)
+def filing_package_when_mediation_fails(sender, case, from_status, **kwargs):
+    """A failed mediation's filing package for the case-filing division, sealed in the
+    transaction that records the failure (documents.services.filing_package); answered
+    so that the originating work order's timeline names it."""
+    from mediation.models import MediationCase
+
+    if case.status != MediationCase.Status.FAILED:
+        return None
+    from documents.services.filing_package import on_case_failed
+
+    return on_case_failed(case)

@@ -191,3 +191,25 @@ def can_see_cases(user) -> bool:
     return bool(
         user.is_authenticated and (user.is_superuser or is_mediator(user) or is_judge(user) or is_general_liaison(user))
     )
+
+
+# When mediation fails (failure part) ------------------------------------------------------
+
+
+@rules.predicate
+def handles_order_of_case(user, case):
+    """Who may see the work order the case came from (its handler, its department's
+    liaison and head, the general liaison): the order's timeline links to the case's
+    filing package."""
+    return bool(case is not None and case.work_order_id and can(user, "view", case.work_order))
+
+
+# The filing package of a failed case (the record, the undisputed facts, the claims,
+# the evidence, the complaint, the service records and addresses) is for the court: the
+# case's mediator and judge, the general liaison, and whoever handles the originating
+# order. Never a party's people, even should one of them hold another role.
+case_rules.add_rule(
+    "read_filing_package",
+    ~is_case_participant
+    & (is_superuser | is_general_liaison | is_case_mediator | is_case_judge | handles_order_of_case),
+)
