@@ -31,10 +31,10 @@ def code_label(code, vocabulary: str) -> str:
 
 @register.filter
 def standing_label(standing: str) -> str:
-    from django.utils.translation import gettext
+    from django.utils.translation import pgettext
 
     if standing == "mediator":
-        return gettext("the mediator")
+        return pgettext("filing package", "the mediator")
     return code_label(standing, "side")
 
 
