@@ -18,7 +18,7 @@ class FailForm(forms.Form):
         max_length=MAX_UNDISPUTED_FACTS,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_(
-            "What both parties accepted in mediation (无争议事实), e.g. that a contract was signed and when. "
+            "What both parties accepted in mediation, e.g. that a contract was signed and when. "
             "They go into the filing package for the case-filing division."
         ),
     )
