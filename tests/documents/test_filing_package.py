@@ -254,6 +254,10 @@ def test_the_failed_case_page_shows_the_package_to_the_court(client, world):
     assert f'data-filing-package="{package_of(case).verification_code}"' in text
     assert reverse("filing_package_pdf", args=[case.pk]) in text
     assert reverse("filing_package_json", args=[case.pk]) in text
+    # The court documents' own pages serve it to the court as well.
+    package = package_of(case)
+    assert client.get(reverse("court_document_pdf", args=[package.pk, "sealed"])).status_code == 200
+    assert client.get(reverse("court_document_sign", args=[package.pk])).status_code == 200
 
 
 # The fail action's form ----------------------------------------------------------------------
