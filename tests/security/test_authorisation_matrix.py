@@ -57,6 +57,11 @@ PLAINTIFF_CAUCUS = frozenset({"mediator", "plaintiff"})
 # An invitation's page and its code: everyone but court staff.
 INVITEES = frozenset({"anonymous", "no_role", "plaintiff", "defendant", "other_party"})
 DEFENDANT_CAUCUS = frozenset({"mediator", "defendant"})
+# The filing package of a failed case: the court's (its mediator and judge, the general
+# liaison, the originating order's handlers, the operator), never a party's.
+FILING_PACKAGE_READERS = frozenset(
+    {"general_liaison", "department_liaison", "department_head", "judge", "mediator", "superuser"}
+)
 
 
 @dataclass(frozen=True)
@@ -305,6 +310,8 @@ RIGHTS = [
     Row("court_document_sign", NOBODY, "POST", kwargs=lambda w: {"document_id": w.court_document.pk},
         variant="nothing to sign"),
     Row("court_document_pdf", CASE_FILES, kwargs=lambda w: {"document_id": w.court_document.pk, "which": "latest"}),
+    Row("filing_package_pdf", FILING_PACKAGE_READERS, kwargs=lambda w: {"case_id": w.failed_case.pk}),
+    Row("filing_package_json", FILING_PACKAGE_READERS, kwargs=lambda w: {"case_id": w.failed_case.pk}),
     # The parties (an agent with special authority only: the plaintiff's has none) and the mediator apply.
     Row("confirmation_apply", frozenset({"mediator", "defendant"}), "POST",
         kwargs=lambda w: {"agreement_id": w.agreement.pk}),

@@ -26,13 +26,13 @@ from documents.services.uploads import upload_document
 from mediation.models import IdentityCheck, Notification, WorkOrder
 from mediation.notifications import notify
 from mediation.roles import Role
-from mediation.services import sessions, supervision
+from mediation.services import cases, sessions, supervision
 from mediation.services.api_tokens import create_api_token
 from mediation.services.invitations import invite_participant
 from tests.cases import make_case
 from tests.factories import DepartmentFactory, UserFactory, staff
 from tests.identities import valid_id_number, verify_in_person, verify_phone
-from tests.workflows import order_in_state
+from tests.workflows import order_in_state, refer
 
 # Side-only facts the world holds, for the tests that no channel shows them to the
 # other side: the staff's notes on each side's caucus session, and the addresses the
@@ -261,6 +261,9 @@ def build_court() -> SimpleNamespace:
         case=case_a.case,
     )
     verify_phone(case_a.defendant, "+8613800138002")
+    # A failed mediation of an order the judge handles, and its filing package.
+    failed_case = refer(order_in_state(WorkOrder.Status.DISPATCHED, workflow_people), people["judge"], mediator)
+    cases.fail_case(case=failed_case, actor=mediator, reason="No agreement.")
 
     return SimpleNamespace(
         people=people,
@@ -283,4 +286,5 @@ def build_court() -> SimpleNamespace:
         notification=Notification.objects.get(pk=notification.pk),
         api_token=api_token,
         identity_check=IdentityCheck.objects.get(user=case_a.plaintiff),
+        failed_case=failed_case,
     )
