@@ -7,7 +7,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-MAX_UNDISPUTED_FACTS = 20000
+from mediation.services.cases import MAX_UNDISPUTED_FACTS
 
 
 class FailForm(forms.Form):

@@ -81,6 +81,9 @@ CASE_ACTION_LABELS = {
     "filing_package": gettext_lazy("Filing package sealed for the case-filing division"),
 }
 
+# The longest record of the facts both sides accepted (the fail action's form says the same).
+MAX_UNDISPUTED_FACTS = 20000
+
 CREDIT_CODE_PATTERN = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
 
 
@@ -568,8 +571,7 @@ def _record_outcome_on_order(
         _return_failed_case_to_handler(order, params=params, url=url)
     elif order.allows("reply"):
         # The order still owes the requester an answer, and only a person can give it.
-        handlers = [order.assignee] if order.assignee else work_orders.department_managers(order.department)
-        for handler in handlers:
+        for handler in _handlers_of(order):
             # Each reads the requester's number as the rule lets them (handlers whole).
             notify(
                 recipients=[handler],
@@ -629,6 +631,13 @@ def fail_case(*, case: MediationCase, actor: User | None, reason: str, undispute
     case = lock_case_for_action(case, actor, "fail")
     if not reason.strip():
         raise ValidationError({"reason": _("Record why the mediation failed.")})
+    if len(undisputed_facts) > MAX_UNDISPUTED_FACTS:
+        raise ValidationError(
+            {
+                "undisputed_facts": _("Keep the undisputed facts under %(count)s characters.")
+                % {"count": MAX_UNDISPUTED_FACTS}
+            }
+        )
     case.undisputed_facts = undisputed_facts.strip()
     case.save(update_fields=["undisputed_facts", "updated_at"])
     return _conclude(

@@ -320,3 +320,16 @@ def test_an_order_whose_requester_was_answered_goes_back_to_its_handler_to_repor
     assert order.status == WorkOrder.Status.REPLIED
     assert Notification.objects.filter(recipient=world.judge, kind="case.failed.back_to_handler").count() == 1
     assert not Notification.objects.filter(recipient=world.judge, kind="case.failed.answer_requester").exists()
+
+
+def test_undisputed_facts_beyond_the_limit_are_refused_and_nothing_changes(world):
+    from django.core.exceptions import ValidationError
+
+    from mediation.services import cases
+
+    with pytest.raises(ValidationError) as refused:
+        cases.fail_case(case=world.case, actor=world.mediator, reason=REASON, undisputed_facts="事" * 20001)
+    assert "undisputed_facts" in refused.value.message_dict
+    case = MediationCase.objects.get(pk=world.case.pk)
+    assert case.status == MediationCase.Status.IN_MEDIATION and case.undisputed_facts == ""
+    assert not CourtDocument.objects.filter(case=case).exists()
