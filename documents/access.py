@@ -58,7 +58,8 @@ def can_view_document(user: User, document: Document) -> bool:
 def can_view_court_document(user: User, document) -> bool:
     """Whether `user`, who may see the document's case, may see this court document:
     an application for enforcement is a fact of the obligee's side and the court's
-    (its mediator and judge); the other court documents are the whole case's."""
+    (its mediator and judge); a filing package is the court's alone; the other court
+    documents are the whole case's."""
     from documents.models import CourtDocument
     from mediation.models import Party
 
@@ -70,6 +71,11 @@ def can_view_court_document(user: User, document) -> bool:
 
         delegation = Delegation.objects.filter(pk=(document.content or {}).get("delegation")).first()
         return delegation is not None and can_read_delegation_letter(user, delegation)
+    if document.kind == CourtDocument.Kind.FILING_PACKAGE:
+        # The court's, for the case-filing division: never a party's people.
+        from mediation import policy
+
+        return policy.can_on_case(user, "read_filing_package", document.case)
     if document.kind != CourtDocument.Kind.ENFORCEMENT_APPLICATION:
         return True
     side, participant = standing_in_case(user, document.case)

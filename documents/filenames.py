@@ -42,6 +42,7 @@ def court_document_filename(document, which: str) -> str:
         "ruling": pgettext("file name", "civil-ruling-%(number)s"),
         "enforcement_application": pgettext("file name", "application-for-enforcement-%(number)s"),
         "delegation_letter": pgettext("file name", "letter-of-delegation-%(number)s"),
+        "filing_package": pgettext("file name", "filing-package-%(number)s"),
     }
     name = names[document.kind] % params
     if which != "sealed":

@@ -44,3 +44,17 @@ def seal_the_letter_of_delegation(sender, case, delegation, actor, **kwargs):
     from documents.services.delegation_letter import make_delegation_letter
 
     make_delegation_letter(case=case, delegation=delegation, actor=actor)
+
+
+@receiver(signals.case_status_changed)
+def filing_package_when_mediation_fails(sender, case, from_status, **kwargs):
+    """A failed mediation's filing package for the case-filing division, sealed in the
+    transaction that records the failure (documents.services.filing_package); answered
+    so that the originating work order's timeline names it."""
+    from mediation.models import MediationCase
+
+    if case.status != MediationCase.Status.FAILED:
+        return None
+    from documents.services.filing_package import on_case_failed
+
+    return on_case_failed(case)

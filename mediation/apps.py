@@ -7,5 +7,6 @@ class MediationConfig(AppConfig):
     verbose_name = _("Work orders and mediation")
 
     def ready(self):
-        from mediation import checks, receivers  # noqa: F401  (registers the checks, connects the receivers)
+        # Registers the checks and the notices of a failed mediation, connects the receivers.
+        from mediation import checks, notices_failure, receivers  # noqa: F401
         from mediation.sms import checks as sms_checks  # noqa: F401

@@ -364,3 +364,25 @@ roster_rules.add_rule("edit_profile", is_general_liaison | administers_profile)
 
 def can_on_roster(user, action: str, target=None) -> bool:
     return roster_rules.test_rule(action, user, target)
+
+
+# When mediation fails (failure part) ------------------------------------------------------
+
+
+@rules.predicate
+def handles_order_of_case(user, case):
+    """Who may see the work order the case came from (its handler, its department's
+    liaison and head, the general liaison): the order's timeline links to the case's
+    filing package."""
+    return bool(case is not None and case.work_order_id and can(user, "view", case.work_order))
+
+
+# The filing package of a failed case (the record, the undisputed facts, the claims,
+# the evidence, the complaint, the service records and addresses) is for the court: the
+# case's mediator and judge, the general liaison, and whoever handles the originating
+# order. Never a party's people, even should one of them hold another role.
+case_rules.add_rule(
+    "read_filing_package",
+    ~is_case_participant
+    & (is_superuser | is_general_liaison | is_case_mediator | is_case_judge | handles_order_of_case),
+)

@@ -68,6 +68,8 @@ def event_summary(event) -> str:
         summary = _("Mediation case %(case)s: %(outcome)s") % {"case": data["case_number"], "outcome": label}
         if data.get("verification_code"):
             summary += " · " + _("sealed agreement %(code)s") % {"code": data["verification_code"]}
+        if (data.get("filing_package") or {}).get("verification_code"):
+            summary += " · " + _("filing package %(code)s") % {"code": data["filing_package"]["verification_code"]}
         return summary
     if event.action == "enforcement_application" and data.get("case_number"):
         return _("Mediation case %(case)s: application for enforcement %(code)s") % {

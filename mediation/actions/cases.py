@@ -21,6 +21,7 @@ from mediation.forms import (
     SessionChoiceForm,
     SessionForm,
 )
+from mediation.forms_failure import FailForm
 from mediation.models import Participant, Party
 from mediation.selectors.cases import open_invitations, sessions_open_to
 from mediation.services import cases, invitations, parties, sessions
@@ -167,8 +168,10 @@ CASE_ACTIONS = ActionRegistry(
         Action(
             name="fail",
             label=gettext_lazy("Record that mediation failed"),
-            form_class=ReasonForm,
-            perform=lambda case, actor, data: cases.fail_case(case=case, actor=actor, reason=data["reason"]),
+            form_class=FailForm,
+            perform=lambda case, actor, data: cases.fail_case(
+                case=case, actor=actor, reason=data["reason"], undisputed_facts=data["undisputed_facts"]
+            ),
             rule="fail",
             confirm=CANNOT_BE_UNDONE,
         ),

@@ -89,7 +89,12 @@ CASE_ACTION_LABELS = {
     "decline_delegation": gettext_lazy("Delegated case declined"),
     "return_delegation": gettext_lazy("Delegated case returned to the court"),
     "assign_mediator": gettext_lazy("Mediator assigned by the court"),
+    # When mediation fails (failure part): the filing package for the case-filing division.
+    "filing_package": gettext_lazy("Filing package sealed for the case-filing division"),
 }
+
+# The longest record of the facts both sides accepted (the fail action's form says the same).
+MAX_UNDISPUTED_FACTS = 20000
 
 CREDIT_CODE_PATTERN = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
 
@@ -550,11 +555,22 @@ def _conclude(case: MediationCase, *, actor: User | None, action: str, note: str
         session.ended_at = case.concluded_at
         session.save(update_fields=["ended_at"])
         signals.session_ended.send(sender=type(session), session=session)
-    signals.case_status_changed.send(sender=MediationCase, case=case, from_status=from_status)
+    answers = signals.case_status_changed.send(sender=MediationCase, case=case, from_status=from_status)
     work_orders.resume_after_mediation(order=order, actor=actor, case_number=case.number)
     if order is not None:
-        _record_outcome_on_order(case, order, actor=actor, note=note, data=data or {})
+        _record_outcome_on_order(case, order, actor=actor, note=note, data={**(data or {}), **_records_made(answers)})
     return case
+
+
+def _records_made(answers) -> dict:
+    """What the receivers of `case_status_changed` made of the outcome and said so
+    (documents: the filing package of a failed case, `{"filing_package": {...}}`), for
+    the work order's timeline entry to name."""
+    made = {}
+    for _receiver, answer in answers:
+        if isinstance(answer, dict):
+            made.update(answer)
+    return made
 
 
 def _record_outcome_on_order(
@@ -588,10 +604,11 @@ def _record_outcome_on_order(
     url = work_orders.order_url(order)
     recipients = work_orders.general_liaisons() + work_orders.department_managers(order.department)
     notify(recipients=recipients, kind="case.concluded", params=params, url=url)
-    if order.allows("reply"):
+    if case.status == MediationCase.Status.FAILED:
+        _return_failed_case_to_handler(order, params=params, url=url)
+    elif order.allows("reply"):
         # The order still owes the requester an answer, and only a person can give it.
-        handlers = [order.assignee] if order.assignee else work_orders.department_managers(order.department)
-        for handler in handlers:
+        for handler in _handlers_of(order):
             # Each reads the requester's number as the rule lets them (handlers whole).
             notify(
                 recipients=[handler],
@@ -605,6 +622,33 @@ def _record_outcome_on_order(
             )
 
 
+def _handlers_of(order: WorkOrder) -> list[User]:
+    return [order.assignee] if order.assignee else work_orders.department_managers(order.department)
+
+
+def _return_failed_case_to_handler(order: WorkOrder, *, params: dict, url: str) -> None:
+    """A failed mediation sends the order back to whoever handles it (its assignee, else
+    its department's liaison and head), as an open to-do: its clock runs again
+    (`work_orders.resume_after_mediation`) and the handler is told, with the requester's
+    number when the requester still awaits an answer. The filing package is on the
+    order's timeline. An order that waits for the general liaison or is closed is
+    theirs, and they were told (`case.concluded`)."""
+    if order.allows("reply"):
+        kind = "case.failed.answer_requester"
+    elif order.allows("submit"):
+        kind = "case.failed.back_to_handler"
+    else:
+        return
+    for handler in _handlers_of(order):
+        extra = {}
+        if kind == "case.failed.answer_requester":
+            extra = {
+                "requester": order.requester_name,
+                "phone": disclosure.shown_phone(order.requester_phone, handler, order=order),
+            }
+        notify(recipients=[handler], kind=kind, params={**params, **extra}, url=url)
+
+
 @transaction.atomic
 def settle_case(*, case: MediationCase, actor: User | None, note: str, data: dict | None = None) -> MediationCase:
     """in_mediation → settled. The signed agreement calls this with its reference in
@@ -614,11 +658,32 @@ def settle_case(*, case: MediationCase, actor: User | None, note: str, data: dic
 
 
 @transaction.atomic
-def fail_case(*, case: MediationCase, actor: User | None, reason: str) -> MediationCase:
+def fail_case(*, case: MediationCase, actor: User | None, reason: str, undisputed_facts: str = "") -> MediationCase:
+    """pending/in_mediation → failed, with the reason and the facts both sides accepted
+    (无争议事实记载; empty: the mediator recorded that they accepted none, which the
+    case page's form asks to be said explicitly). The documents app seals the filing
+    package for the case-filing division in this transaction (receiver of
+    `case_status_changed`), and the originating order records the outcome with it and
+    goes back to its handler (`_record_outcome_on_order`)."""
     case = lock_case_for_action(case, actor, "fail")
     if not reason.strip():
         raise ValidationError({"reason": _("Record why the mediation failed.")})
-    return _conclude(case, actor=actor, action="fail", note=reason.strip())
+    if len(undisputed_facts) > MAX_UNDISPUTED_FACTS:
+        raise ValidationError(
+            {
+                "undisputed_facts": _("Keep the undisputed facts under %(count)s characters.")
+                % {"count": MAX_UNDISPUTED_FACTS}
+            }
+        )
+    case.undisputed_facts = undisputed_facts.strip()
+    case.save(update_fields=["undisputed_facts", "updated_at"])
+    return _conclude(
+        case,
+        actor=actor,
+        action="fail",
+        note=reason.strip(),
+        data={"undisputed_facts": bool(case.undisputed_facts)},
+    )
 
 
 @transaction.atomic

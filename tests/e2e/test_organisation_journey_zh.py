@@ -27,13 +27,21 @@ from documents.reauthentication import Reauthentication
 from documents.services import agreements
 from documents.services.storage import read_blob
 from documents.verification import verify_pdf
-from mediation.models import Delegation, MediationCase, WorkOrder
+from mediation.models import Delegation, MediationCase
 from mediation.roles import Role
 from mediation.services import cases
 from mediation.services import work_orders as order_services
 from rooms.models import RoomKind
 from tests.e2e.browser import off_the_loop
-from tests.e2e.test_journeys import download_bytes, label, make_court, open_action, rooms_of, send_by_tapping, wait_for_message
+from tests.e2e.test_journeys import (
+    download_bytes,
+    label,
+    make_court,
+    open_action,
+    rooms_of,
+    send_by_tapping,
+    wait_for_message,
+)
 from tests.factories import PASSWORD, UserFactory, WorkOrderFactory
 from tests.in_person import drawn_signature
 from tests.roster import make_organisation, make_organisation_admin, make_roster_mediator
@@ -89,7 +97,11 @@ def parties_of_the_delegated_case(case: MediationCase, mediator) -> tuple:
     """The plaintiff (a company, its legal representative online) and the elderly
     defendant, who never comes online: no account, only his party."""
     plaintiff = cases.add_party(
-        case=case, actor=mediator, side="plaintiff", kind="organisation", name="北京朝阳星光物业有限公司",
+        case=case,
+        actor=mediator,
+        side="plaintiff",
+        kind="organisation",
+        name="北京朝阳星光物业有限公司",
         legal_representative="孙丽",
     )
     elder = cases.add_party(case=case, actor=mediator, side="defendant", kind="person", name=ELDER)
@@ -160,9 +172,7 @@ def test_delegated_to_a_committee_settled_with_a_paper_signature_and_a_second_ca
     assert case.status == MediationCase.Status.DELEGATED and case.mediator_id is None
     assert case.number in judge.text()
     delegation = off_the_loop(Delegation.objects.get, case=case)
-    letter = off_the_loop(
-        lambda: CourtDocument.objects.get(case=case, kind=CourtDocument.Kind.DELEGATION_LETTER)
-    )
+    letter = off_the_loop(lambda: CourtDocument.objects.get(case=case, kind=CourtDocument.Kind.DELEGATION_LETTER))
     assert letter.is_sealed
 
     # 2. The committee's administrator dispatches it to one of its mediators.
@@ -237,9 +247,7 @@ def test_delegated_to_a_committee_settled_with_a_paper_signature_and_a_second_ca
 
     # 7. A second case of the same mediator fails: the facts both sides accepted go into
     # the filing package, which downloads sealed.
-    second = off_the_loop(
-        cases.open_mediation_case, actor=roster_mediator, cause_of_action=CAUSE, judge=court.judge
-    )
+    second = off_the_loop(cases.open_mediation_case, actor=roster_mediator, cause_of_action=CAUSE, judge=court.judge)
     off_the_loop(parties_of_the_delegated_case, second, roster_mediator)
     mediator.goto(f"/cases/{second.pk}/", "second case")
     fail = open_action(mediator, t("Record that mediation failed"))

@@ -792,7 +792,10 @@ def test_the_case_page_offers_the_mediator_the_outcomes_but_not_settlement(clien
     assert response.status_code == 400
     assert refresh_case(referred).status == CaseStatus.PENDING
 
-    response = client.post(reverse("case_action", args=[referred.pk, "fail"]), {"fail-reason": "No agreement"})
+    response = client.post(
+        reverse("case_action", args=[referred.pk, "fail"]),
+        {"fail-reason": "No agreement", "fail-no_undisputed_facts": "on"},
+    )
     assert response.status_code == 302
     assert refresh_case(referred).status == CaseStatus.FAILED
     actions = list(client.get(reverse("case_detail", args=[referred.pk])).context["action_forms"])

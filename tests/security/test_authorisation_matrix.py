@@ -59,6 +59,11 @@ INVITEES = frozenset({"anonymous", "no_role", "plaintiff", "defendant", "other_p
 DEFENDANT_CAUCUS = frozenset({"mediator", "defendant"})
 # The defendant's consent given in person: the court's side, the operator and the defendant.
 IN_PERSON_READERS = frozenset({"general_liaison", "mediator", "judge", "defendant", "superuser"})
+# The filing package of a failed case: the court's (its mediator and judge, the general
+# liaison, the originating order's handlers, the operator), never a party's.
+FILING_PACKAGE_READERS = frozenset(
+    {"general_liaison", "department_liaison", "department_head", "judge", "mediator", "superuser"}
+)
 
 
 @dataclass(frozen=True)
@@ -350,6 +355,8 @@ RIGHTS = [
     Row("delegation_queue", NOBODY),
     Row("delegation_dispatch", NOBODY, "POST", kwargs=lambda w: {"delegation_id": 1}),
     Row("delegation_letter_pdf", NOBODY, kwargs=lambda w: {"delegation_id": 1}),
+    Row("filing_package_pdf", FILING_PACKAGE_READERS, kwargs=lambda w: {"case_id": w.failed_case.pk}),
+    Row("filing_package_json", FILING_PACKAGE_READERS, kwargs=lambda w: {"case_id": w.failed_case.pk}),
     # The parties (an agent with special authority only: the plaintiff's has none) and the mediator apply.
     Row("confirmation_apply", frozenset({"mediator", "defendant"}), "POST",
         kwargs=lambda w: {"agreement_id": w.agreement.pk}),

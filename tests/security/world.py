@@ -26,7 +26,7 @@ from documents.services.uploads import upload_document
 from mediation.models import IdentityCheck, Notification, WorkOrder
 from mediation.notifications import notify
 from mediation.roles import Role
-from mediation.services import sessions, supervision
+from mediation.services import cases, sessions, supervision
 from mediation.services.api_tokens import create_api_token
 from mediation.services.invitations import invite_participant
 from tests.cases import make_case
@@ -34,7 +34,7 @@ from tests.factories import DepartmentFactory, UserFactory, staff
 from tests.identities import valid_id_number, verify_in_person, verify_phone
 from tests.in_person import record as record_in_person
 from tests.roster import make_roster_world
-from tests.workflows import order_in_state
+from tests.workflows import order_in_state, refer
 
 # Side-only facts the world holds, for the tests that no channel shows them to the
 # other side: the staff's notes on each side's caucus session, and the addresses the
@@ -270,6 +270,9 @@ def build_court() -> SimpleNamespace:
     # The defendant's consent to mediation, given in person (part offline): its scan is
     # the defendant's side's and the court's; it waits for the second confirmation.
     in_person_act = record_in_person(case_a, kind="consent")
+    # A failed mediation of an order the judge handles, and its filing package.
+    failed_case = refer(order_in_state(WorkOrder.Status.DISPATCHED, workflow_people), people["judge"], mediator)
+    cases.fail_case(case=failed_case, actor=mediator, reason="No agreement.")
 
     return SimpleNamespace(
         people=people,
@@ -294,4 +297,5 @@ def build_court() -> SimpleNamespace:
         identity_check=IdentityCheck.objects.get(user=case_a.plaintiff),
         in_person_act=in_person_act,
         roster=roster,
+        failed_case=failed_case,
     )
