@@ -445,6 +445,9 @@ def seed(stdout) -> None:
     from mediation.demo_roster import seed_roster
 
     stdout.write(f"public roster: {seed_roster(people, DEMO_PASSWORD)} mediators")
+    from mediation.demo_cases import seed_organisation_cases
+
+    stdout.write(f"cases delegated to the people's mediation committee: {seed_organisation_cases(people)}")
 
 
 def demo_logins() -> list[tuple[str, str]]:

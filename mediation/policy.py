@@ -386,3 +386,13 @@ case_rules.add_rule(
     ~is_case_participant
     & (is_superuser | is_general_liaison | is_case_mediator | is_case_judge | handles_order_of_case),
 )
+
+
+# A delegated case has no mediator yet: the court side that delegated it (the case's
+# judge, the general liaison) records the applicant's withdrawal meanwhile.
+@rules.predicate
+def has_no_mediator(user, case):
+    return case is not None and case.mediator_id is None
+
+
+case_rules.set_rule("withdraw", is_case_mediator | (has_no_mediator & (is_case_judge | is_general_liaison)))

@@ -499,3 +499,19 @@ def test_after_acceptance_the_admin_still_reads_the_case_page_but_enters_no_room
     assert client.get(reverse("case_documents", args=[case.pk])).status_code == 404
     client.force_login(org_mediator)
     assert client.get(reverse("delegation_letter_pdf", args=[delegated.pk])).status_code == 200
+
+
+def test_the_court_records_a_withdrawal_while_no_mediator_has_the_case_and_the_delegation_ends(
+    people, delegated, admin, org_mediator
+):
+    from mediation.services import cases as case_services
+
+    case = MediationCase.objects.get(pk=delegated.case_id)
+    for outsider in (admin, org_mediator, people["mediator"]):
+        with pytest.raises(ActionForbidden):
+            case_services.withdraw_case(case=case, actor=outsider, reason="撤回")
+    case_services.withdraw_case(case=case, actor=people["judge"], reason="申请人撤回调解申请。")
+    case.refresh_from_db()
+    delegated.refresh_from_db()
+    assert case.status == MediationCase.Status.WITHDRAWN
+    assert delegated.status == Delegation.Status.WITHDRAWN
