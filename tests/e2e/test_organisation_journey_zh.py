@@ -163,7 +163,7 @@ def test_delegated_to_a_committee_settled_with_a_paper_signature_and_a_second_ca
     judge.sign_in(court.judge)
     judge.goto(f"/orders/{order.number}/", "order")
     refer = open_action(judge, t("Refer to mediation"))
-    refer.get_by_label(label(t("Delegate to a mediation organisation"))).check()
+    refer.get_by_role("radio", name=t("Delegate to a mediation organisation")).check()
     refer.get_by_label(label(t("Mediation organisation"))).select_option(label=COMMITTEE)
     refer.get_by_label(label(t("Cause of action"))).fill(CAUSE)
     refer.get_by_label(label(t("Facts and claims"))).fill("原告称被告加建彩钢棚挡住住户采光，请求拆除。")
