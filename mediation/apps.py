@@ -7,5 +7,9 @@ class MediationConfig(AppConfig):
     verbose_name = _("Work orders and mediation")
 
     def ready(self):
-        from mediation import checks, receivers  # noqa: F401  (registers the checks, connects the receivers)
+        from mediation import (  # noqa: F401  (registers the checks, connects the receivers)
+            case_notices,
+            checks,
+            receivers,
+        )
         from mediation.sms import checks as sms_checks  # noqa: F401

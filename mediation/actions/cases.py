@@ -194,3 +194,5 @@ CASE_ACTIONS = ActionRegistry(
     url_name="case_action",
     url_key=lambda case: case.pk,
 )
+from mediation.actions import recusal as _recusal  # noqa: E402,F401
+from mediation.actions import supervision as _supervision  # noqa: E402,F401

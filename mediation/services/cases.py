@@ -26,7 +26,7 @@ from mediation.models import CaseEvent, MediationCase, Participant, Party, User,
 from mediation.models.cases import Side
 from mediation.notifications import notify
 from mediation.roles import Role, has_role, is_court_staff
-from mediation.services import applications, work_orders
+from mediation.services import applications, case_deadlines, work_orders
 from mediation.services.numbering import next_sequence_value
 from mediation.working_calendar import local_zone
 
@@ -77,6 +77,13 @@ CASE_ACTION_LABELS = {
     "confirmation_withdraw": gettext_lazy("Application for judicial confirmation withdrawn"),
     "confirmation_lapse": gettext_lazy("Application for judicial confirmation lapsed"),
     "confirmation_reminder": gettext_lazy("Reminded to apply for judicial confirmation"),
+    # Supervision of cases and recusal (services.case_supervision, services.recusal).
+    "deadline_overdue": gettext_lazy("Mediation period overdue"),
+    "supervise": gettext_lazy("Supervision notice issued"),
+    "answer_supervision": gettext_lazy("Supervision notice answered"),
+    "request_recusal": gettext_lazy("Application to replace the mediator"),
+    "decide_recusal": gettext_lazy("Decision on the application to replace the mediator"),
+    "replace_mediator": gettext_lazy("Mediator replaced"),
 }
 
 CREDIT_CODE_PATTERN = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
@@ -179,7 +186,7 @@ def _create_case(*, actor, mediator, judge, cause_of_action, claim_amount, facts
         accepted_at=timezone.now(),
         judge=judge,
         started_on=today,
-        deadline=today + dt.timedelta(days=settings.MEDIATION_DEADLINE_DAYS),
+        deadline=case_deadlines.mediation_deadline(today),
         created_by=actor,
     )
     signals.case_opened.send(sender=MediationCase, case=case)
@@ -435,8 +442,10 @@ def start_mediation(*, case: MediationCase, actor: User | None) -> MediationCase
 @transaction.atomic
 def extend_case_deadline(*, case: MediationCase, actor: User, new_deadline: dt.date, reason: str) -> MediationCase:
     """A deadline extension is approved by the case's judge or the general liaison and
-    recorded with its reason."""
+    recorded with its reason. A new deadline on a day off moves to the next working
+    day (case_deadlines.extended_deadline)."""
     case = lock_case_for_action(case, actor, "extend")
+    new_deadline = case_deadlines.extended_deadline(new_deadline)
     errors = {}
     if new_deadline <= case.deadline:
         errors["new_deadline"] = _("The new deadline must be after the current one (%(deadline)s).") % {
