@@ -55,3 +55,28 @@ def deadline_flag(case: MediationCase, today: dt.date) -> DeadlineFlag | None:
     else:
         level = "running"
     return DeadlineFlag(level=level, days_left=days_left)
+
+
+def supervision_page_data(case: MediationCase, viewer, *, is_staff_view: bool, today: dt.date) -> dict:
+    """What the case page shows of the case's supervision and recusal. Court staff of
+    the case see the deadline flag, the supervision notices and every application to
+    replace the mediator; a party's people see only their own party's applications,
+    with the judge's reasons."""
+    from mediation.models import CaseSupervisionNotice, RecusalRequest
+    from mediation.participation import active_participation
+
+    requests = RecusalRequest.objects.filter(case=case).select_related(
+        "party", "requested_by", "mediator", "decided_by", "new_mediator"
+    )
+    if not is_staff_view:
+        participation = active_participation(viewer, case)
+        requests = requests.filter(party=participation.party) if participation else requests.none()
+    return {
+        "deadline_flag": deadline_flag(case, today) if is_staff_view else None,
+        "supervision_notices": (
+            CaseSupervisionNotice.objects.filter(case=case).select_related("issued_by", "responded_by")
+            if is_staff_view
+            else []
+        ),
+        "recusal_requests": requests,
+    }

@@ -26,7 +26,7 @@ from mediation.models import CaseEvent, MediationCase, Participant, Party, User,
 from mediation.models.cases import Side
 from mediation.notifications import notify
 from mediation.roles import Role, has_role, is_court_staff
-from mediation.services import applications, case_deadlines, work_orders
+from mediation.services import applications, case_deadlines, case_webhooks, work_orders
 from mediation.services.numbering import next_sequence_value
 from mediation.working_calendar import local_zone
 
@@ -257,6 +257,7 @@ def refer_to_mediation(
         work_order=order,
     )
     record_case_event(case, actor=actor, action="refer", from_status="", data={"work_order": order.number})
+    case_webhooks.case_referred(case)
     # An order applied for online names its parties: the applicant with the mobile
     # number they proved and the ID number they gave, and the other side. The
     # mediator types nothing again.
@@ -517,6 +518,7 @@ def _conclude(case: MediationCase, *, actor: User | None, action: str, note: str
     case.concluded_at = timezone.now()
     case.save(update_fields=["status", "outcome_note", "concluded_at", "updated_at"])
     record_case_event(case, actor=actor, action=action, from_status=from_status, note=note, data=data)
+    case_webhooks.case_concluded(case, action)
     # A session still running when the case ends, ends with it.
     for session in case.sessions.filter(started_at__isnull=False, ended_at__isnull=True, cancelled_at__isnull=True):
         session.ended_at = case.concluded_at
