@@ -55,7 +55,7 @@ register_kind(
 )
 register_kind(
     "case.recusal_granted",
-    _("Your request to replace the mediator of case %(number)s was granted: %(mediator)s mediates now."),
+    _("Your request to replace the mediator of case %(number)s was granted: %(name)s mediates now."),
     topic="cases",
 )
 register_kind(
@@ -65,7 +65,7 @@ register_kind(
 )
 register_kind(
     "case.mediator_replaced",
-    _("Mediation case %(number)s has a new mediator: %(mediator)s."),
+    _("Mediation case %(number)s has a new mediator: %(name)s."),
     topic="cases",
 )
 register_kind(

@@ -126,7 +126,7 @@ def decide_recusal(
         return request
     # Checks the roster rule (suspended, term ended ...) and raises before anything is kept.
     set_case_mediator(case, mediator=new_mediator, actor=actor, action="replace_mediator", data={"recusal": request.pk})
-    named = {**params, "mediator": str(new_mediator)}
+    named = {**params, "name": str(new_mediator)}
     notify(recipients=_party_people(request), kind="case.recusal_granted", params=named, url=case_url(case))
     notify(recipients=_other_people(request), kind="case.mediator_replaced", params=named, url=case_url(case))
     notify(recipients=[previous], kind="case.mediator_removed", params=params)

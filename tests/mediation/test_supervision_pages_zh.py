@@ -65,5 +65,5 @@ def test_every_notice_of_the_part_renders_in_chinese(world):
             "case.mediator_replaced",
             "case.mediator_removed",
         ]:
-            text = render(kind, {"number": "X1", "due": "2026-07-01", "days": 3, "mediator": "周平"})
+            text = render(kind, {"number": "X1", "due": "2026-07-01", "days": 3, "name": "周平"})
             assert CJK.search(text) and not english_words(text, ["X1"]), kind
