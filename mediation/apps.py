@@ -7,6 +7,10 @@ class MediationConfig(AppConfig):
     verbose_name = _("Work orders and mediation")
 
     def ready(self):
-        # Registers the checks and the notices of a failed mediation, connects the receivers.
-        from mediation import checks, notices_failure, receivers  # noqa: F401
+        from mediation import (  # noqa: F401  (registers the checks and notices, connects the receivers)
+            case_notices,
+            checks,
+            notices_failure,
+            receivers,
+        )
         from mediation.sms import checks as sms_checks  # noqa: F401

@@ -396,3 +396,27 @@ def has_no_mediator(user, case):
 
 
 case_rules.set_rule("withdraw", is_case_mediator | (has_no_mediator & (is_case_judge | is_general_liaison)))
+
+
+# -- supervision: case supervision notices (督办) and recusal (申请回避) ------------------
+
+
+@rules.predicate
+def heads_department_of_case(user, case):
+    """A department head of the department of the case's judge or mediator."""
+    if not (user.is_authenticated and user.department_id and is_department_head(user)):
+        return False
+    departments = {person.department_id for person in (case.judge, case.mediator) if person is not None}
+    return user.department_id in departments
+
+
+@rules.predicate
+def case_has_no_judge(user, case):
+    return case.judge_id is None
+
+
+case_rules.add_rule("supervise", is_case_judge | is_general_liaison | heads_department_of_case)
+case_rules.add_rule("answer_supervision", is_case_mediator)
+case_rules.add_rule("request_recusal", acts_for_a_party)
+# The case's judge decides; the general liaison only where the case has no judge.
+case_rules.add_rule("decide_recusal", is_case_judge | (is_general_liaison & case_has_no_judge))

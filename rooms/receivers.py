@@ -74,3 +74,14 @@ def announce_case_status(sender, case, from_status, **kwargs):
     room = Room.objects.filter(case=case, kind=RoomKind.JOINT).first()
     if room is not None:
         post_event(room=room, kind="case.status", data={"from": from_status, "to": case.status})
+
+
+@receiver(signals.case_mediator_changed)
+def revoke_previous_mediator(sender, case, previous, mediator, **kwargs):
+    """A replaced mediator (a granted recusal) leaves the case's rooms at once: their
+    sockets close as soon as the change is committed, on every process, and the
+    membership rule (the case's mediator) keeps them out from then on."""
+    if previous is None or previous.pk == mediator.pk:
+        return
+    user_id, case_id = previous.pk, case.pk
+    transaction.on_commit(lambda: get_hub().publish_user_control_threadsafe(user_id, {"op": "revoke", "case": case_id}))

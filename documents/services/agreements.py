@@ -36,6 +36,7 @@ from documents.agreement_rules import (
 from documents.models import Agreement, AgreementVersion, Signature
 from documents.reauthentication import Reauthentication, ReauthenticationFailed, check_sms_code, reauthenticate
 from documents.rendering import render_pdf
+from documents.services import webhook_events
 from documents.services.agreement_content import (
     clean_default_clause,
     clean_terms,
@@ -480,6 +481,7 @@ def seal_agreement(*, agreement: Agreement) -> Agreement:
     version.status = AgreementVersion.Status.SEALED
     version.save(update_fields=["status"])
     _record(agreement, None, "seal", final_hash=sealed_blob.sha256, certificate=agreement.certificate_blob_id)
+    webhook_events.agreement_sealed(agreement, sha256=sealed_blob.sha256)
     case = agreement.case
     post_case_event(
         case=case,

@@ -36,6 +36,7 @@ from documents.models.confirmation import (
     JudicialConfirmation,
 )
 from documents.models.court_documents import CourtDocument
+from documents.services import webhook_events
 from mediation import audit
 from mediation.errors import ActionForbidden, DomainError, TransitionNotAllowed
 from mediation.models import CaseEvent, MediationCase, MediationSession, Participant, User
@@ -619,6 +620,7 @@ def ruling_sealed(document: CourtDocument) -> JudicialConfirmation | None:
     )
     confirmation.decided_at = now
     confirmation.save(update_fields=["status", "decided_at"])
+    webhook_events.confirmation_decided(confirmation)
     title = ruling_title(confirmation)
     ruling_document = Document.objects.create(
         case=case,

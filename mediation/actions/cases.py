@@ -198,3 +198,5 @@ CASE_ACTIONS = ActionRegistry(
     url_key=lambda case: case.pk,
 )
 from mediation.actions import delegation as _delegation  # noqa: E402,F401
+from mediation.actions import recusal as _recusal  # noqa: E402,F401
+from mediation.actions import supervision as _supervision  # noqa: E402,F401

@@ -66,6 +66,8 @@ class MediationCase(models.Model):
         "decide_recusal": MEDIATING_STATUSES,
         # Supervision notices (督办) on an open case, and the answers to them.
         "supervise": OPEN_STATUSES,
+        # A notice is answered whatever became of the case since it was issued.
+        "answer_supervision": tuple(Status),
         # What a party did in person (documents.InPersonAct), recorded by the mediator.
         "record_in_person": (*MEDIATING_STATUSES, Status.SETTLED),
         # A failed mediation, or a settlement the court refused to confirm.

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -29,6 +30,14 @@ class WebhookEndpoint(models.Model):
     url = models.URLField(_("URL"), max_length=500)
     secret = models.CharField(_("signing secret"), max_length=128, help_text=_("Shared secret for X-Signature."))
     is_active = models.BooleanField(_("active"), default=True)
+    # The events this endpoint receives (e.g. ["case.settled", "work_order.closed"]);
+    # empty: every event (mediation.services.webhooks.EVENTS).
+    events = models.JSONField(
+        _("events"),
+        default=list,
+        blank=True,
+        help_text=_('The events to send, e.g. ["case.settled"]. Empty: every event.'),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -37,6 +46,25 @@ class WebhookEndpoint(models.Model):
 
     def __str__(self):
         return self.name
+
+    # Every event the platform sends, as the event filter names them (docs/api.md).
+    EVENTS = (
+        "work_order.closed",
+        "case.referred",
+        "case.settled",
+        "case.failed",
+        "agreement.sealed",
+        "confirmation.decided",
+    )
+
+    def wants(self, event: str) -> bool:
+        return not self.events or event in self.events
+
+    def clean(self):
+        if not isinstance(self.events, list) or any(event not in self.EVENTS for event in self.events):
+            raise ValidationError(
+                {"events": _("List the events to send, from: %(events)s.") % {"events": ", ".join(self.EVENTS)}}
+            )
 
 
 class WebhookDelivery(models.Model):

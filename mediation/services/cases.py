@@ -26,7 +26,7 @@ from mediation.models import CaseEvent, MediationCase, Participant, Party, User,
 from mediation.models.cases import Side
 from mediation.notifications import notify
 from mediation.roles import Role, has_role, is_court_staff
-from mediation.services import applications, work_orders
+from mediation.services import applications, case_deadlines, case_webhooks, work_orders
 from mediation.services.numbering import next_sequence_value
 from mediation.working_calendar import local_zone
 
@@ -91,6 +91,13 @@ CASE_ACTION_LABELS = {
     "assign_mediator": gettext_lazy("Mediator assigned by the court"),
     # When mediation fails (failure part): the filing package for the case-filing division.
     "filing_package": gettext_lazy("Filing package sealed for the case-filing division"),
+    # Supervision of cases and recusal (services.case_supervision, services.recusal).
+    "deadline_overdue": gettext_lazy("Mediation period overdue"),
+    "supervise": gettext_lazy("Supervision notice issued"),
+    "answer_supervision": gettext_lazy("Supervision notice answered"),
+    "request_recusal": gettext_lazy("Application to replace the mediator"),
+    "decide_recusal": gettext_lazy("Decision on the application to replace the mediator"),
+    "replace_mediator": gettext_lazy("Mediator replaced"),
 }
 
 # The longest record of the facts both sides accepted (the fail action's form says the same).
@@ -210,7 +217,7 @@ def _create_case(
         mediator=mediator,
         judge=judge,
         started_on=today,
-        deadline=today + dt.timedelta(days=settings.MEDIATION_DEADLINE_DAYS),
+        deadline=case_deadlines.mediation_deadline(today),
         created_by=actor,
         **delegated,
     )
@@ -292,6 +299,7 @@ def refer_to_mediation(
         organisation=organisation,
     )
     record_case_event(case, actor=actor, action="refer", from_status="", data={"work_order": order.number})
+    case_webhooks.case_referred(case)
     # An order applied for online names its parties: the applicant with the mobile
     # number they proved and the ID number they gave, and the other side. The
     # mediator types nothing again.
@@ -477,8 +485,10 @@ def start_mediation(*, case: MediationCase, actor: User | None) -> MediationCase
 @transaction.atomic
 def extend_case_deadline(*, case: MediationCase, actor: User, new_deadline: dt.date, reason: str) -> MediationCase:
     """A deadline extension is approved by the case's judge or the general liaison and
-    recorded with its reason."""
+    recorded with its reason. A new deadline on a day off moves to the next working
+    day (case_deadlines.extended_deadline)."""
     case = lock_case_for_action(case, actor, "extend")
+    new_deadline = case_deadlines.extended_deadline(new_deadline)
     errors = {}
     if new_deadline <= case.deadline:
         errors["new_deadline"] = _("The new deadline must be after the current one (%(deadline)s).") % {
@@ -550,6 +560,7 @@ def _conclude(case: MediationCase, *, actor: User | None, action: str, note: str
     case.concluded_at = timezone.now()
     case.save(update_fields=["status", "outcome_note", "concluded_at", "updated_at"])
     record_case_event(case, actor=actor, action=action, from_status=from_status, note=note, data=data)
+    case_webhooks.case_concluded(case, action)
     # A session still running when the case ends, ends with it.
     for session in case.sessions.filter(started_at__isnull=False, ended_at__isnull=True, cancelled_at__isnull=True):
         session.ended_at = case.concluded_at

@@ -52,10 +52,17 @@ def work_order_payload(order: WorkOrder) -> dict:
     }
 
 
+EVENTS = WebhookEndpoint.EVENTS
+
+
 def queue_event(event: str, data: dict) -> list[WebhookDelivery]:
+    """One delivery per active endpoint that wants `event` (its event filter), in the
+    caller's transaction."""
     now = timezone.now()
     deliveries = []
     for endpoint in WebhookEndpoint.objects.filter(is_active=True):
+        if not endpoint.wants(event):
+            continue
         body = json.dumps(
             {"event": event, "occurred_at": now.isoformat(), "data": data},
             ensure_ascii=False,

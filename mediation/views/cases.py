@@ -24,6 +24,7 @@ from mediation.links import qr_svg, site_url_mismatch
 from mediation.pagination import DeskPaginator
 from mediation.selectors import case_list as case_list_selectors
 from mediation.selectors import cases as selectors
+from mediation.selectors.case_deadlines import supervision_page_data
 from mediation.selectors.case_list import CaseListFilters
 from mediation.selectors.delegation import with_delegation_flags
 from mediation.services import cases as services
@@ -117,6 +118,8 @@ def case_detail(request, case_id, *, bound_forms=None, status=200, new_invitatio
     case = _load(request, case_id)
     actions = action_forms_context(CASE_ACTIONS, request.user, case, bound_forms, apart=PARTY_ACTIONS)
     page = selectors.case_page_data(case, request.user)
+    today = timezone.localdate()
+    supervision = supervision_page_data(case, request.user, is_staff_view=page["is_staff_view"], today=today)
     may_invite = "invite" in actions["action_forms"] or new_invitation is not None
     if new_invitation is not None:
         new_invitation["qr"] = qr_svg(new_invitation["url"], title=_("Invitation link"))
@@ -129,8 +132,9 @@ def case_detail(request, case_id, *, bound_forms=None, status=200, new_invitatio
             "new_invitation": new_invitation,
             # Links sent from here point to SITE_URL: say so when this is not it.
             "site_url_mismatch": site_url_mismatch(request) if may_invite else None,
-            "today": timezone.localdate(),
+            "today": today,
             **page,
+            **supervision,
             "party_entries": _party_entries(case, page["parties"], actions["actions_apart"], bound_forms or {}),
             "identity_checks": identity_check_entries(case, request.user, page["participants"], identity_form),
         },

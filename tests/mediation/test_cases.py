@@ -28,6 +28,7 @@ from mediation.models import (
 from mediation.selectors import cases as case_selectors
 from mediation.services import cases
 from mediation.services import work_orders as order_services
+from mediation.services.case_deadlines import next_working_day
 from rooms.models import Room
 from tests.cases import make_case
 from tests.factories import refresh
@@ -442,7 +443,8 @@ def test_another_mediator_cannot_add_parties_to_someone_elses_case(people, case,
 @pytest.mark.parametrize("who", ["judge", "liaison"])
 def test_the_cases_judge_or_the_general_liaison_extends_the_deadline(people, case, who):
     previous = case.deadline
-    new_deadline = previous + dt.timedelta(days=15)
+    # A day off moves to the next working day (case_deadlines.extended_deadline).
+    new_deadline = next_working_day(previous + dt.timedelta(days=15))
 
     case = cases.extend_case_deadline(
         case=case, actor=people[who], new_deadline=new_deadline, reason=" The parties asked for time. "
@@ -516,7 +518,7 @@ def test_the_judge_extends_from_the_case_page(client, people, case):
     )
 
     assert response.status_code == 302
-    assert refresh_case(case).deadline == new_deadline
+    assert refresh_case(case).deadline == next_working_day(new_deadline)
 
 
 def test_the_mediator_is_refused_an_extension_on_the_page(client, people, case):
