@@ -187,8 +187,9 @@ def figures_department(user) -> int | None:
 
 
 def can_see_cases(user) -> bool:
-    """The list of mediation cases: mediators, judges, the general liaison and the
-    administrators of mediation organisations (their organisations' cases)."""
+    """The list of mediation cases: mediators, judges, the general liaison, department
+    heads (their department's cases) and the administrators of mediation organisations
+    (their organisations' cases)."""
     return bool(
         user.is_authenticated
         and (
@@ -196,6 +197,7 @@ def can_see_cases(user) -> bool:
             or is_mediator(user)
             or is_judge(user)
             or is_general_liaison(user)
+            or is_department_head(user)
             or is_organisation_admin(user)
         )
     )
@@ -420,3 +422,8 @@ case_rules.add_rule("answer_supervision", is_case_mediator)
 case_rules.add_rule("request_recusal", acts_for_a_party)
 # The case's judge decides; the general liaison only where the case has no judge.
 case_rules.add_rule("decide_recusal", is_case_judge | (is_general_liaison & case_has_no_judge))
+
+
+# A department head reads the cases they may supervise (selectors.cases.visible_cases
+# states the same in SQL).
+case_rules.set_rule("view", case_rules["view"] | heads_department_of_case)

@@ -40,6 +40,10 @@ def visible_cases(user: User) -> QuerySet[MediationCase]:
         organisations = list(user.administered_organisations.values_list("pk", flat=True))
         if organisations:
             visible |= Q(organisation_id__in=organisations)
+    if user.department_id and has_role(user, Role.DEPARTMENT_HEAD):
+        # A department head supervises the cases of their department's judges and
+        # mediators (policy.heads_department_of_case).
+        visible |= Q(judge__department_id=user.department_id) | Q(mediator__department_id=user.department_id)
     return cases.filter(visible)
 
 

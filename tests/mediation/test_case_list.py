@@ -284,7 +284,13 @@ def test_the_list_and_the_case_page_follow_one_rule_for_everyone(judge, mediator
         *case_rows(1, mediator=other_mediator, judge=judge),
         *case_rows(1, mediator=mediator, status=Status.SETTLED),
     ]
+    from tests.factories import DepartmentFactory
+
+    assert judge.department_id is not None
+    head = staff(Role.DEPARTMENT_HEAD, judge.department, full_name="Head of the judge's department")
+    other_head = staff(Role.DEPARTMENT_HEAD, DepartmentFactory(), full_name="Head of another department")
     people = [liaison, judge, mediator, other_mediator, admin, other_admin, nobody, world.plaintiff, world.defendant]
+    people += [head, other_head]
     for person in people:
         person = type(person).objects.get(pk=person.pk)  # no cached roles
         listed_ids = set(visible_cases(person).values_list("pk", flat=True))
