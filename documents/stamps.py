@@ -163,3 +163,28 @@ def _configured_seal(path: str) -> Image.Image:
 @functools.lru_cache(maxsize=8)
 def _drawn_seal(name: str, label: str) -> Image.Image:
     return drawn_seal(name, label)
+
+
+# The paper signer's box in a sealed agreement (documents.paper_box): text only, at
+# twice the signature stamp's resolution so small lines stay legible when printed.
+TEXT_STAMP_SIZE = (1200, 480)
+TEXT_STAMP_INK = (20, 30, 90, 255)
+
+
+def text_stamp(heading: str, lines: list[str]) -> Image.Image:
+    """A framed block of text for a signature field: `heading` in bold, then `lines`,
+    each shrunk to fit the width. Made on the server, in the fonts the system ships."""
+    width, height = TEXT_STAMP_SIZE
+    stamp = Image.new("RGBA", TEXT_STAMP_SIZE, (255, 255, 255, 0))
+    draw = ImageDraw.Draw(stamp)
+    draw.rectangle((4, 4, width - 5, height - 5), outline=TEXT_STAMP_INK, width=6)
+    rows = [(heading, "Noto Sans CJK SC:bold", 80)] + [(line, "Noto Sans CJK SC", 56) for line in lines]
+    step = (height - 40) / len(rows)
+    for index, (text, pattern, size) in enumerate(rows):
+        size = min(size, int(step * 0.8))
+        font = _font(pattern, size)
+        while size > 20 and draw.textlength(text, font=font) > width - 60:
+            size -= 2
+            font = _font(pattern, size)
+        draw.text((30, 20 + index * step + (step - size) / 2), text, font=font, fill=TEXT_STAMP_INK)
+    return stamp

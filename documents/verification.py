@@ -88,7 +88,7 @@ class VerificationReport:
                 {
                     key: value
                     for key, value in asdict(s).items()
-                    if key in ("signer", "intact", "valid", "trusted", "modified_after")
+                    if key in ("signer", "kind", "intact", "valid", "trusted", "modified_after")
                 }
                 for s in self.signatures
             ],
@@ -126,6 +126,23 @@ def _signer_name(status) -> str:
     return certificate.subject.native.get("common_name", "")
 
 
+def _is_platform_seal(certificate) -> bool:
+    """Whether a signature was made with the platform's own seal key."""
+    if certificate is None:
+        return False
+    return certificate.dump() == load_platform_pki().seal.asn1_certificate.dump()
+
+
+def _kind(field_name: str, certificate) -> str:
+    """The platform's seal; the platform's record, in a signer's field, of a signature
+    made on paper in person (documents.paper_box); or a signer's own signature."""
+    if field_name == SEAL_FIELD:
+        return "seal"
+    if _is_platform_seal(certificate):
+        return "paper_signature"
+    return "signature"
+
+
 def _check_signature(embedded, roots) -> SignatureCheck:
     if embedded.sig_object_type == "/DocTimeStamp":
         status = validate_pdf_timestamp(embedded, validation_context=_context(roots=roots))
@@ -155,9 +172,9 @@ def _check_signature(embedded, roots) -> SignatureCheck:
     return SignatureCheck(
         signer=_signer_name(status),
         field=embedded.field_name,
-        # The platform's seal is named by what it is, in the reader's language, not
-        # by its certificate's common name.
-        kind="seal" if embedded.field_name == SEAL_FIELD else "signature",
+        # The platform's seal, and its record of a paper signature, are named by what
+        # they are, in the reader's language, not by its certificate's common name.
+        kind=_kind(embedded.field_name, status.signing_cert),
         intact=status.intact,
         # A signature over bytes that changed is not valid, whatever its CMS says.
         valid=status.valid and status.intact,

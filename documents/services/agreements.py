@@ -34,6 +34,7 @@ from documents.agreement_rules import (
     special_authority,
 )
 from documents.models import Agreement, AgreementVersion, Signature
+from documents.paper_box import fill_paper_boxes
 from documents.reauthentication import Reauthentication, ReauthenticationFailed, check_sms_code, reauthenticate
 from documents.rendering import render_pdf
 from documents.services import webhook_events
@@ -460,7 +461,8 @@ def seal_agreement(*, agreement: Agreement) -> Agreement:
     if not agreement.allows("seal") or selectors.signed_slots(version) != slots:
         raise TransitionNotAllowed(_("Not every signer has signed yet."))
     now = timezone.now()
-    signed_pdf = read_blob(version.latest_blob)
+    # A paper signer's box shows the platform's record of their paper signature.
+    signed_pdf = fill_paper_boxes(read_blob(version.latest_blob), paper)
     if has_empty_seal_field(signed_pdf):
         # The court's seal where the agreement was laid out for it (versions locked
         # before it had a place have none), then the timestamp over everything.

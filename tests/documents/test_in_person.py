@@ -154,12 +154,13 @@ def test_an_agreement_seals_with_digital_and_paper_signatures_and_the_certificat
     assert squashed(str(people["judge"])) in certificate
     assert act.scan.blob_id in certificate
     assert "第三调解室" in certificate
-    # The sealed file still verifies: the digital signatures, the seal and the
-    # timestamp hold, the paper signer's place simply stays empty.
+    # The sealed file still verifies: the digital signatures, the platform's record in
+    # the paper signer's box (tests/documents/test_paper_box.py), the seal and the
+    # timestamp hold.
     report = verify_pdf(read_blob(agreement.sealed_blob))
     assert report.matches_sealed_original
     assert report.all_valid
-    assert len(report.signatures) == 4
+    assert len(report.signatures) == 5
 
 
 def test_the_verification_page_shows_the_paper_signature(world, signing, people, client):
