@@ -117,6 +117,11 @@ NOT_PAGES = {
     "notification_count",
     "identity_check_evidence",
     "in_person_scan",
+    "filing_package_pdf",
+    "filing_package_json",
+    "delegation_letter_pdf",
+    "mediator_assessment_csv",
+    "figures_cases_csv",
 }
 # Pages outside the authorisation matrix's table: allauth's, and an unknown address.
 OTHER_PAGES = [

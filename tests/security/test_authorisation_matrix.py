@@ -44,9 +44,24 @@ FIGURES = frozenset({"general_liaison", "department_liaison", "department_head",
 ORDER_VIEWERS = frozenset({"general_liaison", "department_liaison", "department_head", "judge", "superuser"})
 ORDER_HANDLERS = frozenset({"department_liaison", "department_head", "judge"})
 ORDER_LIAISONS = frozenset({"general_liaison", "department_liaison"})
-CASE_LIST = frozenset({"general_liaison", "judge", "other_judge", "mediator", "other_mediator", "superuser"})
+# Department heads read their department's cases, organisation admins their organisations'.
+CASE_LIST = frozenset(
+    {
+        "general_liaison",
+        "department_head",
+        "judge",
+        "other_judge",
+        "mediator",
+        "other_mediator",
+        "organisation_admin",
+        "superuser",
+    }
+)
 # Case A: who may read it, who is on one of its sides (a party of case B is neither).
-CASE_VIEWERS = frozenset({"general_liaison", "mediator", "judge", "plaintiff", "defendant", "superuser"})
+# The department head of the case's judge and mediator supervises it (督办) and reads it.
+CASE_VIEWERS = frozenset(
+    {"general_liaison", "department_head", "mediator", "judge", "plaintiff", "defendant", "superuser"}
+)
 CASE_SIDES = frozenset({"mediator", "judge", "plaintiff", "defendant"})
 CASE_FILES = CASE_SIDES | {"superuser"}
 # Who may record (and see the scan of) an ID check of case A's participants.
@@ -352,7 +367,7 @@ RIGHTS = [
     # admins and roster mediators, who are not in this world): the queue is for
     # organisation admins only; nobody here dispatches or reads a letter of a delegation
     # of theirs.
-    Row("delegation_queue", NOBODY),
+    Row("delegation_queue", frozenset({"organisation_admin"})),
     Row("delegation_dispatch", NOBODY, "POST", kwargs=lambda w: {"delegation_id": 1}),
     Row("delegation_letter_pdf", NOBODY, kwargs=lambda w: {"delegation_id": 1}),
     Row("filing_package_pdf", FILING_PACKAGE_READERS, kwargs=lambda w: {"case_id": w.failed_case.pk}),
