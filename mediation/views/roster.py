@@ -169,29 +169,37 @@ def mediator_appoint(request, organisation_id):
     )
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def mediator_appointment_edit(request, profile_id):
-    profile = _profile(request, profile_id, "appoint")
-    form = AppointmentForm.for_profile(profile, request.POST or None)
+def _profile_form_page(request, profile, form, *, save, saved: str, heading: str):
+    """The appointment's and the public profile's pages: one form of a mediator's
+    profile, saved by `save(**cleaned_data)` (a roster service) and back to the
+    organisation's page."""
     if request.method == "POST" and form.is_valid():
         try:
-            profile = services.update_appointment(actor=request.user, profile=profile, **form.cleaned_data)
+            profile = save(actor=request.user, profile=profile, **form.cleaned_data)
         except ValidationError as error:
             attach_errors(form, error)
         else:
-            messages.success(request, _("The appointment of %(name)s is saved.") % {"name": profile.user})
+            messages.success(request, saved % {"name": profile.user})
             return redirect("organisation_detail", organisation_id=profile.organisation_id)
     return render(
         request,
         "mediation/roster/mediator_form.html",
-        {
-            "form": form,
-            "organisation": profile.organisation,
-            "profile": profile,
-            "heading": _("Appointment of %(name)s") % {"name": profile.user},
-        },
+        {"form": form, "organisation": profile.organisation, "profile": profile, "heading": heading},
         status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def mediator_appointment_edit(request, profile_id):
+    profile = _profile(request, profile_id, "appoint")
+    return _profile_form_page(
+        request,
+        profile,
+        AppointmentForm.for_profile(profile, request.POST or None),
+        save=services.update_appointment,
+        saved=_("The appointment of %(name)s is saved."),
+        heading=_("Appointment of %(name)s") % {"name": profile.user},
     )
 
 
@@ -199,23 +207,11 @@ def mediator_appointment_edit(request, profile_id):
 @require_http_methods(["GET", "POST"])
 def mediator_profile_edit(request, profile_id):
     profile = _profile(request, profile_id, "edit_profile")
-    form = ProfileForm.for_profile(profile, request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            profile = services.update_mediator_profile(actor=request.user, profile=profile, **form.cleaned_data)
-        except ValidationError as error:
-            attach_errors(form, error)
-        else:
-            messages.success(request, _("The profile of %(name)s is saved.") % {"name": profile.user})
-            return redirect("organisation_detail", organisation_id=profile.organisation_id)
-    return render(
+    return _profile_form_page(
         request,
-        "mediation/roster/mediator_form.html",
-        {
-            "form": form,
-            "organisation": profile.organisation,
-            "profile": profile,
-            "heading": _("Profile of %(name)s") % {"name": profile.user},
-        },
-        status=400 if form.errors else 200,
+        profile,
+        ProfileForm.for_profile(profile, request.POST or None),
+        save=services.update_mediator_profile,
+        saved=_("The profile of %(name)s is saved."),
+        heading=_("Profile of %(name)s") % {"name": profile.user},
     )
