@@ -189,7 +189,7 @@ def test_referral_and_joining_by_invitation(journey):
     judge.login(court.judge.email, PASSWORD)
     judge.goto(f"/orders/{order.number}/", "order")
     refer = open_action(judge, "Refer to mediation")
-    refer.get_by_label(label("Mediator")).select_option(label=str(court.mediator))
+    refer.get_by_label(label("Mediator")).select_option(str(court.mediator.pk))
     refer.get_by_label(label("Cause of action")).fill("合同纠纷")
     refer.get_by_label(label("Claim amount (yuan)")).fill("500000")
     judge.check("referral form")
