@@ -32,3 +32,24 @@ def test_a_third_partys_consent_scan_reaches_neither_side_nor_another_third_part
     assert client.get(reverse("in_person_scan", args=[act.pk])).status_code == 200
     client.force_login(people["judge"])
     assert client.get(reverse("in_person_scan", args=[act.pk])).status_code == 200
+
+
+def test_a_third_partys_agents_power_of_attorney_stays_with_that_third_party(world, client):
+    from documents.services.powers_of_attorney import submit_power_of_attorney
+    from tests.cases import power_of_attorney_pdf
+
+    third = add_third_party(world, name="Hangzhou Logistics")
+    other_third = add_third_party(world, name="Ningbo Shipping")
+    agent = join(world, third, "agent", "李律师")
+    colleague = join(world, third, "party", "钱经理").user
+    stranger = join(world, other_third, "party", "孙经理").user
+    power = submit_power_of_attorney(
+        participant=agent, actor=agent.user, data=power_of_attorney_pdf(), filename="授权委托书.pdf"
+    )
+
+    for outsider in (stranger, world.plaintiff):
+        client.force_login(outsider)
+        assert client.get(reverse("power_of_attorney_file", args=[power.pk])).status_code == 404
+        assert "李律师" not in client.get(reverse("powers_of_attorney", args=[world.case.pk])).content.decode()
+    client.force_login(colleague)
+    assert client.get(reverse("power_of_attorney_file", args=[power.pk])).status_code == 200
