@@ -519,8 +519,9 @@ def set_case_mediator(
     """Give a case (locked by the caller, its action checked) its mediator: on
     accepting a delegation or assigning one directly (the case goes from delegated to
     pending, TRANSITIONS[action]), or on granting a recusal (the state stays). The
-    case's organisation becomes the mediator's (their roster profile), or stays the
-    delegated one for a court mediator without a profile. Checks the roster rule;
+    case's organisation becomes the mediator's (their roster profile), or none for a
+    court mediator without a profile, who mediates for no organisation (whichever
+    organisation had it before no longer does). Checks the roster rule;
     records the event, tells the new mediator and signals `case_mediator_changed`
     (the rooms follow)."""
     refusal = roster.assignment_refusal(mediator)
@@ -531,8 +532,7 @@ def set_case_mediator(
     if action in MediationCase.TRANSITIONS:
         case.status = MediationCase.TRANSITIONS[action][1]
     profile = roster.profile_of(mediator)
-    if profile is not None:
-        case.organisation = profile.organisation
+    case.organisation = profile.organisation if profile is not None else None
     case.mediator = mediator
     if case.accepted_at is None:
         case.accepted_at = timezone.now()

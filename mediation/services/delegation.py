@@ -33,7 +33,7 @@ from mediation import notifications, policy, roster, signals
 from mediation.errors import ActionForbidden, TransitionNotAllowed
 from mediation.models import Delegation, MediationCase, MediationOrganisation, User, WorkOrder
 from mediation.notifications import notify, register_kind
-from mediation.roles import Role, has_role
+from mediation.roles import Role
 from mediation.services import cases, work_orders
 from mediation.working_calendar import WorkingCalendar, local_zone
 
@@ -367,9 +367,8 @@ def assign_mediator(*, case: MediationCase, actor: User, mediator: User) -> Medi
         delegation.save(update_fields=["status"])
         withdrawn.append(delegation.pk)
     cleared = _clear_flags(case, now)
-    if roster.profile_of(mediator) is None and has_role(mediator, Role.MEDIATOR):
-        # A court mediator without a roster profile mediates for no organisation.
-        case.organisation = None
+    # The case's organisation becomes the mediator's (none for a court mediator):
+    # `cases.set_case_mediator`.
     return cases.set_case_mediator(
         case,
         mediator=mediator,
