@@ -513,6 +513,15 @@ def extend_case_deadline(*, case: MediationCase, actor: User, new_deadline: dt.d
     return case
 
 
+def case_mediator_refusal(case: MediationCase, mediator: User) -> str | None:
+    """Why this person may not mediate this case in particular, or None: its judge, or
+    someone taking part in it for a party, never does (whoever chooses them: the
+    court assigning, an organisation dispatching, the judge granting a recusal)."""
+    if mediator.pk == case.judge_id or Participant.active.filter(case=case, user=mediator).exists():
+        return _("The case's judge or a participant cannot mediate it.")
+    return None
+
+
 def set_case_mediator(
     case: MediationCase, *, mediator: User, actor: User | None, action: str, data: dict | None = None
 ) -> MediationCase:
@@ -524,7 +533,7 @@ def set_case_mediator(
     organisation had it before no longer does). Checks the roster rule;
     records the event, tells the new mediator and signals `case_mediator_changed`
     (the rooms follow)."""
-    refusal = roster.assignment_refusal(mediator)
+    refusal = roster.assignment_refusal(mediator) or case_mediator_refusal(case, mediator)
     if refusal:
         raise ValidationError({"mediator": refusal})
     previous = case.mediator

@@ -216,7 +216,9 @@ def dispatch_delegation(*, case: MediationCase, actor: User, mediator: User) -> 
         raise TransitionNotAllowed(
             _("This delegation was already dispatched to %(name)s.") % {"name": delegation.dispatched_to}
         )
-    refusal = roster.assignment_refusal(mediator, organisation=delegation.organisation)
+    refusal = roster.assignment_refusal(mediator, organisation=delegation.organisation) or cases.case_mediator_refusal(
+        case, mediator
+    )
     if refusal:
         raise ValidationError({"mediator": refusal})
     now = timezone.now()
