@@ -184,6 +184,9 @@ def _validate_case_fields(
     refusal = roster.assignment_refusal(mediator) if mediator is not None else None
     if refusal:
         errors["mediator"] = refusal
+    elif mediator is not None and judge is not None and mediator.pk == judge.pk:
+        # A new case has no participants yet: `case_mediator_refusal`'s rule for its judge.
+        errors["mediator"] = _("The case's judge or a participant cannot mediate it.")
     if mediator is None and organisation is not None and not organisation.is_active:
         errors["organisation"] = _("%(organisation)s is no longer on the roster.") % {"organisation": organisation}
     if judge is not None and not has_role(judge, Role.JUDGE):

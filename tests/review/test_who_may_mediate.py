@@ -25,3 +25,16 @@ def test_the_court_cannot_assign_the_cases_own_judge_as_its_mediator(people):
     assert "mediator" in refused.value.message_dict
     case = MediationCase.objects.get(pk=delegated.case_id)
     assert (case.status, case.mediator) == (MediationCase.Status.DELEGATED, None)
+
+
+def test_a_case_is_not_opened_with_its_judge_as_its_mediator(people):
+    from mediation.services import cases
+
+    judge = people["judge"]
+    judge.groups.add(Group.objects.get_or_create(name=Role.MEDIATOR)[0])
+
+    with pytest.raises(ValidationError) as refused:
+        cases.open_mediation_case(actor=judge, cause_of_action="合同纠纷", claim_amount=1000, judge=judge)
+
+    assert "mediator" in refused.value.message_dict
+    assert not MediationCase.objects.exists()
