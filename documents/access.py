@@ -122,12 +122,15 @@ def visible_powers_of_attorney(user: User, case: MediationCase):
     fact of that side."""
     from documents.models import PowerOfAttorney
 
-    side = side_of(user, case)
+    side, participant = standing_in_case(user, case)
     powers = PowerOfAttorney.objects.filter(participant__case=case).select_related(
         "participant__party", "participant__user", "uploaded_by", "checked_by", "blob"
     )
     if side in ("mediator", "judge"):
         return powers
+    if side == Side.THIRD_PARTY:
+        # A third party is no one side: its own party's agents only (as `visible_documents`).
+        return powers.filter(participant__party_id=participant.party_id)
     if side in PARTY_STANDINGS:
         return powers.filter(participant__party__side=side)
     return powers.none()

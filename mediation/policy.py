@@ -324,7 +324,8 @@ case_rules.add_rule("decline_delegation", is_dispatched_mediator | is_undispatch
 def can_read_delegation_letter(user, delegation) -> bool:
     """The letter of delegation: the court side (the case's judge, the general
     liaison), the organisation's admins, and the mediator it was dispatched to (who
-    keeps it once they accepted)."""
+    keeps it once they accepted, while the case is theirs: not once a recusal gave it
+    to another mediator)."""
     if not user.is_authenticated:
         return False
     case = delegation.case
@@ -333,7 +334,13 @@ def can_read_delegation_letter(user, delegation) -> bool:
         or is_general_liaison(user)
         or case.judge_id == user.pk
         or is_admin_of(user, delegation.organisation)
-        or (delegation.dispatched_to_id == user.pk and delegation.status in ("awaiting_acceptance", "accepted"))
+        or (
+            delegation.dispatched_to_id == user.pk
+            and (
+                delegation.status == "awaiting_acceptance"
+                or (delegation.status == "accepted" and case.mediator_id == user.pk)
+            )
+        )
     )
 
 

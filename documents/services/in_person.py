@@ -68,9 +68,9 @@ def in_person_url(case: MediationCase) -> str:
 def scan_visibility(kind: str, party: Party) -> str:
     """Who may see the scan: a paper signature of the agreement is the whole case's,
     as the agreement is; a consent or an acknowledgement concerns one party and stays
-    with its side (and the court). A party with no side of its own in the documents'
-    visibility (a third party) has its scan case-wide."""
-    if kind != InPersonAct.Kind.PAPER_SIGNATURE and party.side in Document.Visibility.values:
+    with its side (and the court): a third party's with that third party alone, kept
+    as "third" for the party the document concerns (`documents.access`)."""
+    if kind != InPersonAct.Kind.PAPER_SIGNATURE:
         return party.side
     return Document.Visibility.CASE
 

@@ -184,6 +184,9 @@ def _validate_case_fields(
     refusal = roster.assignment_refusal(mediator) if mediator is not None else None
     if refusal:
         errors["mediator"] = refusal
+    elif mediator is not None and judge is not None and mediator.pk == judge.pk:
+        # A new case has no participants yet: `case_mediator_refusal`'s rule for its judge.
+        errors["mediator"] = _("The case's judge or a participant cannot mediate it.")
     if mediator is None and organisation is not None and not organisation.is_active:
         errors["organisation"] = _("%(organisation)s is no longer on the roster.") % {"organisation": organisation}
     if judge is not None and not has_role(judge, Role.JUDGE):
@@ -513,17 +516,27 @@ def extend_case_deadline(*, case: MediationCase, actor: User, new_deadline: dt.d
     return case
 
 
+def case_mediator_refusal(case: MediationCase, mediator: User) -> str | None:
+    """Why this person may not mediate this case in particular, or None: its judge, or
+    someone taking part in it for a party, never does (whoever chooses them: the
+    court assigning, an organisation dispatching, the judge granting a recusal)."""
+    if mediator.pk == case.judge_id or Participant.active.filter(case=case, user=mediator).exists():
+        return _("The case's judge or a participant cannot mediate it.")
+    return None
+
+
 def set_case_mediator(
     case: MediationCase, *, mediator: User, actor: User | None, action: str, data: dict | None = None
 ) -> MediationCase:
     """Give a case (locked by the caller, its action checked) its mediator: on
     accepting a delegation or assigning one directly (the case goes from delegated to
     pending, TRANSITIONS[action]), or on granting a recusal (the state stays). The
-    case's organisation becomes the mediator's (their roster profile), or stays the
-    delegated one for a court mediator without a profile. Checks the roster rule;
+    case's organisation becomes the mediator's (their roster profile), or none for a
+    court mediator without a profile, who mediates for no organisation (whichever
+    organisation had it before no longer does). Checks the roster rule;
     records the event, tells the new mediator and signals `case_mediator_changed`
     (the rooms follow)."""
-    refusal = roster.assignment_refusal(mediator)
+    refusal = roster.assignment_refusal(mediator) or case_mediator_refusal(case, mediator)
     if refusal:
         raise ValidationError({"mediator": refusal})
     previous = case.mediator
@@ -531,8 +544,7 @@ def set_case_mediator(
     if action in MediationCase.TRANSITIONS:
         case.status = MediationCase.TRANSITIONS[action][1]
     profile = roster.profile_of(mediator)
-    if profile is not None:
-        case.organisation = profile.organisation
+    case.organisation = profile.organisation if profile is not None else None
     case.mediator = mediator
     if case.accepted_at is None:
         case.accepted_at = timezone.now()

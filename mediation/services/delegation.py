@@ -33,7 +33,7 @@ from mediation import notifications, policy, roster, signals
 from mediation.errors import ActionForbidden, TransitionNotAllowed
 from mediation.models import Delegation, MediationCase, MediationOrganisation, User, WorkOrder
 from mediation.notifications import notify, register_kind
-from mediation.roles import Role, has_role
+from mediation.roles import Role
 from mediation.services import cases, work_orders
 from mediation.working_calendar import WorkingCalendar, local_zone
 
@@ -216,7 +216,9 @@ def dispatch_delegation(*, case: MediationCase, actor: User, mediator: User) -> 
         raise TransitionNotAllowed(
             _("This delegation was already dispatched to %(name)s.") % {"name": delegation.dispatched_to}
         )
-    refusal = roster.assignment_refusal(mediator, organisation=delegation.organisation)
+    refusal = roster.assignment_refusal(mediator, organisation=delegation.organisation) or cases.case_mediator_refusal(
+        case, mediator
+    )
     if refusal:
         raise ValidationError({"mediator": refusal})
     now = timezone.now()
@@ -367,9 +369,8 @@ def assign_mediator(*, case: MediationCase, actor: User, mediator: User) -> Medi
         delegation.save(update_fields=["status"])
         withdrawn.append(delegation.pk)
     cleared = _clear_flags(case, now)
-    if roster.profile_of(mediator) is None and has_role(mediator, Role.MEDIATOR):
-        # A court mediator without a roster profile mediates for no organisation.
-        case.organisation = None
+    # The case's organisation becomes the mediator's (none for a court mediator):
+    # `cases.set_case_mediator`.
     return cases.set_case_mediator(
         case,
         mediator=mediator,

@@ -22,7 +22,14 @@ from mediation.models import MediationCase, Participant, RecusalRequest, User
 from mediation.notifications import notify
 from mediation.participation import active_participation
 from mediation.services.case_supervision import overseers_of
-from mediation.services.cases import case_url, lock_case, lock_case_for_action, record_case_event, set_case_mediator
+from mediation.services.cases import (
+    case_mediator_refusal,
+    case_url,
+    lock_case,
+    lock_case_for_action,
+    record_case_event,
+    set_case_mediator,
+)
 
 MAX_REASON_LENGTH = 2000
 
@@ -104,8 +111,9 @@ def decide_recusal(
             raise ValidationError({"new_mediator": _("Choose the new mediator.")})
         if new_mediator.pk in (case.mediator_id, request.mediator_id):
             raise ValidationError({"new_mediator": _("Choose a mediator other than the one the party objects to.")})
-        if new_mediator.pk == case.judge_id or Participant.active.filter(case=case, user=new_mediator).exists():
-            raise ValidationError({"new_mediator": _("The case's judge or a participant cannot mediate it.")})
+        refusal = case_mediator_refusal(case, new_mediator)
+        if refusal:
+            raise ValidationError({"new_mediator": refusal})
     previous = case.mediator
     request.status = RecusalRequest.Status.GRANTED if grant else RecusalRequest.Status.REFUSED
     request.decided_by = actor

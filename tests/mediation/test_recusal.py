@@ -12,6 +12,7 @@ from mediation.services import cases
 from mediation.services.recusal import decide_recusal, request_recusal
 from tests.cases import make_case
 from tests.factories import UserFactory, staff
+from tests.participants import add_person_party
 from tests.supervision import kinds_for, organisation, roster_mediator
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +33,8 @@ def ask(world, actor=None, reason="The mediator used to advise the defendant."):
 
 
 def attach(world, role, *, side="plaintiff"):
-    party = world.case.parties.get(side=side)
+    # A guardian acts for a natural person (mediation.participation.acting_refusal).
+    party = add_person_party(world, side=side) if role == "guardian" else world.case.parties.get(side=side)
     user = UserFactory(full_name=f"{role} person")
     cases.attach_participant(case=world.case, party=party, user=user, role=role, actor=world.mediator)
     return user

@@ -31,7 +31,9 @@ PLAINTIFF_PHONE, DEFENDANT_PHONE, REQUESTER_PHONE = "+8613811112222", "+86139333
 PLAINTIFF_ID, DEFENDANT_ID, REQUESTER_ID = "11010519491231002X", "110101199003071153", "440305198812120013"
 
 # Who reads each value whole; everyone else who reaches the page reads it masked.
-CASE_PAGE_READERS = {"general_liaison", "mediator", "judge", "plaintiff", "defendant", "superuser"}
+# A department head reads the case pages of their department's judges and mediators
+# (issue 20: they supervise them), the numbers masked.
+CASE_PAGE_READERS = {"general_liaison", "mediator", "judge", "plaintiff", "defendant", "superuser", "department_head"}
 WHOLE_ON_CASE_PAGE = {
     "plaintiff_phone": {"general_liaison", "mediator", "judge", "plaintiff"},
     "defendant_phone": {"general_liaison", "mediator", "judge", "defendant"},
