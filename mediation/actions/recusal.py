@@ -20,7 +20,6 @@ CASE_ACTIONS.register(
         form_class=RecusalRequestForm,
         perform=lambda case, actor, data: recusal.request_recusal(case=case, actor=actor, reason=data["reason"]),
         rule="request_recusal",
-        needs=lambda case: not _pending(case),
     ),
     Action(
         name="decide_recusal",

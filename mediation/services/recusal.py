@@ -52,12 +52,14 @@ def request_recusal(*, case: MediationCase, actor: User, reason: str) -> Recusal
     """Ask for the case's mediator to be replaced, with a reason; the judge is told."""
     case = lock_case_for_action(case, actor, "request_recusal")
     reason = _clean_text(reason, "reason", _("Say why the mediator should be replaced."))
-    if _pending(case).exists():
+    participation = active_participation(actor, case)
+    # One waiting application per party: counted per case, the other side would learn
+    # from a refusal (or a missing button) that one is waiting.
+    if _pending(case).filter(party=participation.party).exists():
         raise TransitionNotAllowed(
-            _("An application to replace the mediator of this case is already waiting for the judge."),
+            _("An application of your side to replace the mediator is already waiting for the judge."),
             code="recusal_pending",
         )
-    participation = active_participation(actor, case)
     request = RecusalRequest.objects.create(
         case=case,
         party=participation.party,
@@ -107,6 +109,12 @@ def decide_recusal(
         raise TransitionNotAllowed(_("This application has already been decided."), code="recusal_decided")
     note = _clean_text(note, "note", _("Give the reasons for the decision."))
     if grant:
+        if request.mediator_id != case.mediator_id:
+            # Another party's application was granted first: this one is about a
+            # mediator who no longer mediates the case; the judge refuses it, saying so.
+            raise ValidationError(
+                {"grant": _("The mediator this application is about no longer mediates the case: refuse it.")}
+            )
         if new_mediator is None:
             raise ValidationError({"new_mediator": _("Choose the new mediator.")})
         if new_mediator.pk in (case.mediator_id, request.mediator_id):

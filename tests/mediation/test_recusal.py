@@ -73,11 +73,28 @@ def test_the_mediator_a_stranger_another_cases_party_or_a_removed_participant_ma
     assert not RecusalRequest.objects.exists()
 
 
-def test_one_application_at_a_time(world):
+def test_one_application_at_a_time_per_party_and_the_other_side_learns_nothing_of_it(world, client):
     ask(world)
     with pytest.raises(TransitionNotAllowed):
-        ask(world, world.defendant)
+        ask(world)
     assert RecusalRequest.objects.count() == 1
+    # The defendant is still offered the form and may ask on their own: a refusal or a
+    # missing button would tell them that the plaintiff's application is waiting.
+    client.force_login(world.defendant)
+    page = client.get(reverse("case_detail", args=[world.case.pk])).content.decode()
+    assert reverse("case_action", args=[world.case.pk, "request_recusal"]) in page
+    ask(world, world.defendant)
+    assert RecusalRequest.objects.filter(status="pending").count() == 2
+
+
+def test_once_one_is_granted_the_other_about_the_same_mediator_can_only_be_refused(world, judge, new_mediator):
+    first = ask(world)
+    second = ask(world, world.defendant)
+    decide_recusal(request=first, actor=judge, grant=True, note="准许。", new_mediator=new_mediator)
+    with pytest.raises(ValidationError):
+        decide_recusal(request=second, actor=judge, grant=True, note="准许。", new_mediator=new_mediator)
+    decide_recusal(request=second, actor=judge, grant=False, note="原调解员已更换。")
+    assert RecusalRequest.objects.get(pk=second.pk).status == "refused"
 
 
 def test_an_application_needs_a_reason(world):
@@ -208,7 +225,11 @@ def test_a_party_asks_and_the_judge_grants_from_the_case_page(client, world, jud
     )
     assert response.status_code == 302
     request = RecusalRequest.objects.get()
-    assert "request_recusal" not in client.get(url).context["action_forms"]
+    again = client.post(
+        reverse("case_action", args=[world.case.pk, "request_recusal"]),
+        {"request_recusal-reason": "Again."},
+    )
+    assert again.status_code == 409 and RecusalRequest.objects.count() == 1
 
     client.force_login(judge)
     assert "decide_recusal" in client.get(url).context["action_forms"]
