@@ -40,7 +40,9 @@ register_kind(
 register_kind(
     "case.supervised",
     _("Supervision notice on mediation case %(number)s: answer by %(due)s."),
-    topic="cases",
+    # Staff's topic of supervision notices (a party never gets one), so that the parties'
+    # "cases" topic stays without an SMS choice.
+    topic="work_orders",
     sms_template="notice_case_supervised",
 )
 register_kind(

@@ -70,7 +70,7 @@ def _one(people, committee, admin, mediator, spec) -> None:
     )
     case = delegation.delegate_case(
         actor=judge, organisation=committee, order=order, cause_of_action=cause, facts=content
-    )
+    ).case
     if state == "awaiting_dispatch":
         return
     if state == "withdrawn":

@@ -58,3 +58,27 @@ def test_every_demo_login_signs_in_with_its_email_and_password_and_seeding_again
 
     assert IdentityCheck.objects.count() == checks == 3
     assert levels()["neighbour.b@demo.court"] == IdentityLevel.MOBILE
+
+
+def test_the_demo_has_delegated_cases_in_every_state_and_a_filing_package(seeded):
+    from documents.models import CourtDocument
+    from mediation.models import Delegation, MediationCase
+
+    delegated = MediationCase.objects.filter(delegations__isnull=False).distinct()
+    assert set(delegated.values_list("status", flat=True)) == {
+        "delegated",
+        "pending",
+        "in_mediation",
+        "failed",
+        "withdrawn",
+    }
+    assert set(Delegation.objects.values_list("status", flat=True)) == {
+        "awaiting_dispatch",
+        "awaiting_acceptance",
+        "accepted",
+        "returned",
+        "withdrawn",
+    }
+    failed = delegated.get(status="failed")
+    assert failed.court_documents.filter(kind=CourtDocument.Kind.FILING_PACKAGE, status="sealed").exists()
+    assert MediationCase.objects.filter(status="settled").exists()

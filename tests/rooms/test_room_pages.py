@@ -488,7 +488,8 @@ def test_a_partys_case_page_shows_parties_and_sessions_but_not_invitations_or_th
     assert "Secret Lawyer" not in html and "1234 5678" not in html
     assert 'id="invitations-heading"' not in html
     assert 'id="case-timeline-heading"' not in html
-    assert response.context["action_forms"] == {}
+    # A party acts on the case only to ask for another mediator (申请回避).
+    assert set(response.context["action_forms"]) == {"request_recusal"}
     assert list(response.context["invitations"]) == []
     assert list(response.context["timeline"]) == []
     # Room links: the joint room and the plaintiff's caucus only.
