@@ -7,8 +7,9 @@ export DJANGO_SETTINGS_MODULE ?= config.settings.local
 
 # Debian packages the platform needs: Pango for WeasyPrint, CJK fonts for the PDFs,
 # gettext to compile translations, Chromium for the browser tests, nginx for the
-# several-process cluster (make run-cluster and its tests).
-SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk gettext chromium nginx-light
+# several-process cluster (make run-cluster and its tests), Janus (its VideoRoom and
+# janus-pp-rec for recordings) and coturn for audio and video.
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk gettext chromium nginx-light janus janus-tools coturn
 
 # Served on a listen backlog of 1,024 (Twisted's default of 50 drops connection
 # attempts when every client reconnects at once after a restart: docs/performance.md).

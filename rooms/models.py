@@ -121,3 +121,29 @@ class ReadMark(models.Model):
 
     def __str__(self):
         return f"{self.user_id} read {self.room_id} to {self.seq}"
+
+
+class MediaRoom(models.Model):
+    """Where a room's audio and video live: a VideoRoom on one of the court's Janus
+    servers, chosen by the platform when the room's media is first needed and
+    recorded here (rooms.media.servers). The secret and the join token never leave
+    the server: the media socket adds them to what browsers send."""
+
+    room = models.OneToOneField(Room, on_delete=models.CASCADE, related_name="media")
+    # The Janus server's WebSocket URL, one of JANUS_SERVERS when chosen.
+    server = models.CharField(_("media server"), max_length=200)
+    # The VideoRoom's id on that server (below 2**53, as browsers' numbers hold).
+    janus_room = models.PositiveBigIntegerField()
+    # The room's secret on Janus: what kicking, muting and recording need.
+    secret = models.CharField(max_length=64)
+    # The one token in the VideoRoom's allowed list: no join without it.
+    join_token = models.CharField(max_length=64)
+    placed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("media room")
+        verbose_name_plural = _("media rooms")
+        constraints = [models.UniqueConstraint(fields=["server", "janus_room"], name="one_media_room_per_janus_room")]
+
+    def __str__(self):
+        return f"{self.room_id} on {self.server}#{self.janus_room}"

@@ -8,6 +8,9 @@ from tests.factories import DepartmentFactory, UserFactory, staff
 
 IN_CI = os.environ.get("CI") == "true"
 
+# A real Janus server for the media tests (fixture `janus`).
+pytest_plugins = ["tests.janus"]
+
 
 def require_service(name: str, available: bool, reason: str) -> None:
     """In CI a missing service is a failure; on a developer's machine, a skip."""

@@ -508,3 +508,33 @@ PERSONAL_DATA_HASH_KEY = env("PERSONAL_DATA_HASH_KEY", default="")
 # IDENTITY_EVIDENCE_MAX_BYTES; a deployment plugs in its provider's adapter here.
 IDENTITY_VERIFIER = env("IDENTITY_VERIFIER", default="mediation.identity.InPersonVerifier")
 IDENTITY_EVIDENCE_MAX_BYTES = env.int("IDENTITY_EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)
+
+# Audio and video in the rooms (rooms.media, docs/media.md): Janus VideoRoom servers
+# (their WebSocket API on loopback or the court's internal network, never the
+# internet: browsers reach Janus's API only through the platform's media socket) and
+# coturn for parties behind strict NATs. Several servers: each room's media is placed
+# on one of them, chosen by the platform and recorded; a stopped one is skipped for
+# new rooms. `python manage.py media_config` writes both servers' files from these.
+JANUS_SERVERS = env.list("JANUS_SERVERS", default=["ws://127.0.0.1:8188"])
+# The secret every request to Janus carries, and the key that lets the platform create
+# rooms: derived from SECRET_KEY where not set.
+JANUS_API_SECRET = env("JANUS_API_SECRET", default="")
+JANUS_ADMIN_KEY = env("JANUS_ADMIN_KEY", default="")
+# How long the platform waits for Janus before it says video is unavailable.
+JANUS_TIMEOUT_SECONDS = env.float("JANUS_TIMEOUT_SECONDS", default=2.0)
+# The UDP ports Janus's media uses (each server of a machine gets its own slice) and
+# the address it announces to browsers where it sits behind NAT (empty: its own).
+JANUS_RTP_PORT_RANGE = env("JANUS_RTP_PORT_RANGE", default="20000-40000")
+JANUS_NAT_1_1_MAPPING = env("JANUS_NAT_1_1_MAPPING", default="")
+# Where Janus writes its recordings (.mjr), read back by the platform to process them.
+JANUS_RECORDINGS_DIR = env("JANUS_RECORDINGS_DIR", default=str(VAR_DIR / "recordings"))
+# How long a media credential (one person, one room) may be used to join.
+MEDIA_CREDENTIAL_SECONDS = env.int("MEDIA_CREDENTIAL_SECONDS", default=60)
+# TURN (coturn, REST-style time-limited credentials): its URLs as browsers reach it,
+# e.g. turn:turn.court.example:3478?transport=udp, and the secret shared with coturn
+# (derived from SECRET_KEY where not set). No URLs: browsers use host candidates only.
+TURN_URLS = env.list("TURN_URLS", default=[])
+TURN_SECRET = env("TURN_SECRET", default="")
+TURN_REALM = env("TURN_REALM", default="mediation")
+TURN_PORT = env.int("TURN_PORT", default=3478)
+TURN_CREDENTIAL_SECONDS = env.int("TURN_CREDENTIAL_SECONDS", default=4 * 60 * 60)

@@ -1,0 +1,223 @@
+"""Janus's and coturn's configuration, generated from the platform's settings
+(`python manage.py media_config`): nobody edits their files by hand.
+
+Each of JANUS_SERVERS that is on this machine (a loopback or local address) gets a
+folder of its own: its WebSocket API bound to the address of its URL, only the
+VideoRoom plugin and the WebSocket transport loaded, the platform's API secret and
+admin key required, recordings written under JANUS_RECORDINGS_DIR, and a slice of
+JANUS_RTP_PORT_RANGE for its media. coturn gets one file with the shared secret of
+its time-limited credentials (TURN REST API).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from django.conf import settings
+
+from rooms.media.secrets import janus_admin_key, janus_api_secret, turn_secret
+
+JANUS_LIB = Path("/usr/lib/x86_64-linux-gnu/janus")
+# Everything Debian's janus ships but the VideoRoom plugin and the WebSocket transport.
+DISABLED_PLUGINS = [
+    "libjanus_audiobridge.so",
+    "libjanus_duktape.so",
+    "libjanus_echotest.so",
+    "libjanus_lua.so",
+    "libjanus_nosip.so",
+    "libjanus_recordplay.so",
+    "libjanus_sip.so",
+    "libjanus_streaming.so",
+    "libjanus_textroom.so",
+    "libjanus_videocall.so",
+    "libjanus_voicemail.so",
+]
+DISABLED_TRANSPORTS = [
+    "libjanus_http.so",
+    "libjanus_mqtt.so",
+    "libjanus_nanomsg.so",
+    "libjanus_pfunix.so",
+    "libjanus_rabbitmq.so",
+]
+
+
+@dataclass(frozen=True)
+class JanusServer:
+    url: str
+    host: str
+    port: int
+    # The RTP ports of this server, "first-last".
+    rtp_ports: str
+    folder: Path
+
+    @property
+    def config_file(self) -> Path:
+        return self.folder / "janus.jcfg"
+
+    def command(self) -> list[str]:
+        """The command that runs this server in the foreground."""
+        return ["janus", "--configs-folder", str(self.folder), "--config", str(self.config_file)]
+
+
+def janus_lib() -> Path:
+    """Where Debian put Janus's plugins (the multiarch folder of this machine)."""
+    for candidate in sorted(Path("/usr/lib").glob("*/janus")):
+        if (candidate / "plugins").is_dir():
+            return candidate
+    return JANUS_LIB
+
+
+def _port_slices(count: int) -> list[str]:
+    first, _sep, last = settings.JANUS_RTP_PORT_RANGE.partition("-")
+    first, last = int(first), int(last)
+    size = (last - first + 1) // max(count, 1)
+    return [f"{first + i * size}-{first + (i + 1) * size - 1}" for i in range(count)]
+
+
+def janus_servers(root: Path, urls: list[str] | None = None) -> list[JanusServer]:
+    """The Janus servers of `urls` (JANUS_SERVERS by default), each with its folder
+    under `root`."""
+    urls = list(settings.JANUS_SERVERS if urls is None else urls)
+    servers = []
+    for index, (url, ports) in enumerate(zip(urls, _port_slices(len(urls)), strict=True)):
+        parts = urlsplit(url)
+        servers.append(
+            JanusServer(
+                url=url,
+                host=parts.hostname or "127.0.0.1",
+                port=parts.port or 8188,
+                rtp_ports=ports,
+                folder=Path(root) / f"janus-{index + 1}",
+            )
+        )
+    return servers
+
+
+def _quoted(value: str) -> str:
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def janus_files(server: JanusServer) -> dict[str, str]:
+    """The files of one Janus server: name -> text."""
+    lib = janus_lib()
+    nat = ['\tice_ignore_list = "vmnet"']
+    if settings.JANUS_NAT_1_1_MAPPING:
+        nat.append(f"\tnat_1_1_mapping = {_quoted(settings.JANUS_NAT_1_1_MAPPING)}")
+    if server.host in ("127.0.0.1", "localhost", "::1"):
+        # A development machine: browsers on the same machine reach it on loopback.
+        nat.append('\tice_enforce_list = "lo"')
+    general = "\n".join(
+        [
+            "general: {",
+            f"\tconfigs_folder = {_quoted(server.folder)}",
+            f"\tplugins_folder = {_quoted(lib / 'plugins')}",
+            f"\ttransports_folder = {_quoted(lib / 'transports')}",
+            f"\tevents_folder = {_quoted(lib / 'events')}",
+            f"\tloggers_folder = {_quoted(lib / 'loggers')}",
+            "\tdebug_level = 3",
+            f"\tapi_secret = {_quoted(janus_api_secret())}",
+            # The Admin API is not enabled (no transport of it): a random secret all the same.
+            f"\tadmin_secret = {_quoted(janus_admin_key() + '-admin')}",
+            "\tsession_timeout = 60",
+            "\treclaim_session_timeout = 0",
+            f"\tserver_name = {_quoted('mediation-' + server.folder.name)}",
+            "}",
+        ]
+    )
+    return {
+        "janus.jcfg": "\n".join(
+            [
+                general,
+                "media: {",
+                f"\trtp_port_range = {_quoted(server.rtp_ports)}",
+                "}",
+                "nat: {",
+                *nat,
+                "}",
+                "plugins: {",
+                f"\tdisable = {_quoted(','.join(DISABLED_PLUGINS))}",
+                "}",
+                "transports: {",
+                f"\tdisable = {_quoted(','.join(DISABLED_TRANSPORTS))}",
+                "}",
+                "events: {",
+                "\tbroadcast = false",
+                "}",
+                "",
+            ]
+        ),
+        "janus.transport.websockets.jcfg": "\n".join(
+            [
+                "general: {",
+                '\tjson = "compact"',
+                "\tws = true",
+                f"\tws_port = {server.port}",
+                f"\tws_ip = {_quoted(server.host)}",
+                "\twss = false",
+                "}",
+                "admin: {",
+                "\tadmin_ws = false",
+                "\tadmin_wss = false",
+                "}",
+                "",
+            ]
+        ),
+        "janus.plugin.videoroom.jcfg": "\n".join(
+            [
+                "general: {",
+                # Rooms are created by the platform only, with this key.
+                f"\tadmin_key = {_quoted(janus_admin_key())}",
+                "\tlock_rtp_forward = true",
+                # Recording is switched with the room's secret only.
+                "\tlock_record = true",
+                "}",
+                "",
+            ]
+        ),
+    }
+
+
+def turn_files(root: Path) -> dict[str, str]:
+    """coturn's configuration: time-limited credentials with the shared secret."""
+    lines = [
+        f"listening-port={settings.TURN_PORT}",
+        "fingerprint",
+        "use-auth-secret",
+        f"static-auth-secret={turn_secret()}",
+        f"realm={settings.TURN_REALM}",
+        "no-cli",
+        "no-tls",
+        "no-dtls",
+        "no-multicast-peers",
+        # A relay to the court's own servers only: never to the loopback of the TURN
+        # machine or another private network than the Janus servers'.
+        "denied-peer-ip=0.0.0.0-0.255.255.255",
+        "denied-peer-ip=169.254.0.0-169.254.255.255",
+        "total-quota=400",
+        "user-quota=12",
+        f"pidfile={Path(root) / 'turnserver.pid'}",
+        f"log-file={Path(root) / 'turnserver.log'}",
+        "simple-log",
+        "",
+    ]
+    return {"turnserver.conf": "\n".join(lines)}
+
+
+def write_media_config(root: Path, urls: list[str] | None = None) -> list[JanusServer]:
+    """Write every Janus server's folder and coturn's file under `root`; the servers."""
+    root = Path(root)
+    servers = janus_servers(root, urls)
+    for server in servers:
+        server.folder.mkdir(parents=True, exist_ok=True)
+        for name, text in janus_files(server).items():
+            path = server.folder / name
+            path.write_text(text)
+            path.chmod(0o600)
+    Path(settings.JANUS_RECORDINGS_DIR).mkdir(parents=True, exist_ok=True)
+    for name, text in turn_files(root).items():
+        path = root / name
+        path.write_text(text)
+        path.chmod(0o600)
+    return servers
