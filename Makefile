@@ -7,8 +7,9 @@ export DJANGO_SETTINGS_MODULE ?= config.settings.local
 
 # Debian packages the platform needs: Pango for WeasyPrint, CJK fonts for the PDFs,
 # gettext to compile translations, Chromium for the browser tests, nginx for the
-# several-process cluster (make run-cluster and its tests), Janus (its VideoRoom and
-# janus-pp-rec for recordings) and coturn for audio and video.
+# several-process cluster (make run-cluster and its tests), and for audio and video
+# Janus (the media server, with its VideoRoom plugin), janus-tools (janus-pp-rec turns
+# its recordings into files) and coturn (the TURN relay).
 SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk gettext chromium nginx-light janus janus-tools coturn
 
 # Served on a listen backlog of 1,024 (Twisted's default of 50 drops connection
@@ -20,11 +21,14 @@ DAPHNE_FLAGS := --websocket-max-message-size 65536 --websocket-max-frame-size 65
 
 .PHONY: run test check install install-test system-packages messages migrate pki seed run-cluster lint lock bench-desk bench-rooms bench-documents vendor clean
 
+# run_platform writes Janus's files (var/media, see docs/media.md), starts this machine's
+# Janus servers (coturn too where TURN_URLS is set) and daphne, and stops them all on
+# Ctrl-C. Without Janus the platform serves text and the rooms say video is unavailable.
 run: install system-packages messages migrate seed
 	@echo ""
 	@echo "Serving on http://127.0.0.1:8000  (demo logins above, password mediate-demo-2026)"
 	@$(MANAGE) deliver_sms --where
-	$(BIN)/daphne $(DAPHNE_FLAGS) -e tcp:8000:interface=127.0.0.1:backlog=1024 config.asgi:application
+	$(MANAGE) run_platform -- $(DAPHNE_FLAGS) -e tcp:8000:interface=127.0.0.1:backlog=1024 config.asgi:application
 
 test: install-test system-packages messages frontend/node_modules/.installed
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/pytest $(PYTEST_ARGS)

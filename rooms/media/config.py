@@ -179,10 +179,11 @@ def janus_files(server: JanusServer) -> dict[str, str]:
     }
 
 
-def turn_files(root: Path) -> dict[str, str]:
-    """coturn's configuration: time-limited credentials with the shared secret."""
+def turn_files(root: Path, port: int | None = None) -> dict[str, str]:
+    """coturn's configuration: time-limited credentials with the shared secret, on
+    `port` (TURN_PORT by default)."""
     lines = [
-        f"listening-port={settings.TURN_PORT}",
+        f"listening-port={port or settings.TURN_PORT}",
         "fingerprint",
         "use-auth-secret",
         f"static-auth-secret={turn_secret()}",
@@ -205,7 +206,7 @@ def turn_files(root: Path) -> dict[str, str]:
     return {"turnserver.conf": "\n".join(lines)}
 
 
-def write_media_config(root: Path, urls: list[str] | None = None) -> list[JanusServer]:
+def write_media_config(root: Path, urls: list[str] | None = None, *, turn_port: int | None = None) -> list[JanusServer]:
     """Write every Janus server's folder and coturn's file under `root`; the servers."""
     root = Path(root)
     servers = janus_servers(root, urls)
@@ -216,7 +217,7 @@ def write_media_config(root: Path, urls: list[str] | None = None) -> list[JanusS
             path.write_text(text)
             path.chmod(0o600)
     Path(settings.JANUS_RECORDINGS_DIR).mkdir(parents=True, exist_ok=True)
-    for name, text in turn_files(root).items():
+    for name, text in turn_files(root, turn_port).items():
         path = root / name
         path.write_text(text)
         path.chmod(0o600)
