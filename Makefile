@@ -94,7 +94,8 @@ lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# Several daphne processes behind nginx, sharing PostgreSQL and Redis (both must run):
+# Several daphne processes behind nginx, sharing PostgreSQL and Redis (both must run),
+# with two Janus servers on loopback and coturn (docs/media.md, Beyond one machine):
 # rooms/server/cluster.py, through the rooms app's run_cluster command.
 CLUSTER_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/mediation_cluster
 CLUSTER_REDIS_URL ?= redis://127.0.0.1:6379/1
@@ -105,7 +106,7 @@ run-cluster: install messages
 	DATABASE_URL=$(CLUSTER_DATABASE_URL) REDIS_URL=$(CLUSTER_REDIS_URL) $(MANAGE) init_pki
 	DATABASE_URL=$(CLUSTER_DATABASE_URL) REDIS_URL=$(CLUSTER_REDIS_URL) $(MANAGE) seed_demo
 	DATABASE_URL=$(CLUSTER_DATABASE_URL) REDIS_URL=$(CLUSTER_REDIS_URL) DJANGO_ALLOWED_HOSTS=127.0.0.1,localhost \
-		$(MANAGE) run_cluster --workers 3 --port 8080
+		$(MANAGE) run_cluster --workers 3 --port 8080 --janus 2
 
 bench-desk: install-test
 	$(BIN)/python benchmarks/desk.py

@@ -10,7 +10,9 @@ created again on its server if that server restarted meanwhile.
 
 from __future__ import annotations
 
+import logging
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 from django.db import transaction
@@ -20,6 +22,8 @@ from django.utils import timezone
 from mediation import audit
 from rooms.media import janus
 from rooms.models import MediaRoom, Room
+
+logger = logging.getLogger(__name__)
 
 # Browsers' numbers hold integers below 2**53: so must a VideoRoom's id.
 _ROOM_ID_LIMIT = 2**53
@@ -34,16 +38,28 @@ class MediaUnavailable(Exception):
     """No media server answers: the room says video is unavailable; text goes on."""
 
 
-def live_servers() -> list[str]:
-    """The configured servers that answer now, in the settings' order."""
-    live = []
-    for url in settings.JANUS_SERVERS:
+def live_servers(skip: str | None = None) -> list[str]:
+    """The configured servers (but `skip`, known stopped) that answer now, in the
+    settings' order. They are asked all at once: a stopped or hung server costs at
+    most JANUS_TIMEOUT_SECONDS in all, not that much per server."""
+    urls = [url for url in settings.JANUS_SERVERS if url != skip]
+    if not urls:
+        return []
+
+    def answers(url: str) -> bool:
         try:
             janus.server_info(url)
         except janus.JanusUnavailable:
-            continue
-        live.append(url)
-    return live
+            return False
+        except janus.JanusError as error:
+            # It answers but refuses the platform: its files are not this platform's
+            # (another API secret): a configuration to fix, not a room to place there.
+            logger.error("Janus %s refuses the platform's requests (%s): run media_config and restart it", url, error)
+            return False
+        return True
+
+    with ThreadPoolExecutor(max_workers=min(len(urls), 16)) as pool:
+        return [url for url, live in zip(urls, pool.map(answers, urls), strict=True) if live]
 
 
 def _least_loaded(urls: list[str]) -> str:
@@ -105,7 +121,7 @@ def media_room_for(room: Room) -> MediaRoom:
             return media
         except janus.JanusUnavailable:
             pass
-    live = [url for url in live_servers() if media is None or url != media.server]
+    live = live_servers(skip=media.server if media is not None else None)
     if not live:
         raise MediaUnavailable
     media = _place(room, _least_loaded(live))

@@ -71,7 +71,14 @@ class Cluster:
     nginx_stop_signal = signal.SIGQUIT
 
     def __init__(
-        self, *, workers: int = 3, port: int | None = None, env: dict | None = None, workdir: Path | None = None
+        self,
+        *,
+        workers: int = 3,
+        port: int | None = None,
+        env: dict | None = None,
+        workdir: Path | None = None,
+        janus: int = 0,
+        turn: bool = False,
     ):
         self.port = port or free_port()
         self.worker_ports = [free_port() for _ in range(workers)]
@@ -79,6 +86,18 @@ class Cluster:
         self.workdir = Path(workdir or BASE_DIR / "var" / "cluster")
         self.workers: dict[int, subprocess.Popen] = {}
         self.nginx: subprocess.Popen | None = None
+        # `janus` Janus servers on loopback ports and coturn if `turn`, for every daphne
+        # process (JANUS_SERVERS, TURN_URLS): rooms.server.media.
+        self.media = None
+        if janus or turn:
+            from rooms.server.media import MediaServers
+
+            urls = [f"ws://127.0.0.1:{free_port()}" for _ in range(janus)]
+            self.media = MediaServers(self.workdir / "media", urls, turn_port=free_port() if turn else None)
+            self.env["JANUS_SERVERS"] = ",".join(urls)
+            if turn:
+                self.env["TURN_PORT"] = str(self.media.turn_port)
+                self.env["TURN_URLS"] = f"turn:127.0.0.1:{self.media.turn_port}?transport=udp"
 
     @property
     def url(self) -> str:
@@ -125,8 +144,13 @@ class Cluster:
         process.send_signal(sig)
         process.wait(timeout=30)
 
+    def start_media(self) -> None:
+        if self.media is not None:
+            self.media.start()
+
     def start(self) -> Cluster:
         self.workdir.mkdir(parents=True, exist_ok=True)
+        self.start_media()
         for index in range(len(self.worker_ports)):
             self.start_worker(index)
         config = self._render_nginx()
@@ -144,9 +168,15 @@ class Cluster:
             self.nginx = None
         end_processes(*self.workers.values())
         self.workers.clear()
+        if self.media is not None:
+            self.media.stop()
 
     def __enter__(self) -> Cluster:
-        return self.start()
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()
+            raise
 
     def __exit__(self, *exc) -> None:
         self.stop()

@@ -2,10 +2,10 @@
 together (rooms.server.media)."""
 
 import argparse
+import contextlib
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from django.conf import settings
@@ -49,10 +49,8 @@ class Command(BaseCommand):
             while daphne.poll() is None:
                 for news in media.ended():
                     self.stderr.write(self.style.WARNING(news))
-                try:
+                with contextlib.suppress(subprocess.TimeoutExpired):
                     daphne.wait(timeout=1)
-                except subprocess.TimeoutExpired:
-                    pass
         except KeyboardInterrupt:
             # The terminal sent Ctrl-C to daphne too (same process group): let it finish.
             try:
