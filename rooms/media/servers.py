@@ -52,9 +52,8 @@ def live_servers(skip: str | None = None) -> list[str]:
         except janus.JanusUnavailable:
             return False
         except janus.JanusError as error:
-            # It answers but refuses the platform: its files are not this platform's
-            # (another API secret): a configuration to fix, not a room to place there.
-            logger.error("Janus %s refuses the platform's requests (%s): run media_config and restart it", url, error)
+            # It answers but refuses the platform: its files are not this platform's.
+            _refused(url, error)
             return False
         return True
 
@@ -113,7 +112,8 @@ def _ensure_videoroom(media: MediaRoom) -> None:
 def media_room_for(room: Room) -> MediaRoom:
     """The room's media room, placed on a live server and existing there now. Raises
     MediaUnavailable if no server answers (waiting at most JANUS_TIMEOUT_SECONDS for
-    each)."""
+    the room's own server, then as long again for all the others, asked at once) or
+    a server refuses the platform (logged: its files are not this platform's)."""
     media = MediaRoom.objects.select_related("room").filter(room=room).first()
     if media is not None and media.server in settings.JANUS_SERVERS:
         try:
@@ -121,6 +121,8 @@ def media_room_for(room: Room) -> MediaRoom:
             return media
         except janus.JanusUnavailable:
             pass
+        except janus.JanusError as error:
+            raise _refused(media.server, error) from error
     live = live_servers(skip=media.server if media is not None else None)
     if not live:
         raise MediaUnavailable
@@ -129,7 +131,14 @@ def media_room_for(room: Room) -> MediaRoom:
         _ensure_videoroom(media)
     except janus.JanusUnavailable as error:
         raise MediaUnavailable from error
+    except janus.JanusError as error:
+        raise _refused(media.server, error) from error
     return media
+
+
+def _refused(url: str, error: janus.JanusError) -> MediaUnavailable:
+    logger.error("Janus %s refuses the platform's requests (%s): run media_config and restart it", url, error)
+    return MediaUnavailable()
 
 
 @transaction.atomic
