@@ -209,6 +209,7 @@ def turn_files(root: Path, port: int | None = None) -> dict[str, str]:
 def write_media_config(root: Path, urls: list[str] | None = None, *, turn_port: int | None = None) -> list[JanusServer]:
     """Write every Janus server's folder and coturn's file under `root`; the servers."""
     root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
     servers = janus_servers(root, urls)
     for server in servers:
         server.folder.mkdir(parents=True, exist_ok=True)
