@@ -5,6 +5,7 @@ key; several servers of one machine with RTP port ranges of their own."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import secrets
 import socket
@@ -87,7 +88,7 @@ def test_servers_of_one_machine_get_rtp_ports_of_their_own(settings, tmp_path):
 
     ranges = [tuple(int(port) for port in server.rtp_ports.split("-")) for server in servers]
     assert all(20000 <= first <= last <= 40000 for first, last in ranges)
-    for (_first, last), (next_first, _next_last) in zip(ranges, ranges[1:], strict=False):
+    for (_first, last), (next_first, _next_last) in itertools.pairwise(ranges):
         assert last < next_first
     assert [server.port for server in servers] == [8188, 8189, 8190]
     assert len({server.folder for server in servers}) == 3
