@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import socket
 import time
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -13,8 +14,8 @@ from mediation.models import AuditEntry
 from rooms.media import janus as janus_api
 from rooms.media.servers import MediaUnavailable, media_room_for
 from rooms.models import MediaRoom
-from rooms.server.cluster import end_processes, free_port
-from rooms.server.media import MediaServers, janus_installed
+from rooms.server.cluster import Cluster, end_processes, free_port
+from rooms.server.media import MediaServers, janus_installed, listens, turnserver_installed
 from tests.cases import make_civil_case
 from tests.conftest import require_service
 
@@ -132,3 +133,22 @@ def test_a_server_with_other_files_says_unavailable_and_is_logged(two_servers, s
     with pytest.raises(MediaUnavailable):
         media_room_for(rooms[0])
     assert f"Janus {two_servers.urls[0]} refuses the platform's requests (403: Unauthorized" in caplog.text
+
+
+def test_the_cluster_gives_its_daphne_processes_its_janus_servers_and_coturn(settings, tmp_path):
+    require_service("Janus", janus_installed(), "janus is not installed (apt-get install janus)")
+    require_service("coturn", turnserver_installed(), "turnserver is not installed (apt-get install coturn)")
+    settings.JANUS_RECORDINGS_DIR = str(tmp_path / "recordings")
+    cluster = Cluster(workers=1, janus=2, turn=True, workdir=tmp_path)
+    urls = cluster.env["JANUS_SERVERS"].split(",")
+    turn_port = int(cluster.env["TURN_PORT"])
+    assert cluster.env["TURN_URLS"] == f"turn:127.0.0.1:{turn_port}?transport=udp"
+    try:
+        cluster.start_media()
+        assert cluster.media.started == urls
+        for url in urls:
+            assert janus_api.server_info(url)["janus"] == "server_info"
+        assert listens("127.0.0.1", turn_port)
+    finally:
+        cluster.stop()
+    assert not any(listens("127.0.0.1", urlsplit(url).port) for url in [*urls, f"ws://127.0.0.1:{turn_port}"])
