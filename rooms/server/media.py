@@ -100,6 +100,7 @@ class MediaServers:
         self.started: list[str] = []
         self.problems: list[str] = []
         self.reported_ends: set[str] = set()
+        self.logs: dict[str, Path] = {}
 
     def start(self) -> MediaServers:
         servers = write_media_config(self.root, self.urls, turn_port=self.turn_port)
@@ -129,6 +130,7 @@ class MediaServers:
                 self.started.append(server.url)
             return
         log = server.folder / "janus.log"
+        self.logs[server.url] = log
         process = subprocess.Popen(
             server.command(),
             stdout=log.open("ab"),
@@ -176,7 +178,7 @@ class MediaServers:
                 self.reported_ends.add(url)
                 news.append(
                     f"Janus {url} stopped (exit {process.returncode}): video is unavailable in its rooms "
-                    f"until it runs again (log: {self.root})"
+                    f"until it runs again (log: {self.logs[url]})"
                 )
         return news
 

@@ -74,7 +74,7 @@ def test_a_stopped_server_is_skipped_for_new_rooms_and_its_rooms_move(two_server
     assert entry.data["server"] == second
     assert two_servers.ended() == [
         f"Janus {first} stopped (exit 0): video is unavailable in its rooms until it runs again "
-        f"(log: {two_servers.root})"
+        f"(log: {two_servers.root / 'janus-1' / 'janus.log'})"
     ]
 
 
