@@ -98,6 +98,8 @@ class MediaServers:
         self.janus: dict[str, subprocess.Popen] = {}
         self.turn: subprocess.Popen | None = None
         self.started: list[str] = []
+        # Servers of `urls` on other machines: started there, not here.
+        self.elsewhere: list[str] = []
         self.problems: list[str] = []
         self.reported_ends: set[str] = set()
         self.logs: dict[str, Path] = {}
@@ -105,6 +107,7 @@ class MediaServers:
     def start(self) -> MediaServers:
         servers = write_media_config(self.root, self.urls, turn_port=self.turn_port)
         local = set(local_urls(self.urls))
+        self.elsewhere = [url for url in self.urls if url not in local]
         if not janus_installed():
             self.problems.append("janus is not installed (apt-get install janus): serving without video")
         else:

@@ -112,5 +112,6 @@ def test_only_this_machines_servers_are_started(tmp_path, settings):
     with MediaServers(tmp_path / "media", ["ws://192.0.2.10:8188"]) as servers:
         assert servers.janus == {}
         assert servers.started == []
+        assert servers.elsewhere == ["ws://192.0.2.10:8188"]
         # Its files are written all the same, to be copied to the machine it runs on.
         assert (tmp_path / "media" / "janus-1" / "janus.jcfg").exists()

@@ -30,22 +30,16 @@ class Command(BaseCommand):
     def handle(self, *args, into, no_media, daphne_args, **options):
         daphne_args = [arg for arg in daphne_args if arg != "--"] or ["config.asgi:application"]
         media = MediaServers(Path(into), settings.JANUS_SERVERS, turn_port=turn_port())
-        if not no_media:
-            media.start()
-            for url in media.started:
-                self.stdout.write(f"Janus {url} (files and log in {into})")
-            if media.turn is not None:
-                self.stdout.write(f"coturn on port {media.turn_port} for {', '.join(settings.TURN_URLS)}")
-            for problem in media.problems:
-                self.stderr.write(self.style.WARNING(problem))
+        daphne = None
         try:
-            daphne = subprocess.Popen([str(Path(sys.executable).with_name("daphne")), *daphne_args])
-        except OSError as error:
-            media.stop()
-            raise CommandError(f"daphne did not start: {error}") from error
-        # SIGTERM (a service manager) ends daphne as Ctrl-C does, then the media servers.
-        signal.signal(signal.SIGTERM, lambda *_: daphne.send_signal(signal.SIGINT))
-        try:
+            if not no_media:
+                self.start_media(media, into)
+            try:
+                daphne = subprocess.Popen([str(Path(sys.executable).with_name("daphne")), *daphne_args])
+            except OSError as error:
+                raise CommandError(f"daphne did not start: {error}") from error
+            # SIGTERM (a service manager) ends daphne as Ctrl-C does, then the media servers.
+            signal.signal(signal.SIGTERM, lambda *_: daphne.send_signal(signal.SIGINT))
             while daphne.poll() is None:
                 for news in media.ended():
                     self.stderr.write(self.style.WARNING(news))
@@ -53,15 +47,27 @@ class Command(BaseCommand):
                     daphne.wait(timeout=1)
         except KeyboardInterrupt:
             # The terminal sent Ctrl-C to daphne too (same process group): let it finish.
-            try:
-                daphne.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                daphne.kill()
-                daphne.wait()
+            if daphne is not None:
+                try:
+                    daphne.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    daphne.kill()
+                    daphne.wait()
         finally:
             media.stop()
-        if daphne.returncode not in (0, -signal.SIGINT, -signal.SIGTERM):
+        if daphne is not None and daphne.returncode not in (0, -signal.SIGINT, -signal.SIGTERM):
             raise CommandError(f"daphne ended with {daphne.returncode}")
+
+    def start_media(self, media: MediaServers, into: str) -> None:
+        media.start()
+        for url in media.started:
+            self.stdout.write(f"Janus {url} (files and log in {into})")
+        for url in media.elsewhere:
+            self.stdout.write(f"Janus {url} runs on another machine (docs/media.md, Beyond one machine)")
+        if media.turn is not None:
+            self.stdout.write(f"coturn on port {media.turn_port} for {', '.join(settings.TURN_URLS)}")
+        for problem in media.problems:
+            self.stderr.write(self.style.WARNING(problem))
 
 
 def turn_port() -> int | None:
