@@ -1,5 +1,5 @@
 """`make run`'s server (manage.py run_platform): Janus beside daphne, both stopped by
-one Ctrl-C; without Janus the platform serves all the same."""
+one Ctrl-C (or a service manager's SIGTERM); without Janus the platform serves all the same."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
 
 from rooms.media import janus as janus_api
 from rooms.server.cluster import free_port
@@ -64,7 +66,13 @@ def ctrl_c(process: subprocess.Popen) -> None:
     process.wait(timeout=SECONDS)
 
 
-def test_janus_runs_beside_daphne_and_one_ctrl_c_stops_both(tmp_path, settings):
+def service_manager_stop(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=SECONDS)
+
+
+@pytest.mark.parametrize("stop", [ctrl_c, service_manager_stop])
+def test_janus_runs_beside_daphne_and_stopping_stops_both(tmp_path, settings, stop):
     require_service("Janus", janus_installed(), "janus is not installed (apt-get install janus)")
     janus_port = free_port()
     process, port, log = run_platform(tmp_path, janus_port)
@@ -75,7 +83,7 @@ def test_janus_runs_beside_daphne_and_one_ctrl_c_stops_both(tmp_path, settings):
         assert janus_api.videoroom_request(f"ws://127.0.0.1:{janus_port}", {"request": "list"})["list"] == []
         assert (tmp_path / "media" / "janus-1" / "janus.log").read_text()
     finally:
-        ctrl_c(process)
+        stop(process)
     assert process.returncode == 0, log.read_text()
     assert not listens("127.0.0.1", janus_port)
     assert not listens("127.0.0.1", port)

@@ -38,8 +38,9 @@ class Command(BaseCommand):
                 daphne = subprocess.Popen([str(Path(sys.executable).with_name("daphne")), *daphne_args])
             except OSError as error:
                 raise CommandError(f"daphne did not start: {error}") from error
-            # SIGTERM (a service manager) ends daphne as Ctrl-C does, then the media servers.
-            signal.signal(signal.SIGTERM, lambda *_: daphne.send_signal(signal.SIGINT))
+            # SIGTERM (a service manager) ends daphne (Twisted stops on it as on Ctrl-C,
+            # and a background job ignores SIGINT), then the media servers.
+            signal.signal(signal.SIGTERM, lambda *_: daphne.send_signal(signal.SIGTERM))
             while daphne.poll() is None:
                 for news in media.ended():
                     self.stderr.write(self.style.WARNING(news))
