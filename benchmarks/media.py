@@ -1,0 +1,711 @@
+"""How many streams one Janus server forwards on one core, with how much loss, and how
+fast a subscriber sees video (issue 21's benchmark).
+
+A Janus of its own, started from the platform's generated configuration
+(`rooms.media.config.write_media_config`, a free loopback port) and pinned to CPU 0
+(`taskset -c 0`), with one VideoRoom created by the platform's own request
+(`rooms.media.servers.videoroom_settings`: private, join token, VP8 + Opus, 512 kbit/s).
+Then:
+
+- one publisher: Debian's Chromium with its fake camera and microphone
+  (`--use-fake-device-for-media-stream --use-fake-ui-for-media-stream`), driven by
+  Playwright through a page of a few lines that speaks Janus's protocol itself (no
+  janus.js needed), publishing VP8 video and Opus audio;
+- N subscribers (N = 5, 10, 20, 40, a fresh set each round), each an aiortc
+  RTCPeerConnection with its own Janus session subscribing to the publisher's feed,
+  joining one after the other (--join-interval apart), in worker processes of
+  --per-worker subscribers each. The subscribers decode nothing: aiortc's decoder is
+  replaced in the workers by one that only notes the first VP8 key frame, so the
+  client side stays light. They run with Chromium on CPU 1.
+
+Per round it prints Janus's CPU over a steady window (--window seconds, from
+/proc/<pid>/stat) as % of one core, per subscriber feed and per forwarded track
+(forwarded tracks = N x 2: audio and video), the packet loss the subscribers saw
+(aiortc's inbound-rtp packetsLost / packetsReceived over the window; retransmission
+by RTX is not negotiated, so a packet lost and re-sent counts as received), the
+packets each subscriber received per second beside what the publisher sent, the join
+time (from opening the subscriber's socket to Janus to its first complete VP8 key
+frame: what a person waits for before seeing the picture) p50/p95/max, each CPU's
+busy share (other work on the machine shows there) and the subscribers' own CPU.
+Then the ratio to the goal of the issue: 40 feeds on one core (Janus's CPU at N = 40,
+or projected from the largest N run, against 100 % of one core), loss under 1 % and
+join p95 under 2 s.
+
+    make bench-media                                  # N = 5, 10, 20, 40; 10 s windows
+    .venv/bin/python benchmarks/media.py --quick      # N = 5, a 3 s window (< 30 s)
+    .venv/bin/python benchmarks/media.py --subscribers 40,60 --window 20
+
+Exits non-zero when a subscriber could not join or the publisher could not publish.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import http.server
+import json
+import multiprocessing
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+JANUS_CPU = 0
+CLIENT_CPU = 1
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+CHROMIUM = "/usr/bin/chromium"
+PROTOCOL = "janus-protocol"
+TRACKS_PER_FEED = 2  # audio and video
+
+# Issue 21's goal: 40 forwarded streams on one core, loss under 1 %, join under 2 s.
+GOAL_FEEDS = 40
+GOAL_CPU_PERCENT = 100.0
+GOAL_LOSS_PERCENT = 1.0
+GOAL_JOIN_SECONDS = 2.0
+
+# A subscriber that has not seen a key frame by then has failed to join.
+JOIN_TIMEOUT_SECONDS = 15.0
+REQUEST_TIMEOUT_SECONDS = 10.0
+KEEPALIVE_SECONDS = 20.0
+
+
+# -- the subscribers (worker processes) ------------------------------------------------
+
+
+class FirstKeyFrame:
+    """Stands in for aiortc's decoder in the subscribers: decodes nothing, and passes
+    the first complete VP8 key frame (the P bit of its first byte clear) to the track,
+    which is how a subscriber learns that it could show the picture."""
+
+    def __init__(self, kind: str):
+        self.waiting = kind == "video"
+
+    def decode(self, encoded_frame) -> list:
+        data = encoded_frame.data
+        if self.waiting and data and not data[0] & 0x01:
+            self.waiting = False
+            return [encoded_frame]
+        return []
+
+
+def _no_decoding() -> None:
+    """aiortc decodes every frame it receives in a thread per track; a benchmark of 40
+    subscribers on one core must not, so its receivers get FirstKeyFrame instead. The
+    only place this benchmark touches aiortc's insides; checked, and loud if it moved."""
+    import aiortc.rtcrtpreceiver
+
+    if not callable(getattr(aiortc.rtcrtpreceiver, "get_decoder", None)):
+        raise RuntimeError(f"aiortc {aiortc.__version__} has no rtcrtpreceiver.get_decoder: update benchmarks/media.py")
+    aiortc.rtcrtpreceiver.get_decoder = lambda codec: FirstKeyFrame(codec.mimeType.split("/")[0].lower())
+
+
+class JanusFailure(Exception):
+    pass
+
+
+class JanusClient:
+    """One WebSocket to Janus with a session and a VideoRoom handle, as a browser has."""
+
+    def __init__(self, websocket, apisecret: str):
+        self.websocket = websocket
+        self.apisecret = apisecret
+        self.session_id = None
+        self.handle_id = None
+        self.waiting: dict[str, asyncio.Future] = {}
+        self.reader = asyncio.ensure_future(self._read())
+        self.keepalive = None
+
+    async def _read(self) -> None:
+        async for text in self.websocket:
+            message = json.loads(text)
+            if message.get("janus") == "ack":
+                continue
+            future = self.waiting.pop(message.get("transaction"), None)
+            if future is not None and not future.done():
+                future.set_result(message)
+
+    async def _send(self, message: dict) -> None:
+        message = {**message, "apisecret": self.apisecret}
+        if self.session_id is not None:
+            message["session_id"] = self.session_id
+        await self.websocket.send(json.dumps(message))
+
+    async def request(self, message: dict) -> dict:
+        transaction = secrets.token_hex(6)
+        future = asyncio.get_running_loop().create_future()
+        self.waiting[transaction] = future
+        await self._send({**message, "transaction": transaction})
+        answer = await asyncio.wait_for(future, REQUEST_TIMEOUT_SECONDS)
+        if answer.get("janus") == "error":
+            raise JanusFailure(answer.get("error"))
+        return answer
+
+    async def attach(self) -> None:
+        self.session_id = (await self.request({"janus": "create"}))["data"]["id"]
+        self.handle_id = (await self.request({"janus": "attach", "plugin": "janus.plugin.videoroom"}))["data"]["id"]
+        self.keepalive = asyncio.ensure_future(self._keep_alive())
+
+    async def _keep_alive(self) -> None:
+        while True:
+            await asyncio.sleep(KEEPALIVE_SECONDS)
+            await self._send({"janus": "keepalive", "transaction": secrets.token_hex(6)})
+
+    async def message(self, body: dict, jsep: dict | None = None) -> dict:
+        request = {"janus": "message", "handle_id": self.handle_id, "body": body}
+        if jsep is not None:
+            request["jsep"] = jsep
+        answer = await self.request(request)
+        data = (answer.get("plugindata") or {}).get("data") or {}
+        if "error_code" in data:
+            raise JanusFailure(f"{data['error_code']}: {data.get('error')}")
+        return answer
+
+    async def close(self) -> None:
+        if self.keepalive is not None:
+            self.keepalive.cancel()
+        # Leaving anyway: Janus ends the session itself once its socket closes.
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.request({"janus": "destroy"}), 2)
+        self.reader.cancel()
+        await self.websocket.close()
+
+
+class Subscriber:
+    def __init__(self, job: dict):
+        self.job = job
+        self.client: JanusClient | None = None
+        self.connection = None
+        self.tasks: set[asyncio.Task] = set()
+
+    async def join(self) -> float:
+        """Subscribe to the publisher's feed; the seconds from opening the socket to the
+        first key frame."""
+        from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpReceiver, RTCSessionDescription
+        from websockets.asyncio.client import connect
+
+        job = self.job
+        started = time.monotonic()
+        websocket = await connect(job["url"], subprotocols=[PROTOCOL], max_size=2**22)
+        self.client = JanusClient(websocket, job["apisecret"])
+        await self.client.attach()
+        # No ICE servers: aiortc would otherwise ask a public STUN server.
+        self.connection = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        first_frame = asyncio.get_running_loop().create_future()
+
+        @self.connection.on("track")
+        def on_track(track):
+            if track.kind == "video":
+                task = asyncio.ensure_future(self._first_frame(track, first_frame))
+                self.tasks.add(task)
+                task.add_done_callback(self.tasks.discard)
+
+        answer = await self.client.message(
+            {
+                "request": "join",
+                "ptype": "subscriber",
+                "room": job["room"],
+                "token": job["token"],
+                "streams": [{"feed": job["feed"]}],
+            }
+        )
+        offer = answer["jsep"]
+        await self.connection.setRemoteDescription(RTCSessionDescription(sdp=offer["sdp"], type="offer"))
+        vp8 = [codec for codec in RTCRtpReceiver.getCapabilities("video").codecs if codec.mimeType == "video/VP8"]
+        for transceiver in self.connection.getTransceivers():
+            if transceiver.kind == "video":
+                # VP8 without RTX: every packet counted once, on its own stream.
+                transceiver.setCodecPreferences(vp8)
+        await self.connection.setLocalDescription(await self.connection.createAnswer())
+        local = self.connection.localDescription
+        await self.client.message({"request": "start"}, jsep={"type": local.type, "sdp": local.sdp})
+        await asyncio.wait_for(first_frame, JOIN_TIMEOUT_SECONDS)
+        return time.monotonic() - started
+
+    @staticmethod
+    async def _first_frame(track, first_frame: asyncio.Future) -> None:
+        await track.recv()
+        if not first_frame.done():
+            first_frame.set_result(True)
+
+    async def packets(self) -> dict:
+        """{kind: [received, lost]} so far."""
+        totals = {"audio": [0, 0], "video": [0, 0]}
+        if self.connection is None:
+            return totals
+        for receiver in self.connection.getReceivers():
+            for stats in (await receiver.getStats()).values():
+                if stats.type == "inbound-rtp" and stats.kind in totals:
+                    totals[stats.kind][0] += stats.packetsReceived
+                    totals[stats.kind][1] += stats.packetsLost
+        return totals
+
+    async def leave(self) -> None:
+        if self.connection is not None:
+            await self.connection.close()
+        if self.client is not None:
+            await self.client.close()
+
+
+async def _run_worker(pipe, job: dict) -> None:
+    loop = asyncio.get_running_loop()
+    subscribers = [Subscriber(job) for _ in range(job["count"])]
+
+    async def join(index: int, subscriber: Subscriber):
+        await asyncio.sleep(job["delays"][index])
+        try:
+            return await subscriber.join()
+        except Exception as error:  # reported as a failed join
+            return f"{error.__class__.__name__}: {error}"
+
+    joins = await asyncio.gather(*(join(index, subscriber) for index, subscriber in enumerate(subscribers)))
+    pipe.send(("joined", joins))
+    while True:
+        command = await loop.run_in_executor(None, pipe.recv)
+        if command == "packets":
+            pipe.send(("packets", [await subscriber.packets() for subscriber in subscribers]))
+        elif command == "leave":
+            await asyncio.gather(*(subscriber.leave() for subscriber in subscribers), return_exceptions=True)
+            pipe.send(("left", None))
+            return
+
+
+def subscriber_worker(pipe, job: dict) -> None:
+    """A worker process: job["count"] subscribers, answering the controller's commands."""
+    _no_decoding()
+    asyncio.run(_run_worker(pipe, job))
+
+
+# -- the publisher (Chromium's fake camera) --------------------------------------------
+
+PUBLISHER_PAGE = """<!doctype html>
+<meta charset="utf-8"><title>publisher</title>
+<script>
+let socket, session, handle, connection, waiting = {};
+function send(message) {
+  const transaction = Math.random().toString(36).slice(2);
+  message.transaction = transaction;
+  message.apisecret = window.config.apisecret;
+  if (session) message.session_id = session;
+  return new Promise((resolve, reject) => {
+    waiting[transaction] = {resolve, reject};
+    socket.send(JSON.stringify(message));
+  });
+}
+function answer(message) {
+  if (message.janus === "ack") return;
+  const pending = waiting[message.transaction];
+  if (!pending) return;
+  delete waiting[message.transaction];
+  const data = message.plugindata && message.plugindata.data;
+  if (message.janus === "error" || (data && data.error_code)) pending.reject(JSON.stringify(message));
+  else pending.resolve(message);
+}
+async function publish(config) {
+  window.config = config;
+  socket = new WebSocket(config.url, "janus-protocol");
+  await new Promise((resolve, reject) => { socket.onopen = resolve; socket.onerror = reject; });
+  socket.onmessage = (event) => answer(JSON.parse(event.data));
+  session = (await send({janus: "create"})).data.id;
+  handle = (await send({janus: "attach", plugin: "janus.plugin.videoroom"})).data.id;
+  setInterval(() => send({janus: "keepalive"}), 20000);
+  const joined = await send({janus: "message", handle_id: handle, body: {
+    request: "join", ptype: "publisher", room: config.room, token: config.token, display: "publisher"}});
+  const stream = await navigator.mediaDevices.getUserMedia(
+    {audio: true, video: {width: 640, height: 480, frameRate: 30}});
+  connection = new RTCPeerConnection({iceServers: []});
+  stream.getTracks().forEach((track) => connection.addTrack(track, stream));
+  await connection.setLocalDescription(await connection.createOffer());
+  await new Promise((resolve) => {
+    if (connection.iceGatheringState === "complete") resolve();
+    connection.onicegatheringstatechange = () => connection.iceGatheringState === "complete" && resolve();
+  });
+  const configured = await send({janus: "message", handle_id: handle,
+    body: {request: "publish", audio: true, video: true},
+    jsep: {type: "offer", sdp: connection.localDescription.sdp}});
+  await connection.setRemoteDescription(configured.jsep);
+  await new Promise((resolve) => {
+    if (connection.connectionState === "connected") resolve();
+    connection.onconnectionstatechange = () => connection.connectionState === "connected" && resolve();
+  });
+  return joined.plugindata.data.id;
+}
+async function sent() {
+  const totals = {audio: 0, video: 0, frameWidth: 0, framesPerSecond: 0};
+  (await connection.getStats()).forEach((stats) => {
+    if (stats.type !== "outbound-rtp") return;
+    totals[stats.kind] += stats.packetsSent;
+    if (stats.kind === "video") {
+      totals.frameWidth = stats.frameWidth || 0;
+      totals.frameHeight = stats.frameHeight || 0;
+      totals.framesPerSecond = stats.framesPerSecond || 0;
+    }
+  });
+  return totals;
+}
+</script>
+"""
+
+
+class _PublisherPage(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = PUBLISHER_PAGE.encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+class Publisher:
+    def __init__(self, room: dict):
+        from playwright.sync_api import sync_playwright
+
+        self.playwright = sync_playwright().start()
+        self.browser = self.playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--use-fake-device-for-media-stream",
+                "--use-fake-ui-for-media-stream",
+            ],
+        )
+        # Served from loopback: a secure context (getUserMedia) on the local network
+        # (Chromium lets such a page reach Janus's loopback socket).
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _PublisherPage)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.page = self.browser.new_page()
+        self.page.goto(f"http://127.0.0.1:{self.server.server_port}/")
+        self.feed = self.page.evaluate("(config) => publish(config)", room)
+
+    def sent(self) -> dict:
+        return self.page.evaluate("sent()")
+
+    def close(self) -> None:
+        self.browser.close()
+        self.playwright.stop()
+        self.server.shutdown()
+
+
+# -- Janus -----------------------------------------------------------------------------
+
+
+def start_janus(root: Path):
+    """Janus from the platform's generated files, on a free port, pinned to CPU 0."""
+    from django.conf import settings
+
+    from rooms.media.config import write_media_config
+    from rooms.server.cluster import free_port, wait_for_port
+
+    settings.JANUS_RECORDINGS_DIR = str(root / "recordings")
+    url = f"ws://127.0.0.1:{free_port()}"
+    (server,) = write_media_config(root, [url])
+    settings.JANUS_SERVERS = [url]
+    log = root / "janus.log"
+    process = subprocess.Popen(
+        ["taskset", "-c", str(JANUS_CPU), *server.command()],
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        wait_for_port(server.port, timeout=15)
+    except TimeoutError:
+        process.kill()
+        raise RuntimeError(f"janus did not start: {log.read_text()[-2000:]}") from None
+    return process, url
+
+
+def create_room(url: str) -> dict:
+    """A VideoRoom made as the platform makes a room's (its own `create` request)."""
+    from rooms.media import janus
+    from rooms.media.secrets import janus_api_secret
+    from rooms.media.servers import videoroom_settings
+    from rooms.models import MediaRoom, Room
+
+    media = MediaRoom(
+        room=Room(id=1, case_id=1, kind="joint"),
+        server=url,
+        janus_room=secrets.randbelow(2**50) + 1,
+        secret=secrets.token_urlsafe(24),
+        join_token=secrets.token_urlsafe(24),
+    )
+    janus.videoroom_request(url, videoroom_settings(media))
+    return {"url": url, "apisecret": janus_api_secret(), "room": media.janus_room, "token": media.join_token}
+
+
+# -- measuring -------------------------------------------------------------------------
+
+
+def process_ticks(pid: int) -> int:
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def cpu_times() -> dict[int, tuple[int, int]]:
+    """{cpu: (busy, total)} jiffies from /proc/stat."""
+    times = {}
+    for line in Path("/proc/stat").read_text().splitlines():
+        name, *values = line.split()
+        if name.startswith("cpu") and name != "cpu":
+            numbers = [int(value) for value in values]
+            idle = numbers[3] + numbers[4]
+            times[int(name[3:])] = (sum(numbers[:8]) - idle, sum(numbers[:8]))
+    return times
+
+
+@dataclass
+class Round:
+    subscribers: int
+    joins: list[float] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    janus_percent: float = 0.0
+    client_percent: float = 0.0
+    cpu_busy: dict[int, float] = field(default_factory=dict)
+    loss: dict[str, float] = field(default_factory=dict)
+    received_per_second: dict[str, float] = field(default_factory=dict)
+    sent_per_second: dict[str, float] = field(default_factory=dict)
+    video: str = ""
+
+    @property
+    def tracks(self) -> int:
+        return self.subscribers * TRACKS_PER_FEED
+
+    def join_percentile(self, fraction: float) -> float:
+        if not self.joins:
+            return float("nan")
+        ordered = sorted(self.joins)
+        return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered) + 0.5) - 1))]
+
+    @property
+    def worst_loss(self) -> float:
+        return max(self.loss.values(), default=0.0)
+
+
+def _ask(workers, command: str) -> list:
+    for _process, pipe in workers:
+        pipe.send(command)
+    answers = []
+    for _process, pipe in workers:
+        if not pipe.poll(60):
+            raise RuntimeError(f"a subscriber worker did not answer {command!r}")
+        answers.append(pipe.recv()[1])
+    return answers
+
+
+def _packets(workers) -> dict[str, list[list[int]]]:
+    """{kind: [[received, lost] per subscriber]}."""
+    per_kind = {"audio": [], "video": []}
+    for answer in _ask(workers, "packets"):
+        for subscriber in answer:
+            for kind in per_kind:
+                per_kind[kind].append(subscriber[kind])
+    return per_kind
+
+
+def run_round(count: int, room: dict, publisher: Publisher, janus_pid: int, args) -> Round:
+    result = Round(subscribers=count)
+    context = multiprocessing.get_context("spawn")
+    worker_count = -(-count // args.per_worker)
+    workers = []
+    for index in range(worker_count):
+        mine = list(range(index, count, worker_count))
+        job = {**room, "feed": publisher.feed, "count": len(mine), "delays": [n * args.join_interval for n in mine]}
+        ours, theirs = context.Pipe()
+        process = context.Process(target=subscriber_worker, args=(theirs, job), daemon=True)
+        process.start()
+        workers.append((process, ours))
+    try:
+        for _process, pipe in workers:
+            if not pipe.poll(JOIN_TIMEOUT_SECONDS + count * args.join_interval + 30):
+                raise RuntimeError("subscribers did not finish joining")
+            for outcome in pipe.recv()[1]:
+                (result.joins if isinstance(outcome, float) else result.failures).append(outcome)
+        time.sleep(args.warmup)
+
+        before_packets, before_sent = _packets(workers), publisher.sent()
+        before_janus, before_cpus = process_ticks(janus_pid), cpu_times()
+        before_clients = sum(process_ticks(process.pid) for process, _pipe in workers)
+        started = time.monotonic()
+        time.sleep(args.window)
+        after_janus, after_cpus = process_ticks(janus_pid), cpu_times()
+        after_clients = sum(process_ticks(process.pid) for process, _pipe in workers)
+        elapsed = time.monotonic() - started
+        after_packets, after_sent = _packets(workers), publisher.sent()
+
+        result.janus_percent = 100 * (after_janus - before_janus) / CLOCK_TICKS / elapsed
+        result.client_percent = 100 * (after_clients - before_clients) / CLOCK_TICKS / elapsed
+        for cpu, (busy, total) in after_cpus.items():
+            busy_before, total_before = before_cpus[cpu]
+            result.cpu_busy[cpu] = 100 * (busy - busy_before) / max(total - total_before, 1)
+        for kind in ("audio", "video"):
+            received = sum(a[0] - b[0] for a, b in zip(after_packets[kind], before_packets[kind], strict=True))
+            lost = sum(max(a[1] - b[1], 0) for a, b in zip(after_packets[kind], before_packets[kind], strict=True))
+            result.loss[kind] = 100 * lost / max(received + lost, 1)
+            result.received_per_second[kind] = received / max(len(result.joins), 1) / elapsed
+            result.sent_per_second[kind] = (after_sent[kind] - before_sent[kind]) / elapsed
+            if len(result.joins) and received == 0:
+                result.loss[kind] = 100.0
+        result.video = f"{after_sent['frameWidth']}x{after_sent['frameHeight']} at {after_sent['framesPerSecond']} fps"
+    finally:
+        with contextlib.suppress(RuntimeError, OSError, EOFError):
+            _ask(workers, "leave")
+        for process, _pipe in workers:
+            process.join(5)
+            if process.is_alive():
+                process.kill()
+    return result
+
+
+# -- report ----------------------------------------------------------------------------
+
+
+def _ratio(value: float, goal: float) -> str:
+    return f"{value / goal:.2f}x"
+
+
+def print_round(result: Round) -> None:
+    per_feed = result.janus_percent / max(result.subscribers, 1)
+    print(
+        f"N={result.subscribers:>3}: {result.tracks} tracks forwarded; Janus {result.janus_percent:.1f} % of one core "
+        f"({per_feed:.2f} % per feed, {result.janus_percent / max(result.tracks, 1):.2f} % per track); "
+        f"loss video {result.loss['video']:.2f} %, audio {result.loss['audio']:.2f} %; "
+        f"join p50 {result.join_percentile(0.5):.2f} s, p95 {result.join_percentile(0.95):.2f} s, "
+        f"max {max(result.joins, default=float('nan')):.2f} s; failed joins {len(result.failures)}",
+        flush=True,
+    )
+    print(
+        f"       packets/s per subscriber video {result.received_per_second['video']:.0f}, "
+        f"audio {result.received_per_second['audio']:.0f} (publisher sent {result.sent_per_second['video']:.0f}, "
+        f"{result.sent_per_second['audio']:.0f}; {result.video}); subscribers' CPU {result.client_percent:.0f} %; "
+        + ", ".join(f"CPU {cpu} busy {busy:.0f} %" for cpu, busy in sorted(result.cpu_busy.items())),
+        flush=True,
+    )
+    for failure in result.failures[:3]:
+        print(f"       failed join: {failure}", flush=True)
+
+
+def print_report(results: list[Round], args, load_before, load_after) -> None:
+    print()
+    print(
+        "| N | tracks | Janus % of a core | % per feed | % per track | loss video | loss audio "
+        "| join p50 | join p95 | failed | subscribers' CPU | CPU 0 / CPU 1 busy |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for result in results:
+        print(
+            f"| {result.subscribers} | {result.tracks} | {result.janus_percent:.1f} % "
+            f"| {result.janus_percent / max(result.subscribers, 1):.2f} % "
+            f"| {result.janus_percent / max(result.tracks, 1):.2f} % "
+            f"| {result.loss['video']:.2f} % | {result.loss['audio']:.2f} % "
+            f"| {result.join_percentile(0.5):.2f} s | {result.join_percentile(0.95):.2f} s | {len(result.failures)} "
+            f"| {result.client_percent:.0f} % "
+            f"| {result.cpu_busy.get(JANUS_CPU, 0):.0f} % / {result.cpu_busy.get(CLIENT_CPU, 0):.0f} % |"
+        )
+    print()
+    largest = max(results, key=lambda result: result.subscribers)
+    if largest.subscribers >= GOAL_FEEDS:
+        cpu_at_goal = largest.janus_percent
+        how = f"measured at N={largest.subscribers}" if largest.subscribers == GOAL_FEEDS else ""
+        if largest.subscribers != GOAL_FEEDS:
+            goal_round = next((result for result in results if result.subscribers == GOAL_FEEDS), None)
+            cpu_at_goal = goal_round.janus_percent if goal_round else largest.janus_percent
+            how = "measured at N=40" if goal_round else f"measured at N={largest.subscribers}"
+    else:
+        cpu_at_goal = largest.janus_percent / largest.subscribers * GOAL_FEEDS
+        how = f"projected from N={largest.subscribers} (linear)"
+    worst_loss = max(result.worst_loss for result in results)
+    worst_join = max(result.join_percentile(0.95) for result in results)
+    print(f"Goal: {GOAL_FEEDS} feeds on one core, loss < {GOAL_LOSS_PERCENT:g} %, join < {GOAL_JOIN_SECONDS:g} s.")
+    print(
+        f"  Janus CPU for {GOAL_FEEDS} feeds: {cpu_at_goal:.1f} % of one core ({how}); "
+        f"goal <= {GOAL_CPU_PERCENT:.0f} %: ratio {_ratio(cpu_at_goal, GOAL_CPU_PERCENT)}"
+    )
+    print(
+        f"  worst loss: {worst_loss:.2f} %; goal < {GOAL_LOSS_PERCENT:g} %: "
+        f"ratio {_ratio(worst_loss, GOAL_LOSS_PERCENT)}"
+    )
+    print(
+        f"  worst join p95: {worst_join:.2f} s; goal < {GOAL_JOIN_SECONDS:g} s: "
+        f"ratio {_ratio(worst_join, GOAL_JOIN_SECONDS)}"
+    )
+    saturated = [result.subscribers for result in results if result.cpu_busy.get(CLIENT_CPU, 0) >= 90]
+    if saturated:
+        print(
+            f"  The client side (CPU {CLIENT_CPU}: Chromium and the subscribers) was saturated at N="
+            f"{', '.join(map(str, saturated))}: loss and join times there are the clients' as much as Janus's."
+        )
+    print(
+        f"Load average {load_before[0]:.2f} at the start, {load_after[0]:.2f} at the end "
+        f"({os.cpu_count()} CPUs; other work on CPU {JANUS_CPU} shows as its busy share above Janus's)."
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--subscribers", default="5,10,20,40", help="subscriber counts, one round each")
+    parser.add_argument("--window", type=float, default=10.0, help="seconds measured per round")
+    parser.add_argument("--warmup", type=float, default=2.0, help="seconds after the last join before measuring")
+    parser.add_argument("--join-interval", type=float, default=0.1, help="seconds between two subscribers' joins")
+    parser.add_argument("--per-worker", type=int, default=10, help="subscribers per worker process")
+    parser.add_argument("--quick", action="store_true", help="N=5 only, a 3 s window (a check that it runs)")
+    args = parser.parse_args()
+    if args.quick:
+        args.subscribers, args.window, args.warmup = "5", 3.0, 1.0
+    counts = [int(count) for count in args.subscribers.split(",")]
+
+    for tool in ("janus", "taskset"):
+        if shutil.which(tool) is None:
+            print(f"{tool} is not installed (make system-packages)", file=sys.stderr)
+            return 2
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
+    import django
+
+    django.setup()
+    if (os.cpu_count() or 1) > 1:
+        # Everything but Janus (this process, Chromium, the subscribers) on CPU 1.
+        os.sched_setaffinity(0, {CLIENT_CPU})
+    load_before = os.getloadavg()
+    print(
+        f"Janus on CPU {JANUS_CPU}; publisher (Chromium's fake camera) and subscribers (aiortc, no decoding) "
+        f"on CPU {CLIENT_CPU}. Load average {load_before[0]:.2f}. Rounds: N={args.subscribers}, "
+        f"{args.window:g} s windows, joins {args.join_interval:g} s apart.",
+        flush=True,
+    )
+    with tempfile.TemporaryDirectory(prefix="bench-media-") as folder:
+        janus_process, url = start_janus(Path(folder))
+        publisher = None
+        results = []
+        try:
+            room = create_room(url)
+            publisher = Publisher(room)
+            for count in counts:
+                result = run_round(count, room, publisher, janus_process.pid, args)
+                print_round(result)
+                results.append(result)
+        finally:
+            if publisher is not None:
+                publisher.close()
+            from rooms.server.cluster import end_processes
+
+            end_processes(janus_process)
+    print_report(results, args, load_before, os.getloadavg())
+    return 1 if any(result.failures for result in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
