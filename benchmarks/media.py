@@ -491,17 +491,27 @@ def cpu_times() -> dict[int, tuple[int, int]]:
     return times
 
 
-def udp_receive_buffer_drops() -> int:
-    """Datagrams the kernel dropped because a socket's receive buffer was full (IPv4
-    and IPv6: Janus's sockets are dual-stack). On loopback, a reader too slow to keep up."""
+def _socket_inodes(pid: int) -> set[str]:
+    inodes = set()
+    with contextlib.suppress(OSError):
+        for name in os.listdir(f"/proc/{pid}/fd"):
+            with contextlib.suppress(OSError):
+                target = os.readlink(f"/proc/{pid}/fd/{name}")
+                if target.startswith("socket:["):
+                    inodes.add(target[8:-1])
+    return inodes
+
+
+def udp_drops(pids: list[int]) -> int:
+    """Datagrams the kernel dropped (receive buffer full) at the UDP sockets of these
+    processes so far: on loopback, where a reader too slow to keep up loses packets."""
+    inodes = set().union(*(_socket_inodes(pid) for pid in pids))
     drops = 0
-    snmp = [line.split() for line in Path("/proc/net/snmp").read_text().splitlines() if line.startswith("Udp:")]
-    if len(snmp) == 2:
-        drops += int(snmp[1][snmp[0].index("RcvbufErrors")])
-    for line in Path("/proc/net/snmp6").read_text().splitlines():
-        name, _sep, value = line.partition(" ")
-        if name == "Udp6RcvbufErrors":
-            drops += int(value)
+    for table in ("/proc/net/udp", "/proc/net/udp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[9] in inodes:
+                drops += int(fields[-1])
     return drops
 
 
@@ -516,7 +526,10 @@ class Round:
     loss: dict[str, float] = field(default_factory=dict)
     received_per_second: dict[str, float] = field(default_factory=dict)
     lost_packets: int = 0
-    buffer_drops: int = 0
+    delivered: dict[str, float] = field(default_factory=dict)
+    silent: int = 0
+    janus_drops: int = 0
+    subscriber_drops: int = 0
     sent_per_second: dict[str, float] = field(default_factory=dict)
     video: str = ""
 
@@ -579,12 +592,14 @@ def run_round(count: int, room: dict, publisher: Publisher, janus_pid: int, args
         before_packets, before_sent = _packets(workers), publisher.sent()
         before_janus, before_cpus = process_ticks(janus_pid), cpu_times()
         before_clients = sum(process_ticks(process.pid) for process, _pipe in workers)
-        before_drops = udp_receive_buffer_drops()
+        worker_pids = [process.pid for process, _pipe in workers]
+        before_drops = udp_drops([janus_pid]), udp_drops(worker_pids)
         started = time.monotonic()
         time.sleep(args.window)
         after_janus, after_cpus = process_ticks(janus_pid), cpu_times()
         after_clients = sum(process_ticks(process.pid) for process, _pipe in workers)
-        result.buffer_drops = udp_receive_buffer_drops() - before_drops
+        result.janus_drops = udp_drops([janus_pid]) - before_drops[0]
+        result.subscriber_drops = udp_drops(worker_pids) - before_drops[1]
         elapsed = time.monotonic() - started
         after_packets, after_sent = _packets(workers), publisher.sent()
 
@@ -593,15 +608,21 @@ def run_round(count: int, room: dict, publisher: Publisher, janus_pid: int, args
         for cpu, (busy, total) in after_cpus.items():
             busy_before, total_before = before_cpus[cpu]
             result.cpu_busy[cpu] = 100 * (busy - busy_before) / max(total - total_before, 1)
+        joined = len(result.joins)
         for kind in ("audio", "video"):
-            received = sum(a[0] - b[0] for a, b in zip(after_packets[kind], before_packets[kind], strict=True))
-            lost = sum(max(a[1] - b[1], 0) for a, b in zip(after_packets[kind], before_packets[kind], strict=True))
-            result.loss[kind] = 100 * lost / max(received + lost, 1)
+            pairs = list(zip(after_packets[kind], before_packets[kind], strict=True))
+            received = sum(after[0] - before[0] for after, before in pairs)
+            lost = sum(max(after[1] - before[1], 0) for after, before in pairs)
+            sent = after_sent[kind] - before_sent[kind]
             result.lost_packets += lost
-            result.received_per_second[kind] = received / max(len(result.joins), 1) / elapsed
-            result.sent_per_second[kind] = (after_sent[kind] - before_sent[kind]) / elapsed
-            if len(result.joins) and received == 0:
-                result.loss[kind] = 100.0
+            result.silent = max(result.silent, sum(1 for after, before in pairs if after[0] == before[0]))
+            result.received_per_second[kind] = received / max(joined, 1) / elapsed
+            result.sent_per_second[kind] = sent / elapsed
+            # What a subscriber missed, whether or not its sequence numbers show it (a
+            # connection that stopped shows no gap): received against what the
+            # publisher sent, and the gaps the subscribers saw, whichever is worse.
+            result.delivered[kind] = min(100.0, 100 * received / max(sent * joined, 1))
+            result.loss[kind] = max(100 - result.delivered[kind], 100 * lost / max(received + lost, 1))
         result.video = f"{after_sent['frameWidth']}x{after_sent['frameHeight']} at {after_sent['framesPerSecond']} fps"
     finally:
         with contextlib.suppress(RuntimeError, OSError, EOFError):
@@ -633,8 +654,9 @@ def print_round(result: Round) -> None:
     print(
         f"       packets/s per subscriber video {result.received_per_second['video']:.0f}, "
         f"audio {result.received_per_second['audio']:.0f} (publisher sent {result.sent_per_second['video']:.0f}, "
-        f"{result.sent_per_second['audio']:.0f}; {result.video}); {result.lost_packets} packets lost, "
-        f"{result.buffer_drops} dropped by the kernel at a full UDP receive buffer; "
+        f"{result.sent_per_second['audio']:.0f}; {result.video}); {result.lost_packets} gaps in sequence numbers, "
+        f"{result.silent} subscribers received nothing; dropped by the kernel at full receive buffers: "
+        f"{result.janus_drops} at Janus, {result.subscriber_drops} at the subscribers; "
         f"subscribers' CPU {result.client_percent:.0f} %; "
         + ", ".join(f"CPU {cpu} busy {busy:.0f} %" for cpu, busy in sorted(result.cpu_busy.items())),
         flush=True,
