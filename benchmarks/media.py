@@ -526,7 +526,6 @@ class Round:
     loss: dict[str, float] = field(default_factory=dict)
     received_per_second: dict[str, float] = field(default_factory=dict)
     lost_packets: int = 0
-    delivered: dict[str, float] = field(default_factory=dict)
     silent: int = 0
     janus_drops: int = 0
     subscriber_drops: int = 0
@@ -614,15 +613,14 @@ def run_round(count: int, room: dict, publisher: Publisher, janus_pid: int, args
             received = sum(after[0] - before[0] for after, before in pairs)
             lost = sum(max(after[1] - before[1], 0) for after, before in pairs)
             sent = after_sent[kind] - before_sent[kind]
+            # A subscriber whose connection stopped shows no gap: it lost all of it.
+            silent = sum(1 for after, before in pairs if after[0] == before[0])
+            lost += silent * sent
+            result.silent = max(result.silent, silent)
             result.lost_packets += lost
-            result.silent = max(result.silent, sum(1 for after, before in pairs if after[0] == before[0]))
+            result.loss[kind] = 100 * lost / max(received + lost, 1)
             result.received_per_second[kind] = received / max(joined, 1) / elapsed
             result.sent_per_second[kind] = sent / elapsed
-            # What a subscriber missed, whether or not its sequence numbers show it (a
-            # connection that stopped shows no gap): received against what the
-            # publisher sent, and the gaps the subscribers saw, whichever is worse.
-            result.delivered[kind] = min(100.0, 100 * received / max(sent * joined, 1))
-            result.loss[kind] = max(100 - result.delivered[kind], 100 * lost / max(received + lost, 1))
         result.video = f"{after_sent['frameWidth']}x{after_sent['frameHeight']} at {after_sent['framesPerSecond']} fps"
     finally:
         with contextlib.suppress(RuntimeError, OSError, EOFError):
@@ -707,12 +705,17 @@ def print_report(results: list[Round], args, load_before, load_after) -> None:
         f"  worst join p95: {worst_join:.2f} s; goal < {GOAL_JOIN_SECONDS:g} s: "
         f"ratio {_ratio(worst_join, GOAL_JOIN_SECONDS)}"
     )
-    saturated = [result.subscribers for result in results if result.cpu_busy.get(CLIENT_CPU, 0) >= 90]
-    if saturated:
-        print(
-            f"  The client side (CPU {CLIENT_CPU}: Chromium and the subscribers) was saturated at N="
-            f"{', '.join(map(str, saturated))}: loss and join times there are the clients' as much as Janus's."
+    for result in results:
+        behind = any(
+            result.received_per_second[kind] < 0.98 * result.sent_per_second[kind] for kind in ("audio", "video")
         )
+        if result.subscriber_drops or behind:
+            print(
+                f"  N={result.subscribers}: the subscribers fell behind (CPU {CLIENT_CPU} busy "
+                f"{result.cpu_busy.get(CLIENT_CPU, 0):.0f} %; {result.subscriber_drops} packets dropped at their "
+                f"sockets against {result.janus_drops} at Janus's): loss and join times there are the clients' "
+                "as much as Janus's."
+            )
     print(
         f"Load average {load_before[0]:.2f} at the start, {load_after[0]:.2f} at the end "
         f"({os.cpu_count()} CPUs; other work on CPU {JANUS_CPU} shows as its busy share above Janus's)."
