@@ -279,8 +279,16 @@ class Subscriber:
             await self.client.close()
 
 
+def _one_line(loop, context: dict) -> None:
+    """An error in a callback (aioice has failed on a malformed STUN datagram) in one
+    line, not a traceback in the middle of the figures."""
+    error = context.get("exception")
+    print(f"subscriber worker: {context.get('message')}: {error!r}", file=sys.stderr, flush=True)
+
+
 async def _run_worker(pipe, job: dict) -> None:
     loop = asyncio.get_running_loop()
+    loop.set_exception_handler(_one_line)
     subscribers = [Subscriber(job) for _ in range(job["count"])]
 
     async def join(index: int, subscriber: Subscriber):
