@@ -46,6 +46,7 @@ import contextlib
 import http.server
 import json
 import logging
+import math
 import multiprocessing
 import os
 import secrets
@@ -547,8 +548,8 @@ class Round:
     def join_percentile(self, fraction: float) -> float:
         if not self.joins:
             return float("nan")
-        ordered = sorted(self.joins)
-        return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered) + 0.5) - 1))]
+        ordered = sorted(self.joins)  # nearest rank
+        return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
 
     @property
     def worst_loss(self) -> float:
