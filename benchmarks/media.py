@@ -75,6 +75,8 @@ GOAL_CPU_PERCENT = 100.0
 GOAL_LOSS_PERCENT = 1.0
 GOAL_JOIN_SECONDS = 2.0
 
+# The fake camera gives 20 frames/s; fewer means the publisher's encoder was starved.
+PUBLISHER_MIN_FPS = 15
 # A subscriber that has not seen a key frame by then has failed to join.
 JOIN_TIMEOUT_SECONDS = 15.0
 REQUEST_TIMEOUT_SECONDS = 10.0
@@ -356,6 +358,14 @@ async function publish(config) {
     {audio: true, video: {width: 640, height: 480, frameRate: 30}});
   connection = new RTCPeerConnection({iceServers: []});
   stream.getTracks().forEach((track) => connection.addTrack(track, stream));
+  // The same load in every round: on a busy CPU, Chromium lowers the frame rate
+  // rather than the resolution (it would otherwise fall to 480x360 and fewer packets).
+  for (const sender of connection.getSenders()) {
+    if (sender.track.kind !== "video") continue;
+    const parameters = sender.getParameters();
+    parameters.degradationPreference = "maintain-resolution";
+    await sender.setParameters(parameters).catch(() => {});
+  }
   await connection.setLocalDescription(await connection.createOffer());
   await new Promise((resolve) => {
     if (connection.iceGatheringState === "complete") resolve();
@@ -540,6 +550,7 @@ class Round:
     subscriber_drops: int = 0
     sent_per_second: dict[str, float] = field(default_factory=dict)
     video: str = ""
+    publisher_starved: bool = False
 
     @property
     def tracks(self) -> int:
@@ -631,6 +642,7 @@ def run_round(count: int, room: dict, publisher: Publisher, janus_pid: int, args
             result.received_per_second[kind] = received / max(joined, 1) / elapsed
             result.sent_per_second[kind] = sent / elapsed
         result.video = f"{after_sent['frameWidth']}x{after_sent['frameHeight']} at {after_sent['framesPerSecond']} fps"
+        result.publisher_starved = after_sent["framesPerSecond"] < PUBLISHER_MIN_FPS
     finally:
         with contextlib.suppress(RuntimeError, OSError, EOFError):
             _ask(workers, "leave")
@@ -668,6 +680,12 @@ def print_round(result: Round) -> None:
         + ", ".join(f"CPU {cpu} busy {busy:.0f} %" for cpu, busy in sorted(result.cpu_busy.items())),
         flush=True,
     )
+    if result.publisher_starved:
+        print(
+            f"       Chromium's encoder was short of CPU (under {PUBLISHER_MIN_FPS} frames/s): "
+            "fewer packets to forward than in a quiet run",
+            flush=True,
+        )
     for failure in result.failures[:3]:
         print(f"       failed join: {failure}", flush=True)
 
