@@ -7,16 +7,18 @@ A Janus of its own, started from the platform's generated configuration
 (`rooms.media.servers.videoroom_settings`: private, join token, VP8 + Opus, 512 kbit/s).
 Then:
 
-- one publisher: Debian's Chromium with its fake camera and microphone
-  (`--use-fake-device-for-media-stream --use-fake-ui-for-media-stream`), driven by
-  Playwright through a page of a few lines that speaks Janus's protocol itself (no
-  janus.js needed), publishing VP8 video and Opus audio;
+- one publisher (`benchmarks/_media_publisher.py`): Debian's Chromium with its fake
+  camera and microphone (`--use-fake-device-for-media-stream
+  --use-fake-ui-for-media-stream`), driven by Playwright through a page of a few lines
+  that speaks Janus's protocol itself (no janus.js needed), publishing VP8 video and
+  Opus audio;
 - N subscribers (N = 5, 10, 20, 40, a fresh set each round), each an aiortc
   RTCPeerConnection with its own Janus session subscribing to the publisher's feed,
   joining one after the other (--join-interval apart), in worker processes of
-  --per-worker subscribers each. The subscribers decode nothing: aiortc's decoder is
-  replaced in the workers by one that only notes the first VP8 key frame, so the
-  client side stays light. They run with Chromium on CPU 1.
+  --per-worker subscribers each (`benchmarks/_media_subscribers.py`). The subscribers
+  decode nothing: aiortc's decoder is replaced in the workers by one that only notes
+  the first VP8 key frame, so the client side stays light. They run with Chromium on
+  CPU 1.
 
 Per round it prints Janus's CPU over a steady window (--window seconds, from
 /proc/<pid>/stat) as % of one core, per subscriber feed and per forwarded track
@@ -41,11 +43,7 @@ Exits non-zero when a subscriber could not join or the publisher could not publi
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
-import http.server
-import json
-import logging
 import math
 import multiprocessing
 import os
@@ -54,7 +52,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,11 +59,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from _media_publisher import Publisher  # noqa: E402
+from _media_subscribers import JOIN_TIMEOUT_SECONDS, subscriber_worker  # noqa: E402
+
 JANUS_CPU = 0
 CLIENT_CPU = 1
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-CHROMIUM = "/usr/bin/chromium"
-PROTOCOL = "janus-protocol"
 TRACKS_PER_FEED = 2  # audio and video
 
 # Issue 21's goal: 40 forwarded streams on one core, loss under 1 %, join under 2 s.
@@ -77,370 +75,6 @@ GOAL_JOIN_SECONDS = 2.0
 
 # The fake camera gives 20 frames/s; fewer means the publisher's encoder was starved.
 PUBLISHER_MIN_FPS = 15
-# A subscriber that has not seen a key frame by then has failed to join.
-JOIN_TIMEOUT_SECONDS = 15.0
-REQUEST_TIMEOUT_SECONDS = 10.0
-KEEPALIVE_SECONDS = 20.0
-
-
-# -- the subscribers (worker processes) ------------------------------------------------
-
-
-class FirstKeyFrame:
-    """Stands in for aiortc's decoder in the subscribers: decodes nothing, and passes
-    the first complete VP8 key frame (the P bit of its first byte clear) to the track,
-    which is how a subscriber learns that it could show the picture. Until then a
-    delta frame fails as it would in a real decoder (no reference frame yet), so aiortc
-    asks the publisher for a key frame (PLI), as a browser does."""
-
-    def __init__(self, kind: str):
-        self.waiting = kind == "video"
-
-    def decode(self, encoded_frame) -> list:
-        if not self.waiting:
-            return []
-        data = encoded_frame.data
-        if data and not data[0] & 0x01:
-            self.waiting = False
-            return [encoded_frame]
-        import av
-
-        raise av.error.InvalidDataError(1094995529, "no key frame yet")
-
-
-def _no_decoding() -> None:
-    """aiortc decodes every frame it receives in a thread per track; a benchmark of 40
-    subscribers on one core must not, so its receivers get FirstKeyFrame instead. The
-    only place this benchmark touches aiortc's insides; checked, and loud if it moved."""
-    import aiortc.rtcrtpreceiver
-
-    if not callable(getattr(aiortc.rtcrtpreceiver, "get_decoder", None)):
-        raise RuntimeError(f"aiortc {aiortc.__version__} has no rtcrtpreceiver.get_decoder: update benchmarks/media.py")
-    aiortc.rtcrtpreceiver.get_decoder = lambda codec: FirstKeyFrame(codec.mimeType.split("/")[0].lower())
-    # Its warning for each frame that could not be decoded (FirstKeyFrame's, until the
-    # key frame) says nothing here.
-    logging.getLogger("aiortc.rtcrtpreceiver").setLevel(logging.ERROR)
-
-
-# Header extensions for the receiver's bandwidth estimate: aiortc computes it in Python
-# for every packet (a browser does it in C++); the subscribers here decline them.
-ESTIMATION_EXTENSIONS = ("abs-send-time", "transport-wide-cc")
-
-
-def without_estimation(sdp: str) -> str:
-    return "".join(
-        line
-        for line in sdp.splitlines(keepends=True)
-        if not (line.startswith("a=extmap:") and any(name in line for name in ESTIMATION_EXTENSIONS))
-    )
-
-
-class JanusFailure(Exception):
-    pass
-
-
-class JanusClient:
-    """One WebSocket to Janus with a session and a VideoRoom handle, as a browser has."""
-
-    def __init__(self, websocket, apisecret: str):
-        self.websocket = websocket
-        self.apisecret = apisecret
-        self.session_id = None
-        self.handle_id = None
-        self.waiting: dict[str, asyncio.Future] = {}
-        self.reader = asyncio.ensure_future(self._read())
-        self.keepalive = None
-
-    async def _read(self) -> None:
-        async for text in self.websocket:
-            message = json.loads(text)
-            if message.get("janus") == "ack":
-                continue
-            future = self.waiting.pop(message.get("transaction"), None)
-            if future is not None and not future.done():
-                future.set_result(message)
-
-    async def _send(self, message: dict) -> None:
-        message = {**message, "apisecret": self.apisecret}
-        if self.session_id is not None:
-            message["session_id"] = self.session_id
-        await self.websocket.send(json.dumps(message))
-
-    async def request(self, message: dict) -> dict:
-        transaction = secrets.token_hex(6)
-        future = asyncio.get_running_loop().create_future()
-        self.waiting[transaction] = future
-        await self._send({**message, "transaction": transaction})
-        answer = await asyncio.wait_for(future, REQUEST_TIMEOUT_SECONDS)
-        if answer.get("janus") == "error":
-            raise JanusFailure(answer.get("error"))
-        return answer
-
-    async def attach(self) -> None:
-        self.session_id = (await self.request({"janus": "create"}))["data"]["id"]
-        self.handle_id = (await self.request({"janus": "attach", "plugin": "janus.plugin.videoroom"}))["data"]["id"]
-        self.keepalive = asyncio.ensure_future(self._keep_alive())
-
-    async def _keep_alive(self) -> None:
-        while True:
-            await asyncio.sleep(KEEPALIVE_SECONDS)
-            await self._send({"janus": "keepalive", "transaction": secrets.token_hex(6)})
-
-    async def message(self, body: dict, jsep: dict | None = None) -> dict:
-        request = {"janus": "message", "handle_id": self.handle_id, "body": body}
-        if jsep is not None:
-            request["jsep"] = jsep
-        answer = await self.request(request)
-        data = (answer.get("plugindata") or {}).get("data") or {}
-        if "error_code" in data:
-            raise JanusFailure(f"{data['error_code']}: {data.get('error')}")
-        return answer
-
-    async def close(self) -> None:
-        if self.keepalive is not None:
-            self.keepalive.cancel()
-        # Leaving anyway: Janus ends the session itself once its socket closes.
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(self.request({"janus": "destroy"}), 2)
-        self.reader.cancel()
-        await self.websocket.close()
-
-
-class Subscriber:
-    def __init__(self, job: dict):
-        self.job = job
-        self.client: JanusClient | None = None
-        self.connection = None
-        self.tasks: set[asyncio.Task] = set()
-
-    async def join(self) -> float:
-        """Subscribe to the publisher's feed; the seconds from opening the socket to the
-        first key frame."""
-        from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpReceiver, RTCSessionDescription
-        from websockets.asyncio.client import connect
-
-        job = self.job
-        started = time.monotonic()
-        websocket = await connect(job["url"], subprotocols=[PROTOCOL], max_size=2**22)
-        self.client = JanusClient(websocket, job["apisecret"])
-        await self.client.attach()
-        # No ICE servers: aiortc would otherwise ask a public STUN server.
-        self.connection = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-        first_frame = asyncio.get_running_loop().create_future()
-
-        @self.connection.on("track")
-        def on_track(track):
-            if track.kind == "video":
-                task = asyncio.ensure_future(self._first_frame(track, first_frame))
-                self.tasks.add(task)
-                task.add_done_callback(self.tasks.discard)
-
-        answer = await self.client.message(
-            {
-                "request": "join",
-                "ptype": "subscriber",
-                "room": job["room"],
-                "token": job["token"],
-                "streams": [{"feed": job["feed"]}],
-            }
-        )
-        offer = RTCSessionDescription(sdp=without_estimation(answer["jsep"]["sdp"]), type="offer")
-        await self.connection.setRemoteDescription(offer)
-        vp8 = [codec for codec in RTCRtpReceiver.getCapabilities("video").codecs if codec.mimeType == "video/VP8"]
-        for transceiver in self.connection.getTransceivers():
-            if transceiver.kind == "video":
-                # VP8 without RTX: every packet counted once, on its own stream.
-                transceiver.setCodecPreferences(vp8)
-        await self.connection.setLocalDescription(await self.connection.createAnswer())
-        local = self.connection.localDescription
-        await self.client.message({"request": "start"}, jsep={"type": local.type, "sdp": local.sdp})
-        await asyncio.wait_for(first_frame, JOIN_TIMEOUT_SECONDS)
-        return time.monotonic() - started
-
-    @staticmethod
-    async def _first_frame(track, first_frame: asyncio.Future) -> None:
-        await track.recv()
-        if not first_frame.done():
-            first_frame.set_result(True)
-
-    async def packets(self) -> dict:
-        """{kind: [received, lost]} so far."""
-        totals = {"audio": [0, 0], "video": [0, 0]}
-        if self.connection is None:
-            return totals
-        for receiver in self.connection.getReceivers():
-            for stats in (await receiver.getStats()).values():
-                if stats.type == "inbound-rtp" and stats.kind in totals:
-                    totals[stats.kind][0] += stats.packetsReceived
-                    totals[stats.kind][1] += stats.packetsLost
-        return totals
-
-    async def leave(self) -> None:
-        if self.connection is not None:
-            await self.connection.close()
-        if self.client is not None:
-            await self.client.close()
-
-
-def _one_line(loop, context: dict) -> None:
-    """An error in a callback (aioice has failed on a malformed STUN datagram) in one
-    line, not a traceback in the middle of the figures."""
-    error = context.get("exception")
-    print(f"subscriber worker: {context.get('message')}: {error!r}", file=sys.stderr, flush=True)
-
-
-async def _run_worker(pipe, job: dict) -> None:
-    loop = asyncio.get_running_loop()
-    loop.set_exception_handler(_one_line)
-    subscribers = [Subscriber(job) for _ in range(job["count"])]
-
-    async def join(index: int, subscriber: Subscriber):
-        await asyncio.sleep(job["delays"][index])
-        try:
-            return await subscriber.join()
-        except Exception as error:  # reported as a failed join
-            return f"{error.__class__.__name__}: {error}"
-
-    joins = await asyncio.gather(*(join(index, subscriber) for index, subscriber in enumerate(subscribers)))
-    pipe.send(("joined", joins))
-    while True:
-        command = await loop.run_in_executor(None, pipe.recv)
-        if command == "packets":
-            pipe.send(("packets", [await subscriber.packets() for subscriber in subscribers]))
-        elif command == "leave":
-            await asyncio.gather(*(subscriber.leave() for subscriber in subscribers), return_exceptions=True)
-            pipe.send(("left", None))
-            return
-
-
-def subscriber_worker(pipe, job: dict) -> None:
-    """A worker process: job["count"] subscribers, answering the controller's commands."""
-    _no_decoding()
-    asyncio.run(_run_worker(pipe, job))
-
-
-# -- the publisher (Chromium's fake camera) --------------------------------------------
-
-PUBLISHER_PAGE = """<!doctype html>
-<meta charset="utf-8"><title>publisher</title>
-<script>
-let socket, session, handle, connection, waiting = {};
-function send(message) {
-  const transaction = Math.random().toString(36).slice(2);
-  message.transaction = transaction;
-  message.apisecret = window.config.apisecret;
-  if (session) message.session_id = session;
-  return new Promise((resolve, reject) => {
-    waiting[transaction] = {resolve, reject};
-    socket.send(JSON.stringify(message));
-  });
-}
-function answer(message) {
-  if (message.janus === "ack") return;
-  const pending = waiting[message.transaction];
-  if (!pending) return;
-  delete waiting[message.transaction];
-  const data = message.plugindata && message.plugindata.data;
-  if (message.janus === "error" || (data && data.error_code)) pending.reject(JSON.stringify(message));
-  else pending.resolve(message);
-}
-async function publish(config) {
-  window.config = config;
-  socket = new WebSocket(config.url, "janus-protocol");
-  await new Promise((resolve, reject) => { socket.onopen = resolve; socket.onerror = reject; });
-  socket.onmessage = (event) => answer(JSON.parse(event.data));
-  session = (await send({janus: "create"})).data.id;
-  handle = (await send({janus: "attach", plugin: "janus.plugin.videoroom"})).data.id;
-  setInterval(() => send({janus: "keepalive"}), 20000);
-  const joined = await send({janus: "message", handle_id: handle, body: {
-    request: "join", ptype: "publisher", room: config.room, token: config.token, display: "publisher"}});
-  const stream = await navigator.mediaDevices.getUserMedia(
-    {audio: true, video: {width: 640, height: 480, frameRate: 30}});
-  connection = new RTCPeerConnection({iceServers: []});
-  stream.getTracks().forEach((track) => connection.addTrack(track, stream));
-  // The same load in every round: on a busy CPU, Chromium lowers the frame rate
-  // rather than the resolution (it would otherwise fall to 480x360 and fewer packets).
-  for (const sender of connection.getSenders()) {
-    if (sender.track.kind !== "video") continue;
-    const parameters = sender.getParameters();
-    parameters.degradationPreference = "maintain-resolution";
-    await sender.setParameters(parameters).catch(() => {});
-  }
-  await connection.setLocalDescription(await connection.createOffer());
-  await new Promise((resolve) => {
-    if (connection.iceGatheringState === "complete") resolve();
-    connection.onicegatheringstatechange = () => connection.iceGatheringState === "complete" && resolve();
-  });
-  const configured = await send({janus: "message", handle_id: handle,
-    body: {request: "publish", audio: true, video: true},
-    jsep: {type: "offer", sdp: connection.localDescription.sdp}});
-  await connection.setRemoteDescription(configured.jsep);
-  await new Promise((resolve) => {
-    if (connection.connectionState === "connected") resolve();
-    connection.onconnectionstatechange = () => connection.connectionState === "connected" && resolve();
-  });
-  return joined.plugindata.data.id;
-}
-async function sent() {
-  const totals = {audio: 0, video: 0, frameWidth: 0, framesPerSecond: 0};
-  (await connection.getStats()).forEach((stats) => {
-    if (stats.type !== "outbound-rtp") return;
-    totals[stats.kind] += stats.packetsSent;
-    if (stats.kind === "video") {
-      totals.frameWidth = stats.frameWidth || 0;
-      totals.frameHeight = stats.frameHeight || 0;
-      totals.framesPerSecond = stats.framesPerSecond || 0;
-    }
-  });
-  return totals;
-}
-</script>
-"""
-
-
-class _PublisherPage(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        body = PUBLISHER_PAGE.encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args) -> None:
-        pass
-
-
-class Publisher:
-    def __init__(self, room: dict):
-        from playwright.sync_api import sync_playwright
-
-        self.playwright = sync_playwright().start()
-        self.browser = self.playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--no-first-run",
-                "--use-fake-device-for-media-stream",
-                "--use-fake-ui-for-media-stream",
-            ],
-        )
-        # Served from loopback: a secure context (getUserMedia) on the local network
-        # (Chromium lets such a page reach Janus's loopback socket).
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _PublisherPage)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.page = self.browser.new_page()
-        self.page.goto(f"http://127.0.0.1:{self.server.server_port}/")
-        self.feed = self.page.evaluate("(config) => publish(config)", room)
-
-    def sent(self) -> dict:
-        return self.page.evaluate("sent()")
-
-    def close(self) -> None:
-        self.browser.close()
-        self.playwright.stop()
-        self.server.shutdown()
 
 
 # -- Janus -----------------------------------------------------------------------------
