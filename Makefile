@@ -19,7 +19,7 @@ SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk gettext chrom
 # shows a frozen client offline soon.
 DAPHNE_FLAGS := --websocket-max-message-size 65536 --websocket-max-frame-size 65536 --ping-interval 15 --ping-timeout 20
 
-.PHONY: run test check install install-test system-packages messages migrate pki seed run-cluster lint lock bench-desk bench-rooms bench-documents vendor clean
+.PHONY: run test check install install-test system-packages messages migrate pki seed run-cluster lint lock bench-desk bench-rooms bench-documents bench-media vendor clean
 
 # run_platform writes Janus's files (var/media, see docs/media.md), starts this machine's
 # Janus servers (coturn too where TURN_URLS is set) and daphne, and stops them all on
@@ -116,6 +116,11 @@ bench-rooms: install-test
 
 bench-documents: install-test
 	$(BIN)/python benchmarks/documents.py
+
+# Janus (pinned to CPU 0) forwarding Chromium's fake camera to 5, 10, 20 and 40 aiortc
+# subscribers (CPU 1): docs/performance.md, "Media server (Janus)".
+bench-media: install-test system-packages
+	$(BIN)/python benchmarks/media.py
 
 # The browser tests inject axe-core from here; `npm ci` installs the locked versions.
 frontend/node_modules/.installed: frontend/package.json frontend/package-lock.json
