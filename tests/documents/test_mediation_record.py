@@ -216,7 +216,7 @@ def test_a_party_signs_on_the_records_page(world, client):
     assert page.context["may_sign"]
 
 
-def test_a_paper_signature_counts_once_confirmed_and_shows_in_the_sealed_record(world, people):
+def test_a_paper_signature_counts_once_confirmed_and_shows_in_the_sealed_record(world, client):
     document = sent_record(world)
     defendant = world.defendant_participant.party
     sign(document, world.plaintiff, f"party-{world.plaintiff_participant.party_id}")
@@ -228,7 +228,12 @@ def test_a_paper_signature_counts_once_confirmed_and_shows_in_the_sealed_record(
     assert not CourtDocument.objects.get(pk=document.pk).is_sealed
     with pytest.raises(ActionForbidden):
         confirm(act, world.mediator)
-    confirm(act, world.judge)
+    # The judge checks the scan on the acts-in-person page and confirms it there.
+    client.force_login(world.judge)
+    page = client.get(reverse("in_person_acts", args=[world.case.pk])).content.decode()
+    assert f'href="{reverse("court_document_sign", args=[document.pk])}" data-signed-record' in page
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        client.post(reverse("in_person_confirm", args=[act.pk]))
     document = CourtDocument.objects.get(pk=document.pk)
     assert document.is_sealed
     report = verify_pdf(read_blob(document.sealed_blob))
