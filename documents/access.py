@@ -76,6 +76,12 @@ def can_view_court_document(user: User, document) -> bool:
         from mediation import policy
 
         return policy.can_on_case(user, "read_filing_package", document.case)
+    if document.kind == CourtDocument.Kind.MEDIATION_RECORD:
+        # A caucus session's record: its side's and the court's alone.
+        from documents.services.mediation_records import may_read_record, record_of_document
+
+        record = record_of_document(document)
+        return record is not None and may_read_record(user, record)
     if document.kind != CourtDocument.Kind.ENFORCEMENT_APPLICATION:
         return True
     side, participant = standing_in_case(user, document.case)

@@ -20,6 +20,7 @@ class DocumentsConfig(AppConfig):
         from documents.services import (
             confirmation,  # noqa: F401
             in_person,  # noqa: F401
+            mediation_records,  # noqa: F401
         )
         from mediation.notifications import register_kind, register_topic
         from mediation.sms import templates as sms_templates

@@ -19,10 +19,26 @@ from django.db import transaction
 from django.utils import timezone
 
 from documents import selectors
-from documents.models import Agreement, CourtDocument, Document, JudicialConfirmation, Obligation, Service
+from documents.models import (
+    Agreement,
+    CourtDocument,
+    Document,
+    JudicialConfirmation,
+    MediationRecord,
+    Obligation,
+    Service,
+)
 from documents.models.confirmation import ConfirmationReview
 from documents.reauthentication import Reauthentication
-from documents.services import agreements, confirmation_court, court_documents, performance, powers_of_attorney, serving
+from documents.services import (
+    agreements,
+    confirmation_court,
+    court_documents,
+    mediation_records,
+    performance,
+    powers_of_attorney,
+    serving,
+)
 from documents.services import confirmation as applying
 from documents.services.agreement_content import instalment_terms
 from documents.services.uploads import upload_document
@@ -184,6 +200,64 @@ def _sign_court_document(document: CourtDocument, user: User, slot: str) -> None
         ip="127.0.0.1",
         user_agent="seed_demo",
     )
+
+
+def _record_the_session(case: MediationCase) -> bool:
+    """The report's session has its mediation record (调解笔录), written by the mediator,
+    signed by both companies' people and the mediator, and sealed. Only what is not yet
+    done; whether anything was."""
+    session = mediation_records.sessions_to_record(case).order_by("started_at", "pk").first()
+    if session is None:
+        return False
+    record = MediationRecord.objects.filter(session=session).select_related("document").first()
+    if record is not None and record.document is not None and not record.document.allows("sign"):
+        return False
+    mediator = case.mediator
+    if record is None:
+        plaintiff = case.parties.get(side="plaintiff")
+        defendant = case.parties.get(side="defendant")
+        started = timezone.localtime(session.started_at)
+        attendees = [
+            f"participant-{participant.pk}"
+            for participant in Participant.active.filter(case=case).order_by("party__side", "pk")
+        ] + ["staff-mediator"]
+        record = mediation_records.write_record(
+            session=session,
+            actor=mediator,
+            data={
+                "started_at": started,
+                "ended_at": started + dt.timedelta(minutes=90),
+                "mode": "video",
+                "place": "",
+                "recorder": "",
+                "attendees": attendees,
+                "others": "",
+                f"statements_{plaintiff.side}": "原告已按约完成宣传视频制作并交付，被告至今未付制作费50万元。",
+                f"claims_{plaintiff.side}": "请求被告支付视频制作费50万元。",
+                f"statements_{defendant.side}": "被告确认收到视频，因资金周转困难未能按期付款，对欠款金额无异议。",
+                f"claims_{defendant.side}": "请求分期支付。",
+                "agreed": "被告欠付制作费50万元；被告分三期支付，原告收到全部款项后撤回起诉。",
+                "disputed": "无。",
+                "mediator_note": "双方在视频调解中就付款方式达成一致，调解员将据此起草调解协议书。",
+            },
+        )
+    if record.is_draft:
+        record = mediation_records.send_record_for_signature(record=record, actor=mediator)
+    document = CourtDocument.objects.get(pk=record.document_id)
+    for entry in document.signature_slots:
+        if entry["slot"] in court_documents.signed_slots(document):
+            continue
+        if entry.get("party"):
+            signer = (
+                Participant.active.filter(case=case, party_id=entry["party"])
+                .exclude(role__in=(ParticipantRole.INTERPRETER, ParticipantRole.HELPER))
+                .first()
+                .user
+            )
+        else:
+            signer = User.objects.get(pk=entry["user"])
+        _sign_court_document(document, signer, entry["slot"])
+    return True
 
 
 def _confirm_by_the_court(case: MediationCase, agreement: Agreement) -> JudicialConfirmation | None:
@@ -372,6 +446,8 @@ def seed(stdout) -> None:
             _settle_report_case(report_case)
             stdout.write("report's case: complaint served, agreement signed and sealed")
         sealed = report_case.agreements.filter(status=Agreement.Status.SEALED).order_by("-sealed_at").first()
+        if _record_the_session(report_case):
+            stdout.write("report's case: the session's mediation record signed by all and sealed")
         if sealed is not None:
             before = sealed.confirmations.values_list("status", flat=True).first()
             confirmation = _confirm_by_the_court(report_case, sealed)

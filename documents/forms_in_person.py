@@ -22,7 +22,11 @@ class ServiceChoiceField(forms.ModelChoiceField):
 
 
 class InPersonActForm(forms.Form):
-    kind = forms.ChoiceField(label=_("What was done"), choices=InPersonAct.Kind.choices)
+    # A mediation record's paper signature is recorded from the record's page.
+    kind = forms.ChoiceField(
+        label=_("What was done"),
+        choices=[(k, label) for k, label in InPersonAct.Kind.choices if k != InPersonAct.Kind.RECORD_PAPER_SIGNATURE],
+    )
     party = forms.ModelChoiceField(label=_("For the party"), queryset=Party.objects.none())
     person_name = forms.CharField(label=_("Name of the person who acted"), max_length=100)
     capacity = forms.ChoiceField(
@@ -43,3 +47,22 @@ class InPersonActForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["party"].queryset = case.parties.all()
         self.fields["service"].queryset = services if services is not None else Service.objects.none()
+
+
+class RecordPaperSignatureForm(forms.Form):
+    """A party's signature on a paper copy of a mediation record, witnessed by the mediator."""
+
+    party = forms.ModelChoiceField(label=_("For the party"), queryset=Party.objects.none())
+    person_name = forms.CharField(label=_("Name of the person who acted"), max_length=100)
+    capacity = forms.ChoiceField(
+        label=_("In which capacity"),
+        choices=[(role.value, role.label) for role in ParticipantRole if role in CAPACITIES],
+    )
+    place = forms.ChoiceField(label=_("Where"), choices=InPersonAct.Place.choices)
+    place_detail = forms.CharField(label=_("Where exactly (room, address)"), max_length=200, required=False)
+    occurred_at = forms.DateTimeField(label=_("When"), widget=DateTimeInput(), input_formats=LOCAL_DATETIME_FORMATS)
+    scan = forms.FileField(label=_("Scan of the signed paper (PDF, PNG or JPEG, at most 20 MB)"))
+
+    def __init__(self, *args, parties, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["party"].queryset = parties

@@ -9,6 +9,7 @@ from documents.views import (
     files,
     filing_package,
     in_person,
+    mediation_records,
     performance,
     powers_of_attorney,
     serving,
@@ -71,6 +72,13 @@ urlpatterns = [
     path("agreements/<int:agreement_id>/sign/", agreements.agreement_sign, name="agreement_sign"),
     path("agreements/<int:agreement_id>/<slug:which>.pdf", agreements.agreement_pdf, name="agreement_pdf"),
     path("court-documents/<int:document_id>/", court_documents.court_document_sign, name="court_document_sign"),
+    path("sessions/<int:session_id>/record/", mediation_records.record_edit, name="mediation_record_edit"),
+    path("mediation-records/<int:record_id>/send/", mediation_records.record_send, name="mediation_record_send"),
+    path(
+        "mediation-records/<int:record_id>/paper-signature/",
+        mediation_records.record_paper_signature,
+        name="mediation_record_paper_signature",
+    ),
     path(
         "court-documents/<int:document_id>/<slug:which>.pdf",
         court_documents.court_document_pdf,

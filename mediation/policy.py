@@ -219,6 +219,8 @@ def acts_for_a_party(user, case):
 # case's judge or the general liaison, never the mediator and never someone who takes
 # part in the case for a party.
 case_rules.add_rule("record_in_person", is_case_mediator)
+# The mediation record of a session (documents.MediationRecord): the case's mediator writes it.
+case_rules.add_rule("write_record", is_case_mediator)
 case_rules.add_rule(
     "confirm_in_person", (is_case_judge | is_general_liaison) & ~is_case_mediator & ~is_case_participant
 )

@@ -434,6 +434,7 @@ class PowerOfAttorney(models.Model):
 from documents.models.confirmation import ConfirmationReview, JudicialConfirmation  # noqa: E402
 from documents.models.court_documents import CourtDocument, CourtSignature  # noqa: E402
 from documents.models.in_person import InPersonAct  # noqa: E402
+from documents.models.mediation_record import MediationRecord  # noqa: E402
 from documents.models.performance import Obligation, ObligationStep  # noqa: E402
 
 __all__ = [
@@ -446,6 +447,7 @@ __all__ = [
     "Document",
     "InPersonAct",
     "JudicialConfirmation",
+    "MediationRecord",
     "Obligation",
     "ObligationStep",
     "PowerOfAttorney",

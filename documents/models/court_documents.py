@@ -29,6 +29,8 @@ class CourtDocument(models.Model):
         DELEGATION_LETTER = "delegation_letter", _("Letter of delegation")
         # 调解不成: the record and papers sent to the case-filing division.
         FILING_PACKAGE = "filing_package", _("Filing package after failed mediation")
+        # 调解笔录: the record of a session, signed by those who attended (MediationRecord).
+        MEDIATION_RECORD = "mediation_record", _("Mediation record")
 
     class Status(models.TextChoices):
         # Laid out and waiting for its signers (in `signature_slots`).

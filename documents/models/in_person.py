@@ -20,6 +20,8 @@ class InPersonAct(models.Model):
         SERVICE_ACKNOWLEDGEMENT = "service_acknowledgement", _("Acknowledgement of service")
         # The party signed a paper copy of the locked agreement version (`agreement_version`).
         PAPER_SIGNATURE = "paper_signature", _("Signature on a paper copy of the agreement")
+        # The party signed a paper copy of a mediation record (`court_document`).
+        RECORD_PAPER_SIGNATURE = "record_paper_signature", _("Signature on a paper copy of the mediation record")
 
     class Place(models.TextChoices):
         COURT = "court", _("At the court")
@@ -41,6 +43,11 @@ class InPersonAct(models.Model):
     )
     content_hash = models.CharField(max_length=64, blank=True, default="")
     slot = models.CharField(max_length=40, blank=True, default="")
+    # For a paper signature of a mediation record: the court document signed (its
+    # content hash and slot as above).
+    court_document = models.ForeignKey(
+        "documents.CourtDocument", null=True, blank=True, on_delete=models.PROTECT, related_name="in_person_acts"
+    )
     # For an acknowledgement of service: the service acknowledged.
     service = models.ForeignKey(Service, null=True, blank=True, on_delete=models.PROTECT, related_name="in_person_acts")
     # The scan of the signed paper, as a case document (kind IN_PERSON_SCAN).

@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy
 
 from documents.agreement_rules import NoAuthorityToSign, designation, signing_authority_refusal
 from documents.models import CourtDocument, CourtSignature
+from documents.paper_box import fill_paper_boxes
 from documents.reauthentication import (
     Reauthentication,
     ReauthenticationFailed,
@@ -81,11 +82,21 @@ sms_templates.register(
     secret=("code",),
 )
 
+sms_templates.register(
+    "signing_code_mediation_record",
+    gettext_lazy(
+        "%(court)s: your code to sign the mediation record of case %(number)s is %(code)s, valid for %(minutes)s "
+        "minutes. Do not tell it to anyone."
+    ),
+    secret=("code",),
+)
+
 # Why the platform seals each kind (the seal signature's reason, in the document's language).
 SEAL_REASONS = {
     Kind.CONFIRMATION_APPLICATION: gettext_lazy("Application for judicial confirmation sealed by the platform"),
     Kind.RULING: gettext_lazy("Civil ruling sealed by the court"),
     Kind.ENFORCEMENT_APPLICATION: gettext_lazy("Application for enforcement sealed by the platform"),
+    Kind.MEDIATION_RECORD: gettext_lazy("Mediation record sealed by the platform"),
 }
 
 
@@ -159,8 +170,38 @@ def court_document_url(document: CourtDocument) -> str:
     return reverse("court_document_sign", args=[document.pk])
 
 
+def paper_signatures(document: CourtDocument) -> list:
+    """The confirmed signatures on paper copies of this document, made in person
+    (documents.InPersonAct, a mediation record's), signed on it as it is (its content
+    hash), in order."""
+    from documents.models.in_person import InPersonAct
+
+    if document.pk is None:
+        return []
+    return list(
+        InPersonAct.objects.filter(
+            court_document=document,
+            kind=InPersonAct.Kind.RECORD_PAPER_SIGNATURE,
+            content_hash=document.content_hash,
+            confirmed_at__isnull=False,
+            withdrawn_at__isnull=True,
+        ).select_related("party", "witness", "confirmed_by", "scan")
+    )
+
+
 def signed_slots(document: CourtDocument) -> set[str]:
-    return set(CourtSignature.objects.filter(document=document).values_list("slot", flat=True))
+    """The places filled: signed on the platform, or on paper in person by a confirmed
+    act (`paper_signatures`)."""
+    digital = set(CourtSignature.objects.filter(document=document).values_list("slot", flat=True))
+    return digital | {act.slot for act in paper_signatures(document)}
+
+
+def audience(document: CourtDocument) -> dict:
+    """Whom the document's room events are for: the whole case, or one side alone for
+    a document of that side's caucus (its content's "side_only", e.g. the record of a
+    caucus session), which the other side may never learn of."""
+    side = (document.content or {}).get("side_only")
+    return {"side": side, "side_only": True} if side else {}
 
 
 def slot_entry(document: CourtDocument, slot: str) -> dict | None:
@@ -179,8 +220,9 @@ def slot_label(entry: dict) -> str:
 
 def labelled_slots(document: CourtDocument) -> list[dict]:
     signed = {s.slot: s for s in CourtSignature.objects.filter(document=document).select_related("signer")}
+    paper = {act.slot: act for act in paper_signatures(document)}
     return [
-        {**entry, "label": slot_label(entry), "signature": signed.get(entry["slot"])}
+        {**entry, "label": slot_label(entry), "signature": signed.get(entry["slot"]), "paper": paper.get(entry["slot"])}
         for entry in document.signature_slots
     ]
 
@@ -344,6 +386,7 @@ def prepare_court_document(
         kind="court_document.prepared",
         actor=actor,
         data={"document": document.pk, "kind": kind, "signers": len(slots)},
+        **audience(document),
     )
     if not slots:
         _seal(document)
@@ -484,10 +527,22 @@ def _sign(
         kind="court_document.signed",
         actor=actor,
         data={"document": document.pk, "kind": document.kind, "party": participant.party.name if participant else None},
+        **audience(document),
     )
-    if signed_slots(document) == {entry["slot"] for entry in document.signature_slots}:
-        _seal(document)
+    seal_when_complete(document)
     return signature
+
+
+def seal_when_complete(document: CourtDocument) -> bool:
+    """Seal `document` when every place is filled (signed on the platform or on paper
+    in person); whether it was sealed. Inside the caller's transaction, with the case
+    and the document locked."""
+    if not document.allows("seal"):
+        return False
+    if signed_slots(document) != {entry["slot"] for entry in document.signature_slots}:
+        return False
+    _seal(document)
+    return True
 
 
 def _seal(document: CourtDocument) -> CourtDocument:
@@ -496,7 +551,10 @@ def _seal(document: CourtDocument) -> CourtDocument:
     transaction, with the document locked."""
     with translation.override(settings.DOCUMENT_LANGUAGE):
         reason = str(SEAL_REASONS[document.kind])
-        sealed_pdf = document_timestamp(seal_in_place(read_blob(document.latest_blob), reason=reason))
+    # A paper signer's box shows the platform's record of their paper signature.
+    signed_pdf = fill_paper_boxes(read_blob(document.latest_blob), paper_signatures(document))
+    with translation.override(settings.DOCUMENT_LANGUAGE):
+        sealed_pdf = document_timestamp(seal_in_place(signed_pdf, reason=reason))
     sealed_blob = store_blob(sealed_pdf, "application/pdf")
     document.sealed_blob = sealed_blob
     document.latest_blob = sealed_blob
@@ -519,6 +577,7 @@ def _seal(document: CourtDocument) -> CourtDocument:
             "verification_code": document.verification_code,
             "sha256": sealed_blob.sha256,
         },
+        **audience(document),
     )
     for handler in _SEALED_HANDLERS.get(document.kind, []):
         handler(document)

@@ -15,6 +15,7 @@ things):
 - the evidence list: each case-wide evidence document's title, who submitted it, its
   SHA-256 and date;
 - the complaint(s), embedded in the PDF byte for byte, with how each was served;
+- the sealed mediation records (调解笔录) of the joint sessions, embedded likewise;
 - the service records: each service, its steps and its sealed proof (the court's copy,
   embedded);
 - the addresses for service each party confirmed (送达地址确认书): the electronic ones
@@ -119,6 +120,19 @@ def _case_wide(kind: str, case: MediationCase):
     )
 
 
+def _sealed_records(case: MediationCase) -> list[CourtDocument]:
+    """The case's sealed mediation records of joint sessions, in the order held. A
+    caucus's record stays out, as side-only evidence does: it was given in confidence
+    to the mediator, and the court's file is read by the other side."""
+    documents = CourtDocument.objects.filter(
+        case=case, kind=CourtDocument.Kind.MEDIATION_RECORD, status=CourtDocument.Status.SEALED
+    ).select_related("sealed_blob")
+    return sorted(
+        (document for document in documents if not (document.content or {}).get("side_only")),
+        key=lambda document: (document.content.get("started_at") or "", document.pk),
+    )
+
+
 def _services(case: MediationCase) -> list[Service]:
     side_only = Document.objects.filter(case=case).exclude(visibility=Document.Visibility.CASE)
     return list(
@@ -217,6 +231,25 @@ def gather(case: MediationCase) -> tuple[dict, list[Attachment]]:
                 ),
             }
         )
+    records = []
+    for index, document in enumerate(_sealed_records(case), start=1):
+        records.append(
+            {
+                "court_document": document.pk,
+                "verification_code": document.verification_code,
+                "started_at": document.content.get("started_at"),
+                "ended_at": document.content.get("ended_at"),
+                "mode": document.content.get("mode"),
+                "sealed_at": _when(document.sealed_at),
+                "sha256": document.sealed_blob_id,
+                "attachment": attach(
+                    "mediation_record",
+                    _("Mediation record"),
+                    f"mediation-record-{index}.pdf",
+                    read_blob(document.sealed_blob),
+                ),
+            }
+        )
     evidence = [
         {
             "document": document.pk,
@@ -300,6 +333,7 @@ def gather(case: MediationCase) -> tuple[dict, list[Attachment]]:
         },
         "evidence": evidence,
         "complaints": complaints,
+        "mediation_records": records,
         "services": service_rows,
         "service_addresses": _service_addresses(case, participants),
         "attachments": [

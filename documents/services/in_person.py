@@ -30,7 +30,7 @@ from django.utils.translation import gettext_lazy
 
 from documents import selectors
 from documents.agreement_rules import party_slot, signer_slots_of
-from documents.models import Agreement, AgreementVersion, Document, Service, ServiceStep
+from documents.models import Agreement, AgreementVersion, CourtDocument, Document, Service, ServiceStep
 from documents.models.in_person import InPersonAct
 from documents.services.uploads import detect_type, store_document
 from mediation import audit, policy
@@ -65,11 +65,14 @@ def in_person_url(case: MediationCase) -> str:
     return reverse("in_person_acts", args=[case.pk])
 
 
-def scan_visibility(kind: str, party: Party) -> str:
+def scan_visibility(kind: str, party: Party, side_only: str | None = None) -> str:
     """Who may see the scan: a paper signature of the agreement is the whole case's,
     as the agreement is; a consent or an acknowledgement concerns one party and stays
     with its side (and the court): a third party's with that third party alone, kept
     as "third" for the party the document concerns (`documents.access`)."""
+    if kind == InPersonAct.Kind.RECORD_PAPER_SIGNATURE:
+        # As the record is: the whole case's, or a caucus record's side's.
+        return side_only or Document.Visibility.CASE
     if kind != InPersonAct.Kind.PAPER_SIGNATURE:
         return party.side
     return Document.Visibility.CASE
@@ -109,6 +112,29 @@ def _check_paper_signature(agreement_version: AgreementVersion | None, party: Pa
     return slot
 
 
+def _check_record_paper_signature(document: CourtDocument | None, party: Party, case: MediationCase) -> str:
+    """The slot a paper signature of a mediation record fills: the party's on this
+    case's record still waiting for signatures, not yet filled nor waiting for a
+    confirmation."""
+    from documents.services.court_documents import signed_slots
+
+    if document is None or document.case_id != case.pk or document.kind != CourtDocument.Kind.MEDIATION_RECORD:
+        raise ValidationError({"court_document": _("Choose the mediation record that was signed.")})
+    if not document.allows("sign"):
+        raise TransitionNotAllowed(_("This document is not waiting for signatures."))
+    slot = party_slot(party)
+    if slot not in {entry["slot"] for entry in document.signature_slots}:
+        raise ValidationError({"party": _("This party is not a signer of this record.")})
+    if slot in signed_slots(document):
+        raise TransitionNotAllowed(_("This document has already been signed here."))
+    pending = InPersonAct.objects.filter(
+        court_document=document, slot=slot, confirmed_at__isnull=True, withdrawn_at__isnull=True
+    )
+    if pending.exists():
+        raise TransitionNotAllowed(_("A paper signature for this party is already waiting for confirmation."))
+    return slot
+
+
 def _check_service(service: Service | None, party: Party, case: MediationCase) -> None:
     if service is None or service.case_id != case.pk:
         raise ValidationError({"service": _("Choose the service that was acknowledged.")})
@@ -139,6 +165,7 @@ def record_in_person_act(
     scan_file,
     agreement_version: AgreementVersion | None = None,
     service: Service | None = None,
+    court_document: CourtDocument | None = None,
 ) -> InPersonAct:
     """The case's mediator records what `party` did before them in person, with the
     scan (`scan_file`: an uploaded PDF, PNG or JPEG). It counts once confirmed
@@ -163,7 +190,16 @@ def record_in_person_act(
     if errors:
         raise ValidationError(errors)
     slot = content_hash = ""
-    if kind == InPersonAct.Kind.PAPER_SIGNATURE:
+    side_only = None
+    if kind == InPersonAct.Kind.RECORD_PAPER_SIGNATURE:
+        if court_document is not None:
+            # Under the document's lock, as its signatures are taken.
+            court_document = CourtDocument.objects.select_for_update(of=("self",)).get(pk=court_document.pk)
+        slot = _check_record_paper_signature(court_document, party, case)
+        content_hash = court_document.content_hash
+        side_only = (court_document.content or {}).get("side_only")
+        agreement_version = service = None
+    elif kind == InPersonAct.Kind.PAPER_SIGNATURE:
         if agreement_version is not None:
             # Under the agreement's lock, as signatures are taken.
             agreement = Agreement.objects.select_for_update(of=("self",)).get(pk=agreement_version.agreement_id)
@@ -177,6 +213,8 @@ def record_in_person_act(
         agreement_version = None
     else:
         agreement_version = service = None
+    if kind != InPersonAct.Kind.RECORD_PAPER_SIGNATURE:
+        court_document = None
     data = scan_file.read()
     try:
         detect_type(data, scan_file.name, allowed=IMAGES_AND_PDF)
@@ -190,7 +228,7 @@ def record_in_person_act(
         # Titled by its file's name: the kind (in_person_scan) says what it is in each
         # reader's language.
         kind=Document.Kind.IN_PERSON_SCAN,
-        visibility=scan_visibility(kind, party),
+        visibility=scan_visibility(kind, party, side_only),
         party=party,
     )
     act = InPersonAct.objects.create(
@@ -206,6 +244,7 @@ def record_in_person_act(
         content_hash=content_hash,
         slot=slot,
         service=service,
+        court_document=court_document,
         scan=scan,
         witness=actor,
         recorded_at=timezone.now(),
@@ -265,15 +304,22 @@ def confirm_in_person_act(*, act: InPersonAct, actor: User) -> InPersonAct:
     if refused is not None:
         raise refused
     now = timezone.now()
-    seal_after = None
+    seal_after = record_document = None
     if act.kind == InPersonAct.Kind.PAPER_SIGNATURE:
         seal_after = _fill_slot(act)
+    elif act.kind == InPersonAct.Kind.RECORD_PAPER_SIGNATURE:
+        record_document = _fill_record_slot(act)
     elif act.kind == InPersonAct.Kind.SERVICE_ACKNOWLEDGEMENT:
         _acknowledge_service(act, actor)
     act.confirmed_by = actor
     act.confirmed_at = now
     act.save(update_fields=["confirmed_by", "confirmed_at"])
     _record(act, actor, "confirmed", witness=act.witness_id)
+    if record_document is not None:
+        from documents.services.court_documents import seal_when_complete
+
+        # The last place filled seals the record, in this transaction.
+        seal_when_complete(record_document)
     notify(
         recipients=[case.mediator], kind="in_person.confirmed", params={"number": case.number}, url=in_person_url(case)
     )
@@ -316,6 +362,28 @@ def _fill_slot(act: InPersonAct) -> int | None:
     if signed | {act.slot} == signer_slots_of(agreement):
         return agreement.pk
     return None
+
+
+def _fill_record_slot(act: InPersonAct) -> CourtDocument:
+    """The paper signature's place on the mediation record counts from now: refused
+    when the record no longer waits for signatures or the place was filled meanwhile.
+    The document, locked, for the caller to seal when it was the last place."""
+    from documents.services.court_documents import signed_slots
+
+    document = (
+        CourtDocument.objects.select_for_update(of=("self",)).select_related("case").get(pk=act.court_document_id)
+    )
+    if not document.allows("sign") or document.content_hash != act.content_hash:
+        raise TransitionNotAllowed(_("This document is not waiting for signatures."))
+    if act.slot in signed_slots(document):
+        raise TransitionNotAllowed(_("This document has already been signed here."))
+    audit.record(
+        actor=act.witness,
+        action="court_document.sign_on_paper",
+        target=document,
+        data={"case": document.case_id, "kind": document.kind, "slot": act.slot, "act": act.pk},
+    )
+    return document
 
 
 def _acknowledge_service(act: InPersonAct, actor: User) -> None:

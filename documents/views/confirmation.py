@@ -26,6 +26,7 @@ from documents.models import Agreement, JudicialConfirmation
 from documents.models.confirmation import MAX_EXTENSION_DAYS, ConfirmationReview
 from documents.services import confirmation as confirmations
 from documents.services import confirmation_court as court
+from documents.services import mediation_records
 from documents.views.common import case_or_404, error_text
 from mediation import policy
 from mediation.errors import DomainError
@@ -188,6 +189,12 @@ def _detail(request, confirmation: JudicialConfirmation, *, bound: dict | None =
             "is_judge": is_judge,
             "forms": forms_,
             "reviews": confirmation.reviews.select_related("session", "recorded_by"),
+            # The confirmation file: the sealed records of the mediation's sessions.
+            "mediation_records": [
+                record
+                for record in mediation_records.visible_records(request.user, case)
+                if record.document is not None and record.document.is_sealed
+            ],
             "ruling": ruling,
             "ruling_to_sign": bool(
                 is_judge and ruling is not None and ruling.status == ruling.Status.AWAITING_SIGNATURES

@@ -113,9 +113,25 @@ def court_document_sign(request, document_id):
             "signs_by_sms": by_sms,
             "masked_phone": phones.mask(request.user.phone) if by_sms else "",
             "signature_to_redraw": redrawable(request.POST.get("signature", "")) if request.method == "POST" else "",
+            **_paper_signature(request, document),
         },
         status=status,
     )
+
+
+def _paper_signature(request, document) -> dict:
+    """For the mediator of a mediation record waiting for signatures: the form to
+    record a party's signature on a paper copy (documents.views.mediation_records)."""
+    if document.kind != CourtDocument.Kind.MEDIATION_RECORD or not document.allows("sign"):
+        return {}
+    from documents.forms_in_person import RecordPaperSignatureForm
+    from documents.services import mediation_records
+
+    record = mediation_records.record_of_document(document)
+    if record is None or not mediation_records.may_write(request.user, document.case):
+        return {}
+    parties = document.case.parties.filter(pk__in=[e["party"] for e in document.signature_slots if e.get("party")])
+    return {"paper_form": RecordPaperSignatureForm(parties=parties), "record": record}
 
 
 def _send_code(request, document) -> int:

@@ -13,6 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 from documents import selectors
 from documents.agreement_rendering import paper_signature_rows
 from documents.pki import load_platform_pki
+from documents.services import court_documents
 from documents.verification import verify_pdf
 from mediation import throttle
 from mediation.client_address import client_ip
@@ -91,7 +92,8 @@ def verify_record(request, code):
         signatures = (
             list(court_document.signatures.select_related("signer", "party")) if court_document.is_sealed else []
         )
-        return _record_page(request, code, court_document, signatures, court_document=court_document)
+        paper = court_documents.paper_signatures(court_document) if court_document.is_sealed else []
+        return _record_page(request, code, court_document, signatures, court_document=court_document, paper=paper)
     return render(
         request, "documents/verify_record.html", {"code": code, "record": None, "court_document": None}, status=404
     )

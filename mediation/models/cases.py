@@ -70,6 +70,9 @@ class MediationCase(models.Model):
         "answer_supervision": tuple(Status),
         # What a party did in person (documents.InPersonAct), recorded by the mediator.
         "record_in_person": (*MEDIATING_STATUSES, Status.SETTLED),
+        # The mediation record of a session (调解笔录), written and sent for signature by
+        # the mediator during or after it; a failed case's records go into its filing package.
+        "write_record": (*MEDIATING_STATUSES, Status.SETTLED, Status.FAILED),
         # A failed mediation, or a settlement the court refused to confirm.
         "transfer_to_filing": (Status.FAILED, Status.SETTLED),
         # The judge reviewing an application for judicial confirmation questions the

@@ -79,6 +79,8 @@ CASE_ACTION_LABELS = {
     "confirmation_reminder": gettext_lazy("Reminded to apply for judicial confirmation"),
     # Acts done in person (part "offline": documents.services.in_person).
     "record_in_person": gettext_lazy("Record an act done in person"),
+    "write_record": gettext_lazy("Write the mediation record"),
+    "mediation_record_sent": gettext_lazy("Mediation record sent for signature"),
     "in_person_recorded": gettext_lazy("Act done in person recorded by the mediator"),
     "in_person_confirmed": gettext_lazy("Act done in person confirmed"),
     "in_person_withdrawn": gettext_lazy("Act done in person withdrawn"),

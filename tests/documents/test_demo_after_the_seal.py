@@ -8,6 +8,7 @@ import datetime as dt
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 from django.utils import timezone
 
 from documents.models import (
@@ -16,6 +17,7 @@ from documents.models import (
     CourtSignature,
     Document,
     JudicialConfirmation,
+    MediationRecord,
     Obligation,
     ObligationStep,
     Service,
@@ -23,7 +25,7 @@ from documents.models import (
 from documents.models.confirmation import ConfirmationReview
 from documents.services.storage import read_blob
 from documents.verification import verify_pdf
-from mediation.models import AuditEntry, CaseEvent, MediationCase, Notification
+from mediation.models import AuditEntry, CaseEvent, MediationCase, Notification, User
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -45,6 +47,7 @@ def snapshot() -> dict:
         CourtSignature,
         JudicialConfirmation,
         ConfirmationReview,
+        MediationRecord,
         Obligation,
         ObligationStep,
         Document,
@@ -61,7 +64,7 @@ def snapshot() -> dict:
 
 
 def test_the_report_case_is_confirmed_by_a_sealed_ruling_and_paid_in_instalments_and_seeding_again_changes_nothing(
-    settings,
+    settings, client
 ):
     settings.SMS_BACKEND = "locmem"
     seed()
@@ -117,6 +120,18 @@ def test_the_report_case_is_confirmed_by_a_sealed_ruling_and_paid_in_instalments
     assert agreement.status != Agreement.Status.SEALED
     assert not neighbours.obligations.exists()
     assert not neighbours.confirmations.exists()
+
+    # The session's mediation record (调解笔录): signed by both companies' people and the
+    # mediator, sealed, and on the mediator's and the parties' case pages.
+    record = MediationRecord.objects.get(case=case)
+    assert record.document.status == CourtDocument.Status.SEALED
+    signers = {signature.signer.email for signature in record.document.signatures.all()}
+    assert signers == {"plaintiff@demo.court", "defendant@demo.court", "mediator@demo.court"}
+    assert verify_pdf(read_blob(record.document.sealed_blob)).all_valid
+    for email in ("mediator@demo.court", "plaintiff@demo.court", "defendant@demo.court"):
+        client.force_login(User.objects.get(email=email))
+        page = client.get(reverse("case_detail", args=[case.pk])).content.decode()
+        assert f'data-record-session="{record.session_id}" data-record-status="sealed"' in page, email
 
     before = snapshot()
     seed()
