@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -203,8 +204,10 @@ def start_recording(*, room: Room, actor: User) -> MediaRecording:
         folder="",
         publishers={str(each.publisher_id): {"id": each.user_id, "name": each.name} for each in present},
     )
-    folder = Path(recordings_dir(media)) / f"recording-{recording.pk}"
-    folder.mkdir(parents=True, exist_ok=True)
+    # A folder of this recording's own, never one that exists (a restored database
+    # numbers recordings again): its files are this recording's and no other's.
+    folder = Path(recordings_dir(media)) / f"recording-{recording.pk}-{secrets.token_hex(4)}"
+    folder.mkdir(parents=True)
     recording.folder = str(folder)
     recording.save(update_fields=["folder"])
     try:
