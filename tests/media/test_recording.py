@@ -238,3 +238,23 @@ def test_the_command_stops_a_recording_of_a_room_closed_by_the_clock_and_process
     assert recording.stop_reason == "room_closed"
     # Nobody published: Janus wrote nothing, and the recording says so.
     assert (recording.status, recording.failure) == (MediaRecording.Status.FAILED, "no_files")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_stopped_recording_is_processed_in_a_thread_after_the_commit(janus, settings):
+    import threading
+
+    settings.RECORDING_PROCESS_AFTER_STOP = True
+    world = make_civil_case()
+    media = media_room_for(world.joint)
+    recording_service.consent_to_recording(room=world.joint, user=world.mediator)
+    with publishing(janus.url, media.janus_room, media.join_token, world.mediator):
+        recording = recording_service.start_recording(room=world.joint, actor=world.mediator)
+        _wait_for_files(recording, 2)
+        recording_service.stop_recording(room=world.joint, actor=world.mediator)
+    for thread in threading.enumerate():
+        if thread.name == f"recording-{recording.pk}":
+            thread.join(30)
+    recording.refresh_from_db()
+    assert recording.status == MediaRecording.Status.STORED, recording.failure_detail
+    assert recording.stored.document.kind == Document.Kind.RECORDING
