@@ -37,9 +37,7 @@ async def test_a_muted_person_stays_muted_when_they_join_again_until_unmuted(jan
     await again.publish(handle)
     assert await moderation_of(again, joined["id"]) == "muted"
 
-    await database_sync_to_async(services.unmute_in_media)(
-        room=world.joint, actor=world.mediator, user=world.plaintiff
-    )
+    await database_sync_to_async(services.unmute_in_media)(room=world.joint, actor=world.mediator, user=world.plaintiff)
     assert await moderation_of(again, joined["id"]) == "unmuted"
     kinds = await database_sync_to_async(list)(
         RoomEntry.objects.filter(room=world.joint, kind__startswith="media.").values_list("kind", flat=True)
