@@ -101,3 +101,16 @@ def test_moderation_answers_bad_input_clearly_and_changes_nothing(world, client)
     assert answer.status_code == 409
     assert not MediaModeration.objects.exists()
     assert not RoomEntry.objects.filter(kind__startswith="media.").exists()
+
+
+def test_a_person_asking_for_credentials_without_end_is_slowed_down(world, client, settings):
+    from rooms.media import views
+
+    settings.JANUS_SERVERS = ["ws://127.0.0.1:9"]
+    statuses = [
+        post(client, world.plaintiff, "media_credential", world.joint).status_code
+        for _ in range(views.CREDENTIALS_PER_MINUTE + 1)
+    ]
+    assert statuses[:-1] == [503] * views.CREDENTIALS_PER_MINUTE and statuses[-1] == 429
+    # Someone else is not slowed down by them.
+    assert post(client, world.defendant, "media_credential", world.joint).status_code == 503
