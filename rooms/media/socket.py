@@ -447,9 +447,23 @@ class MediaSocket:
         await get_hub().publish_room(self.room_id, text)
 
     async def _refresh(self) -> None:
+        """Every REFRESH_SECONDS: the person's entry in the media presence written
+        again, and the media rule asked again. The hub tells the socket of a removal
+        or a closing at once; this catches what no message announces (a room whose
+        closing time, `closes_at`, has come) and a message lost with Redis."""
+        from rooms.media.rules import media_refusal
+
         with contextlib.suppress(asyncio.CancelledError):
             while not self.closed:
                 await asyncio.sleep(presence.REFRESH_SECONDS)
+                try:
+                    refusal = await database_sync_to_async(media_refusal)(self.user, self.room_id)
+                except Exception:
+                    logger.warning("Media of room %s: the rule could not be read again", self.room_id, exc_info=True)
+                    refusal = ""
+                if refusal:
+                    await self.close(close_code(refusal))
+                    return
                 with contextlib.suppress(Exception):
                     await self._save_state()
 
