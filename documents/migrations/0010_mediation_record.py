@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('documents', '0008_the_mediation_organisation'),
+        ('documents', '0009_recordings'),
         ('mediation', '0023_webhook_endpoint_events'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

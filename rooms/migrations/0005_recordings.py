@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('rooms', '0003_media_rooms'),
+        ('rooms', '0004_media_moderation'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('documents', '0008_the_mediation_organisation'),
-        ('rooms', '0905_recordings'),
+        ('rooms', '0005_recordings'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
