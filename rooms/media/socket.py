@@ -302,6 +302,8 @@ class MediaSocket:
             await self._to_browser(relay.error_frame(refused.transaction, refused.code, refused.reason))
             return
         body = request.get("body") or {}
+        if request["janus"] == "message" and body.get("request") == "join" and not await self._may_still_join():
+            return
         if request["janus"] in ("create", "attach", "message", "detach"):
             self.pending[request["transaction"]] = (
                 request["janus"],
@@ -317,6 +319,18 @@ class MediaSocket:
             await self.upstream.send(json.dumps(request))
         except (WebSocketException, OSError):
             await self.close(CLOSE_MEDIA_UNAVAILABLE)
+
+    async def _may_still_join(self) -> bool:
+        """The media rule asked again at each join: what changed since the socket was
+        let in (a recording started, which a person joins only with their consent)
+        holds for every feed they publish or receive. Refused: the socket closes."""
+        from rooms.media.rules import media_refusal
+
+        refusal = await database_sync_to_async(media_refusal)(self.user, self.room_id)
+        if refusal:
+            await self.close(close_code(refusal))
+            return False
+        return True
 
     def _attaching(self) -> int:
         return sum(1 for pending in self.pending.values() if pending[0] == "attach")

@@ -166,3 +166,37 @@ async def test_a_room_whose_media_server_went_away_says_video_is_unavailable(jan
     settings.JANUS_SERVERS = [janus.url, "ws://127.0.0.1:9"]
     _client, code = await media(world.plaintiff, world.joint, place=False)
     assert code == socket.CLOSE_MEDIA_UNAVAILABLE
+
+
+async def test_a_join_after_a_recording_started_needs_the_persons_consent(janus, world, media):
+    """Let in before the mediator started recording, a person not yet in the media room
+    cannot join it without their consent: the rule is asked again at each join."""
+    from rooms.media import recording as recording_service
+
+    client, code = await media(world.defendant, world.joint)
+    assert code is None
+
+    @database_sync_to_async
+    def start():
+        recording_service.consent_to_recording(room=world.joint, user=world.mediator)
+        recording_service.start_recording(room=world.joint, actor=world.mediator)
+
+    await start()
+    handle = await client.attach()
+    await client.send(
+        {
+            "janus": "message",
+            "transaction": "join-while-recording",
+            "session_id": client.session_id,
+            "handle_id": handle,
+            "body": {"request": "join", "ptype": "publisher"},
+        }
+    )
+    assert await client.receive_close() == 4403
+    assert await participants(await media_room(world.joint)) == []
+
+    @database_sync_to_async
+    def stop():
+        recording_service.stop_recording(room=world.joint, actor=world.mediator)
+
+    await stop()
