@@ -8,5 +8,5 @@ class RoomsConfig(AppConfig):
 
     def ready(self):
         from rooms import receivers  # noqa: F401  (connects the signal receivers)
-        from rooms.media import recording  # noqa: F401  (its media rule check and recording state)
-        from rooms.media import moderation  # noqa: F401  (registers the media rule's check)
+        # Each registers its check of the media rule (and recording, the recording state).
+        from rooms.media import moderation, recording  # noqa: F401
