@@ -8,5 +8,6 @@ class RoomsConfig(AppConfig):
 
     def ready(self):
         from rooms import receivers  # noqa: F401  (connects the signal receivers)
+
         # Each registers its check of the media rule (and recording, the recording state).
         from rooms.media import moderation, recording  # noqa: F401
