@@ -48,6 +48,7 @@ from mediation import audit
 from mediation.errors import ActionForbidden, DomainError, TransitionNotAllowed
 from mediation.identity import identity_now
 from mediation.models import MediationCase, Participant, User
+from mediation.participation import acting_refusal
 from mediation.services.cases import lock_case, record_case_event
 from mediation.sms import templates as sms_templates
 from rooms.services import post_case_event
@@ -235,15 +236,27 @@ def _representation(document: CourtDocument, entry: dict, user: User) -> Partici
     )
 
 
+def _authority_refusal(document: CourtDocument, participant: Participant) -> NoAuthorityToSign | None:
+    """Why this participant may not sign for their party on `document`, or None. A
+    mediation record (调解笔录) says what was said and done at a session: whoever acted
+    for the party there signs it, an agent by their general authority (signing it
+    settles nothing). Every other court document binds the party: an agent signs it
+    only under special authority (`signing_authority_refusal`)."""
+    if document.kind == CourtDocument.Kind.MEDIATION_RECORD:
+        by_role = acting_refusal(participant)
+        return None if by_role is None else NoAuthorityToSign(by_role.message, code=by_role.code)
+    return signing_authority_refusal(participant)
+
+
 def _person_refusal(document: CourtDocument, entry: dict, user: User) -> DomainError | None:
     """Why `user` may not sign in the place `entry` (whoever they are), or None: a
-    party's place is signed by a participant who represents that party (an agent
-    with special authority to settle only); a person's place by that person."""
+    party's place is signed by a participant who represents that party
+    (`_authority_refusal`); a person's place by that person."""
     if entry.get("party"):
         participant = _representation(document, entry, user)
         if participant is None:
             return ActionForbidden(_("You do not represent %(party)s in this case.") % {"party": entry.get("name", "")})
-        return signing_authority_refusal(participant)
+        return _authority_refusal(document, participant)
     if entry.get("user") != user.pk:
         return ActionForbidden(_("This place is for %(name)s to sign.") % {"name": entry.get("name", "")})
     return None
@@ -286,7 +299,7 @@ def authority_refusals(document: CourtDocument, user: User) -> list[NoAuthorityT
         if entry["slot"] in signed or not entry.get("party"):
             continue
         participant = _representation(document, entry, user)
-        refusal = signing_authority_refusal(participant) if participant is not None else None
+        refusal = _authority_refusal(document, participant) if participant is not None else None
         if refusal is not None:
             refusals.append(refusal)
     return refusals

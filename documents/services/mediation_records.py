@@ -7,8 +7,9 @@ stated and asked, what was agreed and what is still in dispute, and their note. 
 stays a draft, theirs alone, until they send it for signature
 (`send_record_for_signature`): it is then laid out as a court document (kind
 MEDIATION_RECORD) and can no longer change. Each party who attended signs its place
-(a participant who acts for it: `documents.agreement_rules.signing_authority_refusal`,
-so a guardian for a natural person, never an interpreter or a helper), on the
+(a participant who acts for it: `court_documents._authority_refusal`, an agent by
+their general authority, a guardian for a natural person, never an interpreter or a
+helper), on the
 platform or on paper in person (documents.services.in_person); the mediator signs
 theirs; the last place filled seals it.
 

@@ -377,3 +377,16 @@ def test_the_confirmation_file_shows_the_sealed_records_to_the_judge(world, clie
     client.force_login(world.judge)
     page = client.get(reverse("confirmation_detail", args=[confirmation.pk])).content.decode()
     assert f'data-record="{document.verification_code}"' in page
+
+
+def test_an_agent_signs_the_record_by_general_authority_but_not_the_agreement(people):
+    """The record says what was said at the session: the agent who attended signs it
+    without special authority to settle, which only the documents that bind the party
+    (the agreement, the application for confirmation) ask for."""
+    world = make_case(people["mediator"], people["judge"], agent_authority=False, label="G")
+    document = sent_record(world)
+    [plaintiff_slot] = [entry["slot"] for entry in document.signature_slots if entry.get("side") == "plaintiff"]
+    assert court_documents.court_document_signing_refusal(document, world.plaintiff, plaintiff_slot) is None
+    assert court_documents.authority_refusals(document, world.plaintiff) == []
+    sign(document, world.plaintiff, plaintiff_slot)
+    assert plaintiff_slot in court_documents.signed_slots(CourtDocument.objects.get(pk=document.pk))
