@@ -9,9 +9,8 @@ stays a draft, theirs alone, until they send it for signature
 MEDIATION_RECORD) and can no longer change. Each party who attended signs its place
 (a participant who acts for it: `court_documents._authority_refusal`, an agent by
 their general authority, a guardian for a natural person, never an interpreter or a
-helper), on the
-platform or on paper in person (documents.services.in_person); the mediator signs
-theirs; the last place filled seals it.
+helper), on the platform or on paper in person (documents.services.in_person); the
+mediator signs theirs; the last place filled seals it.
 
 Who reads a record: the court (the case's mediator and judge, the general liaison)
 and, once sent, those who may be in the session's room (`participation.may_be_in_room`):
