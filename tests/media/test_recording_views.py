@@ -7,10 +7,10 @@ import pytest
 from django.urls import reverse
 
 from documents.models import Blob, Document, StoredRecording
-from documents.services.storage import store_blob
 from mediation.models import AuditEntry
 from rooms.models import MediaRecording, RecordingConsent
 from tests.cases import make_civil_case
+from tests.recordings import stored_recording
 
 pytestmark = pytest.mark.django_db
 
@@ -61,29 +61,7 @@ def test_someone_outside_the_room_gets_404_and_changes_nothing(client, world):
 
 
 def _stored_recording(world, room) -> Document:
-    """A stored recording of `room`, as processing leaves it (its file a small stand-in)."""
-    recording = MediaRecording.objects.create(
-        room=room,
-        started_by=world.mediator,
-        started_at="2026-12-07T10:00:00Z",
-        server="ws://127.0.0.1:1",
-        janus_room=1,
-        folder="/nonexistent",
-        status=MediaRecording.Status.STORED,
-    )
-    blob = store_blob(b"\x1a\x45\xdf\xa3" + bytes(room.pk) + b"webm", "video/webm")
-    side = {"joint": "case", "caucus_plaintiff": "plaintiff", "caucus_defendant": "defendant"}[room.kind]
-    document = Document.objects.create(
-        case=room.case,
-        kind=Document.Kind.RECORDING,
-        title="recording",
-        original_name="recording.webm",
-        blob=blob,
-        visibility=side,
-        uploaded_by=world.mediator,
-    )
-    StoredRecording.objects.create(recording=recording, document=document, duration=3)
-    return document
+    return stored_recording(world, room)
 
 
 def _listed(client, user, case) -> list[int]:

@@ -320,6 +320,25 @@ RIGHTS = [
             data=lambda w: {"user": w.case.defendant.pk})
         for action in ("mute", "unmute", "remove", "readmit")
     ],
+    # Recording (issue 21): consenting, the room's members; starting, its mediator (409
+    # here: no media server answers, the refusal of the state, not of the person).
+    Row("media_recording", JOINT_ROOM, "POST", kwargs=lambda w: {"room_id": w.case.joint.pk, "action": "consent"},
+        variant="consent"),
+    Row("media_recording", PLAINTIFF_CAUCUS, "POST",
+        kwargs=lambda w: {"room_id": w.case.plaintiff_caucus.pk, "action": "consent"}, variant="consent in a caucus"),
+    Row("media_recording", frozenset({"mediator"}), "POST",
+        kwargs=lambda w: {"room_id": w.case.joint.pk, "action": "start"}, variant="start"),
+    # Whether the parties see a recording: the court's decision (the case's judge, the
+    # general liaison).
+    Row("recording_parties_access", frozenset({"judge", "general_liaison"}), "POST",
+        kwargs=lambda w: {"document_id": w.recording_document.pk, "action": "allow"}),
+    # -- the mediation record (调解笔录) of the defendant's caucus session: its mediator's --------
+    Row("mediation_record_edit", frozenset({"mediator"}), kwargs=lambda w: {"session_id": w.caucus_session.pk}),
+    Row("mediation_record_send", frozenset({"mediator"}), "POST", kwargs=lambda w: {"record_id": w.caucus_record.pk}),
+    # A paper signature is recorded on a record sent for signature: on a draft, by nobody
+    # (tests/documents/test_mediation_record.py: the mediator's, once sent).
+    Row("mediation_record_paper_signature", NOBODY, "POST", kwargs=lambda w: {"record_id": w.caucus_record.pk},
+        variant="a draft"),
     # -- documents: each visible to its side, case-wide ones to all sides --------------------------
     Row("case_documents", CASE_FILES, kwargs=case_a),
     Row("document_file", CASE_SIDES, kwargs=lambda w: {"document_id": w.documents["case"].pk},

@@ -20,7 +20,7 @@ from pypdf import PdfWriter
 
 from documents.models import CourtDocument, Document, JudicialConfirmation
 from documents.pki import load_platform_pki
-from documents.services import agreements, performance, powers_of_attorney, serving
+from documents.services import agreements, mediation_records, performance, powers_of_attorney, serving
 from documents.services.storage import store_blob
 from documents.services.uploads import upload_document
 from mediation.models import IdentityCheck, Notification, WorkOrder
@@ -33,6 +33,8 @@ from tests.cases import make_case
 from tests.factories import DepartmentFactory, UserFactory, staff
 from tests.identities import valid_id_number, verify_in_person, verify_phone
 from tests.in_person import record as record_in_person
+from tests.mediation_records import record_data
+from tests.recordings import stored_recording
 from tests.roster import make_roster_world
 from tests.workflows import order_in_state, refer
 
@@ -274,6 +276,16 @@ def build_court() -> SimpleNamespace:
     failed_case = refer(order_in_state(WorkOrder.Status.DISPATCHED, workflow_people), people["judge"], mediator)
     cases.fail_case(case=failed_case, actor=mediator, reason="No agreement.")
 
+    # Issue 21: a recording of case A's joint room, stored (the parties may not see it
+    # until the judge allows), and the mediator's draft record of the defendant's
+    # caucus session.
+    recording_document = stored_recording(case_a, case_a.joint)
+    caucus_record = mediation_records.write_record(
+        session=caucus_sessions["defendant"],
+        actor=mediator,
+        data=record_data(case_a, caucus_sessions["defendant"]),
+    )
+
     return SimpleNamespace(
         people=people,
         civil=civil,
@@ -296,6 +308,9 @@ def build_court() -> SimpleNamespace:
         api_token=api_token,
         identity_check=IdentityCheck.objects.get(user=case_a.plaintiff),
         in_person_act=in_person_act,
+        recording_document=recording_document,
+        caucus_session=caucus_sessions["defendant"],
+        caucus_record=caucus_record,
         roster=roster,
         failed_case=failed_case,
     )
