@@ -10,6 +10,7 @@ from mediation.errors import DomainError
 from mediation.models import MediationCase, RoomKind, User
 from mediation.models.cases import Side
 from rooms import events, services
+from rooms.media.page import media_config
 from rooms.membership import member_of, room_members, rooms_for_user
 from rooms.models import Room, RoomMute
 
@@ -85,6 +86,8 @@ def room_page(request, room_id):
                 "members": [member.as_dict() for member in members],
                 "closed": room.is_closed,
                 "eventTexts": events.texts(),
+                # The audio/video panel (media.js); none in a closed room.
+                "media": None if room.is_closed else media_config(request.user, room, me),
             },
         },
     )

@@ -1,0 +1,110 @@
+"""What the room page's audio/video panel (frontend/static/js/media.js) is given: the
+media endpoints of this room, the recording state on load, and its texts in the
+reader's language (the script holds no text of its own).
+
+An endpoint is offered only where the platform serves it, so the panel shows no
+button that would answer 404.
+"""
+
+from __future__ import annotations
+
+from django.urls import Resolver404, resolve, reverse
+from django.utils.translation import gettext as _
+
+from rooms.media import rules
+from rooms.membership import Member
+from rooms.models import Room
+
+# The panel's endpoints under the room's URL (the shared protocol of issue 21).
+ENDPOINTS = {
+    "credentialUrl": "media/credential/",
+    "muteUrl": "media/mute/",
+    "unmuteUrl": "media/unmute/",
+    "removeUrl": "media/remove/",
+    "readmitUrl": "media/readmit/",
+}
+RECORDING_ENDPOINTS = {
+    "consentUrl": "media/recording/consent/",
+    "startUrl": "media/recording/start/",
+    "stopUrl": "media/recording/stop/",
+}
+
+
+def _served(path: str) -> str | None:
+    try:
+        resolve(path)
+    except Resolver404:
+        return None
+    return path
+
+
+def _recording_state(user, room: Room) -> dict:
+    """Whether the room records now and whether this person consented (the recording
+    part provides it through rooms.media.rules; inactive where it does not)."""
+    provider = getattr(rules, "recording_state", None)
+    state = provider(user, room) if provider else {}
+    return {"active": bool(state.get("active")), "consented": bool(state.get("consented"))}
+
+
+def media_config(user, room: Room, me: Member) -> dict:
+    """The `media` object of the room page's client_config."""
+    base = reverse("room", args=[room.pk])
+    config = {name: _served(base + path) for name, path in ENDPOINTS.items()}
+    config["recording"] = {
+        **_recording_state(user, room),
+        **{name: _served(base + path) for name, path in RECORDING_ENDPOINTS.items()},
+    }
+    config["mayModerate"] = me.role == "mediator"
+    config["texts"] = texts()
+    return config
+
+
+def texts() -> dict:
+    return {
+        "connecting": _("Connecting to the video…"),
+        "inVideo": _("You are in the video."),
+        "inAudio": _("You are in the call, audio only."),
+        "left": _("You left the video. The text conversation goes on."),
+        "unavailable": _("Video is unavailable at the moment. The text conversation goes on."),
+        "failed": _("The video could not start. The text conversation goes on."),
+        "lost": _("The video connection was lost. The text conversation goes on; you can join again."),
+        "removed": _("You can no longer take part in this room's video."),
+        "closed": _("The mediator closed this room; the video has ended."),
+        "noDevices": _(
+            "Your camera and microphone could not be used. Check that the browser may use them; "
+            "you still see and hear the others."
+        ),
+        "noCamera": _("Your camera could not be used: you take part with your microphone."),
+        "you": _("You"),
+        "screenOf": _("%(name)s's screen"),
+        "micOff": _("Microphone off"),
+        "cameraOff": _("Camera off"),
+        "inVideoIcon": _("In the video"),
+        "sharingScreen": _("Sharing their screen"),
+        "mutedByMediator": _("Microphone muted by the mediator"),
+        "mute": _("Mute microphone"),
+        "unmute": _("Unmute microphone"),
+        "cameraOffButton": _("Turn camera off"),
+        "cameraOnButton": _("Turn camera on"),
+        "audioOnly": _("Audio only (weak network)"),
+        "audioOnlyOff": _("Show video again"),
+        "shareScreen": _("Share screen"),
+        "stopSharing": _("Stop sharing"),
+        "leave": _("Leave the video"),
+        "muteOf": _("Mute %(name)s's microphone"),
+        "unmuteOf": _("Allow %(name)s's microphone"),
+        "removeOf": _("Remove %(name)s from the video"),
+        "readmitOf": _("Let %(name)s join the video again"),
+        "confirmRemove": _("Remove %(name)s from the video? Their video and sound stop at once."),
+        "youWereMuted": _("The mediator muted your microphone."),
+        "recording": _("Recording: this room's audio and video are being recorded."),
+        "consentPrompt": _(
+            "This room is being recorded. The recording is kept with the case. Agree to the recording to join."
+        ),
+        "consent": _("I agree to the recording"),
+        "consentBefore": _("The mediator may record this room. Do you agree to this room being recorded?"),
+        "consented": _("You agreed to the recording."),
+        "startRecording": _("Start recording"),
+        "stopRecording": _("Stop recording"),
+        "actionFailed": _("That did not work. Try again."),
+    }
