@@ -8,3 +8,4 @@ class RoomsConfig(AppConfig):
 
     def ready(self):
         from rooms import receivers  # noqa: F401  (connects the signal receivers)
+        from rooms.media import moderation  # noqa: F401  (registers the media rule's check)

@@ -78,6 +78,32 @@ EVENTS: dict[str, EventKind] = {
         text=_("%(user)s may post again."),
         example={"user": {"id": 7, "name": "Wang Fang"}},
     ),
+    # The mediator's moderation of the room's video (rooms.media.services): in the one
+    # room it happened in (a caucus's stays in that caucus).
+    "media.muted": EventKind(
+        params={"user": PERSON},
+        audience=ROOM,
+        text=_("The mediator muted %(user)s's microphone in this room's video."),
+        example={"user": {"id": 7, "name": "Wang Fang"}},
+    ),
+    "media.unmuted": EventKind(
+        params={"user": PERSON},
+        audience=ROOM,
+        text=_("%(user)s may speak again in this room's video."),
+        example={"user": {"id": 7, "name": "Wang Fang"}},
+    ),
+    "media.removed": EventKind(
+        params={"user": PERSON},
+        audience=ROOM,
+        text=_("The mediator removed %(user)s from this room's video."),
+        example={"user": {"id": 7, "name": "Wang Fang"}},
+    ),
+    "media.readmitted": EventKind(
+        params={"user": PERSON},
+        audience=ROOM,
+        text=_("%(user)s may join this room's video again."),
+        example={"user": {"id": 7, "name": "Wang Fang"}},
+    ),
     "session.started": EventKind(
         params={"session": int},
         audience=SESSION_ROOM,

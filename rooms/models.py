@@ -147,3 +147,35 @@ class MediaRoom(models.Model):
 
     def __str__(self):
         return f"{self.room_id} on {self.server}#{self.janus_room}"
+
+
+class MediaModeration(models.Model):
+    """The mediator's word on a person in a room's media, while it lasts: muted (their
+    microphone is cut on every feed, and again when they publish anew) or removed
+    (their media sockets are closed and they may not join again) until lifted."""
+
+    class Kind(models.TextChoices):
+        # Their audio is cut on Janus; they stay in the media room and hear the others.
+        MUTE = "mute", _("muted")
+        # Out of the room's media; readmitted by the mediator only.
+        REMOVAL = "removal", _("removed")
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="media_moderations")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["room", "user", "kind"], condition=Q(lifted_at__isnull=True), name="media_moderation_once"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.user_id} {self.kind} in {self.room_id}"

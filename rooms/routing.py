@@ -3,11 +3,14 @@ from django.urls import path, re_path
 
 from rooms.auth import SessionUserMiddleware
 from rooms.consumers import RoomSocket
+from rooms.media.socket import MediaSocket
 from rooms.notification_socket import NotificationConsumer
 
 ROOM_ROUTE = "ws/rooms/<int:room_id>/"
 NOTIFICATIONS_ROUTE = "ws/notifications/"
+MEDIA_ROUTE = "ws/media/<int:room_id>/"
 room_socket = RoomSocket.as_asgi()
+media_socket = MediaSocket.as_asgi()
 notification_socket = NotificationConsumer.as_asgi()
 
 
@@ -27,6 +30,7 @@ unknown_path = re_path(r"", refuse_unknown_path)
 # As the server serves them: signed in from the session cookie.
 signed_in_websocket_urlpatterns = [
     path(ROOM_ROUTE, SessionUserMiddleware(room_socket)),
+    path(MEDIA_ROUTE, SessionUserMiddleware(media_socket)),
     path(NOTIFICATIONS_ROUTE, AuthMiddlewareStack(notification_socket)),
     unknown_path,
 ]

@@ -38,6 +38,11 @@ def holder(credential: str) -> tuple[int, int] | None:
     return int(user_id), int(room_id)
 
 
+def lifetime() -> int:
+    """Seconds a credential is good for after its issue."""
+    return int(settings.MEDIA_CREDENTIAL_SECONDS)
+
+
 def is_valid_for(credential: str, user_id: int, room_id: int) -> bool:
     return holder(credential) == (user_id, room_id)
 

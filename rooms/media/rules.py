@@ -52,3 +52,23 @@ def media_refusal(user: User, room: Room | int) -> str:
 
 def refusal_text(code: str) -> str:
     return str(REFUSALS.get(code, REFUSALS["not_member"]))
+
+
+# -- recording's state, as the credential endpoint tells it ---------------------------
+
+RecordingState = Callable[[User, Room], dict]
+_recording_state: list[RecordingState] = []
+
+
+def register_recording_state(provider: RecordingState) -> None:
+    """Who answers `recording_state` (the recording's own module); the last one
+    registered."""
+    _recording_state[:] = [provider]
+
+
+def recording_state(user: User, room: Room) -> dict:
+    """Whether the room's media is being recorded, and whether `user` consented:
+    `{"active": bool, "consented": bool}`. Not recording unless a provider says so."""
+    if _recording_state:
+        return _recording_state[0](user, room)
+    return {"active": False, "consented": False}
