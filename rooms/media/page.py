@@ -2,8 +2,8 @@
 media endpoints of this room, the recording state on load, and its texts in the
 reader's language (the script holds no text of its own).
 
-An endpoint is offered only where the platform serves it, so the panel shows no
-button that would answer 404.
+A recording endpoint is offered only where the platform serves it, so the panel
+shows no button that would answer 404.
 """
 
 from __future__ import annotations
@@ -12,17 +12,12 @@ from django.urls import Resolver404, resolve, reverse
 from django.utils.translation import gettext as _
 
 from rooms.media import rules
+from rooms.media import views as media_views
 from rooms.membership import Member
 from rooms.models import Room
 
-# The panel's endpoints under the room's URL (the shared protocol of issue 21).
-ENDPOINTS = {
-    "credentialUrl": "media/credential/",
-    "muteUrl": "media/mute/",
-    "unmuteUrl": "media/unmute/",
-    "removeUrl": "media/remove/",
-    "readmitUrl": "media/readmit/",
-}
+# The recording's endpoints under the room's URL (the shared protocol of issue 21),
+# offered where the platform serves them.
 RECORDING_ENDPOINTS = {
     "consentUrl": "media/recording/consent/",
     "startUrl": "media/recording/start/",
@@ -38,25 +33,29 @@ def _served(path: str) -> str | None:
     return path
 
 
-def _recording_state(user, room: Room) -> dict:
-    """Whether the room records now and whether this person consented (the recording
-    part provides it through rooms.media.rules; inactive where it does not)."""
-    provider = getattr(rules, "recording_state", None)
-    state = provider(user, room) if provider else {}
-    return {"active": bool(state.get("active")), "consented": bool(state.get("consented"))}
-
-
 def media_config(user, room: Room, me: Member) -> dict:
     """The `media` object of the room page's client_config."""
     base = reverse("room", args=[room.pk])
-    config = {name: _served(base + path) for name, path in ENDPOINTS.items()}
-    config["recording"] = {
-        **_recording_state(user, room),
-        **{name: _served(base + path) for name, path in RECORDING_ENDPOINTS.items()},
+    endpoints = media_views.endpoints(room.pk)
+    # The mediator's controls (the endpoints refuse anyone else all the same).
+    may_moderate = me.role == "mediator"
+    return {
+        "credentialUrl": endpoints["credential"],
+        "peopleUrl": endpoints["people"],
+        **{
+            f"{action}Url": endpoints[action] if may_moderate else None
+            for action in ("mute", "unmute", "remove", "readmit")
+        },
+        "recording": {
+            **rules.recording_state(user, room),
+            **{
+                name: _served(base + path) if name == "consentUrl" or may_moderate else None
+                for name, path in RECORDING_ENDPOINTS.items()
+            },
+        },
+        "mayModerate": may_moderate,
+        "texts": texts(),
     }
-    config["mayModerate"] = me.role == "mediator"
-    config["texts"] = texts()
-    return config
 
 
 def texts() -> dict:

@@ -497,6 +497,8 @@
     }
     current.session.attach({
       plugin: "janus.plugin.videoroom",
+      // The platform tells a screen's handle by this (docs/media.md).
+      opaqueId: "room-" + config.roomId + "-screen",
       success: function (handle) {
         if (current.ended) { handle.detach(); return; }
         current.screen = handle;
@@ -794,14 +796,23 @@
     });
   });
 
+  function loadPeople() {
+    if (!media.peopleUrl) { return; }
+    fetch(media.peopleUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (data) { if (data) { onMediaPeople(data.people); } })
+      .catch(function () {});
+  }
+
   // ---- the text socket's frames (room.js) -----------------------------------------------------
 
   document.addEventListener("room-frame", function (event) {
     var frame = event.detail || {};
     if (frame.type === "media") {
       onMediaPeople(frame.people);
-    } else if (frame.type === "hello" && frame.media) {
-      onMediaPeople(frame.media);
+    } else if (frame.type === "hello") {
+      // (Re)connected: who is in the video now (a change while away had no frame).
+      loadPeople();
     } else if (frame.type === "event") {
       if (frame.kind === "recording.started") {
         onRecordingState({ active: true });
