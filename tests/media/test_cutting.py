@@ -1,0 +1,72 @@
+"""Removing a participant or closing the room cuts their media within 5 seconds: the
+media socket closes and their Janus session is gone (real Janus)."""
+
+import asyncio
+import json
+import time
+
+import pytest
+from channels.db import database_sync_to_async
+
+from mediation.services.cases import remove_participant
+from rooms import services as room_services
+from tests.media.test_socket import media_room, participants
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def listed_users(room) -> set[int]:
+    return {json.loads(each["display"])["id"] for each in await participants(await media_room(room))}
+
+
+async def gone_within(seconds: float, room, user_id: int) -> float:
+    """How long until `user_id` is no longer in the room's VideoRoom (fails after `seconds`)."""
+    started = time.monotonic()
+    while user_id in await listed_users(room):
+        assert time.monotonic() - started < seconds, "still in the media room"
+        await asyncio.sleep(0.05)
+    return time.monotonic() - started
+
+
+async def test_a_removed_participant_is_cut_from_the_media_within_5_seconds(janus, world, media):
+    defendant, _ = await media(world.defendant, world.joint)
+    await defendant.join_as_publisher()
+    plaintiff, _ = await media(world.plaintiff, world.joint)
+    await plaintiff.join_as_publisher()
+    assert await listed_users(world.joint) == {world.defendant.pk, world.plaintiff.pk}
+
+    started = time.monotonic()
+    await database_sync_to_async(remove_participant)(
+        participant=world.defendant_participant, actor=world.mediator, reason="Withdrew"
+    )
+    assert await defendant.receive_close() == 4403
+    await gone_within(5 - (time.monotonic() - started), world.joint, world.defendant.pk)
+    assert await listed_users(world.joint) == {world.plaintiff.pk}
+    # And they cannot come back.
+    _again, code = await media(world.defendant, world.joint)
+    assert code == 4403
+
+
+async def test_closing_the_room_cuts_everyones_media_within_5_seconds(janus, world, media):
+    plaintiff, _ = await media(world.plaintiff, world.plaintiff_caucus)
+    await plaintiff.join_as_publisher()
+    mediator, _ = await media(world.mediator, world.plaintiff_caucus)
+    await mediator.join_as_publisher()
+    joint, _ = await media(world.plaintiff, world.joint)
+    await joint.join_as_publisher()
+
+    started = time.monotonic()
+    await database_sync_to_async(room_services.close_room)(room=world.plaintiff_caucus, actor=world.mediator)
+    assert await plaintiff.receive_close() == 4408
+    assert await mediator.receive_close() == 4408
+    await gone_within(5 - (time.monotonic() - started), world.plaintiff_caucus, world.plaintiff.pk)
+    assert await listed_users(world.plaintiff_caucus) == set()
+    # The joint room's media goes on.
+    assert await listed_users(world.joint) == {world.plaintiff.pk}
+
+
+async def test_leaving_destroys_the_janus_session(janus, world, media):
+    plaintiff, _ = await media(world.plaintiff, world.joint)
+    await plaintiff.join_as_publisher()
+    await plaintiff.close()
+    await gone_within(5, world.joint, world.plaintiff.pk)
