@@ -19,27 +19,42 @@ def side_of(user: User, case: MediationCase) -> str | None:
     return standing
 
 
+def hidden_from_parties() -> Q:
+    """The documents a party's people may not see although their visibility says the
+    case or their side: the rooms' recordings the court has not allowed them
+    (documents.StoredRecording.parties_may_see)."""
+    return Q(kind=Document.Kind.RECORDING) & ~Q(recording__parties_may_see=True)
+
+
 def visible_documents(user: User, case: MediationCase) -> QuerySet[Document]:
     """The case's documents this user may see: everything for the mediator, the
     case-wide ones and their own side's for a party, the case-wide ones and their own
     party's application for enforcement for a third party's people (a third party has
     no side), the case-wide ones for the judge and the applications for enforcement,
-    which are addressed to the court."""
+    which are addressed to the court. The rooms' recordings: the mediator and the judge
+    see every one (a caucus's too); a party's people only those of their rooms (the
+    joint room's, their side's caucus's) that the court allows them."""
     side, participant = standing_in_case(user, case)
     documents = Document.objects.filter(case=case).select_related("blob", "uploaded_by")
     if side == "mediator":
         return documents
     if side in ("plaintiff", "defendant"):
-        return documents.filter(Q(visibility=Document.Visibility.CASE) | Q(visibility=side))
+        return documents.filter(Q(visibility=Document.Visibility.CASE) | Q(visibility=side)).exclude(
+            hidden_from_parties()
+        )
     if side == Side.THIRD_PARTY:
         # A third party is neither side: the case-wide documents, and those kept for
         # their own party alone (the application for enforcement a third party owed an
         # obligation makes is stored as "third", for that party: `enforcement`).
         return documents.filter(
             Q(visibility=Document.Visibility.CASE) | Q(visibility=Side.THIRD_PARTY, party_id=participant.party_id)
-        )
+        ).exclude(hidden_from_parties())
     if side == "judge":
-        return documents.filter(Q(visibility=Document.Visibility.CASE) | Q(kind=Document.Kind.ENFORCEMENT_APPLICATION))
+        return documents.filter(
+            Q(visibility=Document.Visibility.CASE)
+            | Q(kind=Document.Kind.ENFORCEMENT_APPLICATION)
+            | Q(kind=Document.Kind.RECORDING)
+        )
     return documents.none()
 
 

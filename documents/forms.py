@@ -21,7 +21,10 @@ from mediation.models.cases import SIGNS_NOTHING
 
 class UploadForm(forms.Form):
     file = forms.FileField(label=_("File (PDF, PNG, JPEG or Word, at most 20 MB)"))
-    kind = forms.ChoiceField(label=_("Kind"), choices=Document.Kind.choices)
+    # Not a recording: the platform stores those from the rooms' media only.
+    kind = forms.ChoiceField(
+        label=_("Kind"), choices=[choice for choice in Document.Kind.choices if choice[0] != Document.Kind.RECORDING]
+    )
     title = forms.CharField(label=_("Title"), max_length=200, required=False)
     visibility = forms.ChoiceField(label=_("Who may see it"), choices=Document.Visibility.choices)
 
@@ -67,8 +70,9 @@ class ServeForm(forms.Form):
             Participant.active.filter(case=case).exclude(role__in=SIGNS_NOTHING).select_related("user", "party")
         )
         self.fields["recipient"].label_from_instance = lambda p: f"{p.user} · {p.party.name}"
+        # A recording is not served: who may see it is the court's decision.
         self.fields["documents"].queryset = Document.objects.filter(case=case).exclude(
-            kind=Document.Kind.SERVICE_EVIDENCE
+            kind__in=[Document.Kind.SERVICE_EVIDENCE, Document.Kind.RECORDING]
         )
         self.fields["evidence"].queryset = Document.objects.filter(case=case, kind=Document.Kind.SERVICE_EVIDENCE)
 

@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 
 from documents.models import Agreement
 from mediation import signals
+from rooms.signals import recording_stopped
 
 
 @receiver(signals.parties_frozen)
@@ -58,3 +59,12 @@ def filing_package_when_mediation_fails(sender, case, from_status, **kwargs):
     from documents.services.filing_package import on_case_failed
 
     return on_case_failed(case)
+
+
+@receiver(recording_stopped)
+def process_stopped_recording(sender, recording_id, **kwargs):
+    """A stopped recording's files become a case document, in a thread (sent after the
+    stop's commit); `manage.py process_recordings` picks up whatever this did not."""
+    from documents.services.recordings import process_in_background
+
+    process_in_background(recording_id)

@@ -11,6 +11,7 @@ from documents.views import (
     in_person,
     performance,
     powers_of_attorney,
+    recordings,
     serving,
     verification,
 )
@@ -22,6 +23,11 @@ urlpatterns = [
     path("cases/<int:case_id>/documents/", files.case_documents, name="case_documents"),
     path("cases/<int:case_id>/documents/upload/", files.upload, name="document_upload"),
     path("documents/<int:document_id>/", files.document_file, name="document_file"),
+    path(
+        "documents/<int:document_id>/recording/<slug:action>/",
+        recordings.recording_parties_access,
+        name="recording_parties_access",
+    ),
     path("cases/<int:case_id>/services/new/", serving.serve, name="service_new"),
     path("cases/<int:case_id>/consent/", serving.consent, name="service_consent"),
     path("services/<int:service_id>/", serving.service_detail, name="service_detail"),

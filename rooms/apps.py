@@ -8,4 +8,7 @@ class RoomsConfig(AppConfig):
 
     def ready(self):
         from rooms import receivers  # noqa: F401  (connects the signal receivers)
-        from rooms.media import moderation  # noqa: F401  (registers the media rule's check)
+        from rooms.media import (
+            moderation,  # noqa: F401  (registers the media rule's check)
+            recording,  # noqa: F401  (its media rule check and recording state)
+        )

@@ -297,6 +297,28 @@ EVENTS: dict[str, EventKind] = {
         ),
         example={"case_number": "(2026)京0107民特1号", "decision": "confirm", "verification_code": "ABCD-EFGH"},
     ),
+    # Recording the room's media (rooms.media.recording). `recording` is the
+    # MediaRecording's id (null for a consent to the room's next recording).
+    "recording.consented": EventKind(
+        params={"recording": (int, None)},
+        audience=ROOM,
+        text=_("%(actor)s agreed to this room being recorded."),
+        example={"recording": None},
+    ),
+    "recording.started": EventKind(
+        # Everyone in the media room when it started, each of whom had consented.
+        params={"recording": int, "consented": list},
+        audience=ROOM,
+        text=_("%(actor)s started recording this room, with the consent of everyone present: %(consented)s."),
+        example={"recording": 4, "consented": ["Liu Yang", "Wang Fang"]},
+    ),
+    "recording.stopped": EventKind(
+        # reason: MediaRecording.StopReason (mediator, room_closed, case_ended, server_lost).
+        params={"recording": int, "reason": str},
+        audience=ROOM,
+        text=_("The recording of this room has stopped."),
+        example={"recording": 4, "reason": "mediator"},
+    ),
 }
 
 

@@ -179,3 +179,97 @@ class MediaModeration(models.Model):
 
     def __str__(self):
         return f"{self.user_id} {self.kind} in {self.room_id}"
+
+
+class MediaRecording(models.Model):
+    """One recording session (录音录像) of a room's media: from the moment its mediator
+    started it, with the consent of everyone then in the media room, to the moment it
+    stopped (the mediator, or the platform when the room closed or the case ended).
+    Janus writes one .mjr file per publisher and stream into `folder`; after the stop
+    they are processed into one file, stored as a case document
+    (documents.StoredRecording: rooms know nothing of documents)."""
+
+    class Status(models.TextChoices):
+        # Janus is recording the room now.
+        RECORDING = "recording", _("Recording")
+        # Stopped; the files wait to be (or are being) processed into one.
+        PROCESSING = "processing", _("Processing")
+        # The combined file is a case document: final.
+        STORED = "stored", _("Stored")
+        # Processing failed (`failure`): the .mjr files are kept and
+        # `manage.py process_recordings` tries again.
+        FAILED = "failed", _("Failed")
+
+    class StopReason(models.TextChoices):
+        MEDIATOR = "mediator", _("Stopped by the mediator")
+        ROOM_CLOSED = "room_closed", _("The room closed")
+        CASE_ENDED = "case_ended", _("The case ended")
+        # The room's media moved to another server (its server stopped).
+        SERVER_LOST = "server_lost", _("The media server stopped")
+
+    room = models.ForeignKey(Room, on_delete=models.PROTECT, related_name="recordings")
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.RECORDING)
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    started_at = models.DateTimeField(_("started at"))
+    # The media server and VideoRoom that recorded, and where its files are.
+    server = models.CharField(max_length=200)
+    janus_room = models.PositiveBigIntegerField()
+    folder = models.CharField(max_length=500)
+    # Janus's publisher id -> the platform's person {"id", "name"}, as listed in the
+    # media room while recording: which person each file is of.
+    publishers = models.JSONField(default=dict, blank=True)
+    stopped_at = models.DateTimeField(_("stopped at"), null=True, blank=True)
+    # None when the platform stopped it (the room closed, the case ended).
+    stopped_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    stop_reason = models.CharField(max_length=12, choices=StopReason.choices, blank=True, default="")
+    # Why processing failed: a code (rooms.media.processing.FAILURES) and the detail
+    # for the operator (the converter's last words).
+    failure = models.CharField(max_length=40, blank=True, default="")
+    failure_detail = models.TextField(blank=True, default="")
+    # A processor working on it since then (another one leaves it alone until stale).
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        verbose_name = _("recording")
+        verbose_name_plural = _("recordings")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["room"], condition=Q(status="recording"), name="one_recording_at_a_time_per_room"
+            )
+        ]
+
+    def __str__(self):
+        return f"recording {self.pk} of {self.room_id} ({self.status})"
+
+
+class RecordingConsent(models.Model):
+    """A person's consent to the room being recorded, given in the platform.
+
+    A consent is for one recording session: given while the room is recording, it is
+    for that recording; given before (when the mediator asks), it waits
+    (`recording` empty) and becomes the consent to the next recording of the room
+    when it starts. Once that recording stops, the next one needs everyone's consent
+    again."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="recording_consents")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recording = models.ForeignKey(
+        MediaRecording, null=True, blank=True, on_delete=models.PROTECT, related_name="consents"
+    )
+    consented_at = models.DateTimeField(_("consented at"))
+
+    class Meta:
+        ordering = ["consented_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["recording", "user"], name="one_consent_per_recording"),
+            models.UniqueConstraint(
+                fields=["room", "user"], condition=Q(recording__isnull=True), name="one_waiting_consent_per_room"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user_id} consents to recording {self.recording_id or 'next'} of {self.room_id}"

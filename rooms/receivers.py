@@ -76,6 +76,16 @@ def announce_case_status(sender, case, from_status, **kwargs):
         post_event(room=room, kind="case.status", data={"from": from_status, "to": case.status})
 
 
+@receiver(signals.case_status_changed)
+def stop_recording_when_case_ends(sender, case, from_status, **kwargs):
+    """A case that ended (settled, failed, withdrawn) is no longer recorded."""
+    if not case.is_open:
+        from rooms.media.recording import stop_recordings_of_case
+        from rooms.models import MediaRecording
+
+        stop_recordings_of_case(case, MediaRecording.StopReason.CASE_ENDED)
+
+
 @receiver(signals.case_mediator_changed)
 def revoke_previous_mediator(sender, case, previous, mediator, **kwargs):
     """A replaced mediator (a granted recusal) leaves the case's rooms at once: their

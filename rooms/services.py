@@ -119,6 +119,11 @@ def close_room(*, room: Room, actor: User) -> Room:
     room.closed_by = actor
     room.save(update_fields=["closed_at", "closed_by"])
     post_event(room=room, kind="room.closed", actor=actor)
+    # A closed room is no longer recorded.
+    from rooms.media.recording import stop_for_platform
+    from rooms.models import MediaRecording
+
+    stop_for_platform(room, MediaRecording.StopReason.ROOM_CLOSED)
     audit.record(actor=actor, action="room.close", target=room, data={"case": room.case_id})
     room_id = room.pk
     transaction.on_commit(

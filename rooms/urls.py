@@ -1,6 +1,7 @@
 from django.urls import path
 
 from rooms import views
+from rooms.media import recording_views
 from rooms.media import views as media_views
 
 urlpatterns = [
@@ -12,4 +13,9 @@ urlpatterns = [
     path("rooms/<int:room_id>/media/remove/", media_views.moderate, {"action": "remove"}, name="media_remove"),
     path("rooms/<int:room_id>/media/readmit/", media_views.moderate, {"action": "readmit"}, name="media_readmit"),
     path("rooms/<int:room_id>/<slug:action>/", views.room_control, name="room_control"),
+    path(
+        "rooms/<int:room_id>/media/recording/<slug:action>/",
+        recording_views.recording_action,
+        name="media_recording",
+    ),
 ]

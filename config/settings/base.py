@@ -538,3 +538,13 @@ TURN_SECRET = env("TURN_SECRET", default="")
 TURN_REALM = env("TURN_REALM", default="mediation")
 TURN_PORT = env.int("TURN_PORT", default=3478)
 TURN_CREDENTIAL_SECONDS = env.int("TURN_CREDENTIAL_SECONDS", default=4 * 60 * 60)
+
+# Recording (rooms.media.recording, docs/media.md "Recording"): a stopped recording's
+# .mjr files are converted with janus-pp-rec and combined into one WebM file, stored as
+# a case document. Bounds: the files of one recording (and the result) may not pass
+# RECORDING_MAX_BYTES, and each conversion may take RECORDING_CONVERT_SECONDS. The
+# files are processed in a thread after the stop (RECORDING_PROCESS_AFTER_STOP);
+# `manage.py process_recordings` does it too, and retries what failed.
+RECORDING_MAX_BYTES = env.int("RECORDING_MAX_BYTES", default=2 * 1024 * 1024 * 1024)
+RECORDING_CONVERT_SECONDS = env.int("RECORDING_CONVERT_SECONDS", default=15 * 60)
+RECORDING_PROCESS_AFTER_STOP = env.bool("RECORDING_PROCESS_AFTER_STOP", default=True)

@@ -36,3 +36,5 @@ if env("E2E_SMS_DIR", default=""):
     SMS_FILE_DIR = env("E2E_SMS_DIR")
 SMS_SEND_IN_BACKGROUND = False
 SMS_RECEIPT_TOKEN = "test-sms-receipt-token-0123456789abcdef"
+# Tests process a stopped recording's files themselves (no thread after the commit).
+RECORDING_PROCESS_AFTER_STOP = False

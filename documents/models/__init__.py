@@ -35,6 +35,8 @@ class Document(models.Model):
         ENFORCEMENT_APPLICATION = "enforcement_application", _("Application for enforcement")
         # The scan of a paper a party signed in person (documents.InPersonAct).
         IN_PERSON_SCAN = "in_person_scan", _("Scan of a paper signed in person")
+        # A room's audio and video, recorded with everyone's consent (StoredRecording).
+        RECORDING = "recording", _("Audio/video recording")
         OTHER = "other", _("Other")
 
     class Visibility(models.TextChoices):
@@ -435,6 +437,7 @@ from documents.models.confirmation import ConfirmationReview, JudicialConfirmati
 from documents.models.court_documents import CourtDocument, CourtSignature  # noqa: E402
 from documents.models.in_person import InPersonAct  # noqa: E402
 from documents.models.performance import Obligation, ObligationStep  # noqa: E402
+from documents.models.recordings import StoredRecording  # noqa: E402
 
 __all__ = [
     "Agreement",
@@ -454,4 +457,5 @@ __all__ = [
     "ServiceStep",
     "Signature",
     "SignatureRecord",
+    "StoredRecording",
 ]

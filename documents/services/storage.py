@@ -47,3 +47,33 @@ def read_blob(blob: Blob) -> bytes:
     if hashlib.sha256(data).hexdigest() != blob.sha256:
         raise RuntimeError(f"Stored file {blob.storage_name} does not match its SHA-256")
     return data
+
+
+def store_blob_file(path, content_type: str) -> Blob:
+    """Store a file on disk once, read in chunks (a recording may be large); the same
+    content stored again is the same blob. An existing file is never overwritten."""
+    from django.core.files import File
+
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1024 * 1024), b""):
+            digest.update(chunk)
+            size += len(chunk)
+    sha256 = digest.hexdigest()
+    existing = Blob.objects.filter(sha256=sha256).first()
+    if existing is not None:
+        return existing
+    name = storage_name(sha256)
+    storage = documents_storage()
+    if not storage.exists(name):
+        with open(path, "rb") as handle:
+            saved = storage.save(name, File(handle))
+        if saved != name:
+            storage.delete(saved)
+            raise RuntimeError(f"Storage refused the content address {name}")
+    try:
+        with transaction.atomic():
+            return Blob.objects.create(sha256=sha256, size=size, content_type=content_type, storage_name=name)
+    except IntegrityError:
+        return Blob.objects.get(sha256=sha256)

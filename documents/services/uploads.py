@@ -50,7 +50,8 @@ def upload_document(
     if not case.is_open:
         raise TransitionNotAllowed(_("This case has ended; no more documents can be added."))
     errors = {}
-    if kind not in Document.Kind.values:
+    if kind not in Document.Kind.values or kind == Document.Kind.RECORDING:
+        # A recording is stored by the platform from the room's media only.
         errors["kind"] = _("Choose what kind of document this is.")
     if visibility not in Document.Visibility.values:
         errors["visibility"] = _("Choose who may see the document.")

@@ -14,8 +14,10 @@ from django.views.decorators.http import require_POST
 from documents import selectors
 from documents.access import can_view_document, side_of, visible_documents, visible_services
 from documents.forms import ConsentForm, ServeForm, UploadForm
+from documents.models import Document
 from documents.services import serving
-from documents.services.storage import read_blob
+from documents.services.recordings import may_decide_parties_access
+from documents.services.storage import documents_storage, read_blob
 from documents.services.uploads import too_large, upload_document
 from documents.views.common import case_or_404, file_response
 from mediation.client_address import client_ip
@@ -47,6 +49,8 @@ def case_documents(request, case_id):
             "services": visible_services(request.user, case),
             "agreement": selectors.latest_agreement(case),
             "max_bytes": settings.DOCUMENT_MAX_BYTES,
+            # The court's decision whether the parties may see the rooms' recordings.
+            "may_decide_recordings": may_decide_parties_access(request.user, case),
         },
     )
 
@@ -95,6 +99,23 @@ def document_file(request, document_id):
         raise Http404
     for service in selectors.services_delivered_to(request.user, document):
         serving.mark_opened(service=service, user=request.user, ip=client_ip(request))
+    if document.kind == Document.Kind.RECORDING:
+        # A recording may be large: streamed from the storage, not read into memory.
+        return recording_response(document)
     # Always a download, never shown in the platform's origin: a PDF someone in the
     # case uploaded may carry JavaScript, and the browser's viewer would run it here.
     return file_response(read_blob(document.blob), document.blob.content_type, document.original_name)
+
+
+def recording_response(document):
+    from django.http import FileResponse
+
+    from documents.filenames import attachment
+
+    response = FileResponse(
+        documents_storage().open(document.blob.storage_name, "rb"), content_type=document.blob.content_type
+    )
+    response["Content-Disposition"] = attachment(document.original_name)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -1,14 +1,11 @@
 """What the room page's audio/video panel (frontend/static/js/media.js) is given: the
 media endpoints of this room, the recording state on load, and its texts in the
 reader's language (the script holds no text of its own).
-
-A recording endpoint is offered only where the platform serves it, so the panel
-shows no button that would answer 404.
 """
 
 from __future__ import annotations
 
-from django.urls import Resolver404, resolve, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from rooms.media import rules
@@ -16,26 +13,9 @@ from rooms.media import views as media_views
 from rooms.membership import Member
 from rooms.models import Room
 
-# The recording's endpoints under the room's URL (the shared protocol of issue 21),
-# offered where the platform serves them.
-RECORDING_ENDPOINTS = {
-    "consentUrl": "media/recording/consent/",
-    "startUrl": "media/recording/start/",
-    "stopUrl": "media/recording/stop/",
-}
-
-
-def _served(path: str) -> str | None:
-    try:
-        resolve(path)
-    except Resolver404:
-        return None
-    return path
-
 
 def media_config(user, room: Room, me: Member) -> dict:
     """The `media` object of the room page's client_config."""
-    base = reverse("room", args=[room.pk])
     endpoints = media_views.endpoints(room.pk)
     # The mediator's controls (the endpoints refuse anyone else all the same).
     may_moderate = me.role == "mediator"
@@ -48,9 +28,11 @@ def media_config(user, room: Room, me: Member) -> dict:
         },
         "recording": {
             **rules.recording_state(user, room),
+            "consentUrl": reverse("media_recording", args=[room.pk, "consent"]),
+            # Started and stopped by the room's mediator only.
             **{
-                name: _served(base + path) if name == "consentUrl" or may_moderate else None
-                for name, path in RECORDING_ENDPOINTS.items()
+                f"{action}Url": reverse("media_recording", args=[room.pk, action]) if may_moderate else None
+                for action in ("start", "stop")
             },
         },
         "mayModerate": may_moderate,
