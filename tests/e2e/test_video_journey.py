@@ -157,14 +157,35 @@ def test_video_in_the_joint_room_and_the_caucus(journey, janus):
     # The parties have no such controls.
     assert plaintiff.page.locator("[data-media-moderate]").count() == 0
 
+    # The plaintiff mutes their microphone and turns their camera off: the others see
+    # it beside their name, in words.
+    plaintiff_row = mediator.page.locator(f'[data-members] [data-member="{world.plaintiff.pk}"]')
+    plaintiff.page.get_by_role("button", name=t("Mute microphone"), exact=True).click()
+    plaintiff_row.locator(".media-badge", has_text=t("Microphone off")).wait_for()
+    plaintiff.page.get_by_role("button", name=t("Turn camera off"), exact=True).click()
+    plaintiff_row.locator(".media-badge", has_text=t("Camera off")).wait_for()
+    plaintiff.page.get_by_role("button", name=t("Turn camera on"), exact=True).click()
+    plaintiff.page.get_by_role("button", name=t("Unmute microphone"), exact=True).click()
+    plaintiff_row.locator(".media-badge").filter(has_text=t("Camera off")).wait_for(state="detached")
+    plaintiff_row.locator(".media-badge").filter(has_text=t("Microphone off")).wait_for(state="detached")
+    wait_for_videos(mediator, [world.plaintiff])
+
+    # The mediator mutes the defendant's microphone: the defendant is told.
+    mute = t("Mute %(name)s's microphone") % {"name": str(world.defendant)}
+    defendant_row.get_by_role("button", name=mute).click()
+    defendant_row.locator(".media-badge", has_text=t("Microphone muted by the mediator")).wait_for()
+    defendant.page.locator("[data-media-status]").filter(has_text=t("The mediator muted your microphone.")).wait_for()
+
     # The mediator removes the defendant from the video: within 5 s the defendant's
     # video stops everywhere and theirs shows nobody.
     remove = t("Remove %(name)s from the video") % {"name": str(world.defendant)}
     defendant_row.get_by_role("button", name=remove).click()
     seconds_until(
-        lambda: defendant.page.locator("[data-media-tiles] [data-tile]").count() == 0
-        and tile_of(mediator, world.defendant).count() == 0
-        and tile_of(plaintiff, world.defendant).count() == 0,
+        lambda: (
+            defendant.page.locator("[data-media-tiles] [data-tile]").count() == 0
+            and tile_of(mediator, world.defendant).count() == 0
+            and tile_of(plaintiff, world.defendant).count() == 0
+        ),
         CUT_SECONDS,
     )
     defendant.page.locator("[data-media-status]").filter(
@@ -198,16 +219,67 @@ def test_video_in_the_joint_room_and_the_caucus(journey, janus):
     participant = Participant.objects.get(case=world.case, user=world.plaintiff)
     off_the_loop(cases.remove_participant, participant=participant, actor=court.mediator, reason="video test")
     seconds_until(
-        lambda: plaintiff.page.locator("[data-media-tiles] [data-tile]").count() == 0
-        and tile_of(mediator, world.plaintiff).count() == 0,
+        lambda: (
+            plaintiff.page.locator("[data-media-tiles] [data-tile]").count() == 0
+            and tile_of(mediator, world.plaintiff).count() == 0
+        ),
         CUT_SECONDS,
     )
 
 
-@pytest.mark.skip(reason="TODO(lead): the recording branch's endpoints are not merged into media-ui yet")
 def test_recording_starts_only_once_everyone_present_consented(journey, janus):
-    """TO BE FINISHED by the lead once `recording` is merged: the mediator and the
-    plaintiff join the joint room's video; the mediator's "Start recording" is refused
-    (the panel says who has not agreed) until the plaintiff clicks "I agree to the
-    recording"; then everyone's panel shows the "Recording" banner
-    ([data-media-recording] visible), and a later joiner is asked to agree first."""
+    t = journey.t
+    court = off_the_loop(make_court)
+    world = off_the_loop(make_case_with_parties, court, tag="-recording")
+    joint = rooms_of(world.case)[RoomKind.JOINT]
+    mediator = journey.person("mediator")
+    plaintiff = journey.person("plaintiff")
+    defendant = journey.person("defendant")
+    for person, user in ((mediator, court.mediator), (plaintiff, world.plaintiff), (defendant, world.defendant)):
+        person.context.grant_permissions(["camera", "microphone"])
+        person.sign_in(user)
+        person.goto(f"/rooms/{joint.pk}/", "joint room before recording")
+    for person in (mediator, plaintiff):
+        join_video(person, journey)
+    wait_for_videos(mediator, [world.plaintiff])
+    banner = {person: person.page.locator("[data-media-recording]") for person in (mediator, plaintiff, defendant)}
+    start = mediator.page.get_by_role("button", name=t("Start recording"), exact=True)
+    agree = t("I agree to the recording")
+
+    # Nobody agreed yet: the start is refused, naming who has not agreed.
+    start.click()
+    status = mediator.page.locator("[data-media-status]")
+    status.filter(has_text=str(world.plaintiff)).wait_for()
+    assert not banner[mediator].is_visible() and not banner[plaintiff].is_visible()
+
+    # The mediator agrees; the plaintiff not yet: still refused.
+    mediator.page.get_by_role("button", name=agree).click()
+    status.filter(has_text=t("You agreed to the recording.")).wait_for()
+    start.click()
+    status.filter(has_text=str(world.plaintiff)).wait_for()
+    assert not banner[plaintiff].is_visible()
+
+    # The plaintiff agrees: the recording starts, and both pages say so.
+    plaintiff.page.get_by_role("button", name=agree).click()
+    plaintiff.page.locator("[data-media-status]").filter(has_text=t("You agreed to the recording.")).wait_for()
+    start.click()
+    for person in (mediator, plaintiff):
+        banner[person].filter(has_text=t("Recording: this room's audio and video are being recorded.")).wait_for()
+    mediator.check("joint room recording")
+
+    # The defendant, joining later, is asked first and joins only once they agree.
+    defendant.page.get_by_role("button", name=t("Join video"), exact=True).click()
+    consent = defendant.page.locator("[data-media-consent]")
+    consent.wait_for()
+    assert t("Agree to the recording to join.") in consent.inner_text()
+    assert defendant.page.locator("[data-media-tiles] [data-tile]").count() == 0
+    defendant.check("later joiner asked to agree")
+    defendant.page.get_by_role("button", name=agree).click()
+    defendant.page.locator("[data-media-status]").filter(has_text=t("You are in the video.")).wait_for()
+    banner[defendant].wait_for()
+    wait_for_videos(defendant, [court.mediator, world.plaintiff])
+
+    # The mediator stops it: the banner goes from every page.
+    mediator.page.get_by_role("button", name=t("Stop recording"), exact=True).click()
+    for person in (mediator, plaintiff, defendant):
+        banner[person].wait_for(state="hidden")

@@ -773,6 +773,7 @@
         return;
       }
       media.recording.consented = true;
+      onRecordingState(answer.data.recording || {});
       consentBox.hidden = true;
       var mode = pendingMode;
       pendingMode = null;
@@ -791,7 +792,9 @@
           say(answer.data.message || T.actionFailed);
           return;
         }
-        onRecordingState({ active: starting });
+        onRecordingState(answer.data.recording || { active: starting });
+        // The banner says it now; the line goes back to the call's state.
+        say(call && call.joined ? (call.mode === "video" ? T.inVideo : T.inAudio) : "");
       });
     });
   });
