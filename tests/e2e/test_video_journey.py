@@ -170,6 +170,24 @@ def test_video_in_the_joint_room_and_the_caucus(journey, janus):
     plaintiff_row.locator(".media-badge").filter(has_text=t("Microphone off")).wait_for(state="detached")
     wait_for_videos(mediator, [world.plaintiff])
 
+    # On a weak network the plaintiff switches to audio only: no video comes or goes,
+    # and comes back when they switch back.
+    plaintiff.page.get_by_role("button", name=t("Audio only (weak network)"), exact=True).click()
+    plaintiff_row.locator(".media-badge", has_text=t("Camera off")).wait_for()
+    seconds_until(lambda: not playing_videos(plaintiff.page), 10)
+    plaintiff.page.get_by_role("button", name=t("Show video again"), exact=True).click()
+    wait_for_videos(plaintiff, [court.mediator, world.defendant])
+    wait_for_videos(mediator, [world.plaintiff])
+
+    # The plaintiff shares their screen: the others see it as a tile of its own.
+    plaintiff.page.get_by_role("button", name=t("Share screen"), exact=True).click()
+    plaintiff_row.locator(".media-badge", has_text=t("Sharing their screen")).wait_for()
+    screen = mediator.page.locator(f'[data-tile].media-tile--screen[data-user="{world.plaintiff.pk}"]')
+    screen.wait_for()
+    assert t("%(name)s's screen") % {"name": str(world.plaintiff)} in screen.inner_text()
+    plaintiff.page.get_by_role("button", name=t("Stop sharing"), exact=True).click()
+    screen.wait_for(state="detached")
+
     # The mediator mutes the defendant's microphone: the defendant is told.
     mute = t("Mute %(name)s's microphone") % {"name": str(world.defendant)}
     defendant_row.get_by_role("button", name=mute).click()
