@@ -122,6 +122,7 @@ NOT_PAGES = {
     "delegation_letter_pdf",
     "mediator_assessment_csv",
     "figures_cases_csv",
+    "media_people",
 }
 # Pages outside the authorisation matrix's table: allauth's, and an unknown address.
 OTHER_PAGES = [

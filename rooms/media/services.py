@@ -43,7 +43,9 @@ def _tell_sockets_after_commit(room_id: int, user_id: int, message: dict) -> Non
     transaction.on_commit(lambda: get_hub().publish_user_control_threadsafe(user_id, {**message, "room": room_id}))
 
 
-def _moderate(*, room: Room, actor: User, user: User, kind: str, event: str) -> MediaModeration:
+def _moderate(*, room: Room, actor: User, user: User, kind: str):
+    """Record a moderation of `user` in the room; (the locked room, the member,
+    the row)."""
     room = _lock_room_as_mediator(room, actor)
     member = _moderated_member(room, user)
     if MediaModeration.objects.filter(room=room, user=user, kind=kind, lifted_at__isnull=True).exists():
@@ -51,12 +53,11 @@ def _moderate(*, room: Room, actor: User, user: User, kind: str, event: str) -> 
             raise TransitionNotAllowed(_("%(name)s is already muted in this room's video.") % {"name": user})
         raise TransitionNotAllowed(_("%(name)s is already removed from this room's video.") % {"name": user})
     moderation = MediaModeration.objects.create(room=room, user=user, kind=kind, by=actor)
-    post_event(room=room, kind=event, actor=actor, data={"user": {"id": member.id, "name": member.name}})
-    audit.record(actor=actor, action=event, target=room, data={"case": room.case_id, "user": user.pk})
-    return moderation
+    return room, {"id": member.id, "name": member.name}, moderation
 
 
-def _lift(*, room: Room, actor: User, user: User, kind: str, event: str) -> MediaModeration:
+def _lift(*, room: Room, actor: User, user: User, kind: str):
+    """Lift the moderation of `user` in the room; (the locked room, the person, the row)."""
     room = _lock_room_as_mediator(room, actor)
     moderation = (
         MediaModeration.objects.select_for_update()
@@ -70,24 +71,30 @@ def _lift(*, room: Room, actor: User, user: User, kind: str, event: str) -> Medi
     moderation.lifted_at = timezone.now()
     moderation.lifted_by = actor
     moderation.save(update_fields=["lifted_at", "lifted_by"])
-    post_event(room=room, kind=event, actor=actor, data={"user": {"id": user.pk, "name": str(user)}})
-    audit.record(actor=actor, action=event, target=room, data={"case": room.case_id, "user": user.pk})
-    return moderation
+    return room, {"id": user.pk, "name": str(user)}, moderation
+
+
+def _audit(action: str, actor: User, room: Room, user: User) -> None:
+    audit.record(actor=actor, action=action, target=room, data={"case": room.case_id, "user": user.pk})
 
 
 @transaction.atomic
 def mute_in_media(*, room: Room, actor: User, user: User) -> MediaModeration:
     """Cut `user`'s microphone in the room's video, on every feed they publish now or
-    later, until unmuted. The case's mediator only; locks the case, the audit chain,
-    the room."""
-    moderation = _moderate(room=room, actor=actor, user=user, kind=MediaModeration.Kind.MUTE, event="media.muted")
+    later, until unmuted. The case's mediator only, of a party's participant in the
+    room; locks the case, the audit chain, the room."""
+    room, person, moderation = _moderate(room=room, actor=actor, user=user, kind=MediaModeration.Kind.MUTE)
+    post_event(room=room, kind="media.muted", actor=actor, data={"user": person})
+    _audit("media.muted", actor, room, user)
     _tell_sockets_after_commit(room.pk, user.pk, {"op": "media.mute", "muted": True})
     return moderation
 
 
 @transaction.atomic
 def unmute_in_media(*, room: Room, actor: User, user: User) -> MediaModeration:
-    moderation = _lift(room=room, actor=actor, user=user, kind=MediaModeration.Kind.MUTE, event="media.unmuted")
+    room, person, moderation = _lift(room=room, actor=actor, user=user, kind=MediaModeration.Kind.MUTE)
+    post_event(room=room, kind="media.unmuted", actor=actor, data={"user": person})
+    _audit("media.unmuted", actor, room, user)
     _tell_sockets_after_commit(room.pk, user.pk, {"op": "media.mute", "muted": False})
     return moderation
 
@@ -96,8 +103,10 @@ def unmute_in_media(*, room: Room, actor: User, user: User) -> MediaModeration:
 def remove_from_media(*, room: Room, actor: User, user: User) -> MediaModeration:
     """Take `user` out of the room's video: their media sockets close (4403), their
     feeds are kicked from the VideoRoom, and they may not join again until
-    readmitted. The text room is not concerned. The case's mediator only."""
-    moderation = _moderate(room=room, actor=actor, user=user, kind=MediaModeration.Kind.REMOVAL, event="media.removed")
+    readmitted. Their text room is not concerned. The case's mediator only."""
+    room, person, moderation = _moderate(room=room, actor=actor, user=user, kind=MediaModeration.Kind.REMOVAL)
+    post_event(room=room, kind="media.removed", actor=actor, data={"user": person})
+    _audit("media.removed", actor, room, user)
     _tell_sockets_after_commit(room.pk, user.pk, {"op": "media.remove"})
     room_id, user_id = room.pk, user.pk
     transaction.on_commit(lambda: kick_from_videoroom(room_id, user_id))
@@ -106,7 +115,10 @@ def remove_from_media(*, room: Room, actor: User, user: User) -> MediaModeration
 
 @transaction.atomic
 def readmit_to_media(*, room: Room, actor: User, user: User) -> MediaModeration:
-    return _lift(room=room, actor=actor, user=user, kind=MediaModeration.Kind.REMOVAL, event="media.readmitted")
+    room, person, moderation = _lift(room=room, actor=actor, user=user, kind=MediaModeration.Kind.REMOVAL)
+    post_event(room=room, kind="media.readmitted", actor=actor, data={"user": person})
+    _audit("media.readmitted", actor, room, user)
+    return moderation
 
 
 def kick_from_videoroom(room_id: int, user_id: int) -> int:

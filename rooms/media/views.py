@@ -15,7 +15,14 @@ from mediation.models import User
 from rooms.media import credentials, presence, services
 from rooms.media.rules import media_refusal, recording_state, refusal_text
 from rooms.media.servers import MediaUnavailable, media_room_for
+from rooms.ratelimit import SlidingWindowLimiter
 from rooms.selectors import room_access
+
+# Credentials one person may ask for per minute, per process: each may place the
+# room's media and asks its Janus server whether the VideoRoom exists. A page asks
+# for one when it joins the video and when it reconnects.
+CREDENTIALS_PER_MINUTE = 20
+_credential_limiter = SlidingWindowLimiter(limit=CREDENTIALS_PER_MINUTE, window=60)
 
 
 def _refused(code: str, status: int) -> JsonResponse:
@@ -34,6 +41,11 @@ def credential(request, room_id):
     """A short-lived credential for this person and room's media, with the socket to
     use it on and the ICE servers; or why not (403), or that video is unavailable
     now (503: no Janus server answered within JANUS_TIMEOUT_SECONDS)."""
+    if not _credential_limiter.allow(request.user.pk):
+        return JsonResponse(
+            {"error": "rate_limited", "message": _("Too many requests for video; wait a minute and try again.")},
+            status=429,
+        )
     access = room_access(request.user, room_id)
     if access.refusal:
         return _room_refusal(access.refusal)

@@ -190,3 +190,13 @@ async def text():
     for client in clients:
         with contextlib.suppress(Exception):
             await client.close()
+
+
+@pytest.fixture(autouse=True)
+def _credential_limits_of_this_test_only():
+    """The credential limiter counts per user id, which tests reuse."""
+    from rooms.media import views
+
+    views._credential_limiter.clear()
+    yield
+    views._credential_limiter.clear()

@@ -37,9 +37,7 @@ async def test_a_muted_person_stays_muted_when_they_join_again_until_unmuted(jan
     await again.publish(handle)
     assert await moderation_of(again, joined["id"]) == "muted"
 
-    await database_sync_to_async(services.unmute_in_media)(
-        room=world.joint, actor=world.mediator, user=world.plaintiff
-    )
+    await database_sync_to_async(services.unmute_in_media)(room=world.joint, actor=world.mediator, user=world.plaintiff)
     assert await moderation_of(again, joined["id"]) == "unmuted"
     kinds = await database_sync_to_async(list)(
         RoomEntry.objects.filter(room=world.joint, kind__startswith="media.").values_list("kind", flat=True)
@@ -93,3 +91,14 @@ def test_a_removal_in_a_caucus_stays_in_that_caucus(world):
     [entry] = RoomEntry.objects.filter(kind="media.removed")
     assert entry.room_id == world.plaintiff_caucus.pk
     assert entry.data["user"] == {"id": world.plaintiff.pk, "name": "Plaintiff agent A"}
+
+
+async def test_the_platform_kicks_a_persons_feeds_from_the_videoroom_itself(janus, world, media):
+    """For a socket the hub could not reach (another process cut off from Redis, say)."""
+    defendant, _ = await media(world.defendant, world.joint)
+    await defendant.join_as_publisher()
+    plaintiff, _ = await media(world.plaintiff, world.joint)
+    await plaintiff.join_as_publisher()
+    kicked = await database_sync_to_async(services.kick_from_videoroom)(world.joint.pk, world.defendant.pk)
+    assert kicked == 1
+    assert await listed_users(world.joint) == {world.plaintiff.pk}

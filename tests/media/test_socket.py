@@ -110,9 +110,7 @@ async def test_forbidden_requests_are_answered_with_an_error_and_not_relayed(jan
         assert answer["janus"] == "error"
     # Not relayed: the plaintiff is still there, nobody created a room.
     assert [each["id"] for each in await participants(room)] == [listed["id"]]
-    exists = await database_sync_to_async(janus_api.videoroom_request)(
-        room.server, {"request": "exists", "room": 4242}
-    )
+    exists = await database_sync_to_async(janus_api.videoroom_request)(room.server, {"request": "exists", "room": 4242})
     assert not exists["exists"]
 
 

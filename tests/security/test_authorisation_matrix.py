@@ -306,6 +306,20 @@ RIGHTS = [
         variant="defendant's caucus"),
     Row("room_control", frozenset({"mediator"}), "POST",
         kwargs=lambda w: {"room_id": w.case.plaintiff_caucus.pk, "action": "close"}),
+    # -- a room's media (issue 21): its members; moderation, the case's mediator -----------------------
+    Row("media_credential", JOINT_ROOM, "POST", kwargs=lambda w: {"room_id": w.case.joint.pk}, variant="joint"),
+    Row("media_credential", PLAINTIFF_CAUCUS, "POST", kwargs=lambda w: {"room_id": w.case.plaintiff_caucus.pk},
+        variant="plaintiff's caucus"),
+    Row("media_credential", DEFENDANT_CAUCUS, "POST", kwargs=lambda w: {"room_id": w.case.defendant_caucus.pk},
+        variant="defendant's caucus"),
+    Row("media_people", JOINT_ROOM, kwargs=lambda w: {"room_id": w.case.joint.pk}, variant="joint"),
+    Row("media_people", PLAINTIFF_CAUCUS, kwargs=lambda w: {"room_id": w.case.plaintiff_caucus.pk},
+        variant="plaintiff's caucus"),
+    *[
+        Row(f"media_{action}", frozenset({"mediator"}), "POST", kwargs=lambda w: {"room_id": w.case.joint.pk},
+            data=lambda w: {"user": w.case.defendant.pk})
+        for action in ("mute", "unmute", "remove", "readmit")
+    ],
     # -- documents: each visible to its side, case-wide ones to all sides --------------------------
     Row("case_documents", CASE_FILES, kwargs=case_a),
     Row("document_file", CASE_SIDES, kwargs=lambda w: {"document_id": w.documents["case"].pk},
@@ -503,7 +517,10 @@ def outcomes_of(row: Row, court) -> dict[str, tuple[str, int]]:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("row", RIGHTS, ids=lambda row: row.label)
-def test_only_the_intended_roles_reach_each_url(court, row):
+def test_only_the_intended_roles_reach_each_url(court, row, request):
+    if row.name == "media_credential":
+        # A credential is issued for a room whose media a live Janus holds.
+        request.getfixturevalue("janus")
     results = outcomes_of(row, court)
     allowed = {role for role, (got, _status) in results.items() if got == "allowed"}
     table = ", ".join(f"{role}={status}" for role, (_got, status) in results.items())
