@@ -271,6 +271,11 @@ def report_performed(
                 _("Document %(id)s is shown to one side only: the side it is owed to must be able to see the evidence.")
                 % {"id": document.pk}
             )
+        elif document.kind == Document.Kind.RECORDING:
+            # Who may see a recording is the court's decision, not the evidence's.
+            problems.setdefault("evidence", []).append(
+                _("Document %(id)s is a recording: it cannot be evidence of performance.") % {"id": document.pk}
+            )
     try:
         note = _clean_note(note, field="note", required=False, missing="")
     except ValidationError as error:

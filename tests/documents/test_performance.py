@@ -514,3 +514,21 @@ def test_a_report_without_the_day_on_the_page_says_which_field_and_changes_nothi
     response = client.post(reverse("obligation_action", args=[o.pk, "report"]), {f"o{o.pk}-note": "x"}, follow=True)
     assert "Performed on: This field is required." in response.content.decode()
     assert snapshot(built, 2) == before
+
+
+def test_a_recording_is_not_evidence_of_performance(built):
+    from documents.services.storage import store_blob
+
+    recording = Document.objects.create(
+        case=built.case,
+        kind=Document.Kind.RECORDING,
+        title="recording",
+        original_name="recording.webm",
+        blob=store_blob(b"\x1a\x45\xdf\xa3 a recording", "video/webm"),
+        uploaded_by=built.case.mediator,
+    )
+    before = snapshot(built, 2)
+    with pytest.raises(ValidationError) as error:
+        report(built, evidence=[recording])
+    assert "is a recording" in str(error.value.message_dict["evidence"])
+    assert snapshot(built, 2) == before

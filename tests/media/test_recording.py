@@ -209,3 +209,52 @@ def test_closing_the_room_stops_its_recording(janus, world):
     assert recording.status == MediaRecording.Status.PROCESSING
     assert recording.stop_reason == "room_closed"
     assert recording.stopped_by is None
+
+
+def test_the_case_ending_stops_its_recordings(janus, world):
+    from mediation.services import cases
+
+    recording_service.consent_to_recording(room=world.plaintiff_caucus, user=world.mediator)
+    recording = recording_service.start_recording(room=world.plaintiff_caucus, actor=world.mediator)
+    cases.withdraw_case(case=world.case, actor=world.mediator, reason="The plaintiff withdrew.")
+    recording.refresh_from_db()
+    assert (recording.status, recording.stop_reason) == (MediaRecording.Status.PROCESSING, "case_ended")
+    assert RoomEntry.objects.filter(room=world.plaintiff_caucus, kind="recording.stopped").exists()
+
+
+def test_the_command_stops_a_recording_of_a_room_closed_by_the_clock_and_processes_it(janus, world):
+    import datetime as dt
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from rooms.models import Room
+
+    recording_service.consent_to_recording(room=world.joint, user=world.mediator)
+    recording = recording_service.start_recording(room=world.joint, actor=world.mediator)
+    Room.objects.filter(pk=world.joint.pk).update(closes_at=timezone.now() - dt.timedelta(minutes=1))
+    call_command("process_recordings")
+    recording.refresh_from_db()
+    assert recording.stop_reason == "room_closed"
+    # Nobody published: Janus wrote nothing, and the recording says so.
+    assert (recording.status, recording.failure) == (MediaRecording.Status.FAILED, "no_files")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_stopped_recording_is_processed_in_a_thread_after_the_commit(janus, settings):
+    import threading
+
+    settings.RECORDING_PROCESS_AFTER_STOP = True
+    world = make_civil_case()
+    media = media_room_for(world.joint)
+    recording_service.consent_to_recording(room=world.joint, user=world.mediator)
+    with publishing(janus.url, media.janus_room, media.join_token, world.mediator):
+        recording = recording_service.start_recording(room=world.joint, actor=world.mediator)
+        _wait_for_files(recording, 2)
+        recording_service.stop_recording(room=world.joint, actor=world.mediator)
+    for thread in threading.enumerate():
+        if thread.name == f"recording-{recording.pk}":
+            thread.join(30)
+    recording.refresh_from_db()
+    assert recording.status == MediaRecording.Status.STORED, recording.failure_detail
+    assert recording.stored.document.kind == Document.Kind.RECORDING
