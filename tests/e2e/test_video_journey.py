@@ -257,6 +257,9 @@ def test_recording_starts_only_once_everyone_present_consented(journey, janus):
         person.context.grant_permissions(["camera", "microphone"])
         person.sign_in(user)
         person.goto(f"/rooms/{joint.pk}/", "joint room before recording")
+    # The defendant reads in large type (大字模式).
+    with defendant.page.expect_navigation():
+        defendant.page.locator("[data-large-type-switch]").click()
     for person in (mediator, plaintiff):
         join_video(person, journey)
     wait_for_videos(mediator, [world.plaintiff])
@@ -296,6 +299,11 @@ def test_recording_starts_only_once_everyone_present_consented(journey, janus):
     defendant.page.locator("[data-media-status]").filter(has_text=t("You are in the video.")).wait_for()
     banner[defendant].wait_for()
     wait_for_videos(defendant, [court.mediator, world.plaintiff])
+    # In large type every control of the panel is at least 48 px high.
+    heights = defendant.page.locator("[data-media-panel] button:visible").evaluate_all(
+        "buttons => buttons.map(button => [button.textContent.trim(), button.getBoundingClientRect().height])"
+    )
+    assert len(heights) >= 5 and all(height >= 48 for _text, height in heights), heights
 
     # The mediator stops it: the banner goes from every page.
     mediator.page.get_by_role("button", name=t("Stop recording"), exact=True).click()
