@@ -309,3 +309,13 @@ def test_recording_starts_only_once_everyone_present_consented(journey, janus):
     mediator.page.get_by_role("button", name=t("Stop recording"), exact=True).click()
     for person in (mediator, plaintiff, defendant):
         banner[person].wait_for(state="hidden")
+
+    # The plaintiff leaves the video and comes back on the same page.
+    plaintiff.page.get_by_role("button", name=t("Leave the video"), exact=True).click()
+    plaintiff.page.locator("[data-media-status]").filter(
+        has_text=t("You left the video. The text conversation goes on.")
+    ).wait_for()
+    tile_of(mediator, world.plaintiff).wait_for(state="detached")
+    join_video(plaintiff, journey)
+    wait_for_videos(mediator, [world.plaintiff])
+    wait_for_videos(plaintiff, [court.mediator, world.defendant])

@@ -212,42 +212,57 @@
     });
   }
 
+  var initialised = false;
+
   function connect(current, answer) {
     later(current, CONNECT_SECONDS, function () {
       if (!current.joined) { end(current, T.unavailable); }
     });
+    var open = function () {
+      current.session = new Janus({
+        server: wsUrl(answer.socket),
+        // Only the platform's own TURN server: never a public STUN server.
+        iceServers: answer.iceServers || [],
+        success: function () { attachPublisher(current); },
+        error: function () {
+          end(current, current.joined ? T.lost : T.unavailable);
+        },
+        destroyed: function () {}
+      });
+    };
+    if (initialised) {
+      open();
+      return;
+    }
+    // janus.js takes its dependencies once, at its first initialisation.
     Janus.init({
       debug: false,
-      dependencies: Janus.useDefaultDependencies({ adapter: window.adapter, WebSocket: trackedSocket(current) }),
+      dependencies: Janus.useDefaultDependencies({ adapter: window.adapter, WebSocket: TrackedSocket }),
       callback: function () {
-        current.session = new Janus({
-          server: wsUrl(answer.socket),
-          // Only the platform's own TURN server: never a public STUN server.
-          iceServers: answer.iceServers || [],
-          success: function () { attachPublisher(current); },
-          error: function () {
-            end(current, current.joined ? T.lost : T.unavailable);
-          },
-          destroyed: function () {}
-        });
+        initialised = true;
+        open();
       }
     });
   }
 
-  // janus.js opens its WebSocket through this, so the platform's close codes are heard.
-  function trackedSocket(current) {
-    return function (url, protocol) {
-      var socket = new WebSocket(url, protocol);
-      current.socket = socket;
-      socket.addEventListener("close", function (event) {
-        if (event.code === 4403) {
-          end(current, T.removed);
-        } else if (event.code === 4408) {
-          end(current, T.closed);
-        }
-      });
-      return socket;
-    };
+  // janus.js opens its WebSocket through this (while the call is being set up), so
+  // that the platform's close codes are heard.
+  function TrackedSocket(url, protocol) {
+    var current = call;
+    var socket = new WebSocket(url, protocol);
+    if (!current) { return socket; }
+    current.socket = socket;
+    socket.addEventListener("close", function (event) {
+      if (event.code === 4403) {
+        end(current, T.removed);
+      } else if (event.code === 4408) {
+        end(current, T.closed);
+      } else if (!current.joined) {
+        // Refused before getting in (media server gone, too many sockets ...).
+        end(current, T.unavailable);
+      }
+    });
+    return socket;
   }
 
   function attachPublisher(current) {
