@@ -85,20 +85,23 @@ def _signed_in(user, session_key, room_id: int):
 
 def _admit(user, room_id: int):
     """(refusal code, forced values, media room, muted) for this user and room now."""
+    from django.conf import settings
+
     from rooms.media.moderation import is_muted
     from rooms.media.rules import media_refusal
-    from rooms.media.servers import MediaUnavailable, media_room_for
     from rooms.membership import member_of
-    from rooms.models import Room
+    from rooms.models import MediaRoom, Room
 
     refusal = media_refusal(user, room_id)
     if refusal:
         return refusal, None, None, False
     room = Room.objects.select_related("case", "case__mediator", "case__judge").get(pk=room_id)
     member = member_of(user, room)
-    try:
-        media = media_room_for(room)
-    except MediaUnavailable:
+    # Placed when the credential was issued (rooms.media.views.credential), a minute
+    # ago at most. Not placed again here: that waits for Janus servers, and this
+    # thread is the one every socket's database work queues for.
+    media = MediaRoom.objects.filter(room=room).first()
+    if media is None or media.server not in settings.JANUS_SERVERS:
         return "media_unavailable", None, None, False
     forced = relay.Forced(
         apisecret=janus_api_secret(),
@@ -447,9 +450,23 @@ class MediaSocket:
         await get_hub().publish_room(self.room_id, text)
 
     async def _refresh(self) -> None:
+        """Every REFRESH_SECONDS: the person's entry in the media presence written
+        again, and the media rule asked again. The hub tells the socket of a removal
+        or a closing at once; this catches what no message announces (a room whose
+        closing time, `closes_at`, has come) and a message lost with Redis."""
+        from rooms.media.rules import media_refusal
+
         with contextlib.suppress(asyncio.CancelledError):
             while not self.closed:
                 await asyncio.sleep(presence.REFRESH_SECONDS)
+                try:
+                    refusal = await database_sync_to_async(media_refusal)(self.user, self.room_id)
+                except Exception:
+                    logger.warning("Media of room %s: the rule could not be read again", self.room_id, exc_info=True)
+                    refusal = ""
+                if refusal:
+                    await self.close(close_code(refusal))
+                    return
                 with contextlib.suppress(Exception):
                     await self._save_state()
 

@@ -3,12 +3,14 @@ import itertools
 import json
 
 import pytest
+from channels.db import database_sync_to_async
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.urls import path
 
 from rooms.media import credentials
 from rooms.media.janus import PROTOCOL
+from rooms.media.servers import media_room_for
 from rooms.routing import MEDIA_ROUTE, ROOM_ROUTE, media_socket, room_socket, unknown_path
 from tests.cases import make_civil_case
 from tests.rooms.conftest import Client as RoomClient
@@ -152,8 +154,11 @@ async def media():
     user for that room, or `credential=` given."""
     clients = []
 
-    async def _open(user, room, *, credential: str | None = "issue"):
+    async def _open(user, room, *, credential: str | None = "issue", place: bool = True):
         room_id = room if isinstance(room, int) else room.pk
+        if place:
+            # As the credential endpoint does before it issues one.
+            await database_sync_to_async(media_room_for)(room)
         if credential == "issue":
             credential = credentials.issue(user.pk, room_id)
         client = MediaClient(user, room_id, credential)

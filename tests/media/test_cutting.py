@@ -70,3 +70,19 @@ async def test_leaving_destroys_the_janus_session(janus, world, media):
     await plaintiff.join_as_publisher()
     await plaintiff.close()
     await gone_within(5, world.joint, world.plaintiff.pk)
+
+
+async def test_a_room_whose_closing_time_comes_cuts_its_media(janus, world, media, monkeypatch):
+    """No message announces the end of a grace period (`closes_at`): the socket asks
+    the rule again every REFRESH_SECONDS."""
+    from django.utils import timezone
+
+    from rooms.media import presence
+    from rooms.models import Room
+
+    monkeypatch.setattr(presence, "REFRESH_SECONDS", 0.2)
+    plaintiff, _ = await media(world.plaintiff, world.joint)
+    await plaintiff.join_as_publisher()
+    await database_sync_to_async(Room.objects.filter(pk=world.joint.pk).update)(closes_at=timezone.now())
+    assert await plaintiff.receive_close() == 4408
+    await gone_within(5, world.joint, world.plaintiff.pk)

@@ -8,6 +8,7 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
 from rooms.media import credentials
+from rooms.media.servers import media_room_for
 from tests.servers import session_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -32,6 +33,7 @@ async def open_session(room_id: int, credential: str, headers) -> tuple[bool, di
 
 async def test_signed_in_from_the_session_cookie_and_its_own_origin_only(janus, world):
     cookie = await database_sync_to_async(session_cookie)(world.plaintiff)
+    await database_sync_to_async(media_room_for)(world.joint)
     credential = credentials.issue(world.plaintiff.pk, world.joint.pk)
     own = [(b"cookie", cookie.encode()), (b"host", b"testserver"), (b"origin", b"http://testserver")]
     accepted, output = await open_session(world.joint.pk, credential, own)

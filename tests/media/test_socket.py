@@ -8,6 +8,7 @@ from django.contrib.auth.models import AnonymousUser
 
 from rooms.media import credentials, relay, socket
 from rooms.media import janus as janus_api
+from rooms.media.servers import media_room_for
 from rooms.models import MediaRoom
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -60,13 +61,13 @@ async def test_refused_without_a_credential_with_an_expired_one_or_another_perso
 
 
 async def test_a_signed_out_visitor_is_refused(janus, world, media):
-    _client, code = await media(AnonymousUser(), world.joint, credential="x")
+    _client, code = await media(AnonymousUser(), world.joint, credential="x", place=False)
     assert code == 4401
 
 
 async def test_the_defendant_is_refused_from_the_plaintiffs_caucus_and_janus_never_sees_them(janus, world, media):
     # Even with a credential made for them (the endpoint would refuse it), the rule refuses.
-    _client, code = await media(world.defendant, world.plaintiff_caucus)
+    _client, code = await media(world.defendant, world.plaintiff_caucus, place=False)
     assert code == 4403
     assert not await database_sync_to_async(MediaRoom.objects.filter(room=world.plaintiff_caucus).exists)()
     # The mediator and the plaintiff meet there.
@@ -125,7 +126,9 @@ async def test_another_sockets_session_and_handles_are_out_of_reach(janus, world
     assert len(await participants(await media_room(world.joint))) == 1
 
 
-async def test_limits_bound_what_one_socket_costs(janus, world, media):
+async def test_limits_bound_what_one_socket_costs(janus, world, media, monkeypatch):
+    # A slow refill: what a loaded machine takes to handle the burst refills nothing.
+    monkeypatch.setattr(socket, "FRAMES_PER_SECOND", 1)
     client, _ = await media(world.plaintiff, world.joint)
     await client.communicator.send_to(text_data="x" * (relay.MAX_FRAME_CHARS + 1))
     assert (await client.receive())["error"]["code"] == relay.MALFORMED
@@ -153,3 +156,13 @@ async def test_a_person_has_at_most_three_media_sockets_in_a_room(janus, world, 
     # Another person is not counted with them.
     _client, code = await media(world.defendant, world.joint)
     assert code is None
+
+
+async def test_a_room_whose_media_server_went_away_says_video_is_unavailable(janus, world, media, settings):
+    _client, code = await media(world.plaintiff, world.joint, place=False)
+    assert code == socket.CLOSE_MEDIA_UNAVAILABLE
+    await database_sync_to_async(media_room_for)(world.joint)
+    await database_sync_to_async(MediaRoom.objects.filter(room=world.joint).update)(server="ws://127.0.0.1:9")
+    settings.JANUS_SERVERS = [janus.url, "ws://127.0.0.1:9"]
+    _client, code = await media(world.plaintiff, world.joint, place=False)
+    assert code == socket.CLOSE_MEDIA_UNAVAILABLE

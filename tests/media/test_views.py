@@ -8,6 +8,7 @@ from rooms.media.rules import register_recording_state
 from rooms.models import MediaModeration, MediaRoom, Room, RoomEntry
 from tests.cases import make_civil_case
 from tests.factories import UserFactory
+from tests.test_translations import compiled_catalog  # noqa: F401 (a fixture)
 
 
 @pytest.fixture
@@ -114,3 +115,13 @@ def test_a_person_asking_for_credentials_without_end_is_slowed_down(world, clien
     assert statuses[:-1] == [503] * views.CREDENTIALS_PER_MINUTE and statuses[-1] == 429
     # Someone else is not slowed down by them.
     assert post(client, world.defendant, "media_credential", world.joint).status_code == 503
+
+
+def test_the_answers_message_is_in_the_readers_language(world, client, compiled_catalog):  # noqa: F811
+    for user in (world.mediator, world.defendant):
+        user.language = "zh-hans"
+        user.save(update_fields=["language"])
+    answer = post(client, world.mediator, "media_unmute", world.joint, {"user": world.defendant.pk})
+    assert answer.json()["message"] == f"{world.defendant} 在此房间的视频中未被静音。"
+    answer = post(client, world.defendant, "media_credential", world.plaintiff_caucus)
+    assert answer.json() == {"error": "not_member", "message": "您不在此房间中。"}
