@@ -310,12 +310,19 @@ def test_recording_starts_only_once_everyone_present_consented(journey, janus):
     for person in (mediator, plaintiff, defendant):
         banner[person].wait_for(state="hidden")
 
-    # The plaintiff leaves the video and comes back on the same page.
+    # The plaintiff leaves the video and comes back on the same page, audio only; then
+    # turns the camera on, and the others see it.
     plaintiff.page.get_by_role("button", name=t("Leave the video"), exact=True).click()
     plaintiff.page.locator("[data-media-status]").filter(
         has_text=t("You left the video. The text conversation goes on.")
     ).wait_for()
     tile_of(mediator, world.plaintiff).wait_for(state="detached")
-    join_video(plaintiff, journey)
+    plaintiff.page.get_by_role("button", name=t("Join audio only"), exact=True).click()
+    plaintiff.page.locator("[data-media-status]").filter(has_text=t("You are in the call, audio only.")).wait_for()
+    tile_of(mediator, world.plaintiff).wait_for()
+    plaintiff_row = mediator.page.locator(f'[data-members] [data-member="{world.plaintiff.pk}"]')
+    plaintiff_row.locator(".media-badge", has_text=t("Camera off")).wait_for()
+    assert world.plaintiff.pk not in playing_videos(mediator.page)
+    plaintiff.page.get_by_role("button", name=t("Turn camera on"), exact=True).click()
     wait_for_videos(mediator, [world.plaintiff])
     wait_for_videos(plaintiff, [court.mediator, world.defendant])

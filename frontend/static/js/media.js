@@ -348,7 +348,15 @@
     publishers.forEach(function (publisher) {
       var person = personOf(publisher.display);
       // Not this person's own feeds (their screen, another of their tabs): no echo.
-      if (person.id === me.id || current.subscribed[publisher.id]) { return; }
+      if (person.id === me.id) { return; }
+      if (current.subscribed[publisher.id]) {
+        // A feed already received that publishes more (a camera added after joining
+        // audio only): receive the new streams too.
+        newStreams(current, publisher).forEach(function (mid) {
+          current.queue.push({ feed: publisher.id, mid: mid });
+        });
+        return;
+      }
       var screen = (publisher.streams || []).some(function (stream) { return stream.description === "screen"; });
       current.feeds[publisher.id] = { user: person, screen: screen };
       current.subscribed[publisher.id] = true;
@@ -356,22 +364,39 @@
       var tile = tileFor(publisher.id, label);
       tile.setAttribute("data-user", person.id);
       if (screen) { tile.classList.add("media-tile--screen"); }
-      current.queue.push(publisher.id);
+      current.queue.push({ feed: publisher.id });
     });
     subscribe(current);
     showPeopleState();
   }
 
+  // The publisher's streams this subscriber does not receive yet.
+  function newStreams(current, publisher) {
+    var received = {};
+    Object.keys(current.mids).forEach(function (mid) {
+      var info = current.mids[mid];
+      if (info.feed === publisher.id) { received[info.feedMid] = true; }
+    });
+    var waiting = {};
+    current.queue.forEach(function (item) {
+      if (item.feed === publisher.id) { waiting[item.mid] = true; }
+    });
+    return (publisher.streams || []).filter(function (stream) {
+      return !stream.disabled && (stream.type === "audio" || stream.type === "video") &&
+        !received[stream.mid] && !waiting[stream.mid];
+    }).map(function (stream) { return stream.mid; });
+  }
+
   function feedGone(current, feed) {
     delete current.feeds[feed];
     delete current.subscribed[feed];
-    current.queue = current.queue.filter(function (queued) { return queued !== feed; });
+    current.queue = current.queue.filter(function (queued) { return queued.feed !== feed; });
     removeTile(feed);
   }
 
   function subscribe(current) {
     if (!current.queue.length || current.subscriberBusy || current.ended) { return; }
-    var streams = current.queue.map(function (feed) { return { feed: feed }; });
+    var streams = current.queue;
     current.queue = [];
     current.subscriberBusy = true;
     // A renegotiation that never completes must not block later subscriptions.
@@ -408,7 +433,7 @@
       var mids = {};
       message.streams.forEach(function (stream) {
         if (stream.active !== false && stream.feed_id) {
-          mids[stream.mid] = { feed: stream.feed_id, type: stream.type };
+          mids[stream.mid] = { feed: stream.feed_id, type: stream.type, feedMid: stream.feed_mid };
         }
       });
       current.mids = mids;
