@@ -244,6 +244,17 @@ class MediaSocket:
         if self.closed:
             return
         self.closed = True
+        await self._closed_with(code)
+
+    def cut(self, code: int) -> None:
+        """Close in the background: the hub hands a closing to every socket of the
+        room in turn, and must not wait for each one's Janus session to end."""
+        if self.closed:
+            return
+        self.closed = True
+        spawn(self._closed_with(code))
+
+    async def _closed_with(self, code: int) -> None:
         with contextlib.suppress(Exception):
             await self.send({"type": "websocket.close", "code": code})
         await self.shut_down()
@@ -494,12 +505,12 @@ class MediaSocket:
     async def control(self, message: dict) -> None:
         op = message.get("op")
         if op == "close":
-            await self.close(int(message.get("code", CLOSE_ROOM_CLOSED)))
+            self.cut(int(message.get("code", CLOSE_ROOM_CLOSED)))
         elif (op == "revoke" and message.get("case") == self.case_id) or (
             op == "media.remove" and message.get("room") == self.room_id
         ):
             # Out of the case (or the room), or out of its media by the mediator.
-            await self.close(CLOSE_NOT_MEMBER)
+            self.cut(CLOSE_NOT_MEMBER)
         elif op == "media.mute" and message.get("room") == self.room_id and not self.closed:
             if self.upstream is None:
                 self.muted = bool(message.get("muted"))
