@@ -128,11 +128,18 @@ frontend/node_modules/.installed: frontend/package.json frontend/package-lock.js
 	touch $@
 
 # Refresh the vendored libraries from the npm registry (then commit static/vendor).
+# janus.js is the package's global build (npm/src; npm/dist is an ES module); it carries
+# its MIT licence in its header (the package's COPYING is the Janus server's GPL).
 vendor: frontend/node_modules/.installed
 	cp frontend/node_modules/chart.js/dist/chart.umd.min.js frontend/static/vendor/chart.js/
 	cp frontend/node_modules/chart.js/LICENSE.md frontend/static/vendor/chart.js/
 	cp frontend/node_modules/signature_pad/dist/signature_pad.umd.min.js frontend/static/vendor/signature_pad/
 	cp frontend/node_modules/signature_pad/LICENSE frontend/static/vendor/signature_pad/
+	mkdir -p frontend/static/vendor/janus-gateway frontend/static/vendor/webrtc-adapter
+	cp frontend/node_modules/janus-gateway/npm/src/janus.js frontend/static/vendor/janus-gateway/
+	sed -n '/^\/\*/,/^ \*\//{p;/^ \*\//q}' frontend/node_modules/janus-gateway/npm/src/janus.js > frontend/static/vendor/janus-gateway/LICENSE
+	cp frontend/node_modules/webrtc-adapter/out/adapter.js frontend/static/vendor/webrtc-adapter/
+	cp frontend/node_modules/webrtc-adapter/LICENSE.md frontend/static/vendor/webrtc-adapter/
 	sed -i '/^\/\/# sourceMappingURL=/d' frontend/static/vendor/*/*.js
 
 clean:

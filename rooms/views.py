@@ -10,6 +10,7 @@ from mediation.errors import DomainError
 from mediation.models import MediationCase, RoomKind, User
 from mediation.models.cases import Side
 from rooms import events, services
+from rooms.media.page import media_config
 from rooms.membership import member_of, room_members, rooms_for_user
 from rooms.models import Room, RoomMute
 
@@ -85,24 +86,11 @@ def room_page(request, room_id):
                 "members": [member.as_dict() for member in members],
                 "closed": room.is_closed,
                 "eventTexts": events.texts(),
-                # Recording's part of the media panel's config (media-ui adds the rest).
-                "media": {"recording": media_recording_config(request.user, room)},
+                # The audio/video panel (media.js); none in a closed room.
+                "media": None if room.is_closed else media_config(request.user, room, me),
             },
         },
     )
-
-
-def media_recording_config(user, room: Room) -> dict:
-    """The page's `media.recording` (rooms.media.recording): whether the room is being
-    recorded and whether this reader consented, and the endpoints the page calls."""
-    from rooms.media.recording import recording_state
-
-    return {
-        **recording_state(user, room),
-        "consentUrl": reverse("media_recording", args=[room.pk, "consent"]),
-        "startUrl": reverse("media_recording", args=[room.pk, "start"]),
-        "stopUrl": reverse("media_recording", args=[room.pk, "stop"]),
-    }
 
 
 @login_required

@@ -43,7 +43,13 @@ def _browser_tools():
 
 
 @pytest.fixture(scope="module")
-def browser(_browser_tools):
+def chromium_args():
+    """Chromium's command line; a module that needs more (a fake camera) overrides it."""
+    return CHROMIUM_ARGS
+
+
+@pytest.fixture(scope="module")
+def browser(_browser_tools, chromium_args):
     from playwright.sync_api import sync_playwright
 
     # Playwright's synchronous API keeps an event loop running in this thread while it
@@ -53,7 +59,7 @@ def browser(_browser_tools):
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     try:
         with sync_playwright() as playwright:
-            chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=chromium_args)
             yield chromium
             chromium.close()
     finally:
@@ -71,7 +77,16 @@ def sms_dir(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def server(django_db_setup, _platform_keys, documents_dir, sms_dir, tmp_path_factory, _browser_tools):
+def server_environment():
+    """More of the server process's environment; a module that needs more (a Janus
+    server) overrides it."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def server(
+    django_db_setup, _platform_keys, documents_dir, sms_dir, tmp_path_factory, _browser_tools, server_environment
+):
     """The platform under daphne, with the test database, the run's signing keys and
     this module's document storage; the text messages it sends are files in `sms_dir`
     (read with `journey.texted`)."""
@@ -88,6 +103,7 @@ def server(django_db_setup, _platform_keys, documents_dir, sms_dir, tmp_path_fac
         "E2E_SMS_DIR": str(sms_dir),
         "PYTHONUNBUFFERED": "1",
         **_platform_keys,
+        **server_environment,
     }
     # Daphne answers behind no proxy here.
     flags = [flag for flag in DAPHNE_FLAGS if flag != "--proxy-headers"]

@@ -329,6 +329,8 @@
   }
 
   function handle(frame) {
+    // Other scripts of the page (media.js) hear every frame: media presence, events.
+    document.dispatchEvent(new CustomEvent("room-frame", { detail: frame }));
     switch (frame.type) {
       case "hello":
         attempts = 0;
