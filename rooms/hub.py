@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import uuid
 from collections import defaultdict
@@ -322,7 +323,10 @@ class RoomHub:
         if loop is None or loop.is_closed():
             return
         with contextlib.suppress(RuntimeError):
-            asyncio.run_coroutine_threadsafe(deliver_locally(), loop)
+            # In a context of its own, not the caller's: a request thread's context holds
+            # asgiref's executor of that request, gone once it is answered, and a task
+            # that inherited it could no longer call sync code (sync_to_async).
+            contextvars.Context().run(asyncio.run_coroutine_threadsafe, deliver_locally(), loop)
 
     # -- delivery ------------------------------------------------------------------
 

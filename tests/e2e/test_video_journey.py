@@ -13,9 +13,9 @@ from __future__ import annotations
 import time
 
 import pytest
+from django.urls import reverse
 
 from mediation.models import Participant, RoomKind
-from mediation.services import cases
 from tests.e2e.browser import CHROMIUM_ARGS, off_the_loop
 from tests.e2e.test_journeys import make_case_with_parties, make_court, rooms_of
 
@@ -232,10 +232,21 @@ def test_video_in_the_joint_room_and_the_caucus(journey, janus):
     assert attempt["code"] != "still open", attempt
     assert not [frame for frame in attempt["frames"] if frame.get("janus") == "success"], attempt
 
-    # The plaintiff removed from the case: within 5 s their video stops, and the
-    # mediator's tile of them is gone.
+    # The mediator removes the plaintiff from the case (as the case page does, through
+    # the server): within 5 s their video stops, and the mediator's tile of them is gone.
     participant = Participant.objects.get(case=world.case, user=world.plaintiff)
-    off_the_loop(cases.remove_participant, participant=participant, actor=court.mediator, reason="video test")
+    removed = mediator.page.evaluate(
+        """async ([url, participant]) => {
+          const token = document.querySelector('input[name=csrfmiddlewaretoken]').value;
+          const body = new URLSearchParams({'remove_participant-participant': participant,
+                                            'remove_participant-reason': 'video test'});
+          const response = await fetch(url, {method: 'POST', credentials: 'same-origin', body,
+            headers: {'X-CSRFToken': token}, redirect: 'manual'});
+          return response.type === 'opaqueredirect' ? 302 : response.status;
+        }""",
+        [reverse("case_action", kwargs={"case_id": world.case.pk, "action": "remove_participant"}), participant.pk],
+    )
+    assert removed == 302, removed
     seconds_until(
         lambda: (
             plaintiff.page.locator("[data-media-tiles] [data-tile]").count() == 0
