@@ -112,6 +112,14 @@ def _admit(user, room_id: int):
     return "", forced, media, is_muted(room_id, user.pk)
 
 
+def _enters_media(body: dict, request: dict) -> bool:
+    """Whether a VideoRoom request takes the person further into the room's media: a
+    join, or sending their media (a publish or configure with an offer). A join let
+    in just before a recording was committed is caught when it publishes."""
+    verb = body.get("request")
+    return verb == "join" or (verb in ("publish", "configure") and "jsep" in request)
+
+
 class Feed:
     """One of the socket's publisher handles: its id on Janus and its streams."""
 
@@ -302,7 +310,7 @@ class MediaSocket:
             await self._to_browser(relay.error_frame(refused.transaction, refused.code, refused.reason))
             return
         body = request.get("body") or {}
-        if request["janus"] == "message" and body.get("request") == "join" and not await self._may_still_join():
+        if request["janus"] == "message" and _enters_media(body, request) and not await self._may_still_join():
             return
         if request["janus"] in ("create", "attach", "message", "detach"):
             self.pending[request["transaction"]] = (
@@ -321,7 +329,7 @@ class MediaSocket:
             await self.close(CLOSE_MEDIA_UNAVAILABLE)
 
     async def _may_still_join(self) -> bool:
-        """The media rule asked again at each join: what changed since the socket was
+        """The media rule asked again at each join and publish: what changed since the socket was
         let in (a recording started, which a person joins only with their consent)
         holds for every feed they publish or receive. Refused: the socket closes."""
         from rooms.media.rules import media_refusal

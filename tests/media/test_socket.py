@@ -200,3 +200,41 @@ async def test_a_join_after_a_recording_started_needs_the_persons_consent(janus,
         recording_service.stop_recording(room=world.joint, actor=world.mediator)
 
     await stop()
+
+
+async def test_publishing_while_recording_needs_the_persons_consent(janus, world, media):
+    """A person whose join was let in just before a recording began (the recording not
+    yet committed when the rule was asked) cannot then publish into it without their
+    consent: the rule is asked again when they send their media."""
+    from rooms.models import MediaRecording
+
+    client, code = await media(world.defendant, world.joint)
+    assert code is None
+    handle, joined = await client.join_as_publisher()
+    assert joined["videoroom"] == "joined"
+
+    @database_sync_to_async
+    def recording_committed_after_their_join():
+        media_room = MediaRoom.objects.get(room=world.joint)
+        MediaRecording.objects.create(
+            room=world.joint,
+            started_by=world.mediator,
+            started_at="2026-12-07T10:00:00Z",
+            server=media_room.server,
+            janus_room=media_room.janus_room,
+            folder="/nonexistent",
+        )
+
+    await recording_committed_after_their_join()
+    await client.send(
+        {
+            "janus": "message",
+            "transaction": "publish-while-recording",
+            "session_id": client.session_id,
+            "handle_id": handle,
+            "body": {"request": "publish"},
+            "jsep": {"type": "offer", "sdp": "v=0"},
+        }
+    )
+    assert await client.receive_close() == 4403
+    assert await participants(await media_room(world.joint)) == []
