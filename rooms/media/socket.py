@@ -120,6 +120,30 @@ def _enters_media(body: dict, request: dict) -> bool:
     return verb == "join" or (verb in ("publish", "configure") and "jsep" in request)
 
 
+def _closes_at(room_id: int):
+    from rooms.models import Room
+
+    return Room.objects.filter(pk=room_id).values_list("closes_at", flat=True).first()
+
+
+def _rule_and_closing(user, room_id: int):
+    """The media rule's refusal now, and when the room closes by the clock (or None)."""
+    from rooms.media.rules import media_refusal
+
+    return media_refusal(user, room_id), _closes_at(room_id)
+
+
+def _next_check_in(closes_at) -> float:
+    """Seconds until the rule is asked again: REFRESH_SECONDS, or less when the room
+    closes by the clock before then (just after that moment)."""
+    from django.utils import timezone
+
+    if closes_at is None:
+        return presence.REFRESH_SECONDS
+    until = (closes_at - timezone.now()).total_seconds() + 0.05
+    return max(0.05, min(presence.REFRESH_SECONDS, until))
+
+
 class Feed:
     """One of the socket's publisher handles: its id on Janus and its streams."""
 
@@ -483,20 +507,21 @@ class MediaSocket:
         await get_hub().publish_room(self.room_id, text)
 
     async def _refresh(self) -> None:
-        """Every REFRESH_SECONDS: the person's entry in the media presence written
-        again, and the media rule asked again. The hub tells the socket of a removal
-        or a closing at once; this catches what no message announces (a room whose
-        closing time, `closes_at`, has come) and a message lost with Redis."""
-        from rooms.media.rules import media_refusal
-
+        """Every REFRESH_SECONDS, and when the room's closing time (`closes_at`) comes:
+        the person's entry in the media presence written again, and the media rule
+        asked again. The hub tells the socket of a removal or a closing at once; this
+        catches what no message announces (a room whose closing time has come, cut
+        then and not up to REFRESH_SECONDS later) and a message lost with Redis."""
         with contextlib.suppress(asyncio.CancelledError):
+            closes_at = await database_sync_to_async(_closes_at)(self.room_id)
             while not self.closed:
-                await asyncio.sleep(presence.REFRESH_SECONDS)
+                await asyncio.sleep(_next_check_in(closes_at))
                 try:
-                    refusal = await database_sync_to_async(media_refusal)(self.user, self.room_id)
+                    refusal, closes_at = await database_sync_to_async(_rule_and_closing)(self.user, self.room_id)
                 except Exception:
                     logger.warning("Media of room %s: the rule could not be read again", self.room_id, exc_info=True)
-                    refusal = ""
+                    # Tried again in REFRESH_SECONDS, not at once.
+                    refusal, closes_at = "", None
                 if refusal:
                     await self.close(close_code(refusal))
                     return
