@@ -248,12 +248,15 @@ class MediaSocket:
         if refusal:
             await self.close(close_code(refusal))
             return
-        if await sync_to_async(presence.sockets_of)(room_id, self.user_id) >= MAX_SOCKETS_PER_PERSON:
+        self.forced, self.media, self.muted = forced, media, muted
+        member_key = f"{self.user_id}:{get_hub().origin}:{next(_serial)}"
+        # Counted and entered in one call on the one thread sync code runs on: sockets
+        # opened at the same moment are each counted with the others.
+        claim = sync_to_async(presence.claim)
+        if not await claim(room_id, member_key, self.state(), limit=MAX_SOCKETS_PER_PERSON):
             await self.close(CLOSE_TOO_MANY_SOCKETS)
             return
-        self.forced, self.media, self.muted = forced, media, muted
-        self.member_key = f"{self.user_id}:{get_hub().origin}:{next(_serial)}"
-        await self._save_state()
+        self.member_key = member_key
         try:
             upstream = await janus_connect(
                 media.server,

@@ -238,3 +238,18 @@ async def test_publishing_while_recording_needs_the_persons_consent(janus, world
     )
     assert await client.receive_close() == 4403
     assert await participants(await media_room(world.joint)) == []
+
+
+async def test_sockets_opened_at_once_are_held_to_three_per_person(janus, world, media):
+    """The limit holds for sockets opened all at the same moment (one credential may be
+    used for several), not only one after another."""
+    import asyncio
+
+    await database_sync_to_async(media_room_for)(world.joint)
+    credential = credentials.issue(world.plaintiff.pk, world.joint.pk)
+    opened = await asyncio.gather(
+        *[media(world.plaintiff, world.joint, credential=credential, place=False) for _ in range(8)]
+    )
+    codes = [code for _client, code in opened]
+    assert codes.count(None) == socket.MAX_SOCKETS_PER_PERSON
+    assert codes.count(socket.CLOSE_TOO_MANY_SOCKETS) == 8 - socket.MAX_SOCKETS_PER_PERSON
