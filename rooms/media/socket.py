@@ -324,10 +324,13 @@ class MediaSocket:
     # -- from the browser ------------------------------------------------------------
 
     async def on_frame(self, text) -> None:
+        if not self.limit.take():
+            # Beyond the rate a frame is not even parsed (parsing is what a flood of
+            # frames, well formed or not, costs): refused without its transaction.
+            await self._to_browser(relay.error_frame(None, relay.TOO_MANY, "Too many requests; slow down."))
+            return
         try:
             frame = relay.parse_browser_frame(text)
-            if not self.limit.take():
-                raise relay.Refused(frame["transaction"], relay.TOO_MANY, "Too many requests; slow down.")
             if len(self.pending) >= MAX_PENDING:
                 raise relay.Refused(frame["transaction"], relay.TOO_MANY, "Too many requests waiting for an answer.")
             if frame["janus"] == "attach" and len(self.handles) + self._attaching() >= MAX_HANDLES:

@@ -142,9 +142,21 @@ async def test_limits_bound_what_one_socket_costs(janus, world, media, monkeypat
     codes = []
     while len(codes) < socket.FRAME_BURST + 20:
         frame = await client.receive()
-        if frame.get("transaction", "").startswith("k"):
+        # Beyond the rate a frame is not read: refused without its transaction.
+        if frame.get("transaction", "k").startswith("k"):
             codes.append(frame["janus"] if frame["janus"] != "error" else frame["error"]["code"])
     assert relay.TOO_MANY in codes and "ack" in codes
+
+
+async def test_frames_that_are_not_even_json_count_against_the_rate(janus, world, media, monkeypatch):
+    """Parsing is the cost a flood of frames makes: malformed ones are held to the
+    rate like the others, refused unread beyond it."""
+    monkeypatch.setattr(socket, "FRAMES_PER_SECOND", 1)
+    client, _ = await media(world.plaintiff, world.joint)
+    for _ in range(socket.FRAME_BURST + 20):
+        await client.communicator.send_to(text_data="{" * 1000)
+    codes = [(await client.receive())["error"]["code"] for _ in range(socket.FRAME_BURST + 20)]
+    assert codes.count(relay.TOO_MANY) >= 19 and relay.MALFORMED in codes
 
 
 async def test_a_person_has_at_most_three_media_sockets_in_a_room(janus, world, media):
