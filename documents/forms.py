@@ -387,8 +387,11 @@ class ReportPerformedForm(forms.Form):
 
     def __init__(self, *args, case: MediationCase, **kwargs):
         super().__init__(*args, **kwargs)
-        # Only what both sides see can show the other side it was performed.
-        self.fields["evidence"].queryset = Document.objects.filter(case=case, visibility=Document.Visibility.CASE)
+        # Only what both sides see can show the other side it was performed; never a
+        # recording (who may see one is the court's decision, and the service refuses it).
+        self.fields["evidence"].queryset = Document.objects.filter(
+            case=case, visibility=Document.Visibility.CASE
+        ).exclude(kind=Document.Kind.RECORDING)
 
 
 class UrgeForm(forms.Form):

@@ -194,8 +194,13 @@ def _clean(session: MediationSession, data: dict) -> dict:
         errors["attendees"] = errors.get("attendees") or _("Say who attended for the parties.")
     if errors:
         raise ValidationError(errors)
+    # The court's staff by who they are now: the record keeps who attended, even if the
+    # case passes to another mediator or judge before it is sent.
+    staff = {MEDIATOR: session.case.mediator_id, JUDGE: session.case.judge_id}
     attendance = [
-        {"participant": int(code.split("-", 1)[1])} if code.startswith("participant-") else {"staff": code[6:]}
+        {"participant": int(code.split("-", 1)[1])}
+        if code.startswith("participant-")
+        else {"staff": code[6:], "user": staff[code[6:]]}
         for code in attendees
     ] + others
     return {
@@ -264,7 +269,9 @@ def _attendees(record: MediationRecord) -> list[dict]:
                 }
             )
         elif "staff" in entry:
-            person = case.mediator if entry["staff"] == MEDIATOR else case.judge
+            person = User.objects.filter(pk=entry["user"]).first() if entry.get("user") else None
+            if person is None:
+                person = case.mediator if entry["staff"] == MEDIATOR else case.judge
             rows.append({"name": str(person), "role": entry["staff"]})
         else:
             rows.append({"name": entry["name"], "role": "other", "capacity": entry.get("capacity", "")})

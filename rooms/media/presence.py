@@ -47,6 +47,17 @@ def put(room_id: int, member: str, entry: dict | None) -> None:
         cache.delete(_key(room_id))
 
 
+def claim(room_id: int, member: str, entry: dict, *, limit: int) -> bool:
+    """Enter one socket's entry in the room's list unless its person has `limit`
+    sockets there already; whether it was entered. Counted and written in one call,
+    which the socket makes on the one thread of its process that runs sync code (two
+    processes at the same instant can still each let one in)."""
+    if sockets_of(room_id, entry["user"]) >= limit:
+        return False
+    put(room_id, member, entry)
+    return True
+
+
 def sockets_of(room_id: int, user_id: int) -> int:
     """How many media sockets the user has open in the room."""
     return sum(1 for entry in _live(cache.get(_key(room_id)) or {}).values() if entry["user"] == user_id)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -157,6 +158,25 @@ def _names(people: list[dict]) -> str:
     return ", ".join(person["name"] or _("someone the platform cannot identify") for person in people)
 
 
+def _refuse_unless_consented(present: list[Present], consented: set[int]) -> None:
+    """RecordingRefused naming who of those `present` is not among `consented`."""
+    missing = [
+        {"id": each.user_id, "name": each.name}
+        for each in present
+        if each.user_id is None or each.user_id not in consented
+    ]
+    if missing:
+        raise RecordingRefused(
+            ngettext(
+                "Recording cannot start: %(names)s has not agreed to the recording yet.",
+                "Recording cannot start: %(names)s have not agreed to the recording yet.",
+                len(missing),
+            )
+            % {"names": _names(missing)},
+            missing=missing,
+        )
+
+
 @transaction.atomic
 def start_recording(*, room: Room, actor: User) -> MediaRecording:
     """Start recording the room's media. Only its mediator may, only while the room is
@@ -180,21 +200,7 @@ def start_recording(*, room: Room, actor: User) -> MediaRecording:
     consented = set(
         RecordingConsent.objects.filter(room=room, recording__isnull=True).values_list("user_id", flat=True)
     )
-    missing = [
-        {"id": each.user_id, "name": each.name}
-        for each in present
-        if each.user_id is None or each.user_id not in consented
-    ]
-    if missing:
-        raise RecordingRefused(
-            ngettext(
-                "Recording cannot start: %(names)s has not agreed to the recording yet.",
-                "Recording cannot start: %(names)s have not agreed to the recording yet.",
-                len(missing),
-            )
-            % {"names": _names(missing)},
-            missing=missing,
-        )
+    _refuse_unless_consented(present, consented)
     recording = MediaRecording.objects.create(
         room=room,
         started_by=actor,
@@ -218,9 +224,25 @@ def start_recording(*, room: Room, actor: User) -> MediaRecording:
             session.videoroom(
                 {"request": "enable_recording", "room": media.janus_room, "secret": media.secret, "record": True}
             )
+            # Someone may have joined between the listing and the switch (their join
+            # was let in before this recording is committed): asked again, now that
+            # Janus records whoever is there, and switched off if one did not consent.
+            listed = session.videoroom({"request": "listparticipants", "room": media.janus_room})
+            present = [_present(participant) for participant in listed.get("participants") or []]
+            try:
+                _refuse_unless_consented(present, consented)
+            except RecordingRefused:
+                session.videoroom(
+                    {"request": "enable_recording", "room": media.janus_room, "secret": media.secret, "record": False}
+                )
+                shutil.rmtree(folder, ignore_errors=True)
+                raise
     except (janus.JanusUnavailable, janus.JanusError) as error:
         # Nothing recorded: the transaction (the recording's row) is undone.
         raise DomainError(unavailable, code="media_unavailable") from error
+    for each in present:
+        recording.publishers.setdefault(str(each.publisher_id), {"id": each.user_id, "name": each.name})
+    recording.save(update_fields=["publishers"])
     RecordingConsent.objects.filter(room=room, recording__isnull=True).update(recording=recording)
     people = [{"id": each.user_id, "name": each.name} for each in present]
     audit.record(

@@ -112,6 +112,38 @@ def _admit(user, room_id: int):
     return "", forced, media, is_muted(room_id, user.pk)
 
 
+def _enters_media(body: dict, request: dict) -> bool:
+    """Whether a VideoRoom request takes the person further into the room's media: a
+    join, or sending their media (a publish or configure with an offer). A join let
+    in just before a recording was committed is caught when it publishes."""
+    verb = body.get("request")
+    return verb == "join" or (verb in ("publish", "configure") and "jsep" in request)
+
+
+def _closes_at(room_id: int):
+    from rooms.models import Room
+
+    return Room.objects.filter(pk=room_id).values_list("closes_at", flat=True).first()
+
+
+def _rule_and_closing(user, room_id: int):
+    """The media rule's refusal now, and when the room closes by the clock (or None)."""
+    from rooms.media.rules import media_refusal
+
+    return media_refusal(user, room_id), _closes_at(room_id)
+
+
+def _next_check_in(closes_at) -> float:
+    """Seconds until the rule is asked again: REFRESH_SECONDS, or less when the room
+    closes by the clock before then (just after that moment)."""
+    from django.utils import timezone
+
+    if closes_at is None:
+        return presence.REFRESH_SECONDS
+    until = (closes_at - timezone.now()).total_seconds() + 0.05
+    return max(0.05, min(presence.REFRESH_SECONDS, until))
+
+
 class Feed:
     """One of the socket's publisher handles: its id on Janus and its streams."""
 
@@ -216,12 +248,15 @@ class MediaSocket:
         if refusal:
             await self.close(close_code(refusal))
             return
-        if await sync_to_async(presence.sockets_of)(room_id, self.user_id) >= MAX_SOCKETS_PER_PERSON:
+        self.forced, self.media, self.muted = forced, media, muted
+        member_key = f"{self.user_id}:{get_hub().origin}:{next(_serial)}"
+        # Counted and entered in one call on the one thread sync code runs on: sockets
+        # opened at the same moment are each counted with the others.
+        claim = sync_to_async(presence.claim)
+        if not await claim(room_id, member_key, self.state(), limit=MAX_SOCKETS_PER_PERSON):
             await self.close(CLOSE_TOO_MANY_SOCKETS)
             return
-        self.forced, self.media, self.muted = forced, media, muted
-        self.member_key = f"{self.user_id}:{get_hub().origin}:{next(_serial)}"
-        await self._save_state()
+        self.member_key = member_key
         try:
             upstream = await janus_connect(
                 media.server,
@@ -289,10 +324,13 @@ class MediaSocket:
     # -- from the browser ------------------------------------------------------------
 
     async def on_frame(self, text) -> None:
+        if not self.limit.take():
+            # Beyond the rate a frame is not even parsed (parsing is what a flood of
+            # frames, well formed or not, costs): refused without its transaction.
+            await self._to_browser(relay.error_frame(None, relay.TOO_MANY, "Too many requests; slow down."))
+            return
         try:
             frame = relay.parse_browser_frame(text)
-            if not self.limit.take():
-                raise relay.Refused(frame["transaction"], relay.TOO_MANY, "Too many requests; slow down.")
             if len(self.pending) >= MAX_PENDING:
                 raise relay.Refused(frame["transaction"], relay.TOO_MANY, "Too many requests waiting for an answer.")
             if frame["janus"] == "attach" and len(self.handles) + self._attaching() >= MAX_HANDLES:
@@ -302,7 +340,7 @@ class MediaSocket:
             await self._to_browser(relay.error_frame(refused.transaction, refused.code, refused.reason))
             return
         body = request.get("body") or {}
-        if request["janus"] == "message" and body.get("request") == "join" and not await self._may_still_join():
+        if request["janus"] == "message" and _enters_media(body, request) and not await self._may_still_join():
             return
         if request["janus"] in ("create", "attach", "message", "detach"):
             self.pending[request["transaction"]] = (
@@ -321,7 +359,7 @@ class MediaSocket:
             await self.close(CLOSE_MEDIA_UNAVAILABLE)
 
     async def _may_still_join(self) -> bool:
-        """The media rule asked again at each join: what changed since the socket was
+        """The media rule asked again at each join and publish: what changed since the socket was
         let in (a recording started, which a person joins only with their consent)
         holds for every feed they publish or receive. Refused: the socket closes."""
         from rooms.media.rules import media_refusal
@@ -475,20 +513,21 @@ class MediaSocket:
         await get_hub().publish_room(self.room_id, text)
 
     async def _refresh(self) -> None:
-        """Every REFRESH_SECONDS: the person's entry in the media presence written
-        again, and the media rule asked again. The hub tells the socket of a removal
-        or a closing at once; this catches what no message announces (a room whose
-        closing time, `closes_at`, has come) and a message lost with Redis."""
-        from rooms.media.rules import media_refusal
-
+        """Every REFRESH_SECONDS, and when the room's closing time (`closes_at`) comes:
+        the person's entry in the media presence written again, and the media rule
+        asked again. The hub tells the socket of a removal or a closing at once; this
+        catches what no message announces (a room whose closing time has come, cut
+        then and not up to REFRESH_SECONDS later) and a message lost with Redis."""
         with contextlib.suppress(asyncio.CancelledError):
+            closes_at = await database_sync_to_async(_closes_at)(self.room_id)
             while not self.closed:
-                await asyncio.sleep(presence.REFRESH_SECONDS)
+                await asyncio.sleep(_next_check_in(closes_at))
                 try:
-                    refusal = await database_sync_to_async(media_refusal)(self.user, self.room_id)
+                    refusal, closes_at = await database_sync_to_async(_rule_and_closing)(self.user, self.room_id)
                 except Exception:
                     logger.warning("Media of room %s: the rule could not be read again", self.room_id, exc_info=True)
-                    refusal = ""
+                    # Tried again in REFRESH_SECONDS, not at once.
+                    refusal, closes_at = "", None
                 if refusal:
                     await self.close(close_code(refusal))
                     return

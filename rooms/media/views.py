@@ -102,7 +102,10 @@ def moderate(request, room_id, action):
             {"error": "not_mediator", "message": _("Only the case's mediator can do this.")}, status=403
         )
     given = request.POST.get("user", "")
-    user = User.objects.filter(pk=int(given)).first() if given.isascii() and given.isdigit() else None
+    # An id is at most 19 digits (a 64-bit key): a longer number is no one, and int()
+    # refuses one of more than 4300 digits.
+    is_id = given.isascii() and given.isdigit() and len(given) <= 19
+    user = User.objects.filter(pk=int(given)).first() if is_id else None
     if user is None:
         return JsonResponse({"error": "no_such_user", "message": _("Name a person of this room.")}, status=400)
     try:

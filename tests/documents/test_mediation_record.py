@@ -390,3 +390,19 @@ def test_an_agent_signs_the_record_by_general_authority_but_not_the_agreement(pe
     assert court_documents.authority_refusals(document, world.plaintiff) == []
     sign(document, world.plaintiff, plaintiff_slot)
     assert plaintiff_slot in court_documents.signed_slots(CourtDocument.objects.get(pk=document.pk))
+
+
+def test_the_record_names_the_mediator_who_attended_not_one_who_took_the_case_over(world):
+    """Written by the mediator who held the session, sent after the case passed to
+    another: the record says who attended, not who mediates the case now."""
+    from mediation.models import MediationCase
+
+    record = written_record(world)
+    held_by = world.mediator
+    successor = UserFactory(full_name="Successor Mediator")
+    MediationCase.objects.filter(pk=world.case.pk).update(mediator=successor)
+    record.case.refresh_from_db()
+    record = mediation_records.send_record_for_signature(record=record, actor=successor)
+    attendees = record.document.content["attendees"]
+    assert {"name": str(held_by), "role": "mediator"} in attendees
+    assert str(successor) not in [row["name"] for row in attendees]

@@ -532,3 +532,20 @@ def test_a_recording_is_not_evidence_of_performance(built):
         report(built, evidence=[recording])
     assert "is a recording" in str(error.value.message_dict["evidence"])
     assert snapshot(built, 2) == before
+
+
+def test_the_report_form_offers_no_recording_as_evidence(built):
+    """A recording the court has not allowed the parties is not even named to them
+    among the documents they may give as evidence."""
+    from documents.forms import ReportPerformedForm
+    from documents.services.storage import store_blob
+
+    recording = Document.objects.create(
+        case=built.case,
+        kind=Document.Kind.RECORDING,
+        title="recording",
+        original_name="recording.webm",
+        blob=store_blob(b"\x1a\x45\xdf\xa3 a recording offered", "video/webm"),
+        uploaded_by=built.case.mediator,
+    )
+    assert recording not in ReportPerformedForm(case=built.case).fields["evidence"].queryset

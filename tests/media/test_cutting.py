@@ -86,3 +86,24 @@ async def test_a_room_whose_closing_time_comes_cuts_its_media(janus, world, medi
     await database_sync_to_async(Room.objects.filter(pk=world.joint.pk).update)(closes_at=timezone.now())
     assert await plaintiff.receive_close() == 4408
     await gone_within(5, world.joint, world.plaintiff.pk)
+
+
+async def test_a_room_closing_by_the_clock_cuts_its_media_within_5_seconds(janus, world, media):
+    """The end of a closing's grace period (`closes_at`) closes the room with no message
+    to announce it: the media socket wakes for it, not only at its next refresh."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from rooms.models import Room
+
+    closes_in = 1.5
+    await database_sync_to_async(Room.objects.filter(pk=world.joint.pk).update)(
+        closes_at=timezone.now() + dt.timedelta(seconds=closes_in)
+    )
+    plaintiff, code = await media(world.plaintiff, world.joint)
+    assert code is None
+    await plaintiff.join_as_publisher()
+    started = time.monotonic()
+    assert await plaintiff.receive_close(timeout=5 + closes_in) == 4408
+    await gone_within(5 + closes_in - (time.monotonic() - started), world.joint, world.plaintiff.pk)

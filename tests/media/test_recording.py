@@ -258,3 +258,33 @@ def test_a_stopped_recording_is_processed_in_a_thread_after_the_commit(janus, se
     recording.refresh_from_db()
     assert recording.status == MediaRecording.Status.STORED, recording.failure_detail
     assert recording.stored.document.kind == Document.Kind.RECORDING
+
+
+def test_someone_joining_while_the_recording_starts_stops_it_from_starting(janus, world, monkeypatch):
+    """The plaintiff joins the media room after the mediator's start asked Janus who is
+    there and before it switched recording on: the start is refused, not a recording
+    of someone who never consented."""
+    from contextlib import ExitStack
+
+    media = media_room_for(world.joint)
+    recording_service.consent_to_recording(room=world.joint, user=world.mediator)
+    listed = recording_service.present_in_media_room
+    late = ExitStack()
+
+    def listed_then_someone_joins(media_room):
+        present = listed(media_room)
+        if not late._exit_callbacks:
+            late.enter_context(publishing(janus.url, media.janus_room, media.join_token, world.plaintiff))
+        return present
+
+    from rooms.media.servers import recordings_dir
+
+    folders_before = set(recordings_dir(media).glob("recording-*"))
+    monkeypatch.setattr(recording_service, "present_in_media_room", listed_then_someone_joins)
+    with late, publishing(janus.url, media.janus_room, media.join_token, world.mediator):
+        with pytest.raises(recording_service.RecordingRefused) as refused:
+            recording_service.start_recording(room=world.joint, actor=world.mediator)
+        assert refused.value.missing == [{"id": world.plaintiff.pk, "name": str(world.plaintiff)}]
+        assert not MediaRecording.objects.exists()
+        # Nothing of it is kept: Janus wrote into no folder that stays.
+        assert set(recordings_dir(media).glob("recording-*")) == folders_before

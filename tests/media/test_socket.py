@@ -142,9 +142,21 @@ async def test_limits_bound_what_one_socket_costs(janus, world, media, monkeypat
     codes = []
     while len(codes) < socket.FRAME_BURST + 20:
         frame = await client.receive()
-        if frame.get("transaction", "").startswith("k"):
+        # Beyond the rate a frame is not read: refused without its transaction.
+        if frame.get("transaction", "k").startswith("k"):
             codes.append(frame["janus"] if frame["janus"] != "error" else frame["error"]["code"])
     assert relay.TOO_MANY in codes and "ack" in codes
+
+
+async def test_frames_that_are_not_even_json_count_against_the_rate(janus, world, media, monkeypatch):
+    """Parsing is the cost a flood of frames makes: malformed ones are held to the
+    rate like the others, refused unread beyond it."""
+    monkeypatch.setattr(socket, "FRAMES_PER_SECOND", 1)
+    client, _ = await media(world.plaintiff, world.joint)
+    for _ in range(socket.FRAME_BURST + 20):
+        await client.communicator.send_to(text_data="{" * 1000)
+    codes = [(await client.receive())["error"]["code"] for _ in range(socket.FRAME_BURST + 20)]
+    assert codes.count(relay.TOO_MANY) >= 19 and relay.MALFORMED in codes
 
 
 async def test_a_person_has_at_most_three_media_sockets_in_a_room(janus, world, media):
@@ -200,3 +212,56 @@ async def test_a_join_after_a_recording_started_needs_the_persons_consent(janus,
         recording_service.stop_recording(room=world.joint, actor=world.mediator)
 
     await stop()
+
+
+async def test_publishing_while_recording_needs_the_persons_consent(janus, world, media):
+    """A person whose join was let in just before a recording began (the recording not
+    yet committed when the rule was asked) cannot then publish into it without their
+    consent: the rule is asked again when they send their media."""
+    from rooms.models import MediaRecording
+
+    client, code = await media(world.defendant, world.joint)
+    assert code is None
+    handle, joined = await client.join_as_publisher()
+    assert joined["videoroom"] == "joined"
+
+    @database_sync_to_async
+    def recording_committed_after_their_join():
+        media_room = MediaRoom.objects.get(room=world.joint)
+        MediaRecording.objects.create(
+            room=world.joint,
+            started_by=world.mediator,
+            started_at="2026-12-07T10:00:00Z",
+            server=media_room.server,
+            janus_room=media_room.janus_room,
+            folder="/nonexistent",
+        )
+
+    await recording_committed_after_their_join()
+    await client.send(
+        {
+            "janus": "message",
+            "transaction": "publish-while-recording",
+            "session_id": client.session_id,
+            "handle_id": handle,
+            "body": {"request": "publish"},
+            "jsep": {"type": "offer", "sdp": "v=0"},
+        }
+    )
+    assert await client.receive_close() == 4403
+    assert await participants(await media_room(world.joint)) == []
+
+
+async def test_sockets_opened_at_once_are_held_to_three_per_person(janus, world, media):
+    """The limit holds for sockets opened all at the same moment (one credential may be
+    used for several), not only one after another."""
+    import asyncio
+
+    await database_sync_to_async(media_room_for)(world.joint)
+    credential = credentials.issue(world.plaintiff.pk, world.joint.pk)
+    opened = await asyncio.gather(
+        *[media(world.plaintiff, world.joint, credential=credential, place=False) for _ in range(8)]
+    )
+    codes = [code for _client, code in opened]
+    assert codes.count(None) == socket.MAX_SOCKETS_PER_PERSON
+    assert codes.count(socket.CLOSE_TOO_MANY_SOCKETS) == 8 - socket.MAX_SOCKETS_PER_PERSON
