@@ -538,6 +538,9 @@ TURN_SECRET = env("TURN_SECRET", default="")
 TURN_REALM = env("TURN_REALM", default="mediation")
 TURN_PORT = env.int("TURN_PORT", default=3478)
 TURN_CREDENTIAL_SECONDS = env.int("TURN_CREDENTIAL_SECONDS", default=4 * 60 * 60)
+# coturn relays to no private address but the Janus servers' (resolved from
+# JANUS_SERVERS, and JANUS_NAT_1_1_MAPPING): more media addresses of theirs here.
+TURN_ALLOWED_PEER_IPS = env.list("TURN_ALLOWED_PEER_IPS", default=[])
 
 # Recording (rooms.media.recording, docs/media.md "Recording"): a stopped recording's
 # .mjr files are converted with janus-pp-rec and combined into one WebM file, stored as

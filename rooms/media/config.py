@@ -6,7 +6,7 @@ folder of its own: its WebSocket API bound to the address of its URL, only the
 VideoRoom plugin and the WebSocket transport loaded, the platform's API secret and
 admin key required, recordings written under JANUS_RECORDINGS_DIR, and a slice of
 JANUS_RTP_PORT_RANGE for its media. coturn gets one file with the shared secret of
-its time-limited credentials (TURN REST API).
+its time-limited credentials (TURN REST API), relaying to the Janus servers only.
 """
 
 from __future__ import annotations
@@ -179,6 +179,41 @@ def janus_files(server: JanusServer) -> dict[str, str]:
     }
 
 
+# Private, shared, link-local and reserved ranges (RFC 1918, 6598, 3927, 4193 ...).
+DENIED_PEER_RANGES = [
+    ("0.0.0.0", "0.255.255.255"),
+    ("10.0.0.0", "10.255.255.255"),
+    ("100.64.0.0", "100.127.255.255"),
+    ("169.254.0.0", "169.254.255.255"),
+    ("172.16.0.0", "172.31.255.255"),
+    ("192.0.0.0", "192.0.0.255"),
+    ("192.168.0.0", "192.168.255.255"),
+    ("198.18.0.0", "198.19.255.255"),
+    ("240.0.0.0", "255.255.255.255"),
+    ("::", "::ffff:ffff:ffff"),
+    ("fc00::", "fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"),
+    ("fe80::", "febf:ffff:ffff:ffff:ffff:ffff:ffff:ffff"),
+]
+
+
+def turn_allowed_peers() -> list[str]:
+    """The addresses coturn may relay to whatever the denied ranges say: each Janus
+    server's (its URL's host, resolved now), the public address it announces
+    (JANUS_NAT_1_1_MAPPING) and TURN_ALLOWED_PEER_IPS."""
+    import socket
+
+    addresses = []
+    for url in settings.JANUS_SERVERS:
+        host = urlsplit(url).hostname or ""
+        try:
+            addresses.extend(info[4][0] for info in socket.getaddrinfo(host, None, proto=socket.IPPROTO_UDP))
+        except (OSError, UnicodeError):
+            continue
+    addresses.extend(each.strip() for each in settings.JANUS_NAT_1_1_MAPPING.split(",") if each.strip())
+    addresses.extend(settings.TURN_ALLOWED_PEER_IPS)
+    return list(dict.fromkeys(addresses))
+
+
 def turn_files(root: Path, port: int | None = None) -> dict[str, str]:
     """coturn's configuration: time-limited credentials with the shared secret, on
     `port` (TURN_PORT by default)."""
@@ -192,10 +227,12 @@ def turn_files(root: Path, port: int | None = None) -> dict[str, str]:
         "no-tls",
         "no-dtls",
         "no-multicast-peers",
-        # A relay to the court's own servers only: never to the loopback of the TURN
-        # machine or another private network than the Janus servers'.
-        "denied-peer-ip=0.0.0.0-0.255.255.255",
-        "denied-peer-ip=169.254.0.0-169.254.255.255",
+        # A relay to the court's Janus servers only: never into the court's internal
+        # networks (whoever holds a credential could otherwise send UDP to any host
+        # there), the loopback of the TURN machine (coturn's default) or link-local
+        # addresses. The Janus servers' own addresses are let through.
+        *(f"denied-peer-ip={first}-{last}" for first, last in DENIED_PEER_RANGES),
+        *(f"allowed-peer-ip={address}" for address in turn_allowed_peers()),
         "total-quota=400",
         "user-quota=12",
         f"pidfile={Path(root) / 'turnserver.pid'}",

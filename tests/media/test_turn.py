@@ -82,3 +82,46 @@ def test_a_forged_credential_is_refused(coturn):
     # ... or a password signed with another secret.
     forged = base64.b64encode(hmac.new(b"guessed", server["username"].encode(), hashlib.sha1).digest()).decode()
     assert refused_code(coturn, server["username"], forged) == 401
+
+
+def bind_to(port: int, username: str, password: str, peer: tuple[str, int]) -> int | None:
+    """A TURN allocation, then a channel to `peer` through it: None if coturn lets it
+    through, the error code if it refuses."""
+    from aioice.stun import TransactionFailed
+    from aioice.turn import TurnClientUdpProtocol
+
+    async def run():
+        server = ("127.0.0.1", port)
+        transport, client = await asyncio.get_running_loop().create_datagram_endpoint(
+            lambda: TurnClientUdpProtocol(
+                server, username=username, password=password, lifetime=600, channel_refresh_time=500
+            ),
+            remote_addr=server,
+        )
+        try:
+            await asyncio.wait_for(client.connect(), ANSWER_SECONDS)
+            await asyncio.wait_for(client.channel_bind(0x4000, peer), ANSWER_SECONDS)
+        except TransactionFailed as refusal:
+            return refusal.response.attributes["ERROR-CODE"][0]
+        finally:
+            transport.close()
+        return None
+
+    return asyncio.run(run())
+
+
+def test_the_relay_reaches_no_internal_network_but_the_janus_servers(settings, tmp_path):
+    """Whoever holds a TURN credential could otherwise send UDP into the court's
+    networks: coturn relays to no private address but the Janus servers'."""
+    settings.JANUS_SERVERS = ["ws://10.20.30.40:8188"]
+    settings.JANUS_RECORDINGS_DIR = str(tmp_path / "recordings")
+    require_service("coturn", turnserver_installed(), "turnserver is not installed (apt-get install coturn)")
+    port = free_port()
+    settings.TURN_URLS = [f"turn:127.0.0.1:{port}?transport=udp"]
+    with MediaServers(tmp_path / "media", [], turn_port=port) as servers:
+        assert servers.turn is not None, servers.problems
+        (server,) = ice_servers(user_id=7)
+        credentials = (server["username"], server["credential"])
+        for internal in ("10.1.2.3", "172.16.0.9", "192.168.1.1", "100.64.0.1"):
+            assert bind_to(port, *credentials, (internal, 20000)) == 403, internal
+        assert bind_to(port, *credentials, ("10.20.30.40", 20000)) is None
