@@ -14,6 +14,9 @@ ASCII_ALLOWED = {
 }
 TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9@._:/+\-]*")
 CJK = re.compile(r"[\u4e00-\u9fff]")
+# A document's verification code (documents.services.agreement_content): data, though
+# one drawn without a digit reads like three words.
+VERIFICATION_CODE = re.compile(r"[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}")
 
 
 def english_words(text: str, data: list[str]) -> list[str]:
@@ -23,7 +26,7 @@ def english_words(text: str, data: list[str]) -> list[str]:
             text = text.replace(value, " ")
     found = []
     for token in TOKEN.findall(text):
-        if any(ch.isdigit() for ch in token) or "@" in token or "/" in token:
+        if any(ch.isdigit() for ch in token) or "@" in token or "/" in token or VERIFICATION_CODE.fullmatch(token):
             continue  # numbers, dates, hashes, codes, addresses, links
         for word in re.findall(r"[A-Za-z]+", token):
             if word not in ASCII_ALLOWED:

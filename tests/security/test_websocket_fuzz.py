@@ -381,7 +381,8 @@ def test_make_and_the_cluster_set_daphnes_message_size_explicitly():
     flags = re.search(r"^DAPHNE_FLAGS\s*:=\s*(.+)$", makefile, re.MULTILINE).group(1).split()
     assert flags[flags.index("--websocket-max-message-size") + 1] == str(MAX_MESSAGE_BYTES)
     assert flags[flags.index("--websocket-max-frame-size") + 1] == str(MAX_MESSAGE_BYTES)
-    assert re.search(r"\$\(BIN\)/daphne \$\(DAPHNE_FLAGS\)", makefile), "make run must pass DAPHNE_FLAGS"
+    # make run starts daphne through run_platform (beside Janus), with the flags after `--`.
+    assert re.search(r"\$\(MANAGE\) run_platform -- \$\(DAPHNE_FLAGS\)", makefile), "make run must pass DAPHNE_FLAGS"
     assert DAPHNE_FLAGS[DAPHNE_FLAGS.index("--websocket-max-message-size") + 1] == str(MAX_MESSAGE_BYTES)
     assert DAPHNE_FLAGS[DAPHNE_FLAGS.index("--websocket-max-frame-size") + 1] == str(MAX_MESSAGE_BYTES)
 
