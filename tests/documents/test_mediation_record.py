@@ -353,22 +353,11 @@ def test_the_filing_package_holds_the_joint_sessions_sealed_records_not_a_caucus
 
 def test_the_confirmation_file_shows_the_sealed_records_to_the_judge(world, client):
     from documents.models import Agreement
-    from documents.services import agreements
     from tests.confirmations import Settled, applied
-    from tests.in_person import payment_term
+    from tests.in_person import locked_agreement
 
     document = sign_all(world, sent_record(world))
-    agreement = agreements.start_agreement(case=world.case, actor=world.mediator)
-    agreements.update_draft(
-        agreement=agreement,
-        actor=world.mediator,
-        facts="原告为被告制作宣传视频，被告未支付制作费。",
-        terms=[payment_term(world)],
-        costs="调解不收费。",
-        effectiveness="各方签章后生效。",
-        judicial_confirmation=True,
-    )
-    agreements.lock_agreement(agreement=agreement, actor=world.mediator)
+    agreement = locked_agreement(world)
     # Stand-in for the agreement's signatures and seal, as tests.confirmations.settled_case.
     Agreement.objects.filter(pk=agreement.pk).update(status=Agreement.Status.SEALED, sealed_at=timezone.now())
     cases.settle_case(case=world.case, actor=world.mediator, note="", data={"agreement": agreement.pk})
